@@ -1,0 +1,163 @@
+//! The command line: run the server or the demo, create sites and API tokens.
+
+use clap::{Parser, Subcommand};
+
+use crate::config::Settings;
+use crate::domain::site::{NewSite, SiteInput};
+use crate::domain::token::{generate_token, sha256_hex, Role};
+use crate::routes::demo;
+use crate::startup::Application;
+use crate::storage;
+
+/// chatrail: click-to-chat attribution.
+#[derive(Debug, Parser)]
+#[command(name = "chatrail", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the collector.
+    Serve(Settings),
+    /// Run the collector with the demo site at /demo.
+    Demo(Settings),
+    /// Manage sites.
+    #[command(subcommand)]
+    Site(SiteCommand),
+    /// Manage API tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum SiteCommand {
+    /// Register a site with its tracked numbers.
+    Create {
+        #[command(flatten)]
+        db: Database,
+        /// Public key used in the script tag's data-site (a-z, 0-9, '-').
+        #[arg(long)]
+        key: String,
+        /// Display name.
+        #[arg(long)]
+        name: Option<String>,
+        /// The site's own domain (repeatable); referrers from it are internal.
+        #[arg(long = "domain")]
+        domains: Vec<String>,
+        /// A tracked number in any notation (repeatable); `NUMBER=PHONE_NUMBER_ID` also binds
+        /// the WhatsApp Cloud API phone number id.
+        #[arg(long = "number")]
+        numbers: Vec<String>,
+        /// Prefilled-message template with {text} and {code}.
+        #[arg(long)]
+        template: Option<String>,
+        /// WhatsApp app secret (checks X-Hub-Signature-256).
+        #[arg(long, env = "CHATRAIL_WA_APP_SECRET")]
+        wa_app_secret: Option<String>,
+        /// WhatsApp webhook verify token (stored hashed).
+        #[arg(long, env = "CHATRAIL_WA_VERIFY_TOKEN")]
+        wa_verify_token: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum TokenCommand {
+    /// Create an API token; it is printed once and stored only as a hash.
+    Create {
+        #[command(flatten)]
+        db: Database,
+        /// Site key.
+        #[arg(long)]
+        site: String,
+        /// What the token may do.
+        #[arg(long, value_enum, default_value = "operator")]
+        role: Role,
+        /// A label, e.g. who holds it.
+        #[arg(long, default_value = "")]
+        name: String,
+    },
+}
+
+#[derive(Debug, clap::Args)]
+struct Database {
+    /// Database URL, as for `serve`.
+    #[arg(
+        long,
+        env = "CHATRAIL_DATABASE_URL",
+        default_value = "sqlite://chatrail.db"
+    )]
+    database_url: String,
+}
+
+impl Cli {
+    /// Runs the chosen command.
+    pub async fn run(self) -> anyhow::Result<()> {
+        match self.command {
+            Command::Serve(settings) => serve(settings).await,
+            Command::Demo(mut settings) => {
+                settings.demo = true;
+                serve(settings).await
+            }
+            Command::Site(SiteCommand::Create {
+                db,
+                key,
+                name,
+                domains,
+                numbers,
+                template,
+                wa_app_secret,
+                wa_verify_token,
+            }) => {
+                let site = NewSite::parse(SiteInput {
+                    key,
+                    name,
+                    domains,
+                    numbers,
+                    template,
+                    wa_app_secret,
+                    wa_verify_token,
+                })?;
+                let store = storage::connect(&db.database_url).await?;
+                let site = store.create_site(&site).await?;
+                println!("{}", serde_json::to_string_pretty(&site)?);
+                Ok(())
+            }
+            Command::Token(TokenCommand::Create {
+                db,
+                site,
+                role,
+                name,
+            }) => {
+                let store = storage::connect(&db.database_url).await?;
+                let site = store
+                    .site_by_key(&site)
+                    .await?
+                    .ok_or_else(|| anyhow::anyhow!("no site with key {site:?}"))?;
+                let token = generate_token();
+                store
+                    .create_token(site.id, &sha256_hex(&token), role, &name)
+                    .await?;
+                println!("{token}");
+                Ok(())
+            }
+        }
+    }
+}
+
+async fn serve(settings: Settings) -> anyhow::Result<()> {
+    let demo_mode = settings.demo;
+    let app = Application::build(settings).await?;
+    let base = format!("http://127.0.0.1:{}", app.port());
+    if demo_mode {
+        let site = demo::ensure_site(app.store().as_ref()).await?;
+        let token = generate_token();
+        app.store()
+            .create_token(site.id, &sha256_hex(&token), Role::Admin, "demo")
+            .await?;
+        println!("\nchatrail demo is running.\n  demo page:   {base}/demo\n  dialogs:     {base}/demo/dialogs\n  API token:   {token}\n  try:         curl -H 'Authorization: Bearer {token}' {base}/api/v1/dialogs\n");
+    }
+    tracing::info!(%base, "listening");
+    app.run_until_stopped().await
+}

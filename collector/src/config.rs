@@ -1,0 +1,48 @@
+//! Settings, from command-line flags or `CHATRAIL_*` environment variables (flags win).
+
+use clap::Args;
+
+/// How the server runs.
+#[derive(Debug, Clone, Args)]
+pub struct Settings {
+    /// Database: `sqlite://<file>` (created on first start) or `postgres://user@host/db`.
+    #[arg(
+        long,
+        env = "CHATRAIL_DATABASE_URL",
+        default_value = "sqlite://chatrail.db"
+    )]
+    pub database_url: String,
+    /// Address to listen on (port 0 picks a free port).
+    #[arg(long, env = "CHATRAIL_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: String,
+    /// HTTP worker threads (0: one per core).
+    #[arg(long, env = "CHATRAIL_WORKERS", default_value_t = 0)]
+    pub workers: usize,
+    /// Beacons held in memory before new ones are refused with 503.
+    #[arg(long, env = "CHATRAIL_QUEUE_CAPACITY", default_value_t = 10_000)]
+    pub queue_capacity: usize,
+    /// Most beacons written per transaction.
+    #[arg(long, env = "CHATRAIL_BATCH_SIZE", default_value_t = 500)]
+    pub batch_size: usize,
+    /// Hours of silence after which a contact's next message starts a new dialog.
+    #[arg(long, env = "CHATRAIL_DIALOG_SILENCE_HOURS", default_value_t = 24)]
+    pub dialog_silence_hours: i64,
+    /// Mount the demo site (`chatrail demo` sets this).
+    #[arg(skip)]
+    pub demo: bool,
+}
+
+impl Settings {
+    /// Settings for tests and embedding: the given database, a free loopback port.
+    pub fn for_database(database_url: impl Into<String>) -> Settings {
+        Settings {
+            database_url: database_url.into(),
+            listen: "127.0.0.1:0".into(),
+            workers: 2,
+            queue_capacity: 10_000,
+            batch_size: 500,
+            dialog_silence_hours: 24,
+            demo: false,
+        }
+    }
+}

@@ -1,0 +1,26 @@
+//! Domain types: parsed at the edge, so everything past a handler holds valid data.
+
+pub mod inbound;
+pub mod site;
+pub mod token;
+pub mod visit;
+
+/// Milliseconds since the Unix epoch, the unit every stored timestamp uses.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or_default()
+}
+
+/// Truncates `s` to at most `max` bytes on a character boundary.
+pub fn clip(s: &str, max: usize) -> String {
+    if s.len() <= max {
+        return s.to_owned();
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    s[..end].to_owned()
+}

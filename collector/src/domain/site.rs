@@ -1,0 +1,203 @@
+//! Sites: the tenants. One site never sees another's data.
+
+use chatrail_core::links::DEFAULT_TEMPLATE;
+use chatrail_core::phone::normalize_number;
+use uuid::Uuid;
+
+/// The internal id of a site; part of every stored key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+pub struct SiteId(pub Uuid);
+
+/// A number whose chat links are tracked, with how providers identify it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct TrackedNumber {
+    /// Digits only, international format.
+    pub number: String,
+    /// The WhatsApp Cloud API `phone_number_id` of this number, when known.
+    pub wa_phone_number_id: Option<String>,
+}
+
+/// A registered site.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Site {
+    /// Internal id.
+    pub id: SiteId,
+    /// Public key used in the script tag.
+    pub key: String,
+    /// Display name.
+    pub name: String,
+    /// The site's own domains (internal referrers).
+    pub domains: Vec<String>,
+    /// Message template with `{text}` and `{code}`.
+    pub template: String,
+    /// Tracked numbers.
+    pub numbers: Vec<TrackedNumber>,
+    /// WhatsApp app secret for `X-Hub-Signature-256` (needed in clear to compute the HMAC).
+    #[serde(skip)]
+    pub wa_app_secret: Option<String>,
+    /// SHA-256 of the webhook verify token.
+    #[serde(skip)]
+    pub wa_verify_token_hash: Option<String>,
+}
+
+impl Site {
+    /// The tracked number a provider reports as the receiving business number, if any.
+    pub fn tracked_number(&self, phone_number_id: &str, display_number: &str) -> Option<&str> {
+        let display = normalize_number(display_number);
+        self.numbers
+            .iter()
+            .find(|n| {
+                n.wa_phone_number_id.as_deref() == Some(phone_number_id)
+                    || display.as_deref() == Some(n.number.as_str())
+            })
+            .map(|n| n.number.as_str())
+    }
+}
+
+/// A site to be created, validated.
+#[derive(Debug, Clone)]
+pub struct NewSite {
+    /// Public key.
+    pub key: String,
+    /// Display name.
+    pub name: String,
+    /// Own domains, lower-case.
+    pub domains: Vec<String>,
+    /// Message template.
+    pub template: String,
+    /// Tracked numbers.
+    pub numbers: Vec<TrackedNumber>,
+    /// WhatsApp app secret.
+    pub wa_app_secret: Option<String>,
+    /// SHA-256 hex of the verify token.
+    pub wa_verify_token_hash: Option<String>,
+}
+
+/// Why a site definition was refused.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum SiteError {
+    /// Keys are 3–40 characters of `a-z 0-9 -`.
+    #[error("site key must be 3-40 characters of a-z, 0-9 and '-', got {0:?}")]
+    BadKey(String),
+    /// A number that is not a phone number.
+    #[error("{0:?} is not a phone number (7-15 digits in international format)")]
+    BadNumber(String),
+    /// A template without `{code}` would lose the session code.
+    #[error("the message template must contain {{code}}")]
+    TemplateWithoutCode,
+}
+
+/// The raw input of a site definition (CLI or API).
+#[derive(Debug, Clone, Default)]
+pub struct SiteInput {
+    /// Public key.
+    pub key: String,
+    /// Display name (defaults to the key).
+    pub name: Option<String>,
+    /// Own domains.
+    pub domains: Vec<String>,
+    /// Numbers, any common notation; `number=phone_number_id` binds a Cloud API id.
+    pub numbers: Vec<String>,
+    /// Template (defaults to [`DEFAULT_TEMPLATE`]).
+    pub template: Option<String>,
+    /// WhatsApp app secret.
+    pub wa_app_secret: Option<String>,
+    /// WhatsApp verify token (hashed before storage).
+    pub wa_verify_token: Option<String>,
+}
+
+impl NewSite {
+    /// Validates a site definition.
+    pub fn parse(input: SiteInput) -> Result<NewSite, SiteError> {
+        let key_ok = (3..=40).contains(&input.key.len())
+            && input
+                .key
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        if !key_ok {
+            return Err(SiteError::BadKey(input.key));
+        }
+        let numbers = input
+            .numbers
+            .iter()
+            .map(|raw| {
+                let (number, id) = match raw.split_once('=') {
+                    Some((n, id)) => (n, Some(id.trim().to_owned())),
+                    None => (raw.as_str(), None),
+                };
+                normalize_number(number)
+                    .map(|number| TrackedNumber {
+                        number,
+                        wa_phone_number_id: id.filter(|s| !s.is_empty()),
+                    })
+                    .ok_or_else(|| SiteError::BadNumber(raw.clone()))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let template = input
+            .template
+            .unwrap_or_else(|| DEFAULT_TEMPLATE.to_owned());
+        if !template.contains("{code}") {
+            return Err(SiteError::TemplateWithoutCode);
+        }
+        Ok(NewSite {
+            name: input.name.unwrap_or_else(|| input.key.clone()),
+            key: input.key,
+            domains: input
+                .domains
+                .iter()
+                .map(|d| d.trim().to_ascii_lowercase())
+                .filter(|d| !d.is_empty())
+                .collect(),
+            template,
+            numbers,
+            wa_app_secret: input.wa_app_secret.filter(|s| !s.is_empty()),
+            wa_verify_token_hash: input
+                .wa_verify_token
+                .filter(|s| !s.is_empty())
+                .map(|t| crate::domain::token::sha256_hex(&t)),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn input(key: &str, numbers: &[&str]) -> SiteInput {
+        SiteInput {
+            key: key.into(),
+            numbers: numbers.iter().map(|s| s.to_string()).collect(),
+            ..SiteInput::default()
+        }
+    }
+
+    #[test]
+    fn numbers_are_normalised_and_bound_to_cloud_api_ids() {
+        let site = NewSite::parse(input(
+            "shop",
+            &["+7 (900) 123-45-67", "44 7700 900123=2211"],
+        ))
+        .unwrap();
+        assert_eq!(site.numbers[0].number, "79001234567");
+        assert_eq!(site.numbers[1].wa_phone_number_id.as_deref(), Some("2211"));
+        assert_eq!(site.template, DEFAULT_TEMPLATE);
+    }
+
+    #[test]
+    fn bad_definitions_are_refused_with_the_reason() {
+        assert_eq!(
+            NewSite::parse(input("Shop!", &[])).unwrap_err(),
+            SiteError::BadKey("Shop!".into())
+        );
+        assert!(matches!(
+            NewSite::parse(input("shop", &["12"])),
+            Err(SiteError::BadNumber(_))
+        ));
+        let mut no_code = input("shop", &[]);
+        no_code.template = Some("{text}".into());
+        assert_eq!(
+            NewSite::parse(no_code).unwrap_err(),
+            SiteError::TemplateWithoutCode
+        );
+    }
+}

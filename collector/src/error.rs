@@ -1,0 +1,97 @@
+//! The HTTP error type: every failure answers with a status and `{"error": "..."}`.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+
+use crate::storage::StoreError;
+
+/// An error answered to an HTTP client.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// Malformed input; the message names the problem.
+    #[error("{0}")]
+    BadRequest(String),
+    /// Missing or wrong credentials or signature.
+    #[error("{0}")]
+    Unauthorized(&'static str),
+    /// Valid credentials without the right.
+    #[error("{0}")]
+    Forbidden(&'static str),
+    /// Nothing there (or not visible to this site).
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// A uniqueness rule was broken.
+    #[error("{0} already exists")]
+    Conflict(&'static str),
+    /// Body over the route's limit.
+    #[error("request body larger than {0} bytes")]
+    PayloadTooLarge(usize),
+    /// Temporarily unable to accept (e.g. the ingest queue is full).
+    #[error("{0}")]
+    Unavailable(&'static str),
+    /// A bug or an unreachable dependency; details go to the log, not the client.
+    #[error("internal error")]
+    Internal(#[source] anyhow::Error),
+}
+
+impl ApiError {
+    /// A 400 naming the problem.
+    pub fn bad_request(msg: impl Into<String>) -> ApiError {
+        ApiError::BadRequest(msg.into())
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Conflict(what) => ApiError::Conflict(what),
+            other => ApiError::Internal(other.into()),
+        }
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        if let ApiError::Internal(e) = self {
+            tracing::error!(error = ?e, "internal error");
+        }
+        HttpResponse::build(self.status_code())
+            .json(serde_json::json!({ "error": self.to_string() }))
+    }
+}
+
+/// Turns actix's own extractor errors (bad query string, bad path, …) into JSON errors.
+pub fn extractor_error(err: impl std::fmt::Display) -> actix_web::Error {
+    ApiError::bad_request(err.to_string()).into()
+}
+
+/// Reads a request body up to `limit` bytes.
+pub async fn read_body(
+    mut payload: actix_web::web::Payload,
+    limit: usize,
+) -> Result<actix_web::web::Bytes, ApiError> {
+    use futures_util::StreamExt as _;
+    let mut body = actix_web::web::BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk =
+            chunk.map_err(|e| ApiError::bad_request(format!("could not read body: {e}")))?;
+        if body.len() + chunk.len() > limit {
+            return Err(ApiError::PayloadTooLarge(limit));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body.freeze())
+}

@@ -1,0 +1,18 @@
+//! chatrail's collector: serves the tracker, stores visits, matches inbound chats to them and
+//! answers source cards. `main.rs` only parses the command line; everything lives here.
+#![forbid(unsafe_code)]
+
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod domain;
+pub mod enrich;
+pub mod error;
+pub mod ingest;
+pub mod matching;
+pub mod providers;
+pub mod routes;
+pub mod snippet;
+pub mod startup;
+pub mod state;
+pub mod storage;

@@ -1,0 +1,10 @@
+//! The token-protected JSON API under `/api/v1`.
+
+pub mod dialogs;
+
+use actix_web::web;
+
+/// Registers the routes.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::scope("/api/v1").configure(dialogs::configure));
+}

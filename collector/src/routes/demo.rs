@@ -1,0 +1,210 @@
+//! The demo site (`chatrail demo` only): a page with tracked links and a way to simulate the
+//! inbound WhatsApp message, so a newcomer sees a source card without a WhatsApp account.
+//! The simulated message is signed and goes through the real webhook code path.
+
+use actix_web::http::header;
+use actix_web::{get, post, web, HttpResponse};
+use maud::{html, Markup, PreEscaped, DOCTYPE};
+use serde::Deserialize;
+use serde_json::Value;
+use uuid::Uuid;
+
+use crate::domain::site::{NewSite, Site, SiteInput};
+use crate::error::ApiError;
+use crate::providers::signature::hub_signature;
+use crate::routes::webhooks::whatsapp;
+use crate::state::AppState;
+use crate::storage::{DialogListQuery, Store};
+
+/// Key of the demo site.
+pub const SITE_KEY: &str = "demo";
+const SALES: &str = "447700900123";
+const SUPPORT_UNTRACKED: &str = "447700900999";
+const APP_SECRET: &str = "demo-app-secret";
+const PHONE_NUMBER_ID: &str = "100000000000001";
+
+/// Registers the demo routes.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(page)
+        .service(simulate)
+        .service(dialogs)
+        .service(card);
+}
+
+/// Creates the demo site unless it exists.
+pub async fn ensure_site(store: &dyn Store) -> anyhow::Result<Site> {
+    if let Some(site) = store.site_by_key(SITE_KEY).await? {
+        return Ok(site);
+    }
+    let site = NewSite::parse(SiteInput {
+        key: SITE_KEY.into(),
+        name: Some("Demo photo studio".into()),
+        domains: vec!["127.0.0.1".into(), "localhost".into()],
+        numbers: vec![format!("+{SALES}={PHONE_NUMBER_ID}")],
+        wa_app_secret: Some(APP_SECRET.into()),
+        wa_verify_token: Some("demo-verify-token".into()),
+        ..SiteInput::default()
+    })?;
+    Ok(store.create_site(&site).await?)
+}
+
+fn layout(title: &str, body: Markup) -> HttpResponse {
+    let markup = html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                title { (title) " · chatrail demo" }
+                style { (PreEscaped("body{font:16px system-ui,sans-serif;max-width:52rem;margin:2rem auto;padding:0 1rem}\
+                    a.wa{display:inline-block;margin:.3rem 0;padding:.5rem .9rem;border-radius:6px;background:#25d366;color:#fff;text-decoration:none}\
+                    a.wa.untracked{background:#777}table{border-collapse:collapse}td,th{border:1px solid #ddd;padding:.25rem .5rem;text-align:left;vertical-align:top}\
+                    textarea,input{width:100%;box-sizing:border-box;margin:.2rem 0 .6rem}"))
+                }
+            }
+            body { (body) }
+        }
+    };
+    HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .body(markup.into_string())
+}
+
+#[get("/demo")]
+async fn page() -> HttpResponse {
+    layout(
+        "Photo studio",
+        html! {
+            script async src="/t.js" data-site=(SITE_KEY) {}
+            h1 { "Demo photo studio" }
+            p { "This page carries the chatrail script tag. The green links go to the tracked sales number; "
+                "the snippet adds this session's code to their prefilled message. The grey one is not tracked." }
+            p {
+                a.wa href={"https://wa.me/" (SALES) "?text=How%20much%20is%20a%20kids%20photo%20shoot%3F"} { "Ask sales on WhatsApp" } " "
+                a.wa href={"https://api.whatsapp.com/send?phone=" (SALES)} { "Sales (api.whatsapp.com link)" } " "
+                a.wa.untracked href={"https://wa.me/" (SUPPORT_UNTRACKED)} { "Support (not tracked)" }
+            }
+            h2 { "Simulate the customer's WhatsApp message" }
+            p { "Clicking a link above fills the message below instead of opening WhatsApp. "
+                "Sending it posts a signed WhatsApp Cloud API webhook through the real pipeline." }
+            form method="post" action="/demo/simulate" {
+                label { "Message" textarea name="text" rows="3" required {} }
+                label { "Customer phone" input name="phone" value="5511987654321" required; }
+                label { "Customer name" input name="name" value="Ana Souza"; }
+                button type="submit" { "Send as an inbound WhatsApp message" }
+            }
+            p { a href="/demo/dialogs" { "All demo dialogs" } }
+            script { (PreEscaped(r#"document.addEventListener('click',function(e){var a=e.target.closest&&e.target.closest('a.wa');if(!a)return;e.preventDefault();try{var t=new URL(a.href).searchParams.get('text');document.querySelector('textarea[name=text]').value=t||'';}catch(_){}});"#)) }
+        },
+    )
+}
+
+#[derive(Debug, Deserialize)]
+struct Simulated {
+    text: String,
+    phone: String,
+    name: Option<String>,
+}
+
+#[post("/demo/simulate")]
+async fn simulate(
+    form: web::Form<Simulated>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let body = serde_json::json!({
+        "object": "whatsapp_business_account",
+        "entry": [{"id": "demo-waba", "changes": [{"field": "messages", "value": {
+            "messaging_product": "whatsapp",
+            "metadata": {"display_phone_number": SALES, "phone_number_id": PHONE_NUMBER_ID},
+            "contacts": [{"profile": {"name": form.name}, "wa_id": form.phone}],
+            "messages": [{
+                "from": form.phone,
+                "id": format!("wamid.demo-{}", Uuid::new_v4()),
+                "timestamp": (crate::domain::now_ms() / 1000).to_string(),
+                "type": "text",
+                "text": {"body": form.text},
+            }],
+        }}]}],
+    })
+    .to_string();
+    let signature = hub_signature(APP_SECRET.as_bytes(), body.as_bytes());
+    let report = whatsapp::receive(&state, body.as_bytes(), Some(&signature)).await?;
+    let target = match report.dialogs.first() {
+        Some(id) => format!("/demo/dialogs/{id}"),
+        None => "/demo/dialogs".to_owned(),
+    };
+    Ok(HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, target))
+        .finish())
+}
+
+async fn demo_site(state: &AppState) -> Result<Site, ApiError> {
+    state
+        .store
+        .site_by_key(SITE_KEY)
+        .await?
+        .ok_or(ApiError::NotFound("demo site"))
+}
+
+#[get("/demo/dialogs")]
+async fn dialogs(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let site = demo_site(&state).await?;
+    let query = DialogListQuery {
+        before_ms: None,
+        limit: 100,
+    };
+    let list = state.store.list_dialogs(site.id, &query).await?;
+    Ok(layout(
+        "Dialogs",
+        html! {
+            h1 { "Dialogs" }
+            p { a href="/demo" { "Back to the demo page" } }
+            table {
+                tr { th { "Started" } th { "Contact" } th { "Kind" } th { "Match" } th { "Channel" } th { "First message" } }
+                @for d in &list {
+                    @let started = serde_json::to_value(d).ok().and_then(|v| v["started_at"].as_str().map(String::from)).unwrap_or_default();
+                    tr {
+                        td { a href={"/demo/dialogs/" (d.dialog_id)} { (started) } }
+                        td { (d.contact_name.as_deref().unwrap_or("")) " " (d.contact_phone.as_deref().unwrap_or("")) }
+                        td { (d.kind) } td { (d.match_kind) }
+                        td { (d.channel.as_deref().unwrap_or("")) }
+                        td { (d.first_message.as_deref().unwrap_or("")) }
+                    }
+                }
+            }
+        },
+    ))
+}
+
+/// Renders any JSON value as nested tables; maud escapes every string.
+fn render(value: &Value) -> Markup {
+    match value {
+        Value::Object(map) => html! {
+            table { @for (k, v) in map { tr { th { (k) } td { (render(v)) } } } }
+        },
+        Value::Array(items) if items.is_empty() => html! { "—" },
+        Value::Array(items) => html! { @for v in items { (render(v)) } },
+        Value::Null => html! { "—" },
+        Value::String(s) => html! { (s) },
+        other => html! { (other.to_string()) },
+    }
+}
+
+#[get("/demo/dialogs/{id}")]
+async fn card(id: web::Path<String>, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let site = demo_site(&state).await?;
+    let id = Uuid::parse_str(&id).map_err(|_| ApiError::bad_request("dialog id must be a UUID"))?;
+    let card = state
+        .store
+        .source_card(site.id, id)
+        .await?
+        .ok_or(ApiError::NotFound("dialog"))?;
+    let value = serde_json::to_value(&card).map_err(|e| ApiError::Internal(e.into()))?;
+    Ok(layout(
+        "Source card",
+        html! {
+            h1 { "Source card" }
+            p { a href="/demo" { "Demo page" } " · " a href="/demo/dialogs" { "All dialogs" } }
+            (render(&value))
+        },
+    ))
+}

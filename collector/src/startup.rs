@@ -1,0 +1,92 @@
+//! Building and running the application: the listener, the writer task, the routes.
+
+use std::net::TcpListener;
+
+use actix_web::dev::Server;
+use actix_web::{web, App, HttpServer};
+
+use crate::config::Settings;
+use crate::error::extractor_error;
+use crate::ingest::{IngestQueue, IngestWriter};
+use crate::matching::DialogPolicy;
+use crate::routes;
+use crate::snippet::Snippet;
+use crate::state::AppState;
+use crate::storage::{self, SharedStore};
+
+/// A built, bound application, ready to run.
+pub struct Application {
+    port: u16,
+    server: Server,
+    writer: IngestWriter,
+    store: SharedStore,
+}
+
+impl Application {
+    /// Opens the database, starts the writer and binds the listener.
+    pub async fn build(settings: Settings) -> anyhow::Result<Application> {
+        let store = storage::connect(&settings.database_url).await?;
+        let (queue, writer) =
+            IngestQueue::start(store.clone(), settings.queue_capacity, settings.batch_size);
+        let snippet = Snippet::embedded();
+        if snippet.is_none() {
+            tracing::warn!(
+                "built without the tracker snippet: /t.js answers 503 (run `cargo xtask snippet`)"
+            );
+        }
+        let state = web::Data::new(AppState {
+            store: store.clone(),
+            queue,
+            snippet,
+            policy: DialogPolicy {
+                silence_ms: settings.dialog_silence_hours.max(0) * 3600 * 1000,
+                ..DialogPolicy::default()
+            },
+        });
+        let listener = TcpListener::bind(&settings.listen)?;
+        let port = listener.local_addr()?.port();
+        let demo = settings.demo;
+        let mut server = HttpServer::new(move || {
+            App::new()
+                .wrap(tracing_actix_web::TracingLogger::default())
+                .app_data(state.clone())
+                .app_data(web::QueryConfig::default().error_handler(|e, _| extractor_error(e)))
+                .app_data(web::PathConfig::default().error_handler(|e, _| extractor_error(e)))
+                .app_data(web::FormConfig::default().error_handler(|e, _| extractor_error(e)))
+                .configure(routes::configure)
+                .configure(|cfg| {
+                    if demo {
+                        routes::demo::configure(cfg);
+                    }
+                })
+                .default_service(web::to(routes::not_found))
+        })
+        .listen(listener)?;
+        if settings.workers > 0 {
+            server = server.workers(settings.workers);
+        }
+        Ok(Application {
+            port,
+            server: server.run(),
+            writer,
+            store,
+        })
+    }
+
+    /// The bound port.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The store, for set-up commands and tests.
+    pub fn store(&self) -> SharedStore {
+        self.store.clone()
+    }
+
+    /// Serves until SIGINT/SIGTERM, then writes every queued beacon before returning.
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        let served = self.server.await;
+        self.writer.shutdown().await;
+        Ok(served?)
+    }
+}

@@ -1,0 +1,19 @@
+//! State shared by all handlers.
+
+use crate::ingest::IngestQueue;
+use crate::matching::DialogPolicy;
+use crate::snippet::Snippet;
+use crate::storage::SharedStore;
+
+/// Everything a handler may need; cheap to clone.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    /// The database.
+    pub store: SharedStore,
+    /// Queue to the batch writer.
+    pub queue: IngestQueue,
+    /// The tracker files, when this binary was built with them.
+    pub snippet: Option<Snippet>,
+    /// Dialog matching rules.
+    pub policy: DialogPolicy,
+}

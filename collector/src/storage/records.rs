@@ -1,0 +1,245 @@
+//! Rows read back from storage; they serialize directly as the API's JSON.
+//!
+//! `FromRow` derives are generic over the row type, so the same structs serve both backends.
+
+use serde::{Serialize, Serializer};
+use uuid::Uuid;
+
+/// Serializes epoch milliseconds as an RFC 3339 UTC timestamp.
+pub fn rfc3339<S: Serializer>(ms: &i64, s: S) -> Result<S::Ok, S::Error> {
+    let dt = chrono::DateTime::from_timestamp_millis(*ms).unwrap_or_default();
+    s.serialize_str(&dt.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
+}
+
+fn rfc3339_opt<S: Serializer>(ms: &Option<i64>, s: S) -> Result<S::Ok, S::Error> {
+    match ms {
+        Some(ms) => rfc3339(ms, s),
+        None => s.serialize_none(),
+    }
+}
+
+fn json_text<S: Serializer>(text: &Option<String>, s: S) -> Result<S::Ok, S::Error> {
+    let value = text
+        .as_deref()
+        .and_then(|t| serde_json::from_str::<serde_json::Value>(t).ok())
+        .unwrap_or_else(|| serde_json::Value::Object(Default::default()));
+    value.serialize(s)
+}
+
+/// What storing an inbound message did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IngestOutcome {
+    /// The provider message id was stored before; nothing changed.
+    Duplicate,
+    /// Stored, as part of `dialog_id`.
+    Stored {
+        /// The dialog the message belongs to.
+        dialog_id: Uuid,
+        /// Whether this message started the dialog.
+        started_dialog: bool,
+    },
+}
+
+/// Paging and filters of the dialogs list.
+#[derive(Debug, Clone, Default)]
+pub struct DialogListQuery {
+    /// Only dialogs started before this time (keyset paging).
+    pub before_ms: Option<i64>,
+    /// Page size.
+    pub limit: i64,
+}
+
+/// One line of the dialogs list.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct DialogSummary {
+    /// Dialog id.
+    pub dialog_id: Uuid,
+    /// When the first message was sent.
+    #[serde(serialize_with = "rfc3339")]
+    pub started_at: i64,
+    /// `new` or `repeat`.
+    pub kind: String,
+    /// `exact` or `none`.
+    pub match_kind: String,
+    /// Contact name.
+    pub contact_name: Option<String>,
+    /// Contact phone.
+    pub contact_phone: Option<String>,
+    /// First message text.
+    pub first_message: Option<String>,
+    /// Session channel.
+    pub channel: Option<String>,
+    /// Session campaign.
+    pub utm_campaign: Option<String>,
+}
+
+/// The contact of a dialog.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct ContactView {
+    /// Contact id.
+    pub contact_id: Uuid,
+    /// Messaging channel (`whatsapp`).
+    pub channel: String,
+    /// Profile name.
+    pub name: Option<String>,
+    /// Phone, digits only.
+    pub phone: Option<String>,
+    /// Provider's user id where no phone is given.
+    pub provider_user_id: Option<String>,
+}
+
+/// How the dialog was joined to a session.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct MatchView {
+    /// `exact` (session code found) or `none`.
+    pub kind: String,
+    /// The session code found in the message.
+    pub code: Option<String>,
+    /// 1.0 for exact matches.
+    pub confidence: Option<f64>,
+}
+
+/// A session as shown on a card.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct SessionView {
+    /// Session id.
+    pub session_id: Uuid,
+    /// Visitor id.
+    pub visitor_id: Uuid,
+    /// Session start.
+    #[serde(serialize_with = "rfc3339")]
+    pub started_at: i64,
+    /// First page of the session.
+    pub landing_page: String,
+    /// External referrer.
+    pub referrer: Option<String>,
+    /// Referrer host.
+    pub referring_domain: Option<String>,
+    /// Traffic channel.
+    pub channel: String,
+    /// `utm_source`.
+    pub utm_source: Option<String>,
+    /// `utm_medium`.
+    pub utm_medium: Option<String>,
+    /// `utm_campaign`.
+    pub utm_campaign: Option<String>,
+    /// `utm_content` (ad).
+    pub utm_content: Option<String>,
+    /// `utm_term` (keyword).
+    pub utm_term: Option<String>,
+    /// Click ids.
+    #[serde(serialize_with = "json_text")]
+    pub click_ids: Option<String>,
+    /// Page views in the session.
+    pub pageviews: i64,
+    /// Operating system.
+    pub os: Option<String>,
+    /// OS version.
+    pub os_version: Option<String>,
+    /// Browser.
+    pub browser: Option<String>,
+    /// Browser version.
+    pub browser_version: Option<String>,
+    /// Device category.
+    pub device: Option<String>,
+    /// Screen width.
+    pub screen_w: Option<i32>,
+    /// Screen height.
+    pub screen_h: Option<i32>,
+    /// Browser language.
+    pub language: Option<String>,
+    /// Time zone.
+    pub timezone: Option<String>,
+    /// Country (GeoIP).
+    pub country: Option<String>,
+    /// Region (GeoIP).
+    pub region: Option<String>,
+    /// City (GeoIP).
+    pub city: Option<String>,
+}
+
+/// One of the contact's earlier dialogs.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct HistoryEntry {
+    /// Dialog id.
+    pub dialog_id: Uuid,
+    /// Start time.
+    #[serde(serialize_with = "rfc3339")]
+    pub started_at: i64,
+    /// How it was matched.
+    pub match_kind: String,
+    /// Channel of its session.
+    pub channel: Option<String>,
+    /// Source of its session.
+    pub utm_source: Option<String>,
+    /// Campaign of its session.
+    pub utm_campaign: Option<String>,
+}
+
+/// The dialog row behind a card.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct DialogRow {
+    /// Dialog id.
+    pub dialog_id: Uuid,
+    /// `new` or `repeat`.
+    pub kind: String,
+    /// First message time.
+    #[serde(serialize_with = "rfc3339")]
+    pub started_at: i64,
+    /// Latest message time.
+    #[serde(serialize_with = "rfc3339")]
+    pub last_message_at: i64,
+    /// First message text.
+    pub first_message: Option<String>,
+    /// Tracked number written to.
+    pub business_number: String,
+    /// Contact id.
+    #[serde(skip)]
+    pub contact_id: Uuid,
+    /// Matched session.
+    #[serde(skip)]
+    pub session_id: Option<Uuid>,
+    /// Click that opened the chat.
+    #[serde(skip)]
+    pub click_id: Option<Uuid>,
+}
+
+/// The visitor behind a session: first touch and the path to the chat.
+#[derive(Debug, Clone, Serialize)]
+pub struct VisitorView {
+    /// Visitor id.
+    pub visitor_id: Uuid,
+    /// First visit.
+    #[serde(serialize_with = "rfc3339")]
+    pub first_seen_at: i64,
+    /// The visitor's first session (first-touch source).
+    pub first_touch: Option<SessionView>,
+    /// Sessions started before the chat.
+    pub sessions_before_chat: i64,
+    /// Seconds from the first visit to the first message.
+    pub seconds_to_chat: i64,
+}
+
+/// The per-dialog source card.
+#[derive(Debug, Clone, Serialize)]
+pub struct SourceCard {
+    /// The dialog.
+    #[serde(flatten)]
+    pub dialog: DialogRow,
+    /// Who wrote.
+    pub contact: ContactView,
+    /// How the dialog was matched.
+    #[serde(rename = "match")]
+    pub matched: MatchView,
+    /// The session the chat came from (last touch).
+    pub session: Option<SessionView>,
+    /// Page of contact: where the tracked link was clicked.
+    pub page_of_contact: Option<String>,
+    /// When that click happened.
+    #[serde(serialize_with = "rfc3339_opt")]
+    pub clicked_at: Option<i64>,
+    /// The visitor's first touch and path to the chat.
+    pub visitor: Option<VisitorView>,
+    /// The contact's earlier dialogs, newest first.
+    pub history: Vec<HistoryEntry>,
+}

@@ -1,0 +1,325 @@
+//! The wire format between the snippet and the collector.
+//!
+//! The snippet builds its JSON with the browser's `JSON.stringify` from the
+//! [`field`] names (serde would cost it kilobytes); the collector
+//! deserializes the structs here, with the `serde` feature on. Unknown
+//! fields are ignored so an older collector accepts a newer snippet.
+
+use crate::links::DEFAULT_TEMPLATE;
+
+#[cfg(feature = "serde")]
+use serde::{Deserialize, Serialize};
+
+/// Largest beacon body the collector accepts.
+pub const MAX_BEACON_BYTES: usize = 8 * 1024;
+
+/// Longest URL (page or referrer) kept from a beacon.
+pub const MAX_URL_LEN: usize = 2048;
+
+/// Longest short string (language, time zone) kept from a beacon.
+pub const MAX_SHORT_LEN: usize = 64;
+
+/// Inactivity after which the snippet starts a new session, in ms (an
+/// `f64` because the browser's clock is).
+pub const SESSION_IDLE_MS: f64 = 30.0 * 60.0 * 1000.0;
+
+/// JSON field names shared by the snippet and the collector.
+pub mod field {
+    /// The site key from the script tag.
+    pub const SITE: &str = "site";
+    /// Visitor id, 32 hex characters.
+    pub const VISITOR: &str = "visitor";
+    /// Session id, 32 hex characters.
+    pub const SESSION: &str = "session";
+    /// The session code.
+    pub const CODE: &str = "code";
+    /// The page URL.
+    pub const URL: &str = "url";
+    /// `document.referrer`.
+    pub const REFERRER: &str = "referrer";
+    /// Screen width in CSS pixels.
+    pub const SCREEN_W: &str = "screen_w";
+    /// Screen height in CSS pixels.
+    pub const SCREEN_H: &str = "screen_h";
+    /// `navigator.language`.
+    pub const LANGUAGE: &str = "language";
+    /// The IANA time zone name.
+    pub const TIMEZONE: &str = "timezone";
+    /// The page a link was clicked on.
+    pub const PAGE: &str = "page";
+    /// The normalised number of a clicked link.
+    pub const NUMBER: &str = "number";
+    /// The clicked link's form, as `LinkKind::as_str`.
+    pub const KIND: &str = "kind";
+}
+
+/// Sent when a page is viewed.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
+pub struct VisitBeacon {
+    /// The site key.
+    pub site: String,
+    /// Visitor id (see [`format_id`]).
+    pub visitor: String,
+    /// Session id (see [`format_id`]).
+    pub session: String,
+    /// The session's code.
+    pub code: String,
+    /// The page URL, UTM tags and click ids included.
+    pub url: String,
+    /// The referrer, when the browser gives one.
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
+    pub referrer: Option<String>,
+    /// Screen width in CSS pixels.
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
+    pub screen_w: Option<u32>,
+    /// Screen height in CSS pixels.
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
+    pub screen_h: Option<u32>,
+    /// `navigator.language`.
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
+    pub language: Option<String>,
+    /// The IANA time zone name.
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
+    pub timezone: Option<String>,
+}
+
+/// Sent when a rewritten chat link is clicked.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
+pub struct ClickBeacon {
+    /// The site key.
+    pub site: String,
+    /// Visitor id.
+    pub visitor: String,
+    /// Session id.
+    pub session: String,
+    /// The code the link carried.
+    pub code: String,
+    /// The page the link was clicked on.
+    pub page: String,
+    /// The link's normalised number.
+    pub number: String,
+    /// The link's form, as `LinkKind::as_str`.
+    pub kind: String,
+}
+
+/// What the collector serves the snippet for one site.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
+pub struct SiteConfig {
+    /// Normalised numbers whose links are rewritten.
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub numbers: Vec<String>,
+    /// Message template with `{text}` and `{code}`.
+    #[cfg_attr(feature = "serde", serde(default = "default_template"))]
+    pub template: String,
+}
+
+#[cfg(feature = "serde")]
+fn default_template() -> String {
+    DEFAULT_TEMPLATE.to_owned()
+}
+
+impl Default for SiteConfig {
+    fn default() -> Self {
+        SiteConfig {
+            numbers: Vec::new(),
+            template: DEFAULT_TEMPLATE.to_owned(),
+        }
+    }
+}
+
+const HEX: &[u8; 16] = b"0123456789abcdef";
+
+/// A 128-bit id as 32 lowercase hex characters.
+pub fn format_id(bytes: [u8; 16]) -> String {
+    let mut out = String::with_capacity(32);
+    for b in bytes {
+        out.push(char::from(HEX[usize::from(b >> 4)]));
+        out.push(char::from(HEX[usize::from(b & 0xf)]));
+    }
+    out
+}
+
+/// The id in exactly 32 hex characters of either case, else `None`.
+pub fn parse_id(s: &str) -> Option<[u8; 16]> {
+    let hex = s.as_bytes();
+    if hex.len() != 32 {
+        return None;
+    }
+    let mut out = [0u8; 16];
+    for (byte, pair) in out.iter_mut().zip(hex.chunks_exact(2)) {
+        let high = char::from(pair[0]).to_digit(16)?;
+        let low = char::from(pair[1]).to_digit(16)?;
+        *byte = (high << 4 | low) as u8;
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_round_trip() {
+        let bytes: [u8; 16] = core::array::from_fn(|i| (i as u8).wrapping_mul(37) ^ 0xa5);
+        let text = format_id(bytes);
+        assert_eq!(text.len(), 32);
+        assert!(text.bytes().all(|b| HEX.contains(&b)));
+        assert_eq!(parse_id(&text), Some(bytes));
+        assert_eq!(parse_id(&text.to_ascii_uppercase()), Some(bytes));
+        assert_eq!(format_id([0; 16]), "0".repeat(32));
+        assert_eq!(format_id([0xff; 16]), "f".repeat(32));
+    }
+
+    #[test]
+    fn bad_ids_are_rejected() {
+        let good = "0123456789abcdef0123456789ABCDEF";
+        assert!(parse_id(good).is_some());
+        for bad in [
+            "",
+            &good[1..],
+            &format!("{good}0"),
+            "0123456789abcdef0123456789abcdeg",
+            "+123456789abcdef0123456789abcdef",
+            "0123456789abcdef0123456789abcdé",
+            "0123456789abcdef 123456789abcdef",
+            "ｆ123456789abcdef0123456789abcde",
+        ] {
+            assert_eq!(parse_id(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn default_site_config_uses_the_default_template() {
+        assert_eq!(SiteConfig::default().template, DEFAULT_TEMPLATE);
+    }
+
+    #[cfg(feature = "serde")]
+    mod serde_wire {
+        use super::super::*;
+        use serde_json::{json, Value};
+
+        fn keys(value: &Value) -> Vec<&str> {
+            let mut keys: Vec<&str> = value
+                .as_object()
+                .unwrap()
+                .keys()
+                .map(String::as_str)
+                .collect();
+            keys.sort_unstable();
+            keys
+        }
+
+        #[test]
+        fn visit_beacon_round_trips_under_the_field_names() {
+            let visit = VisitBeacon {
+                site: "site-key".into(),
+                visitor: format_id([1; 16]),
+                session: format_id([2; 16]),
+                code: "K7Q2M9VA".into(),
+                url: "https://example.com/?utm_source=x".into(),
+                referrer: Some("https://google.com/".into()),
+                screen_w: Some(1920),
+                screen_h: Some(1080),
+                language: Some("en-GB".into()),
+                timezone: Some("Europe/London".into()),
+            };
+            let value = serde_json::to_value(&visit).unwrap();
+            let mut want = vec![
+                field::SITE,
+                field::VISITOR,
+                field::SESSION,
+                field::CODE,
+                field::URL,
+                field::REFERRER,
+                field::SCREEN_W,
+                field::SCREEN_H,
+                field::LANGUAGE,
+                field::TIMEZONE,
+            ];
+            want.sort_unstable();
+            assert_eq!(keys(&value), want);
+            assert_eq!(serde_json::from_value::<VisitBeacon>(value).unwrap(), visit);
+        }
+
+        #[test]
+        fn visit_beacon_options_default_and_unknown_fields_pass() {
+            let value = json!({
+                field::SITE: "s", field::VISITOR: "v", field::SESSION: "x",
+                field::CODE: "K7Q2M9VA", field::URL: "https://example.com/",
+                "added_in_a_later_snippet": {"nested": [1, 2]},
+            });
+            let visit: VisitBeacon = serde_json::from_value(value).unwrap();
+            assert_eq!(visit.referrer, None);
+            assert_eq!(visit.screen_w, None);
+            assert_eq!(visit.timezone, None);
+            // Absent options stay absent on the way out, as the snippet sends them.
+            let back = serde_json::to_value(&visit).unwrap();
+            assert_eq!(keys(&back).len(), 5);
+        }
+
+        #[test]
+        fn click_beacon_round_trips_under_the_field_names() {
+            let click = ClickBeacon {
+                site: "s".into(),
+                visitor: format_id([3; 16]),
+                session: format_id([4; 16]),
+                code: "K7Q2M9VA".into(),
+                page: "https://example.com/prices".into(),
+                number: "79001234567".into(),
+                kind: crate::LinkKind::WaMe.as_str().into(),
+            };
+            let value = serde_json::to_value(&click).unwrap();
+            let mut want = vec![
+                field::SITE,
+                field::VISITOR,
+                field::SESSION,
+                field::CODE,
+                field::PAGE,
+                field::NUMBER,
+                field::KIND,
+            ];
+            want.sort_unstable();
+            assert_eq!(keys(&value), want);
+            assert_eq!(serde_json::from_value::<ClickBeacon>(value).unwrap(), click);
+        }
+
+        #[test]
+        fn site_config_round_trips_and_defaults_the_template() {
+            let config = SiteConfig {
+                numbers: vec!["79001234567".into()],
+                template: "{text} [{code}]".into(),
+            };
+            let json = serde_json::to_string(&config).unwrap();
+            assert_eq!(serde_json::from_str::<SiteConfig>(&json).unwrap(), config);
+            let bare: SiteConfig = serde_json::from_str(r#"{"numbers":[]}"#).unwrap();
+            assert_eq!(bare, SiteConfig::default());
+        }
+
+        #[test]
+        fn session_code_serializes_as_its_text() {
+            let code = crate::SessionCode::parse("K7Q2M9VA").unwrap();
+            assert_eq!(serde_json::to_value(code).unwrap(), json!("K7Q2M9VA"));
+            let back: crate::SessionCode = serde_json::from_value(json!("k7q2m9va")).unwrap();
+            assert_eq!(back, code);
+            assert!(serde_json::from_value::<crate::SessionCode>(json!("K7Q2M9VB")).is_err());
+        }
+    }
+}

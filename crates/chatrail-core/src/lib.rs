@@ -1,0 +1,20 @@
+//! The logic that both the browser snippet (wasm32) and the collector need:
+//! session codes, click-to-chat link recognition and rewriting, phone number
+//! normalisation and the beacon wire format.
+//!
+//! No I/O lives here, so the same code runs in the browser and on the
+//! server; the snippet's size budget is why there is no regex, no `url`
+//! crate and little `format!`.
+#![forbid(unsafe_code)]
+
+pub mod beacon;
+pub mod code;
+pub mod links;
+pub mod phone;
+
+pub use code::{find_codes, CodeError, SessionCode};
+pub use links::{
+    parse_chat_link, render_message, rewrite_chat_link, ChatLink, LinkKind, Rewritten,
+    DEFAULT_TEMPLATE,
+};
+pub use phone::normalize_number;

@@ -1,0 +1,100 @@
+//! `cargo xtask`: the project's own commands. Std only, so it builds in seconds.
+//!
+//! - `cargo xtask demo`  — install what is missing, build, run chatrail with the demo site.
+//! - `cargo xtask test`  — install what is missing, build the snippet, run every check and test.
+//! - `cargo xtask snippet` — build the snippet into `tracker-wasm/dist` and print its sizes.
+//! - `cargo xtask setup` — only install the system packages and tools.
+
+mod setup;
+mod snippet;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+
+/// CI fails when the snippet (JS + wasm, gzipped) grows past this.
+const SNIPPET_BUDGET_GZ: u64 = 12 * 1024;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let root = workspace_root();
+    let result = match args.first().map(String::as_str) {
+        Some("setup") => setup::ensure_packages(),
+        Some("snippet") => setup::ensure_packages().and_then(|()| snippet::build(&root).map(drop)),
+        Some("demo") => demo(&root, &args[1..]),
+        Some("test") => test(&root, &args[1..]),
+        _ => Err("usage: cargo xtask <demo|test|snippet|setup>".to_owned()),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn workspace_root() -> PathBuf {
+    let manifest_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+    manifest_dir
+        .ancestors()
+        .nth(2)
+        .unwrap_or(manifest_dir)
+        .to_path_buf()
+}
+
+/// Runs a command, failing with its name when it fails.
+pub fn run(cmd: &mut Command) -> Result<(), String> {
+    let status = cmd
+        .status()
+        .map_err(|e| format!("cannot run {:?}: {e}", cmd.get_program()))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("{cmd:?} failed with {status}"))
+    }
+}
+
+fn cargo(root: &Path) -> Command {
+    let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    cmd.current_dir(root);
+    cmd
+}
+
+fn demo(root: &Path, extra: &[String]) -> Result<(), String> {
+    setup::ensure_packages()?;
+    snippet::build(root)?;
+    std::fs::create_dir_all(root.join(".chatrail")).map_err(|e| e.to_string())?;
+    run(cargo(root)
+        .args([
+            "run",
+            "-p",
+            "chatrail-collector",
+            "--bin",
+            "chatrail",
+            "--",
+            "demo",
+        ])
+        .args(["--database-url", "sqlite://.chatrail/demo.db"])
+        .args(extra))
+}
+
+fn test(root: &Path, extra: &[String]) -> Result<(), String> {
+    setup::ensure_packages()?;
+    let sizes = snippet::build(root)?;
+    if sizes.total_gz() > SNIPPET_BUDGET_GZ {
+        return Err(format!(
+            "snippet is {} B gzipped, over the {SNIPPET_BUDGET_GZ} B budget",
+            sizes.total_gz()
+        ));
+    }
+    run(cargo(root).args(["fmt", "--all", "--check"]))?;
+    run(cargo(root).args([
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
+    ]))?;
+    run(cargo(root).args(["test", "--workspace"]).args(extra))
+}

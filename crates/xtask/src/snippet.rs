@@ -1,0 +1,269 @@
+//! Builds the page snippet: `tracker-wasm` → wasm32 → wasm-bindgen (no-modules)
+//! → wasm-opt → `tracker-wasm/dist/{t.wasm,t.js}`, and reports the sizes.
+//!
+//! Std only: xtask has no dependencies so that it builds in seconds.
+
+use std::fmt;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const TARGET: &str = "wasm32-unknown-unknown";
+const PACKAGE: &str = "chatrail-tracker";
+/// Debian's binaryen 108 does not enable by default what rustc 1.96 emits.
+const WASM_OPT_FEATURES: [&str; 6] = [
+    "--enable-bulk-memory",
+    "--enable-reference-types",
+    "--enable-nontrapping-float-to-int",
+    "--enable-sign-ext",
+    "--enable-mutable-globals",
+    "--enable-multivalue",
+];
+
+/// Bytes of the built snippet, as shipped and as gzip -9 sends them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SnippetSizes {
+    pub wasm: u64,
+    pub wasm_gz: u64,
+    pub js: u64,
+    pub js_gz: u64,
+}
+
+impl SnippetSizes {
+    /// What a first page view downloads, compressed.
+    pub fn total_gz(&self) -> u64 {
+        self.wasm_gz + self.js_gz
+    }
+}
+
+impl fmt::Display for SnippetSizes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "t.wasm {:>7} B  {:>6} B gz", self.wasm, self.wasm_gz)?;
+        writeln!(f, "t.js   {:>7} B  {:>6} B gz", self.js, self.js_gz)?;
+        write!(f, "total            {:>6} B gz", self.total_gz())
+    }
+}
+
+/// Builds the snippet into `<root>/tracker-wasm/dist` and prints its sizes.
+pub fn build(root: &Path) -> Result<SnippetSizes, String> {
+    let target_dir = root.join("target").join("wasm");
+    let raw = cargo_build(root, &target_dir)?;
+
+    let version = locked_version(&root.join("Cargo.lock"), "wasm-bindgen")?;
+    ensure_wasm_bindgen(&version)?;
+    let bindgen_dir = target_dir.join("bindgen");
+    run(Command::new("wasm-bindgen")
+        .args(["--target", "no-modules", "--no-typescript", "--out-dir"])
+        .arg(&bindgen_dir)
+        .arg(&raw))?;
+
+    let dist = root.join("tracker-wasm").join("dist");
+    fs::create_dir_all(&dist).map_err(|e| format!("creating {}: {e}", dist.display()))?;
+    let wasm = dist.join("t.wasm");
+    run(Command::new("wasm-opt")
+        .arg("-Oz")
+        .args(WASM_OPT_FEATURES)
+        .arg(bindgen_dir.join("chatrail_tracker_bg.wasm"))
+        .arg("-o")
+        .arg(&wasm))?;
+
+    let glue = read(&bindgen_dir.join("chatrail_tracker.js"))?;
+    let loader = read(&root.join("tracker-wasm").join("js").join("loader.js"))?;
+    let js = dist.join("t.js");
+    fs::write(&js, script(&glue, &loader)).map_err(|e| format!("writing {}: {e}", js.display()))?;
+
+    let sizes = SnippetSizes {
+        wasm: file_len(&wasm)?,
+        wasm_gz: gzipped_len(&wasm)?,
+        js: file_len(&js)?,
+        js_gz: gzipped_len(&js)?,
+    };
+    println!("{sizes}");
+    Ok(sizes)
+}
+
+/// One classic script. The function scope keeps the glue's `wasm_bindgen`
+/// out of the page's globals; comments and indentation are dropped because
+/// nobody reads the shipped file.
+fn script(glue: &str, loader: &str) -> String {
+    let mut out = String::from("(function(){\n");
+    for part in [glue, ";\n", loader] {
+        for line in part.lines().map(str::trim) {
+            if !line.is_empty() && !line.starts_with("//") {
+                out.push_str(line);
+                out.push('\n');
+            }
+        }
+    }
+    out.push_str("})();\n");
+    out
+}
+
+/// `cargo build` of the snippet for wasm32; returns the raw `.wasm`.
+///
+/// A rustup toolchain with the wasm32 target is the normal path. Without it
+/// (this project's machines cannot download targets), Debian's rustc-web
+/// builds std for wasm32 from rust-web-src (see shared/TOOLCHAIN.md).
+fn cargo_build(root: &Path, target_dir: &Path) -> Result<PathBuf, String> {
+    let common = [
+        "build",
+        "--package",
+        PACKAGE,
+        "--target",
+        TARGET,
+        "--profile",
+        "snippet",
+    ];
+    let mut cmd;
+    if rustup_has_wasm_target() {
+        cmd = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+        cmd.args(common);
+    } else {
+        cmd = Command::new("/usr/bin/cargo");
+        // The rustup proxies come first on PATH and `cargo xtask` runs under
+        // rustup's cargo: pin Debian's compiler and drop rustup's choices.
+        for var in [
+            "RUSTUP_TOOLCHAIN",
+            "CARGO",
+            "RUSTC_WRAPPER",
+            "RUSTC_WORKSPACE_WRAPPER",
+        ] {
+            cmd.env_remove(var);
+        }
+        cmd.env("RUSTC", "/usr/bin/rustc")
+            .env("RUSTDOC", "/usr/bin/rustdoc")
+            .env("RUSTC_BOOTSTRAP", "1")
+            .env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_LINKER", "wasm-ld")
+            .args(common)
+            .args([
+                "-Zbuild-std=std,panic_abort",
+                "-Zbuild-std-features=optimize_for_size",
+            ]);
+    }
+    cmd.current_dir(root).arg("--target-dir").arg(target_dir);
+    run(&mut cmd)?;
+    let wasm = target_dir
+        .join(TARGET)
+        .join("snippet")
+        .join(format!("{}.wasm", PACKAGE.replace('-', "_")));
+    match wasm.is_file() {
+        true => Ok(wasm),
+        false => Err(format!("cargo built no {}", wasm.display())),
+    }
+}
+
+fn rustup_has_wasm_target() -> bool {
+    Command::new("rustup")
+        .args(["target", "list", "--installed"])
+        .output()
+        .is_ok_and(|o| {
+            o.status.success()
+                && String::from_utf8_lossy(&o.stdout)
+                    .lines()
+                    .any(|l| l.trim() == TARGET)
+        })
+}
+
+/// The version of `package` in a Cargo.lock, read as text.
+fn locked_version(lock: &Path, package: &str) -> Result<String, String> {
+    let text = read(lock)?;
+    lock_version(&text, package).ok_or_else(|| format!("{package} is not in {}", lock.display()))
+}
+
+fn lock_version(lock: &str, package: &str) -> Option<String> {
+    let name = format!("name = \"{package}\"");
+    let mut lines = lock.lines().map(str::trim).skip_while(|l| *l != name);
+    lines.next()?;
+    let version = lines
+        .next()?
+        .strip_prefix("version = \"")?
+        .strip_suffix('"')?;
+    Some(version.to_string())
+}
+
+/// The CLI must match the crate exactly: its glue and the crate's
+/// generated imports are one protocol.
+fn ensure_wasm_bindgen(version: &str) -> Result<(), String> {
+    let installed = Command::new("wasm-bindgen")
+        .arg("--version")
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned());
+    // "wasm-bindgen 0.2.130"
+    if installed
+        .as_deref()
+        .and_then(|s| s.split_whitespace().nth(1))
+        == Some(version)
+    {
+        return Ok(());
+    }
+    eprintln!("xtask: installing wasm-bindgen-cli {version} (a few minutes)");
+    // No --locked: the pinned lock once named a version missing from the registry.
+    run(Command::new("cargo").args(["install", "wasm-bindgen-cli", "--version", version]))
+}
+
+fn run(cmd: &mut Command) -> Result<(), String> {
+    let shown = format!("{cmd:?}");
+    let status = cmd
+        .status()
+        .map_err(|e| format!("cannot run {shown}: {e}"))?;
+    match status.success() {
+        true => Ok(()),
+        false => Err(format!("{shown} failed: {status}")),
+    }
+}
+
+fn read(path: &Path) -> Result<String, String> {
+    fs::read_to_string(path).map_err(|e| format!("reading {}: {e}", path.display()))
+}
+
+fn file_len(path: &Path) -> Result<u64, String> {
+    fs::metadata(path)
+        .map(|m| m.len())
+        .map_err(|e| format!("{}: {e}", path.display()))
+}
+
+fn gzipped_len(path: &Path) -> Result<u64, String> {
+    let out = Command::new("gzip")
+        .args(["-9", "-c"])
+        .arg(path)
+        .output()
+        .map_err(|e| format!("cannot run gzip: {e}"))?;
+    match out.status.success() {
+        true => Ok(out.stdout.len() as u64),
+        false => Err(format!("gzip {} failed: {}", path.display(), out.status)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_the_locked_version() {
+        let lock = "[[package]]\nname = \"wasm-bindgen\"\nversion = \"0.2.130\"\n\
+                    [[package]]\nname = \"wasm-bindgen-macro\"\nversion = \"0.2.99\"\n";
+        assert_eq!(
+            lock_version(lock, "wasm-bindgen").as_deref(),
+            Some("0.2.130")
+        );
+        assert_eq!(
+            lock_version(lock, "wasm-bindgen-macro").as_deref(),
+            Some("0.2.99")
+        );
+        assert_eq!(lock_version(lock, "js-sys"), None);
+    }
+
+    #[test]
+    fn script_wraps_and_drops_comments() {
+        let s = script(
+            "let wasm_bindgen;\n  // note\n(function(){})();",
+            "  go();\n",
+        );
+        assert_eq!(
+            s,
+            "(function(){\nlet wasm_bindgen;\n(function(){})();\n;\ngo();\n})();\n"
+        );
+    }
+}

@@ -1,0 +1,1 @@
+//! Runnable examples live next to this package manifest (see `cargo run --example`).

@@ -1,0 +1,424 @@
+//! The storage contract: the same scenarios against SQLite and PostgreSQL, through the
+//! `Store` trait the collector uses.
+
+use std::sync::Arc;
+
+use chatrail_collector::domain::inbound::{ContactIdentity, InboundMessage};
+use chatrail_collector::domain::site::Site;
+use chatrail_collector::domain::token::{sha256_hex, Role};
+use chatrail_collector::domain::visit::{Click, Visit};
+use chatrail_collector::matching::DialogPolicy;
+use chatrail_collector::storage::{
+    self, DialogListQuery, IngestEvent, IngestOutcome, SharedStore, StoreError,
+};
+use chatrail_core::beacon::{format_id, ClickBeacon, VisitBeacon};
+use chatrail_core::code::SessionCode;
+use chatrail_tests::app::{create_site, create_token, fresh_database, Backend, TRACKED_DIGITS};
+use chatrail_tests::on_both_backends;
+use uuid::Uuid;
+
+on_both_backends!(
+    site_keys_are_unique,
+    tokens_resolve_to_their_site_and_role,
+    a_coded_message_joins_its_session_and_click,
+    redelivered_messages_are_stored_once,
+    simultaneous_redeliveries_make_one_dialog,
+    a_new_code_from_a_known_contact_is_a_repeat_dialog,
+    a_message_without_code_continues_the_open_dialog,
+    unknown_codes_stay_unmatched,
+    one_site_never_sees_another,
+);
+
+const CHROME_UA: &str = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36";
+
+struct Fixture {
+    store: SharedStore,
+    site: Site,
+    _dir: Option<tempfile::TempDir>,
+}
+
+async fn fixture(backend: Backend) -> Fixture {
+    let (url, dir) = fresh_database(backend).await;
+    let store = storage::connect(&url).await.expect("store opens");
+    let site = create_site(&store, "shop", &[TRACKED_DIGITS]).await;
+    Fixture {
+        store,
+        site,
+        _dir: dir,
+    }
+}
+
+fn random_id() -> String {
+    format_id(*Uuid::new_v4().as_bytes())
+}
+
+fn random_code() -> SessionCode {
+    SessionCode::generate(rand_u32)
+}
+
+fn rand_u32() -> u32 {
+    (Uuid::new_v4().as_u128() & 0xffff_ffff) as u32
+}
+
+/// A browser session: ids and code, as the snippet would make them.
+struct Browsing {
+    visitor: String,
+    session: String,
+    code: SessionCode,
+}
+
+impl Browsing {
+    fn new() -> Browsing {
+        Browsing {
+            visitor: random_id(),
+            session: random_id(),
+            code: random_code(),
+        }
+    }
+
+    fn visit(&self, site: &Site, url: &str, referrer: Option<&str>, at_ms: i64) -> IngestEvent {
+        let beacon = VisitBeacon {
+            site: site.key.clone(),
+            visitor: self.visitor.clone(),
+            session: self.session.clone(),
+            code: self.code.to_string(),
+            url: url.into(),
+            referrer: referrer.map(String::from),
+            screen_w: Some(1280),
+            screen_h: Some(720),
+            language: Some("pt-BR".into()),
+            timezone: Some("America/Sao_Paulo".into()),
+        };
+        IngestEvent::Visit(Box::new(
+            Visit::parse(site, beacon, CHROME_UA, at_ms).unwrap(),
+        ))
+    }
+
+    fn click(&self, site: &Site, page: &str, at_ms: i64) -> IngestEvent {
+        let beacon = ClickBeacon {
+            site: site.key.clone(),
+            visitor: self.visitor.clone(),
+            session: self.session.clone(),
+            code: self.code.to_string(),
+            page: page.into(),
+            number: TRACKED_DIGITS.into(),
+            kind: "wa.me".into(),
+        };
+        IngestEvent::Click(Box::new(Click::parse(site, beacon, at_ms).unwrap()))
+    }
+}
+
+fn message(site: &Site, id: &str, phone: &str, text: &str, at_ms: i64) -> InboundMessage {
+    InboundMessage {
+        site_id: site.id,
+        provider: "whatsapp",
+        provider_message_id: id.into(),
+        business_number: TRACKED_DIGITS.into(),
+        contact: ContactIdentity {
+            channel: "whatsapp",
+            phone: Some(phone.into()),
+            user_id: None,
+            name: Some("Ana Souza".into()),
+        },
+        message_type: "text".into(),
+        text: Some(text.into()),
+        sent_at_ms: at_ms,
+    }
+}
+
+fn stored(outcome: IngestOutcome) -> (Uuid, bool) {
+    match outcome {
+        IngestOutcome::Stored {
+            dialog_id,
+            started_dialog,
+        } => (dialog_id, started_dialog),
+        IngestOutcome::Duplicate => panic!("expected the message to be stored"),
+    }
+}
+
+const T0: i64 = 1_763_805_600_000;
+
+async fn site_keys_are_unique(backend: Backend) {
+    let f = fixture(backend).await;
+    let again = chatrail_collector::domain::site::NewSite::parse(
+        chatrail_collector::domain::site::SiteInput {
+            key: "shop".into(),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let err = f.store.create_site(&again).await.unwrap_err();
+    assert!(matches!(err, StoreError::Conflict("site key")), "{err:?}");
+    let found = f.store.site_by_key("shop").await.unwrap().unwrap();
+    assert_eq!(found.id, f.site.id);
+    assert_eq!(found.numbers[0].number, TRACKED_DIGITS);
+    assert!(f.store.site_by_key("nope").await.unwrap().is_none());
+}
+
+async fn tokens_resolve_to_their_site_and_role(backend: Backend) {
+    let f = fixture(backend).await;
+    let token = create_token(&f.store, &f.site, Role::Analyst).await;
+    let grant = f
+        .store
+        .token_grant(&sha256_hex(&token))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(grant.site_id, f.site.id);
+    assert_eq!(grant.role, Role::Analyst);
+    assert!(f
+        .store
+        .token_grant(&sha256_hex("crt_wrong"))
+        .await
+        .unwrap()
+        .is_none());
+    // Only the hash is stored: the token itself is not a key.
+    assert!(f.store.token_grant(&token).await.unwrap().is_none());
+}
+
+async fn a_coded_message_joins_its_session_and_click(backend: Backend) {
+    let f = fixture(backend).await;
+    let b = Browsing::new();
+    let landing =
+        "https://shop.test/kids?utm_source=google&utm_medium=cpc&utm_campaign=spring&gclid=Cj0";
+    f.store
+        .write_batch(&[
+            b.visit(&f.site, landing, Some("https://www.google.com/"), T0),
+            b.visit(
+                &f.site,
+                "https://shop.test/prices",
+                Some("https://shop.test/kids"),
+                T0 + 60_000,
+            ),
+            b.click(&f.site, "https://shop.test/prices", T0 + 90_000),
+        ])
+        .await
+        .unwrap();
+    let text = format!(
+        "How much is a kids photo shoot? (ref {})",
+        b.code.as_str().to_lowercase()
+    );
+    let msg = message(&f.site, "wamid.1", "5511987654321", &text, T0 + 120_000);
+    let (dialog_id, started) = stored(
+        f.store
+            .ingest_message(&msg, &DialogPolicy::default())
+            .await
+            .unwrap(),
+    );
+    assert!(started);
+    let card = f
+        .store
+        .source_card(f.site.id, dialog_id)
+        .await
+        .unwrap()
+        .unwrap();
+    let json = serde_json::to_value(&card).unwrap();
+    assert_eq!(json["kind"], "new");
+    assert_eq!(json["match"]["kind"], "exact");
+    assert_eq!(json["match"]["code"], b.code.as_str());
+    assert_eq!(json["first_message"], text);
+    assert_eq!(json["business_number"], TRACKED_DIGITS);
+    assert_eq!(json["contact"]["phone"], "5511987654321");
+    assert_eq!(json["contact"]["name"], "Ana Souza");
+    let s = &json["session"];
+    assert_eq!(s["landing_page"], landing);
+    assert_eq!(s["utm_source"], "google");
+    assert_eq!(s["utm_medium"], "cpc");
+    assert_eq!(s["utm_campaign"], "spring");
+    assert_eq!(s["click_ids"]["gclid"], "Cj0");
+    assert_eq!(s["channel"], "Paid Search");
+    assert_eq!(s["referring_domain"], "google.com");
+    assert_eq!(s["pageviews"], 2);
+    assert_eq!(s["os"], "Windows 10");
+    assert_eq!(s["browser"], "Chrome");
+    assert_eq!(s["screen_w"], 1280);
+    assert_eq!(s["timezone"], "America/Sao_Paulo");
+    assert_eq!(json["page_of_contact"], "https://shop.test/prices");
+    assert_eq!(json["visitor"]["sessions_before_chat"], 1);
+    assert_eq!(json["visitor"]["seconds_to_chat"], 120);
+    assert_eq!(json["visitor"]["first_touch"]["utm_campaign"], "spring");
+    assert_eq!(json["history"].as_array().unwrap().len(), 0);
+}
+
+async fn redelivered_messages_are_stored_once(backend: Backend) {
+    let f = fixture(backend).await;
+    let msg = message(&f.site, "wamid.dup", "5511987654321", "hello", T0);
+    let policy = DialogPolicy::default();
+    stored(f.store.ingest_message(&msg, &policy).await.unwrap());
+    assert_eq!(
+        f.store.ingest_message(&msg, &policy).await.unwrap(),
+        IngestOutcome::Duplicate
+    );
+    let query = DialogListQuery {
+        before_ms: None,
+        limit: 10,
+    };
+    assert_eq!(
+        f.store.list_dialogs(f.site.id, &query).await.unwrap().len(),
+        1
+    );
+}
+
+async fn simultaneous_redeliveries_make_one_dialog(backend: Backend) {
+    let f = fixture(backend).await;
+    let msg = Arc::new(message(&f.site, "wamid.race", "5511987654321", "hello", T0));
+    let tasks: Vec<_> = (0..8)
+        .map(|_| {
+            let (store, msg) = (f.store.clone(), msg.clone());
+            tokio::spawn(async move { store.ingest_message(&msg, &DialogPolicy::default()).await })
+        })
+        .collect();
+    let mut stored_count = 0;
+    for t in tasks {
+        if let IngestOutcome::Stored { .. } = t.await.unwrap().unwrap() {
+            stored_count += 1;
+        }
+    }
+    assert_eq!(stored_count, 1);
+    let query = DialogListQuery {
+        before_ms: None,
+        limit: 10,
+    };
+    assert_eq!(
+        f.store.list_dialogs(f.site.id, &query).await.unwrap().len(),
+        1
+    );
+}
+
+async fn a_new_code_from_a_known_contact_is_a_repeat_dialog(backend: Backend) {
+    let f = fixture(backend).await;
+    let (first, second) = (Browsing::new(), Browsing::new());
+    f.store
+        .write_batch(&[
+            first.visit(&f.site, "https://shop.test/?utm_source=fb", None, T0),
+            second.visit(
+                &f.site,
+                "https://shop.test/?utm_source=mail",
+                None,
+                T0 + 1000,
+            ),
+        ])
+        .await
+        .unwrap();
+    let policy = DialogPolicy::default();
+    let m1 = message(
+        &f.site,
+        "w1",
+        "5511987654321",
+        &format!("hi {}", first.code),
+        T0 + 2000,
+    );
+    let (d1, _) = stored(f.store.ingest_message(&m1, &policy).await.unwrap());
+    let m2 = message(
+        &f.site,
+        "w2",
+        "5511987654321",
+        &format!("again {}", second.code),
+        T0 + 3000,
+    );
+    let (d2, started) = stored(f.store.ingest_message(&m2, &policy).await.unwrap());
+    assert!(started);
+    assert_ne!(d1, d2);
+    let card =
+        serde_json::to_value(f.store.source_card(f.site.id, d2).await.unwrap().unwrap()).unwrap();
+    assert_eq!(card["kind"], "repeat");
+    assert_eq!(card["session"]["utm_source"], "mail");
+    assert_eq!(card["history"][0]["dialog_id"], d1.to_string());
+    assert_eq!(card["history"][0]["utm_source"], "fb");
+}
+
+async fn a_message_without_code_continues_the_open_dialog(backend: Backend) {
+    let f = fixture(backend).await;
+    let b = Browsing::new();
+    f.store
+        .write_batch(&[b.visit(&f.site, "https://shop.test/", None, T0)])
+        .await
+        .unwrap();
+    let policy = DialogPolicy::default();
+    let m1 = message(
+        &f.site,
+        "w1",
+        "5511987654321",
+        &format!("hi {}", b.code),
+        T0,
+    );
+    let (d1, _) = stored(f.store.ingest_message(&m1, &policy).await.unwrap());
+    let m2 = message(
+        &f.site,
+        "w2",
+        "5511987654321",
+        "and on Sunday?",
+        T0 + 60_000,
+    );
+    assert_eq!(
+        stored(f.store.ingest_message(&m2, &policy).await.unwrap()),
+        (d1, false)
+    );
+    let late = T0 + 60_000 + policy.silence_ms + 1;
+    let m3 = message(&f.site, "w3", "5511987654321", "hello again", late);
+    let (d3, started) = stored(f.store.ingest_message(&m3, &policy).await.unwrap());
+    assert!(started && d3 != d1);
+    let card =
+        serde_json::to_value(f.store.source_card(f.site.id, d3).await.unwrap().unwrap()).unwrap();
+    assert_eq!(card["kind"], "repeat");
+    assert_eq!(card["match"]["kind"], "none");
+}
+
+async fn unknown_codes_stay_unmatched(backend: Backend) {
+    let f = fixture(backend).await;
+    let msg = message(
+        &f.site,
+        "w1",
+        "5511987654321",
+        &format!("hi {}", random_code()),
+        T0,
+    );
+    let (d, _) = stored(
+        f.store
+            .ingest_message(&msg, &DialogPolicy::default())
+            .await
+            .unwrap(),
+    );
+    let card =
+        serde_json::to_value(f.store.source_card(f.site.id, d).await.unwrap().unwrap()).unwrap();
+    assert_eq!(card["match"]["kind"], "none");
+    assert!(card["session"].is_null());
+    assert_eq!(card["kind"], "new");
+}
+
+async fn one_site_never_sees_another(backend: Backend) {
+    let f = fixture(backend).await;
+    let other = create_site(&f.store, "other", &["+44 7700 900123"]).await;
+    let b = Browsing::new();
+    f.store
+        .write_batch(&[b.visit(&f.site, "https://shop.test/", None, T0)])
+        .await
+        .unwrap();
+    // The other site receives a message carrying this site's code: it must not match.
+    let mut msg = message(&other, "w1", "5511987654321", &format!("hi {}", b.code), T0);
+    msg.business_number = "447700900123".into();
+    let (d, _) = stored(
+        f.store
+            .ingest_message(&msg, &DialogPolicy::default())
+            .await
+            .unwrap(),
+    );
+    let card =
+        serde_json::to_value(f.store.source_card(other.id, d).await.unwrap().unwrap()).unwrap();
+    assert_eq!(card["match"]["kind"], "none");
+    assert!(f.store.source_card(f.site.id, d).await.unwrap().is_none());
+    let query = DialogListQuery {
+        before_ms: None,
+        limit: 10,
+    };
+    assert!(f
+        .store
+        .list_dialogs(f.site.id, &query)
+        .await
+        .unwrap()
+        .is_empty());
+    assert_eq!(
+        f.store.list_dialogs(other.id, &query).await.unwrap().len(),
+        1
+    );
+}
