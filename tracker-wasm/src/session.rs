@@ -28,19 +28,24 @@ pub fn visitor(stored: Option<&str>, bytes: impl FnOnce() -> [u8; 16]) -> String
 /// The stored session if it is well-formed and was seen less than
 /// `SESSION_IDLE_MS` ago; a clock that went backwards keeps the session.
 pub fn resume(stored: &str, now_ms: u64) -> Option<(String, SessionCode)> {
-    let mut parts = stored.split('|');
-    let id = parse_id(parts.next()?)?;
-    let code = SessionCode::parse(parts.next()?).ok()?;
-    let seen: u64 = parts.next()?.parse().ok()?;
-    if parts.next().is_some() {
-        return None;
-    }
+    let (id, rest) = cut(stored)?;
+    let (code, seen) = cut(rest)?;
+    let id = parse_id(id)?;
+    let code = SessionCode::parse(code).ok()?;
+    let seen: u64 = seen.parse().ok()?;
     let idle = now_ms.saturating_sub(seen);
     // u64 -> f64 is exact for any real timestamp (< 2^53 ms).
     if idle as f64 > SESSION_IDLE_MS {
         return None;
     }
     Some((format_id(id), code))
+}
+
+/// Splits at the first `|`; a byte search, because `str::split(char)`
+/// costs most of a kilobyte of wasm.
+fn cut(s: &str) -> Option<(&str, &str)> {
+    let at = s.bytes().position(|b| b == b'|')?;
+    Some((s.get(..at)?, s.get(at + 1..)?))
 }
 
 /// The record to store for a session seen at `now_ms`.

@@ -10,8 +10,13 @@ use std::process::Command;
 
 const TARGET: &str = "wasm32-unknown-unknown";
 const PACKAGE: &str = "chatrail-tracker";
-/// Debian's binaryen 108 does not enable by default what rustc 1.96 emits.
-const WASM_OPT_FEATURES: [&str; 6] = [
+/// Debian's binaryen 108 does not enable by default what rustc 1.96 emits;
+/// the strip flags drop the sections only the toolchain reads.
+const WASM_OPT_FLAGS: [&str; 10] = [
+    "-Oz",
+    "--strip-debug",
+    "--strip-producers",
+    "--strip-target-features",
     "--enable-bulk-memory",
     "--enable-reference-types",
     "--enable-nontrapping-float-to-int",
@@ -61,8 +66,7 @@ pub fn build(root: &Path) -> Result<SnippetSizes, String> {
     fs::create_dir_all(&dist).map_err(|e| format!("creating {}: {e}", dist.display()))?;
     let wasm = dist.join("t.wasm");
     run(Command::new("wasm-opt")
-        .arg("-Oz")
-        .args(WASM_OPT_FEATURES)
+        .args(WASM_OPT_FLAGS)
         .arg(bindgen_dir.join("chatrail_tracker_bg.wasm"))
         .arg("-o")
         .arg(&wasm))?;
@@ -83,13 +87,18 @@ pub fn build(root: &Path) -> Result<SnippetSizes, String> {
 }
 
 /// One classic script. The function scope keeps the glue's `wasm_bindgen`
-/// out of the page's globals; comments and indentation are dropped because
-/// nobody reads the shipped file.
+/// out of the page's globals. Whole-line comments and indentation are
+/// dropped (nobody reads the shipped file); this is line-based, which is
+/// safe because neither file has a multi-line string or template.
 fn script(glue: &str, loader: &str) -> String {
     let mut out = String::from("(function(){\n");
+    let mut in_block = false;
     for part in [glue, ";\n", loader] {
         for line in part.lines().map(str::trim) {
-            if !line.is_empty() && !line.starts_with("//") {
+            let opens = line.starts_with("/*") && (line.ends_with("*/") || !line.contains("*/"));
+            if in_block || opens {
+                in_block = !line.ends_with("*/");
+            } else if !line.is_empty() && !line.starts_with("//") {
                 out.push_str(line);
                 out.push('\n');
             }
@@ -114,6 +123,11 @@ fn cargo_build(root: &Path, target_dir: &Path) -> Result<PathBuf, String> {
         "--profile",
         "snippet",
     ];
+    // No reference types: with them wasm-bindgen keeps JS values in a
+    // second (externref) table, and Debian's binaryen 108 rewrites that
+    // table's export to point at the function table, which then fails to
+    // instantiate. Without them the output is also slightly smaller.
+    let mut rustflags = vec!["-Ctarget-feature=-reference-types"];
     let mut cmd;
     if rustup_has_wasm_target() {
         cmd = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
@@ -139,7 +153,16 @@ fn cargo_build(root: &Path, target_dir: &Path) -> Result<PathBuf, String> {
                 "-Zbuild-std=std,panic_abort",
                 "-Zbuild-std-features=optimize_for_size",
             ]);
+        // No panic machinery at all (no message formatting): a quarter of
+        // the wasm. Possible only where std is built with the crate.
+        rustflags.extend(["-Zunstable-options", "-Cpanic=immediate-abort"]);
     }
+    let quoted: Vec<String> = rustflags.iter().map(|f| format!("{f:?}")).collect();
+    cmd.arg("--config")
+        .arg(format!("target.{TARGET}.rustflags=[{}]", quoted.join(",")));
+    // wasm-bindgen reads which wasm features are on from the section that
+    // `strip` removes; wasm-opt strips everything afterwards.
+    cmd.env("CARGO_PROFILE_SNIPPET_STRIP", "false");
     cmd.current_dir(root).arg("--target-dir").arg(target_dir);
     run(&mut cmd)?;
     let wasm = target_dir
@@ -258,12 +281,12 @@ mod tests {
     #[test]
     fn script_wraps_and_drops_comments() {
         let s = script(
-            "let wasm_bindgen;\n  // note\n(function(){})();",
+            "let wasm_bindgen;\n  // note\n/**\n * doc\n */\n/* one */\n/* keep */ x();\n(function(){})();",
             "  go();\n",
         );
         assert_eq!(
             s,
-            "(function(){\nlet wasm_bindgen;\n(function(){})();\n;\ngo();\n})();\n"
+            "(function(){\nlet wasm_bindgen;\n/* keep */ x();\n(function(){})();\n;\ngo();\n})();\n"
         );
     }
 }
