@@ -8,6 +8,8 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use crate::run;
+
 const TARGET: &str = "wasm32-unknown-unknown";
 const PACKAGE: &str = "chatrail-tracker";
 /// Debian's binaryen 108 does not enable by default what rustc 1.96 emits;
@@ -224,17 +226,6 @@ fn ensure_wasm_bindgen(version: &str) -> Result<(), String> {
     eprintln!("xtask: installing wasm-bindgen-cli {version} (a few minutes)");
     // No --locked: the pinned lock once named a version missing from the registry.
     run(Command::new("cargo").args(["install", "wasm-bindgen-cli", "--version", version]))
-}
-
-fn run(cmd: &mut Command) -> Result<(), String> {
-    let shown = format!("{cmd:?}");
-    let status = cmd
-        .status()
-        .map_err(|e| format!("cannot run {shown}: {e}"))?;
-    match status.success() {
-        true => Ok(()),
-        false => Err(format!("{shown} failed: {status}")),
-    }
 }
 
 fn read(path: &Path) -> Result<String, String> {
