@@ -98,5 +98,63 @@ fn test(root: &Path, extra: &[String]) -> Result<(), String> {
         "-D",
         "warnings",
     ]))?;
-    run(cargo(root).args(["test", "--workspace"]).args(extra))
+    test_with_summary(cargo(root).args(["test", "--workspace"]).args(extra))
+}
+
+/// Runs `cargo test`, echoing its output, and ends with one line totalling every test
+/// binary's result, so the last line says what ran rather than the last doc-test crate's.
+fn test_with_summary(cmd: &mut Command) -> Result<(), String> {
+    use std::io::{BufRead, BufReader};
+    let mut child = cmd
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot run cargo test: {e}"))?;
+    let (mut passed, mut failed, mut ignored) = (0u64, 0u64, 0u64);
+    if let Some(stdout) = child.stdout.take() {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            println!("{line}");
+            if let Some(counts) = line.strip_prefix("test result: ") {
+                passed += count(counts, "passed");
+                failed += count(counts, "failed");
+                ignored += count(counts, "ignored");
+            }
+        }
+    }
+    let status = child.wait().map_err(|e| e.to_string())?;
+    println!("tests: {passed} passed, {failed} failed, {ignored} skipped");
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("cargo test failed with {status}"))
+    }
+}
+
+/// The number before `word` in a libtest summary such as `ok. 3 passed; 0 failed; …`.
+fn count(summary: &str, word: &str) -> u64 {
+    summary
+        .split(';')
+        .filter_map(|part| {
+            part.trim()
+                .trim_start_matches("ok. ")
+                .trim_start_matches("FAILED. ")
+                .strip_suffix(word)
+        })
+        .find_map(|n| n.trim().parse().ok())
+        .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::count;
+
+    #[test]
+    fn reads_libtest_summaries() {
+        let s = "ok. 14 passed; 0 failed; 2 ignored; 0 measured; 0 filtered out; finished in 0.05s";
+        assert_eq!(
+            (count(s, "passed"), count(s, "failed"), count(s, "ignored")),
+            (14, 0, 2)
+        );
+        let f = "FAILED. 18 passed; 2 failed; 0 ignored; 0 measured; 0 filtered out";
+        assert_eq!((count(f, "passed"), count(f, "failed")), (18, 2));
+    }
 }
