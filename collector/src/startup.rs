@@ -5,7 +5,11 @@ use std::net::TcpListener;
 use actix_web::dev::Server;
 use actix_web::{web, App, HttpServer};
 
+use std::sync::Arc;
+
 use crate::config::Settings;
+use crate::enrich::channel::lists;
+use crate::enrich::geo::GeoIp;
 use crate::error::extractor_error;
 use crate::ingest::{IngestQueue, IngestWriter};
 use crate::matching::DialogPolicy;
@@ -22,6 +26,24 @@ pub struct Application {
     store: SharedStore,
 }
 
+/// Opens the configured GeoIP databases; a configured path that does not open stops start-up.
+fn open_geoip(settings: &Settings) -> anyhow::Result<GeoIp> {
+    let paths: Vec<_> = settings
+        .geoip_db
+        .iter()
+        .filter(|p| !p.as_os_str().is_empty())
+        .collect();
+    if paths.is_empty() {
+        tracing::info!(
+            "no GeoIP database configured (CHATRAIL_GEOIP_DB): visitors' region is unknown"
+        );
+        return Ok(GeoIp::none());
+    }
+    let geo = GeoIp::open(&paths)?;
+    tracing::info!(databases = ?geo.describe(), "GeoIP enabled");
+    Ok(geo)
+}
+
 impl Application {
     /// Opens the database, starts the writer and binds the listener.
     pub async fn build(settings: Settings) -> anyhow::Result<Application> {
@@ -34,6 +56,8 @@ impl Application {
                 "built without the tracker snippet: /t.js answers 503 (run `cargo xtask snippet`)"
             );
         }
+        let geo = open_geoip(&settings)?;
+        tracing::debug!(hosts = lists::preload(), "channel lists loaded");
         let state = web::Data::new(AppState {
             store: store.clone(),
             queue,
@@ -42,6 +66,9 @@ impl Application {
                 silence_ms: settings.dialog_silence_hours.max(0) * 3600 * 1000,
                 ..DialogPolicy::default()
             },
+            geo: Arc::new(geo),
+            proxies: settings.trusted_proxies.clone(),
+            filtered: Arc::default(),
         });
         let listener = TcpListener::bind(&settings.listen)?;
         let port = listener.local_addr()?.port();
