@@ -13,6 +13,7 @@ use crate::enrich::geo::GeoIp;
 use crate::error::extractor_error;
 use crate::ingest::{IngestQueue, IngestWriter};
 use crate::matching::DialogPolicy;
+use crate::request_span::RequestSpan;
 use crate::routes;
 use crate::snippet::Snippet;
 use crate::state::AppState;
@@ -75,7 +76,7 @@ impl Application {
         let demo = settings.demo;
         let mut server = HttpServer::new(move || {
             App::new()
-                .wrap(tracing_actix_web::TracingLogger::default())
+                .wrap(tracing_actix_web::TracingLogger::<RequestSpan>::new())
                 .app_data(state.clone())
                 .app_data(web::QueryConfig::default().error_handler(|e, _| extractor_error(e)))
                 .app_data(web::PathConfig::default().error_handler(|e, _| extractor_error(e)))
