@@ -38,7 +38,6 @@ const HEADLESS_MARKERS: &[&str] = &[
     "htmlunit",
     "jsdom/",
     "chrome-lighthouse",
-    "electron/",
 ];
 
 /// HTTP libraries and tools woothee does not list as crawlers; no browser sends these.
