@@ -53,6 +53,10 @@ enum SiteCommand {
         /// Prefilled-message template with {text} and {code}.
         #[arg(long)]
         template: Option<String>,
+        /// A channel rule checked before the default channel group (repeatable, in order),
+        /// e.g. "source=partner-* & medium=cpa -> Affiliates".
+        #[arg(long = "channel-rule")]
+        channel_rules: Vec<String>,
         /// WhatsApp app secret (checks X-Hub-Signature-256).
         #[arg(long, env = "CHATRAIL_WA_APP_SECRET")]
         wa_app_secret: Option<String>,
@@ -107,6 +111,7 @@ impl Cli {
                 domains,
                 numbers,
                 template,
+                channel_rules,
                 wa_app_secret,
                 wa_verify_token,
             }) => {
@@ -118,6 +123,7 @@ impl Cli {
                     template,
                     wa_app_secret,
                     wa_verify_token,
+                    channel_rules,
                 })?;
                 let store = storage::connect(&db.database_url).await?;
                 let site = store.create_site(&site).await?;

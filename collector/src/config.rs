@@ -1,6 +1,10 @@
 //! Settings, from command-line flags or `CHATRAIL_*` environment variables (flags win).
 
+use std::path::PathBuf;
+
 use clap::Args;
+
+use crate::enrich::client_ip::TrustedProxies;
 
 /// How the server runs.
 #[derive(Debug, Clone, Args)]
@@ -27,6 +31,14 @@ pub struct Settings {
     /// Hours of silence after which a contact's next message starts a new dialog.
     #[arg(long, env = "CHATRAIL_DIALOG_SILENCE_HOURS", default_value_t = 24)]
     pub dialog_silence_hours: i64,
+    /// GeoIP city databases (`.mmdb`: GeoLite2-City, DB-IP, ip-location-db), comma-separated;
+    /// the first that knows an address answers. Unset: region is unknown.
+    #[arg(long = "geoip-db", env = "CHATRAIL_GEOIP_DB", value_delimiter = ',')]
+    pub geoip_db: Vec<PathBuf>,
+    /// Proxies (CIDRs or addresses, comma-separated) whose `Forwarded` / `X-Forwarded-For`
+    /// headers name the visitor's address; from anyone else those headers are ignored.
+    #[arg(long, env = "CHATRAIL_TRUSTED_PROXIES", default_value = "")]
+    pub trusted_proxies: TrustedProxies,
     /// Mount the demo site (`chatrail demo` sets this).
     #[arg(skip)]
     pub demo: bool,
@@ -42,6 +54,8 @@ impl Settings {
             queue_capacity: 10_000,
             batch_size: 500,
             dialog_silence_hours: 24,
+            geoip_db: Vec::new(),
+            trusted_proxies: TrustedProxies::default(),
             demo: false,
         }
     }

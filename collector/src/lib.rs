@@ -11,6 +11,7 @@ pub mod error;
 pub mod ingest;
 pub mod matching;
 pub mod providers;
+pub mod request_span;
 pub mod routes;
 pub mod snippet;
 pub mod startup;

@@ -5,10 +5,15 @@ use std::net::TcpListener;
 use actix_web::dev::Server;
 use actix_web::{web, App, HttpServer};
 
+use std::sync::Arc;
+
 use crate::config::Settings;
+use crate::enrich::channel::lists;
+use crate::enrich::geo::GeoIp;
 use crate::error::extractor_error;
 use crate::ingest::{IngestQueue, IngestWriter};
 use crate::matching::DialogPolicy;
+use crate::request_span::RequestSpan;
 use crate::routes;
 use crate::snippet::Snippet;
 use crate::state::AppState;
@@ -20,6 +25,24 @@ pub struct Application {
     server: Server,
     writer: IngestWriter,
     store: SharedStore,
+}
+
+/// Opens the configured GeoIP databases; a configured path that does not open stops start-up.
+fn open_geoip(settings: &Settings) -> anyhow::Result<GeoIp> {
+    let paths: Vec<_> = settings
+        .geoip_db
+        .iter()
+        .filter(|p| !p.as_os_str().is_empty())
+        .collect();
+    if paths.is_empty() {
+        tracing::info!(
+            "no GeoIP database configured (CHATRAIL_GEOIP_DB): visitors' region is unknown"
+        );
+        return Ok(GeoIp::none());
+    }
+    let geo = GeoIp::open(&paths)?;
+    tracing::info!(databases = ?geo.describe(), "GeoIP enabled");
+    Ok(geo)
 }
 
 impl Application {
@@ -34,6 +57,8 @@ impl Application {
                 "built without the tracker snippet: /t.js answers 503 (run `cargo xtask snippet`)"
             );
         }
+        let geo = open_geoip(&settings)?;
+        tracing::debug!(hosts = lists::preload(), "channel lists loaded");
         let state = web::Data::new(AppState {
             store: store.clone(),
             queue,
@@ -42,13 +67,16 @@ impl Application {
                 silence_ms: settings.dialog_silence_hours.max(0) * 3600 * 1000,
                 ..DialogPolicy::default()
             },
+            geo: Arc::new(geo),
+            proxies: settings.trusted_proxies.clone(),
+            filtered: Arc::default(),
         });
         let listener = TcpListener::bind(&settings.listen)?;
         let port = listener.local_addr()?.port();
         let demo = settings.demo;
         let mut server = HttpServer::new(move || {
             App::new()
-                .wrap(tracing_actix_web::TracingLogger::default())
+                .wrap(tracing_actix_web::TracingLogger::<RequestSpan>::new())
                 .app_data(state.clone())
                 .app_data(web::QueryConfig::default().error_handler(|e, _| extractor_error(e)))
                 .app_data(web::PathConfig::default().error_handler(|e, _| extractor_error(e)))

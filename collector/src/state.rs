@@ -1,5 +1,10 @@
 //! State shared by all handlers.
 
+use std::sync::Arc;
+
+use crate::enrich::client_ip::TrustedProxies;
+use crate::enrich::filter::FilterStats;
+use crate::enrich::geo::GeoIp;
 use crate::ingest::IngestQueue;
 use crate::matching::DialogPolicy;
 use crate::snippet::Snippet;
@@ -16,4 +21,10 @@ pub struct AppState {
     pub snippet: Option<Snippet>,
     /// Dialog matching rules.
     pub policy: DialogPolicy,
+    /// The GeoIP databases (none configured: region unknown).
+    pub geo: Arc<GeoIp>,
+    /// Proxies whose forwarding headers are believed.
+    pub proxies: TrustedProxies,
+    /// Counters of beacons dropped as robots or referrer spam.
+    pub filtered: Arc<FilterStats>,
 }

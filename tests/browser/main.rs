@@ -148,6 +148,7 @@ async fn journey(app: &TestApp, browser: &Browser) -> anyhow::Result<()> {
     assert_eq!(s["landing_page"], landing);
     assert_eq!(s["referring_domain"], "127.0.0.1");
     assert_eq!(s["channel"], "Paid Search");
+    assert_eq!(s["source"], "google");
     assert_eq!(s["os"], "Linux");
     assert!(s["screen_w"].as_i64().unwrap_or(0) > 0, "{s}");
     assert!(s["screen_h"].as_i64().unwrap_or(0) > 0, "{s}");

@@ -71,8 +71,15 @@ impl std::fmt::Debug for TestApp {
 /// Starts a collector on `backend` with a site `shop` (domain `shop.test`, the tracked
 /// number, WhatsApp secrets) and an operator token.
 pub async fn spawn_app(backend: Backend) -> TestApp {
+    spawn_app_with(backend, |_| {}).await
+}
+
+/// [`spawn_app`] with the settings changed by `configure` first (GeoIP, trusted proxies …).
+pub async fn spawn_app_with(backend: Backend, configure: impl FnOnce(&mut Settings)) -> TestApp {
     let (url, dir) = fresh_database(backend).await;
-    let app = Application::build(Settings::for_database(url))
+    let mut settings = Settings::for_database(url);
+    configure(&mut settings);
+    let app = Application::build(settings)
         .await
         .expect("application builds");
     let base = format!("http://127.0.0.1:{}", app.port());
@@ -135,6 +142,11 @@ pub fn whatsapp_text(message_id: &str, from: &str, name: &str, text: &str, unix_
 }
 
 impl TestApp {
+    /// The directory holding the SQLite database file (`None` on PostgreSQL).
+    pub fn sqlite_dir(&self) -> Option<&std::path::Path> {
+        self._dir.as_ref().map(|d| d.path())
+    }
+
     /// Posts a WhatsApp webhook body signed with `secret`.
     pub async fn post_whatsapp_signed(&self, body: &str, secret: &str) -> reqwest::Response {
         self.http
@@ -165,18 +177,21 @@ impl TestApp {
             .expect("API request")
     }
 
-    /// Reads `/health`'s ingest counters.
-    pub async fn ingest_counter(&self, name: &str) -> u64 {
-        let health: serde_json::Value = self
-            .http
+    /// Reads `/health`.
+    pub async fn health(&self) -> serde_json::Value {
+        self.http
             .get(format!("{}/health", self.base))
             .send()
             .await
             .expect("health")
             .json()
             .await
-            .expect("health JSON");
-        health["ingest"][name].as_u64().unwrap_or(0)
+            .expect("health JSON")
+    }
+
+    /// Reads `/health`'s ingest counters.
+    pub async fn ingest_counter(&self, name: &str) -> u64 {
+        self.health().await["ingest"][name].as_u64().unwrap_or(0)
     }
 
     /// Waits until the batch writer has stored at least `n` beacons.

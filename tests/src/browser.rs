@@ -26,6 +26,9 @@ use serde_json::{json, Value};
 const DEFAULT_CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 const DEFAULT_CHROME: &str = "/usr/bin/chromium";
 /// Keeps every request on this machine; IP literals are mapped too.
+/// The user agent the test browser presents: desktop Chrome on Linux.
+pub const DESKTOP_CHROME_UA: &str = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36";
+
 const HOST_RULES: &str =
     "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1, EXCLUDE localhost";
 /// How long chromedriver may take to listen.
@@ -78,6 +81,9 @@ impl Browser {
                     "--disable-component-update",
                     "--disable-sync",
                     format!("--user-data-dir={}", profile.display()),
+                    // A desktop Chrome's user agent: the collector drops headless browsers
+                    // (their "HeadlessChrome" token) as robots, and these tests play a person.
+                    format!("--user-agent={DESKTOP_CHROME_UA}"),
                     HOST_RULES,
                 ],
             },

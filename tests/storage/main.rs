@@ -27,6 +27,7 @@ on_both_backends!(
     a_message_without_code_continues_the_open_dialog,
     unknown_codes_stay_unmatched,
     one_site_never_sees_another,
+    channel_rules_and_enrichment_round_trip,
 );
 
 const CHROME_UA: &str = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36";
@@ -420,5 +421,87 @@ async fn one_site_never_sees_another(backend: Backend) {
     assert_eq!(
         f.store.list_dialogs(other.id, &query).await.unwrap().len(),
         1
+    );
+}
+
+async fn channel_rules_and_enrichment_round_trip(backend: Backend) {
+    use chatrail_collector::domain::site::{NewSite, SiteInput};
+    use chatrail_collector::enrich::geo::Region;
+
+    let f = fixture(backend).await;
+    let partner = NewSite::parse(SiteInput {
+        key: "partner".into(),
+        domains: vec!["partner.test".into()],
+        channel_rules: vec![
+            "source=partner-* & medium=cpa -> Affiliates".into(),
+            "referrer=*.forum.example -> Community".into(),
+        ],
+        ..SiteInput::default()
+    })
+    .unwrap();
+    f.store.create_site(&partner).await.unwrap();
+    let site = f.store.site_by_key("partner").await.unwrap().unwrap();
+    assert_eq!(site.channel_rules, partner.channel_rules);
+    assert_eq!(
+        serde_json::to_value(&site).unwrap()["channel_rules"],
+        serde_json::json!([
+            "source=partner-* & medium=cpa -> Affiliates",
+            "referrer=*.forum.example -> Community"
+        ])
+    );
+    assert!(f
+        .store
+        .site_by_key("shop")
+        .await
+        .unwrap()
+        .unwrap()
+        .channel_rules
+        .is_empty());
+
+    // A visit of the shop: normalised source, keyword and region reach the card.
+    let b = Browsing::new();
+    let IngestEvent::Visit(mut visit) = b.visit(
+        &f.site,
+        "https://shop.test/?utm_source=Yandex&utm_medium=CPC&utm_term=oak%20table",
+        None,
+        T0,
+    ) else {
+        unreachable!("a visit")
+    };
+    visit.region = Region {
+        country: Some("RU".into()),
+        region: Some("Moscow".into()),
+        city: Some("Moscow".into()),
+    };
+    f.store
+        .write_batch(&[IngestEvent::Visit(visit)])
+        .await
+        .unwrap();
+    let text = format!("Hello (ref {})", b.code);
+    let msg = message(&f.site, "wamid.enrich", "5511987654321", &text, T0 + 60_000);
+    let (dialog_id, _) = stored(
+        f.store
+            .ingest_message(&msg, &DialogPolicy::default())
+            .await
+            .unwrap(),
+    );
+    let card = f
+        .store
+        .source_card(f.site.id, dialog_id)
+        .await
+        .unwrap()
+        .unwrap();
+    let s = serde_json::to_value(&card).unwrap()["session"].clone();
+    assert_eq!(s["channel"], "Paid Search");
+    assert_eq!(s["source"], "yandex");
+    assert_eq!(s["utm_source"], "Yandex");
+    assert_eq!(s["keyword"], "oak table");
+    assert_eq!(
+        (&s["country"], &s["region"], &s["city"]),
+        (
+            &serde_json::json!("RU"),
+            &serde_json::json!("Moscow"),
+            &serde_json::json!("Moscow")
+        )
     );
 }

@@ -4,6 +4,8 @@ use chatrail_core::links::DEFAULT_TEMPLATE;
 use chatrail_core::phone::normalize_number;
 use uuid::Uuid;
 
+use crate::enrich::channel::{ChannelRule, RuleError};
+
 /// The internal id of a site; part of every stored key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
 pub struct SiteId(pub Uuid);
@@ -32,12 +34,19 @@ pub struct Site {
     pub template: String,
     /// Tracked numbers.
     pub numbers: Vec<TrackedNumber>,
+    /// The site's own channel rules, checked before the default channel group.
+    #[serde(serialize_with = "rules_as_text")]
+    pub channel_rules: Vec<ChannelRule>,
     /// WhatsApp app secret for `X-Hub-Signature-256` (needed in clear to compute the HMAC).
     #[serde(skip)]
     pub wa_app_secret: Option<String>,
     /// SHA-256 of the webhook verify token.
     #[serde(skip)]
     pub wa_verify_token_hash: Option<String>,
+}
+
+fn rules_as_text<S: serde::Serializer>(rules: &[ChannelRule], s: S) -> Result<S::Ok, S::Error> {
+    s.collect_seq(rules.iter().map(ToString::to_string))
 }
 
 impl Site {
@@ -67,6 +76,8 @@ pub struct NewSite {
     pub template: String,
     /// Tracked numbers.
     pub numbers: Vec<TrackedNumber>,
+    /// Channel rules, in order.
+    pub channel_rules: Vec<ChannelRule>,
     /// WhatsApp app secret.
     pub wa_app_secret: Option<String>,
     /// SHA-256 hex of the verify token.
@@ -85,6 +96,9 @@ pub enum SiteError {
     /// A template without `{code}` would lose the session code.
     #[error("the message template must contain {{code}}")]
     TemplateWithoutCode,
+    /// A channel rule that does not parse.
+    #[error(transparent)]
+    BadChannelRule(#[from] RuleError),
 }
 
 /// The raw input of a site definition (CLI or API).
@@ -104,6 +118,8 @@ pub struct SiteInput {
     pub wa_app_secret: Option<String>,
     /// WhatsApp verify token (hashed before storage).
     pub wa_verify_token: Option<String>,
+    /// Channel rules as text, e.g. `source=partner-* & medium=cpa -> Affiliates`.
+    pub channel_rules: Vec<String>,
 }
 
 impl NewSite {
@@ -139,6 +155,11 @@ impl NewSite {
         if !template.contains("{code}") {
             return Err(SiteError::TemplateWithoutCode);
         }
+        let channel_rules = input
+            .channel_rules
+            .iter()
+            .map(|r| ChannelRule::parse(r))
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(NewSite {
             name: input.name.unwrap_or_else(|| input.key.clone()),
             key: input.key,
@@ -150,6 +171,7 @@ impl NewSite {
                 .collect(),
             template,
             numbers,
+            channel_rules,
             wa_app_secret: input.wa_app_secret.filter(|s| !s.is_empty()),
             wa_verify_token_hash: input
                 .wa_verify_token
@@ -199,5 +221,23 @@ mod tests {
             NewSite::parse(no_code).unwrap_err(),
             SiteError::TemplateWithoutCode
         );
+        let mut bad_rule = input("shop", &[]);
+        bad_rule.channel_rules = vec!["source=x".into()];
+        assert!(matches!(
+            NewSite::parse(bad_rule),
+            Err(SiteError::BadChannelRule(_))
+        ));
+    }
+
+    #[test]
+    fn channel_rules_are_parsed_in_order() {
+        let mut i = input("shop", &[]);
+        i.channel_rules = vec![
+            "source=partner-* -> Affiliates".into(),
+            "referrer=*.forum.example -> Community".into(),
+        ];
+        let site = NewSite::parse(i).unwrap();
+        assert_eq!(site.channel_rules.len(), 2);
+        assert_eq!(site.channel_rules[1].channel, "Community");
     }
 }

@@ -8,6 +8,8 @@ use uuid::Uuid;
 
 use super::site::{Site, SiteId};
 use crate::enrich::attribution::Attribution;
+use crate::enrich::channel;
+use crate::enrich::geo::Region;
 use crate::enrich::user_agent::Device;
 
 /// A page view: opens a session on its first occurrence, extends it after.
@@ -33,8 +35,15 @@ pub struct Visit {
     pub attribution: Attribution,
     /// Traffic channel.
     pub channel: String,
+    /// Normalised traffic source (`google`, `facebook`, …); `None` for direct visits.
+    pub source: Option<String>,
+    /// Search keyword: `utm_term`, else the search engine's query when the referrer has it.
+    pub keyword: Option<String>,
     /// OS, browser and device category.
     pub device: Device,
+    /// Country, region and city of the visitor's IP address (the address is not kept);
+    /// filled in by the handler after parsing.
+    pub region: Region,
     /// Screen width in CSS pixels.
     pub screen_w: Option<i32>,
     /// Screen height in CSS pixels.
@@ -95,6 +104,15 @@ fn parse_code(s: &str) -> Result<SessionCode, BeaconError> {
     SessionCode::parse(s).map_err(|_| invalid(beacon::field::CODE, "not a valid session code"))
 }
 
+/// Parses a referrer: a page URL, or an Android app (`android-app://com.google.android.gm/`),
+/// which is what Chrome on Android reports for links opened from apps.
+fn parse_referrer(s: &str) -> Result<Url, BeaconError> {
+    match Url::parse(s) {
+        Ok(url) if url.scheme() == "android-app" && url.host_str().is_some() => Ok(url),
+        _ => parse_page_url(beacon::field::REFERRER, s),
+    }
+}
+
 fn parse_page_url(field: &'static str, s: &str) -> Result<Url, BeaconError> {
     if s.len() > beacon::MAX_URL_LEN {
         return Err(invalid(field, "longer than 2048 bytes"));
@@ -142,18 +160,17 @@ impl Visit {
     ) -> Result<Visit, BeaconError> {
         let url = parse_page_url(beacon::field::URL, &b.url)?;
         let referrer = match b.referrer.filter(|r| !r.is_empty()) {
-            Some(r) => Some(parse_page_url(beacon::field::REFERRER, &r)?),
+            Some(r) if r.len() > beacon::MAX_URL_LEN => {
+                return Err(invalid(beacon::field::REFERRER, "longer than 2048 bytes"))
+            }
+            Some(r) => Some(parse_referrer(&r)?),
             None => None,
         };
         // Navigation inside the site is not a traffic source.
         let referrer = referrer.filter(|r| r.host_str().is_some_and(|h| !is_internal(site, h)));
-        let referrer_domain = referrer.as_ref().and_then(|r| {
-            r.host_str()
-                .map(|h| h.trim_start_matches("www.").to_owned())
-        });
+        let referrer_domain = referrer.as_ref().and_then(channel::referrer_domain);
         let attribution = Attribution::from_url(&url);
-        let channel =
-            crate::enrich::channel::classify(&attribution, referrer_domain.as_deref()).to_owned();
+        let class = channel::classify(&attribution, referrer.as_ref(), &site.channel_rules);
         Ok(Visit {
             site_id: site.id,
             visitor_id: parse_uuid(beacon::field::VISITOR, &b.visitor)?,
@@ -164,8 +181,11 @@ impl Visit {
             referrer: referrer.map(String::from),
             referrer_domain,
             attribution,
-            channel,
+            channel: class.channel,
+            source: class.source,
+            keyword: class.keyword,
             device: Device::from_user_agent(user_agent),
+            region: Region::default(),
             screen_w: screen(beacon::field::SCREEN_W, b.screen_w)?,
             screen_h: screen(beacon::field::SCREEN_H, b.screen_h)?,
             language: short(beacon::field::LANGUAGE, b.language)?,

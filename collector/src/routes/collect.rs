@@ -8,6 +8,7 @@ use serde::de::DeserializeOwned;
 use crate::domain::now_ms;
 use crate::domain::site::Site;
 use crate::domain::visit::{Click, Visit};
+use crate::enrich::filter::{self, Dropped};
 use crate::error::{read_body, ApiError};
 use crate::state::AppState;
 use crate::storage::IngestEvent;
@@ -44,6 +45,22 @@ fn enqueue(state: &AppState, event: IngestEvent) -> Result<HttpResponse, ApiErro
         .json(serde_json::json!({ "status": "accepted" })))
 }
 
+/// The answer to a beacon dropped as a robot or spam: accepted, like any other, so the sender
+/// learns nothing from it, but named for whoever debugs a tracker.
+fn dropped(state: &AppState, why: Dropped) -> HttpResponse {
+    state.filtered.count(why);
+    HttpResponse::Accepted()
+        .insert_header((header::ACCESS_CONTROL_ALLOW_ORIGIN, "*"))
+        .json(serde_json::json!({ "status": "dropped", "reason": why.as_str() }))
+}
+
+fn user_agent(req: &HttpRequest) -> &str {
+    req.headers()
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+}
+
 #[post("/collect/visit")]
 async fn visit(
     req: HttpRequest,
@@ -51,23 +68,30 @@ async fn visit(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let (b, site) = beacon::<VisitBeacon>(&state, payload, |b| &b.site).await?;
-    let ua = req
-        .headers()
-        .get(header::USER_AGENT)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    let visit =
-        Visit::parse(&site, b, ua, now_ms()).map_err(|e| ApiError::bad_request(e.to_string()))?;
+    let mut visit = Visit::parse(&site, b, user_agent(&req), now_ms())
+        .map_err(|e| ApiError::bad_request(e.to_string()))?;
+    if let Some(why) = filter::screen_visit(&visit) {
+        return Ok(dropped(&state, why));
+    }
+    // The address is used for this lookup and then forgotten: only the region is kept.
+    let peer = req.peer_addr().map(|a| a.ip());
+    if let Some(ip) = state.proxies.client_ip(peer, req.headers()) {
+        visit.region = state.geo.lookup(ip);
+    }
     enqueue(&state, IngestEvent::Visit(Box::new(visit)))
 }
 
 #[post("/collect/click")]
 async fn click(
+    req: HttpRequest,
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let (b, site) = beacon::<ClickBeacon>(&state, payload, |b| &b.site).await?;
     let click =
         Click::parse(&site, b, now_ms()).map_err(|e| ApiError::bad_request(e.to_string()))?;
+    if let Some(why) = filter::screen_click(user_agent(&req)) {
+        return Ok(dropped(&state, why));
+    }
     enqueue(&state, IngestEvent::Click(Box::new(click)))
 }

@@ -23,6 +23,8 @@ async fn health(state: web::Data<AppState>) -> HttpResponse {
             "written": s.written.load(Ordering::Relaxed),
             "failed": s.failed.load(Ordering::Relaxed),
             "batches": s.batches.load(Ordering::Relaxed),
-        }
+        },
+        "dropped": state.filtered.to_json(),
+        "geoip": state.geo.is_enabled(),
     }))
 }

@@ -117,6 +117,11 @@ pub struct SessionView {
     pub referring_domain: Option<String>,
     /// Traffic channel.
     pub channel: String,
+    /// Normalised traffic source (`google`, `facebook`, …); `None` for direct sessions.
+    pub source: Option<String>,
+    /// Search keyword: `utm_term`, else the search engine's query when its referrer carries
+    /// one.
+    pub keyword: Option<String>,
     /// `utm_source`.
     pub utm_source: Option<String>,
     /// `utm_medium`.
@@ -150,11 +155,11 @@ pub struct SessionView {
     pub language: Option<String>,
     /// Time zone.
     pub timezone: Option<String>,
-    /// Country (GeoIP).
+    /// Country (GeoIP), ISO 3166-1 alpha-2; `None` when unknown.
     pub country: Option<String>,
-    /// Region (GeoIP).
+    /// Region (GeoIP): state or province, in English.
     pub region: Option<String>,
-    /// City (GeoIP).
+    /// City (GeoIP), in English.
     pub city: Option<String>,
 }
 
@@ -170,7 +175,9 @@ pub struct HistoryEntry {
     pub match_kind: String,
     /// Channel of its session.
     pub channel: Option<String>,
-    /// Source of its session.
+    /// Normalised source of its session.
+    pub source: Option<String>,
+    /// `utm_source` of its session.
     pub utm_source: Option<String>,
     /// Campaign of its session.
     pub utm_campaign: Option<String>,

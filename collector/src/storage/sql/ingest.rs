@@ -24,9 +24,10 @@ macro_rules! insert_visit {
             "INSERT INTO sessions (site_id, session_id, visitor_id, code, started_at, last_seen_at, \
              pageviews, landing_page, referrer, referring_domain, utm_source, utm_medium, \
              utm_campaign, utm_content, utm_term, click_ids, channel, os, os_version, browser, \
-             browser_version, device, screen_w, screen_h, language, timezone) \
+             browser_version, device, screen_w, screen_h, language, timezone, source, keyword, \
+             country, region, city) \
              VALUES ($1, $2, $3, $4, $5, $5, 1, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, \
-             $16, $17, $18, $19, $20, $21, $22, $23, $24) \
+             $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29) \
              ON CONFLICT (site_id, session_id) DO UPDATE SET pageviews = sessions.pageviews + 1, \
              last_seen_at = CASE WHEN excluded.last_seen_at > sessions.last_seen_at \
              THEN excluded.last_seen_at ELSE sessions.last_seen_at END",
@@ -55,6 +56,11 @@ macro_rules! insert_visit {
         .bind(v.screen_h)
         .bind(&v.language)
         .bind(&v.timezone)
+        .bind(&v.source)
+        .bind(&v.keyword)
+        .bind(&v.region.country)
+        .bind(&v.region.region)
+        .bind(&v.region.city)
         .execute(&mut *$tx)
         .await?;
         sqlx::query(

@@ -14,7 +14,8 @@ macro_rules! impl_store {
                 let mut tx = self.pool.begin().await?;
                 sqlx::query(
                     "INSERT INTO sites (site_id, site_key, name, domains, template, wa_app_secret, \
-                     wa_verify_token_hash, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                     wa_verify_token_hash, created_at, channel_rules) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
                 )
                 .bind(site_id)
                 .bind(&s.key)
@@ -24,6 +25,7 @@ macro_rules! impl_store {
                 .bind(&s.wa_app_secret)
                 .bind(&s.wa_verify_token_hash)
                 .bind($crate::domain::now_ms())
+                .bind(serde_json::to_string(&s.channel_rules).unwrap_or_else(|_| "[]".into()))
                 .execute(&mut *tx)
                 .await
                 .map_err(|e| $crate::storage::sql::conflict(e, "site key"))?;
@@ -47,6 +49,7 @@ macro_rules! impl_store {
                     domains: s.domains.clone(),
                     template: s.template.clone(),
                     numbers: s.numbers.clone(),
+                    channel_rules: s.channel_rules.clone(),
                     wa_app_secret: s.wa_app_secret.clone(),
                     wa_verify_token_hash: s.wa_verify_token_hash.clone(),
                 })
@@ -205,8 +208,8 @@ pub(crate) use impl_store;
 
 macro_rules! SELECT_SITE {
     () => {
-        "SELECT site_id, site_key, name, domains, template, wa_app_secret, wa_verify_token_hash \
-         FROM sites"
+        "SELECT site_id, site_key, name, domains, template, wa_app_secret, wa_verify_token_hash, \
+         channel_rules FROM sites"
     };
 }
 pub(crate) use SELECT_SITE;
@@ -221,11 +224,13 @@ pub struct SiteRow {
     template: String,
     wa_app_secret: Option<String>,
     wa_verify_token_hash: Option<String>,
+    channel_rules: String,
 }
 
 impl SiteRow {
     /// Completes the site with its tracked numbers.
     pub fn into_site(self, numbers: Vec<(String, Option<String>)>) -> crate::domain::site::Site {
+        let channel_rules = parse_rules(&self.site_key, &self.channel_rules);
         crate::domain::site::Site {
             id: crate::domain::site::SiteId(self.site_id),
             key: self.site_key,
@@ -241,10 +246,27 @@ impl SiteRow {
                     },
                 )
                 .collect(),
+            channel_rules,
             wa_app_secret: self.wa_app_secret,
             wa_verify_token_hash: self.wa_verify_token_hash,
         }
     }
+}
+
+/// A site's stored channel rules; rules stored by a later version that this one cannot read
+/// are skipped with a warning rather than making the site unusable.
+fn parse_rules(site_key: &str, json: &str) -> Vec<crate::enrich::channel::ChannelRule> {
+    let values: Vec<serde_json::Value> = serde_json::from_str(json).unwrap_or_default();
+    values
+        .into_iter()
+        .filter_map(|v| match serde_json::from_value(v) {
+            Ok(rule) => Some(rule),
+            Err(e) => {
+                tracing::warn!(site = site_key, error = %e, "skipping an unreadable channel rule");
+                None
+            }
+        })
+        .collect()
 }
 
 /// Turns a unique-constraint violation into [`StoreError::Conflict`](super::StoreError).
