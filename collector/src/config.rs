@@ -27,6 +27,15 @@ pub struct Settings {
     /// Hours of silence after which a contact's next message starts a new dialog.
     #[arg(long, env = "CHATRAIL_DIALOG_SILENCE_HOURS", default_value_t = 24)]
     pub dialog_silence_hours: i64,
+    /// The collector's public base URL as providers call it, e.g. `https://chatrail.example.com`;
+    /// Twilio signs the URL it called, which a proxy may rewrite, so it is configured, never
+    /// taken from the Host header.
+    #[arg(long, env = "CHATRAIL_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// Minutes before a message without code or referral in which a single unmatched click on
+    /// the number makes a probable match (0 turns probable matching off).
+    #[arg(long, env = "CHATRAIL_PROBABLE_WINDOW_MINUTES", default_value_t = 10)]
+    pub probable_window_minutes: i64,
     /// Mount the demo site (`chatrail demo` sets this).
     #[arg(skip)]
     pub demo: bool,
@@ -42,6 +51,8 @@ impl Settings {
             queue_capacity: 10_000,
             batch_size: 500,
             dialog_silence_hours: 24,
+            public_url: None,
+            probable_window_minutes: 10,
             demo: false,
         }
     }

@@ -16,4 +16,6 @@ pub struct AppState {
     pub snippet: Option<Snippet>,
     /// Dialog matching rules.
     pub policy: DialogPolicy,
+    /// Public base URL (`CHATRAIL_PUBLIC_URL`), without a trailing slash.
+    pub public_url: Option<String>,
 }

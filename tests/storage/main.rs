@@ -115,14 +115,16 @@ fn message(site: &Site, id: &str, phone: &str, text: &str, at_ms: i64) -> Inboun
         provider_message_id: id.into(),
         business_number: TRACKED_DIGITS.into(),
         contact: ContactIdentity {
-            channel: "whatsapp",
+            channel: "whatsapp".into(),
             phone: Some(phone.into()),
             user_id: None,
             name: Some("Ana Souza".into()),
+            username: None,
         },
         message_type: "text".into(),
         text: Some(text.into()),
         sent_at_ms: at_ms,
+        referral: None,
     }
 }
 
