@@ -13,7 +13,10 @@ ALTER TABLE sites ADD COLUMN telegram_secret_hash TEXT;
 ALTER TABLE tracked_numbers ADD COLUMN last_dialog_at BIGINT;
 
 ALTER TABLE contacts ADD COLUMN username TEXT;
+-- A contact is found by any of its identifiers: phone and business-scoped user id come
+-- and go independently (usernames, number changes).
 CREATE INDEX contacts_by_user_id ON contacts (site_id, channel, provider_user_id);
+CREATE INDEX contacts_by_phone ON contacts (site_id, channel, phone);
 
 -- The Click-to-WhatsApp ad a dialog is attributed to (match_kind 'referral'), or that
 -- came with an exactly matched first message.

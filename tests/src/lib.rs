@@ -7,6 +7,7 @@
 pub mod app;
 mod both;
 pub mod browser;
+pub mod inbound;
 pub mod pages;
 pub mod postgres;
 
