@@ -16,6 +16,7 @@ on_both_backends!(
     contacts_without_wa_id_are_found_again_once_the_phone_is_known,
     unsupported_messages_still_start_a_dialog,
     hostile_text_is_stored_safely_and_broken_shapes_get_400,
+    a_first_message_delivered_late_still_starts_its_dialog,
 );
 
 async fn post(app: &TestApp, body: &str) -> Value {
@@ -374,4 +375,49 @@ async fn hostile_text_is_stored_safely_and_broken_shapes_get_400(backend: Backen
         1,
         "nothing of a refused delivery is stored"
     );
+}
+
+async fn a_first_message_delivered_late_still_starts_its_dialog(backend: Backend) {
+    // Meta retries a failed delivery later, so the second message can arrive first.
+    let app = spawn_app(backend).await;
+    let b = Browsing::with_code(FIXTURE_CODE);
+    app.browse_before_fixtures(&b, "https://shop.test/?utm_source=google")
+        .await;
+    let second = whatsapp_text(
+        "wamid.second",
+        "5511987654321",
+        "Ana Souza",
+        "and the chairs?",
+        FIXTURE_T + 40,
+    );
+    post(&app, &second).await;
+    let early = app.only_card().await;
+    assert_eq!(early["match"]["kind"], "probable", "the only recent click");
+    post(&app, &fixture("whatsapp/text_with_code.json")).await;
+    let card = app.only_card().await;
+    assert_eq!(card["match"]["kind"], "exact");
+    assert_eq!(card["started_at"], "2025-11-22T10:00:00.000Z");
+    assert_eq!(
+        card["first_message"],
+        "Hi! I'd like a quote for the oak table (ref k7q2m9va)"
+    );
+    assert_eq!(card["session"]["utm_source"], "google");
+    assert_eq!(card["kind"], "new");
+
+    // A late first message a day before the contact's next dialog is its own, earlier dialog.
+    let old = whatsapp_text(
+        "wamid.old",
+        "5511987654321",
+        "Ana Souza",
+        "hello?",
+        FIXTURE_T - 2 * 86_400,
+    );
+    post(&app, &old).await;
+    let dialogs = app.dialogs().await;
+    assert_eq!(dialogs.len(), 2);
+    assert_eq!(
+        dialogs[0]["kind"], "repeat",
+        "the later dialog is now a repeat"
+    );
+    assert_eq!(dialogs[1]["kind"], "new");
 }

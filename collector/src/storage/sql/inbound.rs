@@ -76,6 +76,18 @@ macro_rules! resolve_contact {
 }
 pub(crate) use resolve_contact;
 
+/// Columns of a [`ContactDialog`](crate::matching::ContactDialog) for contact `$2` of site `$1`.
+macro_rules! SELECT_CONTACT_DIALOG {
+    () => {
+        "SELECT d.dialog_id, d.session_id, d.started_at, d.last_message_at, d.match_kind, \
+         COALESCE(r.source_id, r.source_url, r.ctwa_clid) AS ad_key, d.referral_id \
+         FROM dialogs d \
+         LEFT JOIN referrals r ON r.site_id = d.site_id AND r.referral_id = d.referral_id \
+         WHERE d.site_id = $1 AND d.contact_id = $2"
+    };
+}
+pub(crate) use SELECT_CONTACT_DIALOG;
+
 /// How a starting dialog is attributed: exact (code), referral (ad) or probable (the only
 /// recent unmatched click on the number), else none. Evaluates to
 /// `(match_kind, code, confidence, session_id, click_id)`.
@@ -176,7 +188,7 @@ pub(crate) use attribute_start;
 /// Body of `Store::ingest_message`.
 macro_rules! ingest_message {
     ($pool:expr, $m:expr, $policy:expr) => {{
-        use $crate::matching::{ad_key, decide, DialogDecision, PriorDialog};
+        use $crate::matching::{ad_key, decide, ContactDialog, DialogDecision, Evidence};
         let m: &$crate::domain::inbound::InboundMessage = $m;
         let policy: &$crate::matching::DialogPolicy = $policy;
         let site_id = m.site_id.0;
@@ -257,24 +269,30 @@ macro_rules! ingest_message {
                 break;
             }
         }
-        let prior: Option<PriorDialog> = sqlx::query_as(
-            "SELECT d.dialog_id, d.session_id, d.last_message_at, d.match_kind, \
-             COALESCE(r.source_id, r.source_url, r.ctwa_clid) AS ad_key FROM dialogs d \
-             LEFT JOIN referrals r ON r.site_id = d.site_id AND r.referral_id = d.referral_id \
-             WHERE d.site_id = $1 AND d.contact_id = $2 ORDER BY d.started_at DESC LIMIT 1",
-        )
+        // The contact's dialogs around the send time: the one in effect then, and the next.
+        let before: Option<ContactDialog> = sqlx::query_as(concat!(
+            $crate::storage::sql::inbound::SELECT_CONTACT_DIALOG!(),
+            " AND d.started_at <= $3 ORDER BY d.started_at DESC LIMIT 1"
+        ))
         .bind(site_id)
         .bind(contact_id)
+        .bind(m.sent_at_ms)
         .fetch_optional(&mut *tx)
         .await?;
-        let ad = m.referral.as_ref().and_then(ad_key);
-        let decision = decide(
-            prior.as_ref(),
-            matched.map(|(s, _)| s),
-            ad,
-            m.sent_at_ms,
-            policy,
-        );
+        let after: Option<ContactDialog> = sqlx::query_as(concat!(
+            $crate::storage::sql::inbound::SELECT_CONTACT_DIALOG!(),
+            " AND d.started_at > $3 ORDER BY d.started_at ASC LIMIT 1"
+        ))
+        .bind(site_id)
+        .bind(contact_id)
+        .bind(m.sent_at_ms)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let evidence = Evidence {
+            session: matched.map(|(s, _)| s),
+            ad: m.referral.as_ref().and_then(ad_key),
+        };
+        let decision = decide(before.as_ref(), after.as_ref(), evidence, m.sent_at_ms, policy);
         let (dialog_id, started_dialog) = match decision {
             DialogDecision::Continue(dialog_id) => {
                 sqlx::query(
@@ -287,8 +305,8 @@ macro_rules! ingest_message {
                 .execute(&mut *tx)
                 .await?;
                 // The contact's own code confirms a probable match: it becomes exact.
-                if let (Some(p), Some((session_id, code))) = (&prior, matched) {
-                    if p.match_kind == "probable" && p.session_id == Some(session_id) {
+                if let (Some(d), Some((session_id, code))) = (&before, matched) {
+                    if d.match_kind == "probable" && d.session_id == Some(session_id) {
                         sqlx::query(
                             "UPDATE dialogs SET match_kind = 'exact', code = $3, \
                              confidence = 1.0 WHERE site_id = $1 AND dialog_id = $2",
@@ -302,13 +320,75 @@ macro_rules! ingest_message {
                 }
                 (dialog_id, false)
             }
+            DialogDecision::Prepend(dialog_id) => {
+                sqlx::query(
+                    "UPDATE dialogs SET started_at = $3, first_message = $4 \
+                     WHERE site_id = $1 AND dialog_id = $2",
+                )
+                .bind(site_id)
+                .bind(dialog_id)
+                .bind(m.sent_at_ms)
+                .bind(&m.text)
+                .execute(&mut *tx)
+                .await?;
+                // The late first message may carry what the dialog lacked: its code or ad.
+                let d = after.as_ref().filter(|d| d.is_unattributed());
+                let upgrade = match (d, matched.is_some() || m.referral.is_some()) {
+                    (Some(_), true) => Some(
+                        $crate::storage::sql::inbound::attribute_start!(
+                            tx, site_id, m, contact_id, matched, policy
+                        ),
+                    ),
+                    _ => None,
+                };
+                if let Some((match_kind, code, confidence, session_id, click_id)) = upgrade {
+                    sqlx::query(
+                        "UPDATE dialogs SET match_kind = $3, code = $4, confidence = $5, \
+                         session_id = $6, click_id = $7 WHERE site_id = $1 AND dialog_id = $2",
+                    )
+                    .bind(site_id)
+                    .bind(dialog_id)
+                    .bind(match_kind)
+                    .bind(code)
+                    .bind(confidence)
+                    .bind(session_id)
+                    .bind(click_id)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                if after.as_ref().is_some_and(|d| d.referral_id.is_none()) && referral_id.is_some()
+                {
+                    sqlx::query(
+                        "UPDATE dialogs SET referral_id = $3 WHERE site_id = $1 AND dialog_id = $2",
+                    )
+                    .bind(site_id)
+                    .bind(dialog_id)
+                    .bind(referral_id)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                (dialog_id, false)
+            }
             DialogDecision::Start => {
                 let (match_kind, code, confidence, session_id, click_id) =
                     $crate::storage::sql::inbound::attribute_start!(
                         tx, site_id, m, contact_id, matched, policy
                     );
                 let dialog_id = uuid::Uuid::now_v7();
-                let kind = if prior.is_some() { "repeat" } else { "new" };
+                let kind = if before.is_some() { "repeat" } else { "new" };
+                if after.is_some() {
+                    // A late message started the contact's first dialog: the ones after it
+                    // are repeats.
+                    sqlx::query(
+                        "UPDATE dialogs SET kind = 'repeat' WHERE site_id = $1 \
+                         AND contact_id = $2 AND started_at > $3 AND kind = 'new'",
+                    )
+                    .bind(site_id)
+                    .bind(contact_id)
+                    .bind(m.sent_at_ms)
+                    .execute(&mut *tx)
+                    .await?;
+                }
                 sqlx::query(
                     "INSERT INTO dialogs (site_id, dialog_id, contact_id, kind, started_at, \
                      last_message_at, business_number, first_message, match_kind, code, \
