@@ -170,6 +170,7 @@ macro_rules! impl_store {
                 &self,
                 events: &[$crate::storage::IngestEvent],
             ) -> Result<(), $crate::storage::StoreError> {
+                let _write = self.write_guard().await;
                 let mut tx = self.pool.begin().await?;
                 for event in events {
                     match event {
@@ -190,6 +191,7 @@ macro_rules! impl_store {
                 m: &$crate::domain::inbound::InboundMessage,
                 policy: &$crate::matching::DialogPolicy,
             ) -> Result<$crate::storage::IngestOutcome, $crate::storage::StoreError> {
+                let _write = self.write_guard().await;
                 $crate::storage::sql::ingest_message!(self.pool, m, policy)
             }
 
@@ -197,6 +199,7 @@ macro_rules! impl_store {
                 &self,
                 status: &$crate::domain::status::StatusUpdate,
             ) -> Result<(), $crate::storage::StoreError> {
+                let _write = self.write_guard().await;
                 $crate::storage::sql::record_status!(self.pool, status)
             }
 
@@ -223,6 +226,7 @@ macro_rules! impl_store {
                 &self,
                 change: &$crate::domain::inbound::IdentityChange,
             ) -> Result<$crate::storage::IdentityOutcome, $crate::storage::StoreError> {
+                let _write = self.write_guard().await;
                 $crate::storage::sql::change_identity!(self.pool, change)
             }
 
@@ -271,6 +275,7 @@ macro_rules! impl_store {
                 dialog_id: uuid::Uuid,
                 tag: &$crate::domain::tag::Tag,
             ) -> Result<$crate::storage::TagChange, $crate::storage::StoreError> {
+                let _write = self.write_guard().await;
                 $crate::storage::sql::tags::add_tag!(self.pool, site_id.0, dialog_id, tag)
             }
 
@@ -280,6 +285,7 @@ macro_rules! impl_store {
                 dialog_id: uuid::Uuid,
                 tag: &$crate::domain::tag::Tag,
             ) -> Result<$crate::storage::TagChange, $crate::storage::StoreError> {
+                let _write = self.write_guard().await;
                 $crate::storage::sql::tags::remove_tag!(self.pool, site_id.0, dialog_id, tag)
             }
         }
