@@ -107,6 +107,7 @@ async fn invalid_messages_get_400_naming_the_field(backend: Backend) {
         ("sender_id", with("sender_id", Value::Null)),
         ("sent_at", with("sent_at", json!("yesterday"))),
         ("sent_at", with("sent_at", json!("2999-01-01T00:00:00Z"))),
+        ("sent_at", with("sent_at", json!("0001-01-01T00:00:00Z"))),
         ("sender_phone", with("sender_phone", json!("call me"))),
         ("sender", with("sender", json!("ana"))),
         ("channel", with("channel", Value::Null)),

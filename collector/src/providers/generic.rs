@@ -3,7 +3,8 @@
 use serde::Deserialize;
 
 use crate::domain::inbound::{
-    field, provider_id, ContactIdentity, InboundMessage, InvalidInbound, MAX_SHORT, MAX_TEXT,
+    field, provider_id, unix_seconds_ms, ContactIdentity, InboundMessage, InvalidInbound,
+    MAX_SHORT, MAX_TEXT,
 };
 use crate::domain::referral::Referral;
 use crate::domain::site::Site;
@@ -88,6 +89,8 @@ impl GenericMessage {
                 if at > now_ms + MAX_FUTURE_MS {
                     return Err(InvalidInbound(format!("sent_at {raw:?} is in the future")));
                 }
+                // Same plausibility bounds as provider timestamps.
+                unix_seconds_ms("sent_at", at.div_euclid(1000))?;
                 at
             }
         };

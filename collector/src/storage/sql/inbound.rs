@@ -3,6 +3,23 @@
 //! row under its provider id, so that unique key serialises concurrent redeliveries of the
 //! same event before anything else is touched.
 
+/// `(contact_id, identity)` of the contact of site `$1` and channel `$2` with identity `$3`,
+/// else phone `$4`, else provider user id `$5`. One indexed lookup per branch: the same
+/// condition written with `OR` made SQLite scan every contact of the site.
+macro_rules! FIND_CONTACT {
+    () => {
+        "SELECT contact_id, identity FROM ( \
+         SELECT contact_id, identity, 0 AS rank FROM contacts \
+         WHERE site_id = $1 AND channel = $2 AND identity = $3 \
+         UNION ALL SELECT contact_id, identity, 1 AS rank FROM contacts \
+         WHERE site_id = $1 AND channel = $2 AND phone = $4 \
+         UNION ALL SELECT contact_id, identity, 2 AS rank FROM contacts \
+         WHERE site_id = $1 AND channel = $2 AND provider_user_id = $5 \
+         ) AS found ORDER BY rank LIMIT 1"
+    };
+}
+pub(crate) use FIND_CONTACT;
+
 /// Finds the contact a message comes from — by identity, phone or provider user id, so a
 /// contact first seen with only a business-scoped user id is found again once its phone is
 /// known — updating it, or creates it. Evaluates to its id.
@@ -10,11 +27,8 @@ macro_rules! resolve_contact {
     ($tx:ident, $site_id:expr, $c:expr, $at_ms:expr) => {{
         let c: &$crate::domain::inbound::ContactIdentity = $c;
         let identity = c.identity();
-        let existing: Option<(uuid::Uuid,)> = sqlx::query_as(
-            "SELECT contact_id FROM contacts WHERE site_id = $1 AND channel = $2 \
-             AND (identity = $3 OR phone = $4 OR provider_user_id = $5) \
-             ORDER BY CASE WHEN identity = $3 THEN 0 ELSE 1 END LIMIT 1",
-        )
+        let existing: Option<(uuid::Uuid, String)> =
+            sqlx::query_as($crate::storage::sql::inbound::FIND_CONTACT!())
         .bind($site_id)
         .bind(&c.channel)
         .bind(&identity)
@@ -23,7 +37,7 @@ macro_rules! resolve_contact {
         .fetch_optional(&mut *$tx)
         .await?;
         match existing {
-            Some((contact_id,)) => {
+            Some((contact_id, _)) => {
                 sqlx::query(
                     "UPDATE contacts SET name = COALESCE($3, name), phone = COALESCE($4, phone), \
                      provider_user_id = COALESCE($5, provider_user_id), \
@@ -530,11 +544,8 @@ macro_rules! change_identity {
             return Ok(IdentityOutcome::Duplicate);
         }
         let old_identity = c.old.identity();
-        let existing: Option<(uuid::Uuid, String)> = sqlx::query_as(
-            "SELECT contact_id, identity FROM contacts WHERE site_id = $1 AND channel = $2 \
-             AND (identity = $3 OR phone = $4 OR provider_user_id = $5) \
-             ORDER BY CASE WHEN identity = $3 THEN 0 ELSE 1 END LIMIT 1",
-        )
+        let existing: Option<(uuid::Uuid, String)> =
+            sqlx::query_as($crate::storage::sql::inbound::FIND_CONTACT!())
         .bind(site_id)
         .bind(&c.old.channel)
         .bind(&old_identity)
