@@ -82,6 +82,7 @@ fn site() -> Site {
         ],
         wa_app_secret: None,
         wa_verify_token_hash: None,
+        providers: Default::default(),
     }
 }
 

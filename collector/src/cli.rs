@@ -63,6 +63,19 @@ enum SiteCommand {
         /// WhatsApp webhook verify token (stored hashed).
         #[arg(long, env = "CHATRAIL_WA_VERIFY_TOKEN")]
         wa_verify_token: Option<String>,
+        /// Twilio auth token (checks X-Twilio-Signature).
+        #[arg(long, env = "CHATRAIL_TWILIO_AUTH_TOKEN")]
+        twilio_auth_token: Option<String>,
+        /// The webhook URL exactly as configured in Twilio, if it is not CHATRAIL_PUBLIC_URL
+        /// followed by /webhooks/twilio.
+        #[arg(long)]
+        twilio_webhook_url: Option<String>,
+        /// Telegram bot username (t.me/<bot>).
+        #[arg(long)]
+        telegram_bot: Option<String>,
+        /// Telegram webhook secret token, as given to setWebhook (stored hashed).
+        #[arg(long, env = "CHATRAIL_TELEGRAM_SECRET_TOKEN")]
+        telegram_secret_token: Option<String>,
     },
 }
 
@@ -114,6 +127,10 @@ impl Cli {
                 channel_rules,
                 wa_app_secret,
                 wa_verify_token,
+                twilio_auth_token,
+                twilio_webhook_url,
+                telegram_bot,
+                telegram_secret_token,
             }) => {
                 let site = NewSite::parse(SiteInput {
                     key,
@@ -124,6 +141,10 @@ impl Cli {
                     wa_app_secret,
                     wa_verify_token,
                     channel_rules,
+                    twilio_auth_token,
+                    twilio_webhook_url,
+                    telegram_bot,
+                    telegram_secret_token,
                 })?;
                 let store = storage::connect(&db.database_url).await?;
                 let site = store.create_site(&site).await?;

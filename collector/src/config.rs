@@ -39,6 +39,15 @@ pub struct Settings {
     /// headers name the visitor's address; from anyone else those headers are ignored.
     #[arg(long, env = "CHATRAIL_TRUSTED_PROXIES", default_value = "")]
     pub trusted_proxies: TrustedProxies,
+    /// The collector's public base URL as providers call it, e.g. `https://chatrail.example.com`;
+    /// Twilio signs the URL it called, which a proxy may rewrite, so it is configured, never
+    /// taken from the Host header.
+    #[arg(long, env = "CHATRAIL_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// Minutes before a message without code or referral in which a single unmatched click on
+    /// the number makes a probable match (0 turns probable matching off).
+    #[arg(long, env = "CHATRAIL_PROBABLE_WINDOW_MINUTES", default_value_t = 10)]
+    pub probable_window_minutes: i64,
     /// Mount the demo site (`chatrail demo` sets this).
     #[arg(skip)]
     pub demo: bool,
@@ -56,6 +65,8 @@ impl Settings {
             dialog_silence_hours: 24,
             geoip_db: Vec::new(),
             trusted_proxies: TrustedProxies::default(),
+            public_url: None,
+            probable_window_minutes: 10,
             demo: false,
         }
     }

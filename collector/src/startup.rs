@@ -65,11 +65,13 @@ impl Application {
             snippet,
             policy: DialogPolicy {
                 silence_ms: settings.dialog_silence_hours.max(0) * 3600 * 1000,
+                probable_window_ms: settings.probable_window_minutes.max(0) * 60 * 1000,
                 ..DialogPolicy::default()
             },
             geo: Arc::new(geo),
             proxies: settings.trusted_proxies.clone(),
             filtered: Arc::default(),
+            public_url: public_url(settings.public_url.as_deref())?,
         });
         let listener = TcpListener::bind(&settings.listen)?;
         let port = listener.local_addr()?.port();
@@ -117,4 +119,18 @@ impl Application {
         self.writer.shutdown().await;
         Ok(served?)
     }
+}
+
+/// Checks `CHATRAIL_PUBLIC_URL` at start-up, so a typo fails loudly instead of every Twilio
+/// signature.
+fn public_url(raw: Option<&str>) -> anyhow::Result<Option<String>> {
+    let Some(raw) = raw.map(str::trim).filter(|s| !s.is_empty()) else {
+        return Ok(None);
+    };
+    let url = url::Url::parse(raw)
+        .map_err(|e| anyhow::anyhow!("CHATRAIL_PUBLIC_URL {raw:?} is not a URL: {e}"))?;
+    if !matches!(url.scheme(), "http" | "https") || !url.has_host() || url.query().is_some() {
+        anyhow::bail!("CHATRAIL_PUBLIC_URL must be an http(s) base URL such as https://chatrail.example.com, got {raw:?}");
+    }
+    Ok(Some(raw.trim_end_matches('/').to_owned()))
 }

@@ -27,4 +27,6 @@ pub struct AppState {
     pub proxies: TrustedProxies,
     /// Counters of beacons dropped as robots or referrer spam.
     pub filtered: Arc<FilterStats>,
+    /// Public base URL (`CHATRAIL_PUBLIC_URL`), without a trailing slash.
+    pub public_url: Option<String>,
 }

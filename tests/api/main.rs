@@ -1,8 +1,15 @@
 //! The collector over real HTTP: a server on a free port, a fresh database per test.
 
 mod beacons;
+mod concurrency;
 mod enrichment;
+mod messages;
+mod probable;
+mod tags;
+mod telegram;
+mod twilio;
 mod webhooks;
+mod whatsapp_shapes;
 
 use chatrail_collector::domain::token::Role;
 use chatrail_tests::app::{create_site, create_token, spawn_app, whatsapp_text, Backend};

@@ -29,6 +29,14 @@ pub const TRACKED_NUMBER: &str = "+7 (900) 123-45-67";
 pub const TRACKED_DIGITS: &str = "79001234567";
 /// The Cloud API phone number id bound to it.
 pub const PHONE_NUMBER_ID: &str = "221133445566778";
+/// `CHATRAIL_PUBLIC_URL` of the test collector: what Twilio signatures are computed over.
+pub const PUBLIC_URL: &str = "https://chatrail.example.com";
+/// Twilio auth token of the test site.
+pub const TWILIO_AUTH_TOKEN: &str = "test-twilio-auth-token";
+/// Telegram bot of the test site.
+pub const TELEGRAM_BOT: &str = "chatrail_shop_bot";
+/// Telegram webhook secret token of the test site.
+pub const TELEGRAM_SECRET: &str = "test-telegram-secret_1";
 
 /// A database URL for a fresh, empty database on `backend`, and what keeps it alive.
 pub async fn fresh_database(backend: Backend) -> (String, Option<tempfile::TempDir>) {
@@ -74,10 +82,11 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
     spawn_app_with(backend, |_| {}).await
 }
 
-/// [`spawn_app`] with the settings changed by `configure` first (GeoIP, trusted proxies …).
+/// [`spawn_app`] with settings changed by `configure` first.
 pub async fn spawn_app_with(backend: Backend, configure: impl FnOnce(&mut Settings)) -> TestApp {
     let (url, dir) = fresh_database(backend).await;
     let mut settings = Settings::for_database(url);
+    settings.public_url = Some(PUBLIC_URL.into());
     configure(&mut settings);
     let app = Application::build(settings)
         .await
@@ -102,14 +111,19 @@ pub async fn spawn_app_with(backend: Backend, configure: impl FnOnce(&mut Settin
     }
 }
 
-/// Creates a site with the test WhatsApp secrets.
+/// Creates a site with the test WhatsApp and Twilio secrets; the site `shop` also gets the
+/// test Telegram bot (bot usernames are one per site).
 pub async fn create_site(store: &SharedStore, key: &str, numbers: &[&str]) -> Site {
+    let telegram = key == "shop";
     let site = NewSite::parse(SiteInput {
         key: key.into(),
         domains: vec![format!("{key}.test")],
         numbers: numbers.iter().map(|n| n.to_string()).collect(),
         wa_app_secret: Some(APP_SECRET.into()),
         wa_verify_token: Some(VERIFY_TOKEN.into()),
+        twilio_auth_token: Some(TWILIO_AUTH_TOKEN.into()),
+        telegram_bot: telegram.then(|| TELEGRAM_BOT.into()),
+        telegram_secret_token: telegram.then(|| TELEGRAM_SECRET.into()),
         ..SiteInput::default()
     })
     .expect("valid site");

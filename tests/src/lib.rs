@@ -8,6 +8,7 @@ pub mod app;
 mod both;
 pub mod browser;
 pub mod geoip;
+pub mod inbound;
 pub mod pages;
 pub mod postgres;
 

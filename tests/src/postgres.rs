@@ -15,7 +15,7 @@ use std::os::unix::fs::MetadataExt;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
@@ -35,6 +35,15 @@ const START_ATTEMPTS: usize = 3;
 /// reports the same start-up failure instead of retrying it.
 static CLUSTER: OnceLock<Result<Cluster, String>> = OnceLock::new();
 static NEXT_DB: AtomicUsize = AtomicUsize::new(1);
+/// Whether the cluster keeps PostgreSQL's durable defaults (see [`use_durable_settings`]).
+static DURABLE: AtomicBool = AtomicBool::new(false);
+
+/// Makes the cluster, when this process starts it, keep `fsync`, `synchronous_commit` and
+/// `full_page_writes` on. Tests run faster without them; the load test must not, since it
+/// measures acknowledgements of durably stored messages. No effect once the cluster runs.
+pub fn use_durable_settings() {
+    DURABLE.store(true, Ordering::Relaxed);
+}
 
 /// A running cluster. Never dropped: it lives in [`CLUSTER`] until the process exits.
 struct Cluster {
@@ -147,6 +156,18 @@ fn start_once(bin: &Path, user: Option<RunAs>) -> Result<Cluster, Start> {
     // From here the watchdog owns the directory: it deletes it once the
     // server has stopped, so the TempDir must not.
     let dir = dir.keep();
+    let fast: &[&str] = if DURABLE.load(Ordering::Relaxed) {
+        &[]
+    } else {
+        &[
+            "-c",
+            "fsync=off",
+            "-c",
+            "synchronous_commit=off",
+            "-c",
+            "full_page_writes=off",
+        ]
+    };
     // Immediate shutdown (SIGQUIT): nothing in the cluster is worth a checkpoint.
     let watchdog = user
         .apply(Command::new("sh"))
@@ -172,8 +193,8 @@ rm -rf "$dir""#,
         .arg("listen_addresses=127.0.0.1")
         .arg("-c")
         .arg(format!("unix_socket_directories={}", dir.display()))
-        .args(["-c", "fsync=off", "-c", "synchronous_commit=off"])
-        .args(["-c", "full_page_writes=off", "-c", "max_connections=200"])
+        .args(fast)
+        .args(["-c", "max_connections=200"])
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
         .stderr(Stdio::null())

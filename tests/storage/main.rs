@@ -28,6 +28,8 @@ on_both_backends!(
     unknown_codes_stay_unmatched,
     one_site_never_sees_another,
     channel_rules_and_enrichment_round_trip,
+    statuses_end_the_same_whatever_the_order,
+    tags_belong_to_one_dialog_of_one_site,
 );
 
 const CHROME_UA: &str = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36";
@@ -116,14 +118,16 @@ fn message(site: &Site, id: &str, phone: &str, text: &str, at_ms: i64) -> Inboun
         provider_message_id: id.into(),
         business_number: TRACKED_DIGITS.into(),
         contact: ContactIdentity {
-            channel: "whatsapp",
+            channel: "whatsapp".into(),
             phone: Some(phone.into()),
             user_id: None,
             name: Some("Ana Souza".into()),
+            username: None,
         },
         message_type: "text".into(),
         text: Some(text.into()),
         sent_at_ms: at_ms,
+        referral: None,
     }
 }
 
@@ -503,5 +507,101 @@ async fn channel_rules_and_enrichment_round_trip(backend: Backend) {
             &serde_json::json!("Moscow"),
             &serde_json::json!("Moscow")
         )
+    );
+}
+
+async fn statuses_end_the_same_whatever_the_order(backend: Backend) {
+    use chatrail_collector::domain::status::{DeliveryStatus, StatusUpdate};
+    let f = fixture(backend).await;
+    let event = |status, at_ms| StatusUpdate {
+        site_id: f.site.id,
+        provider: "whatsapp",
+        provider_message_id: String::new(),
+        recipient: Some("5511987654321".into()),
+        status,
+        at_ms,
+        errors: None,
+        pricing_category: None,
+    };
+    let events = [
+        event(DeliveryStatus::Sent, T0),
+        event(DeliveryStatus::Delivered, T0 + 1000),
+        event(DeliveryStatus::Read, T0 + 2000),
+        event(DeliveryStatus::Delivered, T0 + 1500),
+    ];
+    // Every order of the four notifications (one a repeat) gives the same row.
+    let mut rows = Vec::new();
+    for (n, order) in permutations(events.len()).into_iter().enumerate() {
+        let id = format!("wamid.perm.{n}");
+        for &i in &order {
+            let mut e = events[i].clone();
+            e.provider_message_id = id.clone();
+            f.store.record_status(&e).await.unwrap();
+        }
+        let row = f
+            .store
+            .message_status(f.site.id, "whatsapp", &id)
+            .await
+            .unwrap()
+            .unwrap();
+        let mut json = serde_json::to_value(row).unwrap();
+        json["provider_message_id"] = serde_json::Value::Null;
+        rows.push(json);
+    }
+    assert_eq!(rows.len(), 24);
+    assert!(rows.windows(2).all(|w| w[0] == w[1]), "{rows:#?}");
+    assert_eq!(rows[0]["status"], "read");
+    assert_eq!(rows[0]["sent_at"], "2025-11-22T10:00:00.000Z");
+    assert_eq!(
+        rows[0]["delivered_at"], "2025-11-22T10:00:01.000Z",
+        "the earliest report"
+    );
+    assert_eq!(rows[0]["status_at"], "2025-11-22T10:00:02.000Z");
+}
+
+fn permutations(n: usize) -> Vec<Vec<usize>> {
+    if n == 0 {
+        return vec![vec![]];
+    }
+    let mut out = Vec::new();
+    for p in permutations(n - 1) {
+        for i in 0..=p.len() {
+            let mut q = p.clone();
+            q.insert(i, n - 1);
+            out.push(q);
+        }
+    }
+    out
+}
+
+async fn tags_belong_to_one_dialog_of_one_site(backend: Backend) {
+    use chatrail_collector::domain::tag::Tag;
+    use chatrail_collector::storage::TagChange;
+    let f = fixture(backend).await;
+    let other = create_site(&f.store, "other", &["+44 7700 900123"]).await;
+    let msg = message(&f.site, "w1", "5511987654321", "hello", T0);
+    let (d, _) = stored(
+        f.store
+            .ingest_message(&msg, &DialogPolicy::default())
+            .await
+            .unwrap(),
+    );
+    let hot = Tag::parse("Hot").unwrap();
+    assert_eq!(
+        f.store.add_tag(f.site.id, d, &hot).await.unwrap(),
+        TagChange::Tags(vec!["hot".into()])
+    );
+    assert_eq!(
+        f.store.add_tag(other.id, d, &hot).await.unwrap(),
+        TagChange::NoDialog
+    );
+    assert_eq!(
+        f.store.remove_tag(other.id, d, &hot).await.unwrap(),
+        TagChange::NoDialog
+    );
+    assert_eq!(f.store.dialog_tags(other.id, d).await.unwrap(), None);
+    assert_eq!(
+        f.store.remove_tag(f.site.id, d, &hot).await.unwrap(),
+        TagChange::Tags(vec![])
     );
 }

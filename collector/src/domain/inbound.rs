@@ -1,20 +1,37 @@
-//! Inbound chat messages, normalised from any provider's webhook.
+//! Inbound chat events, normalised from any provider's webhook.
+//!
+//! Providers' payloads are parsed into these types at the edge, so storage only ever sees
+//! bounded, NUL-free strings (PostgreSQL refuses NUL in text, and a stranger's message must
+//! never turn into a 500) and ids that are usable as deduplication keys.
 
 use chatrail_core::code::{find_codes, SessionCode};
 
+use super::referral::Referral;
 use super::site::SiteId;
+use super::status::StatusUpdate;
+
+/// Longest message text kept, in bytes (WhatsApp and Telegram allow 4,096 characters).
+pub const MAX_TEXT: usize = 16 * 1024;
+/// Longest name, username or short provider field kept, in bytes.
+pub const MAX_SHORT: usize = 256;
+/// Longest URL kept, in bytes.
+pub const MAX_URL: usize = 4096;
+/// Longest accepted provider id: longer ones are refused, never cut (they are dedupe keys).
+pub const MAX_ID: usize = 256;
 
 /// Who wrote: a phone number, or a provider-scoped user id where the phone is withheld.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ContactIdentity {
-    /// Messaging channel, e.g. `whatsapp`.
-    pub channel: &'static str,
+    /// Messaging channel, e.g. `whatsapp`, `telegram`.
+    pub channel: String,
     /// Phone, digits only.
     pub phone: Option<String>,
-    /// Provider user id (WhatsApp BSUID, …).
+    /// Provider user id (WhatsApp BSUID, Telegram user id, …).
     pub user_id: Option<String>,
     /// Profile name.
     pub name: Option<String>,
+    /// Public username (Telegram, WhatsApp usernames).
+    pub username: Option<String>,
 }
 
 impl ContactIdentity {
@@ -33,11 +50,12 @@ impl ContactIdentity {
 pub struct InboundMessage {
     /// Site owning the receiving number.
     pub site_id: SiteId,
-    /// Provider name (`whatsapp`, …): the namespace of `provider_message_id`.
+    /// Provider name (`whatsapp`, `twilio`, `telegram`, `api`): the namespace of
+    /// `provider_message_id`.
     pub provider: &'static str,
     /// Provider's message id, the deduplication key.
     pub provider_message_id: String,
-    /// Tracked number that received the message.
+    /// Tracked number that received the message (`@bot` for Telegram).
     pub business_number: String,
     /// Sender.
     pub contact: ContactIdentity,
@@ -47,11 +65,135 @@ pub struct InboundMessage {
     pub text: Option<String>,
     /// Send time from the provider, epoch ms.
     pub sent_at_ms: i64,
+    /// The Click-to-WhatsApp ad the message came from.
+    pub referral: Option<Referral>,
 }
 
 impl InboundMessage {
     /// Session codes found in the text.
     pub fn codes(&self) -> Vec<SessionCode> {
         self.text.as_deref().map(find_codes).unwrap_or_default()
+    }
+}
+
+/// A contact's identity changed (WhatsApp `system` messages): the stored contact follows.
+#[derive(Debug, Clone)]
+pub struct IdentityChange {
+    /// Site owning the receiving number.
+    pub site_id: SiteId,
+    /// Provider name, the namespace of `provider_message_id`.
+    pub provider: &'static str,
+    /// Id of the system message (deduplication key).
+    pub provider_message_id: String,
+    /// The contact as it was known.
+    pub old: ContactIdentity,
+    /// The new phone, for a number change.
+    pub new_phone: Option<String>,
+    /// The new provider user id, for a user-id change.
+    pub new_user_id: Option<String>,
+    /// The provider's description, e.g. "Ana changed from … to …".
+    pub body: Option<String>,
+    /// Event time, epoch ms.
+    pub at_ms: i64,
+}
+
+/// Anything a webhook delivers that is stored.
+#[derive(Debug, Clone)]
+pub enum InboundEvent {
+    /// A message from a contact.
+    Message(Box<InboundMessage>),
+    /// A delivery status of a message the business sent.
+    Status(StatusUpdate),
+    /// A contact changed number or user id.
+    IdentityChange(Box<IdentityChange>),
+}
+
+/// A payload that is well-formed JSON (or form) but breaks the provider's documented shape.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct InvalidInbound(pub String);
+
+/// A free-text field as stored: NUL characters dropped, at most `max` bytes, `None` if empty.
+pub fn field(value: Option<&str>, max: usize) -> Option<String> {
+    let value = value?;
+    let cleaned = if value.contains('\0') {
+        value.replace('\0', "")
+    } else {
+        value.to_owned()
+    };
+    let cleaned = super::clip(cleaned.trim(), max);
+    (!cleaned.is_empty()).then_some(cleaned)
+}
+
+/// A provider id used as a key: non-empty, at most [`MAX_ID`] bytes, no control characters.
+pub fn provider_id(name: &str, value: &str) -> Result<String, InvalidInbound> {
+    if value.is_empty() {
+        return Err(InvalidInbound(format!("{name} is empty")));
+    }
+    if value.len() > MAX_ID {
+        return Err(InvalidInbound(format!(
+            "{name} is longer than {MAX_ID} bytes"
+        )));
+    }
+    if value.chars().any(char::is_control) {
+        return Err(InvalidInbound(format!(
+            "{name} contains control characters"
+        )));
+    }
+    Ok(value.to_owned())
+}
+
+/// Unix seconds (number or decimal string) as epoch ms, within years 2000–2200.
+pub fn unix_seconds_ms(name: &str, seconds: i64) -> Result<i64, InvalidInbound> {
+    // Anything outside this range is a broken payload, not a real send time.
+    const MIN: i64 = 946_684_800;
+    const MAX: i64 = 7_258_118_400;
+    if (MIN..=MAX).contains(&seconds) {
+        Ok(seconds * 1000)
+    } else {
+        Err(InvalidInbound(format!(
+            "{name} {seconds} is not a plausible Unix time in seconds"
+        )))
+    }
+}
+
+/// Parses a decimal Unix-seconds string (Meta's format) into epoch ms.
+pub fn unix_seconds_str_ms(name: &str, value: &str) -> Result<i64, InvalidInbound> {
+    let seconds = value
+        .trim()
+        .parse::<i64>()
+        .map_err(|_| InvalidInbound(format!("{name} {value:?} is not Unix seconds")))?;
+    unix_seconds_ms(name, seconds)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fields_drop_nul_and_are_bounded() {
+        assert_eq!(field(Some("a\0b"), 10).as_deref(), Some("ab"));
+        assert_eq!(field(Some("  "), 10), None);
+        assert_eq!(field(None, 10), None);
+        assert_eq!(field(Some("ééé"), 3).as_deref(), Some("é"));
+    }
+
+    #[test]
+    fn ids_are_keys_or_refused() {
+        assert_eq!(provider_id("id", "wamid.1").unwrap(), "wamid.1");
+        assert!(provider_id("id", "").is_err());
+        assert!(provider_id("id", "a\nb").is_err());
+        assert!(provider_id("id", &"x".repeat(MAX_ID + 1)).is_err());
+    }
+
+    #[test]
+    fn timestamps_must_be_plausible() {
+        assert_eq!(
+            unix_seconds_str_ms("t", "1763805600").unwrap(),
+            1_763_805_600_000
+        );
+        assert!(unix_seconds_str_ms("t", "soon").is_err());
+        assert!(unix_seconds_str_ms("t", "99999999999999999").is_err());
+        assert!(unix_seconds_ms("t", -1).is_err());
     }
 }

@@ -1,7 +1,10 @@
 //! Domain types: parsed at the edge, so everything past a handler holds valid data.
 
 pub mod inbound;
+pub mod referral;
 pub mod site;
+pub mod status;
+pub mod tag;
 pub mod token;
 pub mod visit;
 

@@ -43,6 +43,26 @@ pub struct Site {
     /// SHA-256 of the webhook verify token.
     #[serde(skip)]
     pub wa_verify_token_hash: Option<String>,
+    /// Providers other than the Cloud API.
+    #[serde(flatten)]
+    pub providers: ProviderSettings,
+}
+
+/// A site's Twilio and Telegram settings.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct ProviderSettings {
+    /// Twilio auth token for `X-Twilio-Signature` (needed in clear to compute the HMAC).
+    #[serde(skip)]
+    pub twilio_auth_token: Option<String>,
+    /// The exact URL configured in Twilio, when it differs from `CHATRAIL_PUBLIC_URL` + path.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub twilio_webhook_url: Option<String>,
+    /// Telegram bot username, lower-case, without `@`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub telegram_bot: Option<String>,
+    /// SHA-256 hex of the Telegram webhook secret token.
+    #[serde(skip)]
+    pub telegram_secret_hash: Option<String>,
 }
 
 fn rules_as_text<S: serde::Serializer>(rules: &[ChannelRule], s: S) -> Result<S::Ok, S::Error> {
@@ -50,6 +70,15 @@ fn rules_as_text<S: serde::Serializer>(rules: &[ChannelRule], s: S) -> Result<S:
 }
 
 impl Site {
+    /// The tracked number equal to `number` once normalised (any notation, `whatsapp:+…`).
+    pub fn tracked_digits(&self, number: &str) -> Option<&str> {
+        let digits = normalize_number(number)?;
+        self.numbers
+            .iter()
+            .find(|n| n.number == digits)
+            .map(|n| n.number.as_str())
+    }
+
     /// The tracked number a provider reports as the receiving business number, if any.
     pub fn tracked_number(&self, phone_number_id: &str, display_number: &str) -> Option<&str> {
         let display = normalize_number(display_number);
@@ -82,6 +111,8 @@ pub struct NewSite {
     pub wa_app_secret: Option<String>,
     /// SHA-256 hex of the verify token.
     pub wa_verify_token_hash: Option<String>,
+    /// Twilio and Telegram settings.
+    pub providers: ProviderSettings,
 }
 
 /// Why a site definition was refused.
@@ -99,6 +130,18 @@ pub enum SiteError {
     /// A channel rule that does not parse.
     #[error(transparent)]
     BadChannelRule(#[from] RuleError),
+    /// Not an absolute http(s) URL.
+    #[error("the Twilio webhook URL must be an absolute http(s) URL, got {0:?}")]
+    BadUrl(String),
+    /// Telegram's rules for bot usernames.
+    #[error("{0:?} is not a Telegram bot username (5-32 of A-Z, a-z, 0-9, _, ending in 'bot')")]
+    BadBot(String),
+    /// Telegram's rules for `secret_token`.
+    #[error("the Telegram secret token must be 1-256 characters of A-Z, a-z, 0-9, _ and -")]
+    BadSecretToken,
+    /// A bot without a secret, or a secret without a bot.
+    #[error("a Telegram bot needs both its username and a secret token")]
+    TelegramIncomplete,
 }
 
 /// The raw input of a site definition (CLI or API).
@@ -120,6 +163,14 @@ pub struct SiteInput {
     pub wa_verify_token: Option<String>,
     /// Channel rules as text, e.g. `source=partner-* & medium=cpa -> Affiliates`.
     pub channel_rules: Vec<String>,
+    /// Twilio auth token.
+    pub twilio_auth_token: Option<String>,
+    /// The Twilio webhook URL exactly as configured in Twilio (optional).
+    pub twilio_webhook_url: Option<String>,
+    /// Telegram bot username (with or without `@`).
+    pub telegram_bot: Option<String>,
+    /// Telegram webhook secret token (hashed before storage).
+    pub telegram_secret_token: Option<String>,
 }
 
 impl NewSite {
@@ -149,6 +200,7 @@ impl NewSite {
                     .ok_or_else(|| SiteError::BadNumber(raw.clone()))
             })
             .collect::<Result<Vec<_>, _>>()?;
+        let providers = ProviderSettings::parse(&input)?;
         let template = input
             .template
             .unwrap_or_else(|| DEFAULT_TEMPLATE.to_owned());
@@ -177,6 +229,56 @@ impl NewSite {
                 .wa_verify_token
                 .filter(|s| !s.is_empty())
                 .map(|t| crate::domain::token::sha256_hex(&t)),
+            providers,
+        })
+    }
+}
+
+impl ProviderSettings {
+    fn parse(input: &SiteInput) -> Result<ProviderSettings, SiteError> {
+        let non_empty = |v: &Option<String>| {
+            v.as_deref()
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+        };
+        let twilio_webhook_url = non_empty(&input.twilio_webhook_url)
+            .map(|raw| match url::Url::parse(&raw) {
+                Ok(u) if matches!(u.scheme(), "http" | "https") && u.has_host() => Ok(raw),
+                _ => Err(SiteError::BadUrl(raw)),
+            })
+            .transpose()?;
+        let telegram_bot = non_empty(&input.telegram_bot)
+            .map(|raw| {
+                let name = raw.trim_start_matches('@');
+                let ok = (5..=32).contains(&name.len())
+                    && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+                    && name.to_ascii_lowercase().ends_with("bot");
+                ok.then(|| name.to_ascii_lowercase())
+                    .ok_or(SiteError::BadBot(raw))
+            })
+            .transpose()?;
+        let secret = input
+            .telegram_secret_token
+            .as_deref()
+            .filter(|s| !s.is_empty());
+        if let Some(secret) = secret {
+            let ok = secret.len() <= 256
+                && secret
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+            if !ok {
+                return Err(SiteError::BadSecretToken);
+            }
+        }
+        if telegram_bot.is_some() != secret.is_some() {
+            return Err(SiteError::TelegramIncomplete);
+        }
+        Ok(ProviderSettings {
+            twilio_auth_token: non_empty(&input.twilio_auth_token),
+            twilio_webhook_url,
+            telegram_bot,
+            telegram_secret_hash: secret.map(crate::domain::token::sha256_hex),
         })
     }
 }
@@ -239,5 +341,41 @@ mod tests {
         let site = NewSite::parse(i).unwrap();
         assert_eq!(site.channel_rules.len(), 2);
         assert_eq!(site.channel_rules[1].channel, "Community");
+    }
+
+    #[test]
+    fn provider_settings_are_validated() {
+        let mut ok = input("shop", &[]);
+        ok.twilio_auth_token = Some("tok".into());
+        ok.twilio_webhook_url = Some("https://c.example/webhooks/twilio?site=shop".into());
+        ok.telegram_bot = Some("@Oak_Shop_Bot".into());
+        ok.telegram_secret_token = Some("s3cr-et_".into());
+        let site = NewSite::parse(ok.clone()).unwrap();
+        assert_eq!(site.providers.telegram_bot.as_deref(), Some("oak_shop_bot"));
+        assert_eq!(
+            site.providers.telegram_secret_hash,
+            Some(crate::domain::token::sha256_hex("s3cr-et_"))
+        );
+        let with = |f: fn(&mut SiteInput)| {
+            let mut i = ok.clone();
+            f(&mut i);
+            NewSite::parse(i).unwrap_err()
+        };
+        assert!(matches!(
+            with(|i| i.twilio_webhook_url = Some("/webhooks/twilio".into())),
+            SiteError::BadUrl(_)
+        ));
+        assert!(matches!(
+            with(|i| i.telegram_bot = Some("oakshop".into())),
+            SiteError::BadBot(_)
+        ));
+        assert_eq!(
+            with(|i| i.telegram_secret_token = Some("has space".into())),
+            SiteError::BadSecretToken
+        );
+        assert_eq!(
+            with(|i| i.telegram_secret_token = None),
+            SiteError::TelegramIncomplete
+        );
     }
 }

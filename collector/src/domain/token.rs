@@ -43,6 +43,12 @@ impl Role {
     pub fn can_read_dialogs(self) -> bool {
         matches!(self, Role::Operator | Role::Admin)
     }
+
+    /// Whether this role may post inbound messages to the generic endpoint (an integration
+    /// that feeds chats in acts for the operators who will answer them).
+    pub fn can_post_messages(self) -> bool {
+        matches!(self, Role::Operator | Role::Admin)
+    }
 }
 
 /// The site and role a presented token grants.

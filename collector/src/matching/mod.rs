@@ -1,5 +1,7 @@
 //! How inbound messages join dialogs: the decisions, kept apart from storage.
 
+pub mod probable;
+
 use uuid::Uuid;
 
 /// Tunables of dialog matching.
@@ -11,6 +13,9 @@ pub struct DialogPolicy {
     pub silence_ms: i64,
     /// How far back a session code is looked up.
     pub code_lookback_ms: i64,
+    /// How long before a message without code or referral a click may be its probable
+    /// source (0 turns probable matching off). See [`probable`] for the default.
+    pub probable_window_ms: i64,
 }
 
 impl Default for DialogPolicy {
@@ -18,89 +23,211 @@ impl Default for DialogPolicy {
         DialogPolicy {
             silence_ms: 24 * 3600 * 1000,
             code_lookback_ms: 90 * 24 * 3600 * 1000,
+            probable_window_ms: probable::DEFAULT_WINDOW_MS,
         }
     }
 }
 
-/// The contact's latest dialog, as far as matching needs it.
+/// One of the contact's dialogs next to a message's send time, as far as matching needs it.
 #[derive(Debug, Clone, sqlx::FromRow)]
-pub struct PriorDialog {
+pub struct ContactDialog {
     /// Its id.
     pub dialog_id: Uuid,
     /// The session it was matched to.
     pub session_id: Option<Uuid>,
+    /// Its first message.
+    pub started_at: i64,
     /// Its latest message.
     pub last_message_at: i64,
+    /// `exact`, `referral`, `probable` or `none`.
+    pub match_kind: String,
+    /// The ad it is attributed to (see [`ad_key`]).
+    pub ad_key: Option<String>,
+    /// Its ad referral.
+    pub referral_id: Option<Uuid>,
 }
 
-/// Whether a message continues the contact's latest dialog or starts a new one.
+impl ContactDialog {
+    /// Whether nothing certain ties it to a source yet (a probable match may be overruled).
+    pub fn is_unattributed(&self) -> bool {
+        matches!(self.match_kind.as_str(), "none" | "probable")
+    }
+}
+
+/// What identifies an ad across messages: its id, else its URL, else the click id.
+pub fn ad_key(referral: &crate::domain::referral::Referral) -> Option<&str> {
+    referral
+        .source_id
+        .as_deref()
+        .or(referral.source_url.as_deref())
+        .or(referral.ctwa_clid.as_deref())
+}
+
+/// The sources a message points at by itself.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Evidence<'a> {
+    /// The session of a session code found in it.
+    pub session: Option<Uuid>,
+    /// The ad of its referral.
+    pub ad: Option<&'a str>,
+}
+
+/// Where a message goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DialogDecision {
     /// Append to this dialog.
     Continue(Uuid),
+    /// The message arrived late and is the real first message of this dialog.
+    Prepend(Uuid),
     /// Start a new dialog.
     Start,
 }
 
 /// A dialog starts with the contact's first message, with a code of a different session,
-/// or after [`DialogPolicy::silence_ms`] of silence; otherwise the message continues it.
+/// with a referral from a different ad (a new ad click is a new source, like a new code),
+/// or after [`DialogPolicy::silence_ms`] of silence; otherwise the message continues the
+/// dialog in effect when it was sent (`before`).
+///
+/// Providers deliver out of order (a retried first message can arrive after the second), so
+/// a message sent shortly before the contact's next dialog (`after`) that fits it — same
+/// source, or the dialog has no certain source yet — becomes that dialog's first message
+/// instead of a dialog of its own: one chat, one dialog, whatever the arrival order.
 pub fn decide(
-    prior: Option<&PriorDialog>,
-    matched_session: Option<Uuid>,
+    before: Option<&ContactDialog>,
+    after: Option<&ContactDialog>,
+    evidence: Evidence<'_>,
     sent_at_ms: i64,
     policy: &DialogPolicy,
 ) -> DialogDecision {
-    let Some(prior) = prior else {
-        return DialogDecision::Start;
-    };
-    let new_session = matched_session.is_some_and(|s| prior.session_id != Some(s));
-    let silent = sent_at_ms - prior.last_message_at > policy.silence_ms;
-    if new_session || silent {
-        DialogDecision::Start
-    } else {
-        DialogDecision::Continue(prior.dialog_id)
+    if let Some(before) = before.filter(|b| continues(b, evidence, sent_at_ms, policy)) {
+        return DialogDecision::Continue(before.dialog_id);
     }
+    match after {
+        Some(a) if a.started_at - sent_at_ms <= policy.silence_ms && fits_start(a, evidence) => {
+            DialogDecision::Prepend(a.dialog_id)
+        }
+        _ => DialogDecision::Start,
+    }
+}
+
+fn continues(d: &ContactDialog, e: Evidence<'_>, sent_at_ms: i64, policy: &DialogPolicy) -> bool {
+    let new_session = e.session.is_some_and(|s| d.session_id != Some(s));
+    let new_ad = e.ad.is_some_and(|a| d.ad_key.as_deref() != Some(a));
+    let silent = sent_at_ms - d.last_message_at > policy.silence_ms;
+    !(new_session || new_ad || silent)
+}
+
+fn fits_start(d: &ContactDialog, e: Evidence<'_>) -> bool {
+    let session_fits = e
+        .session
+        .is_none_or(|s| d.session_id == Some(s) || d.is_unattributed());
+    let ad_fits = e.ad.is_none_or(|a| {
+        d.ad_key.as_deref() == Some(a) || (d.ad_key.is_none() && d.is_unattributed())
+    });
+    session_fits && ad_fits
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn prior(session: Option<Uuid>, last: i64) -> PriorDialog {
-        PriorDialog {
+    fn dialog(session: Option<Uuid>, started: i64, last: i64, kind: &str) -> ContactDialog {
+        ContactDialog {
             dialog_id: Uuid::from_u128(7),
             session_id: session,
+            started_at: started,
             last_message_at: last,
+            match_kind: kind.into(),
+            ad_key: (kind == "referral").then(|| "ad1".into()),
+            referral_id: None,
+        }
+    }
+
+    fn code(s: Uuid) -> Evidence<'static> {
+        Evidence {
+            session: Some(s),
+            ad: None,
+        }
+    }
+
+    fn ad(a: &str) -> Evidence<'_> {
+        Evidence {
+            session: None,
+            ad: Some(a),
         }
     }
 
     #[test]
-    fn decisions() {
+    fn in_order_messages_continue_or_start() {
         let p = DialogPolicy::default();
-        let s1 = Uuid::from_u128(1);
-        let s2 = Uuid::from_u128(2);
-        assert_eq!(decide(None, None, 0, &p), DialogDecision::Start);
+        let (s1, s2) = (Uuid::from_u128(1), Uuid::from_u128(2));
+        let none = Evidence::default();
+        let exact = dialog(Some(s1), 0, 0, "exact");
         let continuing = DialogDecision::Continue(Uuid::from_u128(7));
+        assert_eq!(decide(None, None, none, 0, &p), DialogDecision::Start);
+        assert_eq!(decide(Some(&exact), None, none, 1000, &p), continuing);
+        assert_eq!(decide(Some(&exact), None, code(s1), 1000, &p), continuing);
         assert_eq!(
-            decide(Some(&prior(Some(s1), 0)), None, 1000, &p),
-            continuing
-        );
-        assert_eq!(
-            decide(Some(&prior(Some(s1), 0)), Some(s1), 1000, &p),
-            continuing
-        );
-        assert_eq!(
-            decide(Some(&prior(Some(s1), 0)), Some(s2), 1000, &p),
+            decide(Some(&exact), None, code(s2), 1000, &p),
             DialogDecision::Start
         );
+        let unmatched = dialog(None, 0, 0, "none");
         assert_eq!(
-            decide(Some(&prior(None, 0)), Some(s2), 1000, &p),
+            decide(Some(&unmatched), None, code(s2), 1000, &p),
             DialogDecision::Start
         );
         let late = p.silence_ms + 1;
         assert_eq!(
-            decide(Some(&prior(Some(s1), 0)), None, late, &p),
+            decide(Some(&exact), None, none, late, &p),
             DialogDecision::Start
+        );
+        let from_ad = dialog(None, 0, 0, "referral");
+        assert_eq!(
+            decide(Some(&from_ad), None, ad("ad1"), 1000, &p),
+            continuing,
+            "same ad"
+        );
+        assert_eq!(
+            decide(Some(&from_ad), None, ad("ad2"), 1000, &p),
+            DialogDecision::Start
+        );
+    }
+
+    #[test]
+    fn a_late_first_message_joins_the_dialog_it_began() {
+        let p = DialogPolicy::default();
+        let (s1, s2) = (Uuid::from_u128(1), Uuid::from_u128(2));
+        let prepend = DialogDecision::Prepend(Uuid::from_u128(7));
+        // The follow-up arrived first and made an unattributed dialog at t=5000.
+        let unmatched = dialog(None, 5000, 9000, "none");
+        assert_eq!(decide(None, Some(&unmatched), code(s1), 1000, &p), prepend);
+        assert_eq!(decide(None, Some(&unmatched), ad("ad1"), 1000, &p), prepend);
+        let probable = dialog(Some(s2), 5000, 9000, "probable");
+        assert_eq!(decide(None, Some(&probable), code(s1), 1000, &p), prepend);
+        let exact = dialog(Some(s1), 5000, 9000, "exact");
+        assert_eq!(decide(None, Some(&exact), code(s1), 1000, &p), prepend);
+        assert_eq!(
+            decide(None, Some(&exact), code(s2), 1000, &p),
+            DialogDecision::Start,
+            "another session's code is another dialog"
+        );
+        let far = p.silence_ms + 5001;
+        assert_eq!(
+            decide(None, Some(&unmatched), Evidence::default(), 5000 - far, &p),
+            DialogDecision::Start,
+            "a day before is not the same chat"
+        );
+        // A dialog in effect at send time still wins.
+        let earlier = dialog(None, 0, 500, "none");
+        assert_eq!(
+            decide(
+                Some(&earlier),
+                Some(&unmatched),
+                Evidence::default(),
+                1000,
+                &p
+            ),
+            DialogDecision::Continue(Uuid::from_u128(7))
         );
     }
 }

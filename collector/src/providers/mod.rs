@@ -2,5 +2,8 @@
 //!
 //! [`InboundMessage`]: crate::domain::inbound::InboundMessage
 
+pub mod generic;
 pub mod signature;
+pub mod telegram;
+pub mod twilio;
 pub mod whatsapp;

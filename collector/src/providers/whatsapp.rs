@@ -1,13 +1,17 @@
 //! WhatsApp Cloud API webhook payloads (Meta's format, also used by 360dialog and others).
 //!
-//! Every `entry[]` → `changes[]` → `messages[]` is walked; fields are optional wherever Meta
-//! documents they may be absent (statuses-only changes carry no `contacts`, `wa_id` may be
-//! empty when a business-scoped user id is given instead).
+//! Every `entry[]` → `changes[]` → `messages[]`/`statuses[]` is walked ([`events`]); fields
+//! are optional wherever Meta documents they may be absent (statuses-only changes carry no
+//! `contacts`, `wa_id` may be empty when a business-scoped user id is given instead).
+
+mod events;
 
 use chatrail_core::phone::normalize_number;
 use serde::Deserialize;
 
-use crate::domain::inbound::ContactIdentity;
+use crate::domain::inbound::{field, ContactIdentity, MAX_SHORT, MAX_TEXT};
+use crate::domain::referral::Referral;
+pub use events::{events, Delivery};
 
 /// The webhook envelope.
 #[derive(Debug, Deserialize)]
@@ -48,6 +52,9 @@ pub struct Value {
     /// Inbound messages.
     #[serde(default)]
     pub messages: Vec<Message>,
+    /// Delivery statuses of messages the business sent.
+    #[serde(default)]
+    pub statuses: Vec<Status>,
 }
 
 /// The business number that received the change.
@@ -78,6 +85,8 @@ pub struct Contact {
 pub struct Profile {
     /// Display name.
     pub name: Option<String>,
+    /// WhatsApp username (2026 onwards).
+    pub username: Option<String>,
 }
 
 /// One inbound message.
@@ -102,6 +111,96 @@ pub struct Message {
     image: Option<Media>,
     video: Option<Media>,
     document: Option<Media>,
+    /// Number or user-id changes (`type == "system"`).
+    pub system: Option<System>,
+    /// The Click-to-WhatsApp ad the chat was started from.
+    pub referral: Option<MetaReferral>,
+}
+
+/// A `system` message: the contact changed number or business-scoped user id.
+#[derive(Debug, Deserialize)]
+pub struct System {
+    /// Human-readable description.
+    pub body: Option<String>,
+    /// `user_changed_number` or `user_changed_user_id`.
+    #[serde(rename = "type", default)]
+    pub kind: String,
+    /// The new WhatsApp id (webhook v12.0 and later).
+    pub wa_id: Option<String>,
+    /// The new WhatsApp id (webhook v11.0 and earlier).
+    pub new_wa_id: Option<String>,
+    /// The new business-scoped user id (field name not confirmed by Meta's docs).
+    pub user_id: Option<String>,
+    /// Alternative name of the new business-scoped user id (not confirmed either).
+    pub new_user_id: Option<String>,
+}
+
+/// Meta's `referral` object of Click-to-WhatsApp ads.
+#[derive(Debug, Deserialize)]
+pub struct MetaReferral {
+    source_url: Option<String>,
+    source_id: Option<String>,
+    source_type: Option<String>,
+    body: Option<String>,
+    headline: Option<String>,
+    media_type: Option<String>,
+    image_url: Option<String>,
+    video_url: Option<String>,
+    thumbnail_url: Option<String>,
+    ctwa_clid: Option<String>,
+    welcome_message: Option<Welcome>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Welcome {
+    text: Option<String>,
+}
+
+impl MetaReferral {
+    /// The referral as stored, or `None` if nothing in it identifies an ad.
+    pub fn to_referral(&self) -> Option<Referral> {
+        Referral {
+            source_id: self.source_id.clone(),
+            source_url: self.source_url.clone(),
+            source_type: self.source_type.clone(),
+            headline: self.headline.clone(),
+            body: self.body.clone(),
+            media_type: self.media_type.clone(),
+            media_id: None,
+            image_url: self.image_url.clone(),
+            video_url: self.video_url.clone(),
+            thumbnail_url: self.thumbnail_url.clone(),
+            ctwa_clid: self.ctwa_clid.clone(),
+            welcome_message: self.welcome_message.as_ref().and_then(|w| w.text.clone()),
+        }
+        .cleaned()
+    }
+}
+
+/// A delivery status of a message the business sent.
+#[derive(Debug, Deserialize)]
+pub struct Status {
+    /// The `wamid` of the sent message.
+    pub id: String,
+    /// `sent`, `delivered`, `read`, `played` or `failed`.
+    #[serde(default)]
+    pub status: String,
+    /// Unix seconds, as a string.
+    #[serde(default)]
+    pub timestamp: String,
+    /// The recipient's WhatsApp id.
+    pub recipient_id: Option<String>,
+    /// Billing information (on one of sent/delivered/read only).
+    pub pricing: Option<Pricing>,
+    /// Why a message failed.
+    pub errors: Option<serde_json::Value>,
+}
+
+/// The part of `pricing` kept.
+#[derive(Debug, Deserialize)]
+pub struct Pricing {
+    /// `service`, `marketing`, `utility`, `authentication`, …
+    pub category: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -148,12 +247,8 @@ impl Message {
         .find(|t| !t.is_empty())
     }
 
-    /// Send time in epoch ms, or `None` if the timestamp is not a number.
-    pub fn sent_at_ms(&self) -> Option<i64> {
-        self.timestamp.trim().parse::<i64>().ok().map(|s| s * 1000)
-    }
-
-    /// The sender, with the profile from `contacts[]` when it is there.
+    /// The sender, with the profile from `contacts[]` when it is there; `None` when neither
+    /// a phone nor a business-scoped user id is given.
     pub fn sender(&self, contacts: &[Contact]) -> Option<ContactIdentity> {
         let phone = normalize_number(&self.from);
         let user_id = self.from_user_id.clone().filter(|u| !u.is_empty());
@@ -162,15 +257,23 @@ impl Message {
                 || (user_id.is_some() && c.user_id == user_id)
         });
         let user_id = user_id.or_else(|| contact.and_then(|c| c.user_id.clone()));
+        let user_id = field(user_id.as_deref(), MAX_SHORT);
         if phone.is_none() && user_id.is_none() {
             return None;
         }
+        let profile = contact.and_then(|c| c.profile.as_ref());
         Some(ContactIdentity {
-            channel: "whatsapp",
+            channel: "whatsapp".into(),
             phone,
             user_id,
-            name: contact.and_then(|c| c.profile.as_ref()?.name.clone()),
+            name: field(profile.and_then(|p| p.name.as_deref()), MAX_SHORT),
+            username: field(profile.and_then(|p| p.username.as_deref()), MAX_SHORT),
         })
+    }
+
+    /// [`text`](Self::text), cleaned as stored.
+    pub fn stored_text(&self) -> Option<String> {
+        field(self.text().as_deref(), MAX_TEXT)
     }
 }
 
@@ -189,7 +292,6 @@ mod tests {
         let value = env.entry[0].changes[0].value.as_ref().unwrap();
         let msg = &value.messages[0];
         assert_eq!(msg.text().as_deref(), Some("Hi! (ref K7Q2M9)"));
-        assert_eq!(msg.sent_at_ms(), Some(1_763_805_600_000));
         let sender = msg.sender(&value.contacts).unwrap();
         assert_eq!(sender.phone.as_deref(), Some("5511987654321"));
         assert_eq!(sender.name.as_deref(), Some("Ana Souza"));

@@ -15,14 +15,16 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use uuid::Uuid;
 
-use crate::domain::inbound::InboundMessage;
+use crate::domain::inbound::{IdentityChange, InboundMessage};
 use crate::domain::site::{NewSite, Site, SiteId};
+use crate::domain::status::StatusUpdate;
+use crate::domain::tag::Tag;
 use crate::domain::token::{Role, TokenGrant};
 use crate::domain::visit::{Click, Visit};
 use crate::matching::DialogPolicy;
 pub use records::{
-    ContactView, DialogListQuery, DialogSummary, HistoryEntry, IngestOutcome, MatchView,
-    SessionView, SourceCard,
+    ContactView, DialogListQuery, DialogSummary, HistoryEntry, IdentityOutcome, IngestOutcome,
+    MatchView, ReferralView, SessionView, SourceCard, StatusView, TagChange,
 };
 
 /// A failure of the database layer.
@@ -55,8 +57,12 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn create_site(&self, site: &NewSite) -> Result<Site, StoreError>;
     /// Looks a site up by its public key (the `data-site` of the script tag).
     async fn site_by_key(&self, key: &str) -> Result<Option<Site>, StoreError>;
+    /// Looks a site up by its internal id (an API token's site).
+    async fn site_by_id(&self, site_id: SiteId) -> Result<Option<Site>, StoreError>;
     /// Every site that accepts WhatsApp Cloud API webhooks.
     async fn whatsapp_sites(&self) -> Result<Vec<Site>, StoreError>;
+    /// Every site that accepts Twilio webhooks.
+    async fn twilio_sites(&self) -> Result<Vec<Site>, StoreError>;
     /// Stores an API token by its hash.
     async fn create_token(
         &self,
@@ -76,6 +82,18 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         message: &InboundMessage,
         policy: &DialogPolicy,
     ) -> Result<IngestOutcome, StoreError>;
+    /// Records a delivery status; a status never replaces a later one in the forward order.
+    async fn record_status(&self, status: &StatusUpdate) -> Result<(), StoreError>;
+    /// The delivery status of a message the business sent.
+    async fn message_status(
+        &self,
+        site_id: SiteId,
+        provider: &str,
+        provider_message_id: &str,
+    ) -> Result<Option<StatusView>, StoreError>;
+    /// Moves a contact to its new phone or user id, once per system message.
+    async fn change_identity(&self, change: &IdentityChange)
+        -> Result<IdentityOutcome, StoreError>;
     /// Dialogs of a site, newest first.
     async fn list_dialogs(
         &self,
@@ -88,6 +106,26 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         site_id: SiteId,
         dialog_id: Uuid,
     ) -> Result<Option<SourceCard>, StoreError>;
+    /// The tags of one dialog of a site (`None` if there is no such dialog).
+    async fn dialog_tags(
+        &self,
+        site_id: SiteId,
+        dialog_id: Uuid,
+    ) -> Result<Option<Vec<String>>, StoreError>;
+    /// Adds a tag to a dialog of a site (adding it twice is not an error).
+    async fn add_tag(
+        &self,
+        site_id: SiteId,
+        dialog_id: Uuid,
+        tag: &Tag,
+    ) -> Result<TagChange, StoreError>;
+    /// Removes a tag from a dialog of a site (removing an absent tag is not an error).
+    async fn remove_tag(
+        &self,
+        site_id: SiteId,
+        dialog_id: Uuid,
+        tag: &Tag,
+    ) -> Result<TagChange, StoreError>;
 }
 
 /// The store shared by handlers and background tasks.

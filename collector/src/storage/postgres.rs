@@ -24,6 +24,11 @@ impl PgStore {
         sqlx::migrate!("../migrations/postgres").run(&pool).await?;
         Ok(PgStore { pool })
     }
+
+    /// PostgreSQL takes concurrent writers: no in-process queue.
+    async fn write_guard(&self) -> Option<()> {
+        None
+    }
 }
 
 super::sql::impl_store!(PgStore, sqlx::Postgres);

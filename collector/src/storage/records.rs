@@ -26,6 +26,12 @@ fn json_text<S: Serializer>(text: &Option<String>, s: S) -> Result<S::Ok, S::Err
     value.serialize(s)
 }
 
+fn json_or_null<S: Serializer>(text: &Option<String>, s: S) -> Result<S::Ok, S::Error> {
+    text.as_deref()
+        .and_then(|t| serde_json::from_str::<serde_json::Value>(t).ok())
+        .serialize(s)
+}
+
 /// What storing an inbound message did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum IngestOutcome {
@@ -38,6 +44,30 @@ pub enum IngestOutcome {
         /// Whether this message started the dialog.
         started_dialog: bool,
     },
+}
+
+/// What storing a contact's identity change did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IdentityOutcome {
+    /// The system message was stored before; nothing changed.
+    Duplicate,
+    /// The contact now carries the new phone or user id.
+    Applied,
+    /// No stored contact has the old identity (the next message creates the new one).
+    UnknownContact,
+    /// Another contact already has the new identity; both are left as they are.
+    Conflict,
+}
+
+/// What adding or removing a tag did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TagChange {
+    /// The dialog does not exist (for this site).
+    NoDialog,
+    /// The dialog already has the most tags allowed.
+    TooMany,
+    /// Done; the dialog's tags now, sorted.
+    Tags(Vec<String>),
 }
 
 /// Paging and filters of the dialogs list.
@@ -59,7 +89,7 @@ pub struct DialogSummary {
     pub started_at: i64,
     /// `new` or `repeat`.
     pub kind: String,
-    /// `exact` or `none`.
+    /// `exact`, `referral`, `probable` or `none`.
     pub match_kind: String,
     /// Contact name.
     pub contact_name: Option<String>,
@@ -86,17 +116,82 @@ pub struct ContactView {
     pub phone: Option<String>,
     /// Provider's user id where no phone is given.
     pub provider_user_id: Option<String>,
+    /// Public username (Telegram, WhatsApp usernames).
+    pub username: Option<String>,
 }
 
-/// How the dialog was joined to a session.
+/// How the dialog was joined to its source; the kinds are stored and reported apart.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct MatchView {
-    /// `exact` (session code found) or `none`.
+    /// `exact` (session code found), `referral` (Click-to-WhatsApp ad), `probable` (the only
+    /// recent click on the number) or `none`.
     pub kind: String,
     /// The session code found in the message.
     pub code: Option<String>,
-    /// 1.0 for exact matches.
+    /// 1.0 for exact and referral matches; 0.5–0.9 for probable ones, falling with the time
+    /// between click and message.
     pub confidence: Option<f64>,
+}
+
+/// The Click-to-WhatsApp ad a dialog came from.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct ReferralView {
+    /// The ad (or post) id.
+    pub source_id: Option<String>,
+    /// The ad's URL.
+    pub source_url: Option<String>,
+    /// `ad` or `post`.
+    pub source_type: Option<String>,
+    /// Headline.
+    pub headline: Option<String>,
+    /// Ad text.
+    pub body: Option<String>,
+    /// `image` or `video`.
+    pub media_type: Option<String>,
+    /// Image URL.
+    pub image_url: Option<String>,
+    /// Video URL.
+    pub video_url: Option<String>,
+    /// Video thumbnail URL.
+    pub thumbnail_url: Option<String>,
+    /// Click id for the Conversions API.
+    pub ctwa_clid: Option<String>,
+    /// The ad's greeting.
+    pub welcome_message: Option<String>,
+}
+
+/// The stored delivery status of one sent message.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct StatusView {
+    /// The provider's message id.
+    pub provider_message_id: String,
+    /// Recipient.
+    pub recipient: Option<String>,
+    /// Furthest status reached.
+    pub status: String,
+    /// When it was reached (event time).
+    #[serde(serialize_with = "rfc3339")]
+    pub status_at: i64,
+    /// When it was sent.
+    #[serde(serialize_with = "rfc3339_opt")]
+    pub sent_at: Option<i64>,
+    /// When it was delivered.
+    #[serde(serialize_with = "rfc3339_opt")]
+    pub delivered_at: Option<i64>,
+    /// When it was read.
+    #[serde(serialize_with = "rfc3339_opt")]
+    pub read_at: Option<i64>,
+    /// When a voice message was played.
+    #[serde(serialize_with = "rfc3339_opt")]
+    pub played_at: Option<i64>,
+    /// When it failed.
+    #[serde(serialize_with = "rfc3339_opt")]
+    pub failed_at: Option<i64>,
+    /// The provider's errors (JSON).
+    #[serde(serialize_with = "json_or_null")]
+    pub errors: Option<String>,
+    /// Pricing category.
+    pub pricing_category: Option<String>,
 }
 
 /// A session as shown on a card.
@@ -181,6 +276,10 @@ pub struct HistoryEntry {
     pub utm_source: Option<String>,
     /// Campaign of its session.
     pub utm_campaign: Option<String>,
+    /// Id of the ad it came from (referral dialogs).
+    pub ad_source_id: Option<String>,
+    /// Headline of that ad.
+    pub ad_headline: Option<String>,
 }
 
 /// The dialog row behind a card.
@@ -209,6 +308,9 @@ pub struct DialogRow {
     /// Click that opened the chat.
     #[serde(skip)]
     pub click_id: Option<Uuid>,
+    /// The ad referral of the dialog.
+    #[serde(skip)]
+    pub referral_id: Option<Uuid>,
 }
 
 /// The visitor behind a session: first touch and the path to the chat.
@@ -238,6 +340,10 @@ pub struct SourceCard {
     /// How the dialog was matched.
     #[serde(rename = "match")]
     pub matched: MatchView,
+    /// The Click-to-WhatsApp ad the chat came from, if any.
+    pub referral: Option<ReferralView>,
+    /// Operators' tags, sorted.
+    pub tags: Vec<String>,
     /// The session the chat came from (last touch).
     pub session: Option<SessionView>,
     /// Page of contact: where the tracked link was clicked.

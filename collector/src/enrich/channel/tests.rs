@@ -27,6 +27,7 @@ fn site(rules: &[&str]) -> Site {
             .collect(),
         wa_app_secret: None,
         wa_verify_token_hash: None,
+        providers: Default::default(),
     }
 }
 

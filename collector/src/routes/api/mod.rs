@@ -1,10 +1,17 @@
 //! The token-protected JSON API under `/api/v1`.
 
 pub mod dialogs;
+pub mod messages;
+pub mod tags;
 
 use actix_web::web;
 
 /// Registers the routes.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::scope("/api/v1").configure(dialogs::configure));
+    cfg.service(
+        web::scope("/api/v1")
+            .configure(dialogs::configure)
+            .configure(tags::configure)
+            .configure(messages::configure),
+    );
 }

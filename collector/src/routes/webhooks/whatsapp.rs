@@ -2,21 +2,21 @@
 //!
 //! The signature is checked over the raw body before anything is parsed; each message is
 //! committed before the 200 is sent, so an acknowledged message is never lost, and a
-//! redelivery (Meta retries for up to 7 days) finds its id already stored.
+//! redelivery (Meta retries for up to 7 days) finds its id already stored. Messages (with
+//! their ad referrals), statuses and `system` identity changes of every entry and change are
+//! handled; the receiving number picks the site.
 
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use subtle::ConstantTimeEq;
 
-use crate::domain::inbound::InboundMessage;
-use crate::domain::now_ms;
+use super::{store_events, Report};
 use crate::domain::site::Site;
 use crate::domain::token::sha256_hex;
 use crate::error::{read_body, ApiError};
 use crate::providers::signature::verify_hub_signature;
-use crate::providers::whatsapp::Envelope;
+use crate::providers::whatsapp::{events, Envelope};
 use crate::state::AppState;
-use crate::storage::IngestOutcome;
 
 /// Meta documents payloads of up to 3 MB.
 const MAX_WEBHOOK_BYTES: usize = 4 * 1024 * 1024;
@@ -82,19 +82,6 @@ async fn notify(
     Ok(HttpResponse::Ok().json(report))
 }
 
-/// What one delivery did.
-#[derive(Debug, Default, serde::Serialize)]
-pub struct Report {
-    /// Messages stored now.
-    pub stored: usize,
-    /// Messages stored before (redeliveries).
-    pub duplicates: usize,
-    /// Messages to numbers no verified site tracks, or without a sender.
-    pub skipped: usize,
-    /// Dialogs of the stored messages, in order.
-    pub dialogs: Vec<uuid::Uuid>,
-}
-
 /// Verifies and stores one Cloud API delivery.
 pub async fn receive(
     state: &AppState,
@@ -124,47 +111,11 @@ pub async fn receive(
     }
     let envelope: Envelope = serde_json::from_slice(body)
         .map_err(|e| ApiError::bad_request(format!("invalid webhook JSON: {e}")))?;
-    if envelope.object != "whatsapp_business_account" {
-        return Err(ApiError::bad_request(
-            "object must be 'whatsapp_business_account'",
-        ));
-    }
-    let mut report = Report::default();
-    for change in envelope.entry.iter().flat_map(|e| &e.changes) {
-        let Some(value) = change.value.as_ref().filter(|_| change.field == "messages") else {
-            continue;
-        };
-        let receiver = value.metadata.as_ref().and_then(|m| {
-            sites.iter().find_map(|site| {
-                let number = site.tracked_number(&m.phone_number_id, &m.display_phone_number)?;
-                Some((site, number.to_owned()))
-            })
-        });
-        for message in &value.messages {
-            let (Some((site, number)), Some(sender)) = (&receiver, message.sender(&value.contacts))
-            else {
-                tracing::warn!(id = %message.id, "message skipped: untracked number or no sender");
-                report.skipped += 1;
-                continue;
-            };
-            let inbound = InboundMessage {
-                site_id: site.id,
-                provider: "whatsapp",
-                provider_message_id: message.id.clone(),
-                business_number: number.clone(),
-                contact: sender,
-                message_type: message.kind.clone(),
-                text: message.text(),
-                sent_at_ms: message.sent_at_ms().unwrap_or_else(now_ms),
-            };
-            match state.store.ingest_message(&inbound, &state.policy).await? {
-                IngestOutcome::Duplicate => report.duplicates += 1,
-                IngestOutcome::Stored { dialog_id, .. } => {
-                    report.stored += 1;
-                    report.dialogs.push(dialog_id);
-                }
-            }
-        }
-    }
+    let delivery = events(&envelope, &sites)?;
+    let mut report = Report {
+        skipped: delivery.skipped,
+        ..Report::default()
+    };
+    store_events(state, &delivery.events, &mut report).await?;
     Ok(report)
 }

@@ -16,12 +16,15 @@ pub(crate) use SELECT_SESSION;
 macro_rules! source_card {
     ($pool:expr, $site_id:expr, $dialog_id:expr) => {{
         use $crate::storage::records::{DialogRow, VisitorView};
-        use $crate::storage::{ContactView, HistoryEntry, MatchView, SessionView, SourceCard};
+        use $crate::storage::{
+            ContactView, HistoryEntry, MatchView, ReferralView, SessionView, SourceCard,
+        };
         let site_id: uuid::Uuid = $site_id;
         let pool = &$pool;
         let dialog: Option<DialogRow> = sqlx::query_as(
             "SELECT dialog_id, kind, started_at, last_message_at, first_message, business_number, \
-             contact_id, session_id, click_id FROM dialogs WHERE site_id = $1 AND dialog_id = $2",
+             contact_id, session_id, click_id, referral_id FROM dialogs \
+             WHERE site_id = $1 AND dialog_id = $2",
         )
         .bind(site_id)
         .bind($dialog_id)
@@ -31,7 +34,7 @@ macro_rules! source_card {
             return Ok(None);
         };
         let contact: ContactView = sqlx::query_as(
-            "SELECT contact_id, channel, name, phone, provider_user_id FROM contacts \
+            "SELECT contact_id, channel, name, phone, provider_user_id, username FROM contacts \
              WHERE site_id = $1 AND contact_id = $2",
         )
         .bind(site_id)
@@ -45,6 +48,27 @@ macro_rules! source_card {
         .bind(site_id)
         .bind(dialog.dialog_id)
         .fetch_one(pool)
+        .await?;
+        let referral: Option<ReferralView> = match dialog.referral_id {
+            Some(referral_id) => {
+                sqlx::query_as(
+                    "SELECT source_id, source_url, source_type, headline, body, media_type, \
+                     image_url, video_url, thumbnail_url, ctwa_clid, welcome_message \
+                     FROM referrals WHERE site_id = $1 AND referral_id = $2",
+                )
+                .bind(site_id)
+                .bind(referral_id)
+                .fetch_optional(pool)
+                .await?
+            }
+            None => None,
+        };
+        let tags: Vec<(String,)> = sqlx::query_as(
+            "SELECT tag FROM dialog_tags WHERE site_id = $1 AND dialog_id = $2 ORDER BY tag",
+        )
+        .bind(site_id)
+        .bind(dialog.dialog_id)
+        .fetch_all(pool)
         .await?;
         let session: Option<SessionView> = match dialog.session_id {
             Some(session_id) => {
@@ -109,8 +133,10 @@ macro_rules! source_card {
         };
         let history: Vec<HistoryEntry> = sqlx::query_as(
             "SELECT d.dialog_id, d.started_at, d.match_kind, s.channel, s.source, s.utm_source, \
-             s.utm_campaign FROM dialogs d \
+             s.utm_campaign, r.source_id AS ad_source_id, r.headline AS ad_headline \
+             FROM dialogs d \
              LEFT JOIN sessions s ON s.site_id = d.site_id AND s.session_id = d.session_id \
+             LEFT JOIN referrals r ON r.site_id = d.site_id AND r.referral_id = d.referral_id \
              WHERE d.site_id = $1 AND d.contact_id = $2 AND d.dialog_id <> $3 \
              AND d.started_at <= $4 ORDER BY d.started_at DESC LIMIT 50",
         )
@@ -128,6 +154,8 @@ macro_rules! source_card {
             dialog,
             contact,
             matched,
+            referral,
+            tags: tags.into_iter().map(|(t,)| t).collect(),
             session,
             page_of_contact,
             clicked_at,

@@ -14,8 +14,9 @@ macro_rules! impl_store {
                 let mut tx = self.pool.begin().await?;
                 sqlx::query(
                     "INSERT INTO sites (site_id, site_key, name, domains, template, wa_app_secret, \
-                     wa_verify_token_hash, created_at, channel_rules) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                     wa_verify_token_hash, created_at, channel_rules, twilio_auth_token, \
+                     twilio_webhook_url, telegram_bot, telegram_secret_hash) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
                 )
                 .bind(site_id)
                 .bind(&s.key)
@@ -26,6 +27,10 @@ macro_rules! impl_store {
                 .bind(&s.wa_verify_token_hash)
                 .bind($crate::domain::now_ms())
                 .bind(serde_json::to_string(&s.channel_rules).unwrap_or_else(|_| "[]".into()))
+                .bind(&s.providers.twilio_auth_token)
+                .bind(&s.providers.twilio_webhook_url)
+                .bind(&s.providers.telegram_bot)
+                .bind(&s.providers.telegram_secret_hash)
                 .execute(&mut *tx)
                 .await
                 .map_err(|e| $crate::storage::sql::conflict(e, "site key"))?;
@@ -52,6 +57,7 @@ macro_rules! impl_store {
                     channel_rules: s.channel_rules.clone(),
                     wa_app_secret: s.wa_app_secret.clone(),
                     wa_verify_token_hash: s.wa_verify_token_hash.clone(),
+                    providers: s.providers.clone(),
                 })
             }
 
@@ -72,12 +78,45 @@ macro_rules! impl_store {
                 }
             }
 
+            async fn site_by_id(
+                &self,
+                site_id: $crate::domain::site::SiteId,
+            ) -> Result<Option<$crate::domain::site::Site>, $crate::storage::StoreError> {
+                let row: Option<$crate::storage::sql::SiteRow> = sqlx::query_as(concat!(
+                    $crate::storage::sql::SELECT_SITE!(),
+                    " WHERE site_id = $1"
+                ))
+                .bind(site_id.0)
+                .fetch_optional(&self.pool)
+                .await?;
+                match row {
+                    Some(row) => Ok(Some(self.with_numbers(row).await?)),
+                    None => Ok(None),
+                }
+            }
+
             async fn whatsapp_sites(
                 &self,
             ) -> Result<Vec<$crate::domain::site::Site>, $crate::storage::StoreError> {
                 let rows: Vec<$crate::storage::sql::SiteRow> = sqlx::query_as(concat!(
                     $crate::storage::sql::SELECT_SITE!(),
                     " WHERE wa_app_secret IS NOT NULL ORDER BY created_at"
+                ))
+                .fetch_all(&self.pool)
+                .await?;
+                let mut sites = Vec::with_capacity(rows.len());
+                for row in rows {
+                    sites.push(self.with_numbers(row).await?);
+                }
+                Ok(sites)
+            }
+
+            async fn twilio_sites(
+                &self,
+            ) -> Result<Vec<$crate::domain::site::Site>, $crate::storage::StoreError> {
+                let rows: Vec<$crate::storage::sql::SiteRow> = sqlx::query_as(concat!(
+                    $crate::storage::sql::SELECT_SITE!(),
+                    " WHERE twilio_auth_token IS NOT NULL ORDER BY created_at"
                 ))
                 .fetch_all(&self.pool)
                 .await?;
@@ -133,6 +172,7 @@ macro_rules! impl_store {
                 &self,
                 events: &[$crate::storage::IngestEvent],
             ) -> Result<(), $crate::storage::StoreError> {
+                let _write = self.write_guard().await;
                 let mut tx = self.pool.begin().await?;
                 for event in events {
                     match event {
@@ -153,7 +193,43 @@ macro_rules! impl_store {
                 m: &$crate::domain::inbound::InboundMessage,
                 policy: &$crate::matching::DialogPolicy,
             ) -> Result<$crate::storage::IngestOutcome, $crate::storage::StoreError> {
+                let _write = self.write_guard().await;
                 $crate::storage::sql::ingest_message!(self.pool, m, policy)
+            }
+
+            async fn record_status(
+                &self,
+                status: &$crate::domain::status::StatusUpdate,
+            ) -> Result<(), $crate::storage::StoreError> {
+                let _write = self.write_guard().await;
+                $crate::storage::sql::record_status!(self.pool, status)
+            }
+
+            async fn message_status(
+                &self,
+                site_id: $crate::domain::site::SiteId,
+                provider: &str,
+                provider_message_id: &str,
+            ) -> Result<Option<$crate::storage::StatusView>, $crate::storage::StoreError> {
+                Ok(sqlx::query_as(
+                    "SELECT provider_message_id, recipient, status, status_at, sent_at, \
+                     delivered_at, read_at, played_at, failed_at, errors, pricing_category \
+                     FROM message_statuses \
+                     WHERE site_id = $1 AND provider = $2 AND provider_message_id = $3",
+                )
+                .bind(site_id.0)
+                .bind(provider)
+                .bind(provider_message_id)
+                .fetch_optional(&self.pool)
+                .await?)
+            }
+
+            async fn change_identity(
+                &self,
+                change: &$crate::domain::inbound::IdentityChange,
+            ) -> Result<$crate::storage::IdentityOutcome, $crate::storage::StoreError> {
+                let _write = self.write_guard().await;
+                $crate::storage::sql::change_identity!(self.pool, change)
             }
 
             async fn list_dialogs(
@@ -185,6 +261,35 @@ macro_rules! impl_store {
             ) -> Result<Option<$crate::storage::SourceCard>, $crate::storage::StoreError> {
                 $crate::storage::sql::source_card!(self.pool, site_id.0, dialog_id)
             }
+
+            async fn dialog_tags(
+                &self,
+                site_id: $crate::domain::site::SiteId,
+                dialog_id: uuid::Uuid,
+            ) -> Result<Option<Vec<String>>, $crate::storage::StoreError> {
+                let mut conn = self.pool.acquire().await?;
+                $crate::storage::sql::tags::tags_of!(conn, site_id.0, dialog_id)
+            }
+
+            async fn add_tag(
+                &self,
+                site_id: $crate::domain::site::SiteId,
+                dialog_id: uuid::Uuid,
+                tag: &$crate::domain::tag::Tag,
+            ) -> Result<$crate::storage::TagChange, $crate::storage::StoreError> {
+                let _write = self.write_guard().await;
+                $crate::storage::sql::tags::add_tag!(self.pool, site_id.0, dialog_id, tag)
+            }
+
+            async fn remove_tag(
+                &self,
+                site_id: $crate::domain::site::SiteId,
+                dialog_id: uuid::Uuid,
+                tag: &$crate::domain::tag::Tag,
+            ) -> Result<$crate::storage::TagChange, $crate::storage::StoreError> {
+                let _write = self.write_guard().await;
+                $crate::storage::sql::tags::remove_tag!(self.pool, site_id.0, dialog_id, tag)
+            }
         }
 
         impl $store {
@@ -209,7 +314,8 @@ pub(crate) use impl_store;
 macro_rules! SELECT_SITE {
     () => {
         "SELECT site_id, site_key, name, domains, template, wa_app_secret, wa_verify_token_hash, \
-         channel_rules FROM sites"
+         channel_rules, twilio_auth_token, twilio_webhook_url, telegram_bot, telegram_secret_hash \
+         FROM sites"
     };
 }
 pub(crate) use SELECT_SITE;
@@ -225,6 +331,10 @@ pub struct SiteRow {
     wa_app_secret: Option<String>,
     wa_verify_token_hash: Option<String>,
     channel_rules: String,
+    twilio_auth_token: Option<String>,
+    twilio_webhook_url: Option<String>,
+    telegram_bot: Option<String>,
+    telegram_secret_hash: Option<String>,
 }
 
 impl SiteRow {
@@ -249,6 +359,12 @@ impl SiteRow {
             channel_rules,
             wa_app_secret: self.wa_app_secret,
             wa_verify_token_hash: self.wa_verify_token_hash,
+            providers: crate::domain::site::ProviderSettings {
+                twilio_auth_token: self.twilio_auth_token,
+                twilio_webhook_url: self.twilio_webhook_url,
+                telegram_bot: self.telegram_bot,
+                telegram_secret_hash: self.telegram_secret_hash,
+            },
         }
     }
 }
@@ -278,6 +394,9 @@ pub fn conflict(e: sqlx::Error, what: &'static str) -> super::StoreError {
 }
 
 pub(crate) mod card;
+pub(crate) mod inbound;
 pub(crate) mod ingest;
+pub(crate) mod tags;
 pub(crate) use card::source_card;
-pub(crate) use ingest::{ingest_message, insert_click, insert_visit};
+pub(crate) use inbound::{change_identity, ingest_message, record_status};
+pub(crate) use ingest::{insert_click, insert_visit};
