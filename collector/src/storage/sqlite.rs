@@ -35,3 +35,4 @@ impl SqliteStore {
 }
 
 super::sql::impl_store!(SqliteStore, sqlx::Sqlite);
+super::sql::reports::impl_reports!(SqliteStore, sqlx::Sqlite);

@@ -257,5 +257,6 @@ pub fn conflict(e: sqlx::Error, what: &'static str) -> super::StoreError {
 
 pub(crate) mod card;
 pub(crate) mod ingest;
+pub(crate) mod reports;
 pub(crate) use card::source_card;
 pub(crate) use ingest::{ingest_message, insert_click, insert_visit};
