@@ -462,5 +462,7 @@ pub async fn generate(
         stats.elapsed = started.elapsed();
         progress(&stats);
     }
+    store.analyze().await?;
+    stats.elapsed = started.elapsed();
     Ok(stats)
 }

@@ -305,6 +305,8 @@ pub trait Reports: Send + Sync {
     async fn set_site_timezone(&self, site_id: SiteId, timezone: &str) -> Result<(), StoreError>;
     /// Runs one grouped count.
     async fn count(&self, query: &CountQuery<'_>) -> Result<Vec<CountRow>, StoreError>;
+    /// Refreshes the planner's statistics (after a bulk load).
+    async fn analyze(&self) -> Result<(), StoreError>;
     /// Writes synthetic rows for `site_id` with multi-row inserts in one transaction.
     async fn insert_synthetic(
         &self,

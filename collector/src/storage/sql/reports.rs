@@ -50,6 +50,11 @@ macro_rules! impl_reports {
                 Ok(query.fetch_all(&self.pool).await?)
             }
 
+            async fn analyze(&self) -> Result<(), $crate::storage::StoreError> {
+                sqlx::query("ANALYZE").execute(&self.pool).await?;
+                Ok(())
+            }
+
             async fn insert_synthetic(
                 &self,
                 site_id: $crate::domain::site::SiteId,
