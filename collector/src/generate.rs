@@ -313,9 +313,10 @@ pub async fn generate(
 
     let mut stats = GenerateStats::default();
     let mut contacts: Vec<Uuid> = Vec::new();
-    let new_contact = |rng: &mut StdRng, at: i64, batch: &mut SyntheticBatch| {
+    // Phones are numbered, not random: contacts are unique per phone.
+    let new_contact = |rng: &mut StdRng, n: usize, at: i64, batch: &mut SyntheticBatch| {
         let id = uuid(rng);
-        let phone = format!("4917{:08}", rng.random_range(0..100_000_000u32));
+        let phone = format!("4917{n:08}");
         batch.contacts.push(SyntheticContact {
             contact_id: id,
             phone,
@@ -402,7 +403,7 @@ pub async fn generate(
                         let contact_id = if repeat {
                             contacts[rng.random_range(0..contacts.len())]
                         } else {
-                            let id = new_contact(&mut rng, at, &mut batch);
+                            let id = new_contact(&mut rng, contacts.len(), at, &mut batch);
                             contacts.push(id);
                             id
                         };
@@ -437,7 +438,7 @@ pub async fn generate(
                 let contact_id = if repeat {
                     contacts[rng.random_range(0..contacts.len())]
                 } else {
-                    let id = new_contact(&mut rng, at, &mut batch);
+                    let id = new_contact(&mut rng, contacts.len(), at, &mut batch);
                     contacts.push(id);
                     id
                 };
