@@ -5,6 +5,7 @@ use clap::{Parser, Subcommand};
 use crate::config::Settings;
 use crate::domain::site::{NewSite, SiteInput};
 use crate::domain::token::{generate_token, sha256_hex, Role};
+use crate::generate::{generate, GenerateOptions};
 use crate::routes::demo;
 use crate::startup::Application;
 use crate::storage;
@@ -29,6 +30,30 @@ enum Command {
     /// Manage API tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Fill a site with synthetic traffic (sessions, clicks, contacts, dialogs) for
+    /// benchmarks and demos.
+    Generate {
+        #[command(flatten)]
+        db: Database,
+        /// Site key (create it first with `chatrail site create`).
+        #[arg(long)]
+        site: String,
+        /// Sessions (visits) to generate.
+        #[arg(long, default_value_t = 100_000)]
+        sessions: u64,
+        /// Dialogs to generate (about 85% from chat-link clicks, the rest unattributed).
+        #[arg(long, default_value_t = 10_000)]
+        dialogs: u64,
+        /// Months of history, ending now.
+        #[arg(long, default_value_t = 18)]
+        months: u32,
+        /// Random seed; the same seed gives the same data.
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        /// Sessions per transaction.
+        #[arg(long, default_value_t = 5_000)]
+        batch: usize,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -76,6 +101,9 @@ enum SiteCommand {
         /// Telegram webhook secret token, as given to setWebhook (stored hashed).
         #[arg(long, env = "CHATRAIL_TELEGRAM_SECRET_TOKEN")]
         telegram_secret_token: Option<String>,
+        /// IANA time zone in which reports count days and hours, e.g. Europe/Berlin.
+        #[arg(long, default_value = "UTC")]
+        timezone: String,
     },
 }
 
@@ -131,7 +159,11 @@ impl Cli {
                 twilio_webhook_url,
                 telegram_bot,
                 telegram_secret_token,
+                timezone,
             }) => {
+                let tz: chrono_tz::Tz = timezone
+                    .parse()
+                    .map_err(|_| anyhow::anyhow!("unknown time zone {timezone:?}"))?;
                 let site = NewSite::parse(SiteInput {
                     key,
                     name,
@@ -148,7 +180,10 @@ impl Cli {
                 })?;
                 let store = storage::connect(&db.database_url).await?;
                 let site = store.create_site(&site).await?;
-                println!("{}", serde_json::to_string_pretty(&site)?);
+                store.set_site_timezone(site.id, tz.name()).await?;
+                let mut json = serde_json::to_value(&site)?;
+                json["timezone"] = tz.name().into();
+                println!("{}", serde_json::to_string_pretty(&json)?);
                 Ok(())
             }
             Command::Token(TokenCommand::Create {
@@ -167,6 +202,52 @@ impl Cli {
                     .create_token(site.id, &sha256_hex(&token), role, &name)
                     .await?;
                 println!("{token}");
+                Ok(())
+            }
+            Command::Generate {
+                db,
+                site,
+                sessions,
+                dialogs,
+                months,
+                seed,
+                batch,
+            } => {
+                anyhow::ensure!(sessions > 0, "--sessions must be at least 1");
+                let store = storage::connect(&db.database_url).await?;
+                let site = store
+                    .site_by_key(&site)
+                    .await?
+                    .ok_or_else(|| anyhow::anyhow!("no site with key {site:?}"))?;
+                let opts = GenerateOptions {
+                    sessions,
+                    dialogs,
+                    months,
+                    seed,
+                    batch,
+                    ..GenerateOptions::default()
+                };
+                let stats = generate(store.as_ref(), &site, &opts, |s| {
+                    eprint!(
+                        "\r{} sessions, {} clicks, {} dialogs, {:.0} rows/s   ",
+                        s.sessions,
+                        s.clicks,
+                        s.dialogs,
+                        s.rows_per_s()
+                    );
+                })
+                .await?;
+                eprintln!();
+                println!(
+                    "generated {} sessions, {} clicks, {} contacts, {} dialogs ({} rows) in {:.1} s: {:.0} rows/s",
+                    stats.sessions,
+                    stats.clicks,
+                    stats.contacts,
+                    stats.dialogs,
+                    stats.rows(),
+                    stats.elapsed.as_secs_f64(),
+                    stats.rows_per_s()
+                );
                 Ok(())
             }
         }

@@ -5,6 +5,7 @@
 //! pipe to the test process and tears everything down when it closes.
 
 pub mod app;
+pub mod bench;
 mod both;
 pub mod browser;
 pub mod geoip;

@@ -7,6 +7,7 @@
 
 mod postgres;
 mod records;
+mod reports;
 mod sql;
 mod sqlite;
 
@@ -25,6 +26,10 @@ use crate::matching::DialogPolicy;
 pub use records::{
     ContactView, DialogListQuery, DialogSummary, HistoryEntry, IdentityOutcome, IngestOutcome,
     MatchView, ReferralView, SessionView, SourceCard, StatusView, TagChange,
+};
+pub use reports::{
+    CountQuery, CountRow, Fact, Key, ReportFilters, Reports, SyntheticBatch, SyntheticClick,
+    SyntheticContact, SyntheticDialog, SyntheticSession,
 };
 
 /// A failure of the database layer.
@@ -52,7 +57,7 @@ pub enum IngestEvent {
 
 /// Everything the collector reads and writes.
 #[async_trait]
-pub trait Store: Send + Sync + std::fmt::Debug {
+pub trait Store: Reports + Send + Sync + std::fmt::Debug {
     /// Registers a site with its tracked numbers.
     async fn create_site(&self, site: &NewSite) -> Result<Site, StoreError>;
     /// Looks a site up by its public key (the `data-site` of the script tag).

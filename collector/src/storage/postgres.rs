@@ -32,3 +32,4 @@ impl PgStore {
 }
 
 super::sql::impl_store!(PgStore, sqlx::Postgres);
+super::sql::reports::impl_reports!(PgStore, sqlx::Postgres);

@@ -47,3 +47,4 @@ impl SqliteStore {
 }
 
 super::sql::impl_store!(SqliteStore, sqlx::Sqlite);
+super::sql::reports::impl_reports!(SqliteStore, sqlx::Sqlite);

@@ -2,6 +2,7 @@
 
 pub mod dialogs;
 pub mod messages;
+pub mod reports;
 pub mod tags;
 
 use actix_web::web;
@@ -12,6 +13,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         web::scope("/api/v1")
             .configure(dialogs::configure)
             .configure(tags::configure)
-            .configure(messages::configure),
+            .configure(messages::configure)
+            .configure(reports::configure),
     );
 }

@@ -396,6 +396,7 @@ pub fn conflict(e: sqlx::Error, what: &'static str) -> super::StoreError {
 pub(crate) mod card;
 pub(crate) mod inbound;
 pub(crate) mod ingest;
+pub(crate) mod reports;
 pub(crate) mod tags;
 pub(crate) use card::source_card;
 pub(crate) use inbound::{change_identity, ingest_message, record_status};

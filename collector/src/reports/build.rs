@@ -1,0 +1,251 @@
+//! Shapes grouped counts into each report's table.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{Datelike, NaiveDate, Timelike};
+use chrono_tz::Tz;
+use serde_json::Value;
+
+use super::time::{self, Period};
+use super::{ReportError, ReportName, ReportRequest, Table, MATCH_KINDS};
+use crate::domain::site::SiteId;
+use crate::storage::{CountQuery, CountRow, Fact, Key, Store};
+
+/// Builds the table of `req`.
+pub async fn table(
+    store: &dyn Store,
+    site_id: SiteId,
+    tz: Tz,
+    req: &ReportRequest,
+) -> Result<Table, ReportError> {
+    let (from_ms, to_ms) = req.period.bounds_ms(tz);
+    let q = |fact: Fact, keys: &'static [Key], required: bool| CountQuery {
+        site_id,
+        fact,
+        from_ms,
+        to_ms,
+        keys,
+        first_key_required: required,
+        bucket_ms: None,
+        filters: &req.filters,
+    };
+    Ok(match req.name {
+        ReportName::NewRepeat => {
+            let rows = store.count(&q(Fact::Dialogs, &[Key::Kind], false)).await?;
+            shares("kind", &["new", "repeat"], rows)
+        }
+        ReportName::MatchQuality => {
+            let rows = store
+                .count(&q(Fact::Dialogs, &[Key::MatchKind], false))
+                .await?;
+            shares("match_kind", &MATCH_KINDS, rows)
+        }
+        ReportName::Channels => funnel(store, req, q, &["channel"], &[Key::Channel], false).await?,
+        ReportName::Campaigns => {
+            let keys = &[Key::Campaign, Key::Channel];
+            funnel(store, req, q, &["campaign", "channel"], keys, true).await?
+        }
+        ReportName::Ads => {
+            let keys = &[Key::Content, Key::Campaign];
+            funnel(store, req, q, &["ad", "campaign"], keys, true).await?
+        }
+        ReportName::Keywords => {
+            let keys = &[Key::Term, Key::Campaign];
+            funnel(store, req, q, &["keyword", "campaign"], keys, true).await?
+        }
+        ReportName::LandingPages => {
+            let keys = &[Key::LandingPage];
+            funnel(store, req, q, &["landing_page"], keys, true).await?
+        }
+        ReportName::Pages => {
+            // Clicks and dialogs only: a visit has no "page of contact".
+            let (cq, dq) = (
+                q(Fact::Clicks, &[Key::ClickPage], true),
+                q(Fact::Dialogs, &[Key::ClickPage], true),
+            );
+            let (clicks, dialogs) = tokio::try_join!(store.count(&cq), store.count(&dq))?;
+            ranked(&["page"], None, clicks, dialogs, req.limit)
+        }
+        ReportName::Dynamics => dynamics(store, site_id, tz, req).await?,
+        ReportName::Hours => {
+            let bucket = time::bucket_ms(tz, from_ms, to_ms);
+            let rows = store
+                .count(&CountQuery {
+                    bucket_ms: Some(bucket),
+                    ..q(Fact::Dialogs, &[], false)
+                })
+                .await?;
+            let mut grid = [[0i64; 24]; 7];
+            for r in rows {
+                let t = time::local(tz, r.b * bucket);
+                grid[t.weekday().num_days_from_monday() as usize][t.hour() as usize] += r.n;
+            }
+            let mut t = Table::new(&["weekday", "day", "hour", "dialogs"]);
+            const DAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+            for (d, hours) in grid.iter().enumerate() {
+                for (h, n) in hours.iter().enumerate() {
+                    t.rows
+                        .push(vec![(d + 1).into(), DAYS[d].into(), h.into(), (*n).into()]);
+                }
+            }
+            t
+        }
+    })
+}
+
+/// Counts per value with their share of the total; `fixed` values always get a row.
+fn shares(column: &'static str, fixed: &[&str], rows: Vec<CountRow>) -> Table {
+    let mut counts: BTreeMap<String, i64> = fixed.iter().map(|k| (k.to_string(), 0)).collect();
+    for r in rows {
+        *counts.entry(r.k1.unwrap_or_default()).or_default() += r.n;
+    }
+    let total: i64 = counts.values().sum();
+    let mut order: Vec<String> = fixed.iter().map(|s| s.to_string()).collect();
+    order.extend(
+        counts
+            .keys()
+            .filter(|k| !fixed.contains(&k.as_str()))
+            .cloned(),
+    );
+    let mut t = Table::new(&[column, "dialogs", "share"]);
+    for k in order {
+        let n = counts[&k];
+        t.rows.push(vec![k.into(), n.into(), ratio(n, total)]);
+    }
+    t
+}
+
+fn ratio(part: i64, whole: i64) -> Value {
+    if whole == 0 {
+        Value::Null
+    } else {
+        let r = part as f64 / whole as f64;
+        ((r * 10_000.0).round() / 10_000.0).into()
+    }
+}
+
+/// Visits, clicks, dialogs and the click → chat rate per key.
+async fn funnel<'a>(
+    store: &dyn Store,
+    req: &ReportRequest,
+    q: impl Fn(Fact, &'static [Key], bool) -> CountQuery<'a>,
+    columns: &[&'static str],
+    keys: &'static [Key],
+    required: bool,
+) -> Result<Table, ReportError> {
+    let (vq, cq, dq) = (
+        q(Fact::Sessions, keys, required),
+        q(Fact::Clicks, keys, required),
+        q(Fact::Dialogs, keys, required),
+    );
+    let (visits, clicks, dialogs) =
+        tokio::try_join!(store.count(&vq), store.count(&cq), store.count(&dq))?;
+    Ok(ranked(columns, Some(visits), clicks, dialogs, req.limit))
+}
+
+/// Merges counts by key and ranks by dialogs, then clicks, then visits.
+fn ranked(
+    columns: &[&'static str],
+    visits: Option<Vec<CountRow>>,
+    clicks: Vec<CountRow>,
+    dialogs: Vec<CountRow>,
+    limit: usize,
+) -> Table {
+    type K = (Option<String>, Option<String>);
+    let mut merged: BTreeMap<K, [i64; 3]> = BTreeMap::new();
+    let with_visits = visits.is_some();
+    for (i, rows) in [visits.unwrap_or_default(), clicks, dialogs]
+        .into_iter()
+        .enumerate()
+    {
+        for r in rows {
+            merged.entry((r.k1, r.k2)).or_default()[i] += r.n;
+        }
+    }
+    let mut rows: Vec<(K, [i64; 3])> = merged.into_iter().collect();
+    rows.sort_by(|a, b| (b.1[2], b.1[1], b.1[0]).cmp(&(a.1[2], a.1[1], a.1[0])));
+    let mut header = columns.to_vec();
+    if with_visits {
+        header.push("visits");
+    }
+    header.extend(["clicks", "dialogs", "click_to_chat"]);
+    let mut t = Table::new(&header);
+    for ((k1, k2), [v, c, d]) in rows.into_iter().take(limit) {
+        let mut row: Vec<Value> = vec![k1.into()];
+        if columns.len() > 1 {
+            row.push(k2.into());
+        }
+        if with_visits {
+            row.push(v.into());
+        }
+        row.extend([c.into(), d.into(), ratio(d, c)]);
+        t.rows.push(row);
+    }
+    t
+}
+
+/// Dialogs per channel per bucket, for the period and the comparison period, as a full grid.
+async fn dynamics(
+    store: &dyn Store,
+    site_id: SiteId,
+    tz: Tz,
+    req: &ReportRequest,
+) -> Result<Table, ReportError> {
+    let series = |period: Period| async move {
+        let (from_ms, to_ms) = period.bounds_ms(tz);
+        let bucket = time::bucket_ms(tz, from_ms, to_ms);
+        let rows = store
+            .count(&CountQuery {
+                site_id,
+                fact: Fact::Dialogs,
+                from_ms,
+                to_ms,
+                keys: &[Key::Channel],
+                first_key_required: false,
+                bucket_ms: Some(bucket),
+                filters: &req.filters,
+            })
+            .await?;
+        let starts = req.granularity.buckets(period);
+        let mut counts: BTreeMap<(Option<String>, usize), i64> = BTreeMap::new();
+        for r in rows {
+            let day = time::local(tz, r.b * bucket).date();
+            let start = req.granularity.start(day);
+            if let Ok(i) = starts.binary_search(&start) {
+                *counts.entry((r.k1, i)).or_default() += r.n;
+            }
+        }
+        Ok::<_, ReportError>((starts, counts))
+    };
+    let main = series(req.period).await?;
+    let comparison = match req.comparison_period() {
+        Some(p) => Some(series(p).await?),
+        None => None,
+    };
+    let channels: BTreeSet<Option<String>> = main
+        .1
+        .keys()
+        .chain(comparison.iter().flat_map(|c| c.1.keys()))
+        .map(|(ch, _)| ch.clone())
+        .collect();
+    let mut t = Table::new(&["period", "index", "bucket", "channel", "dialogs"]);
+    let mut emit = |label: &str, (starts, counts): &(Vec<NaiveDate>, BTreeMap<_, i64>)| {
+        for (i, start) in starts.iter().enumerate() {
+            for ch in &channels {
+                let n = counts.get(&(ch.clone(), i)).copied().unwrap_or(0);
+                t.rows.push(vec![
+                    label.into(),
+                    i.into(),
+                    start.to_string().into(),
+                    ch.clone().into(),
+                    n.into(),
+                ]);
+            }
+        }
+    };
+    emit("current", &main);
+    if let Some(c) = &comparison {
+        emit("comparison", c);
+    }
+    Ok(t)
+}

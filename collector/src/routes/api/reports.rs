@@ -1,0 +1,82 @@
+//! `GET /api/v1/reports/<name>`: every report as JSON, or as CSV with `Accept: text/csv` or
+//! `format=csv`.
+
+use std::collections::HashMap;
+
+use actix_web::http::header;
+use actix_web::{get, web, HttpRequest, HttpResponse};
+
+use crate::auth::Authenticated;
+use crate::domain::token::Role;
+use crate::error::ApiError;
+use crate::reports::{self, ReportError, ReportRequest};
+use crate::state::AppState;
+
+/// Registers the routes.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(report);
+}
+
+impl From<ReportError> for ApiError {
+    fn from(e: ReportError) -> Self {
+        match e {
+            ReportError::Invalid(msg) => ApiError::BadRequest(msg),
+            ReportError::Store(e) => e.into(),
+        }
+    }
+}
+
+fn wants_csv(req: &HttpRequest, params: &HashMap<String, String>) -> Result<bool, ApiError> {
+    match params.get("format").map(String::as_str) {
+        Some("csv") => return Ok(true),
+        Some("json") => return Ok(false),
+        Some(other) => {
+            return Err(ApiError::bad_request(format!(
+                "format must be json or csv, got {other:?}"
+            )))
+        }
+        None => {}
+    }
+    let accept = req
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    Ok(accept.contains("text/csv"))
+}
+
+#[get("/reports/{name}")]
+#[tracing::instrument(skip_all, fields(report = %name))]
+async fn report(
+    auth: Authenticated,
+    name: web::Path<String>,
+    params: web::Query<HashMap<String, String>>,
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    if !matches!(auth.0.role, Role::Analyst | Role::Admin) {
+        return Err(ApiError::Forbidden(
+            "reports need an analyst or admin token",
+        ));
+    }
+    let csv = wants_csv(&req, &params)?;
+    let request = ReportRequest::parse(&name, &params)?;
+    let report = reports::run(state.store.as_ref(), auth.0.site_id, request).await?;
+    if csv {
+        let body = report
+            .table
+            .to_csv()
+            .map_err(|e| ApiError::Internal(e.into()))?;
+        let r = &report.request;
+        let file = format!("{}_{}_{}.csv", r.name.as_str(), r.period.from, r.period.to);
+        Ok(HttpResponse::Ok()
+            .content_type("text/csv; charset=utf-8")
+            .insert_header((
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{file}\""),
+            ))
+            .body(body))
+    } else {
+        Ok(HttpResponse::Ok().json(report.to_json()))
+    }
+}

@@ -1,0 +1,350 @@
+//! What reports need from a database: grouped counts over one fact table, the site's time
+//! zone, and bulk inserts of synthetic data (the generator and report tests).
+//!
+//! Every report is built from [`CountQuery`]s: "count sessions / clicks / dialogs in a time
+//! range, grouped by up to two keys and optionally by a fixed-width time bucket". The SQL is
+//! assembled here from whitelisted fragments, so both backends run the same text; bucketing
+//! into the site's days and hours happens in Rust (see `crate::reports`), which keeps the SQL
+//! free of dialect-specific time-zone functions.
+
+use async_trait::async_trait;
+use uuid::Uuid;
+
+use super::StoreError;
+use crate::domain::site::SiteId;
+
+/// The table a count runs over; its time column decides the range.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fact {
+    /// Visits (`sessions.started_at`).
+    Sessions,
+    /// Chat-link clicks (`clicks.clicked_at`), with their session.
+    Clicks,
+    /// Dialogs (`dialogs.started_at`), with their session and click.
+    Dialogs,
+}
+
+/// A grouping key: a column of the fact or of the joined session or click.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Key {
+    /// `new` / `repeat` (dialogs only).
+    Kind,
+    /// `exact` / … / `none` (dialogs only).
+    MatchKind,
+    /// The session's channel.
+    Channel,
+    /// `utm_campaign`.
+    Campaign,
+    /// `utm_content` (the ad).
+    Content,
+    /// `utm_term` (the keyword).
+    Term,
+    /// The session's landing page.
+    LandingPage,
+    /// The page of the chat-link click.
+    ClickPage,
+}
+
+impl Key {
+    fn sql(self) -> &'static str {
+        match self {
+            Key::Kind => "d.kind",
+            Key::MatchKind => "d.match_kind",
+            Key::Channel => "s.channel",
+            Key::Campaign => "s.utm_campaign",
+            Key::Content => "s.utm_content",
+            Key::Term => "s.utm_term",
+            Key::LandingPage => "s.landing_page",
+            Key::ClickPage => "c.page_url",
+        }
+    }
+}
+
+/// Optional filters shared by every report; `None` means "any".
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReportFilters {
+    /// Session channel.
+    pub channel: Option<String>,
+    /// Session `utm_campaign`.
+    pub campaign: Option<String>,
+    /// Tracked number (clicks' number, dialogs' business number); visits are not filtered.
+    pub number: Option<String>,
+    /// Dialog match kind; visits and clicks are not filtered.
+    pub match_kind: Option<String>,
+}
+
+/// One grouped count.
+#[derive(Debug, Clone)]
+pub struct CountQuery<'a> {
+    /// The site.
+    pub site_id: SiteId,
+    /// What to count.
+    pub fact: Fact,
+    /// Start of the range, epoch ms, inclusive.
+    pub from_ms: i64,
+    /// End of the range, epoch ms, exclusive.
+    pub to_ms: i64,
+    /// Up to two grouping keys.
+    pub keys: &'a [Key],
+    /// Rows whose first key is NULL are left out (e.g. sessions without a campaign).
+    pub first_key_required: bool,
+    /// Also group by `time / bucket_ms` (epoch-aligned buckets).
+    pub bucket_ms: Option<i64>,
+    /// Filters.
+    pub filters: &'a ReportFilters,
+}
+
+/// One group of a [`CountQuery`].
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct CountRow {
+    /// First key, if any.
+    pub k1: Option<String>,
+    /// Second key, if any.
+    pub k2: Option<String>,
+    /// Time bucket number (`time / bucket_ms`), 0 without bucketing.
+    pub b: i64,
+    /// How many.
+    pub n: i64,
+}
+
+impl CountQuery<'_> {
+    /// The SQL text and the string parameters after `$1` site, `$2` from, `$3` to.
+    pub fn to_sql(&self) -> (String, Vec<String>) {
+        let (table, time) = match self.fact {
+            Fact::Sessions => ("sessions s", "s.started_at"),
+            Fact::Clicks => ("clicks c", "c.clicked_at"),
+            Fact::Dialogs => ("dialogs d", "d.started_at"),
+        };
+        let key = |i: usize| self.keys.get(i).map_or("CAST(NULL AS TEXT)", |k| k.sql());
+        let bucket = match self.bucket_ms {
+            Some(ms) => format!("CAST({time} / {} AS BIGINT)", ms.max(1)),
+            None => "CAST(0 AS BIGINT)".to_owned(),
+        };
+        let mut sql = format!(
+            "SELECT {} AS k1, {} AS k2, {bucket} AS b, COUNT(*) AS n FROM {table}",
+            key(0),
+            key(1)
+        );
+        let f = self.filters;
+        let uses = |alias: &str| {
+            self.keys.iter().any(|k| k.sql().starts_with(alias))
+                || (alias == "s." && (f.channel.is_some() || f.campaign.is_some()))
+        };
+        let id_of = match self.fact {
+            Fact::Sessions => None,
+            Fact::Clicks => Some("c"),
+            Fact::Dialogs => Some("d"),
+        };
+        if let Some(fact) = id_of {
+            if uses("s.") {
+                sql.push_str(&format!(
+                    " LEFT JOIN sessions s ON s.site_id = {fact}.site_id \
+                     AND s.session_id = {fact}.session_id"
+                ));
+            }
+        }
+        if self.fact == Fact::Dialogs && uses("c.") {
+            sql.push_str(
+                " LEFT JOIN clicks c ON c.site_id = d.site_id AND c.click_id = d.click_id",
+            );
+        }
+        let alias = &table[table.len() - 1..];
+        sql.push_str(&format!(
+            " WHERE {alias}.site_id = $1 AND {time} >= $2 AND {time} < $3"
+        ));
+        let mut binds = Vec::new();
+        let mut filter = |column: &str, value: &Option<String>| {
+            if let Some(v) = value {
+                binds.push(v.clone());
+                sql.push_str(&format!(" AND {column} = ${}", binds.len() + 3));
+            }
+        };
+        filter("s.channel", &f.channel);
+        filter("s.utm_campaign", &f.campaign);
+        match self.fact {
+            Fact::Sessions => {}
+            Fact::Clicks => filter("c.number", &f.number),
+            Fact::Dialogs => {
+                filter("d.business_number", &f.number);
+                filter("d.match_kind", &f.match_kind);
+            }
+        }
+        if self.first_key_required {
+            if let Some(k) = self.keys.first() {
+                sql.push_str(&format!(" AND {} IS NOT NULL", k.sql()));
+            }
+        }
+        sql.push_str(" GROUP BY 1, 2, 3");
+        (sql, binds)
+    }
+}
+
+/// A synthetic session (generator, report tests): the columns reports read.
+#[derive(Debug, Clone, Default)]
+pub struct SyntheticSession {
+    /// Session id.
+    pub session_id: Uuid,
+    /// Visitor id.
+    pub visitor_id: Uuid,
+    /// Session code.
+    pub code: String,
+    /// Start, epoch ms.
+    pub started_at: i64,
+    /// Page views.
+    pub pageviews: i64,
+    /// Landing page URL.
+    pub landing_page: String,
+    /// Referring domain.
+    pub referring_domain: Option<String>,
+    /// UTM source.
+    pub utm_source: Option<String>,
+    /// UTM medium.
+    pub utm_medium: Option<String>,
+    /// UTM campaign.
+    pub utm_campaign: Option<String>,
+    /// UTM content.
+    pub utm_content: Option<String>,
+    /// UTM term.
+    pub utm_term: Option<String>,
+    /// Channel.
+    pub channel: String,
+    /// Device class.
+    pub device: Option<String>,
+    /// Operating system.
+    pub os: Option<String>,
+    /// Browser.
+    pub browser: Option<String>,
+}
+
+/// A synthetic chat-link click.
+#[derive(Debug, Clone, Default)]
+pub struct SyntheticClick {
+    /// Click id.
+    pub click_id: Uuid,
+    /// Its session.
+    pub session_id: Uuid,
+    /// Its visitor.
+    pub visitor_id: Uuid,
+    /// The session code carried by the link.
+    pub code: String,
+    /// Tracked number.
+    pub number: String,
+    /// Page of the click.
+    pub page_url: String,
+    /// When, epoch ms.
+    pub clicked_at: i64,
+}
+
+/// A synthetic contact.
+#[derive(Debug, Clone, Default)]
+pub struct SyntheticContact {
+    /// Contact id.
+    pub contact_id: Uuid,
+    /// Phone digits.
+    pub phone: String,
+    /// Display name.
+    pub name: Option<String>,
+    /// First seen, epoch ms.
+    pub first_seen_at: i64,
+}
+
+/// A synthetic dialog.
+#[derive(Debug, Clone, Default)]
+pub struct SyntheticDialog {
+    /// Dialog id.
+    pub dialog_id: Uuid,
+    /// Contact id.
+    pub contact_id: Uuid,
+    /// `new` or `repeat`.
+    pub kind: String,
+    /// Start, epoch ms.
+    pub started_at: i64,
+    /// Tracked number written to.
+    pub business_number: String,
+    /// First message text.
+    pub first_message: Option<String>,
+    /// `exact`, `referral`, `probable` or `none`.
+    pub match_kind: String,
+    /// Matched session.
+    pub session_id: Option<Uuid>,
+    /// Matched click.
+    pub click_id: Option<Uuid>,
+}
+
+/// Rows written together in one transaction.
+#[derive(Debug, Clone, Default)]
+pub struct SyntheticBatch {
+    /// Sessions (a visitor row is written per session's visitor, if new).
+    pub sessions: Vec<SyntheticSession>,
+    /// Clicks.
+    pub clicks: Vec<SyntheticClick>,
+    /// Contacts.
+    pub contacts: Vec<SyntheticContact>,
+    /// Dialogs.
+    pub dialogs: Vec<SyntheticDialog>,
+}
+
+impl SyntheticBatch {
+    /// Rows in the batch.
+    pub fn len(&self) -> usize {
+        self.sessions.len() + self.clicks.len() + self.contacts.len() + self.dialogs.len()
+    }
+
+    /// Whether the batch holds no rows.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// The database side of reports; every [`Store`](super::Store) implements it.
+#[async_trait]
+pub trait Reports: Send + Sync {
+    /// The site's IANA time zone (`UTC` unless set).
+    async fn site_timezone(&self, site_id: SiteId) -> Result<Option<String>, StoreError>;
+    /// Sets the site's time zone (validated by the caller).
+    async fn set_site_timezone(&self, site_id: SiteId, timezone: &str) -> Result<(), StoreError>;
+    /// Runs one grouped count.
+    async fn count(&self, query: &CountQuery<'_>) -> Result<Vec<CountRow>, StoreError>;
+    /// Refreshes the planner's statistics (after a bulk load).
+    async fn analyze(&self) -> Result<(), StoreError>;
+    /// Writes synthetic rows for `site_id` with multi-row inserts in one transaction.
+    async fn insert_synthetic(
+        &self,
+        site_id: SiteId,
+        batch: &SyntheticBatch,
+    ) -> Result<(), StoreError>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn filters_become_numbered_parameters_and_joins_only_when_needed() {
+        let filters = ReportFilters {
+            channel: Some("Paid Search".into()),
+            match_kind: Some("exact".into()),
+            ..ReportFilters::default()
+        };
+        let q = CountQuery {
+            site_id: SiteId(Uuid::nil()),
+            fact: Fact::Dialogs,
+            from_ms: 0,
+            to_ms: 1,
+            keys: &[Key::Kind],
+            first_key_required: false,
+            bucket_ms: None,
+            filters: &filters,
+        };
+        let (sql, binds) = q.to_sql();
+        assert!(sql.contains("LEFT JOIN sessions s"));
+        assert!(!sql.contains("LEFT JOIN clicks c"));
+        assert!(sql.contains("s.channel = $4") && sql.contains("d.match_kind = $5"));
+        assert_eq!(binds, ["Paid Search", "exact"]);
+        let plain = CountQuery {
+            filters: &ReportFilters::default(),
+            ..q
+        };
+        assert!(!plain.to_sql().0.contains("JOIN"));
+    }
+}

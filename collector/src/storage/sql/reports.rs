@@ -1,0 +1,170 @@
+//! [`Reports`](crate::storage::Reports) for both backends: the SQL comes from
+//! [`CountQuery::to_sql`](crate::storage::CountQuery::to_sql); synthetic rows go in with
+//! multi-row inserts, chunked under SQLite's and PostgreSQL's parameter limits.
+
+/// Rows per multi-row insert: 1,000 rows × at most 16 columns stays under both limits.
+pub const INSERT_CHUNK: usize = 1000;
+
+/// Implements `Reports` for a struct with a `pool: sqlx::Pool<$db>` field.
+macro_rules! impl_reports {
+    ($store:ty, $db:ty) => {
+        #[async_trait::async_trait]
+        impl $crate::storage::Reports for $store {
+            async fn site_timezone(
+                &self,
+                site_id: $crate::domain::site::SiteId,
+            ) -> Result<Option<String>, $crate::storage::StoreError> {
+                let row: Option<(String,)> =
+                    sqlx::query_as("SELECT timezone FROM sites WHERE site_id = $1")
+                        .bind(site_id.0)
+                        .fetch_optional(&self.pool)
+                        .await?;
+                Ok(row.map(|r| r.0))
+            }
+
+            async fn set_site_timezone(
+                &self,
+                site_id: $crate::domain::site::SiteId,
+                timezone: &str,
+            ) -> Result<(), $crate::storage::StoreError> {
+                sqlx::query("UPDATE sites SET timezone = $2 WHERE site_id = $1")
+                    .bind(site_id.0)
+                    .bind(timezone)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
+            async fn count(
+                &self,
+                q: &$crate::storage::CountQuery<'_>,
+            ) -> Result<Vec<$crate::storage::CountRow>, $crate::storage::StoreError> {
+                let (sql, binds) = q.to_sql();
+                let mut query = sqlx::query_as::<$db, $crate::storage::CountRow>(&sql)
+                    .bind(q.site_id.0)
+                    .bind(q.from_ms)
+                    .bind(q.to_ms);
+                for b in binds {
+                    query = query.bind(b);
+                }
+                Ok(query.fetch_all(&self.pool).await?)
+            }
+
+            async fn analyze(&self) -> Result<(), $crate::storage::StoreError> {
+                sqlx::query("ANALYZE").execute(&self.pool).await?;
+                Ok(())
+            }
+
+            async fn insert_synthetic(
+                &self,
+                site_id: $crate::domain::site::SiteId,
+                batch: &$crate::storage::SyntheticBatch,
+            ) -> Result<(), $crate::storage::StoreError> {
+                use $crate::storage::sql::reports::INSERT_CHUNK;
+                let site = site_id.0;
+                let mut tx = self.pool.begin().await?;
+                for chunk in batch.sessions.chunks(INSERT_CHUNK) {
+                    let mut b = sqlx::QueryBuilder::<$db>::new(
+                        "INSERT INTO visitors (site_id, visitor_id, first_seen_at, last_seen_at, \
+                         first_session_id) ",
+                    );
+                    b.push_values(chunk, |mut row, s| {
+                        row.push_bind(site)
+                            .push_bind(s.visitor_id)
+                            .push_bind(s.started_at)
+                            .push_bind(s.started_at)
+                            .push_bind(s.session_id);
+                    });
+                    b.push(" ON CONFLICT (site_id, visitor_id) DO NOTHING");
+                    b.build().execute(&mut *tx).await?;
+                    let mut b = sqlx::QueryBuilder::<$db>::new(
+                        "INSERT INTO sessions (site_id, session_id, visitor_id, code, started_at, \
+                         last_seen_at, pageviews, landing_page, referring_domain, utm_source, \
+                         utm_medium, utm_campaign, utm_content, utm_term, channel, device, os, \
+                         browser) ",
+                    );
+                    b.push_values(chunk, |mut row, s| {
+                        row.push_bind(site)
+                            .push_bind(s.session_id)
+                            .push_bind(s.visitor_id)
+                            .push_bind(&s.code)
+                            .push_bind(s.started_at)
+                            .push_bind(s.started_at)
+                            .push_bind(s.pageviews)
+                            .push_bind(&s.landing_page)
+                            .push_bind(&s.referring_domain)
+                            .push_bind(&s.utm_source)
+                            .push_bind(&s.utm_medium)
+                            .push_bind(&s.utm_campaign)
+                            .push_bind(&s.utm_content)
+                            .push_bind(&s.utm_term)
+                            .push_bind(&s.channel)
+                            .push_bind(&s.device)
+                            .push_bind(&s.os)
+                            .push_bind(&s.browser);
+                    });
+                    b.build().execute(&mut *tx).await?;
+                }
+                for chunk in batch.clicks.chunks(INSERT_CHUNK) {
+                    let mut b = sqlx::QueryBuilder::<$db>::new(
+                        "INSERT INTO clicks (site_id, click_id, session_id, visitor_id, code, \
+                         number, kind, page_url, clicked_at) ",
+                    );
+                    b.push_values(chunk, |mut row, c| {
+                        row.push_bind(site)
+                            .push_bind(c.click_id)
+                            .push_bind(c.session_id)
+                            .push_bind(c.visitor_id)
+                            .push_bind(&c.code)
+                            .push_bind(&c.number)
+                            .push_bind("whatsapp")
+                            .push_bind(&c.page_url)
+                            .push_bind(c.clicked_at);
+                    });
+                    b.build().execute(&mut *tx).await?;
+                }
+                for chunk in batch.contacts.chunks(INSERT_CHUNK) {
+                    let mut b = sqlx::QueryBuilder::<$db>::new(
+                        "INSERT INTO contacts (site_id, contact_id, channel, identity, phone, \
+                         name, first_seen_at, last_seen_at) ",
+                    );
+                    b.push_values(chunk, |mut row, c| {
+                        row.push_bind(site)
+                            .push_bind(c.contact_id)
+                            .push_bind("whatsapp")
+                            .push_bind(&c.phone)
+                            .push_bind(&c.phone)
+                            .push_bind(&c.name)
+                            .push_bind(c.first_seen_at)
+                            .push_bind(c.first_seen_at);
+                    });
+                    b.build().execute(&mut *tx).await?;
+                }
+                for chunk in batch.dialogs.chunks(INSERT_CHUNK) {
+                    let mut b = sqlx::QueryBuilder::<$db>::new(
+                        "INSERT INTO dialogs (site_id, dialog_id, contact_id, kind, started_at, \
+                         last_message_at, business_number, first_message, match_kind, \
+                         session_id, click_id) ",
+                    );
+                    b.push_values(chunk, |mut row, d| {
+                        row.push_bind(site)
+                            .push_bind(d.dialog_id)
+                            .push_bind(d.contact_id)
+                            .push_bind(&d.kind)
+                            .push_bind(d.started_at)
+                            .push_bind(d.started_at)
+                            .push_bind(&d.business_number)
+                            .push_bind(&d.first_message)
+                            .push_bind(&d.match_kind)
+                            .push_bind(d.session_id)
+                            .push_bind(d.click_id);
+                    });
+                    b.build().execute(&mut *tx).await?;
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+        }
+    };
+}
+pub(crate) use impl_reports;

@@ -1,0 +1,68 @@
+//! The benchmark at a small size: generated traffic, every report, totals that must agree.
+
+use chatrail_collector::generate::GenerateOptions;
+use chatrail_tests::app::Backend;
+use chatrail_tests::bench::{filled, report};
+
+pub async fn generated_data_gives_consistent_totals(backend: Backend) {
+    let opts = GenerateOptions {
+        sessions: 20_000,
+        dialogs: 2_000,
+        months: 6,
+        end_ms: 1_750_000_000_000,
+        ..GenerateOptions::default()
+    };
+    let f = filled(backend, "America/New_York", &opts).await;
+    assert_eq!(f.stats.sessions, 20_000);
+    assert_eq!(f.stats.dialogs, 2_000);
+    let (from, to) = (f.from.clone(), f.to.clone());
+    let dialogs = f.stats.dialogs as i64;
+    let sum = |name: &'static str, column: &'static str, extra: &'static str| {
+        let (f, from, to) = (&f, &from, &to);
+        async move { report(f, name, from, to, extra).await.table.sum(column) }
+    };
+    assert_eq!(sum("new-repeat", "dialogs", "").await, dialogs);
+    assert_eq!(sum("match-quality", "dialogs", "").await, dialogs);
+    assert_eq!(sum("hours", "dialogs", "").await, dialogs);
+    assert_eq!(sum("channels", "dialogs", "").await, dialogs);
+    assert_eq!(sum("channels", "visits", "").await, f.stats.sessions as i64);
+    assert_eq!(sum("channels", "clicks", "").await, f.stats.clicks as i64);
+    assert_eq!(
+        sum("landing-pages", "visits", "").await,
+        f.stats.sessions as i64
+    );
+    assert_eq!(sum("pages", "clicks", "").await, f.stats.clicks as i64);
+    let unattributed = report(&f, "match-quality", &from, &to, "match=none")
+        .await
+        .table
+        .sum("dialogs");
+    assert!(unattributed > 0 && unattributed < dialogs / 2);
+    assert_eq!(sum("pages", "dialogs", "").await, dialogs - unattributed);
+    for granularity in ["day", "week", "month", "quarter"] {
+        let dynamics = report(
+            &f,
+            "dynamics",
+            &from,
+            &to,
+            &format!("granularity={granularity}&compare=previous"),
+        )
+        .await;
+        let current: i64 = dynamics
+            .table
+            .rows
+            .iter()
+            .filter(|r| r[0] == "current")
+            .filter_map(|r| r[4].as_i64())
+            .sum();
+        assert_eq!(current, dialogs, "{granularity}");
+    }
+    // The display campaign brings clicks but never chats.
+    let campaigns = report(&f, "campaigns", &from, &to, "").await.table;
+    let banners = campaigns
+        .rows
+        .iter()
+        .find(|r| r[0] == "awareness-banners")
+        .expect("the display campaign is listed");
+    assert!(banners[3].as_i64().unwrap() > 0, "clicks: {banners:?}");
+    assert_eq!(banners[4], 0, "dialogs: {banners:?}");
+}

@@ -1,0 +1,141 @@
+//! The reports benchmark, shared by `examples/report_bench.rs` (full size, prints a table)
+//! and the `reports` test (small size, checks that the reports agree with each other).
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use chatrail_collector::domain::site::Site;
+use chatrail_collector::generate::{generate, GenerateOptions, GenerateStats};
+use chatrail_collector::reports::{self, Report, ReportRequest};
+use chatrail_collector::storage::{self, SharedStore};
+use chrono::Days;
+
+use crate::app::{create_site, fresh_database, Backend};
+
+/// A database filled by the generator.
+pub struct Filled {
+    /// The store.
+    pub store: SharedStore,
+    /// The generated site.
+    pub site: Site,
+    /// What the generator wrote.
+    pub stats: GenerateStats,
+    /// Local dates covering all generated data.
+    pub from: String,
+    /// Last local date.
+    pub to: String,
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl std::fmt::Debug for Filled {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Filled")
+            .field("stats", &self.stats)
+            .finish()
+    }
+}
+
+/// Creates a fresh database on `backend`, a site in `timezone`, and fills it.
+pub async fn filled(backend: Backend, timezone: &str, opts: &GenerateOptions) -> Filled {
+    let (url, dir) = fresh_database(backend).await;
+    let store = storage::connect(&url).await.expect("store");
+    let site = create_site(&store, "bench", &["+7 900 123-45-67"]).await;
+    store
+        .set_site_timezone(site.id, timezone)
+        .await
+        .expect("time zone");
+    let stats = generate(store.as_ref(), &site, opts, |_| {})
+        .await
+        .expect("generated");
+    if backend == Backend::Postgres {
+        // As autovacuum would, so index-only scans need not visit the heap.
+        use sqlx::Connection as _;
+        let mut conn = sqlx::PgConnection::connect(&url).await.expect("connect");
+        sqlx::query("VACUUM ANALYZE")
+            .execute(&mut conn)
+            .await
+            .expect("vacuum");
+    }
+    let tz: chrono_tz::Tz = timezone.parse().expect("time zone");
+    // A day past the end: dialogs follow their clicks by a few minutes.
+    let end = chatrail_collector::reports::time::local(tz, opts.end_ms)
+        .date()
+        .checked_add_days(Days::new(1))
+        .expect("date");
+    let start = end
+        .checked_sub_days(Days::new(u64::from(opts.months) * 31 + 1))
+        .expect("date");
+    Filled {
+        store,
+        site,
+        stats,
+        from: start.to_string(),
+        to: end.to_string(),
+        _dir: dir,
+    }
+}
+
+/// The benchmarked requests: `(label, report, extra query parameters)`.
+pub const SUITE: &[(&str, &str, &str)] = &[
+    ("new-repeat", "new-repeat", ""),
+    ("pages", "pages", ""),
+    ("landing-pages", "landing-pages", ""),
+    ("channels", "channels", ""),
+    ("campaigns", "campaigns", ""),
+    ("ads", "ads", ""),
+    ("keywords", "keywords", ""),
+    (
+        "dynamics (week, vs previous)",
+        "dynamics",
+        "granularity=week&compare=previous",
+    ),
+    (
+        "dynamics (day, vs year)",
+        "dynamics",
+        "granularity=day&compare=year",
+    ),
+    ("hours", "hours", ""),
+    ("match-quality", "match-quality", ""),
+    (
+        "channels, filtered",
+        "channels",
+        "match=exact&campaign=spring-sale",
+    ),
+];
+
+/// Runs one report for `from..=to` with extra `k=v&…` parameters.
+pub async fn report(filled: &Filled, name: &str, from: &str, to: &str, extra: &str) -> Report {
+    let mut params: HashMap<String, String> = form_urlencoded(extra);
+    params.insert("from".into(), from.into());
+    params.insert("to".into(), to.into());
+    params.insert("limit".into(), "1000".into());
+    let req = ReportRequest::parse(name, &params).expect("valid request");
+    reports::run(filled.store.as_ref(), filled.site.id, req)
+        .await
+        .expect("report runs")
+}
+
+fn form_urlencoded(s: &str) -> HashMap<String, String> {
+    s.split('&')
+        .filter_map(|kv| kv.split_once('='))
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect()
+}
+
+/// The best of `runs` timings of one report.
+pub async fn time_report(
+    filled: &Filled,
+    name: &str,
+    from: &str,
+    to: &str,
+    extra: &str,
+    runs: usize,
+) -> Duration {
+    let mut best = Duration::MAX;
+    for _ in 0..runs.max(1) {
+        let t = Instant::now();
+        report(filled, name, from, to, extra).await;
+        best = best.min(t.elapsed());
+    }
+    best
+}
