@@ -47,7 +47,7 @@ struct Options {
 
 fn usage() -> &'static str {
     "usage: loadtest [--backend sqlite|postgres|both] [--messages N (default 6000)] \
-     [--concurrency C (default 32)] [--batch B messages per POST (default 1)] \
+     [--concurrency C (default 8)] [--batch B messages per POST (default 1)] \
      [--duplicates PERCENT of requests redelivered (default 5)] [--max-seconds S (default 120)]"
 }
 
@@ -55,7 +55,7 @@ fn parse_args() -> anyhow::Result<Options> {
     let mut o = Options {
         backends: vec![Backend::Sqlite, Backend::Postgres],
         messages: 6000,
-        concurrency: 32,
+        concurrency: 8,
         batch: 1,
         duplicate_percent: 5,
         max_seconds: 120,

@@ -394,10 +394,14 @@ pub fn conflict(e: sqlx::Error, what: &'static str) -> super::StoreError {
 }
 
 pub(crate) mod card;
+pub(crate) mod identity;
 pub(crate) mod inbound;
 pub(crate) mod ingest;
 pub(crate) mod reports;
+pub(crate) mod statuses;
 pub(crate) mod tags;
 pub(crate) use card::source_card;
-pub(crate) use inbound::{change_identity, ingest_message, record_status};
+pub(crate) use identity::change_identity;
+pub(crate) use inbound::ingest_message;
 pub(crate) use ingest::{insert_click, insert_visit};
+pub(crate) use statuses::record_status;
