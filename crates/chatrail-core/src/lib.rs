@@ -11,6 +11,7 @@ pub mod beacon;
 pub mod code;
 pub mod links;
 pub mod phone;
+pub mod text;
 
 pub use code::{find_codes, CodeError, SessionCode};
 pub use links::{

@@ -7,10 +7,9 @@
 //! and anything unexpected is left alone (`None`), because a rewritten
 //! link that no longer works would break the customer's site.
 
-use percent_encoding::{percent_decode, percent_decode_str, utf8_percent_encode, AsciiSet};
-
 use crate::code::{find_codes, SessionCode, CODE_LEN};
 use crate::phone::normalize_number;
+use crate::text::{cut, decode_query_value as decode_value, fields, strip_prefix_ci, trim_controls};
 
 mod message;
 #[cfg(test)]
@@ -20,20 +19,6 @@ pub use message::{render_message, DEFAULT_TEMPLATE};
 
 /// Longest Telegram `start` payload, in characters of `[A-Za-z0-9_-]`.
 pub const MAX_START_LEN: usize = 64;
-
-/// What JavaScript's `encodeURIComponent` escapes: everything except
-/// `A–Z a–z 0–9 - _ . ! ~ * ' ( )`. A bare `+` would reach WhatsApp as a
-/// space, so it must be escaped, unlike in form encoding.
-const URI_COMPONENT: &AsciiSet = &percent_encoding::NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'_')
-    .remove(b'.')
-    .remove(b'!')
-    .remove(b'~')
-    .remove(b'*')
-    .remove(b'\'')
-    .remove(b'(')
-    .remove(b')');
 
 /// Which click-to-chat link form a link uses.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
@@ -142,8 +127,9 @@ pub struct Tracked<'a> {
 }
 
 impl Tracked<'_> {
-    /// Whether `link`'s chat (a normalised number or bot) is tracked.
-    fn has(&self, kind: LinkKind, chat: &str) -> bool {
+    /// Whether a chat of a link of this kind (a normalised number, or a
+    /// bot) is tracked.
+    pub fn tracks(&self, kind: LinkKind, chat: &str) -> bool {
         match kind {
             LinkKind::Telegram => self.bots.iter().any(|b| b.eq_ignore_ascii_case(chat)),
             _ => self.numbers.iter().any(|n| same_number(n, chat)),
@@ -185,18 +171,10 @@ struct Parts<'a> {
     chat: Option<String>,
 }
 
-/// `s` without `prefix`, compared ignoring ASCII case.
-fn strip_prefix_ci<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
-    let head = s.get(..prefix.len())?;
-    head.eq_ignore_ascii_case(prefix)
-        .then(|| s.get(prefix.len()..))
-        .flatten()
-}
-
 /// The query's non-empty `key=value` pairs as `(raw key, raw value, raw pair)`.
 fn pairs(query: &str) -> impl Iterator<Item = (&str, &str, &str)> {
-    query.split('&').filter(|p| !p.is_empty()).map(|pair| {
-        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+    fields(query, b'&').filter(|p| !p.is_empty()).map(|pair| {
+        let (key, value) = cut(pair, b'=').unwrap_or((pair, ""));
         (key, value, pair)
     })
 }
@@ -206,23 +184,15 @@ fn first_value<'a>(query: &'a str, key: &str) -> Option<&'a str> {
     pairs(query).find(|&(k, _, _)| k == key).map(|(_, v, _)| v)
 }
 
-/// A query value as a browser's URLSearchParams reads it: `+` is a space,
-/// then percent-decoding, invalid UTF-8 replaced.
-fn decode_value(raw: &str) -> String {
-    let bytes: Vec<u8> = raw
-        .bytes()
-        .map(|b| if b == b'+' { b' ' } else { b })
-        .collect();
-    percent_decode(&bytes).decode_utf8_lossy().into_owned()
-}
-
 /// The link form of a web link's host (`www.` allowed) and path.
 fn web_kind(host: &str, path: &str) -> Option<LinkKind> {
     let host = strip_prefix_ci(host, "www.").unwrap_or(host);
     let is = |name: &str| host.eq_ignore_ascii_case(name);
     Some(if is("wa.me") {
         match path.strip_prefix("/message/") {
-            Some(code) if !code.is_empty() && !code.contains('/') => LinkKind::WaMeMessage,
+            Some(code) if !code.is_empty() && !code.bytes().any(|b| b == b'/') => {
+                LinkKind::WaMeMessage
+            }
             _ => LinkKind::WaMe,
         }
     } else if is("api.whatsapp.com") {
@@ -238,20 +208,22 @@ fn web_kind(host: &str, path: &str) -> Option<LinkKind> {
 
 fn split(href: &str) -> Option<Parts<'_>> {
     // Browsers drop leading and trailing spaces and controls from hrefs.
-    let href = href.trim_matches(|c: char| c.is_ascii_whitespace() || c.is_ascii_control());
+    let href = trim_controls(href);
     let (scheme, after_scheme) = ["https://", "http://", "whatsapp://", "intent://"]
         .into_iter()
         .find_map(|s| Some((s, strip_prefix_ci(href, s)?)))?;
     let host_len = after_scheme
-        .find(['/', '?', '#'])
+        .bytes()
+        .position(|b| matches!(b, b'/' | b'?' | b'#'))
         .unwrap_or(after_scheme.len());
-    let (host, rest) = after_scheme.split_at(host_len);
+    let host = after_scheme.get(..host_len)?;
+    let rest = after_scheme.get(host_len..)?;
     let origin = href.get(..href.len() - rest.len())?;
-    let (rest, fragment) = match rest.split_once('#') {
+    let (rest, fragment) = match cut(rest, b'#') {
         Some((before, fragment)) => (before, Some(fragment)),
         None => (rest, None),
     };
-    let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+    let (path, query) = cut(rest, b'?').unwrap_or((rest, ""));
 
     let kind = match scheme {
         "whatsapp://" if host.eq_ignore_ascii_case("send") => LinkKind::WhatsAppScheme,
@@ -320,7 +292,7 @@ fn wa_me_number(path: &str) -> Option<Option<String>> {
     if segment.is_empty() {
         return Some(None);
     }
-    let decoded = percent_decode_str(segment).decode_utf8_lossy();
+    let decoded = decode_value(segment);
     // Sites write numbers with separators; anything else is another form.
     if !decoded
         .bytes()
@@ -370,7 +342,7 @@ pub fn rewrite_chat_link(
     let parts = split(href)?;
     let kind = parts.kind;
     let number = parts.chat?;
-    if !tracked.has(kind, &number) {
+    if !tracked.tracks(kind, &number) {
         return None;
     }
     let text_key = kind.text_key();
@@ -436,7 +408,9 @@ pub fn rewrite_chat_link(
 fn start_payload(existing: Option<&str>, code: &SessionCode) -> Option<String> {
     let existing = existing.unwrap_or_default();
     if existing.is_empty() {
-        return Some(code.as_str().to_owned());
+        let mut payload = String::new();
+        code.push_to(&mut payload);
+        return Some(payload);
     }
     let valid = existing
         .bytes()
@@ -444,7 +418,10 @@ fn start_payload(existing: Option<&str>, code: &SessionCode) -> Option<String> {
     if !valid || existing.len() + 1 + CODE_LEN > MAX_START_LEN {
         return None;
     }
-    Some([existing, "-", code.as_str()].concat())
+    let mut payload = String::from(existing);
+    payload.push('-');
+    code.push_to(&mut payload);
+    Some(payload)
 }
 
 /// A plain link to a chat: `https://wa.me/<number>?text=…` for a number in
@@ -469,5 +446,5 @@ pub fn chat_link(chat: &str, text: &str) -> Option<String> {
 fn push_param(href: &mut String, key: &str, value: &str) {
     href.push_str(key);
     href.push('=');
-    href.extend(utf8_percent_encode(value, URI_COMPONENT));
+    crate::text::push_uri_component(href, value);
 }

@@ -1,5 +1,6 @@
 //! Builds the page snippet: `tracker-wasm` → wasm32 → wasm-bindgen (no-modules)
-//! → wasm-opt → `tracker-wasm/dist/{t.wasm,t.js}`, and reports the sizes.
+//! → wasm-opt, the glue and `js/loader.js` → one script → terser, into
+//! `tracker-wasm/dist/{t.wasm,t.js}`, and reports the sizes.
 //!
 //! Std only: xtask has no dependencies so that it builds in seconds.
 
@@ -12,6 +13,8 @@ use crate::run;
 
 const TARGET: &str = "wasm32-unknown-unknown";
 const PACKAGE: &str = "chatrail-tracker";
+/// The JS minifier, pinned: its output is part of what the size budget checks.
+const TERSER_VERSION: &str = "5.51.2";
 /// Debian's binaryen 108 does not enable by default what rustc 1.96 emits;
 /// the strip flags drop the sections only the toolchain reads.
 const WASM_OPT_FLAGS: [&str; 10] = [
@@ -75,8 +78,11 @@ pub fn build(root: &Path) -> Result<SnippetSizes, String> {
 
     let glue = read(&bindgen_dir.join("chatrail_tracker.js"))?;
     let loader = read(&root.join("tracker-wasm").join("js").join("loader.js"))?;
+    let joined = bindgen_dir.join("t.js");
+    fs::write(&joined, script(&glue, &loader))
+        .map_err(|e| format!("writing {}: {e}", joined.display()))?;
     let js = dist.join("t.js");
-    fs::write(&js, script(&glue, &loader)).map_err(|e| format!("writing {}: {e}", js.display()))?;
+    minify(root, &joined, &js)?;
 
     let sizes = SnippetSizes {
         wasm: file_len(&wasm)?,
@@ -108,6 +114,28 @@ fn script(glue: &str, loader: &str) -> String {
     }
     out.push_str("})();\n");
     out
+}
+
+/// Minifies the script with terser (pinned, installed under `target/js-tools`
+/// with npm on first use): mangled local names and compressed code are
+/// about half the gzipped glue.
+fn minify(root: &Path, input: &Path, output: &Path) -> Result<(), String> {
+    let tools = root.join("target").join("js-tools");
+    let terser = tools.join("node_modules").join("terser");
+    let installed = read(&terser.join("package.json"))
+        .is_ok_and(|p| p.contains(&format!("\"version\": \"{TERSER_VERSION}\"")));
+    if !installed {
+        eprintln!("xtask: installing terser {TERSER_VERSION} with npm");
+        run(Command::new("npm")
+            .args(["install", "--no-audit", "--no-fund", "--prefix"])
+            .arg(&tools)
+            .arg(format!("terser@{TERSER_VERSION}")))?;
+    }
+    run(Command::new("node")
+        .arg(terser.join("bin").join("terser"))
+        .arg(input)
+        .args(["--ecma", "2017", "--compress", "passes=3", "--mangle", "--output"])
+        .arg(output))
 }
 
 /// `cargo build` of the snippet for wasm32; returns the raw `.wasm`.

@@ -28,7 +28,9 @@ fn rewrite(href: &str) -> Option<String> {
 }
 
 fn encode(text: &str) -> String {
-    utf8_percent_encode(text, URI_COMPONENT).collect()
+    let mut out = String::new();
+    crate::text::push_uri_component(&mut out, text);
+    out
 }
 
 #[test]
