@@ -8,6 +8,8 @@ fn main() {
     let manifest = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets it"));
     let dist = manifest.join("../tracker-wasm/dist");
     let out = PathBuf::from(std::env::var("OUT_DIR").expect("cargo sets it"));
+    // sqlx::migrate! embeds the migrations at compile time.
+    println!("cargo:rerun-if-changed=../migrations");
     for name in ["t.js", "t.wasm"] {
         let src = dist.join(name);
         println!("cargo:rerun-if-changed={}", src.display());

@@ -53,6 +53,16 @@ enum SiteCommand {
         /// Prefilled-message template with {text} and {code}.
         #[arg(long)]
         template: Option<String>,
+        /// A Telegram bot whose t.me links get the code (repeatable).
+        #[arg(long = "telegram-bot")]
+        bots: Vec<String>,
+        /// A starter phrase for pages: `PATH=TEXT`, PATH like `/prices`, `/kids/*` or `*`
+        /// (repeatable; the first matching path wins).
+        #[arg(long = "page")]
+        pages: Vec<String>,
+        /// A template for pages: `PATH=TEMPLATE`, e.g. for pages in another language.
+        #[arg(long = "page-template")]
+        page_templates: Vec<String>,
         /// WhatsApp app secret (checks X-Hub-Signature-256).
         #[arg(long, env = "CHATRAIL_WA_APP_SECRET")]
         wa_app_secret: Option<String>,
@@ -107,6 +117,9 @@ impl Cli {
                 domains,
                 numbers,
                 template,
+                bots,
+                pages,
+                page_templates,
                 wa_app_secret,
                 wa_verify_token,
             }) => {
@@ -116,6 +129,9 @@ impl Cli {
                     domains,
                     numbers,
                     template,
+                    bots,
+                    pages,
+                    page_templates,
                     wa_app_secret,
                     wa_verify_token,
                 })?;

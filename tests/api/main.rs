@@ -1,6 +1,7 @@
 //! The collector over real HTTP: a server on a free port, a fresh database per test.
 
 mod beacons;
+mod go;
 mod webhooks;
 
 use chatrail_collector::domain::token::Role;

@@ -123,7 +123,9 @@ impl Entropy<'_> {
         let fresh = match self.hex {
             [high, low, rest @ ..] => {
                 self.hex = rest;
-                digit(Some(high)).zip(digit(Some(low))).map(|(h, l)| h * 16 + l)
+                digit(Some(high))
+                    .zip(digit(Some(low)))
+                    .map(|(h, l)| h * 16 + l)
             }
             _ => None,
         };
@@ -169,12 +171,11 @@ impl State {
         };
         let source = session::source(url, referrer, &self.config);
         let visitor = session::visitor(Some(visitor), now, || random.array());
-        let (session, code, source) =
-            session::resume(session, now, &source).unwrap_or_else(|| {
-                let id = format_id(random.array());
-                let code = SessionCode::generate(|| u32::from_le_bytes(random.array()));
-                (id, code, source)
-            });
+        let (session, code, source) = session::resume(session, now, &source).unwrap_or_else(|| {
+            let id = format_id(random.array());
+            let code = SessionCode::generate(|| u32::from_le_bytes(random.array()));
+            (id, code, source)
+        });
         let ids = Ids {
             visitor,
             session,

@@ -94,7 +94,10 @@ pub fn host(url: &str) -> &str {
     let authority = after_scheme(url).unwrap_or_default();
     let end = position(authority, b"/?#");
     let authority = authority.get(..end).unwrap_or_default();
-    let at = authority.bytes().rposition(|b| b == b'@').map_or(0, |at| at + 1);
+    let at = authority
+        .bytes()
+        .rposition(|b| b == b'@')
+        .map_or(0, |at| at + 1);
     let host = authority.get(at..).unwrap_or_default();
     host.get(..position(host, b":")).unwrap_or_default()
 }
@@ -117,7 +120,9 @@ fn after_scheme(url: &str) -> Option<&str> {
 
 /// The index of the first of `bytes` in `s`, or its length.
 fn position(s: &str, bytes: &[u8]) -> usize {
-    s.bytes().position(|b| bytes.contains(&b)).unwrap_or(s.len())
+    s.bytes()
+        .position(|b| bytes.contains(&b))
+        .unwrap_or(s.len())
 }
 
 /// The traffic source of a page view, as a short fingerprint of its UTM

@@ -9,7 +9,9 @@
 
 use crate::code::{find_codes, SessionCode, CODE_LEN};
 use crate::phone::normalize_number;
-use crate::text::{cut, decode_query_value as decode_value, fields, strip_prefix_ci, trim_controls};
+use crate::text::{
+    cut, decode_query_value as decode_value, fields, strip_prefix_ci, trim_controls,
+};
 
 mod message;
 #[cfg(test)]

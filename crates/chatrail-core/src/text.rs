@@ -132,7 +132,10 @@ mod tests {
     fn cuts_and_fields() {
         assert_eq!(cut("a=b=c", b'='), Some(("a", "b=c")));
         assert_eq!(cut("abc", b'='), None);
-        assert_eq!(fields("a&&b&", b'&').collect::<Vec<_>>(), ["a", "", "b", ""]);
+        assert_eq!(
+            fields("a&&b&", b'&').collect::<Vec<_>>(),
+            ["a", "", "b", ""]
+        );
         assert_eq!(fields("", b'&').collect::<Vec<_>>(), [""]);
         assert_eq!(trim_controls(" \n\t x y \u{7f}\r"), "x y");
         assert_eq!(trim_controls(" \n"), "");
@@ -153,10 +156,7 @@ mod tests {
     fn encodes_like_encode_uri_component() {
         let mut s = String::new();
         push_uri_component(&mut s, "a+b c&d=é😀-_.!~*'()#%/?");
-        assert_eq!(
-            s,
-            "a%2Bb%20c%26d%3D%C3%A9%F0%9F%98%80-_.!~*'()%23%25%2F%3F"
-        );
+        assert_eq!(s, "a%2Bb%20c%26d%3D%C3%A9%F0%9F%98%80-_.!~*'()%23%25%2F%3F");
     }
 
     #[test]

@@ -134,7 +134,14 @@ fn minify(root: &Path, input: &Path, output: &Path) -> Result<(), String> {
     run(Command::new("node")
         .arg(terser.join("bin").join("terser"))
         .arg(input)
-        .args(["--ecma", "2017", "--compress", "passes=3", "--mangle", "--output"])
+        .args([
+            "--ecma",
+            "2017",
+            "--compress",
+            "passes=3",
+            "--mangle",
+            "--output",
+        ])
         .arg(output))
 }
 

@@ -89,7 +89,10 @@ fn sources_fingerprint_campaigns_and_external_referrers() {
 
     let ad = src("https://shop.test/?utm_source=g&utm_campaign=a", "");
     assert_eq!(ad.len(), 8);
-    assert_eq!(ad, src("https://shop.test/x?utm_source=g&utm_campaign=a#f", ""));
+    assert_eq!(
+        ad,
+        src("https://shop.test/x?utm_source=g&utm_campaign=a#f", "")
+    );
     let others = [
         src("https://shop.test/?utm_source=g&utm_campaign=b", ""),
         src("https://shop.test/?gclid=1", ""),

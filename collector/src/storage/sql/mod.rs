@@ -14,7 +14,8 @@ macro_rules! impl_store {
                 let mut tx = self.pool.begin().await?;
                 sqlx::query(
                     "INSERT INTO sites (site_id, site_key, name, domains, template, wa_app_secret, \
-                     wa_verify_token_hash, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                     wa_verify_token_hash, created_at, bots, pages) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
                 )
                 .bind(site_id)
                 .bind(&s.key)
@@ -24,6 +25,8 @@ macro_rules! impl_store {
                 .bind(&s.wa_app_secret)
                 .bind(&s.wa_verify_token_hash)
                 .bind($crate::domain::now_ms())
+                .bind(serde_json::to_string(&s.bots).unwrap_or_default())
+                .bind(serde_json::to_string(&s.pages).unwrap_or_default())
                 .execute(&mut *tx)
                 .await
                 .map_err(|e| $crate::storage::sql::conflict(e, "site key"))?;
@@ -47,6 +50,8 @@ macro_rules! impl_store {
                     domains: s.domains.clone(),
                     template: s.template.clone(),
                     numbers: s.numbers.clone(),
+                    bots: s.bots.clone(),
+                    pages: s.pages.clone(),
                     wa_app_secret: s.wa_app_secret.clone(),
                     wa_verify_token_hash: s.wa_verify_token_hash.clone(),
                 })
@@ -205,8 +210,8 @@ pub(crate) use impl_store;
 
 macro_rules! SELECT_SITE {
     () => {
-        "SELECT site_id, site_key, name, domains, template, wa_app_secret, wa_verify_token_hash \
-         FROM sites"
+        "SELECT site_id, site_key, name, domains, template, wa_app_secret, wa_verify_token_hash, \
+         bots, pages FROM sites"
     };
 }
 pub(crate) use SELECT_SITE;
@@ -221,6 +226,8 @@ pub struct SiteRow {
     template: String,
     wa_app_secret: Option<String>,
     wa_verify_token_hash: Option<String>,
+    bots: String,
+    pages: String,
 }
 
 impl SiteRow {
@@ -241,6 +248,8 @@ impl SiteRow {
                     },
                 )
                 .collect(),
+            bots: serde_json::from_str(&self.bots).unwrap_or_default(),
+            pages: serde_json::from_str(&self.pages).unwrap_or_default(),
             wa_app_secret: self.wa_app_secret,
             wa_verify_token_hash: self.wa_verify_token_hash,
         }
