@@ -59,6 +59,8 @@ pub struct TestApp {
     pub token: String,
     /// An HTTP client.
     pub http: reqwest::Client,
+    /// The database URL, for tests that inspect the stored rows.
+    pub database_url: String,
     _dir: Option<tempfile::TempDir>,
 }
 
@@ -72,7 +74,7 @@ impl std::fmt::Debug for TestApp {
 /// number, WhatsApp secrets) and an operator token.
 pub async fn spawn_app(backend: Backend) -> TestApp {
     let (url, dir) = fresh_database(backend).await;
-    let app = Application::build(Settings::for_database(url))
+    let app = Application::build(Settings::for_database(url.clone()))
         .await
         .expect("application builds");
     let base = format!("http://127.0.0.1:{}", app.port());
@@ -91,6 +93,7 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
         site,
         token,
         http: reqwest::Client::new(),
+        database_url: url,
         _dir: dir,
     }
 }

@@ -225,8 +225,11 @@ try {
 
     var hook = function () {
       hooked = 1;
+      // Also in the bubble phase, after the page's own handlers: an href they
+      // build on click is tagged and counted before the browser follows it.
       ["click", "auxclick", "contextmenu"].forEach(function (type) {
         w.addEventListener(type, onClick, true);
+        w.addEventListener(type, onClick);
       });
       new MutationObserver(onMutations).observe(d.documentElement, {
         childList: true,
