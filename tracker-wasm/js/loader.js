@@ -52,11 +52,16 @@ try {
       loaded = 0,
       started = 0,
       hooked = 0,
+      observer,
       memory = {},
       waiting = [],
       // Link -> the href we gave it, to tell our writes from the page's.
       mine = new WeakMap(),
       page = "",
+      // Original href and text -> what the wasm said, for this page, session and config:
+      // the same link often appears many times on a page.
+      answers = {},
+      timeZone = "",
       last = "",
       lastAt = 0;
 
@@ -108,10 +113,7 @@ try {
     // A page view: at start, and when a single-page app changes the URL.
     var view = function (referrer) {
       page = location.href.split("#")[0];
-      var tz = "";
-      try {
-        tz = Intl.DateTimeFormat().resolvedOptions().timeZone;
-      } catch (e) {}
+      answers = {};
       var answer = ask(VIEW, [
         site,
         get(VISITOR),
@@ -123,7 +125,7 @@ try {
         screen.width,
         screen.height,
         navigator.language,
-        tz,
+        timeZone,
       ]).split(SEP);
       set(VISITOR, answer[0]);
       set(SESSION, answer[1]);
@@ -134,17 +136,24 @@ try {
     // Gives a link what the wasm says it should be, starting from the
     // site's own href: ours is recognised and recomputed (`again`) only when
     // the session, page or starter text changed.
+    var answer = function (href, text) {
+      var key = href + SEP + text;
+      return key in answers
+        ? answers[key]
+        : (answers[key] = CHAT.test(href) ? ask(TAG, [href, text]) : null);
+    };
     var tag = function (a, again) {
       var href = a.getAttribute("href"),
+        text = a.getAttribute(TEXT),
         ours = href != null && mine.get(a) === href,
         original,
         tagged;
       if (href == null || (ours && !again)) return;
       original = a.getAttribute(ORIGINAL);
       // A copy of a link we tagged (cloneNode) is ours too.
-      ours = ours || (original != null && ask(TAG, [original, a.getAttribute(TEXT)]) == href);
+      ours = ours || (original != null && answer(original, text) == href);
       original = ours ? original || href : href;
-      tagged = CHAT.test(original) ? ask(TAG, [original, a.getAttribute(TEXT)]) : null;
+      tagged = answer(original, text);
       if (tagged) {
         if (!ours) a.setAttribute(ORIGINAL, original);
         mine.set(a, tagged);
@@ -158,6 +167,8 @@ try {
     var scan = function (again) {
       var all = d.querySelectorAll(LINKS);
       for (var i = 0; i < all.length; i++) tag(all[i], again);
+      // What is pending now is our own writes (the scan saw the whole page).
+      if (observer) observer.takeRecords();
     };
 
     // A chat is being opened with `url`: count it (once, even when a widget
@@ -180,6 +191,7 @@ try {
         fields.push(p.path, p.text, p.template);
       });
       ask(CONFIGURE, fields);
+      answers = {};
     };
 
     // Capture phase on the window: we see the click before the page's own
@@ -231,7 +243,7 @@ try {
         w.addEventListener(type, onClick, true);
         w.addEventListener(type, onClick);
       });
-      new MutationObserver(onMutations).observe(d.documentElement, {
+      (observer = new MutationObserver(onMutations)).observe(d.documentElement, {
         childList: true,
         subtree: true,
         attributes: true,
@@ -265,6 +277,9 @@ try {
     var start = safe(function () {
       if (started || !loaded || !consented) return;
       started = 1;
+      try {
+        timeZone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+      } catch (e) {}
       // The last config first, so links are tagged at once and even when
       // the collector cannot be reached; then a fresh one.
       safe(configure)(get(CONFIG) || "{}");
@@ -318,6 +333,7 @@ try {
         if (started) {
           started = 0;
           ask(RESET, []);
+          answers = {};
           api.code = null;
           scan(1);
         }

@@ -152,7 +152,7 @@ fn same_number(configured: &str, number: &str) -> bool {
 /// A Telegram username as tracked: without `@`, lower case, 5–32 characters
 /// of `[a-z0-9_]`; `None` for anything else.
 pub fn normalize_bot(s: &str) -> Option<String> {
-    let s = s.trim();
+    let s = s.trim_ascii();
     let s = s.strip_prefix('@').unwrap_or(s);
     let ok =
         (5..=32).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
@@ -298,7 +298,7 @@ fn wa_me_number(path: &str) -> Option<Option<String>> {
     // Sites write numbers with separators; anything else is another form.
     if !decoded
         .bytes()
-        .all(|b| b.is_ascii_digit() || b" +-().".contains(&b))
+        .all(|b| b.is_ascii_digit() || matches!(b, b' ' | b'+' | b'-' | b'(' | b')' | b'.'))
     {
         return None;
     }
@@ -430,7 +430,7 @@ fn start_payload(existing: Option<&str>, code: &SessionCode) -> Option<String> {
 /// any notation, or `https://t.me/<bot>` for `@bot`; `None` for neither.
 pub fn chat_link(chat: &str, text: &str) -> Option<String> {
     let mut href = String::new();
-    if chat.trim_start().starts_with('@') {
+    if chat.trim_ascii_start().starts_with('@') {
         href.push_str("https://t.me/");
         href.push_str(&normalize_bot(chat)?);
     } else {

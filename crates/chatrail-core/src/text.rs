@@ -63,7 +63,11 @@ pub fn parse_decimal(s: &str) -> Option<u64> {
 pub fn push_uri_component(out: &mut String, s: &str) {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
     for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b"-_.!~*'()".contains(&b) {
+        let unreserved = matches!(
+            b,
+            b'-' | b'_' | b'.' | b'!' | b'~' | b'*' | b'\'' | b'(' | b')'
+        );
+        if b.is_ascii_alphanumeric() || unreserved {
             out.push(char::from(b));
         } else {
             out.push('%');

@@ -17,8 +17,9 @@ const PACKAGE: &str = "chatrail-tracker";
 const TERSER_VERSION: &str = "5.51.2";
 /// Debian's binaryen 108 does not enable by default what rustc 1.96 emits;
 /// the strip flags drop the sections only the toolchain reads.
-const WASM_OPT_FLAGS: [&str; 10] = [
+const WASM_OPT_FLAGS: [&str; 11] = [
     "-Oz",
+    "--converge",
     "--strip-debug",
     "--strip-producers",
     "--strip-target-features",
@@ -76,7 +77,11 @@ pub fn build(root: &Path) -> Result<SnippetSizes, String> {
         .arg("-o")
         .arg(&wasm))?;
 
-    let glue = read(&bindgen_dir.join("chatrail_tracker.js"))?;
+    // The loader never calls initSync: unexported, terser drops it and what only it uses.
+    let glue = read(&bindgen_dir.join("chatrail_tracker.js"))?.replace(
+        "Object.assign(__wbg_init, { initSync }, exports)",
+        "Object.assign(__wbg_init, exports)",
+    );
     let loader = read(&root.join("tracker-wasm").join("js").join("loader.js"))?;
     let joined = bindgen_dir.join("t.js");
     fs::write(&joined, script(&glue, &loader))
