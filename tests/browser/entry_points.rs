@@ -19,7 +19,8 @@ use sqlx::SqlitePool;
 /// A collector with the site `studio` (the tracked number, a Telegram bot, page rules), a
 /// browser, and a fixture server for the pages of one test.
 struct Fixture {
-    app: TestApp,
+    /// Keeps the collector and its database alive.
+    _app: TestApp,
     db: SqlitePool,
     browser: Browser,
     port: u16,
@@ -62,7 +63,7 @@ impl Fixture {
         let port = pages::serve(pages).await.unwrap();
         let browser = Browser::start().await.expect("chromium starts");
         Fixture {
-            app,
+            _app: app,
             db,
             browser,
             port,

@@ -1,13 +1,16 @@
-// The snippet's browser side, appended to the wasm-bindgen no-modules glue
-// inside one function scope, so the page gets no global but `chatrail`.
-// It touches the page (links, events, storage, network) and asks the wasm
-// every question through `ask` (see `op` in src/lib.rs): which session, what
-// a link becomes, what a beacon says. It must never throw into the page and
-// never break a link: every entry point is wrapped, and a link only ever
-// gets what the wasm answered for the href the site gave it.
+// The snippet's browser side, wrapped in one function scope so the page gets
+// no global but `chatrail`. It touches the page (links, events, storage,
+// network) and asks the wasm every question through `ask` (see `op` in
+// src/lib.rs): which session, what a link becomes, what a beacon says. It
+// must never throw into the page and never break a link: every entry point
+// is wrapped, and a link only ever gets what the wasm answered for the href
+// the site gave it.
 var w = window,
   d = document,
-  W = wasm_bindgen,
+  // The wasm's exports, once loaded.
+  W,
+  encoder = new TextEncoder(),
+  decoder = new TextDecoder(),
   // Operations of src/lib.rs's `run`.
   VIEW = 0,
   CONFIGURE = 1,
@@ -27,9 +30,23 @@ var w = window,
 
 function noop() {}
 
-// One question to the wasm: the operation and its fields.
+// One question to the wasm: the operation and its fields. This is the call
+// wasm-bindgen's glue would make for `run(op: u32, args: &str) ->
+// Option<String>` (xtask checks the ABI it relies on: no imports, these
+// exports): the argument is copied into wasm memory, which the wasm frees;
+// the answer, (pointer, length) or (0, 0) for none, is freed here.
 function ask(op, fields) {
-  return W.run(op, fields.join(SEP));
+  var bytes = encoder.encode(fields.join(SEP)),
+    at = W.__wbindgen_malloc(bytes.length, 1) >>> 0,
+    answer;
+  new Uint8Array(W.memory.buffer).set(bytes, at);
+  answer = W.run(op, at, bytes.length);
+  if (answer[0]) {
+    at = answer[0] >>> 0;
+    bytes = decoder.decode(new Uint8Array(W.memory.buffer, at, answer[1]));
+    W.__wbindgen_free(at, answer[1], 1);
+    return bytes;
+  }
 }
 
 // Runs `f`, swallowing anything it throws: the page must never see our errors.
@@ -344,8 +361,21 @@ try {
     });
 
     // The collector replaces the placeholder with a content-hashed path.
-    W({ module_or_path: base + "__CHATRAIL_WASM_PATH__" })
-      .then(ready)
+    var wasm = base + "__CHATRAIL_WASM_PATH__";
+    (WebAssembly.instantiateStreaming
+      ? WebAssembly.instantiateStreaming(fetch(wasm), {})
+      : fetch(wasm)
+          .then(function (r) {
+            return r.arrayBuffer();
+          })
+          .then(function (b) {
+            return WebAssembly.instantiate(b, {});
+          })
+    )
+      .then(function (result) {
+        W = result.instance.exports;
+        ready();
+      })
       .catch(noop);
   }
 } catch (e) {}

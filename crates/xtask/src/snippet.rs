@@ -1,6 +1,6 @@
 //! Builds the page snippet: `tracker-wasm` → wasm32 → wasm-bindgen (no-modules)
-//! → wasm-opt, the glue and `js/loader.js` → one script → terser, into
-//! `tracker-wasm/dist/{t.wasm,t.js}`, and reports the sizes.
+//! → wasm-opt → `t.wasm`; `js/loader.js`, which calls the wasm itself, → one
+//! script → terser → `t.js`; into `tracker-wasm/dist` and reports the sizes.
 //!
 //! Std only: xtask has no dependencies so that it builds in seconds.
 
@@ -77,14 +77,12 @@ pub fn build(root: &Path) -> Result<SnippetSizes, String> {
         .arg("-o")
         .arg(&wasm))?;
 
-    // The loader never calls initSync: unexported, terser drops it and what only it uses.
-    let glue = read(&bindgen_dir.join("chatrail_tracker.js"))?.replace(
-        "Object.assign(__wbg_init, { initSync }, exports)",
-        "Object.assign(__wbg_init, exports)",
-    );
+    // The loader calls the wasm itself (wasm-bindgen's glue is most of a kilobyte gzipped
+    // for one function), so the wasm must need nothing the glue would have provided.
+    check_abi(&fs::read(&wasm).map_err(|e| format!("reading {}: {e}", wasm.display()))?)?;
     let loader = read(&root.join("tracker-wasm").join("js").join("loader.js"))?;
     let joined = bindgen_dir.join("t.js");
-    fs::write(&joined, script(&glue, &loader))
+    fs::write(&joined, script(&loader))
         .map_err(|e| format!("writing {}: {e}", joined.display()))?;
     let js = dist.join("t.js");
     minify(root, &joined, &js)?;
@@ -99,22 +97,95 @@ pub fn build(root: &Path) -> Result<SnippetSizes, String> {
     Ok(sizes)
 }
 
-/// One classic script. The function scope keeps the glue's `wasm_bindgen`
-/// out of the page's globals. Whole-line comments and indentation are
-/// dropped (nobody reads the shipped file); this is line-based, which is
-/// safe because neither file has a multi-line string or template.
-fn script(glue: &str, loader: &str) -> String {
+/// The exports `js/loader.js` calls, with wasm-bindgen's ABI for
+/// `run(op: u32, args: &str) -> Option<String>`.
+const LOADER_ABI: [&str; 4] = ["memory", "run", "__wbindgen_malloc", "__wbindgen_free"];
+
+/// Fails unless the wasm imports nothing and exports what the loader calls: a wasm-bindgen
+/// upgrade, or a Rust change that needs a JS import, must update `js/loader.js`'s `ask`.
+fn check_abi(wasm: &[u8]) -> Result<(), String> {
+    let (imports, exports) = wasm_imports_exports(wasm).ok_or("t.wasm is not a wasm module")?;
+    if !imports.is_empty() {
+        return Err(format!(
+            "t.wasm imports {imports:?}; js/loader.js provides no imports (see its `ask`)"
+        ));
+    }
+    match LOADER_ABI
+        .iter()
+        .find(|name| !exports.iter().any(|e| e == *name))
+    {
+        Some(missing) => Err(format!(
+            "t.wasm does not export {missing}; js/loader.js's `ask` needs {LOADER_ABI:?}"
+        )),
+        None => Ok(()),
+    }
+}
+
+/// The names of a module's first import (`module.name`) and of its exports, read from
+/// its sections.
+fn wasm_imports_exports(wasm: &[u8]) -> Option<(Vec<String>, Vec<String>)> {
+    fn leb(bytes: &[u8], at: &mut usize) -> Option<u32> {
+        let (mut value, mut shift) = (0u32, 0);
+        loop {
+            let b = *bytes.get(*at)?;
+            *at += 1;
+            value |= u32::from(b & 0x7f).checked_shl(shift)?;
+            if b < 0x80 {
+                return Some(value);
+            }
+            shift += 7;
+        }
+    }
+    fn name(bytes: &[u8], at: &mut usize) -> Option<String> {
+        let len = leb(bytes, at)? as usize;
+        let text = bytes.get(*at..*at + len)?;
+        *at += len;
+        Some(String::from_utf8_lossy(text).into_owned())
+    }
+    if wasm.get(..4)? != b"\0asm" {
+        return None;
+    }
+    let (mut imports, mut exports) = (Vec::new(), Vec::new());
+    let mut at = 8;
+    while at < wasm.len() {
+        let id = *wasm.get(at)?;
+        at += 1;
+        let size = leb(wasm, &mut at)? as usize;
+        let end = at + size;
+        let mut p = at;
+        match id {
+            2 if leb(wasm, &mut p)? > 0 => {
+                let module = name(wasm, &mut p)?;
+                imports.push(format!("{module}.{}", name(wasm, &mut p)?));
+            }
+            7 => {
+                for _ in 0..leb(wasm, &mut p)? {
+                    exports.push(name(wasm, &mut p)?);
+                    p += 1; // kind
+                    leb(wasm, &mut p)?; // index
+                }
+            }
+            _ => {}
+        }
+        at = end;
+    }
+    Some((imports, exports))
+}
+
+/// One classic script. The function scope keeps the loader's names out of the
+/// page's globals. Whole-line comments and indentation are dropped before
+/// terser minifies it; this is line-based, which is safe because the loader
+/// has no multi-line string or template.
+fn script(loader: &str) -> String {
     let mut out = String::from("(function(){\n");
     let mut in_block = false;
-    for part in [glue, ";\n", loader] {
-        for line in part.lines().map(str::trim) {
-            let opens = line.starts_with("/*") && (line.ends_with("*/") || !line.contains("*/"));
-            if in_block || opens {
-                in_block = !line.ends_with("*/");
-            } else if !line.is_empty() && !line.starts_with("//") {
-                out.push_str(line);
-                out.push('\n');
-            }
+    for line in loader.lines().map(str::trim) {
+        let opens = line.starts_with("/*") && (line.ends_with("*/") || !line.contains("*/"));
+        if in_block || opens {
+            in_block = !line.ends_with("*/");
+        } else if !line.is_empty() && !line.starts_with("//") {
+            out.push_str(line);
+            out.push('\n');
         }
     }
     out.push_str("})();\n");
@@ -311,13 +382,20 @@ mod tests {
 
     #[test]
     fn script_wraps_and_drops_comments() {
-        let s = script(
-            "let wasm_bindgen;\n  // note\n/**\n * doc\n */\n/* one */\n/* keep */ x();\n(function(){})();",
-            "  go();\n",
-        );
-        assert_eq!(
-            s,
-            "(function(){\nlet wasm_bindgen;\n/* keep */ x();\n(function(){})();\n;\ngo();\n})();\n"
-        );
+        let s =
+            script("let x;\n  // note\n/**\n * doc\n */\n/* one */\n/* keep */ x();\n  go();\n");
+        assert_eq!(s, "(function(){\nlet x;\n/* keep */ x();\ngo();\n})();\n");
+    }
+
+    #[test]
+    fn reads_imports_and_exports_of_a_module() {
+        // (module (import "m" "f" (func)) (memory 1) (export "memory" (memory 0)))
+        let wasm = b"\0asm\x01\0\0\0\x01\x04\x01\x60\0\0\x02\x07\x01\x01m\x01f\0\0\
+                     \x05\x03\x01\0\x01\x07\x0a\x01\x06memory\x02\0";
+        let (imports, exports) = wasm_imports_exports(wasm).unwrap();
+        assert_eq!(imports, ["m.f"]);
+        assert_eq!(exports, ["memory"]);
+        assert!(check_abi(wasm).unwrap_err().contains("imports"));
+        assert!(wasm_imports_exports(b"nope").is_none());
     }
 }
