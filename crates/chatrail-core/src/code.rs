@@ -263,6 +263,14 @@ impl<'de> serde::Deserialize<'de> for SessionCode {
     }
 }
 
+/// Whether `code` is in `text` as [`find_codes`] finds codes; without
+/// collecting them, because the snippet asks this for every link.
+pub fn contains_code(text: &str, code: &SessionCode) -> bool {
+    text.as_bytes()
+        .split(|b| !b.is_ascii_alphanumeric())
+        .any(|run| run.len() == CODE_LEN && decode(run).is_ok_and(|c| c == *code))
+}
+
 /// Every valid code in `text`, in order of first appearance, without
 /// duplicates.
 ///

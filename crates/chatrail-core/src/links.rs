@@ -7,7 +7,7 @@
 //! and anything unexpected is left alone (`None`), because a rewritten
 //! link that no longer works would break the customer's site.
 
-use crate::code::{find_codes, SessionCode, CODE_LEN};
+use crate::code::{contains_code, SessionCode, CODE_LEN};
 use crate::phone::normalize_number;
 use crate::text::{
     cut, decode_query_value as decode_value, fields, strip_prefix_ci, trim_controls,
@@ -350,7 +350,7 @@ pub fn rewrite_chat_link(
     let text_key = kind.text_key();
     let existing = first_value(parts.query, text_key).map(decode_value);
     let text = match existing {
-        Some(t) if find_codes(&t).contains(code) => t,
+        Some(t) if contains_code(&t, code) => t,
         _ if kind == LinkKind::Telegram => start_payload(existing.as_deref(), code)?,
         Some(t) if !t.trim().is_empty() => render_message(template, &t, code),
         _ => render_message(template, starter, code),
@@ -406,7 +406,8 @@ pub fn rewrite_chat_link(
 
 /// The Telegram start payload carrying `code`: the code alone, or an
 /// existing payload and the code joined by `-` (a token boundary for
-/// [`find_codes`]); `None` when the result would not be a valid payload.
+/// [`find_codes`](crate::code::find_codes)); `None` when the result would not be a valid
+/// payload.
 fn start_payload(existing: Option<&str>, code: &SessionCode) -> Option<String> {
     let existing = existing.unwrap_or_default();
     if existing.is_empty() {

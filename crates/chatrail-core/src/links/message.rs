@@ -1,7 +1,7 @@
 //! The prefilled message: a site's template filled with the link's text and
 //! the session code.
 
-use crate::code::{find_codes, SessionCode, CODE_LEN};
+use crate::code::{contains_code, SessionCode, CODE_LEN};
 use crate::text::cut;
 
 /// The message template used when a site configures none.
@@ -9,7 +9,8 @@ pub const DEFAULT_TEMPLATE: &str = "{text} (ref {code})";
 
 /// Fills `{text}` and `{code}` into `template`, text and result trimmed
 /// (of ASCII whitespace);
-/// the code is always present and always findable by [`find_codes`].
+/// the code is always present and always findable by
+/// [`find_codes`](crate::code::find_codes).
 ///
 /// A template without `{code}` gets ` <code>` appended, and a space is put
 /// between the code and an adjacent letter or digit, because a code glued
@@ -55,7 +56,7 @@ pub fn render_message(template: &str, text: &str, code: &SessionCode) -> String 
     push(&mut out, rest, false);
 
     let mut message = String::from(out.trim_ascii());
-    if !find_codes(&message).contains(code) {
+    if !contains_code(&message, code) {
         if !message.is_empty() {
             message.push(' ');
         }

@@ -1,4 +1,5 @@
 use super::*;
+use crate::code::find_codes;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngSeed};
 
