@@ -9,7 +9,7 @@ use anyhow::{bail, Context};
 use chatrail_collector::domain::site::{NewSite, SiteInput};
 use chatrail_core::code::find_codes;
 use chatrail_core::links::parse_chat_link;
-use chatrail_tests::app::{spawn_app, Backend, TestApp};
+use chatrail_tests::app::{spawn_app, whatsapp_text, Backend, TestApp};
 use chatrail_tests::browser::Browser;
 use chatrail_tests::pages;
 use fantoccini::Locator;
@@ -19,8 +19,7 @@ use sqlx::SqlitePool;
 /// A collector with the site `studio` (the tracked number, a Telegram bot, page rules), a
 /// browser, and a fixture server for the pages of one test.
 struct Fixture {
-    /// Keeps the collector and its database alive.
-    _app: TestApp,
+    app: TestApp,
     db: SqlitePool,
     browser: Browser,
     port: u16,
@@ -63,7 +62,7 @@ impl Fixture {
         let port = pages::serve(pages).await.unwrap();
         let browser = Browser::start().await.expect("chromium starts");
         Fixture {
-            _app: app,
+            app,
             db,
             browser,
             port,
@@ -185,6 +184,12 @@ impl Fixture {
     }
 }
 
+fn now_s() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
 fn has_code(text: &str) -> bool {
     !find_codes(text).is_empty()
 }
@@ -220,6 +225,28 @@ async fn links_in_the_page_are_tagged_and_counted() {
             (
                 "/kids/prices",
                 page(c, r#"<a id="rule" href="https://api.whatsapp.com/send/?phone=79001234567&type=phone_number&app_absent=0">Ask</a>"#),
+            ),
+            (
+                // The site whose WhatsApp webhooks the test app receives.
+                "/landing",
+                page(c, r#"<a id="l" href="https://wa.me/79001234567?text=Hi">Chat</a>"#)
+                    .replace(r#"data-site="studio""#, r#"data-site="shop""#),
+            ),
+            (
+                "/ad",
+                r#"<!doctype html><html><body><a id="go" href="">Go</a>
+<script>document.getElementById("go").href = decodeURIComponent(location.hash.slice(1));</script>
+</body></html>"#
+                    .to_owned(),
+            ),
+            (
+                "/blocked",
+                format!(
+                    r#"<!doctype html><html><body>
+<script>Object.defineProperty(window, "localStorage", {{ get: function () {{ throw new Error("blocked"); }} }});</script>
+<a id="l" href="https://wa.me/79001234567">Chat</a>
+<script async src="{c}/t.js" data-site="studio"></script></body></html>"#
+                ),
             ),
             (
                 "/forms",
@@ -297,6 +324,43 @@ document.getElementById("untracked").dispatchEvent(new MouseEvent("auxclick", {b
             "{rule}"
         );
         assert_eq!(f.browser.click_and_capture_navigation("#rule").await?, rule);
+
+        // Storage blocked: ids in memory, links tagged, the visit stored.
+        f.open("/blocked").await?;
+        let blocked = f.tagged("l").await?;
+        assert_eq!(f.wait_sessions("/blocked", 1).await[0].0, code_of(&blocked));
+
+        // A visitor who comes back from another campaign gets a new session (and code) on
+        // another origin's storage; the card keeps both the first and the last touch.
+        let landing = |campaign: &str| {
+            format!(
+                "http://127.0.0.1:{}/landing?utm_source=ads&utm_campaign={campaign}",
+                f.port
+            )
+        };
+        let from_ad = |campaign: &str| {
+            let target: String = url::form_urlencoded::byte_serialize(landing(campaign).as_bytes()).collect();
+            format!("http://localhost:{}/ad#{target}", f.port)
+        };
+        f.browser.client.goto(&from_ad("autumn")).await?;
+        f.browser.client.find(Locator::Id("go")).await?.click().await?;
+        let first = code_of(&f.tagged("l").await?);
+        f.wait_sessions("campaign=autumn", 1).await;
+        f.browser.client.goto(&landing("autumn")).await?;
+        assert_eq!(code_of(&f.tagged("l").await?), first, "the same campaign goes on");
+        f.browser.client.goto(&from_ad("winter")).await?;
+        f.browser.client.find(Locator::Id("go")).await?.click().await?;
+        f.wait_sessions("campaign=winter", 1).await;
+        let sent = f.browser.click_and_capture_navigation("#l").await?;
+        assert_ne!(code_of(&sent), first, "a new campaign starts a new session");
+        f.wait_clicks("campaign=winter", 1).await;
+        let body = whatsapp_text("wamid.touch", "447911123456", "Ana", &text_of(&sent), now_s());
+        let report: Value = f.app.post_whatsapp(&body).await.json().await?;
+        let id = report["dialogs"][0].as_str().context("a dialog")?;
+        let card: Value = f.app.api_get(&format!("/api/v1/dialogs/{id}")).await.json().await?;
+        assert_eq!(card["session"]["utm_campaign"], "winter", "{card}");
+        assert_eq!(card["visitor"]["first_touch"]["utm_campaign"], "autumn", "{card}");
+        assert_eq!(card["visitor"]["sessions_before_chat"], 2, "{card}");
 
         // Every link form: tagged, and each click counted with its kind.
         f.open("/forms").await?;

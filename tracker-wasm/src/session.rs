@@ -126,18 +126,18 @@ fn position(s: &str, bytes: &[u8]) -> usize {
 }
 
 /// The traffic source of a page view, as a short fingerprint of its UTM
-/// parameters, click ids and external referrer host; empty when it has
-/// none (a direct or internal page view), which never starts a session.
+/// parameters and click ids or, without those, of its external referrer
+/// host; empty when it has none (a direct or internal page view), which
+/// never starts a session.
 pub fn source(url: &str, referrer: &str, config: &SiteConfig) -> String {
     // FNV-1a: a stable, tiny hash; the fingerprint is only compared.
     let mut hash: u32 = 0x811c_9dc5;
-    let mut fed = false;
     let mut feed = |piece: &str| {
         for b in piece.bytes().chain([0]) {
             hash = (hash ^ u32::from(b)).wrapping_mul(0x0100_0193);
         }
-        fed = true;
     };
+    let mut tagged = false;
     let query = cut(url, b'?').map_or("", |(_, q)| q);
     let query = cut(query, b'#').map_or(query, |(q, _)| q);
     for pair in fields(query, b'&') {
@@ -148,14 +148,18 @@ pub fn source(url: &str, referrer: &str, config: &SiteConfig) -> String {
             .any(|p| key.eq_ignore_ascii_case(p));
         if campaign && !value.is_empty() {
             feed(pair);
+            tagged = true;
         }
     }
+    // A tagged link names its source, whatever page it was on; only an untagged
+    // arrival is sourced by its referrer.
     let from = host(referrer);
     let bare = |h: &'_ str| -> String { h.strip_prefix("www.").unwrap_or(h).to_ascii_lowercase() };
-    if !from.is_empty() && bare(from) != bare(host(url)) && !config.is_own_host(from) {
+    let external = !from.is_empty() && bare(from) != bare(host(url)) && !config.is_own_host(from);
+    if !tagged && external {
         feed(&bare(from));
     }
-    if !fed {
+    if !tagged && !external {
         return String::new();
     }
     (0..8)

@@ -91,6 +91,14 @@ fn sources_fingerprint_campaigns_and_external_referrers() {
     assert_eq!(ad.len(), 8);
     assert_eq!(
         ad,
+        src(
+            "https://shop.test/?utm_source=g&utm_campaign=a",
+            "https://google.com/"
+        ),
+        "a tagged link's source does not depend on the page it was on"
+    );
+    assert_eq!(
+        ad,
         src("https://shop.test/x?utm_source=g&utm_campaign=a#f", "")
     );
     let others = [
