@@ -92,21 +92,26 @@ pub fn encode(session: &str, code: &SessionCode, now_ms: u64, source: &str) -> S
 /// there is none.
 pub fn host(url: &str) -> &str {
     let authority = after_scheme(url).unwrap_or_default();
-    let end = position(authority, b"/?#");
+    let end = authority
+        .bytes()
+        .position(|b| matches!(b, b'/' | b'?' | b'#'))
+        .unwrap_or(authority.len());
     let authority = authority.get(..end).unwrap_or_default();
     let at = authority
         .bytes()
         .rposition(|b| b == b'@')
         .map_or(0, |at| at + 1);
     let host = authority.get(at..).unwrap_or_default();
-    host.get(..position(host, b":")).unwrap_or_default()
+    cut(host, b':').map_or(host, |(host, _)| host)
 }
 
 /// The path of an absolute URL (`/` when it has none).
 pub fn path(url: &str) -> &str {
     let rest = after_scheme(url).unwrap_or_default();
-    let rest = rest.get(position(rest, b"/")..).unwrap_or_default();
-    match rest.get(..position(rest, b"?#")) {
+    let rest = cut(rest, b'#').map_or(rest, |(r, _)| r);
+    let rest = cut(rest, b'?').map_or(rest, |(r, _)| r);
+    let start = rest.bytes().position(|b| b == b'/').unwrap_or(rest.len());
+    match rest.get(start..) {
         Some(p) if !p.is_empty() => p,
         _ => "/",
     }
@@ -116,13 +121,6 @@ pub fn path(url: &str) -> &str {
 fn after_scheme(url: &str) -> Option<&str> {
     let at = url.as_bytes().windows(3).position(|w| w == b"://")?;
     url.get(at + 3..)
-}
-
-/// The index of the first of `bytes` in `s`, or its length.
-fn position(s: &str, bytes: &[u8]) -> usize {
-    s.bytes()
-        .position(|b| bytes.contains(&b))
-        .unwrap_or(s.len())
 }
 
 /// The traffic source of a page view, as a short fingerprint of its UTM

@@ -352,7 +352,7 @@ pub fn rewrite_chat_link(
     let text = match existing {
         Some(t) if contains_code(&t, code) => t,
         _ if kind == LinkKind::Telegram => start_payload(existing.as_deref(), code)?,
-        Some(t) if !t.trim().is_empty() => render_message(template, &t, code),
+        Some(t) if !t.trim_ascii().is_empty() => render_message(template, &t, code),
         _ => render_message(template, starter, code),
     };
 
