@@ -117,17 +117,16 @@ pub fn path(url: &str) -> &str {
     }
 }
 
-/// What follows `://`.
+/// What follows `<scheme>://`.
 fn after_scheme(url: &str) -> Option<&str> {
-    let at = url.as_bytes().windows(3).position(|w| w == b"://")?;
-    url.get(at + 3..)
+    cut(url, b':')?.1.strip_prefix("//")
 }
 
 /// The traffic source of a page view, as a short fingerprint of its UTM
 /// parameters and click ids or, without those, of its external referrer
 /// host; empty when it has none (a direct or internal page view), which
 /// never starts a session.
-pub fn source(url: &str, referrer: &str, config: &SiteConfig) -> String {
+pub fn source<'a>(url: &'a str, referrer: &'a str, config: &SiteConfig) -> String {
     // FNV-1a: a stable, tiny hash; the fingerprint is only compared.
     let mut hash: u32 = 0x811c_9dc5;
     let mut feed = |piece: &str| {
@@ -152,10 +151,11 @@ pub fn source(url: &str, referrer: &str, config: &SiteConfig) -> String {
     // A tagged link names its source, whatever page it was on; only an untagged
     // arrival is sourced by its referrer.
     let from = host(referrer);
-    let bare = |h: &'_ str| -> String { h.strip_prefix("www.").unwrap_or(h).to_ascii_lowercase() };
-    let external = !from.is_empty() && bare(from) != bare(host(url)) && !config.is_own_host(from);
+    let bare = |h: &'a str| -> &'a str { h.strip_prefix("www.").unwrap_or(h) };
+    let own = bare(from).eq_ignore_ascii_case(bare(host(url)));
+    let external = !from.is_empty() && !own && !config.is_own_host(from);
     if !tagged && external {
-        feed(&bare(from));
+        feed(&bare(from).to_ascii_lowercase());
     }
     if !tagged && !external {
         return String::new();

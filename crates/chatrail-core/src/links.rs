@@ -142,11 +142,16 @@ impl Tracked<'_> {
 /// Whether `configured`, in any notation, is the normalised `number`;
 /// compared in place because this runs for every link on a page.
 fn same_number(configured: &str, number: &str) -> bool {
-    let mut digits = configured
-        .bytes()
-        .filter(u8::is_ascii_digit)
-        .skip_while(|&b| b == b'0');
-    number.bytes().all(|b| digits.next() == Some(b)) && digits.next().is_none()
+    let mut rest = number.as_bytes();
+    for b in configured.bytes().filter(u8::is_ascii_digit) {
+        match rest {
+            // Leading zeros are not dialled.
+            _ if b == b'0' && rest.len() == number.len() => {}
+            [first, tail @ ..] if *first == b => rest = tail,
+            _ => return false,
+        }
+    }
+    rest.is_empty()
 }
 
 /// A Telegram username as tracked: without `@`, lower case, 5–32 characters
