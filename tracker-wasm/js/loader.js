@@ -18,6 +18,7 @@ var w = window,
   CLICK = 3,
   CHAT_URL = 4,
   RESET = 5,
+  TAGS = 6,
   SEP = "\x1f",
   ORIGINAL = "data-chatrail-href",
   TEXT = "data-chatrail-text",
@@ -153,11 +154,16 @@ try {
     // Gives a link what the wasm says it should be, starting from the
     // site's own href: ours is recognised and recomputed (`again`) only when
     // the session, page or starter text changed.
+    // Whether the wasm is worth asking about an href (and can be: a field
+    // must not hold the separator).
+    var chatty = function (href, text) {
+      return CHAT.test(href) && (href + text).indexOf(SEP) < 0;
+    };
     var answer = function (href, text) {
       var key = href + SEP + text;
       return key in answers
         ? answers[key]
-        : (answers[key] = CHAT.test(href) ? ask(TAG, [href, text]) : null);
+        : (answers[key] = chatty(href, text) ? ask(TAG, [href, text]) : null);
     };
     var tag = function (a, again) {
       var href = a.getAttribute("href"),
@@ -181,9 +187,31 @@ try {
         a.setAttribute("href", original);
       }
     };
+    // Tags many links, asking the wasm about all of them at once: crossing
+    // into it costs more than most answers.
+    var tagAll = function (links, again) {
+      var keys = [],
+        fields = [],
+        i;
+      for (i = 0; i < links.length; i++) {
+        var a = links[i],
+          href = a.getAttribute(ORIGINAL) || a.getAttribute("href"),
+          text = a.getAttribute(TEXT),
+          key = href + SEP + text;
+        if (!(key in answers) && chatty(href, text)) {
+          answers[key] = null;
+          keys.push(key);
+          fields.push(href, text);
+        }
+      }
+      if (keys.length) {
+        fields = ask(TAGS, fields).split(SEP);
+        for (i = 0; i < keys.length; i++) answers[keys[i]] = fields[i] || null;
+      }
+      for (i = 0; i < links.length; i++) tag(links[i], again);
+    };
     var scan = function (again) {
-      var all = d.querySelectorAll(LINKS);
-      for (var i = 0; i < all.length; i++) tag(all[i], again);
+      tagAll(d.querySelectorAll(LINKS), again);
       // What is pending now is our own writes (the scan saw the whole page).
       if (observer) observer.takeRecords();
     };
@@ -225,6 +253,7 @@ try {
     });
 
     var onMutations = safe(function (records) {
+      var links = [];
       for (var i = 0; i < records.length; i++) {
         var r = records[i],
           added = r.addedNodes;
@@ -233,14 +262,12 @@ try {
           for (var j = 0; j < added.length; j++) {
             var n = added[j];
             if (n.nodeType == 1) {
-              if (n.matches(LINKS)) tag(n);
-              if (n.firstElementChild) {
-                var inner = n.querySelectorAll(LINKS);
-                for (var k = 0; k < inner.length; k++) tag(inner[k]);
-              }
+              if (n.matches(LINKS)) links.push(n);
+              if (n.firstElementChild) links.push.apply(links, n.querySelectorAll(LINKS));
             }
           }
       }
+      tagAll(links);
     });
 
     // pushState, replaceState and popstate are page views when the URL

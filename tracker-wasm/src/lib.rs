@@ -20,7 +20,7 @@ use chatrail_core::links::{
     DEFAULT_TEMPLATE,
 };
 use chatrail_core::phone::normalize_number;
-use chatrail_core::text::{fields, parse_decimal};
+use chatrail_core::text::{fields, hex_digit, parse_decimal};
 use wasm_bindgen::prelude::*;
 
 pub mod session;
@@ -50,6 +50,9 @@ pub mod op {
     pub const CHAT_URL: u32 = 4;
     /// Consent withdrawn: forget the ids, so nothing is tagged.
     pub const RESET: u32 = 5;
+    /// [`TAG`] for many links at once. Arguments: href and text of each link.
+    /// Answer: each link's new href (empty to leave it alone), in order.
+    pub const TAGS: u32 = 6;
 }
 
 /// Separates the fields of [`run`]'s arguments and answers (ASCII unit
@@ -92,6 +95,18 @@ pub fn run(op: u32, args: &str) -> Option<String> {
                 let plain = chat_link(arg(), arg())?;
                 Some(s.tag(&plain, None).unwrap_or(plain))
             }
+            op::TAGS => {
+                let mut answers = String::new();
+                loop {
+                    let (href, text) = (arg(), arg());
+                    if href.is_empty() {
+                        break Some(answers);
+                    }
+                    let text = (!text.is_empty()).then_some(text);
+                    answers.push_str(&s.tag(href, text).unwrap_or_default());
+                    answers.push(SEP);
+                }
+            }
             op::RESET => {
                 s.ids = None;
                 None
@@ -119,21 +134,20 @@ struct Entropy<'a> {
 
 impl Entropy<'_> {
     fn byte(&mut self) -> u8 {
-        let digit = |b: Option<&u8>| b.and_then(|&b| char::from(b).to_digit(16));
         let fresh = match self.hex {
             [high, low, rest @ ..] => {
                 self.hex = rest;
-                digit(Some(high))
-                    .zip(digit(Some(low)))
-                    .map(|(h, l)| h * 16 + l)
+                hex_digit(*high)
+                    .zip(hex_digit(*low))
+                    .map(|(h, l)| h << 4 | l)
             }
             _ => None,
         };
         self.mix = self
             .mix
             .wrapping_mul(1_103_515_245)
-            .wrapping_add(12_345 ^ fresh.unwrap_or(0));
-        fresh.map_or((self.mix >> 24) as u8, |b| b as u8)
+            .wrapping_add(12_345 ^ u32::from(fresh.unwrap_or(0)));
+        fresh.unwrap_or((self.mix >> 24) as u8)
     }
 
     fn array<const N: usize>(&mut self) -> [u8; N] {

@@ -160,13 +160,9 @@ pub fn source<'a>(url: &'a str, referrer: &'a str, config: &SiteConfig) -> Strin
     if !tagged && !external {
         return String::new();
     }
-    (0..8)
-        .rev()
-        .map(|i| {
-            let digit = (hash >> (4 * i)) & 0xf;
-            char::from_digit(digit, 16).unwrap_or('0')
-        })
-        .collect()
+    let mut id = [0u8; 16];
+    id[12..].copy_from_slice(&hash.to_be_bytes());
+    format_id(id).split_off(24)
 }
 
 #[cfg(test)]

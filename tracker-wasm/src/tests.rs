@@ -127,6 +127,28 @@ fn links_carry_the_code_with_link_and_page_starters() {
         format!("https://t.me/shop_bot?start={code}")
     );
     assert_eq!(tag("https://wa.me/15551234567", ""), None);
+    let many = call(
+        op::TAGS,
+        &[
+            "https://wa.me/79001234567",
+            "",
+            "https://wa.me/15551234567",
+            "",
+            "https://t.me/shop_bot",
+            "x",
+        ],
+    )
+    .unwrap();
+    let many: Vec<&str> = many.split(SEP).collect();
+    assert_eq!(
+        many,
+        [
+            tag("https://wa.me/79001234567", "").unwrap().as_str(),
+            "",
+            tag("https://t.me/shop_bot", "").unwrap().as_str(),
+            ""
+        ]
+    );
     view("https://shop.test/about", "", "", "");
     let other = call(op::TAG, &["https://wa.me/447700900123", ""]).unwrap();
     assert!(other.contains("text=Hello%20(ref%20"), "{other}");

@@ -45,6 +45,16 @@ pub fn strip_prefix_ci<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
         .flatten()
 }
 
+/// The value of one ASCII hex digit (either case).
+pub fn hex_digit(b: u8) -> Option<u8> {
+    match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'a'..=b'f' => Some(b - b'a' + 10),
+        b'A'..=b'F' => Some(b - b'A' + 10),
+        _ => None,
+    }
+}
+
 /// The value of a decimal number of ASCII digits, without `str::parse`.
 pub fn parse_decimal(s: &str) -> Option<u64> {
     if s.is_empty() {
@@ -82,10 +92,9 @@ pub fn push_uri_component(out: &mut String, s: &str) {
 pub fn decode_query_value(raw: &str) -> String {
     let bytes = raw.as_bytes();
     let hex = |at: usize| -> Option<u8> {
-        let digit = |b: u8| char::from(b).to_digit(16);
-        let high = digit(*bytes.get(at)?)?;
-        let low = digit(*bytes.get(at + 1)?)?;
-        Some((high * 16 + low) as u8)
+        let high = hex_digit(*bytes.get(at)?)?;
+        let low = hex_digit(*bytes.get(at + 1)?)?;
+        Some(high << 4 | low)
     };
     let mut out = String::with_capacity(raw.len());
     let (mut code, mut need) = (0u32, 0u32);
