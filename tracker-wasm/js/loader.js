@@ -151,9 +151,6 @@ try {
       send("/collect/visit", answer[3]);
     };
 
-    // Gives a link what the wasm says it should be, starting from the
-    // site's own href: ours is recognised and recomputed (`again`) only when
-    // the session, page or starter text changed.
     // Whether the wasm is worth asking about an href (and can be: a field
     // must not hold the separator).
     var chatty = function (href, text) {
@@ -165,6 +162,9 @@ try {
         ? answers[key]
         : (answers[key] = chatty(href, text) ? ask(TAG, [href, text]) : null);
     };
+    // Gives a link what the wasm says it should be, starting from the
+    // site's own href: ours is recognised and recomputed (`again`) only when
+    // the session, page or starter text changed.
     var tag = function (a, again) {
       var href = a.getAttribute("href"),
         text = a.getAttribute(TEXT),
@@ -310,7 +310,7 @@ try {
         var args = [].slice.call(arguments);
         safe(function () {
           if (started && url != null && CHAT.test((url += ""))) {
-            args[0] = url = ask(TAG, [url]) || url;
+            args[0] = url = answer(url, null) || url;
             opened(url);
           }
         })();
