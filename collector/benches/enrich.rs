@@ -83,6 +83,8 @@ fn site() -> Site {
         wa_app_secret: None,
         wa_verify_token_hash: None,
         providers: Default::default(),
+        bots: Vec::new(),
+        pages: Vec::new(),
     }
 }
 

@@ -26,7 +26,7 @@ enum Command {
     Demo(Settings),
     /// Manage sites.
     #[command(subcommand)]
-    Site(SiteCommand),
+    Site(Box<SiteCommand>),
     /// Manage API tokens.
     #[command(subcommand)]
     Token(TokenCommand),
@@ -82,6 +82,13 @@ enum SiteCommand {
         /// e.g. "source=partner-* & medium=cpa -> Affiliates".
         #[arg(long = "channel-rule")]
         channel_rules: Vec<String>,
+        /// A starter phrase for pages: `PATH=TEXT`, PATH like `/prices`, `/kids/*` or `*`
+        /// (repeatable; the first matching path wins).
+        #[arg(long = "page")]
+        pages: Vec<String>,
+        /// A template for pages: `PATH=TEMPLATE`, e.g. for pages in another language.
+        #[arg(long = "page-template")]
+        page_templates: Vec<String>,
         /// WhatsApp app secret (checks X-Hub-Signature-256).
         #[arg(long, env = "CHATRAIL_WA_APP_SECRET")]
         wa_app_secret: Option<String>,
@@ -145,47 +152,55 @@ impl Cli {
                 settings.demo = true;
                 serve(settings).await
             }
-            Command::Site(SiteCommand::Create {
-                db,
-                key,
-                name,
-                domains,
-                numbers,
-                template,
-                channel_rules,
-                wa_app_secret,
-                wa_verify_token,
-                twilio_auth_token,
-                twilio_webhook_url,
-                telegram_bot,
-                telegram_secret_token,
-                timezone,
-            }) => {
-                let tz: chrono_tz::Tz = timezone
-                    .parse()
-                    .map_err(|_| anyhow::anyhow!("unknown time zone {timezone:?}"))?;
-                let site = NewSite::parse(SiteInput {
+            Command::Site(site) => match *site {
+                SiteCommand::Create {
+                    db,
                     key,
                     name,
                     domains,
                     numbers,
                     template,
+                    channel_rules,
+                    pages,
+                    page_templates,
                     wa_app_secret,
                     wa_verify_token,
-                    channel_rules,
                     twilio_auth_token,
                     twilio_webhook_url,
                     telegram_bot,
                     telegram_secret_token,
-                })?;
-                let store = storage::connect(&db.database_url).await?;
-                let site = store.create_site(&site).await?;
-                store.set_site_timezone(site.id, tz.name()).await?;
-                let mut json = serde_json::to_value(&site)?;
-                json["timezone"] = tz.name().into();
-                println!("{}", serde_json::to_string_pretty(&json)?);
-                Ok(())
-            }
+                    timezone,
+                } => {
+                    let tz: chrono_tz::Tz = timezone
+                        .parse()
+                        .map_err(|_| anyhow::anyhow!("unknown time zone {timezone:?}"))?;
+                    let site = NewSite::parse(SiteInput {
+                        key,
+                        name,
+                        domains,
+                        numbers,
+                        template,
+                        // The webhook bot is also the bot whose t.me links carry the code.
+                        bots: telegram_bot.iter().cloned().collect(),
+                        pages,
+                        page_templates,
+                        wa_app_secret,
+                        wa_verify_token,
+                        channel_rules,
+                        twilio_auth_token,
+                        twilio_webhook_url,
+                        telegram_bot,
+                        telegram_secret_token,
+                    })?;
+                    let store = storage::connect(&db.database_url).await?;
+                    let site = store.create_site(&site).await?;
+                    store.set_site_timezone(site.id, tz.name()).await?;
+                    let mut json = serde_json::to_value(&site)?;
+                    json["timezone"] = tz.name().into();
+                    println!("{}", serde_json::to_string_pretty(&json)?);
+                    Ok(())
+                }
+            },
             Command::Token(TokenCommand::Create {
                 db,
                 site,

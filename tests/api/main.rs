@@ -3,6 +3,7 @@
 mod beacons;
 mod concurrency;
 mod enrichment;
+mod go;
 mod messages;
 mod probable;
 mod tags;

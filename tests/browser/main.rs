@@ -2,7 +2,9 @@
 //! script tag, clicks a tracked WhatsApp link, and the chat that arrives by webhook gets a
 //! source card with where the visitor came from.
 
+mod bench;
 mod demo;
+mod entry_points;
 
 use std::time::Duration;
 

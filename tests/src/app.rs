@@ -67,6 +67,8 @@ pub struct TestApp {
     pub token: String,
     /// An HTTP client.
     pub http: reqwest::Client,
+    /// The database URL, for tests that inspect the stored rows.
+    pub database_url: String,
     _dir: Option<tempfile::TempDir>,
 }
 
@@ -85,7 +87,7 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
 /// [`spawn_app`] with settings changed by `configure` first.
 pub async fn spawn_app_with(backend: Backend, configure: impl FnOnce(&mut Settings)) -> TestApp {
     let (url, dir) = fresh_database(backend).await;
-    let mut settings = Settings::for_database(url);
+    let mut settings = Settings::for_database(url.clone());
     settings.public_url = Some(PUBLIC_URL.into());
     configure(&mut settings);
     let app = Application::build(settings)
@@ -107,6 +109,7 @@ pub async fn spawn_app_with(backend: Backend, configure: impl FnOnce(&mut Settin
         site,
         token,
         http: reqwest::Client::new(),
+        database_url: url,
         _dir: dir,
     }
 }

@@ -210,6 +210,43 @@ impl Browser {
     }
 }
 
+/// A Chrome DevTools Protocol command through chromedriver
+/// (`POST /session/{id}/goog/cdp/execute`), e.g. `Network.setBlockedURLs`.
+#[derive(Debug)]
+struct Cdp {
+    cmd: &'static str,
+    params: Value,
+}
+
+impl WebDriverCompatibleCommand for Cdp {
+    fn endpoint(
+        &self,
+        base_url: &url::Url,
+        session_id: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base_url.join(&format!(
+            "session/{}/goog/cdp/execute",
+            session_id.unwrap_or_default()
+        ))
+    }
+
+    fn method_and_body(&self, _request_url: &url::Url) -> (http::Method, Option<String>) {
+        let body = json!({ "cmd": self.cmd, "params": self.params });
+        (http::Method::POST, Some(body.to_string()))
+    }
+}
+
+impl Browser {
+    /// Runs a DevTools command, e.g. `("Network.setBlockedURLs", {"urls": [...]})` to make
+    /// some URLs unreachable (after `Network.enable`).
+    pub async fn cdp(&self, cmd: &'static str, params: Value) -> anyhow::Result<Value> {
+        self.client
+            .issue_cmd(Cdp { cmd, params })
+            .await
+            .with_context(|| format!("DevTools command {cmd}"))
+    }
+}
+
 /// One entry of Chromium's browser log.
 #[derive(Clone, Debug, serde::Deserialize)]
 pub struct LogEntry {

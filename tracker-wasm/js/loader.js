@@ -1,19 +1,408 @@
-// Appended to the wasm-bindgen no-modules glue inside one function scope, so
-// neither adds a global. It must never throw: the page's links work without us.
+// The snippet's browser side, wrapped in one function scope so the page gets
+// no global but `chatrail`. It touches the page (links, events, storage,
+// network) and asks the wasm every question through `ask` (see `op` in
+// src/lib.rs): which session, what a link becomes, what a beacon says. It
+// must never throw into the page and never break a link: every entry point
+// is wrapped, and a link only ever gets what the wasm answered for the href
+// the site gave it.
+var w = window,
+  d = document,
+  // The wasm's exports, once loaded.
+  W,
+  encoder = new TextEncoder(),
+  decoder = new TextDecoder(),
+  // Operations of src/lib.rs's `run`.
+  VIEW = 0,
+  CONFIGURE = 1,
+  TAG = 2,
+  CLICK = 3,
+  CHAT_URL = 4,
+  RESET = 5,
+  TAGS = 6,
+  SEP = "\x1f",
+  ORIGINAL = "data-chatrail-href",
+  TEXT = "data-chatrail-text",
+  LINKS = "a[href],area[href]",
+  // Cheap pre-filter: only hrefs that may be chat links reach the wasm.
+  CHAT = /wa\.me|whatsapp|t(elegram)?\.me/i,
+  VISITOR = "chatrail:v",
+  SESSION = "chatrail:s",
+  CONFIG = "chatrail:c";
+
+function noop() {}
+
+// One question to the wasm: the operation and its fields. This is the call
+// wasm-bindgen's glue would make for `run(op: u32, args: &str) ->
+// Option<String>` (xtask checks the ABI it relies on: no imports, these
+// exports): the argument is copied into wasm memory, which the wasm frees;
+// the answer, (pointer, length) or (0, 0) for none, is freed here.
+function ask(op, fields) {
+  var bytes = encoder.encode(fields.join(SEP)),
+    at = W.__wbindgen_malloc(bytes.length, 1) >>> 0,
+    answer;
+  new Uint8Array(W.memory.buffer).set(bytes, at);
+  answer = W.run(op, at, bytes.length);
+  if (answer[0]) {
+    at = answer[0] >>> 0;
+    bytes = decoder.decode(new Uint8Array(W.memory.buffer, at, answer[1]));
+    W.__wbindgen_free(at, answer[1], 1);
+    return bytes;
+  }
+}
+
+// Runs `f`, swallowing anything it throws: the page must never see our errors.
+function safe(f) {
+  return function (a, b) {
+    try {
+      return f(a, b);
+    } catch (e) {}
+  };
+}
+
 try {
-  var script = document.currentScript;
-  var root = document.documentElement;
-  // A snippet pasted twice must not count the page view twice.
-  if (script && root && !root.hasAttribute("data-chatrail-loaded")) {
-    root.setAttribute("data-chatrail-loaded", "");
-    var site = script.getAttribute("data-site") || "";
-    // Everything before the script's own file name: the collector's prefix.
-    var base = script.src.replace(/\/[^\/?#]*([?#].*)?$/, "");
+  var script = d.currentScript;
+  // Loaded twice (two tags, or a tag manager firing again): one instance.
+  if (script && !w.chatrail) {
+    var site = script.getAttribute("data-site") || "",
+      // Everything before the script's own file name: the collector's prefix.
+      base = script.src.replace(/\/[^\/?#]*([?#].*)?$/, ""),
+      consented = script.getAttribute("data-consent") != "required",
+      loaded = 0,
+      started = 0,
+      hooked = 0,
+      observer,
+      memory = {},
+      waiting = [],
+      // Link -> the href we gave it, to tell our writes from the page's.
+      mine = new WeakMap(),
+      page = "",
+      // Original href and text -> what the wasm said, for this page, session and config:
+      // the same link often appears many times on a page.
+      answers = {},
+      timeZone = "",
+      last = "",
+      lastAt = 0;
+
+    // localStorage, or this page's memory where it is blocked or full.
+    var get = function (k) {
+      try {
+        var v = localStorage.getItem(k);
+        if (v != null) return v;
+      } catch (e) {}
+      return memory[k];
+    };
+    var set = function (k, v) {
+      memory[k] = v;
+      try {
+        localStorage.setItem(k, v);
+      } catch (e) {}
+    };
+    var forget = function (k) {
+      delete memory[k];
+      try {
+        localStorage.removeItem(k);
+      } catch (e) {}
+    };
+
+    // `sendBeacon` with a string body: text/plain, so no CORS preflight, and
+    // it survives the navigation a click starts. Failures stay silent.
+    var send = function (path, body) {
+      if (body && started)
+        try {
+          navigator.sendBeacon(base + path, body);
+        } catch (e) {}
+    };
+
+    // 40 random bytes in hex; Math.random only where crypto is missing.
+    var random = function () {
+      var a = new Uint8Array(40),
+        hex = "";
+      try {
+        crypto.getRandomValues(a);
+      } catch (e) {
+        for (var i = 0; i < 40; i++) a[i] = Math.random() * 256;
+      }
+      a.forEach(function (b) {
+        hex += (b + 256).toString(16).slice(1);
+      });
+      return hex;
+    };
+
+    // A page view: at start, and when a single-page app changes the URL.
+    var view = function (referrer) {
+      page = location.href.split("#")[0];
+      answers = {};
+      var answer = ask(VIEW, [
+        site,
+        get(VISITOR),
+        get(SESSION),
+        Date.now(),
+        location.href,
+        referrer,
+        random(),
+        screen.width,
+        screen.height,
+        navigator.language,
+        timeZone,
+      ]).split(SEP);
+      set(VISITOR, answer[0]);
+      set(SESSION, answer[1]);
+      api.code = answer[2];
+      send("/collect/visit", answer[3]);
+    };
+
+    // Whether the wasm is worth asking about an href (and can be: a field
+    // must not hold the separator).
+    var chatty = function (href, text) {
+      return CHAT.test(href) && (href + text).indexOf(SEP) < 0;
+    };
+    var answer = function (href, text) {
+      var key = href + SEP + text;
+      return key in answers
+        ? answers[key]
+        : (answers[key] = chatty(href, text) ? ask(TAG, [href, text]) : null);
+    };
+    // Gives a link what the wasm says it should be, starting from the
+    // site's own href: ours is recognised and recomputed (`again`) only when
+    // the session, page or starter text changed.
+    var tag = function (a, again) {
+      var href = a.getAttribute("href"),
+        text = a.getAttribute(TEXT),
+        ours = href != null && mine.get(a) === href,
+        original,
+        tagged;
+      if (href == null || (ours && !again)) return;
+      original = a.getAttribute(ORIGINAL);
+      // A copy of a link we tagged (cloneNode) is ours too.
+      ours = ours || (original != null && answer(original, text) == href);
+      original = ours ? original || href : href;
+      tagged = answer(original, text);
+      if (tagged) {
+        if (!ours) a.setAttribute(ORIGINAL, original);
+        mine.set(a, tagged);
+        if (tagged != href) a.setAttribute("href", tagged);
+      } else if (ours) {
+        mine.delete(a);
+        a.removeAttribute(ORIGINAL);
+        a.setAttribute("href", original);
+      }
+    };
+    // Tags many links, asking the wasm about all of them at once: crossing
+    // into it costs more than most answers.
+    var tagAll = function (links, again) {
+      var keys = [],
+        fields = [],
+        i;
+      for (i = 0; i < links.length; i++) {
+        var a = links[i],
+          href = a.getAttribute(ORIGINAL) || a.getAttribute("href"),
+          text = a.getAttribute(TEXT),
+          key = href + SEP + text;
+        if (!(key in answers) && chatty(href, text)) {
+          answers[key] = null;
+          keys.push(key);
+          fields.push(href, text);
+        }
+      }
+      if (keys.length) {
+        fields = ask(TAGS, fields).split(SEP);
+        for (i = 0; i < keys.length; i++) answers[keys[i]] = fields[i] || null;
+      }
+      for (i = 0; i < links.length; i++) tag(links[i], again);
+    };
+    var scan = function (again) {
+      tagAll(d.querySelectorAll(LINKS), again);
+      // What is pending now is our own writes (the scan saw the whole page).
+      if (observer) observer.takeRecords();
+    };
+
+    // A chat is being opened with `url`: count it (once, even when a widget
+    // both follows a link and calls window.open).
+    var opened = function (url) {
+      var body = ask(CLICK, [url, location.href]),
+        now = Date.now();
+      if (body && (url != last || now - lastAt > 1000)) {
+        last = url;
+        lastAt = now;
+        send("/collect/click", body);
+      }
+    };
+
+    var configure = function (text) {
+      var c = JSON.parse(text),
+        // join writes arrays comma-separated and null or undefined as "".
+        fields = [c.numbers, c.bots, c.domains, c.template];
+      (c.pages || []).forEach(function (p) {
+        fields.push(p.path, p.text, p.template);
+      });
+      ask(CONFIGURE, fields);
+      answers = {};
+    };
+
+    // Capture phase on the window: we see the click before the page's own
+    // handlers can stop it, and the href is ours before the browser
+    // follows it. Keyboard activation arrives as a click too. Never
+    // prevents the default: the link works whatever happens here.
+    var onClick = safe(function (e) {
+      var target = e.composedPath ? e.composedPath()[0] : e.target,
+        a = target && target.closest && target.closest(LINKS);
+      // auxclick is any non-primary button; only the middle one opens a link.
+      if (!a || !started || (e.type == "auxclick" && e.button != 1)) return;
+      tag(a);
+      if (e.type != "contextmenu") opened(a.getAttribute("href"));
+    });
+
+    var onMutations = safe(function (records) {
+      var links = [];
+      for (var i = 0; i < records.length; i++) {
+        var r = records[i],
+          added = r.addedNodes;
+        if (r.type == "attributes") tag(r.target, r.attributeName == TEXT);
+        else
+          for (var j = 0; j < added.length; j++) {
+            var n = added[j];
+            if (n.nodeType == 1) {
+              if (n.matches(LINKS)) links.push(n);
+              if (n.firstElementChild) links.push.apply(links, n.querySelectorAll(LINKS));
+            }
+          }
+      }
+      tagAll(links);
+    });
+
+    // pushState, replaceState and popstate are page views when the URL
+    // (without its fragment) changed; links are recomputed for the new page.
+    var onNavigate = safe(function () {
+      if (started && location.href.split("#")[0] != page) {
+        view("");
+        scan(1);
+      }
+    });
+
+    var hook = function () {
+      hooked = 1;
+      // Also in the bubble phase, after the page's own handlers: an href they
+      // build on click is tagged and counted before the browser follows it.
+      ["click", "auxclick", "contextmenu"].forEach(function (type) {
+        w.addEventListener(type, onClick, true);
+        w.addEventListener(type, onClick);
+      });
+      (observer = new MutationObserver(onMutations)).observe(d.documentElement, {
+        childList: true,
+        subtree: true,
+        attributes: true,
+        attributeFilter: ["href", TEXT],
+      });
+      var history = w.history;
+      ["pushState", "replaceState"].forEach(function (name) {
+        var original = history[name];
+        history[name] = function () {
+          var result = original.apply(this, arguments);
+          onNavigate();
+          return result;
+        };
+      });
+      w.addEventListener("popstate", onNavigate);
+      // Chat widgets open WhatsApp with window.open: the URL gets the code
+      // and the click is counted; the window opens whatever happens here.
+      var open = w.open;
+      w.open = function (url) {
+        var args = [].slice.call(arguments);
+        safe(function () {
+          if (started && url != null && CHAT.test((url += ""))) {
+            args[0] = url = answer(url, null) || url;
+            opened(url);
+          }
+        })();
+        return open.apply(this, args);
+      };
+    };
+
+    var start = safe(function () {
+      if (started || !loaded || !consented) return;
+      started = 1;
+      try {
+        timeZone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+      } catch (e) {}
+      // The last config first, so links are tagged at once and even when
+      // the collector cannot be reached; then a fresh one.
+      safe(configure)(get(CONFIG) || "{}");
+      view(d.referrer);
+      if (!hooked) hook();
+      scan(1);
+      fetch(base + "/sites/" + encodeURIComponent(site) + "/config")
+        .then(function (r) {
+          return r.ok ? r.text() : "";
+        })
+        .then(function (text) {
+          if (text && started) {
+            configure(text);
+            set(CONFIG, text);
+            scan(1);
+          }
+        })
+        .catch(noop);
+    });
+
+    var ready = function () {
+      loaded = 1;
+      start();
+      var fns = waiting;
+      waiting = null;
+      fns.forEach(function (f) {
+        safe(f)(api);
+      });
+      safe(function () {
+        d.dispatchEvent(new CustomEvent("chatrail:ready", { detail: api }));
+      })();
+    };
+
+    // The page's API: the one global the snippet adds.
+    var api = (w.chatrail = {
+      // The current session code; null until there is a session.
+      code: null,
+      // A chat link for a number (or "@bot"), tracked when the chat is.
+      url: safe(function (chat, text) {
+        return ask(CHAT_URL, [chat, text]);
+      }),
+      // Calls `f(chatrail)` once the snippet has loaded.
+      ready: function (f) {
+        waiting ? waiting.push(f) : safe(f)(api);
+      },
+      // consent(true) starts storing and sending (with data-consent="required");
+      // consent(false) forgets the visitor and restores the links.
+      consent: safe(function (granted) {
+        consented = granted !== false;
+        if (consented) return start();
+        if (started) {
+          started = 0;
+          ask(RESET, []);
+          answers = {};
+          api.code = null;
+          scan(1);
+        }
+        forget(VISITOR);
+        forget(SESSION);
+        forget(CONFIG);
+      }),
+    });
+
     // The collector replaces the placeholder with a content-hashed path.
-    wasm_bindgen({ module_or_path: base + "__CHATRAIL_WASM_PATH__" })
-      .then(function () {
-        wasm_bindgen.start(site, base);
+    var wasm = base + "__CHATRAIL_WASM_PATH__";
+    (WebAssembly.instantiateStreaming
+      ? WebAssembly.instantiateStreaming(fetch(wasm), {})
+      : fetch(wasm)
+          .then(function (r) {
+            return r.arrayBuffer();
+          })
+          .then(function (b) {
+            return WebAssembly.instantiate(b, {});
+          })
+    )
+      .then(function (result) {
+        W = result.instance.exports;
+        ready();
       })
-      .catch(function () {});
+      .catch(noop);
   }
 } catch (e) {}

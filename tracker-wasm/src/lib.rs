@@ -1,319 +1,289 @@
-//! The chatrail page snippet: DOM glue only, the logic is in `chatrail-core`.
+//! The chatrail page snippet's decisions, asked for by its browser side
+//! (`js/loader.js`): which session a page view belongs to, what every link
+//! becomes, and what each beacon says.
 //!
-//! Nothing here may throw into the page or break a link: every browser call
-//! that can fail is a `Result` that is dropped, and a link is only ever
-//! changed to what `rewrite_chat_link` returned for its original href.
+//! The split is for size. Each browser API reached through web-sys costs a
+//! JS shim plus marshalling code in the wasm, and each exported function a
+//! JS wrapper, so the loader touches the page (events, storage, network)
+//! and asks everything through one function, [`run`], with plain strings;
+//! every rule lives in Rust, in `chatrail-core` or [`session`], tested on
+//! the host. Nothing here may panic on the page's input: a failure answers
+//! `None`, and the loader then leaves the link as the site wrote it.
 
-use std::rc::Rc;
+use std::cell::RefCell;
 
-use chatrail_core::beacon::{field, format_id, SiteConfig, MAX_BEACON_BYTES, MAX_URL_LEN};
+use chatrail_core::beacon::{field, format_id, JsonObject, PageRule, SiteConfig};
+use chatrail_core::beacon::{MAX_BEACON_BYTES, MAX_SHORT_LEN, MAX_URL_LEN};
 use chatrail_core::code::SessionCode;
-use chatrail_core::links::{rewrite_chat_link, Rewritten, DEFAULT_TEMPLATE};
-use js_sys::{Array, Object, Reflect, JSON};
+use chatrail_core::links::{
+    chat_link, normalize_bot, parse_chat_link, rewrite_chat_link, LinkKind, Tracked,
+    DEFAULT_TEMPLATE,
+};
+use chatrail_core::phone::normalize_number;
+use chatrail_core::text::{fields, hex_digit, parse_decimal};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen::JsCast;
-use web_sys::{Crypto, Element, Event, MouseEvent, Response, Window};
 
 pub mod session;
 
-use session::{Ids, SESSION_KEY, VISITOR_KEY};
+use session::Ids;
 
-/// Where a rewritten link keeps its original href, so every rewrite starts
-/// from the site's own link and codes never stack.
-const ORIGINAL_HREF: &str = "data-chatrail-href";
-
-#[wasm_bindgen]
-extern "C" {
-    /// A promise driven through one reusable step callback: one closure for
-    /// the whole config fetch instead of one per stage.
-    type Thenable;
-    #[wasm_bindgen(method)]
-    fn then(this: &Thenable, step: &Closure<dyn FnMut(JsValue) -> JsValue>) -> Thenable;
-    #[wasm_bindgen(method)]
-    fn catch(this: &Thenable, step: &Closure<dyn FnMut(JsValue) -> JsValue>) -> Thenable;
+/// What the loader asks [`run`], by number; the arguments and answers are
+/// fields joined by [`SEP`].
+pub mod op {
+    /// A page view. Arguments: site key, stored visitor record, stored
+    /// session record, now (ms), page URL, referrer, 40 random bytes in hex,
+    /// screen width, screen height, language, time zone. Answer: visitor
+    /// record, session record, session code, visit beacon.
+    pub const VIEW: u32 = 0;
+    /// The site's configuration. Arguments: numbers, bots and domains (each
+    /// comma-separated), template, then path, text and template of each
+    /// page rule. No answer.
+    pub const CONFIGURE: u32 = 1;
+    /// What a link becomes. Arguments: its original href, its own starter
+    /// text. Answer: the new href, or none to leave it alone.
+    pub const TAG: u32 = 2;
+    /// A chat is being opened. Arguments: the link, the page URL. Answer:
+    /// the click beacon, or none when the link is no chat to count.
+    pub const CLICK: u32 = 3;
+    /// The JS API's chat URL. Arguments: number (or `@bot`), text. Answer:
+    /// the URL, carrying the code when the chat is tracked.
+    pub const CHAT_URL: u32 = 4;
+    /// Consent withdrawn: forget the ids, so nothing is tagged.
+    pub const RESET: u32 = 5;
+    /// [`TAG`] for many links at once. Arguments: href and text of each link.
+    /// Answer: each link's new href (empty to leave it alone), in order.
+    pub const TAGS: u32 = 6;
 }
 
-/// Starts tracking this page view for `site`; `base` is the collector's
-/// origin and path prefix, without a trailing slash.
-#[wasm_bindgen]
-pub fn start(site: &str, base: &str) {
-    let Some(window) = web_sys::window() else {
-        return;
-    };
-    let tracker = Rc::new(Tracker {
-        ids: load_ids(&window),
-        window,
-        site: site.into(),
-        base: base.into(),
-    });
-    tracker.send_visit();
-    fetch_config(tracker);
-}
+/// Separates the fields of [`run`]'s arguments and answers (ASCII unit
+/// separator: no URL, record or config text has one).
+pub const SEP: char = '\u{1f}';
 
-struct Tracker {
-    window: Window,
+/// What the snippet knows: the site, this page view and the site's config.
+#[derive(Default)]
+struct State {
     site: String,
-    base: String,
-    ids: Ids,
-}
-
-/// Visitor and session from localStorage; where storage is blocked (it
-/// throws), fresh values that live as long as this page.
-fn load_ids(window: &Window) -> Ids {
-    let storage = window.local_storage().ok().flatten();
-    let crypto = window.crypto().ok();
-    let crypto = crypto.as_ref();
-    let get = |key| {
-        storage
-            .as_ref()
-            .and_then(|s| s.get_item(key).ok().flatten())
-    };
-    let now = js_sys::Date::now() as u64;
-
-    let visitor = session::visitor(get(VISITOR_KEY).as_deref(), || random(crypto));
-    let (session, code) = get(SESSION_KEY)
-        .and_then(|s| session::resume(&s, now))
-        .unwrap_or_else(|| {
-            let code = SessionCode::generate(|| u32::from_le_bytes(random(crypto)));
-            (format_id(random(crypto)), code)
-        });
-    if let Some(storage) = &storage {
-        let _ = storage.set_item(VISITOR_KEY, &visitor);
-        let _ = storage.set_item(SESSION_KEY, &session::encode(&session, &code, now));
-    }
-    Ids {
-        visitor,
-        session,
-        code,
-    }
-}
-
-/// Random bytes from `crypto.getRandomValues`, or `Math.random` on the rare
-/// browser without it: a weak id still beats no tracking.
-fn random<const N: usize>(crypto: Option<&Crypto>) -> [u8; N] {
-    let mut bytes = [0u8; N];
-    if crypto.is_none_or(|c| c.get_random_values_with_u8_array(&mut bytes).is_err()) {
-        for b in &mut bytes {
-            *b = (js_sys::Math::random() * 256.0) as u8;
-        }
-    }
-    bytes
-}
-
-fn put(object: &Object, key: &str, value: impl Into<JsValue>) {
-    let _ = Reflect::set(object, &JsValue::from_str(key), &value.into());
-}
-
-/// At most `MAX_URL_LEN` bytes, so a long ad URL cannot push a beacon over
-/// `MAX_BEACON_BYTES` and lose the whole visit; the collector keeps no more.
-fn clip(url: &str) -> &str {
-    let mut end = url.len().min(MAX_URL_LEN);
-    while !url.is_char_boundary(end) {
-        end -= 1;
-    }
-    url.get(..end).unwrap_or_default()
-}
-
-fn get(object: &JsValue, key: &str) -> Option<JsValue> {
-    Reflect::get(object, &JsValue::from_str(key)).ok()
-}
-
-impl Tracker {
-    /// The fields every beacon carries.
-    fn beacon(&self) -> Object {
-        let o = Object::new();
-        put(&o, field::SITE, &self.site);
-        put(&o, field::VISITOR, &self.ids.visitor);
-        put(&o, field::SESSION, &self.ids.session);
-        put(&o, field::CODE, self.ids.code.as_str());
-        o
-    }
-
-    /// `sendBeacon` with a string body: sent as text/plain, so no CORS
-    /// preflight, and it survives the navigation a click starts.
-    fn send(&self, path: &str, body: &Object) {
-        let Some(json) = JSON::stringify(body).ok().and_then(|s| s.as_string()) else {
-            return;
-        };
-        if json.len() > MAX_BEACON_BYTES {
-            return;
-        }
-        let url = [self.base.as_str(), path].concat();
-        let _ = self
-            .window
-            .navigator()
-            .send_beacon_with_opt_str(&url, Some(&json));
-    }
-
-    fn send_visit(&self) {
-        let w = &self.window;
-        let o = self.beacon();
-        if let Ok(href) = w.location().href() {
-            put(&o, field::URL, clip(&href));
-        }
-        if let Some(doc) = w.document() {
-            let referrer = doc.referrer();
-            if !referrer.is_empty() {
-                put(&o, field::REFERRER, clip(&referrer));
-            }
-        }
-        if let Ok(screen) = w.screen() {
-            if let (Ok(width), Ok(height)) = (screen.width(), screen.height()) {
-                put(&o, field::SCREEN_W, width);
-                put(&o, field::SCREEN_H, height);
-            }
-        }
-        if let Some(language) = w.navigator().language() {
-            put(&o, field::LANGUAGE, language);
-        }
-        let format = js_sys::Intl::DateTimeFormat::new(&Array::new(), &Object::new());
-        if let Some(tz) = get(&format.resolved_options(), "timeZone").and_then(|v| v.as_string()) {
-            put(&o, field::TIMEZONE, tz);
-        }
-        self.send("/collect/visit", &o);
-    }
-}
-
-/// `GET <base>/sites/<site>/config`, then rewrite the links. Every failure
-/// (network, status, JSON, shape) ends in the step doing nothing.
-fn fetch_config(tracker: Rc<Tracker>) {
-    let site: String = js_sys::encode_uri_component(&tracker.site).into();
-    let url = [tracker.base.as_str(), "/sites/", &site, "/config"].concat();
-    let request: Thenable = tracker.window.fetch_with_str(&url).unchecked_into();
-    let step = Closure::<dyn FnMut(JsValue) -> JsValue>::new(move |value: JsValue| {
-        if let Some(response) = value.dyn_ref::<Response>() {
-            return match response.ok() {
-                true => response.json().map(JsValue::from).unwrap_or_default(),
-                false => JsValue::UNDEFINED,
-            };
-        }
-        if let Some(config) = parse_config(&value) {
-            Linker::install(tracker.clone(), config);
-        }
-        JsValue::UNDEFINED
-    });
-    // The trailing catch keeps a failed fetch out of `unhandledrejection`,
-    // which sites' error trackers report.
-    let _ = request.then(&step).then(&step).catch(&step);
-    step.forget();
-}
-
-/// `{"numbers": [...], "template": "..."}`; a missing template means the
-/// default one. Numbers are normalised by `rewrite_chat_link`.
-fn parse_config(value: &JsValue) -> Option<SiteConfig> {
-    let numbers = get(value, "numbers")?.dyn_into::<Array>().ok()?;
-    let numbers = numbers.iter().filter_map(|n| n.as_string()).collect();
-    let template = get(value, "template")
-        .and_then(|t| t.as_string())
-        .unwrap_or_else(|| DEFAULT_TEMPLATE.into());
-    Some(SiteConfig { numbers, template })
-}
-
-struct Linker {
-    tracker: Rc<Tracker>,
+    /// `None` until the first page view, and after consent is withdrawn.
+    ids: Option<Ids>,
+    url: String,
     config: SiteConfig,
 }
 
-impl Linker {
-    fn install(tracker: Rc<Tracker>, config: SiteConfig) {
-        let Some(doc) = tracker.window.document() else {
-            return;
-        };
-        let linker = Rc::new(Linker { tracker, config });
-        linker.rewrite_all();
+thread_local! {
+    static STATE: RefCell<State> = RefCell::new(State::default());
+}
 
-        // An async script can run before the parser reaches the links.
-        let loading = get(&doc, "readyState").and_then(|s| s.as_string());
-        if loading.as_deref() == Some("loading") {
-            let l = linker.clone();
-            let again = Closure::<dyn FnMut()>::new(move || l.rewrite_all());
-            let _ = doc.add_event_listener_with_callback(
-                "DOMContentLoaded",
-                again.as_ref().unchecked_ref(),
-            );
-            again.forget();
-        }
-
-        // Capture phase: we see the click before the page's own handlers can
-        // stop it, and the href is ours before the browser follows it.
-        let on_click = Closure::<dyn FnMut(Event)>::new(move |e: Event| linker.click(&e));
-        for kind in ["click", "auxclick"] {
-            let _ = doc.add_event_listener_with_callback_and_bool(
-                kind,
-                on_click.as_ref().unchecked_ref(),
-                true,
-            );
-        }
-        on_click.forget();
-    }
-
-    fn rewrite_all(&self) {
-        let Some(doc) = self.tracker.window.document() else {
-            return;
-        };
-        let Ok(links) = doc.query_selector_all("a[href]") else {
-            return;
-        };
-        for i in 0..links.length() {
-            if let Some(a) = links.get(i).and_then(|n| n.dyn_into::<Element>().ok()) {
-                self.apply(&a);
+/// Answers the loader's question `op` (see [`op`]) about `args`.
+#[wasm_bindgen]
+pub fn run(op: u32, args: &str) -> Option<String> {
+    let mut args = fields(args, SEP as u8);
+    let mut arg = move || args.next().unwrap_or_default();
+    STATE.with(|state| {
+        let s = &mut state.borrow_mut();
+        match op {
+            op::VIEW => Some(s.view(&mut arg)),
+            op::CONFIGURE => {
+                s.configure(&mut arg);
+                None
             }
-        }
-    }
-
-    fn rewrite(&self, href: &str) -> Option<Rewritten> {
-        let c = &self.config;
-        rewrite_chat_link(href, &c.numbers, &c.template, &self.tracker.ids.code)
-    }
-
-    /// Rewrites a tracked link from its original href. A link the page has
-    /// changed since our rewrite is taken as a new original.
-    fn apply(&self, a: &Element) -> Option<Rewritten> {
-        let href = a.get_attribute("href")?;
-        if let Some(r) = a
-            .get_attribute(ORIGINAL_HREF)
-            .and_then(|o| self.rewrite(&o))
-        {
-            if r.href == href {
-                return Some(r);
+            op::TAG => {
+                let (href, text) = (arg(), arg());
+                s.tag(href, (!text.is_empty()).then_some(text))
             }
+            op::CLICK => s.click(arg(), arg()),
+            op::CHAT_URL => {
+                let plain = chat_link(arg(), arg())?;
+                Some(s.tag(&plain, None).unwrap_or(plain))
+            }
+            op::TAGS => {
+                let mut answers = String::new();
+                loop {
+                    let (href, text) = (arg(), arg());
+                    if href.is_empty() {
+                        break Some(answers);
+                    }
+                    let text = (!text.is_empty()).then_some(text);
+                    answers.push_str(&s.tag(href, text).unwrap_or_default());
+                    answers.push(SEP);
+                }
+            }
+            op::RESET => {
+                s.ids = None;
+                None
+            }
+            _ => None,
         }
-        let Some(r) = self.rewrite(&href) else {
-            let _ = a.remove_attribute(ORIGINAL_HREF);
-            return None;
+    })
+}
+
+/// At most `max` bytes of `s`, cut on a character boundary.
+fn clip(s: &str, max: usize) -> &str {
+    let mut end = s.len().min(max);
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    s.get(..end).unwrap_or_default()
+}
+
+/// The browser's random bytes (hex), then (only after several rejected
+/// codes, which is rare) a generator seeded by them.
+struct Entropy<'a> {
+    hex: &'a [u8],
+    mix: u32,
+}
+
+impl Entropy<'_> {
+    fn byte(&mut self) -> u8 {
+        let fresh = match self.hex {
+            [high, low, rest @ ..] => {
+                self.hex = rest;
+                hex_digit(*high)
+                    .zip(hex_digit(*low))
+                    .map(|(h, l)| h << 4 | l)
+            }
+            _ => None,
         };
-        let _ = a.set_attribute(ORIGINAL_HREF, &href);
-        let _ = a.set_attribute("href", &r.href);
-        Some(r)
+        self.mix = self
+            .mix
+            .wrapping_mul(1_103_515_245)
+            .wrapping_add(12_345 ^ u32::from(fresh.unwrap_or(0)));
+        fresh.unwrap_or((self.mix >> 24) as u8)
     }
 
-    /// Never prevents the default: the link works whatever happens here.
-    /// Links added after the first pass are rewritten now, before the
-    /// browser follows them.
-    fn click(&self, e: &Event) {
-        // auxclick is any non-primary button; only the middle one opens a link.
-        if e.dyn_ref::<MouseEvent>()
-            .is_some_and(|m| m.type_() == "auxclick" && m.button() != 1)
-        {
-            return;
-        }
-        let Some(a) = e
-            .target()
-            .and_then(|t| t.dyn_into::<Element>().ok())
-            .and_then(|t| t.closest("a[href]").ok().flatten())
-        else {
-            return;
-        };
-        let Some(r) = self.apply(&a) else {
-            return;
-        };
-        let t = &self.tracker;
-        let o = t.beacon();
-        if let Ok(page) = t.window.location().href() {
-            put(&o, field::PAGE, clip(&page));
-        }
-        put(&o, field::NUMBER, &r.number);
-        put(&o, field::KIND, r.kind.as_str());
-        t.send("/collect/click", &o);
+    fn array<const N: usize>(&mut self) -> [u8; N] {
+        core::array::from_fn(|_| self.byte())
     }
 }
+
+impl State {
+    fn tracked(&self) -> Tracked<'_> {
+        Tracked {
+            numbers: &self.config.numbers,
+            bots: &self.config.bots,
+        }
+    }
+
+    /// The fields every beacon starts with.
+    fn beacon(&self, ids: &Ids) -> JsonObject {
+        let mut code = String::new();
+        ids.code.push_to(&mut code);
+        let mut json = JsonObject::default();
+        json.str(field::SITE, &self.site)
+            .str(field::VISITOR, &ids.visitor)
+            .str(field::SESSION, &ids.session)
+            .str(field::CODE, &code);
+        json
+    }
+
+    fn view<'a>(&mut self, arg: &mut impl FnMut() -> &'a str) -> String {
+        let (site, visitor, session) = (arg(), arg(), arg());
+        let now = parse_decimal(arg()).unwrap_or_default();
+        let (url, referrer) = (clip(arg(), MAX_URL_LEN), clip(arg(), MAX_URL_LEN));
+        let mut random = Entropy {
+            hex: arg().as_bytes(),
+            mix: 1,
+        };
+        let source = session::source(url, referrer, &self.config);
+        let visitor = session::visitor(Some(visitor), now, || random.array());
+        let (session, code, source) = session::resume(session, now, &source).unwrap_or_else(|| {
+            let id = format_id(random.array());
+            let code = SessionCode::generate(|| u32::from_le_bytes(random.array()));
+            (id, code, source)
+        });
+        let ids = Ids {
+            visitor,
+            session,
+            code,
+        };
+        self.site = site.into();
+        self.url = url.into();
+
+        let mut out = session::encode_visitor(&ids.visitor, now);
+        out.push(SEP);
+        out.push_str(&session::encode(&ids.session, &ids.code, now, &source));
+        out.push(SEP);
+        ids.code.push_to(&mut out);
+        out.push(SEP);
+        let screen = |v: &str| parse_decimal(v).filter(|&v| v > 0 && v <= 100_000);
+        let short = |v: &'a str| (!v.is_empty() && v.len() <= MAX_SHORT_LEN).then_some(v);
+        let beacon = self
+            .beacon(&ids)
+            .str(field::URL, url)
+            .opt_str(field::REFERRER, (!referrer.is_empty()).then_some(referrer))
+            .opt_num(field::SCREEN_W, screen(arg()).map(|v| v as u32))
+            .opt_num(field::SCREEN_H, screen(arg()).map(|v| v as u32))
+            .opt_str(field::LANGUAGE, short(arg()))
+            .opt_str(field::TIMEZONE, short(arg()))
+            .finish();
+        if beacon.len() <= MAX_BEACON_BYTES {
+            out.push_str(&beacon);
+        }
+        self.ids = Some(ids);
+        out
+    }
+
+    fn configure<'a>(&mut self, arg: &mut impl FnMut() -> &'a str) {
+        let words = |s: &str, f: fn(&str) -> Option<String>| -> Vec<String> {
+            fields(s, b',').filter_map(f).collect()
+        };
+        let numbers = words(arg(), normalize_number);
+        let bots = words(arg(), normalize_bot);
+        let domains = words(arg(), |d| (!d.is_empty()).then(|| d.to_ascii_lowercase()));
+        let template = match arg() {
+            "" => DEFAULT_TEMPLATE.into(),
+            t => t.into(),
+        };
+        let mut pages = Vec::new();
+        loop {
+            let (path, text, template) = (arg(), arg(), arg());
+            if path.is_empty() {
+                break;
+            }
+            pages.push(PageRule {
+                path: path.into(),
+                text: text.into(),
+                template: (!template.is_empty()).then(|| template.into()),
+            });
+        }
+        self.config = SiteConfig {
+            numbers,
+            template,
+            bots,
+            domains,
+            pages,
+        };
+    }
+
+    /// A link's new href on this page: its own starter text, else the page
+    /// rule's; the page rule's template, else the site's.
+    fn tag(&self, href: &str, text: Option<&str>) -> Option<String> {
+        let code = &self.ids.as_ref()?.code;
+        let config = &self.config;
+        let rule = config.page(session::path(&self.url));
+        let template = rule
+            .and_then(|r| r.template.as_deref())
+            .unwrap_or(&config.template);
+        let starter = text.or(rule.map(|r| r.text.as_str())).unwrap_or_default();
+        rewrite_chat_link(href, self.tracked(), template, starter, code).map(|r| r.href)
+    }
+
+    /// The click beacon of a tracked chat link or a `wa.me/message` one.
+    fn click(&self, href: &str, page: &str) -> Option<String> {
+        let ids = self.ids.as_ref()?;
+        let link = parse_chat_link(href)?;
+        let number = match link.kind {
+            LinkKind::WaMeMessage => String::new(),
+            kind => link.number.filter(|n| self.tracked().tracks(kind, n))?,
+        };
+        Some(
+            self.beacon(ids)
+                .str(field::PAGE, clip(page, MAX_URL_LEN))
+                .str(field::NUMBER, &number)
+                .str(field::KIND, link.kind.as_str())
+                .finish(),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests;

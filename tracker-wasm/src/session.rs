@@ -1,12 +1,18 @@
-//! The visitor and session records kept in localStorage, as plain strings so
-//! that this part is pure and tested on the host.
+//! The visitor and session records kept in localStorage, and when a page
+//! view starts a new session; plain strings in and out, so that this part is
+//! pure and tested on the host.
 
-use chatrail_core::beacon::{format_id, parse_id, SESSION_IDLE_MS};
-use chatrail_core::code::SessionCode;
+use chatrail_core::beacon::{
+    format_id, push_decimal, SiteConfig, CLICK_ID_PARAMS, SESSION_IDLE_MS, UTM_PARAMS,
+    VISITOR_IDLE_MS,
+};
+use chatrail_core::code::{SessionCode, CODE_LEN};
+use chatrail_core::text::{cut, fields, parse_decimal};
 
-/// localStorage key of the visitor id.
+/// localStorage key of the visitor record `"<visitor id>|<last seen ms>"`.
 pub const VISITOR_KEY: &str = "chatrail:v";
-/// localStorage key of the session record `"<session id>|<code>|<last seen ms>"`.
+/// localStorage key of the session record
+/// `"<session id>|<code>|<last seen ms>|<source>"`.
 pub const SESSION_KEY: &str = "chatrail:s";
 
 /// The ids one page view reports.
@@ -17,127 +23,147 @@ pub struct Ids {
     pub code: SessionCode,
 }
 
-/// The stored visitor id when it is well-formed, else a new one from `bytes`.
-pub fn visitor(stored: Option<&str>, bytes: impl FnOnce() -> [u8; 16]) -> String {
-    match stored.and_then(parse_id) {
-        Some(id) => format_id(id),
-        None => format_id(bytes()),
-    }
+/// A resumed session: id, code and the source it started from.
+pub type Resumed = (String, SessionCode, String);
+
+/// The stored visitor id when it is well-formed and was seen within a
+/// year, else a new one from `bytes`. A bare id (an older record) is kept.
+pub fn visitor(stored: Option<&str>, now_ms: u64, bytes: impl FnOnce() -> [u8; 16]) -> String {
+    let kept = stored.and_then(|s| {
+        let (id, seen) = cut(s, b'|').unwrap_or((s, ""));
+        match parse_decimal(seen) {
+            Some(seen) if idle(now_ms, seen) > VISITOR_IDLE_MS => None,
+            _ => is_id(id).then(|| id.to_ascii_lowercase()),
+        }
+    });
+    kept.unwrap_or_else(|| format_id(bytes()))
 }
 
-/// The stored session if it is well-formed and was seen less than
-/// `SESSION_IDLE_MS` ago; a clock that went backwards keeps the session.
-pub fn resume(stored: &str, now_ms: u64) -> Option<(String, SessionCode)> {
-    let (id, rest) = cut(stored)?;
-    let (code, seen) = cut(rest)?;
-    let id = parse_id(id)?;
-    let code = SessionCode::parse(code).ok()?;
-    let seen: u64 = seen.parse().ok()?;
-    let idle = now_ms.saturating_sub(seen);
+/// Whether `s` is an id as [`format_id`] writes them (either case).
+fn is_id(s: &str) -> bool {
+    s.len() == 32 && s.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// Milliseconds since `seen`; a clock that went backwards counts as none.
+fn idle(now_ms: u64, seen: u64) -> f64 {
     // u64 -> f64 is exact for any real timestamp (< 2^53 ms).
-    if idle as f64 > SESSION_IDLE_MS {
+    now_ms.saturating_sub(seen) as f64
+}
+
+/// The stored session if it is well-formed, was seen less than
+/// `SESSION_IDLE_MS` ago, and this page view does not come from a new
+/// source (`source` empty, or the one the session started from).
+pub fn resume(stored: &str, now_ms: u64, source: &str) -> Option<Resumed> {
+    let (id, rest) = cut(stored, b'|')?;
+    let (code, rest) = cut(rest, b'|')?;
+    let (seen, stored_source) = cut(rest, b'|').unwrap_or((rest, ""));
+    let code = SessionCode::from_ascii(code.as_bytes())?;
+    let seen = parse_decimal(seen)?;
+    let new_source = !(source.is_empty() || source == stored_source);
+    if !is_id(id) || idle(now_ms, seen) > SESSION_IDLE_MS || new_source {
         return None;
     }
-    Some((format_id(id), code))
+    Some((id.to_ascii_lowercase(), code, stored_source.into()))
 }
 
-/// Splits at the first `|`; a byte search, because `str::split(char)`
-/// costs most of a kilobyte of wasm.
-fn cut(s: &str) -> Option<(&str, &str)> {
-    let at = s.bytes().position(|b| b == b'|')?;
-    Some((s.get(..at)?, s.get(at + 1..)?))
-}
-
-/// The record to store for a session seen at `now_ms`.
-pub fn encode(session: &str, code: &SessionCode, now_ms: u64) -> String {
-    let mut out = String::with_capacity(session.len() + 32);
-    out.push_str(session);
-    out.push('|');
-    out.push_str(code.as_str());
+/// The visitor record to store.
+pub fn encode_visitor(visitor: &str, now_ms: u64) -> String {
+    let mut out = String::with_capacity(visitor.len() + 16);
+    out.push_str(visitor);
     out.push('|');
     push_decimal(&mut out, now_ms);
     out
 }
 
-/// Decimal digits without `core::fmt`, which would cost kilobytes of wasm.
-fn push_decimal(out: &mut String, mut n: u64) {
-    let mut buf = [0u8; 20];
-    let mut at = buf.len();
-    loop {
-        at -= 1;
-        if let Some(slot) = buf.get_mut(at) {
-            *slot = b'0' + (n % 10) as u8;
+/// The session record to store for a session seen at `now_ms`.
+pub fn encode(session: &str, code: &SessionCode, now_ms: u64, source: &str) -> String {
+    let mut out = String::with_capacity(session.len() + CODE_LEN + 32);
+    out.push_str(session);
+    out.push('|');
+    code.push_to(&mut out);
+    out.push('|');
+    push_decimal(&mut out, now_ms);
+    out.push('|');
+    out.push_str(source);
+    out
+}
+
+/// The host of an absolute URL, without port or credentials; empty when
+/// there is none.
+pub fn host(url: &str) -> &str {
+    let authority = after_scheme(url).unwrap_or_default();
+    let end = authority
+        .bytes()
+        .position(|b| matches!(b, b'/' | b'?' | b'#'))
+        .unwrap_or(authority.len());
+    let authority = authority.get(..end).unwrap_or_default();
+    let at = authority
+        .bytes()
+        .rposition(|b| b == b'@')
+        .map_or(0, |at| at + 1);
+    let host = authority.get(at..).unwrap_or_default();
+    cut(host, b':').map_or(host, |(host, _)| host)
+}
+
+/// The path of an absolute URL (`/` when it has none).
+pub fn path(url: &str) -> &str {
+    let rest = after_scheme(url).unwrap_or_default();
+    let rest = cut(rest, b'#').map_or(rest, |(r, _)| r);
+    let rest = cut(rest, b'?').map_or(rest, |(r, _)| r);
+    let start = rest.bytes().position(|b| b == b'/').unwrap_or(rest.len());
+    match rest.get(start..) {
+        Some(p) if !p.is_empty() => p,
+        _ => "/",
+    }
+}
+
+/// What follows `<scheme>://`.
+fn after_scheme(url: &str) -> Option<&str> {
+    cut(url, b':')?.1.strip_prefix("//")
+}
+
+/// The traffic source of a page view, as a short fingerprint of its UTM
+/// parameters and click ids or, without those, of its external referrer
+/// host; empty when it has none (a direct or internal page view), which
+/// never starts a session.
+pub fn source<'a>(url: &'a str, referrer: &'a str, config: &SiteConfig) -> String {
+    // FNV-1a: a stable, tiny hash; the fingerprint is only compared.
+    let mut hash: u32 = 0x811c_9dc5;
+    let mut feed = |piece: &str| {
+        for b in piece.bytes().chain([0]) {
+            hash = (hash ^ u32::from(b)).wrapping_mul(0x0100_0193);
         }
-        n /= 10;
-        if n == 0 || at == 0 {
-            break;
+    };
+    let mut tagged = false;
+    let query = cut(url, b'?').map_or("", |(_, q)| q);
+    let query = cut(query, b'#').map_or(query, |(q, _)| q);
+    for pair in fields(query, b'&') {
+        let (key, value) = cut(pair, b'=').unwrap_or((pair, ""));
+        let campaign = UTM_PARAMS
+            .iter()
+            .chain(CLICK_ID_PARAMS)
+            .any(|p| key.eq_ignore_ascii_case(p));
+        if campaign && !value.is_empty() {
+            feed(pair);
+            tagged = true;
         }
     }
-    for &d in buf.get(at..).unwrap_or_default() {
-        out.push(char::from(d));
+    // A tagged link names its source, whatever page it was on; only an untagged
+    // arrival is sourced by its referrer.
+    let from = host(referrer);
+    let bare = |h: &'a str| -> &'a str { h.strip_prefix("www.").unwrap_or(h) };
+    let own = bare(from).eq_ignore_ascii_case(bare(host(url)));
+    let external = !from.is_empty() && !own && !config.is_own_host(from);
+    if !tagged && external {
+        feed(&bare(from).to_ascii_lowercase());
     }
+    if !tagged && !external {
+        return String::new();
+    }
+    let mut id = [0u8; 16];
+    id[12..].copy_from_slice(&hash.to_be_bytes());
+    format_id(id).split_off(24)
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    const ID: &str = "000102030405060708090a0b0c0d0e0f";
-
-    fn code() -> SessionCode {
-        let mut n = 7u32;
-        SessionCode::generate(|| {
-            n = n.wrapping_mul(2_654_435_761).wrapping_add(1);
-            n
-        })
-    }
-
-    #[test]
-    fn encode_then_resume_round_trips() {
-        let c = code();
-        let s = encode(ID, &c, 1_700_000_000_123);
-        assert!(s.ends_with("|1700000000123"));
-        assert_eq!(
-            resume(&s, 1_700_000_000_123 + 60_000),
-            Some((ID.to_string(), c))
-        );
-    }
-
-    #[test]
-    fn idle_sessions_and_garbage_do_not_resume() {
-        let c = code();
-        let s = encode(ID, &c, 1_000);
-        let idle = SESSION_IDLE_MS as u64;
-        assert!(resume(&s, 1_000 + idle).is_some());
-        assert!(resume(&s, 1_000 + idle + 1).is_none());
-        assert!(
-            resume(&s, 0).is_some(),
-            "a clock moved back keeps the session"
-        );
-        for bad in [
-            "",
-            "x|y|z",
-            &format!("{ID}|{}", c.as_str()),
-            &format!("{s}|1"),
-        ] {
-            assert!(resume(bad, 1_000).is_none(), "{bad:?}");
-        }
-        assert!(resume(&format!("{ID}|{}|-5", c.as_str()), 1_000).is_none());
-    }
-
-    #[test]
-    fn decimal_digits() {
-        for n in [0u64, 7, 10, 1_234_567_890, u64::MAX] {
-            let mut s = String::new();
-            push_decimal(&mut s, n);
-            assert_eq!(s, n.to_string());
-        }
-    }
-
-    #[test]
-    fn visitor_keeps_a_valid_id_and_replaces_garbage() {
-        assert_eq!(visitor(Some(ID), || [9; 16]), ID);
-        assert_eq!(visitor(Some("nope"), || [0xab; 16]), "ab".repeat(16));
-        assert_eq!(visitor(None, || [0; 16]), "0".repeat(32));
-    }
-}
+mod tests;

@@ -1,6 +1,7 @@
 //! Sites: the tenants. One site never sees another's data.
 
-use chatrail_core::links::DEFAULT_TEMPLATE;
+use chatrail_core::beacon::PageRule;
+use chatrail_core::links::{normalize_bot, DEFAULT_TEMPLATE};
 use chatrail_core::phone::normalize_number;
 use uuid::Uuid;
 
@@ -37,6 +38,10 @@ pub struct Site {
     /// The site's own channel rules, checked before the default channel group.
     #[serde(serialize_with = "rules_as_text")]
     pub channel_rules: Vec<ChannelRule>,
+    /// Telegram bots (lower-case usernames) whose `t.me` links carry the code.
+    pub bots: Vec<String>,
+    /// Starter phrases (and templates) per page path, first match wins.
+    pub pages: Vec<PageRule>,
     /// WhatsApp app secret for `X-Hub-Signature-256` (needed in clear to compute the HMAC).
     #[serde(skip)]
     pub wa_app_secret: Option<String>,
@@ -107,6 +112,10 @@ pub struct NewSite {
     pub numbers: Vec<TrackedNumber>,
     /// Channel rules, in order.
     pub channel_rules: Vec<ChannelRule>,
+    /// Telegram bots, normalised.
+    pub bots: Vec<String>,
+    /// Page rules.
+    pub pages: Vec<PageRule>,
     /// WhatsApp app secret.
     pub wa_app_secret: Option<String>,
     /// SHA-256 hex of the verify token.
@@ -142,6 +151,9 @@ pub enum SiteError {
     /// A bot without a secret, or a secret without a bot.
     #[error("a Telegram bot needs both its username and a secret token")]
     TelegramIncomplete,
+    /// A page rule is `PATH=TEXT` with an absolute path (or `*`).
+    #[error("page rule {0:?} must be PATH=TEXT with PATH starting with '/' (or '*')")]
+    BadPage(String),
 }
 
 /// The raw input of a site definition (CLI or API).
@@ -157,6 +169,12 @@ pub struct SiteInput {
     pub numbers: Vec<String>,
     /// Template (defaults to [`DEFAULT_TEMPLATE`]).
     pub template: Option<String>,
+    /// Telegram bot usernames (`@` optional).
+    pub bots: Vec<String>,
+    /// Starter phrases per page: `PATH=TEXT` (`/prices`, `/kids/*`, `*`).
+    pub pages: Vec<String>,
+    /// Templates per page: `PATH=TEMPLATE`, for pages in another language.
+    pub page_templates: Vec<String>,
     /// WhatsApp app secret.
     pub wa_app_secret: Option<String>,
     /// WhatsApp verify token (hashed before storage).
@@ -212,6 +230,12 @@ impl NewSite {
             .iter()
             .map(|r| ChannelRule::parse(r))
             .collect::<Result<Vec<_>, _>>()?;
+        let bots = input
+            .bots
+            .iter()
+            .map(|b| normalize_bot(b).ok_or_else(|| SiteError::BadBot(b.clone())))
+            .collect::<Result<Vec<_>, _>>()?;
+        let pages = page_rules(&input.pages, &input.page_templates)?;
         Ok(NewSite {
             name: input.name.unwrap_or_else(|| input.key.clone()),
             key: input.key,
@@ -224,6 +248,8 @@ impl NewSite {
             template,
             numbers,
             channel_rules,
+            bots,
+            pages,
             wa_app_secret: input.wa_app_secret.filter(|s| !s.is_empty()),
             wa_verify_token_hash: input
                 .wa_verify_token
@@ -283,6 +309,39 @@ impl ProviderSettings {
     }
 }
 
+/// Page rules from `PATH=TEXT` and `PATH=TEMPLATE` lines, in the order paths first appear.
+fn page_rules(texts: &[String], templates: &[String]) -> Result<Vec<PageRule>, SiteError> {
+    let mut rules: Vec<PageRule> = Vec::new();
+    for (raw, is_template) in texts
+        .iter()
+        .map(|t| (t, false))
+        .chain(templates.iter().map(|t| (t, true)))
+    {
+        let (path, value) = raw
+            .split_once('=')
+            .filter(|(p, _)| p.starts_with('/') || *p == "*")
+            .ok_or_else(|| SiteError::BadPage(raw.clone()))?;
+        if is_template && !value.contains("{code}") {
+            return Err(SiteError::TemplateWithoutCode);
+        }
+        let rule = match rules.iter_mut().find(|r| r.path == path) {
+            Some(rule) => rule,
+            None => {
+                rules.push(PageRule {
+                    path: path.to_owned(),
+                    ..PageRule::default()
+                });
+                rules.last_mut().expect("just pushed")
+            }
+        };
+        match is_template {
+            true => rule.template = Some(value.to_owned()),
+            false => rule.text = value.to_owned(),
+        }
+    }
+    Ok(rules)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -305,6 +364,41 @@ mod tests {
         assert_eq!(site.numbers[0].number, "79001234567");
         assert_eq!(site.numbers[1].wa_phone_number_id.as_deref(), Some("2211"));
         assert_eq!(site.template, DEFAULT_TEMPLATE);
+    }
+
+    #[test]
+    fn bots_and_page_rules_are_parsed() {
+        let mut i = input("shop", &[]);
+        i.bots = vec!["@Shop_Bot".into()];
+        i.pages = vec!["/kids/*=Kids photo shoot?".into(), "*=Hello".into()];
+        i.page_templates = vec!["/ru/*={text} (код {code})".into()];
+        let site = NewSite::parse(i.clone()).unwrap();
+        assert_eq!(site.bots, ["shop_bot"]);
+        let paths: Vec<&str> = site.pages.iter().map(|p| p.path.as_str()).collect();
+        assert_eq!(paths, ["/kids/*", "*", "/ru/*"]);
+        assert_eq!(site.pages[0].text, "Kids photo shoot?");
+        assert_eq!(
+            site.pages[2].template.as_deref(),
+            Some("{text} (код {code})")
+        );
+
+        i.bots = vec!["no".into()];
+        assert_eq!(
+            NewSite::parse(i.clone()).unwrap_err(),
+            SiteError::BadBot("no".into())
+        );
+        i.bots.clear();
+        i.pages = vec!["kids=x".into()];
+        assert!(matches!(
+            NewSite::parse(i.clone()),
+            Err(SiteError::BadPage(_))
+        ));
+        i.pages.clear();
+        i.page_templates = vec!["/ru/*={text}".into()];
+        assert_eq!(
+            NewSite::parse(i).unwrap_err(),
+            SiteError::TemplateWithoutCode
+        );
     }
 
     #[test]

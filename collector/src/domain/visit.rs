@@ -2,6 +2,7 @@
 
 use chatrail_core::beacon::{self, ClickBeacon, VisitBeacon};
 use chatrail_core::code::SessionCode;
+use chatrail_core::links::{normalize_bot, LinkKind};
 use chatrail_core::phone::normalize_number;
 use url::Url;
 use uuid::Uuid;
@@ -67,7 +68,8 @@ pub struct Click {
     pub session_id: Uuid,
     /// Session code put into the link.
     pub code: SessionCode,
-    /// Tracked number the link opens.
+    /// Tracked number the link opens (a bot username for Telegram, empty for links that
+    /// name no number).
     pub number: String,
     /// Link form (`wa.me`, …).
     pub kind: String,
@@ -195,11 +197,17 @@ impl Visit {
 }
 
 impl Click {
-    /// Validates a click beacon for `site`; the number must be one the site tracks.
+    /// Validates a click beacon for `site`: the number must be one the site tracks (a bot of
+    /// the site for Telegram links; none for `wa.me/message` links, which name no number).
     pub fn parse(site: &Site, b: ClickBeacon, at_ms: i64) -> Result<Click, BeaconError> {
-        let number = normalize_number(&b.number)
-            .filter(|n| site.numbers.iter().any(|t| &t.number == n))
-            .ok_or_else(|| invalid(beacon::field::NUMBER, "not a tracked number of this site"))?;
+        let number = match LinkKind::parse(&b.kind) {
+            Some(LinkKind::WaMeMessage) => Some(String::new()),
+            Some(LinkKind::Telegram) => normalize_bot(&b.number).filter(|n| site.bots.contains(n)),
+            _ => {
+                normalize_number(&b.number).filter(|n| site.numbers.iter().any(|t| &t.number == n))
+            }
+        }
+        .ok_or_else(|| invalid(beacon::field::NUMBER, "not a tracked number of this site"))?;
         let kind = short(beacon::field::KIND, Some(b.kind))?
             .ok_or_else(|| invalid(beacon::field::KIND, "missing"))?;
         Ok(Click {

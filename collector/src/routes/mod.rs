@@ -3,6 +3,7 @@
 pub mod api;
 pub mod collect;
 pub mod demo;
+pub mod go;
 pub mod health;
 pub mod tracker;
 pub mod webhooks;
@@ -16,6 +17,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     health::configure(cfg);
     tracker::configure(cfg);
     collect::configure(cfg);
+    go::configure(cfg);
     webhooks::configure(cfg);
     api::configure(cfg);
 }

@@ -63,7 +63,8 @@ async fn wasm(
         .body(snippet.wasm.clone()))
 }
 
-/// The numbers and template of a site: public by nature (they are on the site's pages).
+/// What the snippet needs of a site (numbers, bots, template, domains, page rules): public by
+/// nature, since all of it shows on the site's pages.
 #[get("/sites/{key}/config")]
 async fn site_config(
     key: web::Path<String>,
@@ -77,6 +78,9 @@ async fn site_config(
     let config = SiteConfig {
         numbers: site.numbers.iter().map(|n| n.number.clone()).collect(),
         template: site.template,
+        bots: site.bots,
+        domains: site.domains,
+        pages: site.pages,
     };
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "public, max-age=60"))

@@ -323,7 +323,7 @@ pub struct VisitorView {
     pub first_seen_at: i64,
     /// The visitor's first session (first-touch source).
     pub first_touch: Option<SessionView>,
-    /// Sessions started before the chat.
+    /// Sessions of the visitor up to and including the one the chat came from.
     pub sessions_before_chat: i64,
     /// Seconds from the first visit to the first message.
     pub seconds_to_chat: i64,

@@ -23,6 +23,37 @@ pub const MAX_SHORT_LEN: usize = 64;
 /// `f64` because the browser's clock is).
 pub const SESSION_IDLE_MS: f64 = 30.0 * 60.0 * 1000.0;
 
+/// Absence after which the snippet forgets a visitor id, in ms (a year).
+pub const VISITOR_IDLE_MS: f64 = 365.0 * 24.0 * 3600.0 * 1000.0;
+
+/// Click-id query parameters of ad networks: the collector stores them as
+/// the session's click ids, and the snippet starts a new session when one
+/// arrives.
+pub const CLICK_ID_PARAMS: &[&str] = &[
+    "gclid",
+    "gbraid",
+    "wbraid",
+    "dclid",
+    "yclid",
+    "ysclid",
+    "fbclid",
+    "msclkid",
+    "ttclid",
+    "twclid",
+    "li_fat_id",
+    "epik",
+    "ctwa_clid",
+];
+
+/// The UTM parameters that name a campaign.
+pub const UTM_PARAMS: &[&str] = &[
+    "utm_source",
+    "utm_medium",
+    "utm_campaign",
+    "utm_content",
+    "utm_term",
+];
+
 /// JSON field names shared by the snippet and the collector.
 pub mod field {
     /// The site key from the script tag.
@@ -47,7 +78,7 @@ pub mod field {
     pub const TIMEZONE: &str = "timezone";
     /// The page a link was clicked on.
     pub const PAGE: &str = "page";
-    /// The normalised number of a clicked link.
+    /// The normalised number (or Telegram bot) of a clicked link.
     pub const NUMBER: &str = "number";
     /// The clicked link's form, as `LinkKind::as_str`.
     pub const KIND: &str = "kind";
@@ -113,7 +144,8 @@ pub struct ClickBeacon {
     pub code: String,
     /// The page the link was clicked on.
     pub page: String,
-    /// The link's normalised number.
+    /// The link's normalised number, the Telegram bot's username, or empty
+    /// for a link that names no chat (`wa.me/message/…`).
     pub number: String,
     /// The link's form, as `LinkKind::as_str`.
     pub kind: String,
@@ -129,6 +161,68 @@ pub struct SiteConfig {
     /// Message template with `{text}` and `{code}`.
     #[cfg_attr(feature = "serde", serde(default = "default_template"))]
     pub template: String,
+    /// Telegram bot usernames whose `t.me` links get the code.
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub bots: Vec<String>,
+    /// The site's own domains: referrers from them are not a new source.
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub domains: Vec<String>,
+    /// Starter phrases per page, first match wins.
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub pages: Vec<PageRule>,
+}
+
+/// A starter phrase, and optionally a template (e.g. in the page's
+/// language), for the pages whose path matches `path`.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
+pub struct PageRule {
+    /// `/prices` matches that path (with or without a trailing `/`);
+    /// a trailing `*` matches every path that starts with what precedes it.
+    pub path: String,
+    /// The text links on those pages prefill when they have none.
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub text: String,
+    /// A template replacing the site's on those pages.
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
+    pub template: Option<String>,
+}
+
+impl PageRule {
+    /// Whether the rule applies to a page with this URL path.
+    pub fn matches(&self, path: &str) -> bool {
+        match self.path.strip_suffix('*') {
+            Some(prefix) => path.starts_with(prefix),
+            None => {
+                let trim = |p: &'_ str| -> usize { p.len() - usize::from(p.ends_with('/')) };
+                let (a, b) = (self.path.as_str(), path);
+                a.get(..trim(a)) == b.get(..trim(b))
+            }
+        }
+    }
+}
+
+impl SiteConfig {
+    /// The first page rule for a URL path.
+    pub fn page(&self, path: &str) -> Option<&PageRule> {
+        self.pages.iter().find(|r| r.matches(path))
+    }
+
+    /// Whether `host` is one of the site's domains or a subdomain of one.
+    pub fn is_own_host(&self, host: &str) -> bool {
+        let host = host.strip_prefix("www.").unwrap_or(host);
+        self.domains.iter().any(|d| {
+            host.eq_ignore_ascii_case(d)
+                || host.len() > d.len()
+                    && host
+                        .get(host.len() - d.len()..)
+                        .is_some_and(|tail| tail.eq_ignore_ascii_case(d))
+                    && host.as_bytes().get(host.len() - d.len() - 1) == Some(&b'.')
+        })
+    }
 }
 
 #[cfg(feature = "serde")]
@@ -141,11 +235,17 @@ impl Default for SiteConfig {
         SiteConfig {
             numbers: Vec::new(),
             template: DEFAULT_TEMPLATE.to_owned(),
+            bots: Vec::new(),
+            domains: Vec::new(),
+            pages: Vec::new(),
         }
     }
 }
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
+
+mod json;
+pub use json::{push_decimal, JsonObject};
 
 /// A 128-bit id as 32 lowercase hex characters.
 pub fn format_id(bytes: [u8; 16]) -> String {
@@ -203,6 +303,63 @@ mod tests {
             "ｆ123456789abcdef0123456789abcde",
         ] {
             assert_eq!(parse_id(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn decimal_digits() {
+        for n in [0u64, 7, 10, 1_234_567_890, u64::MAX] {
+            let mut s = String::new();
+            push_decimal(&mut s, n);
+            assert_eq!(s, n.to_string());
+        }
+    }
+
+    #[test]
+    fn page_rules_match_paths() {
+        let rule = |p: &str| PageRule {
+            path: p.into(),
+            ..PageRule::default()
+        };
+        let cases = [
+            ("/prices", "/prices", true),
+            ("/prices", "/prices/", true),
+            ("/prices/", "/prices", true),
+            ("/prices", "/prices/kids", false),
+            ("/prices", "/pricesx", false),
+            ("/prices/*", "/prices/kids", true),
+            ("/prices/*", "/prices", false),
+            ("/prices*", "/prices", true),
+            ("*", "/anything", true),
+            ("/", "/", true),
+            ("/", "/a", false),
+        ];
+        for (pattern, path, want) in cases {
+            assert_eq!(rule(pattern).matches(path), want, "{pattern} {path}");
+        }
+        let config = SiteConfig {
+            pages: vec![rule("/a/*"), rule("*")],
+            ..SiteConfig::default()
+        };
+        assert_eq!(config.page("/a/b").map(|r| r.path.as_str()), Some("/a/*"));
+        assert_eq!(config.page("/b").map(|r| r.path.as_str()), Some("*"));
+    }
+
+    #[test]
+    fn own_hosts_include_subdomains() {
+        let config = SiteConfig {
+            domains: vec!["shop.example".into()],
+            ..SiteConfig::default()
+        };
+        for (host, want) in [
+            ("shop.example", true),
+            ("www.shop.example", true),
+            ("Pay.Shop.Example", true),
+            ("myshop.example", false),
+            ("shop.example.evil", false),
+            ("example", false),
+        ] {
+            assert_eq!(config.is_own_host(host), want, "{host}");
         }
     }
 
@@ -306,11 +463,53 @@ mod tests {
             let config = SiteConfig {
                 numbers: vec!["79001234567".into()],
                 template: "{text} [{code}]".into(),
+                bots: vec!["shop_bot".into()],
+                domains: vec!["shop.example".into()],
+                pages: vec![PageRule {
+                    path: "/ru/*".into(),
+                    text: "Здравствуйте".into(),
+                    template: Some("{text} (код {code})".into()),
+                }],
             };
             let json = serde_json::to_string(&config).unwrap();
             assert_eq!(serde_json::from_str::<SiteConfig>(&json).unwrap(), config);
             let bare: SiteConfig = serde_json::from_str(r#"{"numbers":[]}"#).unwrap();
             assert_eq!(bare, SiteConfig::default());
+        }
+
+        #[test]
+        fn hand_written_beacon_json_reads_back_with_serde() {
+            let visit = VisitBeacon {
+                site: "s".into(),
+                visitor: format_id([1; 16]),
+                session: format_id([2; 16]),
+                code: "K7Q2M9VA".into(),
+                url: "https://x.test/?q=\"a\"\\b\n\u{1}\u{7f}é😀".into(),
+                referrer: None,
+                screen_w: Some(0),
+                screen_h: Some(u32::MAX),
+                language: Some("en".into()),
+                timezone: None,
+            };
+            let back: VisitBeacon = serde_json::from_str(&visit.to_json()).unwrap();
+            assert_eq!(back, visit);
+            let click = ClickBeacon {
+                number: String::new(),
+                kind: "wa.me/message".into(),
+                page: "\u{2028}</script>".into(),
+                ..ClickBeacon::default()
+            };
+            let back: ClickBeacon = serde_json::from_str(&click.to_json()).unwrap();
+            assert_eq!(back, click);
+        }
+
+        proptest::proptest! {
+            #[test]
+            fn any_string_survives_the_json_writer(s in proptest::prelude::any::<String>()) {
+                let json = JsonObject::default().str(&s, &s).finish();
+                let value: Value = serde_json::from_str(&json).unwrap();
+                proptest::prop_assert_eq!(value[s.as_str()].as_str(), Some(s.as_str()));
+            }
         }
 
         #[test]

@@ -165,6 +165,18 @@ impl SessionCode {
         decode(s.as_bytes())
     }
 
+    /// Appends the code's text; unlike [`SessionCode::as_str`], without
+    /// UTF-8 validation, whose code the snippet would otherwise carry.
+    pub fn push_to(&self, out: &mut String) {
+        out.extend(self.0.iter().map(|&b| char::from(b)));
+    }
+
+    /// A code from exactly 8 ASCII characters as typed (case and aliases
+    /// accepted), or `None`; [`SessionCode::parse`] says why not.
+    pub fn from_ascii(token: &[u8]) -> Option<SessionCode> {
+        decode(token).ok()
+    }
+
     /// The canonical upper-case text of the code.
     pub fn as_str(&self) -> &str {
         // Always ASCII by construction, so the fallback is never taken.
@@ -249,6 +261,14 @@ impl<'de> serde::Deserialize<'de> for SessionCode {
         let text = String::deserialize(deserializer)?;
         SessionCode::parse(&text).map_err(serde::de::Error::custom)
     }
+}
+
+/// Whether `code` is in `text` as [`find_codes`] finds codes; without
+/// collecting them, because the snippet asks this for every link.
+pub fn contains_code(text: &str, code: &SessionCode) -> bool {
+    text.as_bytes()
+        .split(|b| !b.is_ascii_alphanumeric())
+        .any(|run| run.len() == CODE_LEN && decode(run).is_ok_and(|c| c == *code))
 }
 
 /// Every valid code in `text`, in order of first appearance, without

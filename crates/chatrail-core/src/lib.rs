@@ -11,10 +11,11 @@ pub mod beacon;
 pub mod code;
 pub mod links;
 pub mod phone;
+pub mod text;
 
 pub use code::{find_codes, CodeError, SessionCode};
 pub use links::{
-    parse_chat_link, render_message, rewrite_chat_link, ChatLink, LinkKind, Rewritten,
-    DEFAULT_TEMPLATE,
+    chat_link, normalize_bot, parse_chat_link, render_message, rewrite_chat_link, ChatLink,
+    LinkKind, Rewritten, Tracked, DEFAULT_TEMPLATE,
 };
 pub use phone::normalize_number;

@@ -1,60 +1,96 @@
-//! Recognition and rewriting of WhatsApp click-to-chat links, so the
-//! prefilled first message carries the visitor's session code.
+//! Recognition and rewriting of click-to-chat links, so the prefilled first
+//! message (or a Telegram bot's start payload) carries the visitor's session
+//! code.
 //!
 //! Hand-rolled rather than built on the `url` crate to keep the snippet
 //! small; only the absolute forms in the protocol fact sheet are accepted,
 //! and anything unexpected is left alone (`None`), because a rewritten
 //! link that no longer works would break the customer's site.
 
-use percent_encoding::{percent_decode, percent_decode_str, utf8_percent_encode, AsciiSet};
-
-use crate::code::{find_codes, SessionCode};
+use crate::code::{contains_code, SessionCode, CODE_LEN};
 use crate::phone::normalize_number;
+use crate::text::{
+    cut, decode_query_value as decode_value, fields, strip_prefix_ci, trim_controls,
+};
 
+mod message;
 #[cfg(test)]
 mod tests;
 
-/// The message template used when a site configures none.
-pub const DEFAULT_TEMPLATE: &str = "{text} (ref {code})";
+pub use message::{render_message, DEFAULT_TEMPLATE};
 
-/// What JavaScript's `encodeURIComponent` escapes: everything except
-/// `A–Z a–z 0–9 - _ . ! ~ * ' ( )`. A bare `+` would reach WhatsApp as a
-/// space, so it must be escaped, unlike in form encoding.
-const URI_COMPONENT: &AsciiSet = &percent_encoding::NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'_')
-    .remove(b'.')
-    .remove(b'!')
-    .remove(b'~')
-    .remove(b'*')
-    .remove(b'\'')
-    .remove(b'(')
-    .remove(b')');
+/// Longest Telegram `start` payload, in characters of `[A-Za-z0-9_-]`.
+pub const MAX_START_LEN: usize = 64;
 
 /// Which click-to-chat link form a link uses.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
 pub enum LinkKind {
     /// `https://wa.me/<number>?text=…`
     WaMe,
-    /// `https://api.whatsapp.com/send?phone=…&text=…`
+    /// `https://api.whatsapp.com/send[/]?phone=…&text=…`
     ApiWhatsApp,
+    /// `https://web.whatsapp.com/send?phone=…&text=…`
+    WebWhatsApp,
+    /// `whatsapp://send?phone=…&text=…`
+    WhatsAppScheme,
+    /// `intent://send?phone=…&text=…#Intent;scheme=whatsapp;…;end` (Android)
+    AndroidIntent,
+    /// `https://t.me/<bot>?start=…` for a bot the site configures.
+    Telegram,
+    /// `https://wa.me/message/<code>`: a short link that cannot carry text;
+    /// counted, never rewritten.
+    WaMeMessage,
 }
 
 impl LinkKind {
     /// Every kind, for validating what a beacon reports.
-    pub const ALL: [LinkKind; 2] = [LinkKind::WaMe, LinkKind::ApiWhatsApp];
+    pub const ALL: [LinkKind; 7] = [
+        LinkKind::WaMe,
+        LinkKind::ApiWhatsApp,
+        LinkKind::WebWhatsApp,
+        LinkKind::WhatsAppScheme,
+        LinkKind::AndroidIntent,
+        LinkKind::Telegram,
+        LinkKind::WaMeMessage,
+    ];
 
     /// The stable name used on the wire and in storage.
     pub fn as_str(self) -> &'static str {
         match self {
             LinkKind::WaMe => "wa.me",
             LinkKind::ApiWhatsApp => "api.whatsapp.com",
+            LinkKind::WebWhatsApp => "web.whatsapp.com",
+            LinkKind::WhatsAppScheme => "whatsapp",
+            LinkKind::AndroidIntent => "intent",
+            LinkKind::Telegram => "t.me",
+            LinkKind::WaMeMessage => "wa.me/message",
         }
     }
 
     /// The kind named by `as_str`'s text, if any.
     pub fn parse(s: &str) -> Option<LinkKind> {
         LinkKind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+
+    /// Whether links of this kind can carry a session code.
+    pub fn carries_code(self) -> bool {
+        self != LinkKind::WaMeMessage
+    }
+
+    /// The query parameter holding the number, for the query-based forms.
+    fn phone_key(self) -> Option<&'static str> {
+        match self {
+            LinkKind::WaMe | LinkKind::Telegram | LinkKind::WaMeMessage => None,
+            _ => Some("phone"),
+        }
+    }
+
+    /// The query parameter that carries the code.
+    fn text_key(self) -> &'static str {
+        match self {
+            LinkKind::Telegram => "start",
+            _ => "text",
+        }
     }
 }
 
@@ -63,9 +99,12 @@ impl LinkKind {
 pub struct ChatLink {
     /// The link form.
     pub kind: LinkKind,
-    /// The normalised number, `None` when WhatsApp lets the user pick a chat.
+    /// The chat it opens: the normalised number (WhatsApp) or the bot's
+    /// lower-case username (Telegram); `None` when the user picks the chat
+    /// or the link does not say (`wa.me/message/…`).
     pub number: Option<String>,
-    /// The decoded prefilled text, `None` when the link has no `text`.
+    /// The decoded prefilled text (Telegram: the start payload), `None`
+    /// when the link has none.
     pub text: Option<String>,
 }
 
@@ -74,10 +113,55 @@ pub struct ChatLink {
 pub struct Rewritten {
     /// The new link.
     pub href: String,
-    /// The normalised number it opens a chat with.
+    /// The normalised number (or bot username) it opens a chat with.
     pub number: String,
     /// The link form, unchanged from the original.
     pub kind: LinkKind,
+}
+
+/// The chats a site tracks: only links to these are rewritten.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Tracked<'a> {
+    /// WhatsApp numbers, in any notation (compared digit by digit).
+    pub numbers: &'a [String],
+    /// Telegram bot usernames, as [`normalize_bot`] gives them.
+    pub bots: &'a [String],
+}
+
+impl Tracked<'_> {
+    /// Whether a chat of a link of this kind (a normalised number, or a
+    /// bot) is tracked.
+    pub fn tracks(&self, kind: LinkKind, chat: &str) -> bool {
+        match kind {
+            LinkKind::Telegram => self.bots.iter().any(|b| b.eq_ignore_ascii_case(chat)),
+            _ => self.numbers.iter().any(|n| same_number(n, chat)),
+        }
+    }
+}
+
+/// Whether `configured`, in any notation, is the normalised `number`;
+/// compared in place because this runs for every link on a page.
+fn same_number(configured: &str, number: &str) -> bool {
+    let mut rest = number.as_bytes();
+    for b in configured.bytes().filter(u8::is_ascii_digit) {
+        match rest {
+            // Leading zeros are not dialled.
+            _ if b == b'0' && rest.len() == number.len() => {}
+            [first, tail @ ..] if *first == b => rest = tail,
+            _ => return false,
+        }
+    }
+    rest.is_empty()
+}
+
+/// A Telegram username as tracked: without `@`, lower case, 5–32 characters
+/// of `[a-z0-9_]`; `None` for anything else.
+pub fn normalize_bot(s: &str) -> Option<String> {
+    let s = s.trim_ascii();
+    let s = s.strip_prefix('@').unwrap_or(s);
+    let ok =
+        (5..=32).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+    ok.then(|| s.to_ascii_lowercase())
 }
 
 /// An absolute link cut into the pieces rewriting needs, borrowed from it.
@@ -90,20 +174,14 @@ struct Parts<'a> {
     query: &'a str,
     /// Raw fragment without `#`.
     fragment: Option<&'a str>,
-    number: Option<String>,
-}
-
-/// `s` without `prefix`, compared ignoring ASCII case.
-fn strip_prefix_ci<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
-    let head = s.get(..prefix.len())?;
-    head.eq_ignore_ascii_case(prefix)
-        .then(|| &s[prefix.len()..])
+    /// The normalised number or bot, when the link names a usable one.
+    chat: Option<String>,
 }
 
 /// The query's non-empty `key=value` pairs as `(raw key, raw value, raw pair)`.
 fn pairs(query: &str) -> impl Iterator<Item = (&str, &str, &str)> {
-    query.split('&').filter(|p| !p.is_empty()).map(|pair| {
-        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+    fields(query, b'&').filter(|p| !p.is_empty()).map(|pair| {
+        let (key, value) = cut(pair, b'=').unwrap_or((pair, ""));
         (key, value, pair)
     })
 }
@@ -113,49 +191,81 @@ fn first_value<'a>(query: &'a str, key: &str) -> Option<&'a str> {
     pairs(query).find(|&(k, _, _)| k == key).map(|(_, v, _)| v)
 }
 
-/// A query value as a browser's URLSearchParams reads it: `+` is a space,
-/// then percent-decoding, invalid UTF-8 replaced.
-fn decode_value(raw: &str) -> String {
-    let bytes: Vec<u8> = raw
-        .bytes()
-        .map(|b| if b == b'+' { b' ' } else { b })
-        .collect();
-    percent_decode(&bytes).decode_utf8_lossy().into_owned()
+/// The link form of a web link's host (`www.` allowed) and path.
+fn web_kind(host: &str, path: &str) -> Option<LinkKind> {
+    let host = strip_prefix_ci(host, "www.").unwrap_or(host);
+    let is = |name: &str| host.eq_ignore_ascii_case(name);
+    Some(if is("wa.me") {
+        match path.strip_prefix("/message/") {
+            Some(code) if !code.is_empty() && !code.bytes().any(|b| b == b'/') => {
+                LinkKind::WaMeMessage
+            }
+            _ => LinkKind::WaMe,
+        }
+    } else if is("api.whatsapp.com") {
+        LinkKind::ApiWhatsApp
+    } else if is("web.whatsapp.com") {
+        LinkKind::WebWhatsApp
+    } else if is("t.me") || is("telegram.me") {
+        LinkKind::Telegram
+    } else {
+        return None;
+    })
 }
 
 fn split(href: &str) -> Option<Parts<'_>> {
     // Browsers drop leading and trailing spaces and controls from hrefs.
-    let href = href.trim_matches(|c: char| c.is_ascii_whitespace() || c.is_ascii_control());
-    let after_scheme =
-        strip_prefix_ci(href, "https://").or_else(|| strip_prefix_ci(href, "http://"))?;
+    let href = trim_controls(href);
+    let (scheme, after_scheme) = ["https://", "http://", "whatsapp://", "intent://"]
+        .into_iter()
+        .find_map(|s| Some((s, strip_prefix_ci(href, s)?)))?;
     let host_len = after_scheme
-        .find(['/', '?', '#'])
+        .bytes()
+        .position(|b| matches!(b, b'/' | b'?' | b'#'))
         .unwrap_or(after_scheme.len());
-    let (host, rest) = after_scheme.split_at(host_len);
-    let origin = &href[..href.len() - rest.len()];
-    let bare_host = strip_prefix_ci(host, "www.").unwrap_or(host);
-    let kind = if bare_host.eq_ignore_ascii_case("wa.me") {
-        LinkKind::WaMe
-    } else if bare_host.eq_ignore_ascii_case("api.whatsapp.com") {
-        LinkKind::ApiWhatsApp
-    } else {
-        return None;
-    };
-
-    let (rest, fragment) = match rest.split_once('#') {
+    let host = after_scheme.get(..host_len)?;
+    let rest = after_scheme.get(host_len..)?;
+    let origin = href.get(..href.len() - rest.len())?;
+    let (rest, fragment) = match cut(rest, b'#') {
         Some((before, fragment)) => (before, Some(fragment)),
         None => (rest, None),
     };
-    let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+    let (path, query) = cut(rest, b'?').unwrap_or((rest, ""));
 
-    let number = match kind {
+    let kind = match scheme {
+        "whatsapp://" if host.eq_ignore_ascii_case("send") => LinkKind::WhatsAppScheme,
+        // Only intents that WhatsApp handles; `scheme=smsto` ones cannot carry text.
+        "intent://"
+            if host.eq_ignore_ascii_case("send")
+                && fragment.is_some_and(|f| contains_ci(f, "scheme=whatsapp;")) =>
+        {
+            LinkKind::AndroidIntent
+        }
+        "https://" | "http://" => web_kind(host, path)?,
+        _ => return None,
+    };
+
+    let chat = match kind {
         LinkKind::WaMe => wa_me_number(path)?,
-        LinkKind::ApiWhatsApp => {
+        LinkKind::WaMeMessage => None,
+        LinkKind::Telegram => {
+            // Other `start…` parameters open groups, games or mini apps.
+            if pairs(query).any(|(k, _, _)| k != "start" && k.starts_with("start")) {
+                return None;
+            }
+            Some(telegram_bot(path)?)
+        }
+        LinkKind::ApiWhatsApp | LinkKind::WebWhatsApp => {
             if path != "/send" && path != "/send/" {
                 return None;
             }
-            // A missing or unusable phone leaves WhatsApp's contact picker.
-            first_value(query, "phone").and_then(|raw| normalize_number(&decode_value(raw)))
+            phone(query)
+        }
+        LinkKind::WhatsAppScheme | LinkKind::AndroidIntent => {
+            if !path.is_empty() && path != "/" {
+                return None;
+            }
+            phone(query)
         }
     };
     Some(Parts {
@@ -164,137 +274,101 @@ fn split(href: &str) -> Option<Parts<'_>> {
         path,
         query,
         fragment,
-        number,
+        chat,
     })
 }
 
+/// The normalised `phone` parameter; a missing or unusable one leaves
+/// WhatsApp's contact picker.
+fn phone(query: &str) -> Option<String> {
+    first_value(query, "phone").and_then(|raw| normalize_number(&decode_value(raw)))
+}
+
+/// Whether `hay` contains `needle`, ignoring ASCII case.
+fn contains_ci(hay: &str, needle: &str) -> bool {
+    hay.as_bytes()
+        .windows(needle.len())
+        .any(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
+}
+
 /// The number in a wa.me path: `Some(None)` for the bare `wa.me/` form,
-/// `None` when the path is something else (`/message/…`, `/c/…`, junk).
+/// `None` when the path is something else (`/c/…`, junk).
 fn wa_me_number(path: &str) -> Option<Option<String>> {
     let segment = path.strip_prefix('/').unwrap_or(path);
     let segment = segment.strip_suffix('/').unwrap_or(segment);
     if segment.is_empty() {
         return Some(None);
     }
-    let decoded = percent_decode_str(segment).decode_utf8_lossy();
+    let decoded = decode_value(segment);
     // Sites write numbers with separators; anything else is another form.
     if !decoded
         .bytes()
-        .all(|b| b.is_ascii_digit() || b" +-().".contains(&b))
+        .all(|b| b.is_ascii_digit() || matches!(b, b' ' | b'+' | b'-' | b'(' | b')' | b'.'))
     {
         return None;
     }
     normalize_number(&decoded).map(Some)
 }
 
-/// Recognises a click-to-chat link: `wa.me/<number>`, `wa.me/?text=…` or
-/// `api.whatsapp.com/send[/]?phone=…`, over http or https, with or without
-/// `www.`; anything else, relative links included, is `None`.
+/// The bot in a `t.me/<bot>` path; invite links, channels' posts and the
+/// like have other paths and are not chats with a bot.
+fn telegram_bot(path: &str) -> Option<String> {
+    let segment = path.strip_prefix('/')?;
+    let segment = segment.strip_suffix('/').unwrap_or(segment);
+    normalize_bot(segment).filter(|_| !segment.starts_with('@'))
+}
+
+/// Recognises a click-to-chat link in any of the [`LinkKind`] forms;
+/// anything else, relative links included, is `None`.
 pub fn parse_chat_link(href: &str) -> Option<ChatLink> {
     let parts = split(href)?;
     Some(ChatLink {
         kind: parts.kind,
-        text: first_value(parts.query, "text").map(decode_value),
-        number: parts.number,
+        text: first_value(parts.query, parts.kind.text_key()).map(decode_value),
+        number: parts.chat,
     })
 }
 
-/// Fills `{text}` and `{code}` into `template`, text and result trimmed;
-/// the code is always present and always findable by [`find_codes`].
+/// Rewrites a link to a tracked chat so its prefilled text (Telegram: its
+/// start payload) carries `code`; `None` leaves the link untouched (not a
+/// chat link, no number, an untracked chat, or a Telegram payload that
+/// cannot take the code).
 ///
-/// A template without `{code}` gets ` <code>` appended, and a space is put
-/// between the code and an adjacent letter or digit, because a code glued
-/// to a word is not a separate token and would not be found.
-pub fn render_message(template: &str, text: &str, code: &SessionCode) -> String {
-    let mut out = String::with_capacity(template.len() + text.len() + code.as_str().len());
-    let mut after_code = false;
-    let mut push = |out: &mut String, piece: &str, is_code: bool| {
-        let glued = if is_code {
-            out.as_bytes().last().is_some_and(u8::is_ascii_alphanumeric)
-        } else {
-            after_code
-                && piece
-                    .as_bytes()
-                    .first()
-                    .is_some_and(u8::is_ascii_alphanumeric)
-        };
-        if glued {
-            out.push(' ');
-        }
-        if is_code || !piece.is_empty() {
-            after_code = is_code;
-        }
-        out.push_str(piece);
-    };
-
-    let mut rest = template;
-    while let Some(open) = rest.find('{') {
-        push(&mut out, &rest[..open], false);
-        let tail = &rest[open..];
-        if let Some(after) = tail.strip_prefix("{text}") {
-            push(&mut out, text.trim(), false);
-            rest = after;
-        } else if let Some(after) = tail.strip_prefix("{code}") {
-            push(&mut out, code.as_str(), true);
-            rest = after;
-        } else {
-            push(&mut out, "{", false);
-            rest = &tail[1..];
-        }
-    }
-    push(&mut out, rest, false);
-
-    let mut message = out.trim().to_owned();
-    if !find_codes(&message).contains(code) {
-        if !message.is_empty() {
-            message.push(' ');
-        }
-        message.push_str(code.as_str());
-    }
-    message
-}
-
-/// Rewrites a link to one of `tracked_numbers` so its prefilled text
-/// carries `code`; `None` leaves the link untouched (not a chat link, no
-/// number, or an untracked number).
-///
-/// The link keeps its form, scheme, host, other query parameters (in
-/// order) and fragment; the number is written normalised. A text that
-/// already holds this code is kept as it is, so rewriting twice changes
-/// nothing.
+/// An existing text is kept and filled into `template` as `{text}`; a
+/// link without one gets `starter` instead. The link keeps its form,
+/// scheme, host, other query parameters (in order) and fragment; the
+/// number is written normalised. A text that already holds this code is
+/// kept as it is, so rewriting twice changes nothing.
 pub fn rewrite_chat_link(
     href: &str,
-    tracked_numbers: &[String],
+    tracked: Tracked<'_>,
     template: &str,
+    starter: &str,
     code: &SessionCode,
 ) -> Option<Rewritten> {
     let parts = split(href)?;
-    let number = parts.number?;
-    // Normalised again so a configured "+7 (900) 123-45-67" also matches.
-    if !tracked_numbers
-        .iter()
-        .any(|t| normalize_number(t).as_deref() == Some(number.as_str()))
-    {
+    let kind = parts.kind;
+    let number = parts.chat?;
+    if !tracked.tracks(kind, &number) {
         return None;
     }
-
-    let existing = first_value(parts.query, "text")
-        .map(decode_value)
-        .unwrap_or_default();
-    let text = if find_codes(&existing).contains(code) {
-        existing
-    } else {
-        render_message(template, &existing, code)
+    let text_key = kind.text_key();
+    let existing = first_value(parts.query, text_key).map(decode_value);
+    let text = match existing {
+        Some(t) if contains_code(&t, code) => t,
+        _ if kind == LinkKind::Telegram => start_payload(existing.as_deref(), code)?,
+        Some(t) if !t.trim_ascii().is_empty() => render_message(template, &t, code),
+        _ => render_message(template, starter, code),
     };
 
     let mut href = String::with_capacity(href.len() + 3 * text.len() + 16);
     href.push_str(parts.origin);
-    match parts.kind {
+    match kind {
         LinkKind::WaMe => {
             href.push('/');
             href.push_str(&number);
         }
-        LinkKind::ApiWhatsApp => href.push_str(parts.path),
+        _ => href.push_str(parts.path),
     }
     href.push('?');
     let mut first = true;
@@ -306,18 +380,17 @@ pub fn rewrite_chat_link(
     };
     let (mut text_done, mut phone_done) = (false, false);
     for (key, _, pair) in pairs(parts.query) {
-        if key == "text" {
-            // Later duplicates are dropped: WhatsApp might read one of them.
+        if key == text_key {
+            // Later duplicates are dropped: the app might read one of them.
             if !text_done {
                 start_pair(&mut href);
-                push_text(&mut href, &text);
+                push_param(&mut href, text_key, &text);
                 text_done = true;
             }
-        } else if key == "phone" && parts.kind == LinkKind::ApiWhatsApp {
+        } else if Some(key) == kind.phone_key() {
             if !phone_done {
                 start_pair(&mut href);
-                href.push_str("phone=");
-                href.push_str(&number);
+                push_param(&mut href, key, &number);
                 phone_done = true;
             }
         } else {
@@ -327,21 +400,59 @@ pub fn rewrite_chat_link(
     }
     if !text_done {
         start_pair(&mut href);
-        push_text(&mut href, &text);
+        push_param(&mut href, text_key, &text);
     }
     if let Some(fragment) = parts.fragment {
         href.push('#');
         href.push_str(fragment);
     }
-    Some(Rewritten {
-        href,
-        number,
-        kind: parts.kind,
-    })
+    Some(Rewritten { href, number, kind })
 }
 
-/// Appends `text=<encodeURIComponent(text)>`.
-fn push_text(href: &mut String, text: &str) {
-    href.push_str("text=");
-    href.extend(utf8_percent_encode(text, URI_COMPONENT));
+/// The Telegram start payload carrying `code`: the code alone, or an
+/// existing payload and the code joined by `-` (a token boundary for
+/// [`find_codes`](crate::code::find_codes)); `None` when the result would not be a valid
+/// payload.
+fn start_payload(existing: Option<&str>, code: &SessionCode) -> Option<String> {
+    let existing = existing.unwrap_or_default();
+    if existing.is_empty() {
+        let mut payload = String::new();
+        code.push_to(&mut payload);
+        return Some(payload);
+    }
+    let valid = existing
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+    if !valid || existing.len() + 1 + CODE_LEN > MAX_START_LEN {
+        return None;
+    }
+    let mut payload = String::from(existing);
+    payload.push('-');
+    code.push_to(&mut payload);
+    Some(payload)
+}
+
+/// A plain link to a chat: `https://wa.me/<number>?text=…` for a number in
+/// any notation, or `https://t.me/<bot>` for `@bot`; `None` for neither.
+pub fn chat_link(chat: &str, text: &str) -> Option<String> {
+    let mut href = String::new();
+    if chat.trim_ascii_start().starts_with('@') {
+        href.push_str("https://t.me/");
+        href.push_str(&normalize_bot(chat)?);
+    } else {
+        href.push_str("https://wa.me/");
+        href.push_str(&normalize_number(chat)?);
+        if !text.is_empty() {
+            href.push('?');
+            push_param(&mut href, "text", text);
+        }
+    }
+    Some(href)
+}
+
+/// Appends `key=<encodeURIComponent(value)>`.
+fn push_param(href: &mut String, key: &str, value: &str) {
+    href.push_str(key);
+    href.push('=');
+    crate::text::push_uri_component(href, value);
 }

@@ -15,12 +15,12 @@ pub const MAX_DIGITS: usize = 15;
 /// 0s", which also turns the `00` international prefix into the bare
 /// country code. `+7 (900) 123-45-67` gives `79001234567`.
 pub fn normalize_number(s: &str) -> Option<String> {
-    let digits: String = s
-        .bytes()
-        .filter(u8::is_ascii_digit)
-        .skip_while(|&b| b == b'0')
-        .map(char::from)
-        .collect();
+    let mut digits = String::new();
+    for b in s.bytes().filter(u8::is_ascii_digit) {
+        if b != b'0' || !digits.is_empty() {
+            digits.push(char::from(b));
+        }
+    }
     (MIN_DIGITS..=MAX_DIGITS)
         .contains(&digits.len())
         .then_some(digits)

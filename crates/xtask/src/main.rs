@@ -15,9 +15,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
 /// CI fails when the snippet (JS + wasm, gzipped) grows past this. The walking skeleton
-/// measures 25,046 B; the product target is 12 KiB (issue "snippet budget"), and this
-/// ceiling only moves down.
-const SNIPPET_BUDGET_GZ: u64 = 26 * 1024;
+/// measured 25,046 B; with every entry point of issue 3 it measures 16,870 B (wasm
+/// 14,690 B: link forms, sessions and beacons in Rust, with dlmalloc, whose smaller
+/// replacements tripled the time to tag 1,000 links). The product target is 12 KiB, and
+/// this ceiling only moves down.
+const SNIPPET_BUDGET_GZ: u64 = 17 * 1024;
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();

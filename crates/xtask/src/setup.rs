@@ -4,8 +4,8 @@
 use std::process::Command;
 
 /// Debian packages: Debian's wasm-capable Rust toolchain (rustup cannot fetch the wasm32
-/// target here), the linker and optimiser for the snippet, the browser for the end-to-end
-/// tests, and the PostgreSQL server the tests start themselves.
+/// target here), the linker and optimisers for the snippet (node runs terser), the browser
+/// for the end-to-end tests, and the PostgreSQL server the tests start themselves.
 const PACKAGES: &[&str] = &[
     "rustc-web",
     "cargo-web",
@@ -16,6 +16,7 @@ const PACKAGES: &[&str] = &[
     "chromium-driver",
     "postgresql",
     "gzip",
+    "nodejs",
 ];
 
 /// Installs missing Debian packages (with sudo when not root).

@@ -1,5 +1,6 @@
 //! Builds the page snippet: `tracker-wasm` → wasm32 → wasm-bindgen (no-modules)
-//! → wasm-opt → `tracker-wasm/dist/{t.wasm,t.js}`, and reports the sizes.
+//! → wasm-opt → `t.wasm`; `js/loader.js`, which calls the wasm itself, → one
+//! script → terser → `t.js`; into `tracker-wasm/dist` and reports the sizes.
 //!
 //! Std only: xtask has no dependencies so that it builds in seconds.
 
@@ -12,10 +13,13 @@ use crate::run;
 
 const TARGET: &str = "wasm32-unknown-unknown";
 const PACKAGE: &str = "chatrail-tracker";
+/// The JS minifier, pinned: its output is part of what the size budget checks.
+const TERSER_VERSION: &str = "5.51.2";
 /// Debian's binaryen 108 does not enable by default what rustc 1.96 emits;
 /// the strip flags drop the sections only the toolchain reads.
-const WASM_OPT_FLAGS: [&str; 10] = [
+const WASM_OPT_FLAGS: [&str; 11] = [
     "-Oz",
+    "--converge",
     "--strip-debug",
     "--strip-producers",
     "--strip-target-features",
@@ -73,10 +77,15 @@ pub fn build(root: &Path) -> Result<SnippetSizes, String> {
         .arg("-o")
         .arg(&wasm))?;
 
-    let glue = read(&bindgen_dir.join("chatrail_tracker.js"))?;
+    // The loader calls the wasm itself (wasm-bindgen's glue is most of a kilobyte gzipped
+    // for one function), so the wasm must need nothing the glue would have provided.
+    check_abi(&fs::read(&wasm).map_err(|e| format!("reading {}: {e}", wasm.display()))?)?;
     let loader = read(&root.join("tracker-wasm").join("js").join("loader.js"))?;
+    let joined = bindgen_dir.join("t.js");
+    fs::write(&joined, script(&loader))
+        .map_err(|e| format!("writing {}: {e}", joined.display()))?;
     let js = dist.join("t.js");
-    fs::write(&js, script(&glue, &loader)).map_err(|e| format!("writing {}: {e}", js.display()))?;
+    minify(root, &joined, &js)?;
 
     let sizes = SnippetSizes {
         wasm: file_len(&wasm)?,
@@ -88,26 +97,128 @@ pub fn build(root: &Path) -> Result<SnippetSizes, String> {
     Ok(sizes)
 }
 
-/// One classic script. The function scope keeps the glue's `wasm_bindgen`
-/// out of the page's globals. Whole-line comments and indentation are
-/// dropped (nobody reads the shipped file); this is line-based, which is
-/// safe because neither file has a multi-line string or template.
-fn script(glue: &str, loader: &str) -> String {
+/// The exports `js/loader.js` calls, with wasm-bindgen's ABI for
+/// `run(op: u32, args: &str) -> Option<String>`.
+const LOADER_ABI: [&str; 4] = ["memory", "run", "__wbindgen_malloc", "__wbindgen_free"];
+
+/// Fails unless the wasm imports nothing and exports what the loader calls: a wasm-bindgen
+/// upgrade, or a Rust change that needs a JS import, must update `js/loader.js`'s `ask`.
+fn check_abi(wasm: &[u8]) -> Result<(), String> {
+    let (imports, exports) = wasm_imports_exports(wasm).ok_or("t.wasm is not a wasm module")?;
+    if !imports.is_empty() {
+        return Err(format!(
+            "t.wasm imports {imports:?}; js/loader.js provides no imports (see its `ask`)"
+        ));
+    }
+    match LOADER_ABI
+        .iter()
+        .find(|name| !exports.iter().any(|e| e == *name))
+    {
+        Some(missing) => Err(format!(
+            "t.wasm does not export {missing}; js/loader.js's `ask` needs {LOADER_ABI:?}"
+        )),
+        None => Ok(()),
+    }
+}
+
+/// The names of a module's first import (`module.name`) and of its exports, read from
+/// its sections.
+fn wasm_imports_exports(wasm: &[u8]) -> Option<(Vec<String>, Vec<String>)> {
+    fn leb(bytes: &[u8], at: &mut usize) -> Option<u32> {
+        let (mut value, mut shift) = (0u32, 0);
+        loop {
+            let b = *bytes.get(*at)?;
+            *at += 1;
+            value |= u32::from(b & 0x7f).checked_shl(shift)?;
+            if b < 0x80 {
+                return Some(value);
+            }
+            shift += 7;
+        }
+    }
+    fn name(bytes: &[u8], at: &mut usize) -> Option<String> {
+        let len = leb(bytes, at)? as usize;
+        let text = bytes.get(*at..*at + len)?;
+        *at += len;
+        Some(String::from_utf8_lossy(text).into_owned())
+    }
+    if wasm.get(..4)? != b"\0asm" {
+        return None;
+    }
+    let (mut imports, mut exports) = (Vec::new(), Vec::new());
+    let mut at = 8;
+    while at < wasm.len() {
+        let id = *wasm.get(at)?;
+        at += 1;
+        let size = leb(wasm, &mut at)? as usize;
+        let end = at + size;
+        let mut p = at;
+        match id {
+            2 if leb(wasm, &mut p)? > 0 => {
+                let module = name(wasm, &mut p)?;
+                imports.push(format!("{module}.{}", name(wasm, &mut p)?));
+            }
+            7 => {
+                for _ in 0..leb(wasm, &mut p)? {
+                    exports.push(name(wasm, &mut p)?);
+                    p += 1; // kind
+                    leb(wasm, &mut p)?; // index
+                }
+            }
+            _ => {}
+        }
+        at = end;
+    }
+    Some((imports, exports))
+}
+
+/// One classic script. The function scope keeps the loader's names out of the
+/// page's globals. Whole-line comments and indentation are dropped before
+/// terser minifies it; this is line-based, which is safe because the loader
+/// has no multi-line string or template.
+fn script(loader: &str) -> String {
     let mut out = String::from("(function(){\n");
     let mut in_block = false;
-    for part in [glue, ";\n", loader] {
-        for line in part.lines().map(str::trim) {
-            let opens = line.starts_with("/*") && (line.ends_with("*/") || !line.contains("*/"));
-            if in_block || opens {
-                in_block = !line.ends_with("*/");
-            } else if !line.is_empty() && !line.starts_with("//") {
-                out.push_str(line);
-                out.push('\n');
-            }
+    for line in loader.lines().map(str::trim) {
+        let opens = line.starts_with("/*") && (line.ends_with("*/") || !line.contains("*/"));
+        if in_block || opens {
+            in_block = !line.ends_with("*/");
+        } else if !line.is_empty() && !line.starts_with("//") {
+            out.push_str(line);
+            out.push('\n');
         }
     }
     out.push_str("})();\n");
     out
+}
+
+/// Minifies the script with terser (pinned, installed under `target/js-tools`
+/// with npm on first use): mangled local names and compressed code are
+/// about half the gzipped glue.
+fn minify(root: &Path, input: &Path, output: &Path) -> Result<(), String> {
+    let tools = root.join("target").join("js-tools");
+    let terser = tools.join("node_modules").join("terser");
+    let installed = read(&terser.join("package.json"))
+        .is_ok_and(|p| p.contains(&format!("\"version\": \"{TERSER_VERSION}\"")));
+    if !installed {
+        eprintln!("xtask: installing terser {TERSER_VERSION} with npm");
+        run(Command::new("npm")
+            .args(["install", "--no-audit", "--no-fund", "--prefix"])
+            .arg(&tools)
+            .arg(format!("terser@{TERSER_VERSION}")))?;
+    }
+    run(Command::new("node")
+        .arg(terser.join("bin").join("terser"))
+        .arg(input)
+        .args([
+            "--ecma",
+            "2017",
+            "--compress",
+            "passes=3",
+            "--mangle",
+            "--output",
+        ])
+        .arg(output))
 }
 
 /// `cargo build` of the snippet for wasm32; returns the raw `.wasm`.
@@ -271,13 +382,20 @@ mod tests {
 
     #[test]
     fn script_wraps_and_drops_comments() {
-        let s = script(
-            "let wasm_bindgen;\n  // note\n/**\n * doc\n */\n/* one */\n/* keep */ x();\n(function(){})();",
-            "  go();\n",
-        );
-        assert_eq!(
-            s,
-            "(function(){\nlet wasm_bindgen;\n/* keep */ x();\n(function(){})();\n;\ngo();\n})();\n"
-        );
+        let s =
+            script("let x;\n  // note\n/**\n * doc\n */\n/* one */\n/* keep */ x();\n  go();\n");
+        assert_eq!(s, "(function(){\nlet x;\n/* keep */ x();\ngo();\n})();\n");
+    }
+
+    #[test]
+    fn reads_imports_and_exports_of_a_module() {
+        // (module (import "m" "f" (func)) (memory 1) (export "memory" (memory 0)))
+        let wasm = b"\0asm\x01\0\0\0\x01\x04\x01\x60\0\0\x02\x07\x01\x01m\x01f\0\0\
+                     \x05\x03\x01\0\x01\x07\x0a\x01\x06memory\x02\0";
+        let (imports, exports) = wasm_imports_exports(wasm).unwrap();
+        assert_eq!(imports, ["m.f"]);
+        assert_eq!(exports, ["memory"]);
+        assert!(check_abi(wasm).unwrap_err().contains("imports"));
+        assert!(wasm_imports_exports(b"nope").is_none());
     }
 }

@@ -109,13 +109,15 @@ macro_rules! source_card {
                                 .bind(first_session_id)
                                 .fetch_optional(pool)
                                 .await?;
+                        // Up to the session the chat came from, by the collector's own clock:
+                        // the provider's message time may be a second behind it.
                         let (sessions_before_chat,): (i64,) = sqlx::query_as(
                             "SELECT COUNT(*) FROM sessions WHERE site_id = $1 AND visitor_id = $2 \
                              AND started_at <= $3",
                         )
                         .bind(site_id)
                         .bind(s.visitor_id)
-                        .bind(dialog.started_at)
+                        .bind(s.started_at)
                         .fetch_one(pool)
                         .await?;
                         Some(VisitorView {

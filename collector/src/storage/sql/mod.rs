@@ -15,8 +15,8 @@ macro_rules! impl_store {
                 sqlx::query(
                     "INSERT INTO sites (site_id, site_key, name, domains, template, wa_app_secret, \
                      wa_verify_token_hash, created_at, channel_rules, twilio_auth_token, \
-                     twilio_webhook_url, telegram_bot, telegram_secret_hash) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+                     twilio_webhook_url, telegram_bot, telegram_secret_hash, bots, pages) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
                 )
                 .bind(site_id)
                 .bind(&s.key)
@@ -31,6 +31,8 @@ macro_rules! impl_store {
                 .bind(&s.providers.twilio_webhook_url)
                 .bind(&s.providers.telegram_bot)
                 .bind(&s.providers.telegram_secret_hash)
+                .bind(serde_json::to_string(&s.bots).unwrap_or_default())
+                .bind(serde_json::to_string(&s.pages).unwrap_or_default())
                 .execute(&mut *tx)
                 .await
                 .map_err(|e| $crate::storage::sql::conflict(e, "site key"))?;
@@ -55,6 +57,8 @@ macro_rules! impl_store {
                     template: s.template.clone(),
                     numbers: s.numbers.clone(),
                     channel_rules: s.channel_rules.clone(),
+                    bots: s.bots.clone(),
+                    pages: s.pages.clone(),
                     wa_app_secret: s.wa_app_secret.clone(),
                     wa_verify_token_hash: s.wa_verify_token_hash.clone(),
                     providers: s.providers.clone(),
@@ -314,8 +318,8 @@ pub(crate) use impl_store;
 macro_rules! SELECT_SITE {
     () => {
         "SELECT site_id, site_key, name, domains, template, wa_app_secret, wa_verify_token_hash, \
-         channel_rules, twilio_auth_token, twilio_webhook_url, telegram_bot, telegram_secret_hash \
-         FROM sites"
+         channel_rules, twilio_auth_token, twilio_webhook_url, telegram_bot, telegram_secret_hash, \
+         bots, pages FROM sites"
     };
 }
 pub(crate) use SELECT_SITE;
@@ -335,6 +339,8 @@ pub struct SiteRow {
     twilio_webhook_url: Option<String>,
     telegram_bot: Option<String>,
     telegram_secret_hash: Option<String>,
+    bots: String,
+    pages: String,
 }
 
 impl SiteRow {
@@ -357,6 +363,8 @@ impl SiteRow {
                 )
                 .collect(),
             channel_rules,
+            bots: serde_json::from_str(&self.bots).unwrap_or_default(),
+            pages: serde_json::from_str(&self.pages).unwrap_or_default(),
             wa_app_secret: self.wa_app_secret,
             wa_verify_token_hash: self.wa_verify_token_hash,
             providers: crate::domain::site::ProviderSettings {

@@ -145,9 +145,11 @@ fn find_codes_matches_only_whole_tokens() {
         "x K7Q2M9VA then k7q2m9va again",
     ] {
         assert_eq!(find_codes(text), vec![code], "{text:?}");
+        assert!(contains_code(text, &code), "{text:?}");
     }
     for text in ["AK7Q2M9VA", "K7Q2M9VA5", "K7Q2M9V", "K7Q2M9VB", "", "😀"] {
         assert_eq!(find_codes(text), vec![], "{text:?}");
+        assert!(!contains_code(text, &code), "{text:?}");
     }
     let other = SessionCode::from_bits(0x1234_5678).unwrap();
     assert_eq!(

@@ -1,4 +1,5 @@
 use super::*;
+use crate::code::find_codes;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngSeed};
 
@@ -10,12 +11,27 @@ fn tracked() -> Vec<String> {
     vec!["79001234567".to_owned(), "447700900123".to_owned()]
 }
 
+fn bots() -> Vec<String> {
+    vec!["shop_bot".to_owned()]
+}
+
+fn rewrite_with(href: &str, starter: &str) -> Option<Rewritten> {
+    let (numbers, bots) = (tracked(), bots());
+    let tracked = Tracked {
+        numbers: &numbers,
+        bots: &bots,
+    };
+    rewrite_chat_link(href, tracked, DEFAULT_TEMPLATE, starter, &code())
+}
+
 fn rewrite(href: &str) -> Option<String> {
-    rewrite_chat_link(href, &tracked(), DEFAULT_TEMPLATE, &code()).map(|r| r.href)
+    rewrite_with(href, "").map(|r| r.href)
 }
 
 fn encode(text: &str) -> String {
-    utf8_percent_encode(text, URI_COMPONENT).collect()
+    let mut out = String::new();
+    crate::text::push_uri_component(&mut out, text);
+    out
 }
 
 #[test]
@@ -76,13 +92,7 @@ fn rewrites_tracked_links() {
 
 #[test]
 fn reports_number_and_kind() {
-    let r = rewrite_chat_link(
-        "https://api.whatsapp.com/send?phone=%2B447700900123",
-        &tracked(),
-        DEFAULT_TEMPLATE,
-        &code(),
-    )
-    .unwrap();
+    let r = rewrite_with("https://api.whatsapp.com/send?phone=%2B447700900123", "").unwrap();
     assert_eq!(r.number, "447700900123");
     assert_eq!(r.kind, LinkKind::ApiWhatsApp);
 }
@@ -90,10 +100,15 @@ fn reports_number_and_kind() {
 #[test]
 fn a_formatted_configured_number_matches() {
     let configured = vec!["+7 (900) 123-45-67".to_owned()];
+    let tracked = Tracked {
+        numbers: &configured,
+        bots: &[],
+    };
     let r = rewrite_chat_link(
         "https://wa.me/79001234567",
-        &configured,
+        tracked,
         DEFAULT_TEMPLATE,
+        "",
         &code(),
     );
     assert_eq!(r.map(|r| r.number).as_deref(), Some("79001234567"));
@@ -117,8 +132,21 @@ fn leaves_other_links_alone() {
         "https://wa.me@example.com/79001234567",
         "https://example.com/?next=https://wa.me/79001234567",
         "https://example.com/wa.me/79001234567",
-        "https://web.whatsapp.com/send?phone=79001234567",
-        "whatsapp://send?phone=79001234567",
+        "https://web.whatsapp.com/?phone=79001234567",
+        "whatsapp://chat?phone=79001234567",
+        "whatsapp://send/x?phone=79001234567",
+        "intent://send?phone=79001234567#Intent;scheme=smsto;package=com.whatsapp;end",
+        "intent://send?phone=79001234567",
+        "intent://send/79001234567#Intent;scheme=whatsapp;end",
+        "https://t.me/other_bot?start=x",
+        "https://t.me/shop_bot?startgroup=x",
+        "https://t.me/shop_bot/app",
+        "https://t.me/joinchat/shop_bot",
+        "https://t.me/@shop_bot",
+        "https://t.me/+shop_bot",
+        "https://t.me/shop_bot?start=has%20space",
+        "https://t.me/shop_bot?start=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+        "tg://resolve?domain=shop_bot",
         "ftp://wa.me/79001234567",
         "wa.me/79001234567",
         "//wa.me/79001234567",
@@ -178,8 +206,24 @@ fn parses_link_forms() {
             "https://wa.me/79001234567?text=%F0%9F%98%80%0A",
             Some(link(WaMe, Some("79001234567"), Some("😀\n"))),
         ),
-        ("https://wa.me/message/ABC", None),
-        ("https://t.me/chatrail_bot?start=abc", None),
+        (
+            "https://t.me/Chatrail_Bot?start=abc",
+            Some(link(Telegram, Some("chatrail_bot"), Some("abc"))),
+        ),
+        ("https://wa.me/message/ABCDEF123", Some(link(WaMeMessage, None, None))),
+        ("https://wa.me/message/", None),
+        (
+            "whatsapp://send?phone=%2B79001234567&text=Hi",
+            Some(link(WhatsAppScheme, Some("79001234567"), Some("Hi"))),
+        ),
+        (
+            "https://web.whatsapp.com/send?phone=79001234567",
+            Some(link(WebWhatsApp, Some("79001234567"), None)),
+        ),
+        (
+            "intent://send/?phone=79001234567&text=a#Intent;package=com.whatsapp;scheme=whatsapp;end",
+            Some(link(AndroidIntent, Some("79001234567"), Some("a"))),
+        ),
     ];
     for (href, want) in cases {
         assert_eq!(parse_chat_link(href), want, "{href}");
@@ -190,6 +234,9 @@ fn parses_link_forms() {
 fn link_kind_names_are_stable() {
     assert_eq!(LinkKind::WaMe.as_str(), "wa.me");
     assert_eq!(LinkKind::ApiWhatsApp.as_str(), "api.whatsapp.com");
+    assert_eq!(LinkKind::Telegram.as_str(), "t.me");
+    assert_eq!(LinkKind::WaMeMessage.as_str(), "wa.me/message");
+    assert!(!LinkKind::WaMeMessage.carries_code());
     for kind in LinkKind::ALL {
         assert_eq!(LinkKind::parse(kind.as_str()), Some(kind));
     }
@@ -294,7 +341,9 @@ proptest! {
         } else {
             format!("https://wa.me/79001234567?text={encoded}")
         };
-        let rewritten = rewrite_chat_link(&href, &tracked(), DEFAULT_TEMPLATE, &code).unwrap();
+        let numbers = tracked();
+        let t = Tracked { numbers: &numbers, bots: &[] };
+        let rewritten = rewrite_chat_link(&href, t, DEFAULT_TEMPLATE, "", &code).unwrap();
         prop_assert_eq!(&rewritten.number, "79001234567");
         let parsed = parse_chat_link(&rewritten.href).unwrap();
         let new_text = parsed.text.unwrap();
@@ -305,17 +354,152 @@ proptest! {
             prop_assert_eq!(new_text, render_message(DEFAULT_TEMPLATE, &text, &code));
         }
         // Rewriting is idempotent.
-        let again = rewrite_chat_link(&rewritten.href, &tracked(), DEFAULT_TEMPLATE, &code).unwrap();
+        let again = rewrite_chat_link(&rewritten.href, t, DEFAULT_TEMPLATE, "", &code).unwrap();
         prop_assert_eq!(again.href, rewritten.href);
     }
 
     #[test]
     fn parsing_arbitrary_hrefs_never_panics(
-        prefix in prop::sample::select(vec!["https://wa.me/", "http://api.whatsapp.com/send?", "https://", ""]),
+        prefix in prop::sample::select(vec![
+            "https://wa.me/", "http://api.whatsapp.com/send?", "https://", "",
+            "whatsapp://send?", "intent://send?", "https://t.me/shop_bot?start=",
+        ]),
         rest in any::<String>(),
     ) {
         let href = format!("{prefix}{rest}");
         let _ = parse_chat_link(&href);
-        let _ = rewrite_chat_link(&href, &tracked(), DEFAULT_TEMPLATE, &code());
+        let _ = rewrite_with(&href, "starter");
     }
+}
+
+#[test]
+fn rewrites_every_whatsapp_form() {
+    let cases = [
+        (
+            "https://web.whatsapp.com/send?phone=79001234567&text=Hi",
+            "https://web.whatsapp.com/send?phone=79001234567&text=Hi%20(ref%20K7Q2M9VA)",
+        ),
+        (
+            "whatsapp://send?phone=+79001234567",
+            "whatsapp://send?phone=79001234567&text=(ref%20K7Q2M9VA)",
+        ),
+        (
+            "WhatsApp://send/?text=a%2Bb&phone=79001234567",
+            "WhatsApp://send/?text=a%2Bb%20(ref%20K7Q2M9VA)&phone=79001234567",
+        ),
+        (
+            "intent://send?phone=79001234567&text=Hi#Intent;scheme=whatsapp;package=com.whatsapp;end",
+            "intent://send?phone=79001234567&text=Hi%20(ref%20K7Q2M9VA)#Intent;scheme=whatsapp;package=com.whatsapp;end",
+        ),
+        (
+            "https://api.whatsapp.com/send/?phone=79001234567&text&type=phone_number&app_absent=1",
+            "https://api.whatsapp.com/send/?phone=79001234567&text=(ref%20K7Q2M9VA)&type=phone_number&app_absent=1",
+        ),
+    ];
+    for (href, want) in cases {
+        assert_eq!(rewrite(href).as_deref(), Some(want), "{href}");
+        assert_eq!(rewrite(want).as_deref(), Some(want), "{want}");
+    }
+}
+
+#[test]
+fn telegram_bots_get_the_code_as_start_payload() {
+    let cases = [
+        (
+            "https://t.me/shop_bot",
+            "https://t.me/shop_bot?start=K7Q2M9VA",
+        ),
+        (
+            "https://t.me/Shop_Bot/",
+            "https://t.me/Shop_Bot/?start=K7Q2M9VA",
+        ),
+        (
+            "https://telegram.me/shop_bot?start=promo_1#x",
+            "https://telegram.me/shop_bot?start=promo_1-K7Q2M9VA#x",
+        ),
+        (
+            "https://t.me/shop_bot?start=",
+            "https://t.me/shop_bot?start=K7Q2M9VA",
+        ),
+        (
+            "https://t.me/shop_bot?start=x-k7q2m9va",
+            "https://t.me/shop_bot?start=x-k7q2m9va",
+        ),
+    ];
+    for (href, want) in cases {
+        assert_eq!(rewrite(href).as_deref(), Some(want), "{href}");
+        assert_eq!(rewrite(want).as_deref(), Some(want), "{want}");
+    }
+    let r = rewrite_with("https://t.me/shop_bot", "ignored").unwrap();
+    assert_eq!(
+        (r.number.as_str(), r.kind),
+        ("shop_bot", LinkKind::Telegram)
+    );
+    // The longest payload that still fits takes the code; longer ones are left alone.
+    let fits = "a".repeat(MAX_START_LEN - 1 - CODE_LEN);
+    let href = format!("https://t.me/shop_bot?start={fits}");
+    let out = rewrite(&href).unwrap();
+    let payload = parse_chat_link(&out).unwrap().text.unwrap();
+    assert_eq!(payload.len(), MAX_START_LEN);
+    assert!(payload
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
+    assert_eq!(rewrite(&format!("{href}a")), None);
+}
+
+#[test]
+fn starter_text_fills_links_without_text() {
+    let r = |href| rewrite_with(href, "Is there a slot?").map(|r| r.href);
+    assert_eq!(
+        r("https://wa.me/79001234567").as_deref(),
+        Some("https://wa.me/79001234567?text=Is%20there%20a%20slot%3F%20(ref%20K7Q2M9VA)")
+    );
+    assert_eq!(
+        r("https://wa.me/79001234567?text=%20").as_deref(),
+        Some("https://wa.me/79001234567?text=Is%20there%20a%20slot%3F%20(ref%20K7Q2M9VA)")
+    );
+    // An existing text wins.
+    assert_eq!(
+        r("https://wa.me/79001234567?text=Mine").as_deref(),
+        Some("https://wa.me/79001234567?text=Mine%20(ref%20K7Q2M9VA)")
+    );
+}
+
+#[test]
+fn links_that_cannot_carry_a_code_are_recognised_but_not_rewritten() {
+    assert_eq!(rewrite("https://wa.me/message/ABCDEF123"), None);
+    assert_eq!(
+        parse_chat_link("https://wa.me/message/ABCDEF123").map(|l| l.kind),
+        Some(LinkKind::WaMeMessage)
+    );
+}
+
+#[test]
+fn bots_and_plain_chat_links() {
+    assert_eq!(normalize_bot("@Shop_Bot").as_deref(), Some("shop_bot"));
+    assert_eq!(normalize_bot(" shop_bot ").as_deref(), Some("shop_bot"));
+    for bad in [
+        "",
+        "@",
+        "bot",
+        "shop-bot",
+        "a".repeat(33).as_str(),
+        "@@shop_bot",
+    ] {
+        assert_eq!(normalize_bot(bad), None, "{bad:?}");
+    }
+    assert_eq!(
+        chat_link("+7 (900) 123-45-67", "Hi + bye").as_deref(),
+        Some("https://wa.me/79001234567?text=Hi%20%2B%20bye")
+    );
+    assert_eq!(
+        chat_link("79001234567", "").as_deref(),
+        Some("https://wa.me/79001234567")
+    );
+    assert_eq!(
+        chat_link("@Shop_Bot", "x").as_deref(),
+        Some("https://t.me/shop_bot")
+    );
+    assert_eq!(chat_link("12", "x"), None);
+    assert_eq!(chat_link("@no", "x"), None);
 }

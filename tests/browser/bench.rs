@@ -1,0 +1,98 @@
+//! The snippet's main-thread cost in headless Chromium, measured in the page with
+//! `performance.now()`: tagging a page of 1,000 tracked links, and handling 100 links added
+//! later. A benchmark, not a check: it prints the figures (budget: 5 ms together).
+//!
+//! ```sh
+//! cargo test -p chatrail-tests --test browser bench -- --ignored --nocapture
+//! ```
+
+use chatrail_tests::app::{spawn_app, Backend};
+use chatrail_tests::browser::Browser;
+use chatrail_tests::pages;
+use serde_json::Value;
+
+/// Runs in the page once the snippet is ready. Each figure is the median of 15 runs:
+/// - `page`: the snippet's start after `chatrail.consent(true)` (the page view, then every
+///   link tagged from its original href, as on load; 1,000 links), after `consent(false)`
+///   restored them;
+/// - `added`: 100 links appended at once, until the snippet's MutationObserver has tagged
+///   them, less the same append of 100 links the snippet skips (its own cost only).
+const MEASURE: &str = r#"
+const median = a => a.sort((x, y) => x - y)[a.length >> 1];
+const box = document.getElementById("box");
+const links = (n, href) => {
+  const f = document.createDocumentFragment();
+  for (let i = 0; i < n; i++) {
+    const a = document.createElement("a");
+    a.href = href + i;
+    a.textContent = "chat";
+    f.appendChild(a);
+  }
+  return f;
+};
+const append = async (href) => {
+  const f = links(100, href);
+  const t0 = performance.now();
+  box.appendChild(f);
+  await Promise.resolve();
+  const t = performance.now() - t0;
+  box.textContent = "";
+  await new Promise(r => setTimeout(r));
+  return t;
+};
+const page = [], added = [], control = [];
+for (let i = 0; i < 15; i++) {
+  chatrail.consent(false);
+  const t0 = performance.now();
+  chatrail.consent(true);
+  page.push(performance.now() - t0);
+  added.push(await append("https://wa.me/79001234567?text=Hi%20"));
+  control.push(await append("https://example.com/?x="));
+}
+const tagged = document.querySelectorAll("a[href*='ref%20']").length;
+return { page: median(page), added: median(added) - median(control), tagged };
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a benchmark: run with --ignored --nocapture to print the figures"]
+async fn bench_a_thousand_links() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let mut body = String::new();
+    for i in 0..1000 {
+        body.push_str(&format!(
+            "<a href=\"https://wa.me/79001234567?text=Item%20{i}\">Chat about item {i}</a>\n"
+        ));
+    }
+    let html = format!(
+        "<!doctype html><html><body><div id=\"box\"></div>{body}\
+         <script async src=\"{}/t.js\" data-site=\"shop\"></script></body></html>",
+        app.base
+    );
+    let port = pages::serve(vec![("/bench".into(), html)]).await.unwrap();
+    let browser = Browser::start().await.expect("chromium starts");
+    let client = &browser.client;
+    client
+        .goto(&format!("http://localhost:{port}/bench"))
+        .await
+        .unwrap();
+    // Ready, and the collector's config applied (the first link tagged).
+    client
+        .execute(
+            "return new Promise(r => chatrail.ready(() => { const t = () => \
+             document.querySelector(\"a[href*='ref%20']\") ? r(1) : setTimeout(t, 20); t(); }))",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let figures: Value = client.execute(MEASURE, vec![]).await.unwrap();
+    browser.close().await.unwrap();
+    let page = figures["page"].as_f64().unwrap();
+    let added = figures["added"].as_f64().unwrap();
+    println!(
+        "snippet main-thread time: 1,000 links {page:.2} ms, 100 added links {added:.2} ms, \
+         total {:.2} ms (budget 5 ms); {} links tagged",
+        page + added,
+        figures["tagged"]
+    );
+    assert_eq!(figures["tagged"], 1000);
+}

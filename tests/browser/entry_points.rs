@@ -1,0 +1,635 @@
+//! Every way a visitor opens a chat, one fixture page each, in real headless Chromium: the
+//! URL the browser was sent to carries the session code, and the collector stored the
+//! beacons (read back from its database). Snippet behaviour does not depend on the
+//! backend, so these run on SQLite only.
+
+use std::time::Duration;
+
+use anyhow::{bail, Context};
+use chatrail_collector::domain::site::{NewSite, SiteInput};
+use chatrail_core::code::find_codes;
+use chatrail_core::links::parse_chat_link;
+use chatrail_tests::app::{spawn_app, whatsapp_text, Backend, TestApp};
+use chatrail_tests::browser::Browser;
+use chatrail_tests::pages;
+use fantoccini::Locator;
+use serde_json::{json, Value};
+use sqlx::SqlitePool;
+
+/// A collector with the site `studio` (the tracked number, a Telegram bot, page rules), a
+/// browser, and a fixture server for the pages of one test.
+struct Fixture {
+    app: TestApp,
+    db: SqlitePool,
+    browser: Browser,
+    port: u16,
+}
+
+const TRACKED: &str = "79001234567";
+
+fn page(collector: &str, body: &str) -> String {
+    page_with(collector, body, "")
+}
+
+fn page_with(collector: &str, body: &str, script_attrs: &str) -> String {
+    format!(
+        r#"<!doctype html><html><head><meta charset="utf-8"><title>t</title></head><body>
+{body}
+<script async src="{collector}/t.js" data-site="studio" {script_attrs}></script>
+</body></html>"#
+    )
+}
+
+impl Fixture {
+    async fn start(pages: impl FnOnce(&str) -> Vec<(&'static str, String)>) -> Fixture {
+        let app = spawn_app(Backend::Sqlite).await;
+        let site = NewSite::parse(SiteInput {
+            key: "studio".into(),
+            domains: vec!["studio.test".into()],
+            numbers: vec!["+7 (900) 123-45-67".into()],
+            bots: vec!["@Studio_Bot".into()],
+            pages: vec!["/kids/*=Kids photo shoot?".into()],
+            page_templates: vec!["/ru/*={text} (код {code})".into()],
+            ..SiteInput::default()
+        })
+        .unwrap();
+        app.store.create_site(&site).await.unwrap();
+        let db = SqlitePool::connect(&app.database_url).await.unwrap();
+        let pages = pages(&app.base)
+            .into_iter()
+            .map(|(path, html)| (path.to_owned(), html))
+            .collect();
+        let port = pages::serve(pages).await.unwrap();
+        let browser = Browser::start().await.expect("chromium starts");
+        Fixture {
+            app,
+            db,
+            browser,
+            port,
+        }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("http://localhost:{}{path}", self.port)
+    }
+
+    async fn open(&self, path: &str) -> anyhow::Result<()> {
+        self.browser.client.goto(&self.url(path)).await?;
+        Ok(())
+    }
+
+    async fn href(&self, id: &str) -> anyhow::Result<String> {
+        let link = self.browser.client.find(Locator::Id(id)).await?;
+        link.attr("href").await?.context("link without href")
+    }
+
+    /// Waits until the snippet has tagged `#id` (its href carries a session code).
+    async fn tagged(&self, id: &str) -> anyhow::Result<String> {
+        for _ in 0..100 {
+            // The link may not be there yet.
+            let href = self.href(id).await.unwrap_or_default();
+            if parse_chat_link(&href).is_some_and(|l| l.text.is_some_and(|t| has_code(&t))) {
+                return Ok(href);
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        bail!("#{id} was not tagged: {}", self.href(id).await?)
+    }
+
+    async fn js(&self, script: &str) -> anyhow::Result<Value> {
+        Ok(self.browser.client.execute(script, vec![]).await?)
+    }
+
+    /// The stored clicks whose page URL contains `page`: (number, kind, page_url, code).
+    async fn clicks(&self, page: &str) -> Vec<(String, String, String, String)> {
+        sqlx::query_as(
+            "SELECT number, kind, page_url, code FROM clicks WHERE page_url LIKE '%' || $1 || '%' \
+             ORDER BY clicked_at",
+        )
+        .bind(page)
+        .fetch_all(&self.db)
+        .await
+        .unwrap()
+    }
+
+    /// Waits until `n` clicks from `page` are stored, and returns them.
+    async fn wait_clicks(&self, page: &str, n: usize) -> Vec<(String, String, String, String)> {
+        for _ in 0..100 {
+            let rows = self.clicks(page).await;
+            if rows.len() >= n {
+                return rows;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!(
+            "{n} clicks from {page} were not stored: {:?}",
+            self.clicks(page).await
+        )
+    }
+
+    /// The stored sessions whose landing page contains `page`: (code, pageviews).
+    async fn sessions(&self, page: &str) -> Vec<(String, i64)> {
+        sqlx::query_as(
+            "SELECT code, pageviews FROM sessions WHERE landing_page LIKE '%' || $1 || '%' \
+             ORDER BY started_at",
+        )
+        .bind(page)
+        .fetch_all(&self.db)
+        .await
+        .unwrap()
+    }
+
+    async fn wait_sessions(&self, page: &str, n: usize) -> Vec<(String, i64)> {
+        for _ in 0..100 {
+            let rows = self.sessions(page).await;
+            if rows.len() >= n {
+                return rows;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("{n} sessions from {page} were not stored")
+    }
+
+    /// Waits until the session with `code` has page views that `ok` accepts; returns them.
+    async fn wait_pageviews(&self, code: &str, ok: impl Fn(i64) -> bool) -> i64 {
+        let mut last = None;
+        for _ in 0..100 {
+            let row: Option<(i64,)> =
+                sqlx::query_as("SELECT pageviews FROM sessions WHERE code = $1")
+                    .bind(code)
+                    .fetch_optional(&self.db)
+                    .await
+                    .unwrap();
+            last = row.map(|r| r.0);
+            if let Some(n) = last.filter(|&n| ok(n)) {
+                return n;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("the session {code} has {last:?} page views")
+    }
+
+    /// Ends the test: no script errors on any page, the browser closed.
+    async fn finish(self, result: anyhow::Result<()>) {
+        let errors = self.browser.console_log().await;
+        self.browser.close().await.expect("browser closes");
+        result.expect("scenario");
+        let script_errors: Vec<String> = errors
+            .expect("console log readable")
+            .into_iter()
+            .filter(|e| e.level == "SEVERE" && e.source != "network")
+            .map(|e| e.message)
+            .collect();
+        assert_eq!(script_errors, Vec::<String>::new());
+    }
+}
+
+fn now_s() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
+fn has_code(text: &str) -> bool {
+    !find_codes(text).is_empty()
+}
+
+/// The prefilled text (or start payload) of a chat link.
+fn text_of(url: &str) -> String {
+    parse_chat_link(url)
+        .and_then(|l| l.text)
+        .unwrap_or_default()
+}
+
+/// The one code in a chat link.
+fn code_of(url: &str) -> String {
+    let codes = find_codes(&text_of(url));
+    assert_eq!(codes.len(), 1, "{url}");
+    codes[0].as_str().to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn links_in_the_page_are_tagged_and_counted() {
+    let f = Fixture::start(|c| {
+        vec![
+            (
+                "/static",
+                page(
+                    c,
+                    r#"<a id="plain" href="https://wa.me/79001234567">Chat</a>
+<a id="existing" href="https://wa.me/+7-900-123-45-67?text=Is%20the%20oak%20table%20in%20stock%3F">Ask</a>
+<a id="starter" data-chatrail-text="Is there a slot tomorrow?" href="https://wa.me/79001234567">Book</a>
+<a id="untracked" href="https://wa.me/15551234567?text=Hi">Other</a>"#,
+                ),
+            ),
+            (
+                "/kids/prices",
+                page(c, r#"<a id="rule" href="https://api.whatsapp.com/send/?phone=79001234567&type=phone_number&app_absent=0">Ask</a>"#),
+            ),
+            (
+                // The site whose WhatsApp webhooks the test app receives.
+                "/landing",
+                page(c, r#"<a id="l" href="https://wa.me/79001234567?text=Hi">Chat</a>"#)
+                    .replace(r#"data-site="studio""#, r#"data-site="shop""#),
+            ),
+            (
+                "/ad",
+                r#"<!doctype html><html><body><a id="go" href="">Go</a>
+<script>document.getElementById("go").href = decodeURIComponent(location.hash.slice(1));</script>
+</body></html>"#
+                    .to_owned(),
+            ),
+            (
+                "/blocked",
+                format!(
+                    r#"<!doctype html><html><body>
+<script>Object.defineProperty(window, "localStorage", {{ get: function () {{ throw new Error("blocked"); }} }});</script>
+<a id="l" href="https://wa.me/79001234567">Chat</a>
+<script async src="{c}/t.js" data-site="studio"></script></body></html>"#
+                ),
+            ),
+            (
+                "/forms",
+                page(
+                    c,
+                    r#"<a id="wa" href="https://wa.me/79001234567?text=a%2Bb">1</a>
+<a id="api" href="https://api.whatsapp.com/send?phone=%2B79001234567&text=Hi">2</a>
+<a id="web" href="https://web.whatsapp.com/send?phone=79001234567">3</a>
+<a id="app" href="whatsapp://send?phone=+79001234567&text=Hi">4</a>
+<a id="intent" href="intent://send?phone=79001234567#Intent;scheme=whatsapp;package=com.whatsapp;end">5</a>
+<a id="tg" href="https://t.me/studio_bot">6</a>
+<a id="message" href="https://wa.me/message/ABCDEFGHIJK1">7</a>
+<a id="other_bot" href="https://t.me/other_bot">8</a>
+<script>document.addEventListener("click", function (e) { e.preventDefault(); });</script>"#,
+                ),
+            ),
+        ]
+    })
+    .await;
+    let result = async {
+        // A static link, tagged at load; a real click goes where the tag says.
+        f.open("/static").await?;
+        let plain = f.tagged("plain").await?;
+        assert_eq!(
+            f.browser.click_and_capture_navigation("#plain").await?,
+            plain
+        );
+        let code = code_of(&plain);
+        assert_eq!(text_of(&plain), format!("(ref {code})"));
+        let clicks = f.wait_clicks("/static", 1).await;
+        assert_eq!(clicks[0].0, TRACKED);
+        assert_eq!(clicks[0].1, "wa.me");
+        assert_eq!(clicks[0].2, f.url("/static"));
+        assert_eq!(clicks[0].3, code);
+        assert_eq!(f.wait_sessions("/static", 1).await[0].0, code);
+        f.browser.client.back().await?;
+
+        // The link's own text is kept; a starter fills a link without one; keyboard works.
+        let existing = f.tagged("existing").await?;
+        assert_eq!(
+            text_of(&existing),
+            format!("Is the oak table in stock? (ref {code})")
+        );
+        let starter = f.tagged("starter").await?;
+        assert_eq!(
+            text_of(&starter),
+            format!("Is there a slot tomorrow? (ref {code})")
+        );
+        let link = f.browser.client.find(Locator::Id("starter")).await?;
+        link.send_keys("\u{e007}").await?; // Enter
+        f.wait_clicks("/static", 2).await;
+        f.browser.client.back().await?;
+
+        // An untracked number is left alone and not counted, even on a middle click.
+        f.tagged("plain").await?;
+        let untracked = "https://wa.me/15551234567?text=Hi";
+        assert_eq!(f.href("untracked").await?, untracked);
+        f.js(r#"document.getElementById("plain").dispatchEvent(new MouseEvent("auxclick", {button: 1, bubbles: true}));
+document.getElementById("untracked").dispatchEvent(new MouseEvent("auxclick", {button: 1, bubbles: true}));"#)
+            .await?;
+        let clicks = f.wait_clicks("/static", 3).await;
+        assert!(clicks.iter().all(|c| c.0 == TRACKED), "{clicks:?}");
+        assert_eq!(
+            f.browser.click_and_capture_navigation("#untracked").await?,
+            untracked
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert_eq!(f.clicks("/static").await.len(), 3);
+
+        // A page rule's starter phrase; the api.whatsapp.com parameters are kept.
+        f.open("/kids/prices").await?;
+        let rule = f.tagged("rule").await?;
+        assert!(
+            rule.starts_with("https://api.whatsapp.com/send/?phone=79001234567&type=phone_number&app_absent=0&text=Kids%20photo%20shoot%3F%20(ref%20"),
+            "{rule}"
+        );
+        assert_eq!(f.browser.click_and_capture_navigation("#rule").await?, rule);
+
+        // Storage blocked: ids in memory, links tagged, the visit stored.
+        f.open("/blocked").await?;
+        let blocked = f.tagged("l").await?;
+        assert_eq!(f.wait_sessions("/blocked", 1).await[0].0, code_of(&blocked));
+
+        // A visitor who comes back from another campaign gets a new session (and code) on
+        // another origin's storage; the card keeps both the first and the last touch.
+        let landing = |campaign: &str| {
+            format!(
+                "http://127.0.0.1:{}/landing?utm_source=ads&utm_campaign={campaign}",
+                f.port
+            )
+        };
+        let from_ad = |campaign: &str| {
+            let target: String = url::form_urlencoded::byte_serialize(landing(campaign).as_bytes()).collect();
+            format!("http://localhost:{}/ad#{target}", f.port)
+        };
+        f.browser.client.goto(&from_ad("autumn")).await?;
+        f.browser.client.find(Locator::Id("go")).await?.click().await?;
+        let first = code_of(&f.tagged("l").await?);
+        f.wait_sessions("campaign=autumn", 1).await;
+        f.browser.client.goto(&landing("autumn")).await?;
+        assert_eq!(code_of(&f.tagged("l").await?), first, "the same campaign goes on");
+        f.browser.client.goto(&from_ad("winter")).await?;
+        f.browser.client.find(Locator::Id("go")).await?.click().await?;
+        f.wait_sessions("campaign=winter", 1).await;
+        let sent = f.browser.click_and_capture_navigation("#l").await?;
+        assert_ne!(code_of(&sent), first, "a new campaign starts a new session");
+        f.wait_clicks("campaign=winter", 1).await;
+        let body = whatsapp_text("wamid.touch", "447911123456", "Ana", &text_of(&sent), now_s());
+        let report: Value = f.app.post_whatsapp(&body).await.json().await?;
+        let id = report["dialogs"][0].as_str().context("a dialog")?;
+        let card: Value = f.app.api_get(&format!("/api/v1/dialogs/{id}")).await.json().await?;
+        assert_eq!(card["session"]["utm_campaign"], "winter", "{card}");
+        assert_eq!(card["visitor"]["first_touch"]["utm_campaign"], "autumn", "{card}");
+        assert_eq!(card["visitor"]["sessions_before_chat"], 2, "{card}");
+
+        // Every link form: tagged, and each click counted with its kind.
+        f.open("/forms").await?;
+        let wa = f.tagged("wa").await?;
+        assert!(text_of(&wa).starts_with("a+b (ref "), "{wa}");
+        assert!(wa.contains("text=a%2Bb%20(ref%20"), "+ survives as %2B: {wa}");
+        for id in ["api", "web", "app", "intent"] {
+            let href = f.tagged(id).await?;
+            assert_eq!(parse_chat_link(&href).unwrap().number.as_deref(), Some(TRACKED));
+        }
+        assert!(f.href("intent").await?.ends_with("#Intent;scheme=whatsapp;package=com.whatsapp;end"));
+        let tg = f.href("tg").await?;
+        assert_eq!(tg, format!("https://t.me/studio_bot?start={}", code_of(&tg)));
+        assert_eq!(f.href("message").await?, "https://wa.me/message/ABCDEFGHIJK1");
+        assert_eq!(f.href("other_bot").await?, "https://t.me/other_bot");
+        for id in ["wa", "api", "web", "app", "intent", "tg", "message", "other_bot"] {
+            f.browser.client.find(Locator::Id(id)).await?.click().await?;
+        }
+        let clicks = f.wait_clicks("/forms", 7).await;
+        let mut kinds: Vec<(&str, &str)> = clicks.iter().map(|c| (c.0.as_str(), c.1.as_str())).collect();
+        kinds.sort_unstable_by_key(|k| k.1);
+        assert_eq!(
+            kinds,
+            [
+                (TRACKED, "api.whatsapp.com"),
+                (TRACKED, "intent"),
+                ("studio_bot", "t.me"),
+                (TRACKED, "wa.me"),
+                ("", "wa.me/message"),
+                (TRACKED, "web.whatsapp.com"),
+                (TRACKED, "whatsapp"),
+            ]
+        );
+        Ok(())
+    }
+    .await;
+    f.finish(result).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn links_and_chats_opened_by_scripts_are_tagged() {
+    let f = Fixture::start(|c| {
+        vec![
+            (
+                "/late",
+                page(
+                    c,
+                    r#"<div id="box"></div>
+<a id="changed" href="https://example.com/contact">Contact</a>
+<script>
+setTimeout(function () {
+  var a = document.createElement("a");
+  a.id = "late"; a.href = "https://wa.me/79001234567?text=Late"; a.textContent = "late";
+  document.getElementById("box").appendChild(a);
+}, 400);
+document.getElementById("changed").addEventListener("click", function () {
+  this.href = "https://wa.me/79001234567?text=Built%20on%20click";
+});
+</script>"#,
+                ),
+            ),
+            (
+                "/widget",
+                page(
+                    c,
+                    r#"<button id="widget" onclick="window.open('https://api.whatsapp.com/send?phone=79001234567&text=Widget', '_blank')">Chat</button>"#,
+                ),
+            ),
+            (
+                "/spa",
+                page(
+                    c,
+                    r#"<a id="spa" href="https://wa.me/79001234567">Chat</a>
+<button id="nav" onclick="history.pushState({}, '', '/kids/party?tab=1')">Kids</button>"#,
+                ),
+            ),
+        ]
+    })
+    .await;
+    let result = async {
+        // A link added later (MutationObserver) and an href built in the page's own click
+        // handler (after ours, in the capture phase).
+        f.open("/late").await?;
+        let late = f.tagged("late").await?;
+        assert!(text_of(&late).starts_with("Late (ref "), "{late}");
+        assert_eq!(f.browser.click_and_capture_navigation("#late").await?, late);
+        f.browser.client.back().await?;
+        f.tagged("late").await?;
+        let sent = f.browser.click_and_capture_navigation("#changed").await?;
+        assert!(text_of(&sent).starts_with("Built on click (ref "), "{sent}");
+        let clicks = f.wait_clicks("/late", 2).await;
+        assert_eq!(
+            clicks[1].3,
+            code_of(&sent),
+            "the href built on click is counted"
+        );
+
+        // A chat widget that opens WhatsApp with window.open.
+        f.open("/widget").await?;
+        f.js("return new Promise(r => chatrail.ready(() => r(1)))")
+            .await?;
+        let opened = f.browser.click_and_capture_navigation("#widget").await?;
+        assert!(text_of(&opened).starts_with("Widget (ref "), "{opened}");
+        let clicks = f.wait_clicks("/widget", 1).await;
+        assert_eq!(
+            (clicks[0].1.as_str(), clicks[0].3.clone()),
+            ("api.whatsapp.com", code_of(&opened))
+        );
+
+        // A single-page app: pushState is a page view of the same session, links follow the
+        // new page's rule, and the page of contact is the URL at click time.
+        f.open("/spa").await?;
+        let before = f.tagged("spa").await?;
+        let code = code_of(&before);
+        assert_eq!(text_of(&before), format!("(ref {code})"));
+        // The visit of this page is in (the session goes on from the pages before).
+        let views = f.wait_pageviews(&code, |_| true).await;
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let views = views.max(f.wait_pageviews(&code, |_| true).await);
+        f.browser
+            .client
+            .find(Locator::Id("nav"))
+            .await?
+            .click()
+            .await?;
+        let mut after = String::new();
+        for _ in 0..100 {
+            after = f.href("spa").await?;
+            if text_of(&after).starts_with("Kids photo shoot?") {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        assert_eq!(
+            text_of(&after),
+            format!("Kids photo shoot? (ref {})", code_of(&before))
+        );
+        assert_eq!(f.browser.click_and_capture_navigation("#spa").await?, after);
+        let clicks = f.wait_clicks("/kids/party", 1).await;
+        assert_eq!(clicks[0].2, f.url("/kids/party?tab=1"));
+        assert_eq!(clicks[0].3, code);
+        f.wait_pageviews(&code, |n| n == views + 1).await;
+        Ok(())
+    }
+    .await;
+    f.finish(result).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn consent_api_globals_and_an_unreachable_collector() {
+    let f = Fixture::start(|c| {
+        vec![
+            (
+                "/consent",
+                page_with(
+                    c,
+                    r#"<a id="l" href="https://wa.me/79001234567?text=Hi">Chat</a>"#,
+                    r#"data-consent="required""#,
+                ),
+            ),
+            (
+                "/api",
+                format!(
+                    r#"<!doctype html><html><body>
+<script>window.before = Object.getOwnPropertyNames(window);
+document.addEventListener("chatrail:ready", function (e) {{ window.readyEvent = !!e.detail.url; }});</script>
+<a id="l" href="https://wa.me/79001234567">Chat</a>
+<script async src="{c}/t.js" data-site="studio"></script>
+<script async src="{c}/t.js" data-site="studio"></script>
+</body></html>"#
+                ),
+            ),
+            (
+                "/down",
+                page(c, r#"<a id="l" href="https://wa.me/79001234567?text=Down">Chat</a>"#),
+            ),
+        ]
+    })
+    .await;
+    let result = async {
+        // Consent mode: nothing stored, sent or tagged until the page consents.
+        f.open("/consent").await?;
+        f.js("return new Promise(r => chatrail.ready(() => r(1)))")
+            .await?;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert_eq!(f.href("l").await?, "https://wa.me/79001234567?text=Hi");
+        assert_eq!(f.js("return localStorage.length").await?, json!(0));
+        assert_eq!(f.js("return chatrail.code").await?, Value::Null);
+        assert!(f.sessions("/consent").await.is_empty());
+        f.js("chatrail.consent(true)").await?;
+        let tagged = f.tagged("l").await?;
+        assert_eq!(f.js("return chatrail.code").await?, json!(code_of(&tagged)));
+        assert_eq!(f.wait_sessions("/consent", 1).await[0].0, code_of(&tagged));
+        assert_eq!(f.browser.click_and_capture_navigation("#l").await?, tagged);
+        f.wait_clicks("/consent", 1).await;
+        f.browser.client.back().await?;
+        // Withdrawn: links restored, the visitor forgotten.
+        f.js("return new Promise(r => chatrail.ready(() => r(1)))")
+            .await?;
+        f.js("chatrail.consent(true); chatrail.consent(false)")
+            .await?;
+        assert_eq!(f.href("l").await?, "https://wa.me/79001234567?text=Hi");
+        assert_eq!(
+            f.js("return localStorage.getItem('chatrail:v')").await?,
+            Value::Null
+        );
+
+        // The JS API, one instance when loaded twice, and no global but `chatrail`.
+        f.open("/api").await?;
+        let tagged = f.tagged("l").await?;
+        let code = code_of(&tagged);
+        assert_eq!(f.js("return chatrail.code").await?, json!(code));
+        assert_eq!(
+            f.js("return chatrail.url('+7 (900) 123-45-67', 'Price?')")
+                .await?,
+            json!(format!(
+                "https://wa.me/{TRACKED}?text=Price%3F%20(ref%20{code})"
+            ))
+        );
+        assert_eq!(
+            f.js("return chatrail.url('@studio_bot')").await?,
+            json!(format!("https://t.me/studio_bot?start={code}"))
+        );
+        assert_eq!(f.js("return window.readyEvent").await?, json!(true));
+        let globals = f
+            // chromedriver adds a few of its own (se_…, ret_nodes) when it runs scripts.
+            .js(
+                "return Object.getOwnPropertyNames(window).filter(k => !before.includes(k) \
+                 && !['before', 'readyEvent', 'ret_nodes'].includes(k) && !/^(se|cdc)_/.test(k))",
+            )
+            .await?;
+        assert_eq!(globals, json!(["chatrail"]));
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert_eq!(
+            f.wait_sessions("/api", 1).await,
+            [(code.clone(), 1)],
+            "one page view"
+        );
+
+        // The collector unreachable (config and beacons blocked, the script cached): links
+        // are still tagged from the last config, and nothing reaches the page's console.
+        f.open("/down").await?;
+        let first = f.tagged("l").await?;
+        assert_eq!(code_of(&first), code, "the same session goes on");
+        f.browser.cdp("Network.enable", json!({})).await?;
+        f.browser
+            .cdp(
+                "Network.setBlockedURLs",
+                json!({"urls": ["*/sites/*", "*/collect/*"]}),
+            )
+            .await?;
+        f.js("localStorage.removeItem('chatrail:s')").await?;
+        f.browser.client.refresh().await?;
+        let again = f.tagged("l").await?;
+        assert_ne!(
+            code_of(&again),
+            code_of(&first),
+            "a new session, made in the browser"
+        );
+        assert_eq!(f.browser.click_and_capture_navigation("#l").await?, again);
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let (stored,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM sessions WHERE code = $1")
+            .bind(code_of(&again))
+            .fetch_one(&f.db)
+            .await?;
+        assert_eq!(stored, 0, "nothing reached the collector");
+        assert!(f.clicks("/down").await.is_empty());
+        Ok(())
+    }
+    .await;
+    f.finish(result).await;
+}
