@@ -2,22 +2,7 @@
 
 use url::Url;
 
-/// Click-id query parameters of ad networks, stored as the session's click ids.
-pub const CLICK_ID_PARAMS: &[&str] = &[
-    "gclid",
-    "gbraid",
-    "wbraid",
-    "dclid",
-    "yclid",
-    "ysclid",
-    "fbclid",
-    "msclkid",
-    "ttclid",
-    "twclid",
-    "li_fat_id",
-    "epik",
-    "ctwa_clid",
-];
+pub use chatrail_core::beacon::CLICK_ID_PARAMS;
 
 const MAX_VALUE_LEN: usize = 256;
 

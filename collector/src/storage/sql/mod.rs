@@ -102,33 +102,13 @@ macro_rules! impl_store {
             async fn whatsapp_sites(
                 &self,
             ) -> Result<Vec<$crate::domain::site::Site>, $crate::storage::StoreError> {
-                let rows: Vec<$crate::storage::sql::SiteRow> = sqlx::query_as(concat!(
-                    $crate::storage::sql::SELECT_SITE!(),
-                    " WHERE wa_app_secret IS NOT NULL ORDER BY created_at"
-                ))
-                .fetch_all(&self.pool)
-                .await?;
-                let mut sites = Vec::with_capacity(rows.len());
-                for row in rows {
-                    sites.push(self.with_numbers(row).await?);
-                }
-                Ok(sites)
+                Ok(self.sites_with("wa_app_secret").await?)
             }
 
             async fn twilio_sites(
                 &self,
             ) -> Result<Vec<$crate::domain::site::Site>, $crate::storage::StoreError> {
-                let rows: Vec<$crate::storage::sql::SiteRow> = sqlx::query_as(concat!(
-                    $crate::storage::sql::SELECT_SITE!(),
-                    " WHERE twilio_auth_token IS NOT NULL ORDER BY created_at"
-                ))
-                .fetch_all(&self.pool)
-                .await?;
-                let mut sites = Vec::with_capacity(rows.len());
-                for row in rows {
-                    sites.push(self.with_numbers(row).await?);
-                }
-                Ok(sites)
+                Ok(self.sites_with("twilio_auth_token").await?)
             }
 
             async fn create_token(
@@ -297,6 +277,24 @@ macro_rules! impl_store {
         }
 
         impl $store {
+            /// Every site whose `column` (a provider secret, named by our code) is set.
+            async fn sites_with(
+                &self,
+                column: &'static str,
+            ) -> Result<Vec<$crate::domain::site::Site>, sqlx::Error> {
+                let sql = format!(
+                    "{} WHERE {column} IS NOT NULL ORDER BY created_at",
+                    $crate::storage::sql::SELECT_SITE!()
+                );
+                let rows: Vec<$crate::storage::sql::SiteRow> =
+                    sqlx::query_as(&sql).fetch_all(&self.pool).await?;
+                let mut sites = Vec::with_capacity(rows.len());
+                for row in rows {
+                    sites.push(self.with_numbers(row).await?);
+                }
+                Ok(sites)
+            }
+
             async fn with_numbers(
                 &self,
                 row: $crate::storage::sql::SiteRow,
