@@ -8,21 +8,16 @@ macro_rules! change_identity {
         let c: &$crate::domain::inbound::IdentityChange = $c;
         let site_id = c.site_id.0;
         let mut tx = $pool.begin().await?;
-        let inserted = sqlx::query(
-            "INSERT INTO messages (site_id, provider, provider_message_id, message_type, body, \
-             sent_at, received_at) VALUES ($1, $2, $3, 'system', $4, $5, $6) \
-             ON CONFLICT (site_id, provider, provider_message_id) DO NOTHING",
-        )
-        .bind(site_id)
-        .bind(c.provider)
-        .bind(&c.provider_message_id)
-        .bind(&c.body)
-        .bind(c.at_ms)
-        .bind($crate::domain::now_ms())
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if inserted == 0 {
+        let inserted = $crate::storage::sql::inbound::claim_message!(
+            tx,
+            site_id,
+            c.provider,
+            &c.provider_message_id,
+            "system",
+            &c.body,
+            c.at_ms
+        );
+        if !inserted {
             tx.rollback().await?;
             return Ok(IdentityOutcome::Duplicate);
         }

@@ -199,6 +199,31 @@ macro_rules! attribute_start {
 }
 pub(crate) use attribute_start;
 
+/// Stores a message row under its provider id inside transaction `$tx`, and says whether it
+/// is new. The row's unique key is what serialises simultaneous redeliveries of one message,
+/// so every inbound write claims its message this way before touching anything else.
+macro_rules! claim_message {
+    ($tx:ident, $site_id:expr, $provider:expr, $id:expr, $kind:expr, $body:expr, $sent_at:expr) => {
+        sqlx::query(
+            "INSERT INTO messages (site_id, provider, provider_message_id, message_type, body, \
+             sent_at, received_at) VALUES ($1, $2, $3, $4, $5, $6, $7) \
+             ON CONFLICT (site_id, provider, provider_message_id) DO NOTHING",
+        )
+        .bind($site_id)
+        .bind($provider)
+        .bind($id)
+        .bind($kind)
+        .bind($body)
+        .bind($sent_at)
+        .bind($crate::domain::now_ms())
+        .execute(&mut *$tx)
+        .await?
+        .rows_affected()
+            > 0
+    };
+}
+pub(crate) use claim_message;
+
 /// Body of `Store::ingest_message`.
 macro_rules! ingest_message {
     ($pool:expr, $m:expr, $policy:expr) => {{
@@ -207,22 +232,16 @@ macro_rules! ingest_message {
         let policy: &$crate::matching::DialogPolicy = $policy;
         let site_id = m.site_id.0;
         let mut tx = $pool.begin().await?;
-        let inserted = sqlx::query(
-            "INSERT INTO messages (site_id, provider, provider_message_id, message_type, body, \
-             sent_at, received_at) VALUES ($1, $2, $3, $4, $5, $6, $7) \
-             ON CONFLICT (site_id, provider, provider_message_id) DO NOTHING",
-        )
-        .bind(site_id)
-        .bind(m.provider)
-        .bind(&m.provider_message_id)
-        .bind(&m.message_type)
-        .bind(&m.text)
-        .bind(m.sent_at_ms)
-        .bind($crate::domain::now_ms())
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if inserted == 0 {
+        let inserted = $crate::storage::sql::inbound::claim_message!(
+            tx,
+            site_id,
+            m.provider,
+            &m.provider_message_id,
+            m.message_type.as_str(),
+            &m.text,
+            m.sent_at_ms
+        );
+        if !inserted {
             tx.rollback().await?;
             return Ok($crate::storage::IngestOutcome::Duplicate);
         }
