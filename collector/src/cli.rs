@@ -274,12 +274,34 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     let app = Application::build(settings).await?;
     let base = format!("http://127.0.0.1:{}", app.port());
     if demo_mode {
-        let site = demo::ensure_site(app.store().as_ref()).await?;
+        let store = app.store();
+        let site = demo::ensure_site(store.as_ref()).await?;
+        let empty = store
+            .list_dialogs(
+                site.id,
+                &crate::storage::DialogListQuery {
+                    limit: 1,
+                    ..Default::default()
+                },
+            )
+            .await?
+            .is_empty();
+        if empty {
+            // Three months of synthetic traffic, so the dashboard's reports have something
+            // to show; the demo page adds real dialogs on top.
+            let opts = crate::generate::GenerateOptions {
+                sessions: 20_000,
+                dialogs: 2_000,
+                months: 3,
+                ..Default::default()
+            };
+            crate::generate::generate(store.as_ref(), &site, &opts, |_| {}).await?;
+        }
         let token = generate_token();
-        app.store()
+        store
             .create_token(site.id, &sha256_hex(&token), Role::Admin, "demo")
             .await?;
-        println!("\nchatrail demo is running.\n  demo page:   {base}/demo\n  dialogs:     {base}/demo/dialogs\n  API token:   {token}\n  try:         curl -H 'Authorization: Bearer {token}' {base}/api/v1/dialogs\n");
+        println!("\nchatrail demo is running.\n  dashboard:   {base}/dashboard/  (sign in with the token below)\n  demo page:   {base}/demo\n  API token:   {token}\n  try:         curl -H 'Authorization: Bearer {token}' {base}/api/v1/dialogs\n");
     }
     tracing::info!(%base, "listening");
     app.run_until_stopped().await

@@ -168,8 +168,8 @@ async fn a_site_may_configure_its_exact_twilio_url(backend: Backend) {
         .list_dialogs(
             oak.id,
             &chatrail_collector::storage::DialogListQuery {
-                before_ms: None,
                 limit: 10,
+                ..Default::default()
             },
         )
         .await

@@ -3,6 +3,7 @@
 //! source card with where the visitor came from.
 
 mod bench;
+mod dashboard;
 mod demo;
 mod entry_points;
 

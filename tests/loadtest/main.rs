@@ -321,8 +321,8 @@ async fn run(backend: Backend, o: &Options) -> anyhow::Result<Value> {
         .list_dialogs(
             app.site.id,
             &DialogListQuery {
-                before_ms: None,
                 limit: i64::MAX,
+                ..Default::default()
             },
         )
         .await?;

@@ -255,8 +255,8 @@ async fn redelivered_messages_are_stored_once(backend: Backend) {
         IngestOutcome::Duplicate
     );
     let query = DialogListQuery {
-        before_ms: None,
         limit: 10,
+        ..Default::default()
     };
     assert_eq!(
         f.store.list_dialogs(f.site.id, &query).await.unwrap().len(),
@@ -281,8 +281,8 @@ async fn simultaneous_redeliveries_make_one_dialog(backend: Backend) {
     }
     assert_eq!(stored_count, 1);
     let query = DialogListQuery {
-        before_ms: None,
         limit: 10,
+        ..Default::default()
     };
     assert_eq!(
         f.store.list_dialogs(f.site.id, &query).await.unwrap().len(),
@@ -413,8 +413,8 @@ async fn one_site_never_sees_another(backend: Backend) {
     assert_eq!(card["match"]["kind"], "none");
     assert!(f.store.source_card(f.site.id, d).await.unwrap().is_none());
     let query = DialogListQuery {
-        before_ms: None,
         limit: 10,
+        ..Default::default()
     };
     assert!(f
         .store

@@ -44,6 +44,16 @@ impl Role {
         matches!(self, Role::Operator | Role::Admin)
     }
 
+    /// Whether this role may read reports.
+    pub fn can_read_reports(self) -> bool {
+        matches!(self, Role::Analyst | Role::Admin)
+    }
+
+    /// Whether this role may change the site's settings and tokens.
+    pub fn can_administer(self) -> bool {
+        self == Role::Admin
+    }
+
     /// Whether this role may post inbound messages to the generic endpoint (an integration
     /// that feeds chats in acts for the operators who will answer them).
     pub fn can_post_messages(self) -> bool {

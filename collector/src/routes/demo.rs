@@ -149,8 +149,8 @@ async fn demo_site(state: &AppState) -> Result<Site, ApiError> {
 async fn dialogs(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let site = demo_site(&state).await?;
     let query = DialogListQuery {
-        before_ms: None,
         limit: 100,
+        ..Default::default()
     };
     let list = state.store.list_dialogs(site.id, &query).await?;
     Ok(layout(

@@ -2,6 +2,7 @@
 
 pub mod api;
 pub mod collect;
+pub mod dashboard;
 pub mod demo;
 pub mod go;
 pub mod health;
@@ -20,6 +21,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     go::configure(cfg);
     webhooks::configure(cfg);
     api::configure(cfg);
+    dashboard::configure(cfg);
 }
 
 /// The JSON 404 for unknown paths.

@@ -5,6 +5,7 @@
 //! differ. Every table carries `site_id` in its primary key so the schema can be distributed
 //! by site.
 
+mod admin;
 mod postgres;
 mod records;
 mod reports;
@@ -23,9 +24,11 @@ use crate::domain::tag::Tag;
 use crate::domain::token::{Role, TokenGrant};
 use crate::domain::visit::{Click, Visit};
 use crate::matching::DialogPolicy;
+pub use admin::{Revoke, SiteAdmin, TokenView};
 pub use records::{
-    ContactView, DialogListQuery, DialogSummary, HistoryEntry, IdentityOutcome, IngestOutcome,
-    MatchView, ReferralView, SessionView, SourceCard, StatusView, TagChange,
+    ContactView, DialogCursor, DialogFilters, DialogListQuery, DialogSummary, HistoryEntry,
+    IdentityOutcome, IngestOutcome, MatchView, ReferralView, SessionView, SourceCard, StatusView,
+    TagChange,
 };
 pub use reports::{
     CountQuery, CountRow, Fact, Key, ReportFilters, Reports, SyntheticBatch, SyntheticClick,
@@ -57,7 +60,7 @@ pub enum IngestEvent {
 
 /// Everything the collector reads and writes.
 #[async_trait]
-pub trait Store: Reports + Send + Sync + std::fmt::Debug {
+pub trait Store: Reports + SiteAdmin + Send + Sync + std::fmt::Debug {
     /// Registers a site with its tracked numbers.
     async fn create_site(&self, site: &NewSite) -> Result<Site, StoreError>;
     /// Looks a site up by its public key (the `data-site` of the script tag).

@@ -33,3 +33,4 @@ impl PgStore {
 
 super::sql::impl_store!(PgStore, sqlx::Postgres);
 super::sql::reports::impl_reports!(PgStore, sqlx::Postgres);
+super::sql::admin::impl_admin!(PgStore, sqlx::Postgres);

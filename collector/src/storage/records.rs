@@ -73,10 +73,80 @@ pub enum TagChange {
 /// Paging and filters of the dialogs list.
 #[derive(Debug, Clone, Default)]
 pub struct DialogListQuery {
-    /// Only dialogs started before this time (keyset paging).
-    pub before_ms: Option<i64>,
+    /// Only dialogs after this one in the list's order (keyset paging).
+    pub after: Option<DialogCursor>,
     /// Page size.
     pub limit: i64,
+    /// What to show.
+    pub filters: DialogFilters,
+}
+
+/// A position in the dialogs list (newest first; ties broken by id): text `<ms>.<uuid>`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DialogCursor {
+    /// Start of the last dialog shown.
+    pub started_at: i64,
+    /// Its id.
+    pub dialog_id: Uuid,
+}
+
+impl std::fmt::Display for DialogCursor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}.{}", self.started_at, self.dialog_id.simple())
+    }
+}
+
+impl std::str::FromStr for DialogCursor {
+    type Err = ();
+
+    fn from_str(s: &str) -> Result<Self, ()> {
+        let (ms, id) = s.split_once('.').ok_or(())?;
+        Ok(DialogCursor {
+            started_at: ms.parse().map_err(drop)?,
+            dialog_id: Uuid::parse_str(id).map_err(drop)?,
+        })
+    }
+}
+
+/// Filters of the dialogs list; `None` shows all.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DialogFilters {
+    /// `LIKE` pattern over the lower-cased contact name (from [`DialogFilters::search`]).
+    pub name_like: Option<String>,
+    /// `LIKE` pattern over the contact's phone digits, when the search has three or more.
+    pub phone_like: Option<String>,
+    /// Channel of the session.
+    pub channel: Option<String>,
+    /// `exact`, `referral`, `probable` or `none`.
+    pub match_kind: Option<String>,
+    /// `new` or `repeat`.
+    pub kind: Option<String>,
+    /// Operator tag.
+    pub tag: Option<String>,
+    /// Tracked number written to, digits only.
+    pub number: Option<String>,
+}
+
+impl DialogFilters {
+    /// Sets the search: dialogs whose contact name contains `text` (any case), or whose phone
+    /// contains its digits when it has three or more.
+    pub fn search(&mut self, text: &str) {
+        let text = text.trim();
+        if text.is_empty() {
+            return;
+        }
+        let mut pattern = String::from("%");
+        for ch in text.to_lowercase().chars() {
+            if matches!(ch, '%' | '_' | '\\') {
+                pattern.push('\\');
+            }
+            pattern.push(ch);
+        }
+        pattern.push('%');
+        self.name_like = Some(pattern);
+        let digits: String = text.chars().filter(char::is_ascii_digit).collect();
+        self.phone_like = (digits.len() >= 3).then(|| format!("%{digits}%"));
+    }
 }
 
 /// One line of the dialogs list.
@@ -101,6 +171,10 @@ pub struct DialogSummary {
     pub channel: Option<String>,
     /// Session campaign.
     pub utm_campaign: Option<String>,
+    /// Normalised source of the session.
+    pub source: Option<String>,
+    /// Tracked number written to.
+    pub business_number: String,
 }
 
 /// The contact of a dialog.

@@ -48,3 +48,4 @@ impl SqliteStore {
 
 super::sql::impl_store!(SqliteStore, sqlx::Sqlite);
 super::sql::reports::impl_reports!(SqliteStore, sqlx::Sqlite);
+super::sql::admin::impl_admin!(SqliteStore, sqlx::Sqlite);

@@ -5,9 +5,11 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::auth::Authenticated;
+use crate::domain::tag::Tag;
 use crate::error::ApiError;
 use crate::state::AppState;
-use crate::storage::DialogListQuery;
+use crate::storage::{DialogCursor, DialogFilters, DialogListQuery};
+use chatrail_core::phone::normalize_number;
 
 /// Registers the routes.
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -22,11 +24,84 @@ fn require_dialogs(auth: &Authenticated) -> Result<(), ApiError> {
     }
 }
 
+/// Query of the dialogs list; unknown parameters are refused so a misspelt filter is reported
+/// instead of silently showing everything.
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct ListParams {
     limit: Option<i64>,
-    /// Keyset cursor: `next_before` of the previous page (epoch ms).
-    before: Option<i64>,
+    /// Keyset cursor: `next_cursor` of the previous page.
+    cursor: Option<String>,
+    /// Search in contact names and phones.
+    q: Option<String>,
+    channel: Option<String>,
+    /// Match kind, named as in the reports.
+    #[serde(rename = "match")]
+    match_kind: Option<String>,
+    kind: Option<String>,
+    tag: Option<String>,
+    number: Option<String>,
+}
+
+impl ListParams {
+    fn into_query(self) -> Result<DialogListQuery, ApiError> {
+        let limit = self.limit.unwrap_or(50);
+        if !(1..=500).contains(&limit) {
+            return Err(ApiError::bad_request("limit must be between 1 and 500"));
+        }
+        let after = self
+            .cursor
+            .map(|c| {
+                c.parse()
+                    .map_err(|()| ApiError::bad_request("cursor must be a next_cursor value"))
+            })
+            .transpose()?;
+        let one_of = |value: Option<String>, name: &str, allowed: &[&str]| {
+            let value = value.filter(|v| !v.is_empty());
+            match value {
+                Some(v) if !allowed.contains(&v.as_str()) => Err(ApiError::bad_request(format!(
+                    "{name} must be one of {}",
+                    allowed.join(", ")
+                ))),
+                v => Ok(v),
+            }
+        };
+        let mut filters = DialogFilters {
+            match_kind: one_of(
+                self.match_kind,
+                "match",
+                &["exact", "referral", "probable", "none"],
+            )?,
+            kind: one_of(self.kind, "kind", &["new", "repeat"])?,
+            channel: self.channel.filter(|v| !v.is_empty()),
+            tag: self
+                .tag
+                .filter(|v| !v.is_empty())
+                .map(|t| Tag::parse(&t).map(|t| t.as_str().to_owned()))
+                .transpose()
+                .map_err(|e| ApiError::bad_request(e.to_string()))?,
+            number: self
+                .number
+                .filter(|v| !v.is_empty())
+                .map(|n| {
+                    normalize_number(&n)
+                        .ok_or_else(|| ApiError::bad_request("number must be a phone number"))
+                })
+                .transpose()?,
+            ..DialogFilters::default()
+        };
+        if let Some(q) = &self.q {
+            if q.chars().count() > 100 {
+                return Err(ApiError::bad_request("q must be at most 100 characters"));
+            }
+            filters.search(q);
+        }
+        Ok(DialogListQuery {
+            after,
+            limit,
+            filters,
+        })
+    }
 }
 
 #[get("/dialogs")]
@@ -36,21 +111,21 @@ async fn list(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     require_dialogs(&auth)?;
-    let limit = params.limit.unwrap_or(50);
-    if !(1..=500).contains(&limit) {
-        return Err(ApiError::bad_request("limit must be between 1 and 500"));
-    }
-    let query = DialogListQuery {
-        before_ms: params.before,
-        limit,
-    };
+    let query = params.into_inner().into_query()?;
     let dialogs = state.store.list_dialogs(auth.0.site_id, &query).await?;
-    let next_before = (dialogs.len() as i64 == limit)
-        .then(|| dialogs.last().map(|d| d.started_at))
-        .flatten();
+    let next_cursor = (dialogs.len() as i64 == query.limit)
+        .then(|| dialogs.last())
+        .flatten()
+        .map(|d| {
+            DialogCursor {
+                started_at: d.started_at,
+                dialog_id: d.dialog_id,
+            }
+            .to_string()
+        });
     Ok(HttpResponse::Ok().json(serde_json::json!({
         "dialogs": dialogs,
-        "next_before": next_before,
+        "next_cursor": next_cursor,
     })))
 }
 

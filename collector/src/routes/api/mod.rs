@@ -1,9 +1,12 @@
 //! The token-protected JSON API under `/api/v1`.
 
 pub mod dialogs;
+pub mod me;
 pub mod messages;
 pub mod reports;
+pub mod site;
 pub mod tags;
+pub mod tokens;
 
 use actix_web::web;
 
@@ -14,6 +17,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(dialogs::configure)
             .configure(tags::configure)
             .configure(messages::configure)
-            .configure(reports::configure),
+            .configure(reports::configure)
+            .configure(me::configure)
+            .configure(site::configure)
+            .configure(tokens::configure),
     );
 }

@@ -221,18 +221,39 @@ macro_rules! impl_store {
                 site_id: $crate::domain::site::SiteId,
                 q: &$crate::storage::DialogListQuery,
             ) -> Result<Vec<$crate::storage::DialogSummary>, $crate::storage::StoreError> {
+                let f = &q.filters;
+                let after = q.after.unwrap_or($crate::storage::DialogCursor {
+                    started_at: i64::MAX,
+                    dialog_id: uuid::Uuid::max(),
+                });
                 Ok(sqlx::query_as(
                     "SELECT d.dialog_id, d.started_at, d.kind, d.match_kind, \
                      c.name AS contact_name, c.phone AS contact_phone, \
-                     d.first_message, s.channel, s.utm_campaign \
+                     d.first_message, s.channel, s.utm_campaign, s.source, d.business_number \
                      FROM dialogs d \
                      JOIN contacts c ON c.site_id = d.site_id AND c.contact_id = d.contact_id \
                      LEFT JOIN sessions s ON s.site_id = d.site_id AND s.session_id = d.session_id \
-                     WHERE d.site_id = $1 AND d.started_at < $2 \
-                     ORDER BY d.started_at DESC, d.dialog_id DESC LIMIT $3",
+                     WHERE d.site_id = $1 AND (d.started_at, d.dialog_id) < ($2, $3) \
+                     AND ($4 IS NULL OR s.channel = $4) \
+                     AND ($5 IS NULL OR d.match_kind = $5) \
+                     AND ($6 IS NULL OR d.kind = $6) \
+                     AND ($7 IS NULL OR d.business_number = $7) \
+                     AND ($8 IS NULL OR EXISTS (SELECT 1 FROM dialog_tags t \
+                          WHERE t.site_id = d.site_id AND t.dialog_id = d.dialog_id AND t.tag = $8)) \
+                     AND ($9 IS NULL OR LOWER(c.name) LIKE $9 ESCAPE '\\' \
+                          OR ($10 IS NOT NULL AND c.phone LIKE $10)) \
+                     ORDER BY d.started_at DESC, d.dialog_id DESC LIMIT $11",
                 )
                 .bind(site_id.0)
-                .bind(q.before_ms.unwrap_or(i64::MAX))
+                .bind(after.started_at)
+                .bind(after.dialog_id)
+                .bind(&f.channel)
+                .bind(&f.match_kind)
+                .bind(&f.kind)
+                .bind(&f.number)
+                .bind(&f.tag)
+                .bind(&f.name_like)
+                .bind(&f.phone_like)
                 .bind(q.limit)
                 .fetch_all(&self.pool)
                 .await?)
@@ -399,6 +420,7 @@ pub fn conflict(e: sqlx::Error, what: &'static str) -> super::StoreError {
     }
 }
 
+pub(crate) mod admin;
 pub(crate) mod card;
 pub(crate) mod identity;
 pub(crate) mod inbound;

@@ -1,0 +1,78 @@
+// The dashboard's only way to the data: the same token API anyone can script.
+
+const KEY = 'chatrail.token';
+
+/** The signed-in token, if any. */
+export function token() {
+  return sessionStorage.getItem(KEY) || localStorage.getItem(KEY);
+}
+
+/** Keeps the token for this tab, or on this device when `remember` is set. */
+export function keepToken(value, remember) {
+  sessionStorage.setItem(KEY, value);
+  if (remember) localStorage.setItem(KEY, value);
+}
+
+/** Forgets the token everywhere. */
+export function forgetToken() {
+  sessionStorage.removeItem(KEY);
+  localStorage.removeItem(KEY);
+}
+
+/** An error answered by the API: its status and its JSON `error` message. */
+export class ApiError extends Error {
+  constructor(status, message) {
+    super(message);
+    this.status = status;
+  }
+}
+
+/**
+ * Calls `/api/v1{path}` with the token. `body` is sent as JSON; `csv` asks for CSV and
+ * resolves to a Blob. Failures reject with an ApiError carrying the server's message.
+ */
+export async function api(path, { method = 'GET', body, csv = false, as } = {}) {
+  const headers = { Authorization: `Bearer ${as || token()}` };
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  if (csv) headers.Accept = 'text/csv';
+  let res;
+  try {
+    res = await fetch(`/api/v1${path}`, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  } catch (e) {
+    throw new ApiError(0, `cannot reach chatrail: ${e.message}`);
+  }
+  if (!res.ok) {
+    let message = `${res.status} ${res.statusText}`;
+    try {
+      message = (await res.json()).error || message;
+    } catch (_) { /* not JSON */ }
+    throw new ApiError(res.status, message);
+  }
+  if (res.status === 204) return null;
+  return csv ? res.blob() : res.json();
+}
+
+/** Query string of the non-empty entries of `params`. */
+export function query(params) {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v != null && v !== '') q.set(k, v);
+  const text = q.toString();
+  return text ? `?${text}` : '';
+}
+
+/** Downloads a CSV export through the API (the token travels in a header, not the URL). */
+export async function downloadCsv(path, filename) {
+  const blob = await api(path, { csv: true });
+  const url = URL.createObjectURL(blob);
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = filename;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10000);
+}

@@ -1,0 +1,40 @@
+//! `GET /api/v1/me`: what the presented token is: its site and role, and so which parts of
+//! the dashboard it opens. Any valid token may ask.
+
+use actix_web::{get, web, HttpResponse};
+
+use crate::auth::Authenticated;
+use crate::enrich::channel::Channel;
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// Registers the route.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(me);
+}
+
+#[get("/me")]
+async fn me(auth: Authenticated, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let site = state
+        .store
+        .site_by_id(auth.0.site_id)
+        .await?
+        .ok_or(ApiError::NotFound("site"))?;
+    let timezone = state
+        .store
+        .site_timezone(site.id)
+        .await?
+        .unwrap_or_else(|| "UTC".into());
+    let role = auth.0.role;
+    Ok(HttpResponse::Ok().json(serde_json::json!({
+        "role": role,
+        "site": { "key": site.key, "name": site.name, "timezone": timezone },
+        "can": {
+            "dialogs": role.can_read_dialogs(),
+            "reports": role.can_read_reports(),
+            "settings": role.can_administer(),
+        },
+        "numbers": site.numbers.iter().map(|n| &n.number).collect::<Vec<_>>(),
+        "channels": Channel::ALL.map(Channel::as_str),
+    })))
+}

@@ -1,0 +1,79 @@
+//! API tokens of the token's site (admin tokens only): `GET /tokens` lists them (never the
+//! tokens themselves: only their hashes are stored), `POST /tokens` creates one and shows it
+//! once, `DELETE /tokens/{id}` revokes one. The last admin token cannot be revoked.
+
+use actix_web::{delete, get, post, web, HttpResponse};
+use serde::Deserialize;
+use uuid::Uuid;
+
+use super::site::require_admin;
+use crate::auth::Authenticated;
+use crate::domain::token::{generate_token, sha256_hex, Role};
+use crate::error::{read_body, ApiError};
+use crate::state::AppState;
+use crate::storage::Revoke;
+
+/// Registers the routes.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(list).service(create).service(revoke);
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewToken {
+    name: String,
+    role: Role,
+}
+
+#[get("/tokens")]
+async fn list(auth: Authenticated, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    require_admin(&auth)?;
+    let tokens = state.store.list_tokens(auth.0.site_id).await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "tokens": tokens })))
+}
+
+#[post("/tokens")]
+async fn create(
+    auth: Authenticated,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    require_admin(&auth)?;
+    let body = read_body(payload, 4096).await?;
+    let new: NewToken = serde_json::from_slice(&body).map_err(|e| {
+        ApiError::bad_request(format!(
+            "invalid token JSON: {e} (expected {{\"name\": ..., \"role\": \"operator\" | \"analyst\" | \"admin\"}})"
+        ))
+    })?;
+    let name = new.name.trim();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(ApiError::bad_request("name must be 1-100 characters"));
+    }
+    let token = generate_token();
+    state
+        .store
+        .create_token(auth.0.site_id, &sha256_hex(&token), new.role, name)
+        .await?;
+    Ok(HttpResponse::Created().json(serde_json::json!({
+        "token": token,
+        "name": name,
+        "role": new.role,
+    })))
+}
+
+#[delete("/tokens/{id}")]
+async fn revoke(
+    auth: Authenticated,
+    id: web::Path<String>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    require_admin(&auth)?;
+    let id = Uuid::parse_str(&id).map_err(|_| ApiError::bad_request("token id must be a UUID"))?;
+    match state.store.revoke_token(auth.0.site_id, id).await? {
+        Revoke::Revoked => Ok(HttpResponse::NoContent().finish()),
+        Revoke::NoToken => Err(ApiError::NotFound("token")),
+        Revoke::LastAdmin => Err(ApiError::Forbidden(
+            "the last admin token of a site cannot be revoked: create another admin token first",
+        )),
+    }
+}
