@@ -2,6 +2,7 @@
 
 mod beacons;
 mod concurrency;
+mod dashboard;
 mod enrichment;
 mod go;
 mod messages;

@@ -113,6 +113,9 @@ impl std::str::FromStr for DialogCursor {
 pub struct DialogFilters {
     /// `LIKE` pattern over the lower-cased contact name (from [`DialogFilters::search`]).
     pub name_like: Option<String>,
+    /// The same pattern as typed: SQLite's `LOWER` folds ASCII only, so a name in another
+    /// script matches there when typed in its own case.
+    pub name_like_as_typed: Option<String>,
     /// `LIKE` pattern over the contact's phone digits, when the search has three or more.
     pub phone_like: Option<String>,
     /// Channel of the session.
@@ -135,15 +138,19 @@ impl DialogFilters {
         if text.is_empty() {
             return;
         }
-        let mut pattern = String::from("%");
-        for ch in text.to_lowercase().chars() {
-            if matches!(ch, '%' | '_' | '\\') {
-                pattern.push('\\');
+        let like = |text: &str| {
+            let mut pattern = String::from("%");
+            for ch in text.chars() {
+                if matches!(ch, '%' | '_' | '\\') {
+                    pattern.push('\\');
+                }
+                pattern.push(ch);
             }
-            pattern.push(ch);
-        }
-        pattern.push('%');
-        self.name_like = Some(pattern);
+            pattern.push('%');
+            pattern
+        };
+        self.name_like = Some(like(&text.to_lowercase()));
+        self.name_like_as_typed = Some(like(text));
         let digits: String = text.chars().filter(char::is_ascii_digit).collect();
         self.phone_like = (digits.len() >= 3).then(|| format!("%{digits}%"));
     }

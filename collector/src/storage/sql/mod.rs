@@ -241,8 +241,9 @@ macro_rules! impl_store {
                      AND ($8 IS NULL OR EXISTS (SELECT 1 FROM dialog_tags t \
                           WHERE t.site_id = d.site_id AND t.dialog_id = d.dialog_id AND t.tag = $8)) \
                      AND ($9 IS NULL OR LOWER(c.name) LIKE $9 ESCAPE '\\' \
-                          OR ($10 IS NOT NULL AND c.phone LIKE $10)) \
-                     ORDER BY d.started_at DESC, d.dialog_id DESC LIMIT $11",
+                          OR c.name LIKE $10 ESCAPE '\\' \
+                          OR ($11 IS NOT NULL AND c.phone LIKE $11)) \
+                     ORDER BY d.started_at DESC, d.dialog_id DESC LIMIT $12",
                 )
                 .bind(site_id.0)
                 .bind(after.started_at)
@@ -253,6 +254,7 @@ macro_rules! impl_store {
                 .bind(&f.number)
                 .bind(&f.tag)
                 .bind(&f.name_like)
+                .bind(&f.name_like_as_typed)
                 .bind(&f.phone_like)
                 .bind(q.limit)
                 .fetch_all(&self.pool)
