@@ -129,7 +129,7 @@ export async function cardPage(me, id) {
       facts('Dialog', 'dialog', [
         ['First message', dateTime(card.started_at)],
         ['Last message', dateTime(card.last_message_at)],
-        ['Number written to', `+${card.business_number}`],
+        ['Number written to', /^\d+$/.test(card.business_number) ? `+${card.business_number}` : card.business_number],
         ['Match', h('span', { class: `badge ${m.kind}` }, m.kind)],
         ['Session code', m.code],
         ['Confidence', m.confidence == null ? null : `${Math.round(m.confidence * 100)}%`],
