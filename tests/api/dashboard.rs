@@ -15,6 +15,7 @@ on_both_backends!(
     the_dialogs_list_filters_searches_and_pages_without_gaps,
     admins_change_site_settings_with_validation,
     admins_create_list_and_revoke_tokens,
+    the_dashboard_benchmark_loads_every_page,
 );
 
 async fn call(
@@ -439,4 +440,25 @@ async fn admins_create_list_and_revoke_tokens(backend: Backend) {
         404
     );
     assert_eq!(get(&app, "/me", &app.token).await.0, 200);
+}
+
+/// The dashboard benchmark at CI size: every page loads (all 200s) on a generated database;
+/// the times are printed, not asserted (the full-size figures are in the README).
+async fn the_dashboard_benchmark_loads_every_page(backend: Backend) {
+    let opts = chatrail_collector::generate::GenerateOptions {
+        sessions: 5_000,
+        dialogs: 500,
+        months: 18,
+        ..Default::default()
+    };
+    let served = chatrail_tests::dashboard_bench::serve_filled(backend, &opts)
+        .await
+        .unwrap();
+    let rows = chatrail_tests::dashboard_bench::run(&served, &opts, 1)
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), 10);
+    for (label, time) in rows {
+        println!("{backend:?} {label}: {:.1} ms", time.as_secs_f64() * 1000.0);
+    }
 }

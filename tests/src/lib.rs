@@ -8,6 +8,7 @@ pub mod app;
 pub mod bench;
 mod both;
 pub mod browser;
+pub mod dashboard_bench;
 pub mod geoip;
 pub mod inbound;
 pub mod pages;

@@ -1,0 +1,74 @@
+//! The dashboard benchmark: generates synthetic traffic into a fresh SQLite file and a fresh
+//! database on a throwaway PostgreSQL server, starts a real collector on each, and times
+//! every dashboard page as the browser loads it (its API requests over HTTP, all at once;
+//! median of 5), printing a Markdown table.
+//!
+//! ```text
+//! cargo run --release -p chatrail-examples --example dashboard_bench -- \
+//!     --sessions 1000000 --dialogs 100000 --months 18 [--backend sqlite|postgres|both]
+//! ```
+
+use std::time::Duration;
+
+use chatrail_collector::generate::GenerateOptions;
+use chatrail_tests::app::Backend;
+use chatrail_tests::dashboard_bench::{run, serve_filled};
+
+fn arg<T: std::str::FromStr>(args: &[String], name: &str, default: T) -> T {
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().collect();
+    let opts = GenerateOptions {
+        sessions: arg(&args, "--sessions", 100_000),
+        dialogs: arg(&args, "--dialogs", 10_000),
+        months: arg(&args, "--months", 18),
+        ..GenerateOptions::default()
+    };
+    let backends = match arg(&args, "--backend", "both".to_owned()).as_str() {
+        "sqlite" => vec![Backend::Sqlite],
+        "postgres" => vec![Backend::Postgres],
+        _ => vec![Backend::Sqlite, Backend::Postgres],
+    };
+    let mut columns = Vec::new();
+    let mut table: Vec<(String, Vec<Duration>)> = Vec::new();
+    for backend in backends {
+        eprintln!(
+            "{backend:?}: generating {} sessions, {} dialogs over {} months…",
+            opts.sessions, opts.dialogs, opts.months
+        );
+        let served = serve_filled(backend, &opts).await?;
+        eprintln!(
+            "{backend:?}: {} rows in {:.1} s",
+            served.stats.rows(),
+            served.stats.elapsed.as_secs_f64()
+        );
+        columns.push(format!("{backend:?} (ms)"));
+        for (i, (label, time)) in run(&served, &opts, 5).await?.into_iter().enumerate() {
+            if table.len() <= i {
+                table.push((label, Vec::new()));
+            }
+            table[i].1.push(time);
+        }
+    }
+    println!(
+        "\n{} sessions, {} dialogs, {} months; median of 5 loads, requests of a page in parallel\n",
+        opts.sessions, opts.dialogs, opts.months
+    );
+    println!("| page | {} |", columns.join(" | "));
+    println!("|---|{}", "---:|".repeat(columns.len()));
+    for (label, times) in table {
+        let cells: Vec<String> = times
+            .iter()
+            .map(|d| format!("{:.1}", d.as_secs_f64() * 1000.0))
+            .collect();
+        println!("| {label} | {} |", cells.join(" | "));
+    }
+    Ok(())
+}
