@@ -360,9 +360,48 @@ async fn analyst(app: &TestApp, browser: &Browser) -> anyhow::Result<()> {
         "{shown} vs {total}"
     );
     ensure!(total > 0, "the last 30 days have dialogs");
-    // Every table has its CSV download.
+    // Every table has its CSV download; the channels one saves the API's CSV.
     let csv = texts(browser, "button.csv").await?;
     ensure!(csv.len() == 10, "{csv:?}");
+    let downloads = tempfile::tempdir()?;
+    browser
+        .cdp(
+            "Browser.setDownloadBehavior",
+            serde_json::json!({"behavior": "allow", "downloadPath": downloads.path()}),
+        )
+        .await?;
+    find(browser, "button.csv[data-report=channels]")
+        .await?
+        .click()
+        .await?;
+    let file = downloads.path().join(format!(
+        "channels_{}_{}.csv",
+        from.as_str().unwrap_or(""),
+        to.as_str().unwrap_or("")
+    ));
+    for _ in 0..100 {
+        if file.exists() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let saved =
+        std::fs::read_to_string(&file).with_context(|| format!("{} not saved", file.display()))?;
+    let expected = app
+        .http
+        .get(format!(
+            "{}/api/v1/reports/channels?{range}&format=csv",
+            app.base
+        ))
+        .bearer_auth(&token)
+        .send()
+        .await?
+        .text()
+        .await?;
+    ensure!(
+        saved == expected && saved.starts_with("channel,visits,clicks,dialogs,click_to_chat"),
+        "{saved}"
+    );
     // By day, with the previous period overlaid.
     let points = |n: usize| {
         format!("document.querySelectorAll('#dynamics-chart circle.point').length === {n}")
