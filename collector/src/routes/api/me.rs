@@ -15,16 +15,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 
 #[get("/me")]
 async fn me(auth: Authenticated, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    let site = state
-        .store
-        .site_by_id(auth.0.site_id)
-        .await?
-        .ok_or(ApiError::NotFound("site"))?;
-    let timezone = state
-        .store
-        .site_timezone(site.id)
-        .await?
-        .unwrap_or_else(|| "UTC".into());
+    let (site, timezone) = super::site::load(&state, &auth).await?;
     let role = auth.0.role;
     Ok(HttpResponse::Ok().json(serde_json::json!({
         "role": role,

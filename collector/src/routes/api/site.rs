@@ -150,7 +150,11 @@ fn view(site: &Site, timezone: &str, base: &str) -> serde_json::Value {
     })
 }
 
-async fn load(state: &AppState, auth: &Authenticated) -> Result<(Site, String), ApiError> {
+/// The token's site and its time zone.
+pub(super) async fn load(
+    state: &AppState,
+    auth: &Authenticated,
+) -> Result<(Site, String), ApiError> {
     let site = state
         .store
         .site_by_id(auth.0.site_id)
