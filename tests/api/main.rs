@@ -5,6 +5,8 @@ mod concurrency;
 mod enrichment;
 mod go;
 mod messages;
+mod openapi;
+mod openapi_conformance;
 mod probable;
 mod tags;
 mod telegram;

@@ -10,6 +10,7 @@ mod both;
 pub mod browser;
 pub mod geoip;
 pub mod inbound;
+pub mod openapi;
 pub mod pages;
 pub mod postgres;
 

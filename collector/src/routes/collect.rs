@@ -61,6 +61,17 @@ fn user_agent(req: &HttpRequest) -> &str {
         .unwrap_or("")
 }
 
+#[utoipa::path(
+    tag = "tracker",
+    request_body(content = Object, content_type = "text/plain", description = "JSON VisitBeacon: a page view of a session (`chatrail_core::beacon`), sent as text/plain so browsers skip the CORS preflight; at most 8 KiB"),
+    responses(
+        (status = 202, description = "Queued, or dropped as a robot or spam", body = crate::routes::api::openapi::BeaconAnswer),
+        (status = 400, description = "Invalid beacon"),
+        (status = 404, description = "No such site"),
+        (status = 413, description = "Body too large"),
+        (status = 503, description = "The ingest queue is full; retry later"),
+    )
+)]
 #[post("/collect/visit")]
 async fn visit(
     req: HttpRequest,
@@ -81,6 +92,17 @@ async fn visit(
     enqueue(&state, IngestEvent::Visit(Box::new(visit)))
 }
 
+#[utoipa::path(
+    tag = "tracker",
+    request_body(content = Object, content_type = "text/plain", description = "JSON ClickBeacon: a click on a chat link (`chatrail_core::beacon`), sent as text/plain so browsers skip the CORS preflight; at most 8 KiB"),
+    responses(
+        (status = 202, description = "Queued, or dropped as a robot or spam", body = crate::routes::api::openapi::BeaconAnswer),
+        (status = 400, description = "Invalid beacon"),
+        (status = 404, description = "No such site"),
+        (status = 413, description = "Body too large"),
+        (status = 503, description = "The ingest queue is full; retry later"),
+    )
+)]
 #[post("/collect/click")]
 async fn click(
     req: HttpRequest,

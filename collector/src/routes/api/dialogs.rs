@@ -22,13 +22,25 @@ fn require_dialogs(auth: &Authenticated) -> Result<(), ApiError> {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
 struct ListParams {
+    /// Page size, 1–500 (default 50).
     limit: Option<i64>,
     /// Keyset cursor: `next_before` of the previous page (epoch ms).
     before: Option<i64>,
 }
 
+#[utoipa::path(
+    tag = "dialogs",
+    operation_id = "list_dialogs",
+    params(ListParams),
+    security(("token" = [])),
+    responses(
+        (status = 200, description = "Newest first", body = super::openapi::DialogList),
+        (status = 400, description = "Bad `limit` or `before`"),
+        (status = 403, description = "The role cannot read dialogs"),
+    )
+)]
 #[get("/dialogs")]
 async fn list(
     auth: Authenticated,
@@ -54,6 +66,18 @@ async fn list(
     })))
 }
 
+#[utoipa::path(
+    tag = "dialogs",
+    operation_id = "source_card",
+    params(("id" = Uuid, Path, description = "Dialog id")),
+    security(("token" = [])),
+    responses(
+        (status = 200, description = "The dialog's source card", body = crate::storage::SourceCard),
+        (status = 400, description = "The id is not a UUID"),
+        (status = 403, description = "The role cannot read dialogs"),
+        (status = 404, description = "No such dialog on the token's site"),
+    )
+)]
 #[get("/dialogs/{id}")]
 async fn card(
     auth: Authenticated,

@@ -2,6 +2,7 @@
 
 pub mod dialogs;
 pub mod messages;
+pub mod openapi;
 pub mod reports;
 pub mod tags;
 
@@ -11,6 +12,7 @@ use actix_web::web;
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("/api/v1")
+            .configure(openapi::configure)
             .configure(dialogs::configure)
             .configure(tags::configure)
             .configure(messages::configure)

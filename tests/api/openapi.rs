@@ -1,0 +1,235 @@
+//! The OpenAPI description itself: it parses as OpenAPI 3.1, it names every route under
+//! `/api/v1` and no route that does not exist, and the checker used against it rejects what
+//! it must.
+
+use std::collections::BTreeSet;
+
+use chatrail_collector::domain::token::Role;
+use chatrail_collector::routes::api::openapi::ApiDoc;
+use chatrail_tests::app::{create_token, spawn_app, Backend, TRACKED_DIGITS};
+use chatrail_tests::openapi::{Answer, Spec};
+use serde_json::{json, Value};
+
+/// The description as the code generates it.
+pub fn spec() -> Spec {
+    Spec::new(serde_json::from_str(ApiDoc::json()).expect("the description is JSON"))
+}
+
+#[test]
+fn the_description_parses_as_openapi_3_1_with_valid_schemas() {
+    let parsed = oas3::from_json(ApiDoc::json()).expect("a valid OpenAPI 3.1 document");
+    assert!(parsed.openapi.starts_with("3.1"), "{}", parsed.openapi);
+    assert!(!parsed.paths.unwrap_or_default().is_empty());
+
+    let spec = spec();
+    let schemas = spec.doc()["components"]["schemas"].as_object().unwrap();
+    for (name, schema) in schemas {
+        let mut schema = schema.clone();
+        schema["$schema"] = json!("https://json-schema.org/draft/2020-12/schema");
+        if let Err(e) = jsonschema::draft202012::meta::validate(&schema) {
+            panic!("component {name} is not a JSON Schema 2020-12 schema: {e}");
+        }
+    }
+    // Every `$ref` points at a component that exists.
+    let text = ApiDoc::json();
+    for r in text.split("\"$ref\": \"").skip(1) {
+        let target = &r[..r.find('"').unwrap()];
+        let name = target
+            .strip_prefix("#/components/schemas/")
+            .unwrap_or_else(|| panic!("unexpected $ref {target}"));
+        assert!(schemas.contains_key(name), "dangling $ref {target}");
+    }
+    // Operation ids are unique, as OpenAPI requires and client generators rely on.
+    let mut ids = BTreeSet::new();
+    for (method, path) in spec.operations() {
+        let op = spec.operation(&method, &path).unwrap();
+        let id = op["operationId"].as_str().unwrap_or_default().to_owned();
+        assert!(ids.insert(id.clone()), "operationId {id:?} repeats");
+        let secured = op
+            .get("security")
+            .is_some_and(|s| s.to_string().contains("token"));
+        if secured {
+            assert!(op["responses"].get("401").is_some(), "{method} {path}: 401");
+        }
+        for (status, response) in op["responses"].as_object().unwrap() {
+            if status.starts_with('4') {
+                assert_eq!(
+                    response["content"]["application/json"]["schema"]["$ref"],
+                    "#/components/schemas/ErrorBody",
+                    "{method} {path} {status}"
+                );
+            }
+        }
+    }
+}
+
+/// `(METHOD, path)` of every route the handlers under `collector/src/routes/api/` register,
+/// read from their route macros (`#[get("/x")]`) and `.route("/x", web::get()…)` calls.
+fn registered_api_routes() -> BTreeSet<(String, String)> {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../collector/src/routes/api");
+    let module = std::fs::read_to_string(format!("{dir}/mod.rs")).unwrap();
+    assert!(
+        module.contains("web::scope(\"/api/v1\")"),
+        "the API scope moved"
+    );
+    let mut routes = BTreeSet::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+        for line in text.lines().map(str::trim) {
+            for method in ["get", "put", "post", "delete", "patch"] {
+                let quoted = |rest: &str| rest.split('"').next().map(str::to_owned);
+                let path = if let Some(rest) = line.strip_prefix(&format!("#[{method}(\"")) {
+                    quoted(rest)
+                } else if let Some(rest) = line.strip_prefix(".route(\"") {
+                    line.contains(&format!("web::{method}()"))
+                        .then(|| quoted(rest))
+                        .flatten()
+                } else {
+                    None
+                };
+                if let Some(path) = path {
+                    routes.insert((method.to_uppercase(), format!("/api/v1{path}")));
+                }
+            }
+        }
+    }
+    assert!(
+        routes.len() >= 8,
+        "the route scan found too little: {routes:?}"
+    );
+    routes
+}
+
+/// A concrete URL path for a path template.
+fn concrete(template: &str) -> String {
+    let mut out = String::new();
+    for (i, part) in template.split(['{', '}']).enumerate() {
+        if i % 2 == 0 {
+            out.push_str(part);
+        } else {
+            out.push_str(match part {
+                "id" => "0190b1a2-0000-7000-8000-000000000000",
+                "name" => "pages",
+                "site" | "key" | "site_key" => "shop",
+                "chat" => TRACKED_DIGITS,
+                _ => "x",
+            });
+        }
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_api_route_is_described_and_every_described_path_exists() {
+    let spec = spec();
+    let described: BTreeSet<_> = spec.operations().into_iter().collect();
+    let missing: Vec<_> = registered_api_routes()
+        .into_iter()
+        .filter(|r| !described.contains(r))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "routes without a #[utoipa::path] listed in openapi.rs: {missing:?}"
+    );
+
+    let app = spawn_app(Backend::Sqlite).await;
+    let admin = create_token(&app.store, &app.site, Role::Admin).await;
+    // `/go` answers a redirect off this machine: never follow one.
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    for (method, path) in &described {
+        let url = format!("{}{}", app.base, concrete(path));
+        let resp = http
+            .request(method.parse().unwrap(), url)
+            .bearer_auth(&admin)
+            .send()
+            .await
+            .unwrap();
+        let answer = Answer::read(resp).await;
+        let phantom = answer.status == 404
+            && serde_json::from_slice::<Value>(&answer.body)
+                .is_ok_and(|b| b["error"] == "route not found");
+        assert!(!phantom, "{method} {path} is described but not served");
+    }
+}
+
+/// A valid dialogs page, to spoil field by field.
+fn dialog_list() -> Value {
+    json!({"dialogs": [{"dialog_id": "0190b1a2-0000-7000-8000-000000000000",
+        "started_at": "2025-11-22T10:00:00.000Z", "kind": "new", "match_kind": "exact",
+        "contact_name": null, "contact_phone": "447911123456", "first_message": "hi",
+        "channel": "organic", "utm_campaign": null}], "next_before": null})
+}
+
+fn ok(body: &Value) -> Answer {
+    Answer {
+        status: 200,
+        content_type: Some("application/json".into()),
+        body: body.to_string().into_bytes(),
+    }
+}
+
+#[test]
+fn the_checker_rejects_answers_that_break_the_description() {
+    let spec = spec();
+    let list = "/api/v1/dialogs";
+    spec.check("GET", list, &ok(&dialog_list()))
+        .expect("a valid page passes");
+
+    let spoiled = [
+        ("/dialogs/0/started_at", json!(1_763_805_600_000i64)),
+        ("/dialogs/0/dialog_id", json!("not-a-uuid")),
+        ("/dialogs/0/started_at", json!("yesterday")),
+        ("/next_before", json!("soon")),
+    ];
+    for (pointer, value) in spoiled {
+        let mut body = dialog_list();
+        *body.pointer_mut(pointer).unwrap() = value.clone();
+        assert!(
+            spec.check("GET", list, &ok(&body)).is_err(),
+            "{pointer} = {value} must be rejected"
+        );
+    }
+    let mut undocumented = dialog_list();
+    undocumented["dialogs"][0]["surprise"] = json!(1);
+    assert!(spec.check("GET", list, &ok(&undocumented)).is_err());
+    let mut missing = dialog_list();
+    missing.as_object_mut().unwrap().remove("dialogs");
+    assert!(spec.check("GET", list, &ok(&missing)).is_err());
+
+    // Undocumented statuses and content types, and errors that are not `{"error": "..."}`.
+    let teapot = Answer {
+        status: 418,
+        ..ok(&dialog_list())
+    };
+    assert!(spec.check("GET", list, &teapot).is_err());
+    let csv = Answer {
+        content_type: Some("text/csv".into()),
+        ..ok(&dialog_list())
+    };
+    assert!(spec.check("GET", list, &csv).is_err());
+    let bad_error = Answer {
+        status: 400,
+        ..ok(&json!({"message": "bad"}))
+    };
+    assert!(spec.check("GET", list, &bad_error).is_err());
+    let error = Answer {
+        status: 400,
+        ..ok(&json!({"error": "limit must be between 1 and 500"}))
+    };
+    spec.check("GET", list, &error)
+        .expect("a JSON error passes");
+    assert!(spec.check("GET", "/api/v1/nope", &ok(&json!({}))).is_err());
+
+    // The flattened source card is closed too: an extra field next to the dialog's fails.
+    let card_schema = Spec::component("SourceCard");
+    let err = spec
+        .validate(&card_schema, &json!({"surprise": true}))
+        .unwrap_err();
+    assert!(
+        err.contains("surprise") || err.contains("required"),
+        "{err}"
+    );
+}
