@@ -163,10 +163,12 @@ fn dialog_list() -> Value {
         "channel": "organic", "utm_campaign": null}], "next_before": null})
 }
 
+const JSON: &str = "application/json";
+
 fn ok(body: &Value) -> Answer {
     Answer {
         status: 200,
-        content_type: Some("application/json".into()),
+        content_type: Some(JSON.into()),
         body: body.to_string().into_bytes(),
     }
 }
@@ -222,6 +224,29 @@ fn the_checker_rejects_answers_that_break_the_description() {
     spec.check("GET", list, &error)
         .expect("a JSON error passes");
     assert!(spec.check("GET", "/api/v1/nope", &ok(&json!({}))).is_err());
+
+    // Request bodies: what the server takes must be what the description allows.
+    let message = json!({"channel": "viber", "message_id": "m1", "business_number": "79001234567",
+        "sender_id": "u1", "text": "hi", "sent_at": "2025-11-22T10:00:00Z"});
+    let post = |ct: &str, body: &Value| {
+        spec.check_request("POST", "/api/v1/messages", ct, &body.to_string())
+    };
+    post(JSON, &message).expect("a valid message passes");
+    assert!(
+        post(JSON, &json!({"channel": "viber"})).is_err(),
+        "fields missing"
+    );
+    let mut extra = message.clone();
+    extra["sender"] = json!("ana");
+    assert!(post(JSON, &extra).is_err(), "an unknown field");
+    assert!(
+        post("text/plain", &message).is_err(),
+        "an undocumented content type"
+    );
+    let visit = json!({"site": "shop", "visitor": "v", "session": "s", "code": "c",
+        "url": "https://shop.test/", "screen_w": "wide"});
+    let beacon = spec.check_request("POST", "/collect/visit", "text/plain", &visit.to_string());
+    assert!(beacon.is_err(), "screen_w is a number");
 
     // The flattened source card is closed too: an extra field next to the dialog's fails.
     let card_schema = Spec::component("SourceCard");

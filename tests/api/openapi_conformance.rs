@@ -67,6 +67,15 @@ impl<'t> Call<'t> {
 impl Driver<'_> {
     /// Sends `c`, checks the answer against the description, and asserts its status.
     async fn expect(&self, c: Call<'_>, status: u16) -> Answer {
+        // A body the server is expected to take must be one the description allows.
+        let content_type = c.headers.iter().find(|(n, _)| *n == "content-type");
+        if let (Some((_, ct)), Some(body), true) =
+            (content_type, &c.body, (200..300).contains(&status))
+        {
+            if let Err(e) = self.spec.check_request(c.method, c.template, ct, body) {
+                panic!("{} {}: {e}", c.method, c.path);
+            }
+        }
         let mut request = self.http.request(
             c.method.parse().unwrap(),
             format!("{}{}", self.app.base, c.path),

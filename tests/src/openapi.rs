@@ -133,6 +133,32 @@ impl Spec {
             .map_err(|e| format!("{method} {path} {status}: {e}"))
     }
 
+    /// Checks a request body the server accepted against the operation's documented request
+    /// body: its content type must be documented, and a JSON body (also JSON sent as
+    /// `text/plain`, as beacons are) must validate.
+    pub fn check_request(
+        &self,
+        method: &str,
+        path: &str,
+        content_type: &str,
+        body: &str,
+    ) -> Result<(), String> {
+        let op = self
+            .operation(method, path)
+            .ok_or_else(|| format!("{method} {path} is not described"))?;
+        let ct = content_type.split(';').next().unwrap_or("").trim();
+        let media = op["requestBody"]["content"].get(ct).ok_or_else(|| {
+            format!("{method} {path}: request content type {ct:?} is not documented")
+        })?;
+        if !matches!(ct, "application/json" | "text/plain") {
+            return Ok(());
+        }
+        let body: Value = serde_json::from_str(body)
+            .map_err(|e| format!("{method} {path}: request body is not JSON: {e}"))?;
+        self.validate(&media["schema"], &body)
+            .map_err(|e| format!("{method} {path} request: {e}"))
+    }
+
     /// Checks that every parameter of `query` (`a=1&b=2`) is a documented query parameter of
     /// the operation at `method` and `path`.
     pub fn check_query(&self, method: &str, path: &str, query: &str) -> Result<(), String> {

@@ -63,7 +63,7 @@ fn user_agent(req: &HttpRequest) -> &str {
 
 #[utoipa::path(
     tag = "tracker",
-    request_body(content = Object, content_type = "text/plain", description = "JSON VisitBeacon: a page view of a session (`chatrail_core::beacon`), sent as text/plain so browsers skip the CORS preflight; at most 8 KiB"),
+    request_body(content = VisitBeacon, content_type = "text/plain", description = "A page view of a session, as JSON sent as text/plain so browsers skip the CORS preflight; at most 8 KiB"),
     responses(
         (status = 202, description = "Queued, or dropped as a robot or spam", body = crate::routes::api::openapi::BeaconAnswer),
         (status = 400, description = "Invalid beacon"),
@@ -94,7 +94,7 @@ async fn visit(
 
 #[utoipa::path(
     tag = "tracker",
-    request_body(content = Object, content_type = "text/plain", description = "JSON ClickBeacon: a click on a chat link (`chatrail_core::beacon`), sent as text/plain so browsers skip the CORS preflight; at most 8 KiB"),
+    request_body(content = ClickBeacon, content_type = "text/plain", description = "A click on a chat link, as JSON sent as text/plain so browsers skip the CORS preflight; at most 8 KiB"),
     responses(
         (status = 202, description = "Queued, or dropped as a robot or spam", body = crate::routes::api::openapi::BeaconAnswer),
         (status = 400, description = "Invalid beacon"),

@@ -86,7 +86,7 @@ async fn wasm(
     tag = "tracker",
     params(("key" = String, Path, description = "Site key")),
     responses(
-        (status = 200, description = "Numbers, bots, message template, domains and page rules the snippet needs", body = Object),
+        (status = 200, description = "Numbers, bots, message template, domains and page rules the snippet needs", body = SiteConfig),
         (status = 404, description = "No such site"),
     )
 )]
