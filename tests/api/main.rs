@@ -7,6 +7,7 @@ mod go;
 mod messages;
 mod openapi;
 mod openapi_conformance;
+mod openapi_public;
 mod probable;
 mod tags;
 mod telegram;

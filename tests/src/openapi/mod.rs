@@ -5,7 +5,11 @@
 //! Schemas are read strictly: every object schema is closed with `unevaluatedProperties:
 //! false`, so a field the server sends but the description does not name is an error.
 
+mod driver;
+
 use serde_json::{json, Map, Value};
+
+pub use driver::{call, Call, Driver};
 
 /// An OpenAPI document to check answers against.
 #[derive(Debug, Clone)]
