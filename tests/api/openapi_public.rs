@@ -1,7 +1,7 @@
 //! The public routes a site integrates with, driven and checked against the description:
 //! health, the tracker, beacons, `/go` links and the three webhooks.
 
-use chatrail_tests::app::{whatsapp_text, APP_SECRET, VERIFY_TOKEN};
+use chatrail_tests::app::{whatsapp_text, APP_SECRET, TELEGRAM_SECRET, VERIFY_TOKEN};
 use chatrail_tests::inbound::{fixture, twilio_form, Browsing};
 use chatrail_tests::openapi::{call, Answer, Driver};
 use serde_json::json;
@@ -128,43 +128,38 @@ pub async fn public_routes(d: &Driver<'_>) {
         400,
     )
     .await;
+    d.expect(post().body(JSON, "x".repeat(4 * 1024 * 1024 + 1)), 413)
+        .await;
 
     // Twilio and Telegram through the tests' signing helpers, checked the same way.
-    let twilio = Answer::read(
-        d.app
-            .post_twilio(&twilio_form("twilio/text_with_code.form"))
-            .await,
-    )
-    .await;
-    assert_eq!(twilio.status, 200);
-    d.spec.check("POST", "/webhooks/twilio", &twilio).unwrap();
-    let unsigned = d
-        .http
-        .post(format!("{}/webhooks/twilio", d.app.base))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body("To=whatsapp%3A%2B79001234567")
-        .send()
-        .await
-        .unwrap();
-    let unsigned = Answer::read(unsigned).await;
-    assert_eq!(unsigned.status, 401);
-    d.spec.check("POST", "/webhooks/twilio", &unsigned).unwrap();
+    let twilio = "/webhooks/twilio";
+    let form = twilio_form("twilio/text_with_code.form");
+    let signed = d.app.post_twilio(&form).await;
+    d.checked("POST", twilio, Answer::read(signed).await, 200);
+    let unsigned = call("POST", twilio, twilio).body(
+        "application/x-www-form-urlencoded",
+        "To=whatsapp%3A%2B79001234567",
+    );
+    d.expect(unsigned, 401).await;
+    let no_to = d
+        .app
+        .post_twilio("Body=hi&From=whatsapp%3A%2B447911123456")
+        .await;
+    d.checked("POST", twilio, Answer::read(no_to).await, 400);
+    let huge = d.app.post_twilio(&"x".repeat(257 * 1024)).await;
+    d.checked("POST", twilio, Answer::read(huge).await, 413);
     let telegram = "/webhooks/telegram/{site_key}";
+    let update = fixture("telegram/text.json");
+    let elsewhere = call("POST", telegram, "/webhooks/telegram/nope")
+        .header("x-telegram-bot-api-secret-token", TELEGRAM_SECRET)
+        .body(JSON, update.clone());
+    d.expect(elsewhere, 404).await;
     for (resp, status) in [
-        (
-            d.app.post_telegram(&fixture("telegram/text.json")).await,
-            200,
-        ),
-        (
-            d.app
-                .post_telegram_with(&fixture("telegram/text.json"), None)
-                .await,
-            401,
-        ),
+        (d.app.post_telegram(&update).await, 200),
+        (d.app.post_telegram_with(&update, None).await, 401),
         (d.app.post_telegram(r#"{"update_id": "x"}"#).await, 400),
+        (d.app.post_telegram(&"x".repeat(1024 * 1024 + 1)).await, 413),
     ] {
-        let answer = Answer::read(resp).await;
-        assert_eq!(answer.status, status);
-        d.spec.check("POST", telegram, &answer).unwrap();
+        d.checked("POST", telegram, Answer::read(resp).await, status);
     }
 }

@@ -53,7 +53,7 @@ fn wants_csv(req: &HttpRequest, params: &HashMap<String, String>) -> Result<bool
         (status = 200, description = "The report; CSV with `format=csv` or `Accept: text/csv`", content(
             (super::openapi::ReportBody = "application/json"),
             (String = "text/csv"),
-        )),
+        ), headers(("Content-Disposition" = String, description = "CSV only: `attachment; filename=\"<name>_<from>_<to>.csv\"`"))),
         (status = 400, description = "Unknown report or parameter, or a bad value"),
         (status = 403, description = "Reports need an analyst or admin token"),
     )
