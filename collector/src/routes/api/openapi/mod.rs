@@ -110,8 +110,40 @@ async fn openapi_json() -> HttpResponse {
 }
 
 /// What holds for every operation, so the annotations need not repeat it: the security
-/// schemes, the 401 of operations that take a token, and the JSON body of every error.
+/// schemes, the 401 of operations that take a token, the JSON body of every error, and
+/// complete rows.
 struct Conventions;
+
+/// Schemas of answers that serialize every field, `null` included (utoipa takes an `Option`
+/// field for one that may be absent): clients may rely on each being there.
+const COMPLETE_ROWS: [&str; 10] = [
+    "DialogSummary",
+    "ContactView",
+    "MatchView",
+    "ReferralView",
+    "SessionView",
+    "HistoryEntry",
+    "DialogRow",
+    "VisitorView",
+    "SourceCard",
+    "SiteConfig",
+];
+
+/// Makes every property of an object schema (or of the objects an `allOf` composes) required.
+fn require_all(schema: &mut utoipa::openapi::schema::Schema) {
+    use utoipa::openapi::schema::Schema;
+    match schema {
+        Schema::Object(object) => object.required = object.properties.keys().cloned().collect(),
+        Schema::AllOf(all) => {
+            for part in &mut all.items {
+                if let RefOr::T(part) = part {
+                    require_all(part);
+                }
+            }
+        }
+        _ => {}
+    }
+}
 
 impl Modify for Conventions {
     fn modify(&self, api: &mut utoipa::openapi::OpenApi) {
@@ -154,6 +186,11 @@ impl Modify for Conventions {
         ];
         for (name, scheme) in schemes {
             components.add_security_scheme(name, scheme);
+        }
+        for name in COMPLETE_ROWS {
+            if let Some(RefOr::T(schema)) = components.schemas.get_mut(name) {
+                require_all(schema);
+            }
         }
         let error = ContentBuilder::new()
             .schema(Some(Ref::from_schema_name("ErrorBody")))
@@ -218,5 +255,14 @@ mod tests {
             .map(|p| p.name)
             .collect();
         assert_eq!(documented, crate::reports::KNOWN);
+    }
+
+    #[test]
+    fn complete_rows_name_existing_schemas() {
+        let api = ApiDoc::openapi();
+        let schemas = &api.components.expect("components").schemas;
+        for name in COMPLETE_ROWS {
+            assert!(schemas.contains_key(name), "{name}");
+        }
     }
 }
