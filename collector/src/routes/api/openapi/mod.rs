@@ -2,19 +2,23 @@
 //! annotations and the response types' `ToSchema` derives, served at `GET /api/v1/openapi.json`.
 //!
 //! To describe a new endpoint:
-//! 1. put `#[utoipa::path(...)]` above its actix route macro (`#[get("/x")]`): the path and
-//!    method come from the route macro, so give a `tag`, `security(("token" = []))` if it
-//!    takes a token, its `params`, `request_body`, and every status it answers. Error
-//!    statuses need no body: every 4xx is given the [`ErrorBody`] schema here, and every
-//!    operation with the token gets its 401;
+//! 1. put `#[utoipa::path(...)]` above its actix route macro (`#[get("/x")]`; without one,
+//!    add `get, path = "/x"`): the path and method come from the route macro, so give a
+//!    `tag`, `security(("token" = []))` if it takes a token, `params(...)` (for a
+//!    `web::Query<T>`, derive `utoipa::IntoParams` on `T` and name it there: it is not picked
+//!    up on its own), `request_body`, and every status it answers. Error statuses need no
+//!    body: every 4xx gets the [`ErrorBody`] schema here, and every operation with the token
+//!    its 401;
 //! 2. derive `utoipa::ToSchema` on the types it answers (or, for a `json!` answer, add a
-//!    schema-only struct to `schemas.rs`);
+//!    schema-only struct to `schemas.rs`); rows that always serialize every field go in
+//!    `COMPLETE_ROWS`;
 //! 3. list the handler in `paths(...)` of [`ApiV1`] (token API, paths relative to `/api/v1`)
-//!    or [`ApiDoc`] (public routes).
+//!    or [`ApiDoc`] (public routes);
+//! 4. drive it, with each status it documents, in `tests/api/openapi_conformance.rs`.
 //!
 //! `cargo test -p chatrail-tests --test api openapi` fails when a route under `/api/v1` is
-//! missing from the description, a described path does not exist, or an answer does not match
-//! its schema.
+//! missing from the description, a described path does not exist, an answer, its status or a
+//! query parameter is not as described, or a documented status was never seen.
 
 mod schemas;
 

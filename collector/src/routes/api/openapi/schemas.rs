@@ -167,17 +167,40 @@ pub struct ReportParams {
 /// `POST /collect/*`: a beacon taken.
 #[derive(ToSchema)]
 pub struct BeaconAnswer {
-    /// `accepted` (queued), or `dropped` for robots and referrer spam.
-    pub status: String,
-    /// Why it was dropped: `crawler`, `headless` or `referrer_spam`.
+    /// Queued, or dropped (answered alike, so a robot learns nothing).
+    pub status: BeaconStatus,
+    /// Why it was dropped (only when dropped).
     #[schema(required = false)]
-    pub reason: Option<String>,
+    pub reason: Option<DropReason>,
+}
+
+/// What became of a beacon.
+#[derive(ToSchema)]
+#[schema(rename_all = "lowercase")]
+pub enum BeaconStatus {
+    /// Queued for the batch writer.
+    Accepted,
+    /// Not stored: a robot, or referrer spam.
+    Dropped,
+}
+
+/// Why a beacon was dropped (`crate::enrich::filter::Dropped`).
+#[derive(ToSchema)]
+#[schema(rename_all = "snake_case")]
+pub enum DropReason {
+    /// A crawler's user agent.
+    Crawler,
+    /// A headless browser.
+    Headless,
+    /// A referrer on the spam list.
+    ReferrerSpam,
 }
 
 /// `GET /health`.
 #[derive(ToSchema)]
 pub struct Health {
     /// Always `ok`.
+    #[schema(pattern = "^ok$")]
     pub status: String,
     /// Whether the tracker snippet is built in.
     pub snippet: bool,
