@@ -1,6 +1,6 @@
 //! Every operation of the description driven against a real server with realistic data,
 //! including its error answers, each answer checked against the description; every status
-//! documented for an `/api/v1` operation must have been seen.
+//! the description documents must have been seen (but for a few public ones, listed).
 
 use std::collections::BTreeSet;
 
@@ -39,10 +39,11 @@ async fn every_operation_answers_as_described(backend: Backend) {
             200,
         )
         .await;
-    assert_eq!(served.json(), d.spec.doc().clone());
+    let generated: Value = serde_json::from_str(ApiDoc::json()).unwrap();
     assert_eq!(
-        serde_json::from_str::<Value>(ApiDoc::json()).unwrap(),
-        served.json()
+        served.json(),
+        generated,
+        "the served description is the generated one"
     );
 
     public_routes(&d).await;
