@@ -62,6 +62,7 @@ fn user_agent(req: &HttpRequest) -> &str {
 }
 
 #[utoipa::path(
+    operation_id = "collect_visit",
     tag = "tracker",
     request_body(content = VisitBeacon, content_type = "text/plain", description = "A page view of a session, as JSON sent as text/plain so browsers skip the CORS preflight; at most 8 KiB"),
     responses(
@@ -93,6 +94,7 @@ async fn visit(
 }
 
 #[utoipa::path(
+    operation_id = "collect_click",
     tag = "tracker",
     request_body(content = ClickBeacon, content_type = "text/plain", description = "A click on a chat link, as JSON sent as text/plain so browsers skip the CORS preflight; at most 8 KiB"),
     responses(

@@ -45,6 +45,7 @@ fn full_url(req: &HttpRequest) -> Option<Url> {
 /// Link previews and crawlers are redirected without a session. A full ingest queue costs
 /// the session, never the redirect.
 #[utoipa::path(
+    operation_id = "go_link",
     tag = "tracker",
     params(
         ("site" = String, Path, description = "Site key"),

@@ -17,6 +17,7 @@ const NOT_BUILT: &str =
 
 /// `t.js` keeps a fixed URL, so it is cached briefly and revalidated by ETag.
 #[utoipa::path(
+    operation_id = "tracker_script",
     tag = "tracker",
     responses(
         (status = 200, description = "The snippet's loader, cached 5 min with an ETag", body = String, content_type = "text/javascript"),
@@ -53,6 +54,7 @@ async fn script(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResp
 
 /// The wasm URL carries its content hash, so it never changes and is cached for a year.
 #[utoipa::path(
+    operation_id = "tracker_wasm",
     tag = "tracker",
     params(("hash" = String, Path, description = "Content hash, as `t.js` names it")),
     responses(
@@ -83,6 +85,7 @@ async fn wasm(
 /// What the snippet needs of a site (numbers, bots, template, domains, page rules): public by
 /// nature, since all of it shows on the site's pages.
 #[utoipa::path(
+    operation_id = "site_config",
     tag = "tracker",
     params(("key" = String, Path, description = "Site key")),
     responses(

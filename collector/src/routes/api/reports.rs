@@ -46,6 +46,7 @@ fn wants_csv(req: &HttpRequest, params: &HashMap<String, String>) -> Result<bool
 }
 
 #[utoipa::path(
+    operation_id = "get_report",
     tag = "reports",
     params(("name" = ReportName, Path), super::openapi::ReportParams),
     security(("token" = [])),
