@@ -11,6 +11,7 @@ pub mod browser;
 pub mod dashboard_bench;
 pub mod geoip;
 pub mod inbound;
+pub mod openapi;
 pub mod pages;
 pub mod postgres;
 

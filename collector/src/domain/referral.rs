@@ -1,7 +1,9 @@
 //! Click-to-WhatsApp ad referrals: the ad a chat was started from, as the provider reports it.
 
 /// The ad behind a message (Meta's `referral` object, Twilio's `Referral*` fields).
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
 pub struct Referral {
     /// The ad (or post) id.
     pub source_id: Option<String>,

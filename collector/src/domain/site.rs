@@ -12,7 +12,7 @@ use crate::enrich::channel::{ChannelRule, RuleError};
 pub struct SiteId(pub Uuid);
 
 /// A number whose chat links are tracked, with how providers identify it.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct TrackedNumber {
     /// Digits only, international format.
     pub number: String,

@@ -17,7 +17,7 @@ const MAX_FUTURE_MS: i64 = 5 * 60 * 1000;
 
 /// One message as posted. Unknown fields are refused so a misspelt field name is reported
 /// instead of silently ignored.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GenericMessage {
     /// Messaging channel: `whatsapp`, `instagram`, `viber`, … (`a-z 0-9 _ -`, ≤ 32).

@@ -129,7 +129,7 @@ fn invalid(msg: impl Into<String>) -> ReportError {
 /// Longest period a report covers.
 const MAX_DAYS: i64 = 3 * 366;
 /// Query parameters other than the report's own (`format` is read by the HTTP layer).
-const KNOWN: [&str; 12] = [
+pub(crate) const KNOWN: [&str; 12] = [
     "from",
     "to",
     "channel",

@@ -61,6 +61,18 @@ fn user_agent(req: &HttpRequest) -> &str {
         .unwrap_or("")
 }
 
+#[utoipa::path(
+    operation_id = "collect_visit",
+    tag = "tracker",
+    request_body(content = VisitBeacon, content_type = "text/plain", description = "A page view of a session, as JSON sent as text/plain so browsers skip the CORS preflight; at most 8 KiB"),
+    responses(
+        (status = 202, description = "Queued, or dropped as a robot or spam", body = crate::routes::api::openapi::BeaconAnswer),
+        (status = 400, description = "Invalid beacon"),
+        (status = 404, description = "No such site"),
+        (status = 413, description = "Body too large"),
+        (status = 503, description = "The ingest queue is full; retry later"),
+    )
+)]
 #[post("/collect/visit")]
 async fn visit(
     req: HttpRequest,
@@ -81,6 +93,18 @@ async fn visit(
     enqueue(&state, IngestEvent::Visit(Box::new(visit)))
 }
 
+#[utoipa::path(
+    operation_id = "collect_click",
+    tag = "tracker",
+    request_body(content = ClickBeacon, content_type = "text/plain", description = "A click on a chat link, as JSON sent as text/plain so browsers skip the CORS preflight; at most 8 KiB"),
+    responses(
+        (status = 202, description = "Queued, or dropped as a robot or spam", body = crate::routes::api::openapi::BeaconAnswer),
+        (status = 400, description = "Invalid beacon"),
+        (status = 404, description = "No such site"),
+        (status = 413, description = "Body too large"),
+        (status = 503, description = "The ingest queue is full; retry later"),
+    )
+)]
 #[post("/collect/click")]
 async fn click(
     req: HttpRequest,

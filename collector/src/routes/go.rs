@@ -44,6 +44,23 @@ fn full_url(req: &HttpRequest) -> Option<Url> {
 /// through the ingest path, then a `302` to `wa.me` (or `t.me`) with the session's code.
 /// Link previews and crawlers are redirected without a session. A full ingest queue costs
 /// the session, never the redirect.
+#[utoipa::path(
+    operation_id = "go_link",
+    tag = "tracker",
+    params(
+        ("site" = String, Path, description = "Site key"),
+        ("chat" = String, Path, description = "A tracked number (any notation) or `@bot`"),
+        ("text" = Option<String>, Query, description = "Message to prefill"),
+        ("utm_source" = Option<String>, Query, description = "Kept on the session's landing page, like every other parameter (`utm_*`, click ids such as `gclid`)"),
+        ("utm_medium" = Option<String>, Query),
+        ("utm_campaign" = Option<String>, Query),
+    ),
+    responses(
+        (status = 302, description = "To wa.me (or t.me) with the session's code", headers(("Location" = String))),
+        (status = 400, description = "Unreadable URL"),
+        (status = 404, description = "No such site or tracked number"),
+    )
+)]
 #[get("/go/{site}/{chat}")]
 async fn go(
     req: HttpRequest,

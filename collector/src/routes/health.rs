@@ -11,6 +11,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(health);
 }
 
+#[utoipa::path(
+    tag = "meta",
+    responses((status = 200, description = "Alive, with counters", body = crate::routes::api::openapi::Health))
+)]
 #[get("/health")]
 async fn health(state: web::Data<AppState>) -> HttpResponse {
     let s = state.queue.stats();

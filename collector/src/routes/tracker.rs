@@ -16,6 +16,15 @@ const NOT_BUILT: &str =
     "the tracker snippet is not built into this binary: run `cargo xtask snippet` and rebuild";
 
 /// `t.js` keeps a fixed URL, so it is cached briefly and revalidated by ETag.
+#[utoipa::path(
+    operation_id = "tracker_script",
+    tag = "tracker",
+    responses(
+        (status = 200, description = "The snippet's loader, cached 5 min with an ETag", body = String, content_type = "text/javascript"),
+        (status = 304, description = "`If-None-Match` matched"),
+        (status = 503, description = "The snippet is not built into this binary"),
+    )
+)]
 #[get("/t.js")]
 async fn script(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let snippet = state
@@ -44,6 +53,16 @@ async fn script(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResp
 }
 
 /// The wasm URL carries its content hash, so it never changes and is cached for a year.
+#[utoipa::path(
+    operation_id = "tracker_wasm",
+    tag = "tracker",
+    params(("hash" = String, Path, description = "Content hash, as `t.js` names it")),
+    responses(
+        (status = 200, description = "The snippet's WebAssembly, cached for a year", body = String, content_type = "application/wasm"),
+        (status = 404, description = "Another snippet version"),
+        (status = 503, description = "The snippet is not built into this binary"),
+    )
+)]
 #[get("/t/{hash}.wasm")]
 async fn wasm(
     path: web::Path<String>,
@@ -65,6 +84,15 @@ async fn wasm(
 
 /// What the snippet needs of a site (numbers, bots, template, domains, page rules): public by
 /// nature, since all of it shows on the site's pages.
+#[utoipa::path(
+    operation_id = "site_config",
+    tag = "tracker",
+    params(("key" = String, Path, description = "Site key")),
+    responses(
+        (status = 200, description = "Numbers, bots, message template, domains and page rules the snippet needs", body = SiteConfig),
+        (status = 404, description = "No such site"),
+    )
+)]
 #[get("/sites/{key}/config")]
 async fn site_config(
     key: web::Path<String>,

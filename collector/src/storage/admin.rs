@@ -9,7 +9,7 @@ use super::StoreError;
 use crate::domain::site::{NewSite, SiteId};
 
 /// An API token as listed to admins; the token itself is never stored, only its hash.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct TokenView {
     /// Token id (for revoking).
     pub token_id: Uuid,
@@ -19,6 +19,7 @@ pub struct TokenView {
     pub role: String,
     /// When it was created.
     #[serde(serialize_with = "rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     pub created_at: i64,
 }
 

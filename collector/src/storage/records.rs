@@ -157,12 +157,13 @@ impl DialogFilters {
 }
 
 /// One line of the dialogs list.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct DialogSummary {
     /// Dialog id.
     pub dialog_id: Uuid,
     /// When the first message was sent.
     #[serde(serialize_with = "rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     pub started_at: i64,
     /// `new` or `repeat`.
     pub kind: String,
@@ -185,7 +186,7 @@ pub struct DialogSummary {
 }
 
 /// The contact of a dialog.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct ContactView {
     /// Contact id.
     pub contact_id: Uuid,
@@ -202,7 +203,7 @@ pub struct ContactView {
 }
 
 /// How the dialog was joined to its source; the kinds are stored and reported apart.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct MatchView {
     /// `exact` (session code found), `referral` (Click-to-WhatsApp ad), `probable` (the only
     /// recent click on the number) or `none`.
@@ -215,7 +216,7 @@ pub struct MatchView {
 }
 
 /// The Click-to-WhatsApp ad a dialog came from.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct ReferralView {
     /// The ad (or post) id.
     pub source_id: Option<String>,
@@ -276,7 +277,7 @@ pub struct StatusView {
 }
 
 /// A session as shown on a card.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct SessionView {
     /// Session id.
     pub session_id: Uuid,
@@ -284,6 +285,7 @@ pub struct SessionView {
     pub visitor_id: Uuid,
     /// Session start.
     #[serde(serialize_with = "rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     pub started_at: i64,
     /// First page of the session.
     pub landing_page: String,
@@ -310,6 +312,7 @@ pub struct SessionView {
     pub utm_term: Option<String>,
     /// Click ids.
     #[serde(serialize_with = "json_text")]
+    #[schema(value_type = Object)]
     pub click_ids: Option<String>,
     /// Page views in the session.
     pub pageviews: i64,
@@ -340,12 +343,13 @@ pub struct SessionView {
 }
 
 /// One of the contact's earlier dialogs.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct HistoryEntry {
     /// Dialog id.
     pub dialog_id: Uuid,
     /// Start time.
     #[serde(serialize_with = "rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     pub started_at: i64,
     /// How it was matched.
     pub match_kind: String,
@@ -364,7 +368,7 @@ pub struct HistoryEntry {
 }
 
 /// The dialog row behind a card.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct DialogRow {
     /// Dialog id.
     pub dialog_id: Uuid,
@@ -372,9 +376,11 @@ pub struct DialogRow {
     pub kind: String,
     /// First message time.
     #[serde(serialize_with = "rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     pub started_at: i64,
     /// Latest message time.
     #[serde(serialize_with = "rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     pub last_message_at: i64,
     /// First message text.
     pub first_message: Option<String>,
@@ -395,12 +401,13 @@ pub struct DialogRow {
 }
 
 /// The visitor behind a session: first touch and the path to the chat.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct VisitorView {
     /// Visitor id.
     pub visitor_id: Uuid,
     /// First visit.
     #[serde(serialize_with = "rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     pub first_seen_at: i64,
     /// The visitor's first session (first-touch source).
     pub first_touch: Option<SessionView>,
@@ -411,7 +418,7 @@ pub struct VisitorView {
 }
 
 /// The per-dialog source card.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct SourceCard {
     /// The dialog.
     #[serde(flatten)]
@@ -431,6 +438,7 @@ pub struct SourceCard {
     pub page_of_contact: Option<String>,
     /// When that click happened.
     #[serde(serialize_with = "rfc3339_opt")]
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub clicked_at: Option<i64>,
     /// The visitor's first touch and path to the chat.
     pub visitor: Option<VisitorView>,

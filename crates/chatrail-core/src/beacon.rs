@@ -87,6 +87,7 @@ pub mod field {
 /// Sent when a page is viewed.
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
 #[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct VisitBeacon {
     /// The site key.
     pub site: String,
@@ -133,6 +134,7 @@ pub struct VisitBeacon {
 /// Sent when a rewritten chat link is clicked.
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
 #[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ClickBeacon {
     /// The site key.
     pub site: String,
@@ -154,6 +156,7 @@ pub struct ClickBeacon {
 /// What the collector serves the snippet for one site.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SiteConfig {
     /// Normalised numbers whose links are rewritten.
     #[cfg_attr(feature = "serde", serde(default))]
@@ -176,6 +179,7 @@ pub struct SiteConfig {
 /// language), for the pages whose path matches `path`.
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
 #[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PageRule {
     /// `/prices` matches that path (with or without a trailing `/`);
     /// a trailing `*` matches every path that starts with what precedes it.

@@ -26,20 +26,27 @@ fn require_dialogs(auth: &Authenticated) -> Result<(), ApiError> {
 
 /// Query of the dialogs list; unknown parameters are refused so a misspelt filter is reported
 /// instead of silently showing everything.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 struct ListParams {
+    /// Page size, 1–500 (default 50).
     limit: Option<i64>,
     /// Keyset cursor: `next_cursor` of the previous page.
     cursor: Option<String>,
-    /// Search in contact names and phones.
+    /// Search: contact names containing it (any case), or phones containing its digits
+    /// (three or more).
     q: Option<String>,
+    /// Channel of the session.
     channel: Option<String>,
-    /// Match kind, named as in the reports.
+    /// Match kind: `exact`, `referral`, `probable` or `none`.
     #[serde(rename = "match")]
+    #[param(rename = "match")]
     match_kind: Option<String>,
+    /// `new` or `repeat`.
     kind: Option<String>,
+    /// Operator tag.
     tag: Option<String>,
+    /// Tracked number written to, any notation.
     number: Option<String>,
 }
 
@@ -104,6 +111,17 @@ impl ListParams {
     }
 }
 
+#[utoipa::path(
+    tag = "dialogs",
+    operation_id = "list_dialogs",
+    params(ListParams),
+    security(("token" = [])),
+    responses(
+        (status = 200, description = "Newest first", body = super::openapi::DialogList),
+        (status = 400, description = "A bad or unknown parameter, named"),
+        (status = 403, description = "The role cannot read dialogs"),
+    )
+)]
 #[get("/dialogs")]
 async fn list(
     auth: Authenticated,
@@ -129,6 +147,18 @@ async fn list(
     })))
 }
 
+#[utoipa::path(
+    tag = "dialogs",
+    operation_id = "source_card",
+    params(("id" = Uuid, Path, description = "Dialog id")),
+    security(("token" = [])),
+    responses(
+        (status = 200, description = "The dialog's source card", body = crate::storage::SourceCard),
+        (status = 400, description = "The id is not a UUID"),
+        (status = 403, description = "The role cannot read dialogs"),
+        (status = 404, description = "No such dialog on the token's site"),
+    )
+)]
 #[get("/dialogs/{id}")]
 async fn card(
     auth: Authenticated,

@@ -13,6 +13,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(me);
 }
 
+/// What the presented token is. Any valid token.
+#[utoipa::path(
+    tag = "site",
+    security(("token" = [])),
+    responses((status = 200, description = "The token's role and site", body = super::openapi::Me))
+)]
 #[get("/me")]
 async fn me(auth: Authenticated, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let (site, timezone) = super::site::load(&state, &auth).await?;

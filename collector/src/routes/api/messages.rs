@@ -19,6 +19,17 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(post_message);
 }
 
+#[utoipa::path(
+    tag = "messages",
+    request_body = GenericMessage,
+    security(("token" = [])),
+    responses(
+        (status = 200, description = "Stored and matched, or a duplicate", body = super::openapi::MessageAnswer),
+        (status = 400, description = "Invalid JSON or field, named in the error"),
+        (status = 403, description = "The role cannot post messages"),
+        (status = 413, description = "Body over 64 KiB"),
+    )
+)]
 #[post("/messages")]
 async fn post_message(
     auth: Authenticated,

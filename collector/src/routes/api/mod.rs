@@ -3,6 +3,7 @@
 pub mod dialogs;
 pub mod me;
 pub mod messages;
+pub mod openapi;
 pub mod reports;
 pub mod site;
 pub mod tags;
@@ -14,6 +15,7 @@ use actix_web::web;
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("/api/v1")
+            .configure(openapi::configure)
             .configure(dialogs::configure)
             .configure(tags::configure)
             .configure(messages::configure)

@@ -9,7 +9,7 @@ use actix_web::{get, web, HttpRequest, HttpResponse};
 use crate::auth::Authenticated;
 use crate::domain::token::Role;
 use crate::error::ApiError;
-use crate::reports::{self, ReportError, ReportRequest};
+use crate::reports::{self, ReportError, ReportName, ReportRequest};
 use crate::state::AppState;
 
 /// Registers the routes.
@@ -45,6 +45,20 @@ fn wants_csv(req: &HttpRequest, params: &HashMap<String, String>) -> Result<bool
     Ok(accept.contains("text/csv"))
 }
 
+#[utoipa::path(
+    operation_id = "get_report",
+    tag = "reports",
+    params(("name" = ReportName, Path), super::openapi::ReportParams),
+    security(("token" = [])),
+    responses(
+        (status = 200, description = "The report; CSV with `format=csv` or `Accept: text/csv`", content(
+            (super::openapi::ReportBody = "application/json"),
+            (String = "text/csv"),
+        ), headers(("Content-Disposition" = String, description = "CSV only: `attachment; filename=\"<name>_<from>_<to>.csv\"`"))),
+        (status = 400, description = "Unknown report or parameter, or a bad value"),
+        (status = 403, description = "Reports need an analyst or admin token"),
+    )
+)]
 #[get("/reports/{name}")]
 #[tracing::instrument(skip_all, fields(report = %name))]
 async fn report(

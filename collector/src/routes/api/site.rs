@@ -31,9 +31,9 @@ pub(super) fn require_admin(auth: &Authenticated) -> Result<(), ApiError> {
 }
 
 /// The new settings: every field, as `GET` shows them.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct SettingsBody {
+pub(super) struct SettingsBody {
     name: String,
     timezone: String,
     domains: Vec<String>,
@@ -47,9 +47,9 @@ struct SettingsBody {
     channel_rules: Vec<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct NumberBody {
+pub(super) struct NumberBody {
     number: String,
     #[serde(default)]
     wa_phone_number_id: Option<String>,
@@ -168,6 +168,15 @@ pub(super) async fn load(
     Ok((site, timezone))
 }
 
+#[utoipa::path(
+    tag = "site",
+    operation_id = "show_site",
+    security(("token" = [])),
+    responses(
+        (status = 200, description = "The site's settings", body = super::openapi::SiteSettings),
+        (status = 403, description = "Not an admin token"),
+    )
+)]
 #[get("/site")]
 async fn show(
     auth: Authenticated,
@@ -179,6 +188,18 @@ async fn show(
     Ok(HttpResponse::Ok().json(view(&site, &timezone, &base_url(&req, &state))))
 }
 
+#[utoipa::path(
+    tag = "site",
+    operation_id = "update_site",
+    request_body = SettingsBody,
+    security(("token" = [])),
+    responses(
+        (status = 200, description = "Saved; the new settings", body = super::openapi::SiteSettings),
+        (status = 400, description = "Invalid JSON or setting, named in the error"),
+        (status = 403, description = "Not an admin token"),
+        (status = 413, description = "Body over 256 KiB"),
+    )
+)]
 #[put("/site")]
 async fn update(
     auth: Authenticated,

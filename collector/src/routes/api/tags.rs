@@ -41,6 +41,20 @@ fn answer(change: TagChange) -> Result<HttpResponse, ApiError> {
     }
 }
 
+#[utoipa::path(
+    tag = "dialogs",
+    operation_id = "list_tags",
+    params(
+        ("id" = Uuid, Path, description = "Dialog id"),
+    ),
+    security(("token" = [])),
+    responses(
+        (status = 200, description = "The dialog's tags, sorted", body = super::openapi::TagList),
+        (status = 400, description = "The id is not a UUID"),
+        (status = 403, description = "The role cannot tag dialogs"),
+        (status = 404, description = "No such dialog on the token's site"),
+    )
+)]
 #[get("/dialogs/{id}/tags")]
 async fn list(
     auth: Authenticated,
@@ -56,6 +70,21 @@ async fn list(
     Ok(HttpResponse::Ok().json(serde_json::json!({ "tags": tags })))
 }
 
+#[utoipa::path(
+    tag = "dialogs",
+    operation_id = "add_tag",
+    params(
+        ("id" = Uuid, Path, description = "Dialog id"),
+        ("tag" = String, Path, description = "1–50 letters (any script), digits, spaces and `- _ . :`; lower-cased"),
+    ),
+    security(("token" = [])),
+    responses(
+        (status = 200, description = "The dialog's tags after adding (idempotent)", body = super::openapi::TagList),
+        (status = 400, description = "Bad id or tag, or the dialog has the most tags allowed"),
+        (status = 403, description = "The role cannot tag dialogs"),
+        (status = 404, description = "No such dialog on the token's site"),
+    )
+)]
 #[put("/dialogs/{id}/tags/{tag}")]
 async fn add(
     auth: Authenticated,
@@ -68,6 +97,21 @@ async fn add(
     answer(state.store.add_tag(auth.0.site_id, id, &tag).await?)
 }
 
+#[utoipa::path(
+    tag = "dialogs",
+    operation_id = "remove_tag",
+    params(
+        ("id" = Uuid, Path, description = "Dialog id"),
+        ("tag" = String, Path, description = "1–50 letters (any script), digits, spaces and `- _ . :`; lower-cased"),
+    ),
+    security(("token" = [])),
+    responses(
+        (status = 200, description = "The dialog's tags after removing (idempotent)", body = super::openapi::TagList),
+        (status = 400, description = "Bad id or tag"),
+        (status = 403, description = "The role cannot tag dialogs"),
+        (status = 404, description = "No such dialog on the token's site"),
+    )
+)]
 #[delete("/dialogs/{id}/tags/{tag}")]
 async fn remove(
     auth: Authenticated,

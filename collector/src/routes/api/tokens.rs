@@ -18,13 +18,22 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(list).service(create).service(revoke);
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct NewToken {
+pub(super) struct NewToken {
     name: String,
     role: Role,
 }
 
+#[utoipa::path(
+    tag = "site",
+    operation_id = "list_tokens",
+    security(("token" = [])),
+    responses(
+        (status = 200, description = "The site's tokens (never the tokens themselves)", body = super::openapi::TokenList),
+        (status = 403, description = "Not an admin token"),
+    )
+)]
 #[get("/tokens")]
 async fn list(auth: Authenticated, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     require_admin(&auth)?;
@@ -32,6 +41,18 @@ async fn list(auth: Authenticated, state: web::Data<AppState>) -> Result<HttpRes
     Ok(HttpResponse::Ok().json(serde_json::json!({ "tokens": tokens })))
 }
 
+#[utoipa::path(
+    tag = "site",
+    operation_id = "create_token",
+    request_body = NewToken,
+    security(("token" = [])),
+    responses(
+        (status = 201, description = "Created; the token is shown this once", body = super::openapi::CreatedToken),
+        (status = 400, description = "Invalid JSON, name or role, named in the error"),
+        (status = 403, description = "Not an admin token"),
+        (status = 413, description = "Body over 4 KiB"),
+    )
+)]
 #[post("/tokens")]
 async fn create(
     auth: Authenticated,
@@ -61,6 +82,18 @@ async fn create(
     })))
 }
 
+#[utoipa::path(
+    tag = "site",
+    operation_id = "revoke_token",
+    params(("id" = Uuid, Path, description = "Token id")),
+    security(("token" = [])),
+    responses(
+        (status = 204, description = "Revoked"),
+        (status = 400, description = "The id is not a UUID"),
+        (status = 403, description = "Not an admin token, or the site's last admin token"),
+        (status = 404, description = "No such token on the token's site"),
+    )
+)]
 #[delete("/tokens/{id}")]
 async fn revoke(
     auth: Authenticated,

@@ -23,7 +23,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 /// What one delivery did.
-#[derive(Debug, Default, serde::Serialize)]
+#[derive(Debug, Default, serde::Serialize, utoipa::ToSchema)]
+#[schema(as = WebhookReport)]
 pub struct Report {
     /// Messages stored now.
     pub stored: usize,

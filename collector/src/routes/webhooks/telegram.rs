@@ -23,6 +23,20 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(notify);
 }
 
+#[utoipa::path(
+    tag = "webhooks",
+    operation_id = "telegram_notify",
+    params(("site_key" = String, Path, description = "Site key, as given to `setWebhook`")),
+    request_body(content = Object, description = "Telegram Bot API update"),
+    security(("telegram_secret" = [])),
+    responses(
+        (status = 200, description = "Stored before the answer", body = super::Report),
+        (status = 400, description = "Malformed update"),
+        (status = 401, description = "Missing or wrong secret token"),
+        (status = 404, description = "No such site, or it has no Telegram bot"),
+        (status = 413, description = "Body over 1 MiB"),
+    )
+)]
 #[post("/webhooks/telegram/{site_key}")]
 async fn notify(
     req: HttpRequest,

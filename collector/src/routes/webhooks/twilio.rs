@@ -27,6 +27,18 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(notify);
 }
 
+#[utoipa::path(
+    tag = "webhooks",
+    operation_id = "twilio_notify",
+    request_body(content = Object, content_type = "application/x-www-form-urlencoded", description = "Twilio message or status callback"),
+    security(("twilio_signature" = [])),
+    responses(
+        (status = 200, description = "Stored; empty TwiML", body = String, content_type = "text/xml"),
+        (status = 400, description = "`To` (or `From`) missing, or a bad field"),
+        (status = 401, description = "Missing signature, or no site's auth token signed the request"),
+        (status = 413, description = "Body over 256 KiB"),
+    )
+)]
 #[post("/webhooks/twilio")]
 async fn notify(
     req: HttpRequest,

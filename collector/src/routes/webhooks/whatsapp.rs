@@ -26,16 +26,30 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(verify).service(notify);
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct Handshake {
+    /// `subscribe`.
     #[serde(rename = "hub.mode")]
     mode: Option<String>,
+    /// The site's verify token.
     #[serde(rename = "hub.verify_token")]
     verify_token: Option<String>,
+    /// Echoed back.
     #[serde(rename = "hub.challenge")]
     challenge: Option<String>,
 }
 
+#[utoipa::path(
+    tag = "webhooks",
+    operation_id = "whatsapp_verify",
+    params(Handshake),
+    responses(
+        (status = 200, description = "`hub.challenge`, echoed", body = String, content_type = "text/plain"),
+        (status = 400, description = "Not a subscribe handshake"),
+        (status = 403, description = "`hub.verify_token` matches no site"),
+    )
+)]
 #[get("/webhooks/whatsapp")]
 async fn verify(
     query: web::Query<Handshake>,
@@ -67,6 +81,18 @@ async fn verify(
         .body(challenge))
 }
 
+#[utoipa::path(
+    tag = "webhooks",
+    operation_id = "whatsapp_notify",
+    request_body(content = Object, description = "WhatsApp Cloud API notification"),
+    security(("whatsapp_signature" = [])),
+    responses(
+        (status = 200, description = "Stored before the answer", body = super::Report),
+        (status = 400, description = "Malformed notification"),
+        (status = 401, description = "Missing signature, or no site's app secret signed the body"),
+        (status = 413, description = "Body over 4 MiB"),
+    )
+)]
 #[post("/webhooks/whatsapp")]
 async fn notify(
     req: HttpRequest,
