@@ -25,29 +25,35 @@ var w = window,
   LINKS = "a[href],area[href]",
   // Cheap pre-filter: only hrefs that may be chat links reach the wasm.
   CHAT = /wa\.me|whatsapp|t(elegram)?\.me/i,
+  // The query parameters that name a campaign: UTM tags and ad click ids
+  // (chatrail-core's UTM_PARAMS and CLICK_ID_PARAMS).
+  CAMPAIGN =
+    /^(utm_(source|medium|campaign|content|term)|[gdy]clid|[gw]braid|ysclid|fbclid|msclkid|ttclid|twclid|li_fat_id|epik|ctwa_clid)$/i,
+  ID = /^[0-9a-f]{32}$/i,
+  // A new session after 30 minutes without a page view; a new visitor after a year.
+  SESSION_IDLE = 18e5,
+  VISITOR_IDLE = 31536e6,
+  // localStorage: "<visitor id>|<last seen ms>",
+  // "<session id>|<code>|<last seen ms>|<source>", the site's config.
   VISITOR = "chatrail:v",
   SESSION = "chatrail:s",
   CONFIG = "chatrail:c";
 
 function noop() {}
 
-// One question to the wasm: the operation and its fields. This is the call
-// wasm-bindgen's glue would make for `run(op: u32, args: &str) ->
-// Option<String>` (xtask checks the ABI it relies on: no imports, these
-// exports): the argument is copied into wasm memory, which the wasm frees;
-// the answer, (pointer, length) or (0, 0) for none, is freed here.
+// One question to the wasm: the operation and its fields, written into the
+// bytes `buf` reserves; `run` answers 0 for none, else the answer's length
+// plus one, at `out`. (xtask checks these exports and that there are no
+// imports.) The wasm forgets both at the next question.
 function ask(op, fields) {
   var bytes = encoder.encode(fields.join(SEP)),
-    at = W.__wbindgen_malloc(bytes.length, 1) >>> 0,
-    answer;
+    // Before reading `memory.buffer`: reserving may grow the memory, which
+    // replaces the buffer.
+    at = W.buf(bytes.length),
+    n;
   new Uint8Array(W.memory.buffer).set(bytes, at);
-  answer = W.run(op, at, bytes.length);
-  if (answer[0]) {
-    at = answer[0] >>> 0;
-    bytes = decoder.decode(new Uint8Array(W.memory.buffer, at, answer[1]));
-    W.__wbindgen_free(at, answer[1], 1);
-    return bytes;
-  }
+  n = W.run(op, bytes.length);
+  if (n) return decoder.decode(new Uint8Array(W.memory.buffer, W.out(), n - 1));
 }
 
 // Runs `f`, swallowing anything it throws: the page must never see our errors.
@@ -80,6 +86,10 @@ try {
       // the same link often appears many times on a page.
       answers = {},
       timeZone = "",
+      // This page view's ids, and the site's own domains.
+      visitor,
+      session,
+      domains = [],
       last = "",
       lastAt = 0;
 
@@ -104,23 +114,28 @@ try {
       } catch (e) {}
     };
 
-    // `sendBeacon` with a string body: text/plain, so no CORS preflight, and
-    // it survives the navigation a click starts. Failures stay silent.
-    var send = function (path, body) {
-      if (body && started)
+    // A beacon (chatrail-core's beacon fields) by `sendBeacon` with a
+    // string body: text/plain, so no CORS preflight, and it survives the
+    // navigation a click starts. Failures stay silent.
+    var send = function (path, fields) {
+      if (started)
         try {
-          navigator.sendBeacon(base + path, body);
+          fields.site = site;
+          fields.visitor = visitor;
+          fields.session = session;
+          fields.code = api.code;
+          navigator.sendBeacon(base + path, JSON.stringify(fields));
         } catch (e) {}
     };
 
-    // 40 random bytes in hex; Math.random only where crypto is missing.
-    var random = function () {
-      var a = new Uint8Array(40),
+    // `n` random bytes in hex; Math.random only where crypto is missing.
+    var random = function (n) {
+      var a = new Uint8Array(n),
         hex = "";
       try {
         crypto.getRandomValues(a);
       } catch (e) {
-        for (var i = 0; i < 40; i++) a[i] = Math.random() * 256;
+        for (var i = 0; i < n; i++) a[i] = Math.random() * 256;
       }
       a.forEach(function (b) {
         hex += (b + 256).toString(16).slice(1);
@@ -128,27 +143,85 @@ try {
       return hex;
     };
 
-    // A page view: at start, and when a single-page app changes the URL.
+    // What the collector accepts: URLs of at most 2,048 bytes (ASCII, as
+    // browsers serialize them), short strings of at most 64, sizes in 1..1e5.
+    var clip = function (url) {
+      return url.slice(0, 2048) || undefined;
+    };
+    var short = function (s) {
+      return s && s.length <= 64 ? s : undefined;
+    };
+    var size = function (n) {
+      return n > 0 && n <= 1e5 ? n : undefined;
+    };
+    var bare = function (host) {
+      return host.toLowerCase().replace(/^www\./, "");
+    };
+
+    // A page view: at start, and when a single-page app changes the URL. It
+    // goes on with the stored session unless that is 30 minutes old or
+    // this page view comes from a new source: a new set of campaign
+    // parameters or, without them, another site than this one and the
+    // site's domains (their subdomains included).
     var view = function (referrer) {
+      var now = Date.now(),
+        v = (get(VISITOR) || "").split("|"),
+        s = (get(SESSION) || "").split("|"),
+        source = "",
+        from = "",
+        hash = 0x811c9dc5,
+        code;
       page = location.href.split("#")[0];
       answers = {};
-      var answer = ask(VIEW, [
-        site,
-        get(VISITOR),
-        get(SESSION),
-        Date.now(),
-        location.href,
-        referrer,
-        random(),
-        screen.width,
-        screen.height,
-        navigator.language,
-        timeZone,
-      ]).split(SEP);
-      set(VISITOR, answer[0]);
-      set(SESSION, answer[1]);
-      api.code = answer[2];
-      send("/collect/visit", answer[3]);
+      location.search
+        .slice(1)
+        .split("&")
+        .forEach(function (pair) {
+          var i = pair.indexOf("=");
+          if (i > 0 && i < pair.length - 1 && CAMPAIGN.test(pair.slice(0, i)))
+            source += pair + "\0";
+        });
+      try {
+        from = bare(new URL(referrer).hostname);
+      } catch (e) {}
+      if (
+        !source &&
+        from &&
+        from != bare(location.hostname) &&
+        !domains.some(function (d) {
+          return from == d || from.slice(-d.length - 1) == "." + d;
+        })
+      )
+        source = from + "\0";
+      if (source) {
+        // FNV-1a: a short, stable fingerprint; sources are only compared.
+        for (var i = 0; i < source.length; i++)
+          hash = Math.imul(hash ^ source.charCodeAt(i), 16777619);
+        source = ("0000000" + (hash >>> 0).toString(16)).slice(-8);
+      }
+      visitor = ID.test(v[0]) && !(now - v[1] > VISITOR_IDLE) ? v[0].toLowerCase() : random(16);
+      var goesOn =
+        ID.test(s[0]) &&
+        /^\d+$/.test(s[2]) &&
+        now - s[2] <= SESSION_IDLE &&
+        (!source || source == (s[3] || ""));
+      // The wasm keeps a stored code that is valid, else makes a new one.
+      code = ask(VIEW, [goesOn ? s[1] : "", random(20), location.pathname]);
+      if (goesOn && code == s[1]) {
+        session = s[0].toLowerCase();
+        source = s[3] || "";
+      } else session = random(16);
+      set(VISITOR, visitor + "|" + now);
+      set(SESSION, [session, code, now, source].join("|"));
+      api.code = code;
+      send("/collect/visit", {
+        url: clip(location.href),
+        referrer: clip(referrer),
+        screen_w: size(screen.width),
+        screen_h: size(screen.height),
+        language: short(navigator.language),
+        timezone: short(timeZone),
+      });
     };
 
     // Whether the wasm is worth asking about an href (and can be: a field
@@ -219,19 +292,21 @@ try {
     // A chat is being opened with `url`: count it (once, even when a widget
     // both follows a link and calls window.open).
     var opened = function (url) {
-      var body = ask(CLICK, [url, location.href]),
+      var chat = ask(CLICK, [url]),
         now = Date.now();
-      if (body && (url != last || now - lastAt > 1000)) {
+      if (chat && (url != last || now - lastAt > 1000)) {
         last = url;
         lastAt = now;
-        send("/collect/click", body);
+        chat = chat.split(SEP);
+        send("/collect/click", { page: clip(location.href), number: chat[0], kind: chat[1] });
       }
     };
 
     var configure = function (text) {
       var c = JSON.parse(text),
         // join writes arrays comma-separated and null or undefined as "".
-        fields = [c.numbers, c.bots, c.domains, c.template];
+        fields = [c.numbers, c.bots, c.template];
+      domains = (c.domains || []).map(bare);
       (c.pages || []).forEach(function (p) {
         fields.push(p.path, p.text, p.template);
       });

@@ -97,9 +97,9 @@ pub fn build(root: &Path) -> Result<SnippetSizes, String> {
     Ok(sizes)
 }
 
-/// The exports `js/loader.js` calls, with wasm-bindgen's ABI for
-/// `run(op: u32, args: &str) -> Option<String>`.
-const LOADER_ABI: [&str; 4] = ["memory", "run", "__wbindgen_malloc", "__wbindgen_free"];
+/// The exports `js/loader.js`'s `ask` calls: `buf(len) -> address`,
+/// `run(op, len) -> answer length + 1` and `out() -> answer address`.
+const LOADER_ABI: [&str; 4] = ["memory", "buf", "run", "out"];
 
 /// Fails unless the wasm imports nothing and exports what the loader calls: a wasm-bindgen
 /// upgrade, or a Rust change that needs a JS import, must update `js/loader.js`'s `ask`.
