@@ -14,7 +14,6 @@ var w = window,
   // Operations of src/lib.rs's `run`.
   VIEW = 0,
   CONFIGURE = 1,
-  TAG = 2,
   CLICK = 3,
   CHAT_URL = 4,
   RESET = 5,
@@ -84,8 +83,10 @@ try {
       page = "",
       // Original href and text -> what the wasm said, for this page, session and config:
       // the same link often appears many times on a page.
-      answers = {},
-      timeZone = "",
+      answers = new Map(),
+      // Link -> its original href, for the links we tagged.
+      origin = new WeakMap(),
+      timeZone,
       // This page view's ids, and the site's own domains.
       visitor,
       session,
@@ -172,7 +173,7 @@ try {
         hash = 0x811c9dc5,
         code;
       page = location.href.split("#")[0];
-      answers = {};
+      answers.clear();
       location.search
         .slice(1)
         .split("&")
@@ -227,66 +228,100 @@ try {
     // Whether the wasm is worth asking about an href (and can be: a field
     // must not hold the separator).
     var chatty = function (href, text) {
-      return CHAT.test(href) && (href + text).indexOf(SEP) < 0;
+      return CHAT.test(href) && href.indexOf(SEP) < 0 && (text == null || text.indexOf(SEP) < 0);
     };
-    var answer = function (href, text) {
-      var key = href + SEP + text;
-      return key in answers
-        ? answers[key]
-        : (answers[key] = chatty(href, text) ? ask(TAG, [href, text]) : null);
+    var key = function (href, text) {
+      return text == null ? href : href + SEP + text;
     };
-    // Gives a link what the wasm says it should be, starting from the
-    // site's own href: ours is recognised and recomputed (`again`) only when
-    // the session, page or starter text changed.
-    var tag = function (a, again) {
-      var href = a.getAttribute("href"),
-        text = a.getAttribute(TEXT),
-        ours = href != null && mine.get(a) === href,
-        original,
-        tagged;
-      if (href == null || (ours && !again)) return;
-      original = a.getAttribute(ORIGINAL);
-      // A copy of a link we tagged (cloneNode) is ours too.
-      ours = ours || (original != null && answer(original, text) == href);
-      original = ours ? original || href : href;
-      tagged = answer(original, text);
-      if (tagged) {
-        if (!ours) a.setAttribute(ORIGINAL, original);
-        mine.set(a, tagged);
-        if (tagged != href) a.setAttribute("href", tagged);
-      } else if (ours) {
-        mine.delete(a);
-        a.removeAttribute(ORIGINAL);
-        a.setAttribute("href", original);
-      }
-    };
-    // Tags many links, asking the wasm about all of them at once: crossing
-    // into it costs more than most answers.
-    var tagAll = function (links, again) {
+    // Asks the wasm about every (href, text) of `list` it was not asked
+    // about on this page yet, all at once: crossing into it costs more
+    // than most answers.
+    var learn = function (list) {
       var keys = [],
         fields = [],
-        i;
-      for (i = 0; i < links.length; i++) {
-        var a = links[i],
-          href = a.getAttribute(ORIGINAL) || a.getAttribute("href"),
-          text = a.getAttribute(TEXT),
-          key = href + SEP + text;
-        if (!(key in answers) && chatty(href, text)) {
-          answers[key] = null;
-          keys.push(key);
-          fields.push(href, text);
+        i,
+        k;
+      for (i = 0; i < list.length; i += 2) {
+        k = key(list[i], list[i + 1]);
+        if (!answers.has(k)) {
+          answers.set(k, null);
+          if (chatty(list[i], list[i + 1])) {
+            keys.push(k);
+            fields.push(list[i], list[i + 1]);
+          }
         }
       }
       if (keys.length) {
         fields = ask(TAGS, fields).split(SEP);
-        for (i = 0; i < keys.length; i++) answers[keys[i]] = fields[i] || null;
+        for (i = 0; i < keys.length; i++) answers.set(keys[i], fields[i] || null);
       }
-      for (i = 0; i < links.length; i++) tag(links[i], again);
+    };
+    var answer = function (href, text) {
+      learn([href, text]);
+      return answers.get(key(href, text));
+    };
+    // Gives links what the wasm says they should be, starting from the
+    // site's own href: ours are recognised and recomputed (`again`) only
+    // when the session, page or starter text changed. Each attribute is read
+    // once, and only links whose href may be a chat link (or is ours) are
+    // looked at further.
+    var tagAll = function (links, again) {
+      var todo = [],
+        list = [],
+        i,
+        a,
+        href,
+        text,
+        original,
+        ours,
+        tagged;
+      for (i = 0; i < links.length; i++) {
+        a = links[i];
+        href = a.getAttribute("href");
+        ours = href != null && mine.get(a) === href;
+        if (href == null || (ours ? !again : !CHAT.test(href))) continue;
+        text = a.getAttribute(TEXT);
+        original = ours ? origin.get(a) : a.getAttribute(ORIGINAL);
+        todo.push(a, href, text, original, ours);
+        list.push(original || href, text);
+        if (!ours && original) list.push(href, text);
+      }
+      learn(list);
+      for (i = 0; i < todo.length; i += 5) {
+        a = todo[i];
+        href = todo[i + 1];
+        text = todo[i + 2];
+        original = todo[i + 3];
+        // A copy of a link we tagged (cloneNode) is ours too.
+        ours = todo[i + 4] || (original && answers.get(key(original, text)) == href);
+        original = ours ? original || href : href;
+        tagged = answers.get(key(original, text));
+        if (tagged) {
+          if (!ours) a.setAttribute(ORIGINAL, original);
+          mine.set(a, tagged);
+          origin.set(a, original);
+          if (tagged != href) a.setAttribute("href", tagged);
+        } else if (ours) {
+          mine.delete(a);
+          a.removeAttribute(ORIGINAL);
+          a.setAttribute("href", original);
+        }
+      }
+    };
+    // Our own writes are not the page's mutations: their records are
+    // dropped. (Called where nothing else is pending: at a scan, which
+    // reads the whole page, and in the observer's callback.)
+    var quietly = function (f) {
+      try {
+        f();
+      } finally {
+        if (observer) observer.takeRecords();
+      }
     };
     var scan = function (again) {
-      tagAll(d.querySelectorAll(LINKS), again);
-      // What is pending now is our own writes (the scan saw the whole page).
-      if (observer) observer.takeRecords();
+      quietly(function () {
+        tagAll(d.querySelectorAll(LINKS), again);
+      });
     };
 
     // A chat is being opened with `url`: count it (once, even when a widget
@@ -311,7 +346,7 @@ try {
         fields.push(p.path, p.text, p.template);
       });
       ask(CONFIGURE, fields);
-      answers = {};
+      answers.clear();
     };
 
     // Capture phase on the window: we see the click before the page's own
@@ -323,16 +358,17 @@ try {
         a = target && target.closest && target.closest(LINKS);
       // auxclick is any non-primary button; only the middle one opens a link.
       if (!a || !started || (e.type == "auxclick" && e.button != 1)) return;
-      tag(a);
+      tagAll([a]);
       if (e.type != "contextmenu") opened(a.getAttribute("href"));
     });
 
     var onMutations = safe(function (records) {
-      var links = [];
+      var links = [],
+        texts = [];
       for (var i = 0; i < records.length; i++) {
         var r = records[i],
           added = r.addedNodes;
-        if (r.type == "attributes") tag(r.target, r.attributeName == TEXT);
+        if (r.type == "attributes") (r.attributeName == TEXT ? texts : links).push(r.target);
         else
           for (var j = 0; j < added.length; j++) {
             var n = added[j];
@@ -342,7 +378,10 @@ try {
             }
           }
       }
-      tagAll(links);
+      quietly(function () {
+        tagAll(links);
+        tagAll(texts, 1);
+      });
     });
 
     // pushState, replaceState and popstate are page views when the URL
@@ -397,7 +436,7 @@ try {
       if (started || !loaded || !consented) return;
       started = 1;
       try {
-        timeZone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+        timeZone = timeZone || Intl.DateTimeFormat().resolvedOptions().timeZone;
       } catch (e) {}
       // The last config first, so links are tagged at once and even when
       // the collector cannot be reached; then a fresh one.
@@ -410,7 +449,9 @@ try {
           return r.ok ? r.text() : "";
         })
         .then(function (text) {
-          if (text && started) {
+          // The config it started with is usually the fresh one: then the
+          // links are already right.
+          if (text && started && text != get(CONFIG)) {
             configure(text);
             set(CONFIG, text);
             scan(1);
@@ -452,7 +493,7 @@ try {
         if (started) {
           started = 0;
           ask(RESET, []);
-          answers = {};
+          answers.clear();
           api.code = null;
           scan(1);
         }

@@ -45,9 +45,6 @@ pub mod op {
     /// comma-separated), template, then path, text and template of each
     /// page rule. No answer.
     pub const CONFIGURE: u32 = 1;
-    /// What a link becomes. Arguments: its original href, its own starter
-    /// text. Answer: the new href, or none to leave it alone.
-    pub const TAG: u32 = 2;
     /// A chat is being opened. Argument: the link. Answer: the chat's
     /// number (or bot, or empty) and the link's form, or none when the
     /// link is no chat to count.
@@ -57,8 +54,9 @@ pub mod op {
     pub const CHAT_URL: u32 = 4;
     /// Consent withdrawn: forget the code, so nothing is tagged.
     pub const RESET: u32 = 5;
-    /// [`TAG`] for many links at once. Arguments: href and text of each link.
-    /// Answer: each link's new href (empty to leave it alone), in order.
+    /// What links become. Arguments: the original href and own starter text
+    /// of each link. Answer: each link's new href (empty to leave it alone),
+    /// in order. (2 was one link's.)
     pub const TAGS: u32 = 6;
 }
 
@@ -145,10 +143,6 @@ pub fn answer(op: u32, args: &str) -> Option<String> {
             op::CONFIGURE => {
                 s.configure(&mut arg);
                 None
-            }
-            op::TAG => {
-                let (href, text) = (arg(), arg());
-                s.tag(href, (!text.is_empty()).then_some(text))
             }
             op::CLICK => s.click(arg()),
             op::CHAT_URL => {

@@ -12,6 +12,12 @@ fn configure(rules: &[&str]) {
     assert_eq!(call(op::CONFIGURE, &args), None);
 }
 
+/// One link's new href, if any.
+fn tag(href: &str, text: &str) -> Option<String> {
+    let answer = call(op::TAGS, &[href, text]).unwrap();
+    Some(answer.strip_suffix(SEP)?.to_owned()).filter(|h| !h.is_empty())
+}
+
 /// A page view of `path` with the stored code `stored`: the session code.
 fn view(path: &str, stored: &str) -> String {
     call(op::VIEW, &[stored, ENTROPY, path]).unwrap()
@@ -47,13 +53,8 @@ fn links_carry_the_code_with_link_and_page_starters() {
         "Hello",
         "",
     ]);
-    assert_eq!(
-        call(op::TAG, &["https://wa.me/79001234567", ""]),
-        None,
-        "no session yet"
-    );
+    assert_eq!(tag("https://wa.me/79001234567", ""), None, "no session yet");
     let code = view("/kids/a", "");
-    let tag = |href: &str, text: &str| call(op::TAG, &[href, text]);
     assert_eq!(
         tag("https://wa.me/79001234567", "").unwrap(),
         format!("https://wa.me/79001234567?text=Kids%20shoot%3F%20(%D0%BA%D0%BE%D0%B4%20{code})")
@@ -90,7 +91,7 @@ fn links_carry_the_code_with_link_and_page_starters() {
         ]
     );
     view("/about", &code);
-    let other = call(op::TAG, &["https://wa.me/447700900123", ""]).unwrap();
+    let other = tag("https://wa.me/447700900123", "").unwrap();
     assert!(other.contains("text=Hello%20(ref%20"), "{other}");
 
     assert_eq!(call(op::RESET, &[]), None);
