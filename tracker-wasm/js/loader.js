@@ -23,7 +23,7 @@ var w = window,
   TEXT = "data-chatrail-text",
   LINKS = "a[href],area[href]",
   // Cheap pre-filter: only hrefs that may be chat links reach the wasm.
-  CHAT = /wa\.me|whatsapp|t(elegram)?\.me/i,
+  CHAT = /wa\.me|whatsapp|t(elegram)?\.me|tg:/i,
   // The query parameters that name a campaign: UTM tags and ad click ids
   // (chatrail-core's UTM_PARAMS and CLICK_ID_PARAMS).
   CAMPAIGN =
@@ -86,6 +86,9 @@ try {
       answers = new Map(),
       // Link -> its original href, for the links we tagged.
       origin = new WeakMap(),
+      // The documents and windows hooked: the page's and its same-origin iframes'.
+      docs = [],
+      wins = new WeakSet(),
       timeZone,
       // This page view's ids, and the site's own domains.
       visitor,
@@ -320,7 +323,9 @@ try {
     };
     var scan = function (again) {
       quietly(function () {
-        tagAll(d.querySelectorAll(LINKS), again);
+        docs.forEach(function (doc) {
+          tagAll(doc.querySelectorAll(LINKS), again);
+        });
       });
     };
 
@@ -393,20 +398,117 @@ try {
       }
     });
 
-    var hook = function () {
-      hooked = 1;
-      // Also in the bubble phase, after the page's own handlers: an href they
-      // build on click is tagged and counted before the browser follows it.
-      ["click", "auxclick", "contextmenu"].forEach(function (type) {
-        w.addEventListener(type, onClick, true);
-        w.addEventListener(type, onClick);
-      });
-      (observer = new MutationObserver(onMutations)).observe(d.documentElement, {
+    // A GET form whose action is a chat link (a "message us" box): the
+    // browser builds the URL from its fields after this event, so the text
+    // field (made if missing) gets what the wasm says. In the bubble phase:
+    // a form the page's own handler cancels is left alone.
+    var onSubmit = safe(function (e) {
+      var form = e.target,
+        url = new URL(form.action),
+        tagged,
+        name,
+        field;
+      if (!started || e.defaultPrevented || form.method != "get" || !CHAT.test(url)) return;
+      url.search = new URLSearchParams(new FormData(form, e.submitter));
+      if ((tagged = answer(url.href, null))) {
+        tagged = new URL(tagged).searchParams;
+        name = tagged.has("start") ? "start" : "text";
+        field = form.elements[name];
+        if (!field) {
+          field = form.ownerDocument.createElement("input");
+          field.type = "hidden";
+          field.name = name;
+          form.appendChild(field);
+        }
+        field.value = tagged.get(name);
+        url.search = new URLSearchParams(new FormData(form, e.submitter));
+        opened(url.href);
+      }
+    });
+
+    // Hooks an iframe's window unless another origin's (which throws).
+    var inner = function (element) {
+      try {
+        if (element.contentWindow) frame(element.contentWindow);
+      } catch (e) {}
+    };
+
+    // Hooks a window: the page's, and each same-origin iframe's, whose
+    // links, clicks, forms, window.open and navigations are the page's too.
+    var frame = function (win) {
+      var doc = win.document,
+        open = win.open,
+        navigation = win.navigation;
+      if (docs.indexOf(doc) >= 0) return;
+      docs.push(doc);
+      observer.observe(doc, {
         childList: true,
         subtree: true,
         attributes: true,
         attributeFilter: ["href", TEXT],
       });
+      if (started)
+        quietly(function () {
+          tagAll(doc.querySelectorAll(LINKS));
+        });
+      [].forEach.call(doc.querySelectorAll("iframe"), inner);
+      // Iframes that load later: an element's load event reaches its
+      // document in the capture phase, never the window.
+      doc.addEventListener(
+        "load",
+        function (e) {
+          inner(e.target);
+        },
+        true
+      );
+      // A window whose first document was replaced (an iframe's about:blank
+      // by its content) keeps what follows.
+      if (wins.has(win)) return;
+      wins.add(win);
+      // Also in the bubble phase, after the page's own handlers: an href they
+      // build on click is tagged and counted before the browser follows it.
+      ["click", "auxclick", "contextmenu"].forEach(function (type) {
+        win.addEventListener(type, onClick, true);
+        win.addEventListener(type, onClick);
+      });
+      win.addEventListener("submit", onSubmit);
+      // Chat widgets open WhatsApp with window.open: the URL gets the code
+      // and the click is counted; the window opens whatever happens here.
+      win.open = function (url) {
+        var args = [].slice.call(arguments);
+        safe(function () {
+          if (started && url != null && CHAT.test((url += ""))) {
+            args[0] = url = answer(url, null) || url;
+            opened(url);
+          }
+        })();
+        return open.apply(this, args);
+      };
+      // Navigations by script (location.assign, location.href = …, a form a
+      // page's handler submits) where the browser has the Navigation API:
+      // one to a chat link is replaced by one to the tagged link, compared
+      // as the browser writes URLs (so this ends). A visitor's own clicks
+      // and submits were handled above.
+      if (navigation)
+        navigation.addEventListener(
+          "navigate",
+          safe(function (e) {
+            var url = e.destination.url,
+              tagged = started && !e.userInitiated && CHAT.test(url) && answer(url, null);
+            if (!tagged) return;
+            if ((tagged = new URL(tagged).href) == url) opened(url);
+            else if (e.cancelable) {
+              e.preventDefault();
+              win.location[e.navigationType == "replace" ? "replace" : "assign"](tagged);
+            }
+          })
+        );
+    };
+
+    var hook = function () {
+      hooked = 1;
+      observer = new MutationObserver(onMutations);
+      frame(w);
       var history = w.history;
       ["pushState", "replaceState"].forEach(function (name) {
         var original = history[name];
@@ -417,19 +519,6 @@ try {
         };
       });
       w.addEventListener("popstate", onNavigate);
-      // Chat widgets open WhatsApp with window.open: the URL gets the code
-      // and the click is counted; the window opens whatever happens here.
-      var open = w.open;
-      w.open = function (url) {
-        var args = [].slice.call(arguments);
-        safe(function () {
-          if (started && url != null && CHAT.test((url += ""))) {
-            args[0] = url = answer(url, null) || url;
-            opened(url);
-          }
-        })();
-        return open.apply(this, args);
-      };
     };
 
     var start = safe(function () {
