@@ -642,14 +642,32 @@ document.addEventListener("chatrail:ready", function (e) {{ window.readyEvent = 
             code_of(&first),
             "a new session, made in the browser"
         );
+        // A middle click (the page stays), then a click that leaves it.
+        f.js(r#"document.getElementById("l").dispatchEvent(new MouseEvent("auxclick", {button: 1, bubbles: true}))"#)
+            .await?;
+        tokio::time::sleep(Duration::from_millis(300)).await;
         assert_eq!(f.browser.click_and_capture_navigation("#l").await?, again);
         tokio::time::sleep(Duration::from_millis(300)).await;
-        let (stored,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM sessions WHERE code = $1")
-            .bind(code_of(&again))
-            .fetch_one(&f.db)
-            .await?;
-        assert_eq!(stored, 0, "nothing reached the collector");
+        let stored = || async {
+            let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM sessions WHERE code = $1")
+                .bind(code_of(&again))
+                .fetch_one(&f.db)
+                .await
+                .unwrap();
+            n
+        };
+        assert_eq!(stored().await, 0, "nothing reached the collector");
         assert!(f.clicks("/down").await.is_empty());
+
+        // The collector is back: the next page view sends what waited in storage.
+        f.browser
+            .cdp("Network.setBlockedURLs", json!({"urls": []}))
+            .await?;
+        f.open("/down").await?;
+        assert_eq!(code_of(&f.tagged("l").await?), code_of(&again));
+        let clicks = f.wait_clicks("/down", 1).await;
+        assert_eq!((clicks[0].1.as_str(), clicks[0].3.as_str()), ("wa.me", code_of(&again).as_str()));
+        assert_eq!(stored().await, 1, "the session of the queued visit");
         Ok(())
     }
     .await;

@@ -36,7 +36,9 @@ var w = window,
   // "<session id>|<code>|<last seen ms>|<source>", the site's config.
   VISITOR = "chatrail:v",
   SESSION = "chatrail:s",
-  CONFIG = "chatrail:c";
+  CONFIG = "chatrail:c",
+  // Beacons waiting to be sent again.
+  QUEUE = "chatrail:q";
 
 function noop() {}
 
@@ -118,9 +120,28 @@ try {
       } catch (e) {}
     };
 
-    // A beacon (chatrail-core's beacon fields) by `sendBeacon` with a
-    // string body: text/plain, so no CORS preflight, and it survives the
-    // navigation a click starts. Failures stay silent.
+    // A beacon, [path, JSON body, tries so far]: `fetch` with keepalive (it
+    // outlives the page a click leaves) and a string body (text/plain, so no
+    // CORS preflight). One that fails (the collector unreachable, or
+    // refusing for now) waits in storage for the next page view, up to 5
+    // tries and 20 beacons. Failures stay silent.
+    var post = function (beacon) {
+      fetch(base + beacon[0], { method: "POST", body: beacon[1], keepalive: true })
+        .then(function (r) {
+          if (!r.ok) throw 0;
+        })
+        .catch(function () {
+          if (++beacon[2] < 5) set(QUEUE, JSON.stringify(queued().concat([beacon]).slice(-20)));
+        });
+    };
+    var queued = function () {
+      try {
+        return JSON.parse(get(QUEUE)) || [];
+      } catch (e) {
+        return [];
+      }
+    };
+    // A beacon with chatrail-core's beacon fields.
     var send = function (path, fields) {
       if (started)
         try {
@@ -128,7 +149,7 @@ try {
           fields.visitor = visitor;
           fields.session = session;
           fields.code = api.code;
-          navigator.sendBeacon(base + path, JSON.stringify(fields));
+          post([path, JSON.stringify(fields), 0]);
         } catch (e) {}
     };
 
@@ -218,6 +239,10 @@ try {
       set(VISITOR, visitor + "|" + now);
       set(SESSION, [session, code, now, source].join("|"));
       api.code = code;
+      // What failed earlier goes out first: a click needs its session's visit.
+      var retry = queued();
+      forget(QUEUE);
+      retry.forEach(post);
       send("/collect/visit", {
         url: clip(location.href),
         referrer: clip(referrer),
@@ -589,6 +614,7 @@ try {
         forget(VISITOR);
         forget(SESSION);
         forget(CONFIG);
+        forget(QUEUE);
       }),
     });
 
