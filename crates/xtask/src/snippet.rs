@@ -248,7 +248,15 @@ fn cargo_build(root: &Path, target_dir: &Path) -> Result<PathBuf, String> {
     // second (externref) table, and Debian's binaryen 108 rewrites that
     // table's export to point at the function table, which then fails to
     // instantiate. Without them the output is also slightly smaller.
-    let mut rustflags = vec!["-Ctarget-feature=-reference-types"];
+    // opt-level "z" inlines almost nothing, so every iterator adapter and
+    // small helper stays a call: a higher inlining threshold made the wasm
+    // both smaller (-430 B gzipped, the helpers folded into their few
+    // callers) and faster (1,000 links rewritten in about 1.7 ms instead of
+    // 2.4 ms in node); 75 was the best of 25 to 225.
+    let mut rustflags = vec![
+        "-Ctarget-feature=-reference-types",
+        "-Cllvm-args=-inline-threshold=75",
+    ];
     let mut cmd;
     if rustup_has_wasm_target() {
         cmd = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
