@@ -465,7 +465,10 @@ try {
         open = win.open,
         navigation = win.navigation;
       if (docs.indexOf(doc) >= 0) return;
-      docs.push(doc);
+      // Documents of removed or navigated iframes are let go.
+      (docs = docs.filter(function (doc) {
+        return doc.defaultView;
+      })).push(doc);
       observer.observe(doc, {
         childList: true,
         subtree: true,
