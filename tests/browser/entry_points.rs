@@ -708,7 +708,8 @@ async fn forms_frames_and_script_navigations_open_tagged_chats() {
                     c,
                     r#"<a id="l" href="https://wa.me/79001234567">Chat</a>
 <button id="assign" onclick="location.assign('https://wa.me/79001234567?text=Assigned')">1</button>
-<button id="href" onclick="location.href = 'https://api.whatsapp.com/send?phone=%2B79001234567'">2</button>"#,
+<button id="href" onclick="location.href = 'https://api.whatsapp.com/send?phone=%2B79001234567'">2</button>
+<button id="replace" onclick="location.replace('https://wa.me/79001234567?text=Replaced')">3</button>"#,
                 ),
             ),
             (
@@ -760,10 +761,18 @@ async fn forms_frames_and_script_navigations_open_tagged_chats() {
             sent,
             format!("https://api.whatsapp.com/send?phone=79001234567&text=(ref%20{code})")
         );
-        let clicks = f.wait_clicks("/assign", 2).await;
+        f.browser.client.back().await?;
+        f.tagged("l").await?;
+        let sent = f.browser.click_and_capture_navigation("#replace").await?;
+        assert_eq!(text_of(&sent), format!("Replaced (ref {code})"));
+        let clicks = f.wait_clicks("/assign", 3).await;
         assert_eq!(
             clicks.iter().map(|c| (c.1.as_str(), c.3.as_str())).collect::<Vec<_>>(),
-            [("wa.me", code.as_str()), ("api.whatsapp.com", code.as_str())]
+            [
+                ("wa.me", code.as_str()),
+                ("api.whatsapp.com", code.as_str()),
+                ("wa.me", code.as_str())
+            ]
         );
 
         // Same-origin iframes: links at load and in an iframe added later are tagged, and
