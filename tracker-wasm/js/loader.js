@@ -131,7 +131,9 @@ try {
           if (!r.ok) throw 0;
         })
         .catch(function () {
-          if (++beacon[2] < 5) set(QUEUE, JSON.stringify(queued().concat([beacon]).slice(-20)));
+          // Not once consent is withdrawn (the failure may come after).
+          if (started && ++beacon[2] < 5)
+            set(QUEUE, JSON.stringify(queued().concat([beacon]).slice(-20)));
         });
     };
     var queued = function () {
