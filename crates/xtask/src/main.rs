@@ -18,7 +18,7 @@ use std::process::{Command, ExitCode};
 /// measured 25,046 B, the first build with every entry point of issue 3 16,870 B; a bump
 /// allocator that forgets each question's memory (in place of dlmalloc), sessions and
 /// beacon bodies in the loader (in place of Rust JSON and URL code) and an LLVM inlining
-/// threshold brought it to 11,840 B with forms, script navigations, iframes and the beacon
+/// threshold brought it to 11,844 B with forms, script navigations, iframes and the beacon
 /// queue added. Issue 3's ceiling is 12 KiB; this one sits just above what is reached,
 /// and only moves down.
 const SNIPPET_BUDGET_GZ: u64 = 11_900;
