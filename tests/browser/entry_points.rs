@@ -824,6 +824,16 @@ async fn forms_frames_and_script_navigations_open_tagged_chats() {
             f.js("return localStorage.getItem('chatrail:v').split('|')[0]").await?,
             visitor
         );
+        // A visitor unseen for a year is a new one.
+        f.js("var v = localStorage.getItem('chatrail:v').split('|'); \
+              v[1] = Date.now() - 366 * 864e5; \
+              localStorage.setItem('chatrail:v', v.join('|')); location.reload();")
+            .await?;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        f.tagged("l").await?;
+        let new_visitor = f.js("return localStorage.getItem('chatrail:v').split('|')[0]").await?;
+        assert_ne!(new_visitor, visitor, "a year away: a new visitor");
+        assert_eq!(new_visitor.as_str().map(str::len), Some(32));
         Ok(())
     }
     .await;
