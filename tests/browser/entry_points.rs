@@ -96,6 +96,22 @@ impl Fixture {
         bail!("#{id} was not tagged: {}", self.href(id).await?)
     }
 
+    /// Waits until the snippet tracks the number on this page (the site's config is in),
+    /// and returns a chat URL from its JS API, which carries the session code.
+    async fn tagged_by_api(&self) -> anyhow::Result<String> {
+        for _ in 0..100 {
+            let url = self
+                .js("return new Promise(r => chatrail.ready(() => r(chatrail.url('79001234567'))))")
+                .await?;
+            let url = url.as_str().unwrap_or_default();
+            if has_code(&text_of(url)) {
+                return Ok(url.to_owned());
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        bail!("the JS API gave no tracked chat URL")
+    }
+
     async fn js(&self, script: &str) -> anyhow::Result<Value> {
         Ok(self.browser.client.execute(script, vec![]).await?)
     }
@@ -260,6 +276,7 @@ async fn links_in_the_page_are_tagged_and_counted() {
 <a id="tg" href="https://t.me/studio_bot">6</a>
 <a id="message" href="https://wa.me/message/ABCDEFGHIJK1">7</a>
 <a id="other_bot" href="https://t.me/other_bot">8</a>
+<a id="tgapp" href="tg://resolve?domain=Studio_Bot">9</a>
 <script>document.addEventListener("click", function (e) { e.preventDefault(); });</script>"#,
                 ),
             ),
@@ -376,10 +393,14 @@ document.getElementById("untracked").dispatchEvent(new MouseEvent("auxclick", {b
         assert_eq!(tg, format!("https://t.me/studio_bot?start={}", code_of(&tg)));
         assert_eq!(f.href("message").await?, "https://wa.me/message/ABCDEFGHIJK1");
         assert_eq!(f.href("other_bot").await?, "https://t.me/other_bot");
-        for id in ["wa", "api", "web", "app", "intent", "tg", "message", "other_bot"] {
+        assert_eq!(
+            f.href("tgapp").await?,
+            format!("tg://resolve?domain=Studio_Bot&start={}", code_of(&tg))
+        );
+        for id in ["wa", "api", "web", "app", "intent", "tg", "message", "other_bot", "tgapp"] {
             f.browser.client.find(Locator::Id(id)).await?.click().await?;
         }
-        let clicks = f.wait_clicks("/forms", 7).await;
+        let clicks = f.wait_clicks("/forms", 8).await;
         let mut kinds: Vec<(&str, &str)> = clicks.iter().map(|c| (c.0.as_str(), c.1.as_str())).collect();
         kinds.sort_unstable_by_key(|k| k.1);
         assert_eq!(
@@ -388,6 +409,7 @@ document.getElementById("untracked").dispatchEvent(new MouseEvent("auxclick", {b
                 (TRACKED, "api.whatsapp.com"),
                 (TRACKED, "intent"),
                 ("studio_bot", "t.me"),
+                ("studio_bot", "tg"),
                 (TRACKED, "wa.me"),
                 ("", "wa.me/message"),
                 (TRACKED, "web.whatsapp.com"),
@@ -620,14 +642,198 @@ document.addEventListener("chatrail:ready", function (e) {{ window.readyEvent = 
             code_of(&first),
             "a new session, made in the browser"
         );
+        // A middle click (the page stays), then a click that leaves it.
+        f.js(r#"document.getElementById("l").dispatchEvent(new MouseEvent("auxclick", {button: 1, bubbles: true}))"#)
+            .await?;
+        tokio::time::sleep(Duration::from_millis(300)).await;
         assert_eq!(f.browser.click_and_capture_navigation("#l").await?, again);
         tokio::time::sleep(Duration::from_millis(300)).await;
-        let (stored,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM sessions WHERE code = $1")
-            .bind(code_of(&again))
-            .fetch_one(&f.db)
-            .await?;
-        assert_eq!(stored, 0, "nothing reached the collector");
+        let stored = || async {
+            let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM sessions WHERE code = $1")
+                .bind(code_of(&again))
+                .fetch_one(&f.db)
+                .await
+                .unwrap();
+            n
+        };
+        assert_eq!(stored().await, 0, "nothing reached the collector");
         assert!(f.clicks("/down").await.is_empty());
+
+        // The collector is back: the next page view sends what waited in storage.
+        f.browser
+            .cdp("Network.setBlockedURLs", json!({"urls": []}))
+            .await?;
+        f.open("/down").await?;
+        assert_eq!(code_of(&f.tagged("l").await?), code_of(&again));
+        let clicks = f.wait_clicks("/down", 1).await;
+        assert_eq!((clicks[0].1.as_str(), clicks[0].3.as_str()), ("wa.me", code_of(&again).as_str()));
+        assert_eq!(stored().await, 1, "the session of the queued visit");
+        Ok(())
+    }
+    .await;
+    f.finish(result).await;
+}
+
+/// Waits until the current window has left `from`, and returns where it went.
+async fn navigated_from(f: &Fixture, from: &str) -> anyhow::Result<String> {
+    for _ in 0..100 {
+        let url = f.browser.client.current_url().await?;
+        if url.as_str() != from {
+            return Ok(url.into());
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    bail!("still at {from}")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forms_frames_and_script_navigations_open_tagged_chats() {
+    let f = Fixture::start(|c| {
+        vec![
+            (
+                "/form",
+                page(
+                    c,
+                    r#"<form action="https://api.whatsapp.com/send">
+<input type="hidden" name="phone" value="79001234567">
+<textarea name="text">Is the oak table in stock?</textarea>
+<button id="send">Send</button></form>
+<form action="https://wa.me/79001234567"><button id="bare">WhatsApp</button></form>
+<form action="https://wa.me/15551234567"><input name="text" value="Hi"><button id="other">Other</button></form>"#,
+                ),
+            ),
+            (
+                "/assign",
+                page(
+                    c,
+                    r#"<a id="l" href="https://wa.me/79001234567">Chat</a>
+<button id="assign" onclick="location.assign('https://wa.me/79001234567?text=Assigned')">1</button>
+<button id="href" onclick="location.href = 'https://api.whatsapp.com/send?phone=%2B79001234567'">2</button>
+<button id="replace" onclick="location.replace('https://wa.me/79001234567?text=Replaced')">3</button>"#,
+                ),
+            ),
+            (
+                "/frame",
+                page(
+                    c,
+                    r#"<iframe id="fr" srcdoc="<a id='in' target='_top' href='https://wa.me/79001234567?text=Framed'>Chat</a>"></iframe>
+<script>setTimeout(function () {
+  var f = document.createElement("iframe");
+  f.id = "late";
+  f.srcdoc = "<a id='in' href='https://t.me/studio_bot'>Bot</a>";
+  document.body.appendChild(f);
+}, 300);</script>"#,
+                ),
+            ),
+        ]
+    })
+    .await;
+    let result = async {
+        // GET forms to chat links: the text field carries the code when the browser builds
+        // the URL; a form without one gets it; an untracked number is left alone.
+        f.open("/form").await?;
+        let code = code_of(&f.tagged_by_api().await?);
+        let sent = f.browser.click_and_capture_navigation("#send").await?;
+        assert!(sent.starts_with("https://api.whatsapp.com/send?phone=79001234567&text="), "{sent}");
+        assert_eq!(text_of(&sent), format!("Is the oak table in stock? (ref {code})"));
+        f.browser.client.back().await?;
+        f.tagged_by_api().await?;
+        let sent = f.browser.click_and_capture_navigation("#bare").await?;
+        assert_eq!(sent, format!("https://wa.me/79001234567?text=%28ref+{code}%29"));
+        f.browser.client.back().await?;
+        f.tagged_by_api().await?;
+        let sent = f.browser.click_and_capture_navigation("#other").await?;
+        assert_eq!(sent, "https://wa.me/15551234567?text=Hi");
+        let clicks = f.wait_clicks("/form", 2).await;
+        let kinds: Vec<(&str, &str, &str)> =
+            clicks.iter().map(|c| (c.0.as_str(), c.1.as_str(), c.3.as_str())).collect();
+        assert_eq!(kinds, [(TRACKED, "api.whatsapp.com", code.as_str()), (TRACKED, "wa.me", code.as_str())]);
+
+        // location.assign and location.href = … from a page's script (the Navigation API).
+        f.open("/assign").await?;
+        f.tagged("l").await?;
+        let sent = f.browser.click_and_capture_navigation("#assign").await?;
+        assert_eq!(text_of(&sent), format!("Assigned (ref {code})"));
+        f.browser.client.back().await?;
+        f.tagged("l").await?;
+        let sent = f.browser.click_and_capture_navigation("#href").await?;
+        assert_eq!(
+            sent,
+            format!("https://api.whatsapp.com/send?phone=79001234567&text=(ref%20{code})")
+        );
+        f.browser.client.back().await?;
+        f.tagged("l").await?;
+        let sent = f.browser.click_and_capture_navigation("#replace").await?;
+        assert_eq!(text_of(&sent), format!("Replaced (ref {code})"));
+        let clicks = f.wait_clicks("/assign", 3).await;
+        assert_eq!(
+            clicks.iter().map(|c| (c.1.as_str(), c.3.as_str())).collect::<Vec<_>>(),
+            [
+                ("wa.me", code.as_str()),
+                ("api.whatsapp.com", code.as_str()),
+                ("wa.me", code.as_str())
+            ]
+        );
+
+        // Same-origin iframes: links at load and in an iframe added later are tagged, and
+        // a click inside one is counted on the page.
+        f.open("/frame").await?;
+        let inner = |id: &'static str| {
+            format!("return document.getElementById('{id}').contentDocument.getElementById('in').getAttribute('href')")
+        };
+        let mut framed = (String::new(), String::new());
+        for _ in 0..100 {
+            framed = (
+                f.js(&inner("fr")).await?.as_str().unwrap_or_default().to_owned(),
+                f.js(&inner("late")).await.ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default(),
+            );
+            if has_code(&text_of(&framed.0)) && has_code(&text_of(&framed.1)) {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        assert_eq!(text_of(&framed.0), format!("Framed (ref {code})"));
+        assert_eq!(framed.1, format!("https://t.me/studio_bot?start={code}"));
+        let from = f.browser.client.current_url().await?;
+        f.js("document.getElementById('fr').contentDocument.getElementById('in').click()").await?;
+        assert_eq!(navigated_from(&f, from.as_str()).await?, framed.0);
+        let clicks = f.wait_clicks("/frame", 1).await;
+        assert_eq!((clicks[0].1.as_str(), clicks[0].3.as_str()), ("wa.me", code.as_str()));
+
+        // Half an hour without a page view ends the session: a new code, the same visitor.
+        f.open("/assign").await?;
+        assert_eq!(code_of(&f.tagged("l").await?), code);
+        let visitor = f.js("return localStorage.getItem('chatrail:v').split('|')[0]").await?;
+        let idle = |minutes: u32| {
+            format!(
+                "var s = localStorage.getItem('chatrail:s').split('|'); \
+                 s[2] = Date.now() - {minutes} * 60000; \
+                 localStorage.setItem('chatrail:s', s.join('|')); location.reload();"
+            )
+        };
+        f.js(&idle(29)).await?;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert_eq!(code_of(&f.tagged("l").await?), code, "29 minutes: the same session");
+        f.js(&idle(31)).await?;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let after = code_of(&f.tagged("l").await?);
+        assert_ne!(after, code, "31 minutes: a new session");
+        // The first session landed on /form.
+        assert_eq!(f.wait_sessions("/assign", 1).await[0].0, after);
+        assert_eq!(
+            f.js("return localStorage.getItem('chatrail:v').split('|')[0]").await?,
+            visitor
+        );
+        // A visitor unseen for a year is a new one.
+        f.js("var v = localStorage.getItem('chatrail:v').split('|'); \
+              v[1] = Date.now() - 366 * 864e5; \
+              localStorage.setItem('chatrail:v', v.join('|')); location.reload();")
+            .await?;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        f.tagged("l").await?;
+        let new_visitor = f.js("return localStorage.getItem('chatrail:v').split('|')[0]").await?;
+        assert_ne!(new_visitor, visitor, "a year away: a new visitor");
+        assert_eq!(new_visitor.as_str().map(str::len), Some(32));
         Ok(())
     }
     .await;

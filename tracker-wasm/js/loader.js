@@ -14,7 +14,6 @@ var w = window,
   // Operations of src/lib.rs's `run`.
   VIEW = 0,
   CONFIGURE = 1,
-  TAG = 2,
   CLICK = 3,
   CHAT_URL = 4,
   RESET = 5,
@@ -24,30 +23,38 @@ var w = window,
   TEXT = "data-chatrail-text",
   LINKS = "a[href],area[href]",
   // Cheap pre-filter: only hrefs that may be chat links reach the wasm.
-  CHAT = /wa\.me|whatsapp|t(elegram)?\.me/i,
+  CHAT = /wa\.me|whatsapp|t(elegram)?\.me|tg:/i,
+  // The query parameters that name a campaign: UTM tags and ad click ids
+  // (chatrail-core's UTM_PARAMS and CLICK_ID_PARAMS).
+  CAMPAIGN =
+    /^(utm_(source|medium|campaign|content|term)|[gdy]clid|[gw]braid|ysclid|fbclid|msclkid|ttclid|twclid|li_fat_id|epik|ctwa_clid)$/i,
+  ID = /^[0-9a-f]{32}$/i,
+  // A new session after 30 minutes without a page view; a new visitor after a year.
+  SESSION_IDLE = 18e5,
+  VISITOR_IDLE = 31536e6,
+  // localStorage: "<visitor id>|<last seen ms>",
+  // "<session id>|<code>|<last seen ms>|<source>", the site's config.
   VISITOR = "chatrail:v",
   SESSION = "chatrail:s",
-  CONFIG = "chatrail:c";
+  CONFIG = "chatrail:c",
+  // Beacons waiting to be sent again.
+  QUEUE = "chatrail:q";
 
 function noop() {}
 
-// One question to the wasm: the operation and its fields. This is the call
-// wasm-bindgen's glue would make for `run(op: u32, args: &str) ->
-// Option<String>` (xtask checks the ABI it relies on: no imports, these
-// exports): the argument is copied into wasm memory, which the wasm frees;
-// the answer, (pointer, length) or (0, 0) for none, is freed here.
+// One question to the wasm: the operation and its fields, written into the
+// bytes `buf` reserves; `run` answers 0 for none, else the answer's length
+// plus one, at `out`. (xtask checks these exports and that there are no
+// imports.) The wasm forgets both at the next question.
 function ask(op, fields) {
   var bytes = encoder.encode(fields.join(SEP)),
-    at = W.__wbindgen_malloc(bytes.length, 1) >>> 0,
-    answer;
+    // Before reading `memory.buffer`: reserving may grow the memory, which
+    // replaces the buffer.
+    at = W.buf(bytes.length),
+    n;
   new Uint8Array(W.memory.buffer).set(bytes, at);
-  answer = W.run(op, at, bytes.length);
-  if (answer[0]) {
-    at = answer[0] >>> 0;
-    bytes = decoder.decode(new Uint8Array(W.memory.buffer, at, answer[1]));
-    W.__wbindgen_free(at, answer[1], 1);
-    return bytes;
-  }
+  n = W.run(op, bytes.length);
+  if (n) return decoder.decode(new Uint8Array(W.memory.buffer, W.out(), n - 1));
 }
 
 // Runs `f`, swallowing anything it throws: the page must never see our errors.
@@ -78,8 +85,17 @@ try {
       page = "",
       // Original href and text -> what the wasm said, for this page, session and config:
       // the same link often appears many times on a page.
-      answers = {},
-      timeZone = "",
+      answers = new Map(),
+      // Link -> its original href, for the links we tagged.
+      origin = new WeakMap(),
+      // The documents and windows hooked: the page's and its same-origin iframes'.
+      docs = [],
+      wins = new WeakSet(),
+      timeZone,
+      // This page view's ids, and the site's own domains.
+      visitor,
+      session,
+      domains = [],
       last = "",
       lastAt = 0;
 
@@ -104,23 +120,49 @@ try {
       } catch (e) {}
     };
 
-    // `sendBeacon` with a string body: text/plain, so no CORS preflight, and
-    // it survives the navigation a click starts. Failures stay silent.
-    var send = function (path, body) {
-      if (body && started)
+    // A beacon, [path, JSON body, tries so far]: `fetch` with keepalive (it
+    // outlives the page a click leaves) and a string body (text/plain, so no
+    // CORS preflight). One that fails (the collector unreachable, or
+    // refusing for now) waits in storage for the next page view, up to 5
+    // tries and 20 beacons. Failures stay silent.
+    var post = function (beacon) {
+      fetch(base + beacon[0], { method: "POST", body: beacon[1], keepalive: true })
+        .then(function (r) {
+          if (!r.ok) throw 0;
+        })
+        .catch(function () {
+          // Not once consent is withdrawn (the failure may come after).
+          if (started && ++beacon[2] < 5)
+            set(QUEUE, JSON.stringify(queued().concat([beacon]).slice(-20)));
+        });
+    };
+    var queued = function () {
+      try {
+        return JSON.parse(get(QUEUE)) || [];
+      } catch (e) {
+        return [];
+      }
+    };
+    // A beacon with chatrail-core's beacon fields.
+    var send = function (path, fields) {
+      if (started)
         try {
-          navigator.sendBeacon(base + path, body);
+          fields.site = site;
+          fields.visitor = visitor;
+          fields.session = session;
+          fields.code = api.code;
+          post([path, JSON.stringify(fields), 0]);
         } catch (e) {}
     };
 
-    // 40 random bytes in hex; Math.random only where crypto is missing.
-    var random = function () {
-      var a = new Uint8Array(40),
+    // `n` random bytes in hex; Math.random only where crypto is missing.
+    var random = function (n) {
+      var a = new Uint8Array(n),
         hex = "";
       try {
         crypto.getRandomValues(a);
       } catch (e) {
-        for (var i = 0; i < 40; i++) a[i] = Math.random() * 256;
+        for (var i = 0; i < n; i++) a[i] = Math.random() * 256;
       }
       a.forEach(function (b) {
         hex += (b + 256).toString(16).slice(1);
@@ -128,115 +170,215 @@ try {
       return hex;
     };
 
-    // A page view: at start, and when a single-page app changes the URL.
+    // What the collector accepts: URLs of at most 2,048 bytes (ASCII, as
+    // browsers serialize them), short strings of at most 64, sizes in 1..1e5.
+    var clip = function (url) {
+      return url.slice(0, 2048) || undefined;
+    };
+    var short = function (s) {
+      return s && s.length <= 64 ? s : undefined;
+    };
+    var size = function (n) {
+      return n > 0 && n <= 1e5 ? n : undefined;
+    };
+    var bare = function (host) {
+      return host.toLowerCase().replace(/^www\./, "");
+    };
+
+    // A page view: at start, and when a single-page app changes the URL. It
+    // goes on with the stored session unless that is 30 minutes old or
+    // this page view comes from a new source: a new set of campaign
+    // parameters or, without them, another site than this one and the
+    // site's domains (their subdomains included).
     var view = function (referrer) {
+      var now = Date.now(),
+        v = (get(VISITOR) || "").split("|"),
+        s = (get(SESSION) || "").split("|"),
+        source = "",
+        from = "",
+        hash = 0x811c9dc5,
+        code;
       page = location.href.split("#")[0];
-      answers = {};
-      var answer = ask(VIEW, [
-        site,
-        get(VISITOR),
-        get(SESSION),
-        Date.now(),
-        location.href,
-        referrer,
-        random(),
-        screen.width,
-        screen.height,
-        navigator.language,
-        timeZone,
-      ]).split(SEP);
-      set(VISITOR, answer[0]);
-      set(SESSION, answer[1]);
-      api.code = answer[2];
-      send("/collect/visit", answer[3]);
+      answers.clear();
+      location.search
+        .slice(1)
+        .split("&")
+        .forEach(function (pair) {
+          var i = pair.indexOf("=");
+          if (i > 0 && i < pair.length - 1 && CAMPAIGN.test(pair.slice(0, i)))
+            source += pair + "\0";
+        });
+      try {
+        from = bare(new URL(referrer).hostname);
+      } catch (e) {}
+      if (
+        !source &&
+        from &&
+        from != bare(location.hostname) &&
+        !domains.some(function (d) {
+          return from == d || from.slice(-d.length - 1) == "." + d;
+        })
+      )
+        source = from + "\0";
+      if (source) {
+        // FNV-1a: a short, stable fingerprint; sources are only compared.
+        for (var i = 0; i < source.length; i++)
+          hash = Math.imul(hash ^ source.charCodeAt(i), 16777619);
+        source = ("0000000" + (hash >>> 0).toString(16)).slice(-8);
+      }
+      visitor = ID.test(v[0]) && !(now - v[1] > VISITOR_IDLE) ? v[0].toLowerCase() : random(16);
+      var goesOn =
+        ID.test(s[0]) &&
+        /^\d+$/.test(s[2]) &&
+        now - s[2] <= SESSION_IDLE &&
+        (!source || source == (s[3] || ""));
+      // The wasm keeps a stored code that is valid, else makes a new one.
+      code = ask(VIEW, [goesOn ? s[1] : "", random(20), location.pathname]);
+      if (goesOn && code == s[1]) {
+        session = s[0].toLowerCase();
+        source = s[3] || "";
+      } else session = random(16);
+      set(VISITOR, visitor + "|" + now);
+      set(SESSION, [session, code, now, source].join("|"));
+      api.code = code;
+      // What failed earlier goes out first: a click needs its session's visit.
+      var retry = queued();
+      forget(QUEUE);
+      retry.forEach(post);
+      send("/collect/visit", {
+        url: clip(location.href),
+        referrer: clip(referrer),
+        screen_w: size(screen.width),
+        screen_h: size(screen.height),
+        language: short(navigator.language),
+        timezone: short(timeZone),
+      });
     };
 
     // Whether the wasm is worth asking about an href (and can be: a field
     // must not hold the separator).
     var chatty = function (href, text) {
-      return CHAT.test(href) && (href + text).indexOf(SEP) < 0;
+      return CHAT.test(href) && href.indexOf(SEP) < 0 && (text == null || text.indexOf(SEP) < 0);
     };
-    var answer = function (href, text) {
-      var key = href + SEP + text;
-      return key in answers
-        ? answers[key]
-        : (answers[key] = chatty(href, text) ? ask(TAG, [href, text]) : null);
+    var key = function (href, text) {
+      return text == null ? href : href + SEP + text;
     };
-    // Gives a link what the wasm says it should be, starting from the
-    // site's own href: ours is recognised and recomputed (`again`) only when
-    // the session, page or starter text changed.
-    var tag = function (a, again) {
-      var href = a.getAttribute("href"),
-        text = a.getAttribute(TEXT),
-        ours = href != null && mine.get(a) === href,
-        original,
-        tagged;
-      if (href == null || (ours && !again)) return;
-      original = a.getAttribute(ORIGINAL);
-      // A copy of a link we tagged (cloneNode) is ours too.
-      ours = ours || (original != null && answer(original, text) == href);
-      original = ours ? original || href : href;
-      tagged = answer(original, text);
-      if (tagged) {
-        if (!ours) a.setAttribute(ORIGINAL, original);
-        mine.set(a, tagged);
-        if (tagged != href) a.setAttribute("href", tagged);
-      } else if (ours) {
-        mine.delete(a);
-        a.removeAttribute(ORIGINAL);
-        a.setAttribute("href", original);
-      }
-    };
-    // Tags many links, asking the wasm about all of them at once: crossing
-    // into it costs more than most answers.
-    var tagAll = function (links, again) {
+    // Asks the wasm about every (href, text) of `list` it was not asked
+    // about on this page yet, all at once: crossing into it costs more
+    // than most answers.
+    var learn = function (list) {
       var keys = [],
         fields = [],
-        i;
-      for (i = 0; i < links.length; i++) {
-        var a = links[i],
-          href = a.getAttribute(ORIGINAL) || a.getAttribute("href"),
-          text = a.getAttribute(TEXT),
-          key = href + SEP + text;
-        if (!(key in answers) && chatty(href, text)) {
-          answers[key] = null;
-          keys.push(key);
-          fields.push(href, text);
+        i,
+        k;
+      for (i = 0; i < list.length; i += 2) {
+        k = key(list[i], list[i + 1]);
+        if (!answers.has(k)) {
+          answers.set(k, null);
+          if (chatty(list[i], list[i + 1])) {
+            keys.push(k);
+            fields.push(list[i], list[i + 1]);
+          }
         }
       }
       if (keys.length) {
         fields = ask(TAGS, fields).split(SEP);
-        for (i = 0; i < keys.length; i++) answers[keys[i]] = fields[i] || null;
+        for (i = 0; i < keys.length; i++) answers.set(keys[i], fields[i] || null);
       }
-      for (i = 0; i < links.length; i++) tag(links[i], again);
+    };
+    var answer = function (href, text) {
+      learn([href, text]);
+      return answers.get(key(href, text));
+    };
+    // Gives links what the wasm says they should be, starting from the
+    // site's own href: ours are recognised and recomputed (`again`) only
+    // when the session, page or starter text changed. Each attribute is read
+    // once, and only links whose href may be a chat link (or is ours) are
+    // looked at further.
+    var tagAll = function (links, again) {
+      var todo = [],
+        list = [],
+        i,
+        a,
+        href,
+        text,
+        original,
+        ours,
+        tagged;
+      for (i = 0; i < links.length; i++) {
+        a = links[i];
+        href = a.getAttribute("href");
+        ours = href != null && mine.get(a) === href;
+        if (href == null || (ours ? !again : !CHAT.test(href))) continue;
+        text = a.getAttribute(TEXT);
+        original = ours ? origin.get(a) : a.getAttribute(ORIGINAL);
+        todo.push(a, href, text, original, ours);
+        list.push(original || href, text);
+        if (!ours && original) list.push(href, text);
+      }
+      learn(list);
+      for (i = 0; i < todo.length; i += 5) {
+        a = todo[i];
+        href = todo[i + 1];
+        text = todo[i + 2];
+        original = todo[i + 3];
+        // A copy of a link we tagged (cloneNode) is ours too.
+        ours = todo[i + 4] || (original && answers.get(key(original, text)) == href);
+        original = ours ? original || href : href;
+        tagged = answers.get(key(original, text));
+        if (tagged) {
+          if (!ours) a.setAttribute(ORIGINAL, original);
+          mine.set(a, tagged);
+          origin.set(a, original);
+          if (tagged != href) a.setAttribute("href", tagged);
+        } else if (ours) {
+          mine.delete(a);
+          a.removeAttribute(ORIGINAL);
+          a.setAttribute("href", original);
+        }
+      }
+    };
+    // Our own writes are not the page's mutations: their records are
+    // dropped. (Called where nothing else is pending: at a scan, which
+    // reads the whole page, and in the observer's callback.)
+    var quietly = function (f) {
+      try {
+        f();
+      } finally {
+        if (observer) observer.takeRecords();
+      }
     };
     var scan = function (again) {
-      tagAll(d.querySelectorAll(LINKS), again);
-      // What is pending now is our own writes (the scan saw the whole page).
-      if (observer) observer.takeRecords();
+      quietly(function () {
+        docs.forEach(function (doc) {
+          tagAll(doc.querySelectorAll(LINKS), again);
+        });
+      });
     };
 
     // A chat is being opened with `url`: count it (once, even when a widget
     // both follows a link and calls window.open).
     var opened = function (url) {
-      var body = ask(CLICK, [url, location.href]),
+      var chat = ask(CLICK, [url]),
         now = Date.now();
-      if (body && (url != last || now - lastAt > 1000)) {
+      if (chat && (url != last || now - lastAt > 1000)) {
         last = url;
         lastAt = now;
-        send("/collect/click", body);
+        chat = chat.split(SEP);
+        send("/collect/click", { page: clip(location.href), number: chat[0], kind: chat[1] });
       }
     };
 
     var configure = function (text) {
       var c = JSON.parse(text),
         // join writes arrays comma-separated and null or undefined as "".
-        fields = [c.numbers, c.bots, c.domains, c.template];
+        fields = [c.numbers, c.bots, c.template];
+      domains = (c.domains || []).map(bare);
       (c.pages || []).forEach(function (p) {
         fields.push(p.path, p.text, p.template);
       });
       ask(CONFIGURE, fields);
-      answers = {};
+      answers.clear();
     };
 
     // Capture phase on the window: we see the click before the page's own
@@ -248,16 +390,17 @@ try {
         a = target && target.closest && target.closest(LINKS);
       // auxclick is any non-primary button; only the middle one opens a link.
       if (!a || !started || (e.type == "auxclick" && e.button != 1)) return;
-      tag(a);
+      tagAll([a]);
       if (e.type != "contextmenu") opened(a.getAttribute("href"));
     });
 
     var onMutations = safe(function (records) {
-      var links = [];
+      var links = [],
+        texts = [];
       for (var i = 0; i < records.length; i++) {
         var r = records[i],
           added = r.addedNodes;
-        if (r.type == "attributes") tag(r.target, r.attributeName == TEXT);
+        if (r.type == "attributes") (r.attributeName == TEXT ? texts : links).push(r.target);
         else
           for (var j = 0; j < added.length; j++) {
             var n = added[j];
@@ -267,7 +410,10 @@ try {
             }
           }
       }
-      tagAll(links);
+      quietly(function () {
+        tagAll(links);
+        tagAll(texts, 1);
+      });
     });
 
     // pushState, replaceState and popstate are page views when the URL
@@ -279,20 +425,120 @@ try {
       }
     });
 
-    var hook = function () {
-      hooked = 1;
-      // Also in the bubble phase, after the page's own handlers: an href they
-      // build on click is tagged and counted before the browser follows it.
-      ["click", "auxclick", "contextmenu"].forEach(function (type) {
-        w.addEventListener(type, onClick, true);
-        w.addEventListener(type, onClick);
-      });
-      (observer = new MutationObserver(onMutations)).observe(d.documentElement, {
+    // A GET form whose action is a chat link (a "message us" box): the
+    // browser builds the URL from its fields after this event, so the text
+    // field (made if missing) gets what the wasm says. In the bubble phase:
+    // a form the page's own handler cancels is left alone.
+    var onSubmit = safe(function (e) {
+      var form = e.target,
+        url = new URL(form.action),
+        tagged,
+        name,
+        field;
+      if (!started || e.defaultPrevented || form.method != "get" || !CHAT.test(url)) return;
+      url.search = new URLSearchParams(new FormData(form, e.submitter));
+      if ((tagged = answer(url.href, null))) {
+        tagged = new URL(tagged).searchParams;
+        name = tagged.has("start") ? "start" : "text";
+        field = form.elements[name];
+        if (!field) {
+          field = form.ownerDocument.createElement("input");
+          field.type = "hidden";
+          field.name = name;
+          form.appendChild(field);
+        }
+        field.value = tagged.get(name);
+        url.search = new URLSearchParams(new FormData(form, e.submitter));
+        opened(url.href);
+      }
+    });
+
+    // Hooks an iframe's window unless another origin's (which throws).
+    var inner = function (element) {
+      try {
+        if (element.contentWindow) frame(element.contentWindow);
+      } catch (e) {}
+    };
+
+    // Hooks a window: the page's, and each same-origin iframe's, whose
+    // links, clicks, forms, window.open and navigations are the page's too.
+    var frame = function (win) {
+      var doc = win.document,
+        open = win.open,
+        navigation = win.navigation;
+      if (docs.indexOf(doc) >= 0) return;
+      // Documents of removed or navigated iframes are let go.
+      (docs = docs.filter(function (doc) {
+        return doc.defaultView;
+      })).push(doc);
+      observer.observe(doc, {
         childList: true,
         subtree: true,
         attributes: true,
         attributeFilter: ["href", TEXT],
       });
+      if (started)
+        quietly(function () {
+          tagAll(doc.querySelectorAll(LINKS));
+        });
+      [].forEach.call(doc.querySelectorAll("iframe"), inner);
+      // Iframes that load later: an element's load event reaches its
+      // document in the capture phase, never the window.
+      doc.addEventListener(
+        "load",
+        function (e) {
+          inner(e.target);
+        },
+        true
+      );
+      // A window whose first document was replaced (an iframe's about:blank
+      // by its content) keeps what follows.
+      if (wins.has(win)) return;
+      wins.add(win);
+      // Also in the bubble phase, after the page's own handlers: an href they
+      // build on click is tagged and counted before the browser follows it.
+      ["click", "auxclick", "contextmenu"].forEach(function (type) {
+        win.addEventListener(type, onClick, true);
+        win.addEventListener(type, onClick);
+      });
+      win.addEventListener("submit", onSubmit);
+      // Chat widgets open WhatsApp with window.open: the URL gets the code
+      // and the click is counted; the window opens whatever happens here.
+      win.open = function (url) {
+        var args = [].slice.call(arguments);
+        safe(function () {
+          if (started && url != null && CHAT.test((url += ""))) {
+            args[0] = url = answer(url, null) || url;
+            opened(url);
+          }
+        })();
+        return open.apply(this, args);
+      };
+      // Navigations by script (location.assign, location.href = …, a form a
+      // page's handler submits) where the browser has the Navigation API:
+      // one to a chat link is replaced by one to the tagged link, compared
+      // as the browser writes URLs (so this ends). A visitor's own clicks
+      // and submits were handled above.
+      if (navigation)
+        navigation.addEventListener(
+          "navigate",
+          safe(function (e) {
+            var url = e.destination.url,
+              tagged = started && !e.userInitiated && CHAT.test(url) && answer(url, null);
+            if (!tagged) return;
+            if ((tagged = new URL(tagged).href) == url) opened(url);
+            else if (e.cancelable) {
+              e.preventDefault();
+              win.location[e.navigationType == "replace" ? "replace" : "assign"](tagged);
+            }
+          })
+        );
+    };
+
+    var hook = function () {
+      hooked = 1;
+      observer = new MutationObserver(onMutations);
+      frame(w);
       var history = w.history;
       ["pushState", "replaceState"].forEach(function (name) {
         var original = history[name];
@@ -303,26 +549,13 @@ try {
         };
       });
       w.addEventListener("popstate", onNavigate);
-      // Chat widgets open WhatsApp with window.open: the URL gets the code
-      // and the click is counted; the window opens whatever happens here.
-      var open = w.open;
-      w.open = function (url) {
-        var args = [].slice.call(arguments);
-        safe(function () {
-          if (started && url != null && CHAT.test((url += ""))) {
-            args[0] = url = answer(url, null) || url;
-            opened(url);
-          }
-        })();
-        return open.apply(this, args);
-      };
     };
 
     var start = safe(function () {
       if (started || !loaded || !consented) return;
       started = 1;
       try {
-        timeZone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+        timeZone = timeZone || Intl.DateTimeFormat().resolvedOptions().timeZone;
       } catch (e) {}
       // The last config first, so links are tagged at once and even when
       // the collector cannot be reached; then a fresh one.
@@ -335,7 +568,9 @@ try {
           return r.ok ? r.text() : "";
         })
         .then(function (text) {
-          if (text && started) {
+          // The config it started with is usually the fresh one: then the
+          // links are already right.
+          if (text && started && text != get(CONFIG)) {
             configure(text);
             set(CONFIG, text);
             scan(1);
@@ -377,13 +612,14 @@ try {
         if (started) {
           started = 0;
           ask(RESET, []);
-          answers = {};
+          answers.clear();
           api.code = null;
           scan(1);
         }
         forget(VISITOR);
         forget(SESSION);
         forget(CONFIG);
+        forget(QUEUE);
       }),
     });
 

@@ -202,7 +202,9 @@ impl Click {
     pub fn parse(site: &Site, b: ClickBeacon, at_ms: i64) -> Result<Click, BeaconError> {
         let number = match LinkKind::parse(&b.kind) {
             Some(LinkKind::WaMeMessage) => Some(String::new()),
-            Some(LinkKind::Telegram) => normalize_bot(&b.number).filter(|n| site.bots.contains(n)),
+            Some(k) if k.is_telegram() => {
+                normalize_bot(&b.number).filter(|n| site.bots.contains(n))
+            }
             _ => {
                 normalize_number(&b.number).filter(|n| site.numbers.iter().any(|t| &t.number == n))
             }

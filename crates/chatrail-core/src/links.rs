@@ -37,6 +37,8 @@ pub enum LinkKind {
     AndroidIntent,
     /// `https://t.me/<bot>?start=…` for a bot the site configures.
     Telegram,
+    /// `tg://resolve?domain=<bot>&start=…`: the Telegram app's own form.
+    TelegramScheme,
     /// `https://wa.me/message/<code>`: a short link that cannot carry text;
     /// counted, never rewritten.
     WaMeMessage,
@@ -44,13 +46,14 @@ pub enum LinkKind {
 
 impl LinkKind {
     /// Every kind, for validating what a beacon reports.
-    pub const ALL: [LinkKind; 7] = [
+    pub const ALL: [LinkKind; 8] = [
         LinkKind::WaMe,
         LinkKind::ApiWhatsApp,
         LinkKind::WebWhatsApp,
         LinkKind::WhatsAppScheme,
         LinkKind::AndroidIntent,
         LinkKind::Telegram,
+        LinkKind::TelegramScheme,
         LinkKind::WaMeMessage,
     ];
 
@@ -63,6 +66,7 @@ impl LinkKind {
             LinkKind::WhatsAppScheme => "whatsapp",
             LinkKind::AndroidIntent => "intent",
             LinkKind::Telegram => "t.me",
+            LinkKind::TelegramScheme => "tg",
             LinkKind::WaMeMessage => "wa.me/message",
         }
     }
@@ -70,6 +74,11 @@ impl LinkKind {
     /// The kind named by `as_str`'s text, if any.
     pub fn parse(s: &str) -> Option<LinkKind> {
         LinkKind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+
+    /// Whether links of this kind open a chat with a Telegram bot.
+    pub fn is_telegram(self) -> bool {
+        matches!(self, LinkKind::Telegram | LinkKind::TelegramScheme)
     }
 
     /// Whether links of this kind can carry a session code.
@@ -80,16 +89,20 @@ impl LinkKind {
     /// The query parameter holding the number, for the query-based forms.
     fn phone_key(self) -> Option<&'static str> {
         match self {
-            LinkKind::WaMe | LinkKind::Telegram | LinkKind::WaMeMessage => None,
+            LinkKind::WaMe
+            | LinkKind::Telegram
+            | LinkKind::TelegramScheme
+            | LinkKind::WaMeMessage => None,
             _ => Some("phone"),
         }
     }
 
     /// The query parameter that carries the code.
     fn text_key(self) -> &'static str {
-        match self {
-            LinkKind::Telegram => "start",
-            _ => "text",
+        if self.is_telegram() {
+            "start"
+        } else {
+            "text"
         }
     }
 }
@@ -132,9 +145,10 @@ impl Tracked<'_> {
     /// Whether a chat of a link of this kind (a normalised number, or a
     /// bot) is tracked.
     pub fn tracks(&self, kind: LinkKind, chat: &str) -> bool {
-        match kind {
-            LinkKind::Telegram => self.bots.iter().any(|b| b.eq_ignore_ascii_case(chat)),
-            _ => self.numbers.iter().any(|n| same_number(n, chat)),
+        if kind.is_telegram() {
+            self.bots.iter().any(|b| b.eq_ignore_ascii_case(chat))
+        } else {
+            self.numbers.iter().any(|n| same_number(n, chat))
         }
     }
 }
@@ -216,7 +230,7 @@ fn web_kind(host: &str, path: &str) -> Option<LinkKind> {
 fn split(href: &str) -> Option<Parts<'_>> {
     // Browsers drop leading and trailing spaces and controls from hrefs.
     let href = trim_controls(href);
-    let (scheme, after_scheme) = ["https://", "http://", "whatsapp://", "intent://"]
+    let (scheme, after_scheme) = ["https://", "http://", "whatsapp://", "intent://", "tg://"]
         .into_iter()
         .find_map(|s| Some((s, strip_prefix_ci(href, s)?)))?;
     let host_len = after_scheme
@@ -241,6 +255,7 @@ fn split(href: &str) -> Option<Parts<'_>> {
         {
             LinkKind::AndroidIntent
         }
+        "tg://" if host.eq_ignore_ascii_case("resolve") => LinkKind::TelegramScheme,
         "https://" | "http://" => web_kind(host, path)?,
         _ => return None,
     };
@@ -248,12 +263,18 @@ fn split(href: &str) -> Option<Parts<'_>> {
     let chat = match kind {
         LinkKind::WaMe => wa_me_number(path)?,
         LinkKind::WaMeMessage => None,
-        LinkKind::Telegram => {
+        LinkKind::Telegram | LinkKind::TelegramScheme => {
             // Other `start…` parameters open groups, games or mini apps.
             if pairs(query).any(|(k, _, _)| k != "start" && k.starts_with("start")) {
                 return None;
             }
-            Some(telegram_bot(path)?)
+            Some(match kind {
+                LinkKind::Telegram => telegram_bot(path)?,
+                _ if path.is_empty() || path == "/" => {
+                    normalize_bot(&decode_value(first_value(query, "domain")?))?
+                }
+                _ => return None,
+            })
         }
         LinkKind::ApiWhatsApp | LinkKind::WebWhatsApp => {
             if path != "/send" && path != "/send/" {
@@ -356,7 +377,7 @@ pub fn rewrite_chat_link(
     let existing = first_value(parts.query, text_key).map(decode_value);
     let text = match existing {
         Some(t) if contains_code(&t, code) => t,
-        _ if kind == LinkKind::Telegram => start_payload(existing.as_deref(), code)?,
+        _ if kind.is_telegram() => start_payload(existing.as_deref(), code)?,
         Some(t) if !t.trim_ascii().is_empty() => render_message(template, &t, code),
         _ => render_message(template, starter, code),
     };

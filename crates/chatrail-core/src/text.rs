@@ -72,19 +72,25 @@ pub fn parse_decimal(s: &str) -> Option<u64> {
 /// encoding.
 pub fn push_uri_component(out: &mut String, s: &str) {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
-    for b in s.bytes() {
+    // Runs of unreserved bytes are copied at once (the snippet encodes every
+    // link's text; byte-by-byte pushes were a third of its time). A run
+    // starts and ends at ASCII bytes, so on character boundaries.
+    let mut run = 0;
+    for (i, &b) in s.as_bytes().iter().enumerate() {
         let unreserved = matches!(
             b,
             b'-' | b'_' | b'.' | b'!' | b'~' | b'*' | b'\'' | b'(' | b')'
         );
         if b.is_ascii_alphanumeric() || unreserved {
-            out.push(char::from(b));
-        } else {
-            out.push('%');
-            out.push(char::from(HEX[usize::from(b >> 4)]));
-            out.push(char::from(HEX[usize::from(b & 0xf)]));
+            continue;
         }
+        out.push_str(s.get(run..i).unwrap_or_default());
+        out.push('%');
+        out.push(char::from(HEX[usize::from(b >> 4)]));
+        out.push(char::from(HEX[usize::from(b & 0xf)]));
+        run = i + 1;
     }
+    out.push_str(s.get(run..).unwrap_or_default());
 }
 
 /// A query value as a browser's URLSearchParams reads it: `+` is a space,

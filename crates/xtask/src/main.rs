@@ -15,11 +15,13 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
 /// CI fails when the snippet (JS + wasm, gzipped) grows past this. The walking skeleton
-/// measured 25,046 B; with every entry point of issue 3 it measures 16,870 B (wasm
-/// 14,690 B: link forms, sessions and beacons in Rust, with dlmalloc, whose smaller
-/// replacements tripled the time to tag 1,000 links). The product target is 12 KiB, and
-/// this ceiling only moves down.
-const SNIPPET_BUDGET_GZ: u64 = 17 * 1024;
+/// measured 25,046 B, the first build with every entry point of issue 3 16,870 B; a bump
+/// allocator that forgets each question's memory (in place of dlmalloc), sessions and
+/// beacon bodies in the loader (in place of Rust JSON and URL code) and an LLVM inlining
+/// threshold brought it to 11,844 B with forms, script navigations, iframes and the beacon
+/// queue added. Issue 3's ceiling is 12 KiB; this one sits just above what is reached,
+/// and only moves down.
+const SNIPPET_BUDGET_GZ: u64 = 11_900;
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();

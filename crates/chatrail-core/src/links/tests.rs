@@ -139,6 +139,8 @@ fn leaves_other_links_alone() {
         "intent://send?phone=79001234567",
         "intent://send/79001234567#Intent;scheme=whatsapp;end",
         "https://t.me/other_bot?start=x",
+        "tg://resolve?domain=other_bot",
+        "tg://resolve/?domain=shop_bot&startgroup=x",
         "https://t.me/shop_bot?startgroup=x",
         "https://t.me/shop_bot/app",
         "https://t.me/joinchat/shop_bot",
@@ -146,7 +148,6 @@ fn leaves_other_links_alone() {
         "https://t.me/+shop_bot",
         "https://t.me/shop_bot?start=has%20space",
         "https://t.me/shop_bot?start=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
-        "tg://resolve?domain=shop_bot",
         "ftp://wa.me/79001234567",
         "wa.me/79001234567",
         "//wa.me/79001234567",
@@ -210,6 +211,13 @@ fn parses_link_forms() {
             "https://t.me/Chatrail_Bot?start=abc",
             Some(link(Telegram, Some("chatrail_bot"), Some("abc"))),
         ),
+        (
+            "tg://resolve?domain=Chatrail_Bot&start=abc",
+            Some(link(TelegramScheme, Some("chatrail_bot"), Some("abc"))),
+        ),
+        ("tg://resolve?domain=Chatrail_Bot&startapp=abc", None),
+        ("tg://resolve?phone=79001234567", None),
+        ("tg://msg?text=hi", None),
         ("https://wa.me/message/ABCDEF123", Some(link(WaMeMessage, None, None))),
         ("https://wa.me/message/", None),
         (
@@ -235,6 +243,7 @@ fn link_kind_names_are_stable() {
     assert_eq!(LinkKind::WaMe.as_str(), "wa.me");
     assert_eq!(LinkKind::ApiWhatsApp.as_str(), "api.whatsapp.com");
     assert_eq!(LinkKind::Telegram.as_str(), "t.me");
+    assert_eq!(LinkKind::TelegramScheme.as_str(), "tg");
     assert_eq!(LinkKind::WaMeMessage.as_str(), "wa.me/message");
     assert!(!LinkKind::WaMeMessage.carries_code());
     for kind in LinkKind::ALL {
@@ -363,6 +372,7 @@ proptest! {
         prefix in prop::sample::select(vec![
             "https://wa.me/", "http://api.whatsapp.com/send?", "https://", "",
             "whatsapp://send?", "intent://send?", "https://t.me/shop_bot?start=",
+            "tg://resolve?domain=shop_bot&start=",
         ]),
         rest in any::<String>(),
     ) {
@@ -424,6 +434,14 @@ fn telegram_bots_get_the_code_as_start_payload() {
         (
             "https://t.me/shop_bot?start=x-k7q2m9va",
             "https://t.me/shop_bot?start=x-k7q2m9va",
+        ),
+        (
+            "tg://resolve?domain=Shop_Bot",
+            "tg://resolve?domain=Shop_Bot&start=K7Q2M9VA",
+        ),
+        (
+            "TG://resolve?start=ad1&domain=shop_bot#x",
+            "TG://resolve?start=ad1-K7Q2M9VA&domain=shop_bot#x",
         ),
     ];
     for (href, want) in cases {
