@@ -8,6 +8,7 @@
 mod postgres;
 mod records;
 mod reports;
+pub mod rollups;
 mod sql;
 mod sqlite;
 
