@@ -96,6 +96,7 @@ fn dialog(
         match_kind: match_kind.into(),
         session_id: click.map(|c| c.session_id),
         click_id: click.map(|c| c.click_id),
+        tags: Vec::new(),
     }
 }
 

@@ -297,6 +297,8 @@ pub struct SyntheticDialog {
     pub session_id: Option<Uuid>,
     /// Matched click.
     pub click_id: Option<Uuid>,
+    /// Operators' tags (valid, normalised).
+    pub tags: Vec<String>,
 }
 
 /// Rows written together in one transaction.

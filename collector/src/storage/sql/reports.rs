@@ -236,6 +236,23 @@ macro_rules! impl_reports {
                     });
                     b.build().execute(&mut *tx).await?;
                 }
+                let tags: Vec<(&$crate::storage::SyntheticDialog, &String)> = batch
+                    .dialogs
+                    .iter()
+                    .flat_map(|d| d.tags.iter().map(move |t| (d, t)))
+                    .collect();
+                for chunk in tags.chunks(INSERT_CHUNK) {
+                    let mut b = sqlx::QueryBuilder::<$db>::new(
+                        "INSERT INTO dialog_tags (site_id, dialog_id, tag, created_at) ",
+                    );
+                    b.push_values(chunk, |mut row, (d, tag)| {
+                        row.push_bind(site)
+                            .push_bind(d.dialog_id)
+                            .push_bind(tag.as_str())
+                            .push_bind(d.started_at);
+                    });
+                    b.build().execute(&mut *tx).await?;
+                }
                 rollups_after!(tx, site, touched, delta);
                 apply_rollups!(tx, $db, delta);
                 tx.commit().await?;
