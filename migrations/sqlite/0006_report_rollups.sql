@@ -1,5 +1,5 @@
 -- Report rollups: visits, clicks and dialogs per site, grouping ('dim'), UTC day or hour
--- ('slot': epoch ms / 86400000, or / 3600000 for 'channel-hour') and up to two keys. Kept in
+-- ('slot': epoch ms / 86400000, or / 3600000 for 'hour' and 'channel-hour') and up to two keys. Kept in
 -- step with the fact tables by every write (collector/src/storage/rollups.rs); UTC slots
 -- mean a site's time zone can change without a rebuild.
 
@@ -57,6 +57,8 @@ SELECT site_id, dim, slot, k1, k2, SUM(visits), SUM(clicks), SUM(dialogs) FROM (
     UNION ALL
     SELECT site_id, 'match', day, CASE WHEN match_kind IS NULL THEN '' ELSE '=' || match_kind END, '', visits, clicks, dialogs FROM f
     WHERE dialogs = 1
+    UNION ALL
+    SELECT site_id, 'hour', hour, '', '', visits, clicks, dialogs FROM f WHERE dialogs = 1
     UNION ALL
     SELECT site_id, 'channel-hour', hour, CASE WHEN channel IS NULL THEN '' ELSE '=' || channel END, '', visits, clicks, dialogs FROM f
     WHERE dialogs = 1

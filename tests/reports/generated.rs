@@ -95,6 +95,7 @@ pub async fn generated_data_gives_consistent_totals(backend: Backend) {
                 keys: dim.keys,
                 first_key_required: false,
                 bucket_ms: (dim.slot_ms == rollups::HOUR_MS).then_some(rollups::HOUR_MS),
+                offset_ms: 0,
                 filters: &none,
             };
             let order = |r: &CountRow| (r.k1.clone(), r.k2.clone(), r.b);

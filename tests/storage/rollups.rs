@@ -29,6 +29,7 @@ async fn counts_agree(store: &SharedStore, site: &Site) {
                 keys: dim.keys,
                 first_key_required: false,
                 bucket_ms,
+                offset_ms: 0,
                 filters: &none,
             };
             let mut planned = store.count(&q).await.unwrap();

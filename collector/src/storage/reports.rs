@@ -90,8 +90,10 @@ pub struct CountQuery<'a> {
     pub keys: &'a [Key],
     /// Rows whose first key is NULL are left out (e.g. sessions without a campaign).
     pub first_key_required: bool,
-    /// Also group by `time / bucket_ms` (epoch-aligned buckets).
+    /// Also group by `(time + offset_ms) / bucket_ms`.
     pub bucket_ms: Option<i64>,
+    /// Added to times before bucketing: a UTC offset makes buckets local days or hours.
+    pub offset_ms: i64,
     /// Filters.
     pub filters: &'a ReportFilters,
 }
@@ -103,7 +105,7 @@ pub struct CountRow {
     pub k1: Option<String>,
     /// Second key, if any.
     pub k2: Option<String>,
-    /// Time bucket number (`time / bucket_ms`), 0 without bucketing.
+    /// Time bucket number (`(time + offset_ms) / bucket_ms`), 0 without bucketing.
     pub b: i64,
     /// How many.
     pub n: i64,
@@ -129,7 +131,11 @@ impl CountQuery<'_> {
         };
         let key = |i: usize| self.keys.get(i).map_or("CAST(NULL AS TEXT)", |k| k.sql());
         let bucket = match self.bucket_ms {
-            Some(ms) => format!("CAST({time} / {} AS BIGINT)", ms.max(1)),
+            Some(ms) => format!(
+                "CAST(({time} + {}) / {} AS BIGINT)",
+                self.offset_ms,
+                ms.max(1)
+            ),
             None => "CAST(0 AS BIGINT)".to_owned(),
         };
         let mut sql = format!(
@@ -369,6 +375,7 @@ mod tests {
             keys: &[Key::Kind],
             first_key_required: false,
             bucket_ms: None,
+            offset_ms: 0,
             filters: &filters,
         };
         let (sql, binds) = q.to_sql();

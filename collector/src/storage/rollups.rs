@@ -91,6 +91,12 @@ pub const DIMS: &[Dim] = &[
         slot_ms: DAY_MS,
     },
     Dim {
+        name: "hour",
+        keys: &[],
+        facts: &[Fact::Dialogs],
+        slot_ms: HOUR_MS,
+    },
+    Dim {
         name: "channel-hour",
         keys: &[Key::Channel],
         facts: &[Fact::Dialogs],
@@ -138,10 +144,14 @@ pub struct RollupRead {
     pub from_slot: i64,
     /// Last slot, exclusive.
     pub to_slot: i64,
-    /// Keys asked for (0 sums the grouping's keys away).
+    /// Keys asked for.
     pub keys: usize,
-    /// Rows come per slot (`b` = slot), else summed over slots (`b` = 0).
-    pub per_slot: bool,
+    /// Slot width of the grouping.
+    pub slot_ms: i64,
+    /// Rows per `(slot start + offset_ms) / bucket_ms`, else summed over slots (`b` = 0).
+    pub bucket_ms: Option<i64>,
+    /// See [`CountQuery::offset_ms`].
+    pub offset_ms: i64,
     /// Leave out rows whose first key is NULL.
     pub first_key_required: bool,
 }
@@ -155,10 +165,12 @@ impl RollupRead {
             1 => (DECODE_K1, "CAST(NULL AS TEXT)"),
             _ => (DECODE_K1, DECODE_K2),
         };
-        let b = if self.per_slot {
-            "slot"
-        } else {
-            "CAST(0 AS BIGINT)"
+        let b = match self.bucket_ms {
+            Some(ms) => format!(
+                "CAST((slot * {} + {}) / {ms} AS BIGINT)",
+                self.slot_ms, self.offset_ms
+            ),
+            None => "CAST(0 AS BIGINT)".to_owned(),
         };
         let required = if self.first_key_required {
             " AND k1 <> ''"
@@ -197,30 +209,37 @@ impl<'a> CountQuery<'a> {
         if *self.filters != ReportFilters::default() || self.from_ms >= self.to_ms {
             return vec![raw(self.from_ms, self.to_ms)];
         }
-        let find = |slot_ms: i64, keys: &[Key]| {
+        let find = |slot_ms: i64| {
             DIMS.iter().find(|d| {
-                d.slot_ms == slot_ms && d.facts.contains(&self.fact) && d.keys.starts_with(keys)
+                d.slot_ms == slot_ms && d.facts.contains(&self.fact) && d.keys == self.keys
             })
         };
+        // Hour slots fall wholly inside one bucket when bucket, offset and range are whole
+        // hours (zones with half-hour offsets read the fact tables).
+        let whole_hours = |ms: i64| ms % HOUR_MS == 0;
         match self.bucket_ms {
-            Some(HOUR_MS) if self.from_ms % HOUR_MS == 0 && self.to_ms % HOUR_MS == 0 => {
-                match find(HOUR_MS, self.keys) {
+            Some(bucket)
+                if [bucket, self.offset_ms, self.from_ms, self.to_ms]
+                    .into_iter()
+                    .all(whole_hours) =>
+            {
+                match find(HOUR_MS) {
                     Some(dim) => vec![Part::Rollup(RollupRead {
                         dim: dim.name,
                         fact: self.fact,
                         from_slot: self.from_ms / HOUR_MS,
                         to_slot: self.to_ms / HOUR_MS,
                         keys: self.keys.len(),
-                        per_slot: true,
-                        first_key_required: self.first_key_required && !self.keys.is_empty(),
+                        slot_ms: HOUR_MS,
+                        bucket_ms: Some(bucket),
+                        offset_ms: self.offset_ms,
+                        first_key_required: self.first_key_required,
                     })],
                     None => vec![raw(self.from_ms, self.to_ms)],
                 }
             }
             None => {
-                let dim = DIMS.iter().find(|d| {
-                    d.slot_ms == DAY_MS && d.facts.contains(&self.fact) && d.keys == self.keys
-                });
+                let dim = find(DAY_MS);
                 let first = self.from_ms.div_euclid(DAY_MS)
                     + i64::from(self.from_ms.rem_euclid(DAY_MS) != 0);
                 let last = self.to_ms.div_euclid(DAY_MS);
@@ -237,7 +256,9 @@ impl<'a> CountQuery<'a> {
                     from_slot: first,
                     to_slot: last,
                     keys: self.keys.len(),
-                    per_slot: false,
+                    slot_ms: DAY_MS,
+                    bucket_ms: None,
+                    offset_ms: 0,
                     first_key_required: self.first_key_required,
                 }));
                 if last * DAY_MS < self.to_ms {
@@ -279,6 +300,7 @@ pub fn contribution_sql(fact: Fact, ids: usize) -> String {
                 keys: d.keys,
                 first_key_required: false,
                 bucket_ms: Some(d.slot_ms),
+                offset_ms: 0,
                 filters: &none,
             };
             format!(
@@ -377,6 +399,7 @@ mod tests {
             keys,
             first_key_required: true,
             bucket_ms: None,
+            offset_ms: 0,
             filters: f,
         }
     }
@@ -428,15 +451,16 @@ mod tests {
         let q = CountQuery {
             fact: Fact::Dialogs,
             bucket_ms: Some(HOUR_MS),
+            offset_ms: 0,
             ..query(&[], 5 * HOUR_MS, 9 * HOUR_MS, &none)
         };
         match &q.plan()[..] {
             [Part::Rollup(r)] => {
-                assert_eq!(
-                    (r.dim, r.from_slot, r.to_slot, r.keys),
-                    ("channel-hour", 5, 9, 0)
-                );
+                assert_eq!((r.dim, r.from_slot, r.to_slot, r.keys), ("hour", 5, 9, 0));
                 assert!(r.to_sql().contains("CAST(NULL AS TEXT) AS k1"));
+                assert!(r
+                    .to_sql()
+                    .contains("CAST((slot * 3600000 + 0) / 3600000 AS BIGINT)"));
             }
             other => panic!("{other:?}"),
         }
@@ -447,6 +471,7 @@ mod tests {
         assert!(matches!(half.plan()[..], [Part::Raw(_)]));
         let quarter = CountQuery {
             bucket_ms: Some(900_000),
+            offset_ms: 0,
             ..q
         };
         assert!(matches!(quarter.plan()[..], [Part::Raw(_)]));

@@ -105,6 +105,7 @@ macro_rules! impl_reports {
                             keys: dim.keys,
                             first_key_required: false,
                             bucket_ms: Some(dim.slot_ms),
+                            offset_ms: 0,
                             filters: &none,
                         };
                         for r in self.count_raw(&q).await? {
