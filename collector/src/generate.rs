@@ -340,6 +340,11 @@ pub async fn generate(
         });
         id
     };
+    // Sessions go in in time order, as real traffic does, so each batch touches the rollups
+    // of a few days rather than of the whole history.
+    let mut session_times: Vec<i64> = (0..opts.sessions).map(|_| random_time(&mut rng)).collect();
+    session_times.sort_unstable();
+    let mut session_times = session_times.into_iter();
     let mut remaining = opts.sessions;
     while remaining > 0 {
         let n = remaining.min(opts.batch.max(1) as u64);
@@ -369,7 +374,7 @@ pub async fn generate(
                 ),
                 _ => ("tablet", "iPadOS", "Safari"),
             };
-            let started_at = random_time(&mut rng);
+            let started_at = session_times.next().unwrap_or(start_ms);
             let session = SyntheticSession {
                 session_id: uuid(&mut rng),
                 visitor_id: uuid(&mut rng),
