@@ -108,11 +108,19 @@ pub async fn generated_data_gives_consistent_totals(backend: Backend) {
     }
 
     let times = time_suite(&f, &from, &to, 1).await;
-    println!(
-        "\n{} sessions, {} dialogs, {} months, {backend:?}, debug build, ms:\n{}",
+    let table = format!(
+        "{} sessions, {} dialogs, {} months, {backend:?}, one run each, ms:\n\n{}",
         opts.sessions,
         opts.dialogs,
         opts.months,
         markdown_table(&[format!("{backend:?} all")], &[times])
     );
+    // Shown with --nocapture; kept under target/ for CI, where test output is captured.
+    println!("\n{table}");
+    let dir = std::env::var_os("CARGO_TARGET_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"))
+        .join("report-bench");
+    std::fs::create_dir_all(&dir).expect("target dir");
+    std::fs::write(dir.join(format!("{backend:?}.md").to_lowercase()), table).expect("written");
 }
