@@ -22,6 +22,7 @@ on_both_backends!(
     shares_pages_and_funnels_count_the_hand_built_traffic,
     dynamics_bucket_by_local_day_across_dst_with_comparisons,
     busiest_hours_are_local_weekday_and_hour,
+    a_new_half_hour_time_zone_recounts_days_and_hours,
     csv_is_served_and_escaped,
     bad_parameters_are_400_and_operators_are_403,
     the_tag_filter_counts_tagged_dialogs_only,
@@ -573,4 +574,63 @@ async fn the_tag_filter_counts_tagged_dialogs_only(backend: Backend) {
     );
     let hours = f.rows(&format!("hours?{MARCH}&tag=unused")).await;
     assert!(hours.iter().all(|r| r["dialogs"] == 0));
+}
+
+/// Rollups are per UTC slot: a time zone change needs no rebuild, and a zone with a half-hour
+/// offset gets exact local hours and days (from the fact tables).
+async fn a_new_half_hour_time_zone_recounts_days_and_hours(backend: Backend) {
+    let f = fixture(backend).await;
+    let (store, site) = (&f.app.store, f.app.site.id);
+    store.set_site_timezone(site, "Asia/Kolkata").await.unwrap();
+    assert!(store.rollup_drift(site).await.unwrap().is_empty());
+    let rows = f.rows(&format!("hours?{MARCH}")).await;
+    let busy: Vec<(String, i64, i64)> = rows
+        .iter()
+        .filter(|r| r["dialogs"] != 0)
+        .map(|r| {
+            let day = r["day"].as_str().unwrap().to_owned();
+            (
+                day,
+                r["hour"].as_i64().unwrap(),
+                r["dialogs"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    // UTC+5:30: 09:10Z → 14:40, 22:40Z on Sunday → 04:10 on Monday, 14:00Z → 19:30,
+    // 01:30Z → 07:00.
+    assert_eq!(
+        busy,
+        vec![
+            ("Mon".into(), 4, 1),
+            ("Mon".into(), 14, 1),
+            ("Wed".into(), 19, 1),
+            ("Sun".into(), 7, 1)
+        ]
+    );
+    let report = f
+        .json("dynamics?from=2025-03-30&to=2025-03-31&granularity=day")
+        .await;
+    assert_eq!(report["timezone"], "Asia/Kolkata");
+    let per_day: Vec<(String, Value, i64)> = report["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["dialogs"] != 0)
+        .map(|r| {
+            let bucket = r["bucket"].as_str().unwrap().to_owned();
+            (bucket, r["channel"].clone(), r["dialogs"].as_i64().unwrap())
+        })
+        .collect();
+    assert_eq!(
+        per_day,
+        vec![
+            ("2025-03-30".into(), Value::Null, 1),
+            ("2025-03-31".into(), json!("Email"), 1)
+        ]
+    );
+    let kinds = f.rows(&format!("new-repeat?{MARCH}")).await;
+    assert_eq!(
+        (kinds[0]["dialogs"].clone(), kinds[1]["dialogs"].clone()),
+        (json!(3), json!(1))
+    );
 }
