@@ -84,8 +84,21 @@ pub async fn generated_data_gives_consistent_totals(backend: Backend) {
         to: to.parse().unwrap(),
     };
     let (from_ms, to_ms) = period.bounds_ms(tz);
-    let none = ReportFilters::default();
-    for dim in rollups::DIMS {
+    let filters = [
+        ReportFilters::default(),
+        ReportFilters {
+            channel: Some("Paid Search".into()),
+            ..ReportFilters::default()
+        },
+        ReportFilters {
+            campaign: Some("spring-sale".into()),
+            ..ReportFilters::default()
+        },
+    ];
+    for (dim, filters) in rollups::DIMS
+        .iter()
+        .flat_map(|d| filters.iter().map(move |f| (d, f)))
+    {
         for fact in dim.facts {
             let q = CountQuery {
                 site_id: f.site.id,
@@ -96,14 +109,14 @@ pub async fn generated_data_gives_consistent_totals(backend: Backend) {
                 first_key_required: false,
                 bucket_ms: (dim.slot_ms == rollups::HOUR_MS).then_some(rollups::HOUR_MS),
                 offset_ms: 0,
-                filters: &none,
+                filters,
             };
             let order = |r: &CountRow| (r.k1.clone(), r.k2.clone(), r.b);
             let mut planned = f.store.count(&q).await.unwrap();
             let mut raw = f.store.count_raw(&q).await.unwrap();
             planned.sort_by_key(order);
             raw.sort_by_key(order);
-            assert_eq!(planned, raw, "{} {fact:?}", dim.name);
+            assert_eq!(planned, raw, "{} {fact:?} {filters:?}", dim.name);
         }
     }
 

@@ -154,10 +154,13 @@ pub struct RollupRead {
     pub offset_ms: i64,
     /// Leave out rows whose first key is NULL.
     pub first_key_required: bool,
+    /// Keys (by position) that must equal an encoded value: a channel or campaign filter
+    /// on one of the grouping's own keys.
+    pub equal: Vec<(usize, String)>,
 }
 
 impl RollupRead {
-    /// The SQL: `$1` site, `$2` first slot, `$3` end slot.
+    /// The SQL: `$1` site, `$2` first slot, `$3` end slot, then the `equal` values.
     pub fn to_sql(&self) -> String {
         let col = column(self.fact);
         let (k1, k2) = match self.keys {
@@ -172,11 +175,14 @@ impl RollupRead {
             ),
             None => "CAST(0 AS BIGINT)".to_owned(),
         };
-        let required = if self.first_key_required {
-            " AND k1 <> ''"
+        let mut required = if self.first_key_required {
+            " AND k1 <> ''".to_owned()
         } else {
-            ""
+            String::new()
         };
+        for (i, (key, _)) in self.equal.iter().enumerate() {
+            required.push_str(&format!(" AND k{} = ${}", key + 1, i + 4));
+        }
         format!(
             "SELECT {k1} AS k1, {k2} AS k2, {b} AS b, CAST(SUM({col}) AS BIGINT) AS n \
              FROM report_rollups WHERE site_id = $1 AND dim = '{}' AND slot >= $2 \
@@ -206,8 +212,23 @@ impl<'a> CountQuery<'a> {
                 ..self.clone()
             })
         };
-        if *self.filters != ReportFilters::default() || self.from_ms >= self.to_ms {
+        if self.from_ms >= self.to_ms {
             return vec![raw(self.from_ms, self.to_ms)];
+        }
+        // Channel and campaign filters on a grouping's own keys select rollup rows; any
+        // other filter needs the fact rows.
+        let f = self.filters;
+        if f.number.is_some() || f.match_kind.is_some() || f.tag.is_some() {
+            return vec![raw(self.from_ms, self.to_ms)];
+        }
+        let mut equal = Vec::new();
+        for (key, value) in [(Key::Channel, &f.channel), (Key::Campaign, &f.campaign)] {
+            if let Some(v) = value {
+                match self.keys.iter().position(|k| *k == key) {
+                    Some(i) => equal.push((i, encode(&Some(v.clone())))),
+                    None => return vec![raw(self.from_ms, self.to_ms)],
+                }
+            }
         }
         let find = |slot_ms: i64| {
             DIMS.iter().find(|d| {
@@ -234,6 +255,7 @@ impl<'a> CountQuery<'a> {
                         bucket_ms: Some(bucket),
                         offset_ms: self.offset_ms,
                         first_key_required: self.first_key_required,
+                        equal,
                     })],
                     None => vec![raw(self.from_ms, self.to_ms)],
                 }
@@ -260,6 +282,7 @@ impl<'a> CountQuery<'a> {
                     bucket_ms: None,
                     offset_ms: 0,
                     first_key_required: self.first_key_required,
+                    equal,
                 }));
                 if last * DAY_MS < self.to_ms {
                     parts.push(raw(last * DAY_MS, self.to_ms));
@@ -437,6 +460,23 @@ mod tests {
         };
         assert!(matches!(
             query(&[Key::Channel], from, to, &filtered).plan()[..],
+            [Part::Raw(_)]
+        ));
+        // A channel filter on campaigns × channel selects rollup rows; on ads it cannot.
+        let paid = ReportFilters {
+            channel: Some("Paid Search".into()),
+            ..ReportFilters::default()
+        };
+        match &query(&[Key::Campaign, Key::Channel], from, to, &paid).plan()[..] {
+            [Part::Raw(edge), Part::Rollup(r), Part::Raw(_)] => {
+                assert_eq!(r.equal, vec![(1, "=Paid Search".to_owned())]);
+                assert!(r.to_sql().contains("AND k2 = $4"));
+                assert_eq!(edge.filters, &paid);
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            query(&[Key::Content, Key::Campaign], from, to, &paid).plan()[..],
             [Part::Raw(_)]
         ));
         assert!(matches!(

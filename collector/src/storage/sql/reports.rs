@@ -48,14 +48,17 @@ macro_rules! impl_reports {
                 for part in &parts {
                     match part {
                         Part::Raw(raw) => rows.extend(self.count_raw(raw).await?),
-                        Part::Rollup(r) => rows.extend(
-                            sqlx::query_as::<$db, $crate::storage::CountRow>(&r.to_sql())
+                        Part::Rollup(r) => {
+                            let sql = r.to_sql();
+                            let mut query = sqlx::query_as::<$db, $crate::storage::CountRow>(&sql)
                                 .bind(q.site_id.0)
                                 .bind(r.from_slot)
-                                .bind(r.to_slot)
-                                .fetch_all(&self.pool)
-                                .await?,
-                        ),
+                                .bind(r.to_slot);
+                            for (_, value) in &r.equal {
+                                query = query.bind(value);
+                            }
+                            rows.extend(query.fetch_all(&self.pool).await?);
+                        }
                     }
                 }
                 Ok($crate::storage::rollups::merge(rows))
