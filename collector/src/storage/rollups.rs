@@ -130,8 +130,8 @@ pub fn encode(k: &Option<String>) -> String {
 }
 
 /// A stored key read back as the report's key.
-const DECODE_K1: &str = "CASE WHEN k1 = '' THEN NULL ELSE SUBSTR(k1, 2) END";
-const DECODE_K2: &str = "CASE WHEN k2 = '' THEN NULL ELSE SUBSTR(k2, 2) END";
+const DECODE_K1: &str = "CASE WHEN g.k1 = '' THEN NULL ELSE SUBSTR(g.k1, 2) END";
+const DECODE_K2: &str = "CASE WHEN g.k2 = '' THEN NULL ELSE SUBSTR(g.k2, 2) END";
 
 /// A read of the rollups answering (part of) a [`CountQuery`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -163,10 +163,16 @@ impl RollupRead {
     /// The SQL: `$1` site, `$2` first slot, `$3` end slot, then the `equal` values.
     pub fn to_sql(&self) -> String {
         let col = column(self.fact);
+        // Grouped on the stored keys first, decoded once per group.
         let (k1, k2) = match self.keys {
             0 => ("CAST(NULL AS TEXT)", "CAST(NULL AS TEXT)"),
             1 => (DECODE_K1, "CAST(NULL AS TEXT)"),
             _ => (DECODE_K1, DECODE_K2),
+        };
+        let (g1, g2) = match self.keys {
+            0 => ("''", "''"),
+            1 => ("k1", "''"),
+            _ => ("k1", "k2"),
         };
         let b = match self.bucket_ms {
             Some(ms) => format!(
@@ -184,9 +190,10 @@ impl RollupRead {
             required.push_str(&format!(" AND k{} = ${}", key + 1, i + 4));
         }
         format!(
-            "SELECT {k1} AS k1, {k2} AS k2, {b} AS b, CAST(SUM({col}) AS BIGINT) AS n \
+            "SELECT {k1} AS k1, {k2} AS k2, g.b AS b, CAST(g.n AS BIGINT) AS n FROM (\
+             SELECT {g1} AS k1, {g2} AS k2, {b} AS b, SUM({col}) AS n \
              FROM report_rollups WHERE site_id = $1 AND dim = '{}' AND slot >= $2 \
-             AND slot < $3{required} GROUP BY 3, 1, 2 HAVING SUM({col}) > 0",
+             AND slot < $3{required} GROUP BY 3, 1, 2 HAVING SUM({col}) > 0) AS g",
             self.dim
         )
     }
