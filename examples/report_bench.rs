@@ -1,17 +1,16 @@
 //! The reports benchmark: generates synthetic traffic into a fresh SQLite file and a fresh
 //! database on a throwaway PostgreSQL server, then times every report (best of 3) over the
-//! whole history and over the last 30 days, and prints a Markdown table.
+//! whole history and over the last 30 days, and the dashboard page (its reports requested
+//! at once), and prints a Markdown table of milliseconds.
 //!
 //! ```text
 //! cargo run --release -p chatrail-examples --example report_bench -- \
 //!     --sessions 1000000 --dialogs 100000 --months 18 [--backend sqlite|postgres|both]
 //! ```
 
-use std::time::Duration;
-
 use chatrail_collector::generate::GenerateOptions;
 use chatrail_tests::app::Backend;
-use chatrail_tests::bench::{filled, time_report, SUITE};
+use chatrail_tests::bench::{filled, markdown_table, time_suite};
 use chrono::{Days, NaiveDate};
 
 fn arg<T: std::str::FromStr>(args: &[String], name: &str, default: T) -> T {
@@ -20,10 +19,6 @@ fn arg<T: std::str::FromStr>(args: &[String], name: &str, default: T) -> T {
         .and_then(|i| args.get(i + 1))
         .and_then(|v| v.parse().ok())
         .unwrap_or(default)
-}
-
-fn ms(d: Duration) -> String {
-    format!("{:.1}", d.as_secs_f64() * 1000.0)
 }
 
 #[tokio::main]
@@ -41,7 +36,7 @@ async fn main() {
         _ => vec![Backend::Sqlite, Backend::Postgres],
     };
     let mut columns = Vec::new();
-    let mut results: Vec<Vec<Duration>> = vec![Vec::new(); SUITE.len()];
+    let mut results = Vec::new();
     for backend in backends {
         eprintln!(
             "{backend:?}: generating {} sessions, {} dialogs over {} months…",
@@ -64,24 +59,13 @@ async fn main() {
             .expect("date")
             .to_string();
         for (label, from) in [("all", f.from.clone()), ("30 d", month_from)] {
-            columns.push(format!("{backend:?} {label} (ms)"));
-            for (i, (_, name, extra)) in SUITE.iter().enumerate() {
-                results[i].push(time_report(&f, name, &from, &f.to, extra, 3).await);
-            }
+            columns.push(format!("{backend:?} {label}"));
+            results.push(time_suite(&f, &from, &f.to, 3).await);
         }
     }
     println!(
         "\n{} sessions, {} dialogs, {} months\n",
         opts.sessions, opts.dialogs, opts.months
     );
-    println!("| report | {} |", columns.join(" | "));
-    println!("|---|{}", "---:|".repeat(columns.len()));
-    for ((label, _, _), times) in SUITE.iter().zip(&results) {
-        let cells: Vec<String> = times.iter().map(|d| ms(*d)).collect();
-        println!("| {label} | {} |", cells.join(" | "));
-    }
-    let totals: Vec<String> = (0..columns.len())
-        .map(|c| ms(results.iter().map(|r| r[c]).sum()))
-        .collect();
-    println!("| **all reports (one page)** | {} |", totals.join(" | "));
+    print!("{}", markdown_table(&columns, &results));
 }

@@ -5,8 +5,9 @@
 //! afternoons, quiet nights), a yearly wave and growth. A share of sessions clicks a chat
 //! link (more for paid search and email, none for one display campaign, so "clicks but no
 //! chats" shows); most clicks become dialogs, some contacts come back (repeat dialogs), and
-//! the rest of the dialogs are unattributed. Rows go in with multi-row inserts, one
-//! transaction per batch. The same seed gives the same data.
+//! the rest of the dialogs are unattributed; a third of the dialogs carry operators' tags.
+//! Rows go in with multi-row inserts, one transaction per batch. The same seed gives the
+//! same data.
 
 use std::time::{Duration, Instant};
 
@@ -258,6 +259,20 @@ fn uuid(rng: &mut StdRng) -> Uuid {
     uuid::Builder::from_random_bytes(rng.random()).into_uuid()
 }
 
+/// Operators' tags: a third of the dialogs get one or two.
+fn tags(rng: &mut StdRng) -> Vec<String> {
+    const TAGS: [&str; 5] = ["hot lead", "price", "delivery", "sofa", "kitchen"];
+    let mut out = Vec::new();
+    if rng.random::<f64>() < 0.33 {
+        out.push(TAGS[rng.random_range(0..TAGS.len())].to_owned());
+        let second = TAGS[rng.random_range(0..TAGS.len())];
+        if rng.random::<f64>() < 0.3 && !out.iter().any(|t| t == second) {
+            out.push(second.to_owned());
+        }
+    }
+    out
+}
+
 /// Relative traffic of a local hour: quiet nights, busy afternoons, calmer weekends.
 fn hour_weight(t: chrono::NaiveDateTime, progress: f64) -> f64 {
     const HOURS: [f64; 24] = [
@@ -325,6 +340,11 @@ pub async fn generate(
         });
         id
     };
+    // Sessions go in in time order, as real traffic does, so each batch touches the rollups
+    // of a few days rather than of the whole history.
+    let mut session_times: Vec<i64> = (0..opts.sessions).map(|_| random_time(&mut rng)).collect();
+    session_times.sort_unstable();
+    let mut session_times = session_times.into_iter();
     let mut remaining = opts.sessions;
     while remaining > 0 {
         let n = remaining.min(opts.batch.max(1) as u64);
@@ -354,7 +374,7 @@ pub async fn generate(
                 ),
                 _ => ("tablet", "iPadOS", "Safari"),
             };
-            let started_at = random_time(&mut rng);
+            let started_at = session_times.next().unwrap_or(start_ms);
             let session = SyntheticSession {
                 session_id: uuid(&mut rng),
                 visitor_id: uuid(&mut rng),
@@ -422,6 +442,7 @@ pub async fn generate(
                             match_kind: match_kind.into(),
                             session_id: Some(session.session_id),
                             click_id: Some(click.click_id),
+                            tags: tags(&mut rng),
                         });
                         stats.dialogs += 1;
                     }
@@ -452,6 +473,7 @@ pub async fn generate(
                     match_kind: "none".into(),
                     session_id: None,
                     click_id: None,
+                    tags: tags(&mut rng),
                 });
                 stats.dialogs += 1;
             }

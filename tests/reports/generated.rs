@@ -1,8 +1,11 @@
-//! The benchmark at a small size: generated traffic, every report, totals that must agree.
+//! The benchmark at a small size: generated traffic, every report, totals that must agree,
+//! rollups equal to the fact tables; then the benchmark table, printed (speed is reported
+//! here, not asserted: CI machines vary too much).
 
 use chatrail_collector::generate::GenerateOptions;
+use chatrail_collector::storage::{rollups, CountQuery, CountRow, ReportFilters};
 use chatrail_tests::app::Backend;
-use chatrail_tests::bench::{filled, report};
+use chatrail_tests::bench::{filled, markdown_table, report, time_suite};
 
 pub async fn generated_data_gives_consistent_totals(backend: Backend) {
     let opts = GenerateOptions {
@@ -65,4 +68,72 @@ pub async fn generated_data_gives_consistent_totals(backend: Backend) {
         .expect("the display campaign is listed");
     assert!(banners[3].as_i64().unwrap() > 0, "clicks: {banners:?}");
     assert_eq!(banners[4], 0, "dialogs: {banners:?}");
+
+    // Tagged dialogs are a part of all.
+    let hot = sum("new-repeat", "dialogs", "tag=Hot Lead").await;
+    assert!(hot > 0 && hot < dialogs / 4, "{hot}");
+    assert_eq!(sum("channels", "dialogs", "tag=hot lead").await, hot);
+
+    // Rollups equal a recomputation, and every grouping read through them over the local
+    // period (partial UTC days at both ends) equals the fact tables.
+    let drift = f.store.rollup_drift(f.site.id).await.unwrap();
+    assert!(drift.is_empty(), "{drift:#?}");
+    let tz: chrono_tz::Tz = "America/New_York".parse().unwrap();
+    let period = chatrail_collector::reports::time::Period {
+        from: from.parse().unwrap(),
+        to: to.parse().unwrap(),
+    };
+    let (from_ms, to_ms) = period.bounds_ms(tz);
+    let filters = [
+        ReportFilters::default(),
+        ReportFilters {
+            channel: Some("Paid Search".into()),
+            ..ReportFilters::default()
+        },
+        ReportFilters {
+            campaign: Some("spring-sale".into()),
+            ..ReportFilters::default()
+        },
+    ];
+    for (dim, filters) in rollups::DIMS
+        .iter()
+        .flat_map(|d| filters.iter().map(move |f| (d, f)))
+    {
+        for fact in dim.facts {
+            let q = CountQuery {
+                site_id: f.site.id,
+                fact: *fact,
+                from_ms,
+                to_ms,
+                keys: dim.keys,
+                first_key_required: false,
+                bucket_ms: (dim.slot_ms == rollups::HOUR_MS).then_some(rollups::HOUR_MS),
+                offset_ms: 0,
+                filters,
+            };
+            let order = |r: &CountRow| (r.k1.clone(), r.k2.clone(), r.b);
+            let mut planned = f.store.count(&q).await.unwrap();
+            let mut raw = f.store.count_raw(&q).await.unwrap();
+            planned.sort_by_key(order);
+            raw.sort_by_key(order);
+            assert_eq!(planned, raw, "{} {fact:?} {filters:?}", dim.name);
+        }
+    }
+
+    let times = time_suite(&f, &from, &to, 1).await;
+    let table = format!(
+        "{} sessions, {} dialogs, {} months, {backend:?}, one run each, ms:\n\n{}",
+        opts.sessions,
+        opts.dialogs,
+        opts.months,
+        markdown_table(&[format!("{backend:?} all")], &[times])
+    );
+    // Shown with --nocapture; kept under target/ for CI, where test output is captured.
+    println!("\n{table}");
+    let dir = std::env::var_os("CARGO_TARGET_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"))
+        .join("report-bench");
+    std::fs::create_dir_all(&dir).expect("target dir");
+    std::fs::write(dir.join(format!("{backend:?}.md").to_lowercase()), table).expect("written");
 }

@@ -7,9 +7,11 @@ mod generated;
 
 use generated::generated_data_gives_consistent_totals;
 
+use chatrail_collector::domain::tag::Tag;
 use chatrail_collector::domain::token::Role;
 use chatrail_collector::storage::{
-    SyntheticBatch, SyntheticClick, SyntheticContact, SyntheticDialog, SyntheticSession,
+    DialogListQuery, SyntheticBatch, SyntheticClick, SyntheticContact, SyntheticDialog,
+    SyntheticSession,
 };
 use chatrail_tests::app::{create_token, spawn_app, Backend, TestApp};
 use chatrail_tests::on_both_backends;
@@ -20,8 +22,10 @@ on_both_backends!(
     shares_pages_and_funnels_count_the_hand_built_traffic,
     dynamics_bucket_by_local_day_across_dst_with_comparisons,
     busiest_hours_are_local_weekday_and_hour,
+    a_new_half_hour_time_zone_recounts_days_and_hours,
     csv_is_served_and_escaped,
     bad_parameters_are_400_and_operators_are_403,
+    the_tag_filter_counts_tagged_dialogs_only,
     generated_data_gives_consistent_totals,
 );
 
@@ -93,6 +97,7 @@ fn dialog(
         match_kind: match_kind.into(),
         session_id: click.map(|c| c.session_id),
         click_id: click.map(|c| c.click_id),
+        tags: Vec::new(),
     }
 }
 
@@ -466,6 +471,7 @@ async fn bad_parameters_are_400_and_operators_are_403(backend: Backend) {
             "new-repeat?from=2025-03-01&to=2025-03-31&colour=red",
             "colour",
         ),
+        ("new-repeat?from=2025-03-01&to=2025-03-31&tag=a%2Fb", "tag"),
     ] {
         let resp = f.get(query).await;
         assert_eq!(resp.status(), 400, "{query}");
@@ -490,4 +496,141 @@ async fn bad_parameters_are_400_and_operators_are_403(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(anonymous.status(), 401);
+}
+
+async fn the_tag_filter_counts_tagged_dialogs_only(backend: Backend) {
+    let f = fixture(backend).await;
+    let (store, site) = (&f.app.store, f.app.site.id);
+    let dialogs = store
+        .list_dialogs(
+            site,
+            &DialogListQuery {
+                before_ms: None,
+                limit: 10,
+            },
+        )
+        .await
+        .unwrap();
+    let find = |kind: &str, match_kind: &str| {
+        dialogs
+            .iter()
+            .find(|d| d.kind == kind && d.match_kind == match_kind)
+            .map(|d| d.dialog_id)
+            .unwrap()
+    };
+    let hot = Tag::parse("Hot Lead").unwrap();
+    let cold = Tag::parse("cold").unwrap();
+    // The Paid Search exact dialog and the unattributed repeat one are hot, the probable
+    // one cold.
+    let paid = dialogs
+        .iter()
+        .find(|d| d.channel.as_deref() == Some("Paid Search"))
+        .unwrap()
+        .dialog_id;
+    store.add_tag(site, paid, &hot).await.unwrap();
+    store
+        .add_tag(site, find("repeat", "none"), &hot)
+        .await
+        .unwrap();
+    store
+        .add_tag(site, find("new", "probable"), &cold)
+        .await
+        .unwrap();
+
+    let kinds = f.rows(&format!("new-repeat?{MARCH}&tag=hot%20LEAD")).await;
+    assert_eq!(
+        (kinds[0]["dialogs"].clone(), kinds[1]["dialogs"].clone()),
+        (json!(1), json!(1))
+    );
+    // Visits and clicks have no tags: only the dialogs column is filtered.
+    let channels = f.rows(&format!("channels?{MARCH}&tag=hot%20lead")).await;
+    assert!(
+        channels.contains(&json!({"channel": "Paid Search", "visits": 2, "clicks": 3,
+        "dialogs": 1, "click_to_chat": 0.3333})),
+        "{channels:?}"
+    );
+    assert!(
+        channels.contains(&json!({"channel": null, "visits": 0, "clicks": 0,
+        "dialogs": 1, "click_to_chat": null}))
+    );
+    assert!(channels
+        .iter()
+        .filter(|r| r["channel"] == "Organic Search" || r["channel"] == "Email")
+        .all(|r| r["dialogs"] == 0));
+    let quality = f.rows(&format!("match-quality?{MARCH}&tag=cold")).await;
+    assert_eq!(
+        quality
+            .iter()
+            .map(|r| r["dialogs"].as_i64().unwrap())
+            .collect::<Vec<_>>(),
+        [0, 0, 1, 0]
+    );
+    let both = f
+        .rows(&format!("new-repeat?{MARCH}&tag=hot%20lead&match=exact"))
+        .await;
+    assert_eq!(
+        (both[0]["dialogs"].clone(), both[1]["dialogs"].clone()),
+        (json!(1), json!(0))
+    );
+    let hours = f.rows(&format!("hours?{MARCH}&tag=unused")).await;
+    assert!(hours.iter().all(|r| r["dialogs"] == 0));
+}
+
+/// Rollups are per UTC slot: a time zone change needs no rebuild, and a zone with a half-hour
+/// offset gets exact local hours and days (from the fact tables).
+async fn a_new_half_hour_time_zone_recounts_days_and_hours(backend: Backend) {
+    let f = fixture(backend).await;
+    let (store, site) = (&f.app.store, f.app.site.id);
+    store.set_site_timezone(site, "Asia/Kolkata").await.unwrap();
+    assert!(store.rollup_drift(site).await.unwrap().is_empty());
+    let rows = f.rows(&format!("hours?{MARCH}")).await;
+    let busy: Vec<(String, i64, i64)> = rows
+        .iter()
+        .filter(|r| r["dialogs"] != 0)
+        .map(|r| {
+            let day = r["day"].as_str().unwrap().to_owned();
+            (
+                day,
+                r["hour"].as_i64().unwrap(),
+                r["dialogs"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    // UTC+5:30: 09:10Z → 14:40, 22:40Z on Sunday → 04:10 on Monday, 14:00Z → 19:30,
+    // 01:30Z → 07:00.
+    assert_eq!(
+        busy,
+        vec![
+            ("Mon".into(), 4, 1),
+            ("Mon".into(), 14, 1),
+            ("Wed".into(), 19, 1),
+            ("Sun".into(), 7, 1)
+        ]
+    );
+    let report = f
+        .json("dynamics?from=2025-03-30&to=2025-03-31&granularity=day")
+        .await;
+    assert_eq!(report["timezone"], "Asia/Kolkata");
+    let per_day: Vec<(String, Value, i64)> = report["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["dialogs"] != 0)
+        .map(|r| {
+            let bucket = r["bucket"].as_str().unwrap().to_owned();
+            (bucket, r["channel"].clone(), r["dialogs"].as_i64().unwrap())
+        })
+        .collect();
+    assert_eq!(
+        per_day,
+        vec![
+            ("2025-03-30".into(), Value::Null, 1),
+            ("2025-03-31".into(), json!("Email"), 1)
+        ]
+    );
+    let kinds = f.rows(&format!("new-repeat?{MARCH}")).await;
+    assert_eq!(
+        (kinds[0]["dialogs"].clone(), kinds[1]["dialogs"].clone()),
+        (json!(3), json!(1))
+    );
 }

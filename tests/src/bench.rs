@@ -75,7 +75,8 @@ pub async fn filled(backend: Backend, timezone: &str, opts: &GenerateOptions) ->
     }
 }
 
-/// The benchmarked requests: `(label, report, extra query parameters)`.
+/// The benchmarked requests: `(label, report, extra query parameters)`. The first
+/// [`PAGE`] make up the dashboard page; the rest are filtered variants.
 pub const SUITE: &[(&str, &str, &str)] = &[
     ("new-repeat", "new-repeat", ""),
     ("pages", "pages", ""),
@@ -97,11 +98,22 @@ pub const SUITE: &[(&str, &str, &str)] = &[
     ("hours", "hours", ""),
     ("match-quality", "match-quality", ""),
     (
-        "channels, filtered",
+        "channels, match + campaign",
         "channels",
         "match=exact&campaign=spring-sale",
     ),
+    ("campaigns, channel", "campaigns", "channel=Paid Search"),
+    ("new-repeat, tag", "new-repeat", "tag=hot lead"),
+    ("pages, number", "pages", "number=79001234567"),
+    (
+        "dynamics (week), tag",
+        "dynamics",
+        "granularity=week&tag=price",
+    ),
 ];
+
+/// How many of the [`SUITE`] requests the dashboard page shows (all unfiltered reports).
+pub const PAGE: usize = 11;
 
 /// Runs one report for `from..=to` with extra `k=v&…` parameters.
 pub async fn report(filled: &Filled, name: &str, from: &str, to: &str, extra: &str) -> Report {
@@ -138,4 +150,53 @@ pub async fn time_report(
         best = best.min(t.elapsed());
     }
     best
+}
+
+/// The best of `runs` timings of the dashboard page: its [`PAGE`] reports requested at once,
+/// as a browser would.
+pub async fn time_page(filled: &Filled, from: &str, to: &str, runs: usize) -> Duration {
+    let mut best = Duration::MAX;
+    for _ in 0..runs.max(1) {
+        let t = Instant::now();
+        futures_util::future::join_all(
+            SUITE[..PAGE]
+                .iter()
+                .map(|(_, name, extra)| report(filled, name, from, to, extra)),
+        )
+        .await;
+        best = best.min(t.elapsed());
+    }
+    best
+}
+
+/// One column of the benchmark table: every [`SUITE`] request, then the page at once.
+pub async fn time_suite(filled: &Filled, from: &str, to: &str, runs: usize) -> Vec<Duration> {
+    let mut out = Vec::with_capacity(SUITE.len() + 1);
+    for (_, name, extra) in SUITE {
+        out.push(time_report(filled, name, from, to, extra, runs).await);
+    }
+    out.push(time_page(filled, from, to, runs).await);
+    out
+}
+
+/// The benchmark as a Markdown table: a row per [`SUITE`] request, then the dashboard page
+/// as the sum of its reports and as its reports requested at once. `columns[i]` names the
+/// timings `results[i]` from [`time_suite`].
+pub fn markdown_table(columns: &[String], results: &[Vec<Duration>]) -> String {
+    let ms = |d: Duration| format!("{:.1}", d.as_secs_f64() * 1000.0);
+    let mut out = format!(
+        "| report | {} |\n|---|{}\n",
+        columns.join(" | "),
+        "---:|".repeat(columns.len())
+    );
+    let mut row = |label: &str, cell: &dyn Fn(&Vec<Duration>) -> Duration| {
+        let cells: Vec<String> = results.iter().map(|r| ms(cell(r))).collect();
+        out.push_str(&format!("| {label} | {} |\n", cells.join(" | ")));
+    };
+    for (i, (label, _, _)) in SUITE.iter().enumerate() {
+        row(label, &|r| r[i]);
+    }
+    row("**page: sum of its reports**", &|r| r[..PAGE].iter().sum());
+    row("**page: its reports at once**", &|r| r[SUITE.len()]);
+    out
 }

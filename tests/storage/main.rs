@@ -17,6 +17,10 @@ use chatrail_tests::app::{create_site, create_token, fresh_database, Backend, TR
 use chatrail_tests::on_both_backends;
 use uuid::Uuid;
 
+mod rollups;
+
+use rollups::rollups_follow_every_write;
+
 on_both_backends!(
     site_keys_are_unique,
     tokens_resolve_to_their_site_and_role,
@@ -30,6 +34,7 @@ on_both_backends!(
     channel_rules_and_enrichment_round_trip,
     statuses_end_the_same_whatever_the_order,
     tags_belong_to_one_dialog_of_one_site,
+    rollups_follow_every_write,
 );
 
 const CHROME_UA: &str = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36";

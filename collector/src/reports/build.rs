@@ -9,6 +9,7 @@ use serde_json::Value;
 use super::time::{self, Period};
 use super::{ReportError, ReportName, ReportRequest, Table, MATCH_KINDS};
 use crate::domain::site::SiteId;
+use crate::storage::rollups::{DAY_MS, HOUR_MS};
 use crate::storage::{CountQuery, CountRow, Fact, Key, Store};
 
 /// Builds the table of `req`.
@@ -27,6 +28,7 @@ pub async fn table(
         keys,
         first_key_required: required,
         bucket_ms: None,
+        offset_ms: 0,
         filters: &req.filters,
     };
     Ok(match req.name {
@@ -68,17 +70,21 @@ pub async fn table(
         }
         ReportName::Dynamics => dynamics(store, site_id, tz, req).await?,
         ReportName::Hours => {
-            let bucket = time::bucket_ms(tz, from_ms, to_ms);
-            let rows = store
-                .count(&CountQuery {
-                    bucket_ms: Some(bucket),
-                    ..q(Fact::Dialogs, &[], false)
-                })
-                .await?;
             let mut grid = [[0i64; 24]; 7];
-            for r in rows {
-                let t = time::local(tz, r.b * bucket);
-                grid[t.weekday().num_days_from_monday() as usize][t.hour() as usize] += r.n;
+            for (from_ms, to_ms, offset_ms) in time::offset_segments(tz, from_ms, to_ms) {
+                let rows = store
+                    .count(&CountQuery {
+                        from_ms,
+                        to_ms,
+                        bucket_ms: Some(HOUR_MS),
+                        offset_ms,
+                        ..q(Fact::Dialogs, &[], false)
+                    })
+                    .await?;
+                for r in rows {
+                    let t = time::wall(r.b * HOUR_MS);
+                    grid[t.weekday().num_days_from_monday() as usize][t.hour() as usize] += r.n;
+                }
             }
             let mut t = Table::new(&["weekday", "day", "hour", "dialogs"]);
             const DAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
@@ -193,34 +199,40 @@ async fn dynamics(
 ) -> Result<Table, ReportError> {
     let series = |period: Period| async move {
         let (from_ms, to_ms) = period.bounds_ms(tz);
-        let bucket = time::bucket_ms(tz, from_ms, to_ms);
-        let rows = store
-            .count(&CountQuery {
+        let starts = req.granularity.buckets(period);
+        let mut counts: BTreeMap<(Option<String>, usize), i64> = BTreeMap::new();
+        // The pieces of constant offset are independent: read them at once.
+        let pieces = time::offset_segments(tz, from_ms, to_ms);
+        let queries: Vec<CountQuery> = pieces
+            .into_iter()
+            .map(|(from_ms, to_ms, offset_ms)| CountQuery {
                 site_id,
                 fact: Fact::Dialogs,
                 from_ms,
                 to_ms,
                 keys: &[Key::Channel],
                 first_key_required: false,
-                bucket_ms: Some(bucket),
+                bucket_ms: Some(DAY_MS),
+                offset_ms,
                 filters: &req.filters,
             })
-            .await?;
-        let starts = req.granularity.buckets(period);
-        let mut counts: BTreeMap<(Option<String>, usize), i64> = BTreeMap::new();
-        for r in rows {
-            let day = time::local(tz, r.b * bucket).date();
-            let start = req.granularity.start(day);
+            .collect();
+        let results =
+            futures_util::future::try_join_all(queries.iter().map(|q| store.count(q))).await?;
+        for r in results.into_iter().flatten() {
+            let start = req.granularity.start(time::wall(r.b * DAY_MS).date());
             if let Ok(i) = starts.binary_search(&start) {
                 *counts.entry((r.k1, i)).or_default() += r.n;
             }
         }
         Ok::<_, ReportError>((starts, counts))
     };
-    let main = series(req.period).await?;
-    let comparison = match req.comparison_period() {
-        Some(p) => Some(series(p).await?),
-        None => None,
+    let (main, comparison) = match req.comparison_period() {
+        Some(p) => {
+            let (main, comparison) = tokio::try_join!(series(req.period), series(p))?;
+            (main, Some(comparison))
+        }
+        None => (series(req.period).await?, None),
     };
     let channels: BTreeSet<Option<String>> = main
         .1

@@ -129,13 +129,14 @@ fn invalid(msg: impl Into<String>) -> ReportError {
 /// Longest period a report covers.
 const MAX_DAYS: i64 = 3 * 366;
 /// Query parameters other than the report's own (`format` is read by the HTTP layer).
-pub(crate) const KNOWN: [&str; 12] = [
+pub(crate) const KNOWN: [&str; 13] = [
     "from",
     "to",
     "channel",
     "campaign",
     "number",
     "match",
+    "tag",
     "limit",
     "granularity",
     "compare",
@@ -207,6 +208,16 @@ impl ReportRequest {
             }
             None => None,
         };
+        // Normalised as tags are stored, so `Hot Lead` finds `hot lead`.
+        let tag = match text("tag") {
+            Some(t) => Some(
+                crate::domain::tag::Tag::parse(&t)
+                    .map_err(|e| invalid(format!("tag: {e}")))?
+                    .as_str()
+                    .to_owned(),
+            ),
+            None => None,
+        };
         let limit = match text("limit") {
             Some(l) => l
                 .parse::<usize>()
@@ -242,6 +253,7 @@ impl ReportRequest {
                 campaign: text("campaign"),
                 number,
                 match_kind,
+                tag,
             },
             limit,
             granularity,

@@ -1,8 +1,8 @@
 //! Days, weeks, months and quarters in a site's time zone.
 //!
-//! The database groups events into fixed epoch-aligned buckets (an hour, or a quarter hour in
-//! zones with a half-hour offset); each bucket lies inside one local hour, so mapping bucket
-//! starts to local dates here gives exact local days across DST changes on both backends.
+//! The database numbers local days and hours as `(time + offset) / width` over each piece of
+//! the period where the zone's UTC offset is constant ([`offset_segments`]), so days and
+//! hours are exact across DST changes and in zones with half-hour offsets, on both backends.
 
 use chrono::{Datelike, Days, Months, NaiveDate, Offset, TimeZone};
 use chrono_tz::Tz;
@@ -67,21 +67,58 @@ pub fn local(tz: Tz, ms: i64) -> chrono::NaiveDateTime {
         .naive_local()
 }
 
-/// The database bucket width: an hour where every offset in range is whole hours, else 15 min.
-pub fn bucket_ms(tz: Tz, from_ms: i64, to_ms: i64) -> i64 {
-    let whole_hours = [from_ms, to_ms].iter().all(|&ms| {
-        let utc = chrono::DateTime::from_timestamp_millis(ms).unwrap_or_default();
+/// The UTC offset of `tz` at epoch ms `ms`, in ms.
+pub fn utc_offset_ms(tz: Tz, ms: i64) -> i64 {
+    let utc = chrono::DateTime::from_timestamp_millis(ms).unwrap_or_default();
+    i64::from(
         tz.offset_from_utc_datetime(&utc.naive_utc())
             .fix()
-            .local_minus_utc()
-            % 3600
-            == 0
-    });
-    if whole_hours {
-        3_600_000
-    } else {
-        900_000
+            .local_minus_utc(),
+    ) * 1000
+}
+
+/// `[from_ms, to_ms)` cut where the zone's UTC offset changes: `(from, to, offset_ms)`.
+/// Within a piece, `(time + offset) / bucket` numbers local days or hours exactly, in the
+/// database, whatever the offset (half hours included).
+pub fn offset_segments(tz: Tz, from_ms: i64, to_ms: i64) -> Vec<(i64, i64, i64)> {
+    // Zones change offset at most a few times a year: probe every 6 hours, then bisect.
+    const STEP: i64 = 6 * 3_600_000;
+    let mut out = Vec::new();
+    let (mut start, mut offset) = (from_ms, utc_offset_ms(tz, from_ms));
+    let mut t = from_ms;
+    while t < to_ms {
+        let next = (t + STEP).min(to_ms);
+        let probe = next.min(to_ms - 1).max(t);
+        if utc_offset_ms(tz, probe) != offset {
+            // The first ms in (t, probe] with the new offset.
+            let (mut lo, mut hi) = (t, probe);
+            while hi - lo > 1 {
+                let mid = lo + (hi - lo) / 2;
+                if utc_offset_ms(tz, mid) == offset {
+                    lo = mid;
+                } else {
+                    hi = mid;
+                }
+            }
+            out.push((start, hi, offset));
+            start = hi;
+            offset = utc_offset_ms(tz, hi);
+            t = hi;
+            continue;
+        }
+        t = next;
     }
+    if start < to_ms {
+        out.push((start, to_ms, offset));
+    }
+    out
+}
+
+/// The wall time of bucket start `ms` as numbered with an offset (see [`offset_segments`]).
+pub fn wall(ms: i64) -> chrono::NaiveDateTime {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .unwrap_or_default()
+        .naive_utc()
 }
 
 /// How dynamics are bucketed.
@@ -197,9 +234,17 @@ mod tests {
             23 * 3_600_000,
             "the spring-forward day has 23 hours"
         );
-        assert_eq!(bucket_ms(tz, from, to), 3_600_000);
+        let spring = 1_743_296_400_000; // 2025-03-30T01:00:00Z
+        assert_eq!(
+            offset_segments(tz, from, to),
+            vec![(from, spring, 3_600_000), (spring, to, 7_200_000)]
+        );
         let kolkata: Tz = "Asia/Kolkata".parse().unwrap();
-        assert_eq!(bucket_ms(kolkata, from, to), 900_000);
+        assert_eq!(
+            offset_segments(kolkata, from, to),
+            vec![(from, to, 19_800_000)]
+        );
+        assert_eq!(wall(from + 3_600_000).to_string(), "2025-03-30 00:00:00");
         assert_eq!(
             Granularity::Week.buckets(Period {
                 from: d("2025-03-05"),

@@ -9,6 +9,7 @@ mod admin;
 mod postgres;
 mod records;
 mod reports;
+pub mod rollups;
 mod sql;
 mod sqlite;
 

@@ -71,6 +71,8 @@ pub struct ReportFilters {
     pub number: Option<String>,
     /// Dialog match kind; visits and clicks are not filtered.
     pub match_kind: Option<String>,
+    /// An operator's tag on the dialog; visits and clicks are not filtered.
+    pub tag: Option<String>,
 }
 
 /// One grouped count.
@@ -88,8 +90,10 @@ pub struct CountQuery<'a> {
     pub keys: &'a [Key],
     /// Rows whose first key is NULL are left out (e.g. sessions without a campaign).
     pub first_key_required: bool,
-    /// Also group by `time / bucket_ms` (epoch-aligned buckets).
+    /// Also group by `(time + offset_ms) / bucket_ms`.
     pub bucket_ms: Option<i64>,
+    /// Added to times before bucketing: a UTC offset makes buckets local days or hours.
+    pub offset_ms: i64,
     /// Filters.
     pub filters: &'a ReportFilters,
 }
@@ -101,7 +105,7 @@ pub struct CountRow {
     pub k1: Option<String>,
     /// Second key, if any.
     pub k2: Option<String>,
-    /// Time bucket number (`time / bucket_ms`), 0 without bucketing.
+    /// Time bucket number (`(time + offset_ms) / bucket_ms`), 0 without bucketing.
     pub b: i64,
     /// How many.
     pub n: i64,
@@ -110,14 +114,28 @@ pub struct CountRow {
 impl CountQuery<'_> {
     /// The SQL text and the string parameters after `$1` site, `$2` from, `$3` to.
     pub fn to_sql(&self) -> (String, Vec<String>) {
-        let (table, time) = match self.fact {
-            Fact::Sessions => ("sessions s", "s.started_at"),
-            Fact::Clicks => ("clicks c", "c.clicked_at"),
-            Fact::Dialogs => ("dialogs d", "d.started_at"),
+        self.sql(None)
+    }
+
+    /// The same SQL over the fact rows with the given ids instead of a time range: `$1` site,
+    /// then `ids` ids (filters are not applied). Rollups are built with it.
+    pub fn sql_for_ids(&self, ids: usize) -> String {
+        self.sql(Some(ids)).0
+    }
+
+    fn sql(&self, ids: Option<usize>) -> (String, Vec<String>) {
+        let (table, time, id) = match self.fact {
+            Fact::Sessions => ("sessions s", "s.started_at", "s.session_id"),
+            Fact::Clicks => ("clicks c", "c.clicked_at", "c.click_id"),
+            Fact::Dialogs => ("dialogs d", "d.started_at", "d.dialog_id"),
         };
         let key = |i: usize| self.keys.get(i).map_or("CAST(NULL AS TEXT)", |k| k.sql());
         let bucket = match self.bucket_ms {
-            Some(ms) => format!("CAST({time} / {} AS BIGINT)", ms.max(1)),
+            Some(ms) => format!(
+                "CAST(({time} + {}) / {} AS BIGINT)",
+                self.offset_ms,
+                ms.max(1)
+            ),
             None => "CAST(0 AS BIGINT)".to_owned(),
         };
         let mut sql = format!(
@@ -149,6 +167,14 @@ impl CountQuery<'_> {
             );
         }
         let alias = &table[table.len() - 1..];
+        if let Some(n) = ids {
+            let list: Vec<String> = (2..n + 2).map(|i| format!("${i}")).collect();
+            sql.push_str(&format!(
+                " WHERE {alias}.site_id = $1 AND {id} IN ({}) GROUP BY 1, 2, 3",
+                list.join(", ")
+            ));
+            return (sql, Vec::new());
+        }
         sql.push_str(&format!(
             " WHERE {alias}.site_id = $1 AND {time} >= $2 AND {time} < $3"
         ));
@@ -167,6 +193,16 @@ impl CountQuery<'_> {
             Fact::Dialogs => {
                 filter("d.business_number", &f.number);
                 filter("d.match_kind", &f.match_kind);
+                if let Some(tag) = &f.tag {
+                    binds.push(tag.clone());
+                    sql.push_str(&format!(
+                        // Driven by the tag's index: a few tagged dialogs looked up by id
+                        // rather than every dialog of the period probed for the tag.
+                        " AND d.dialog_id IN (SELECT t.dialog_id FROM dialog_tags t \
+                         WHERE t.site_id = $1 AND t.tag = ${})",
+                        binds.len() + 3
+                    ));
+                }
             }
         }
         if self.first_key_required {
@@ -269,6 +305,8 @@ pub struct SyntheticDialog {
     pub session_id: Option<Uuid>,
     /// Matched click.
     pub click_id: Option<Uuid>,
+    /// Operators' tags (valid, normalised).
+    pub tags: Vec<String>,
 }
 
 /// Rows written together in one transaction.
@@ -303,8 +341,13 @@ pub trait Reports: Send + Sync {
     async fn site_timezone(&self, site_id: SiteId) -> Result<Option<String>, StoreError>;
     /// Sets the site's time zone (validated by the caller).
     async fn set_site_timezone(&self, site_id: SiteId, timezone: &str) -> Result<(), StoreError>;
-    /// Runs one grouped count.
+    /// Runs one grouped count, from the rollups where it can (see [`CountQuery::plan`]).
     async fn count(&self, query: &CountQuery<'_>) -> Result<Vec<CountRow>, StoreError>;
+    /// Runs one grouped count on the fact tables only.
+    async fn count_raw(&self, query: &CountQuery<'_>) -> Result<Vec<CountRow>, StoreError>;
+    /// Differences between the site's stored rollups and a recomputation from the fact
+    /// tables, one line each; empty when they agree.
+    async fn rollup_drift(&self, site_id: SiteId) -> Result<Vec<String>, StoreError>;
     /// Refreshes the planner's statistics (after a bulk load).
     async fn analyze(&self) -> Result<(), StoreError>;
     /// Writes synthetic rows for `site_id` with multi-row inserts in one transaction.
@@ -334,6 +377,7 @@ mod tests {
             keys: &[Key::Kind],
             first_key_required: false,
             bucket_ms: None,
+            offset_ms: 0,
             filters: &filters,
         };
         let (sql, binds) = q.to_sql();
@@ -341,6 +385,28 @@ mod tests {
         assert!(!sql.contains("LEFT JOIN clicks c"));
         assert!(sql.contains("s.channel = $4") && sql.contains("d.match_kind = $5"));
         assert_eq!(binds, ["Paid Search", "exact"]);
+        let tagged = ReportFilters {
+            tag: Some("hot lead".into()),
+            ..ReportFilters::default()
+        };
+        let (sql, binds) = CountQuery {
+            filters: &tagged,
+            ..q.clone()
+        }
+        .to_sql();
+        assert!(sql.contains("t.tag = $4"), "{sql}");
+        assert_eq!(binds, ["hot lead"]);
+        let (sql, binds) = CountQuery {
+            fact: Fact::Clicks,
+            filters: &tagged,
+            keys: &[],
+            ..q.clone()
+        }
+        .to_sql();
+        assert!(
+            !sql.contains("dialog_tags") && binds.is_empty(),
+            "clicks have no tags"
+        );
         let plain = CountQuery {
             filters: &ReportFilters::default(),
             ..q

@@ -106,7 +106,7 @@ pub(crate) use SELECT_CONTACT_DIALOG;
 /// recent unmatched click on the number), else none. Evaluates to
 /// `(match_kind, code, confidence, session_id, click_id)`.
 macro_rules! attribute_start {
-    ($tx:ident, $site_id:expr, $m:expr, $contact_id:expr, $matched:expr, $policy:expr) => {{
+    ($tx:ident, $site_id:expr, $m:expr, $contact_id:expr, $matched:expr, $policy:expr, $delta:ident) => {{
         let m: &$crate::domain::inbound::InboundMessage = $m;
         let matched: Option<(uuid::Uuid, chatrail_core::code::SessionCode)> = $matched;
         // On PostgreSQL this row lock serialises dialog starts on one number, so two chats
@@ -133,16 +133,43 @@ macro_rules! attribute_start {
             .await?;
             // The code proves whose session it is: another contact's probable claim on it
             // was wrong, so that dialog goes back to unattributed.
-            sqlx::query(
-                "UPDATE dialogs SET match_kind = 'none', confidence = NULL, session_id = NULL, \
-                 click_id = NULL WHERE site_id = $1 AND session_id = $2 \
+            let wrong: Vec<(uuid::Uuid,)> = sqlx::query_as(
+                "SELECT dialog_id FROM dialogs WHERE site_id = $1 AND session_id = $2 \
                  AND match_kind = 'probable' AND contact_id <> $3",
             )
             .bind($site_id)
             .bind(session_id)
             .bind($contact_id)
-            .execute(&mut *$tx)
+            .fetch_all(&mut *$tx)
             .await?;
+            let wrong: Vec<uuid::Uuid> = wrong.into_iter().map(|(d,)| d).collect();
+            $crate::storage::sql::rollups::collect_rollups!(
+                $tx,
+                $site_id,
+                $crate::storage::Fact::Dialogs,
+                wrong,
+                -1,
+                $delta
+            );
+            for dialog_id in &wrong {
+                sqlx::query(
+                    "UPDATE dialogs SET match_kind = 'none', confidence = NULL, \
+                     session_id = NULL, click_id = NULL WHERE site_id = $1 AND dialog_id = $2 \
+                     AND match_kind = 'probable'",
+                )
+                .bind($site_id)
+                .bind(dialog_id)
+                .execute(&mut *$tx)
+                .await?;
+            }
+            $crate::storage::sql::rollups::collect_rollups!(
+                $tx,
+                $site_id,
+                $crate::storage::Fact::Dialogs,
+                wrong,
+                1,
+                $delta
+            );
             (
                 "exact",
                 Some(code.as_str().to_owned()),
@@ -226,8 +253,10 @@ pub(crate) use claim_message;
 
 /// Body of `Store::ingest_message`.
 macro_rules! ingest_message {
-    ($pool:expr, $m:expr, $policy:expr) => {{
+    ($pool:expr, $db:ty, $m:expr, $policy:expr) => {{
         use $crate::matching::{ad_key, decide, ContactDialog, DialogDecision, Evidence};
+        use $crate::storage::sql::rollups::collect_rollups;
+        use $crate::storage::Fact;
         let m: &$crate::domain::inbound::InboundMessage = $m;
         let policy: &$crate::matching::DialogPolicy = $policy;
         let site_id = m.site_id.0;
@@ -245,6 +274,8 @@ macro_rules! ingest_message {
             tx.rollback().await?;
             return Ok($crate::storage::IngestOutcome::Duplicate);
         }
+        // Dialogs changed below are counted out of the rollups before and back in after.
+        let mut delta = $crate::storage::rollups::RollupDelta::default();
         // The referral is kept per message whatever happens to the dialog: middleware that
         // dropped it is the most reported way CTWA attribution gets lost.
         let referral_id = match &m.referral {
@@ -340,6 +371,7 @@ macro_rules! ingest_message {
                 // The contact's own code confirms a probable match: it becomes exact.
                 if let (Some(d), Some((session_id, code))) = (&before, matched) {
                     if d.match_kind == "probable" && d.session_id == Some(session_id) {
+                        collect_rollups!(tx, site_id, Fact::Dialogs, [dialog_id], -1, delta);
                         sqlx::query(
                             "UPDATE dialogs SET match_kind = 'exact', code = $3, \
                              confidence = 1.0 WHERE site_id = $1 AND dialog_id = $2",
@@ -349,11 +381,13 @@ macro_rules! ingest_message {
                         .bind(code.as_str())
                         .execute(&mut *tx)
                         .await?;
+                        collect_rollups!(tx, site_id, Fact::Dialogs, [dialog_id], 1, delta);
                     }
                 }
                 (dialog_id, false)
             }
             DialogDecision::Prepend(dialog_id) => {
+                collect_rollups!(tx, site_id, Fact::Dialogs, [dialog_id], -1, delta);
                 sqlx::query(
                     "UPDATE dialogs SET started_at = $3, first_message = $4 \
                      WHERE site_id = $1 AND dialog_id = $2",
@@ -369,7 +403,7 @@ macro_rules! ingest_message {
                 let upgrade = match (d, matched.is_some() || m.referral.is_some()) {
                     (Some(_), true) => Some(
                         $crate::storage::sql::inbound::attribute_start!(
-                            tx, site_id, m, contact_id, matched, policy
+                            tx, site_id, m, contact_id, matched, policy, delta
                         ),
                     ),
                     _ => None,
@@ -400,27 +434,41 @@ macro_rules! ingest_message {
                     .execute(&mut *tx)
                     .await?;
                 }
+                collect_rollups!(tx, site_id, Fact::Dialogs, [dialog_id], 1, delta);
                 (dialog_id, false)
             }
             DialogDecision::Start => {
                 let (match_kind, code, confidence, session_id, click_id) =
                     $crate::storage::sql::inbound::attribute_start!(
-                        tx, site_id, m, contact_id, matched, policy
+                        tx, site_id, m, contact_id, matched, policy, delta
                     );
                 let dialog_id = uuid::Uuid::now_v7();
                 let kind = if before.is_some() { "repeat" } else { "new" };
                 if after.is_some() {
                     // A late message started the contact's first dialog: the ones after it
                     // are repeats.
-                    sqlx::query(
-                        "UPDATE dialogs SET kind = 'repeat' WHERE site_id = $1 \
+                    let later: Vec<(uuid::Uuid,)> = sqlx::query_as(
+                        "SELECT dialog_id FROM dialogs WHERE site_id = $1 \
                          AND contact_id = $2 AND started_at > $3 AND kind = 'new'",
                     )
                     .bind(site_id)
                     .bind(contact_id)
                     .bind(m.sent_at_ms)
-                    .execute(&mut *tx)
+                    .fetch_all(&mut *tx)
                     .await?;
+                    let later: Vec<uuid::Uuid> = later.into_iter().map(|(d,)| d).collect();
+                    collect_rollups!(tx, site_id, Fact::Dialogs, later, -1, delta);
+                    for later_id in &later {
+                        sqlx::query(
+                            "UPDATE dialogs SET kind = 'repeat' \
+                             WHERE site_id = $1 AND dialog_id = $2 AND kind = 'new'",
+                        )
+                        .bind(site_id)
+                        .bind(later_id)
+                        .execute(&mut *tx)
+                        .await?;
+                    }
+                    collect_rollups!(tx, site_id, Fact::Dialogs, later, 1, delta);
                 }
                 sqlx::query(
                     "INSERT INTO dialogs (site_id, dialog_id, contact_id, kind, started_at, \
@@ -443,6 +491,7 @@ macro_rules! ingest_message {
                 .bind(referral_id)
                 .execute(&mut *tx)
                 .await?;
+                collect_rollups!(tx, site_id, Fact::Dialogs, [dialog_id], 1, delta);
                 (dialog_id, true)
             }
         };
@@ -457,6 +506,7 @@ macro_rules! ingest_message {
         .bind(contact_id)
         .execute(&mut *tx)
         .await?;
+        $crate::storage::sql::rollups::apply_rollups!(tx, $db, delta);
         tx.commit().await?;
         Ok($crate::storage::IngestOutcome::Stored {
             dialog_id,

@@ -156,18 +156,44 @@ macro_rules! impl_store {
                 &self,
                 events: &[$crate::storage::IngestEvent],
             ) -> Result<(), $crate::storage::StoreError> {
+                use $crate::storage::sql::rollups::{apply_rollups, rollups_after, rollups_before};
+                use $crate::storage::IngestEvent;
                 let _write = self.write_guard().await;
                 let mut tx = self.pool.begin().await?;
+                // Per site, the sessions and clicks the batch may add.
+                let mut by_site: std::collections::BTreeMap<
+                    uuid::Uuid,
+                    (Vec<uuid::Uuid>, Vec<uuid::Uuid>),
+                > = Default::default();
                 for event in events {
                     match event {
-                        $crate::storage::IngestEvent::Visit(v) => {
+                        IngestEvent::Visit(v) => {
+                            by_site.entry(v.site_id.0).or_default().0.push(v.session_id)
+                        }
+                        IngestEvent::Click(c) => {
+                            by_site.entry(c.site_id.0).or_default().1.push(c.click_id)
+                        }
+                    }
+                }
+                let mut delta = $crate::storage::rollups::RollupDelta::default();
+                let mut touched = Vec::with_capacity(by_site.len());
+                for (site, (sessions, clicks)) in by_site {
+                    touched.push((site, rollups_before!(tx, site, sessions, clicks, delta)));
+                }
+                for event in events {
+                    match event {
+                        IngestEvent::Visit(v) => {
                             $crate::storage::sql::insert_visit!(tx, v);
                         }
-                        $crate::storage::IngestEvent::Click(c) => {
+                        IngestEvent::Click(c) => {
                             $crate::storage::sql::insert_click!(tx, c);
                         }
                     }
                 }
+                for (site, t) in &touched {
+                    rollups_after!(tx, *site, t, delta);
+                }
+                apply_rollups!(tx, $db, delta);
                 tx.commit().await?;
                 Ok(())
             }
@@ -178,7 +204,7 @@ macro_rules! impl_store {
                 policy: &$crate::matching::DialogPolicy,
             ) -> Result<$crate::storage::IngestOutcome, $crate::storage::StoreError> {
                 let _write = self.write_guard().await;
-                $crate::storage::sql::ingest_message!(self.pool, m, policy)
+                $crate::storage::sql::ingest_message!(self.pool, $db, m, policy)
             }
 
             async fn record_status(
@@ -428,6 +454,7 @@ pub(crate) mod identity;
 pub(crate) mod inbound;
 pub(crate) mod ingest;
 pub(crate) mod reports;
+pub(crate) mod rollups;
 pub(crate) mod statuses;
 pub(crate) mod tags;
 pub(crate) use card::source_card;

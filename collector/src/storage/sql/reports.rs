@@ -39,6 +39,35 @@ macro_rules! impl_reports {
                 &self,
                 q: &$crate::storage::CountQuery<'_>,
             ) -> Result<Vec<$crate::storage::CountRow>, $crate::storage::StoreError> {
+                use $crate::storage::rollups::Part;
+                let parts = q.plan();
+                if let [Part::Raw(raw)] = &parts[..] {
+                    return self.count_raw(raw).await;
+                }
+                let mut rows = Vec::new();
+                for part in &parts {
+                    match part {
+                        Part::Raw(raw) => rows.extend(self.count_raw(raw).await?),
+                        Part::Rollup(r) => {
+                            let sql = r.to_sql();
+                            let mut query = sqlx::query_as::<$db, $crate::storage::CountRow>(&sql)
+                                .bind(q.site_id.0)
+                                .bind(r.from_slot)
+                                .bind(r.to_slot);
+                            for (_, value) in &r.equal {
+                                query = query.bind(value);
+                            }
+                            rows.extend(query.fetch_all(&self.pool).await?);
+                        }
+                    }
+                }
+                Ok($crate::storage::rollups::merge(rows))
+            }
+
+            async fn count_raw(
+                &self,
+                q: &$crate::storage::CountQuery<'_>,
+            ) -> Result<Vec<$crate::storage::CountRow>, $crate::storage::StoreError> {
                 let (sql, binds) = q.to_sql();
                 let mut query = sqlx::query_as::<$db, $crate::storage::CountRow>(&sql)
                     .bind(q.site_id.0)
@@ -48,6 +77,46 @@ macro_rules! impl_reports {
                     query = query.bind(b);
                 }
                 Ok(query.fetch_all(&self.pool).await?)
+            }
+
+            async fn rollup_drift(
+                &self,
+                site_id: $crate::domain::site::SiteId,
+            ) -> Result<Vec<String>, $crate::storage::StoreError> {
+                use $crate::storage::rollups::{drift, RollupDelta, DIMS};
+                let site = site_id.0;
+                let rows: Vec<(String, i64, String, String, i64, i64, i64)> = sqlx::query_as(
+                    "SELECT dim, slot, k1, k2, visits, clicks, dialogs FROM report_rollups \
+                     WHERE site_id = $1",
+                )
+                .bind(site)
+                .fetch_all(&self.pool)
+                .await?;
+                let mut stored = RollupDelta::default();
+                for (dim, slot, k1, k2, v, c, d) in rows {
+                    stored.0.insert((site, dim, slot, k1, k2), [v, c, d]);
+                }
+                let mut recomputed = RollupDelta::default();
+                let none = $crate::storage::ReportFilters::default();
+                for dim in DIMS {
+                    for fact in dim.facts {
+                        let q = $crate::storage::CountQuery {
+                            site_id,
+                            fact: *fact,
+                            from_ms: i64::MIN,
+                            to_ms: i64::MAX,
+                            keys: dim.keys,
+                            first_key_required: false,
+                            bucket_ms: Some(dim.slot_ms),
+                            offset_ms: 0,
+                            filters: &none,
+                        };
+                        for r in self.count_raw(&q).await? {
+                            recomputed.add(site, dim.name.into(), r.b, &r.k1, &r.k2, *fact, r.n);
+                        }
+                    }
+                }
+                Ok(drift(&stored, &recomputed))
             }
 
             async fn analyze(&self) -> Result<(), $crate::storage::StoreError> {
@@ -61,8 +130,18 @@ macro_rules! impl_reports {
                 batch: &$crate::storage::SyntheticBatch,
             ) -> Result<(), $crate::storage::StoreError> {
                 use $crate::storage::sql::reports::INSERT_CHUNK;
+                use $crate::storage::sql::rollups::{apply_rollups, rollups_after, rollups_before};
                 let site = site_id.0;
                 let mut tx = self.pool.begin().await?;
+                let mut delta = $crate::storage::rollups::RollupDelta::default();
+                let mut touched = rollups_before!(
+                    tx,
+                    site,
+                    batch.sessions.iter().map(|s| s.session_id),
+                    batch.clicks.iter().map(|c| c.click_id),
+                    delta
+                );
+                touched.dialogs.extend(batch.dialogs.iter().map(|d| d.dialog_id));
                 for chunk in batch.sessions.chunks(INSERT_CHUNK) {
                     let mut b = sqlx::QueryBuilder::<$db>::new(
                         "INSERT INTO visitors (site_id, visitor_id, first_seen_at, last_seen_at, \
@@ -161,6 +240,25 @@ macro_rules! impl_reports {
                     });
                     b.build().execute(&mut *tx).await?;
                 }
+                let tags: Vec<(&$crate::storage::SyntheticDialog, &String)> = batch
+                    .dialogs
+                    .iter()
+                    .flat_map(|d| d.tags.iter().map(move |t| (d, t)))
+                    .collect();
+                for chunk in tags.chunks(INSERT_CHUNK) {
+                    let mut b = sqlx::QueryBuilder::<$db>::new(
+                        "INSERT INTO dialog_tags (site_id, dialog_id, tag, created_at) ",
+                    );
+                    b.push_values(chunk, |mut row, (d, tag)| {
+                        row.push_bind(site)
+                            .push_bind(d.dialog_id)
+                            .push_bind(tag.as_str())
+                            .push_bind(d.started_at);
+                    });
+                    b.build().execute(&mut *tx).await?;
+                }
+                rollups_after!(tx, site, touched, delta);
+                apply_rollups!(tx, $db, delta);
                 tx.commit().await?;
                 Ok(())
             }

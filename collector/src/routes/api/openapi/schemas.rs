@@ -236,6 +236,8 @@ pub struct ReportParams {
     /// Only dialogs of this match kind: `exact`, `referral`, `probable` or `none`.
     #[param(pattern = "^(exact|referral|probable|none)$")]
     pub r#match: Option<String>,
+    /// Only dialogs with this operator tag.
+    pub tag: Option<String>,
     /// Most rows of ranked reports, 1–1000 (default 100).
     #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<u32>,
