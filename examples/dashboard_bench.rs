@@ -10,32 +10,13 @@
 
 use std::time::Duration;
 
-use chatrail_collector::generate::GenerateOptions;
-use chatrail_tests::app::Backend;
+use chatrail_tests::bench_args::from_args;
 use chatrail_tests::dashboard_bench::{run, serve_filled};
-
-fn arg<T: std::str::FromStr>(args: &[String], name: &str, default: T) -> T {
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().collect();
-    let opts = GenerateOptions {
-        sessions: arg(&args, "--sessions", 100_000),
-        dialogs: arg(&args, "--dialogs", 10_000),
-        months: arg(&args, "--months", 18),
-        ..GenerateOptions::default()
-    };
-    let backends = match arg(&args, "--backend", "both".to_owned()).as_str() {
-        "sqlite" => vec![Backend::Sqlite],
-        "postgres" => vec![Backend::Postgres],
-        _ => vec![Backend::Sqlite, Backend::Postgres],
-    };
+    let (opts, backends) = from_args(&args);
     let mut columns = Vec::new();
     let mut table: Vec<(String, Vec<Duration>)> = Vec::new();
     for backend in backends {

@@ -6,6 +6,7 @@
 
 pub mod app;
 pub mod bench;
+pub mod bench_args;
 mod both;
 pub mod browser;
 pub mod dashboard_bench;
