@@ -505,8 +505,8 @@ async fn the_tag_filter_counts_tagged_dialogs_only(backend: Backend) {
         .list_dialogs(
             site,
             &DialogListQuery {
-                before_ms: None,
                 limit: 10,
+                ..Default::default()
             },
         )
         .await
