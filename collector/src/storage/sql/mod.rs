@@ -248,18 +248,29 @@ macro_rules! impl_store {
                 q: &$crate::storage::DialogListQuery,
             ) -> Result<Vec<$crate::storage::DialogSummary>, $crate::storage::StoreError> {
                 let f = &q.filters;
+                // Without a search, `CROSS JOIN` keeps SQLite reading dialogs first, newest
+                // first, from `dialogs_newest`, so a page stops after its rows (with planner
+                // statistics it may otherwise start from contacts and sort every dialog of the
+                // site). A search narrows contacts first, so there the planner chooses.
+                // PostgreSQL plans both as the inner join they are.
+                let contacts = if f.name_like.is_some() {
+                    "JOIN contacts c ON c.site_id = d.site_id AND c.contact_id = d.contact_id"
+                } else {
+                    "CROSS JOIN contacts c"
+                };
                 let after = q.after.unwrap_or($crate::storage::DialogCursor {
                     started_at: i64::MAX,
                     dialog_id: uuid::Uuid::max(),
                 });
-                Ok(sqlx::query_as(
+                let sql = format!(
                     "SELECT d.dialog_id, d.started_at, d.kind, d.match_kind, \
                      c.name AS contact_name, c.phone AS contact_phone, \
                      d.first_message, s.channel, s.utm_campaign, s.source, d.business_number \
                      FROM dialogs d \
-                     JOIN contacts c ON c.site_id = d.site_id AND c.contact_id = d.contact_id \
+                     {contacts} \
                      LEFT JOIN sessions s ON s.site_id = d.site_id AND s.session_id = d.session_id \
-                     WHERE d.site_id = $1 AND (d.started_at, d.dialog_id) < ($2, $3) \
+                     WHERE c.site_id = d.site_id AND c.contact_id = d.contact_id \
+                     AND d.site_id = $1 AND (d.started_at, d.dialog_id) < ($2, $3) \
                      AND ($4 IS NULL OR s.channel = $4) \
                      AND ($5 IS NULL OR d.match_kind = $5) \
                      AND ($6 IS NULL OR d.kind = $6) \
@@ -269,8 +280,9 @@ macro_rules! impl_store {
                      AND ($9 IS NULL OR LOWER(c.name) LIKE $9 ESCAPE '\\' \
                           OR c.name LIKE $10 ESCAPE '\\' \
                           OR ($11 IS NOT NULL AND c.phone LIKE $11)) \
-                     ORDER BY d.started_at DESC, d.dialog_id DESC LIMIT $12",
-                )
+                     ORDER BY d.started_at DESC, d.dialog_id DESC LIMIT $12"
+                );
+                Ok(sqlx::query_as(&sql)
                 .bind(site_id.0)
                 .bind(after.started_at)
                 .bind(after.dialog_id)
