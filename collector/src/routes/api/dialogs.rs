@@ -7,6 +7,7 @@ use uuid::Uuid;
 use crate::auth::Authenticated;
 use crate::domain::tag::Tag;
 use crate::error::ApiError;
+use crate::reports::MATCH_KINDS;
 use crate::state::AppState;
 use crate::storage::{DialogCursor, DialogFilters, DialogListQuery};
 use chatrail_core::phone::normalize_number;
@@ -74,11 +75,7 @@ impl ListParams {
             }
         };
         let mut filters = DialogFilters {
-            match_kind: one_of(
-                self.match_kind,
-                "match",
-                &["exact", "referral", "probable", "none"],
-            )?,
+            match_kind: one_of(self.match_kind, "match", &MATCH_KINDS)?,
             kind: one_of(self.kind, "kind", &["new", "repeat"])?,
             channel: self.channel.filter(|v| !v.is_empty()),
             tag: self

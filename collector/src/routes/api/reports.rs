@@ -7,7 +7,6 @@ use actix_web::http::header;
 use actix_web::{get, web, HttpRequest, HttpResponse};
 
 use crate::auth::Authenticated;
-use crate::domain::token::Role;
 use crate::error::ApiError;
 use crate::reports::{self, ReportError, ReportName, ReportRequest};
 use crate::state::AppState;
@@ -68,7 +67,7 @@ async fn report(
     req: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    if !matches!(auth.0.role, Role::Analyst | Role::Admin) {
+    if !auth.0.role.can_read_reports() {
         return Err(ApiError::Forbidden(
             "reports need an analyst or admin token",
         ));
