@@ -9,6 +9,7 @@ use chatrail_collector::config::Settings;
 use chatrail_collector::domain::site::Site;
 use chatrail_collector::domain::token::Role;
 use chatrail_collector::generate::{generate, GenerateOptions, GenerateStats};
+use chatrail_collector::reports::ReportName;
 use chatrail_collector::startup::Application;
 use chatrail_collector::storage::SharedStore;
 use serde_json::Value;
@@ -91,21 +92,14 @@ pub struct Page {
 /// The reports page's requests for `from..=to` (as `reports.js` makes them).
 fn reports_page(label: &str, from: &str, to: &str, dynamics: &str) -> Page {
     let range = format!("from={from}&to={to}");
-    let mut requests: Vec<String> = [
-        "new-repeat",
-        "match-quality",
-        "channels",
-        "campaigns",
-        "ads",
-        "keywords",
-        "pages",
-        "landing-pages",
-        "hours",
-    ]
-    .iter()
-    .map(|r| format!("/reports/{r}?{range}"))
-    .collect();
-    requests.push(format!("/reports/dynamics?{range}&{dynamics}"));
+    // Every report once, dynamics with the page's granularity and comparison.
+    let requests = ReportName::ALL
+        .iter()
+        .map(|r| match r {
+            ReportName::Dynamics => format!("/reports/dynamics?{range}&{dynamics}"),
+            r => format!("/reports/{}?{range}", r.as_str()),
+        })
+        .collect();
     Page {
         label: label.to_owned(),
         who: As::Analyst,
