@@ -8,7 +8,7 @@ use chatrail_core::beacon::PageRule;
 use serde::Deserialize;
 
 use crate::auth::Authenticated;
-use crate::domain::site::{NewSite, Site, SiteInput, TrackedNumber};
+use crate::domain::site::{NewSite, Site, SiteInput};
 use crate::error::{read_body, ApiError};
 use crate::state::AppState;
 
@@ -124,7 +124,6 @@ fn base_url(req: &HttpRequest, state: &AppState) -> String {
 }
 
 fn view(site: &Site, timezone: &str, base: &str) -> serde_json::Value {
-    let numbers: Vec<&TrackedNumber> = site.numbers.iter().collect();
     let mut webhooks = serde_json::json!({
         "whatsapp": format!("{base}/webhooks/whatsapp"),
         "twilio": format!("{base}/webhooks/twilio"),
@@ -137,7 +136,7 @@ fn view(site: &Site, timezone: &str, base: &str) -> serde_json::Value {
         "name": site.name,
         "timezone": timezone,
         "domains": site.domains,
-        "numbers": numbers,
+        "numbers": site.numbers,
         "template": site.template,
         "pages": site.pages,
         "bots": site.bots,
