@@ -18,13 +18,26 @@ use crate::domain::site::SiteId;
 pub enum Fact {
     /// Visits (`sessions.started_at`).
     Sessions,
-    /// Chat-link clicks (`clicks.clicked_at`), with their session.
+    /// Chat-link clicks (`clicks.clicked_at`).
     Clicks,
-    /// Dialogs (`dialogs.started_at`), with their session and click.
+    /// Dialogs (`dialogs.started_at`).
     Dialogs,
 }
 
-/// A grouping key: a column of the fact or of the joined session or click.
+impl Fact {
+    /// The table's alias in report SQL.
+    fn alias(self) -> &'static str {
+        match self {
+            Fact::Sessions => "s",
+            Fact::Clicks => "c",
+            Fact::Dialogs => "d",
+        }
+    }
+}
+
+/// A grouping key. Clicks and dialogs carry copies of their session's attribution (and
+/// dialogs of their click's page), so every key is a column of the fact itself and no
+/// report joins: see [`COPIED_FROM_SESSION`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Key {
     /// `new` / `repeat` (dialogs only).
@@ -45,17 +58,45 @@ pub enum Key {
     ClickPage,
 }
 
+/// The session columns that clicks and dialogs carry copies of, under the same names. They
+/// are copied whenever a click or dialog is counted into the rollups (see
+/// `storage::sql::rollups::copy_attribution!`), which every write that adds one or changes
+/// what it points at does.
+pub const COPIED_FROM_SESSION: [&str; 5] = [
+    "channel",
+    "utm_campaign",
+    "utm_content",
+    "utm_term",
+    "landing_page",
+];
+
 impl Key {
-    fn sql(self) -> &'static str {
+    fn column(self) -> &'static str {
         match self {
-            Key::Kind => "d.kind",
-            Key::MatchKind => "d.match_kind",
-            Key::Channel => "s.channel",
-            Key::Campaign => "s.utm_campaign",
-            Key::Content => "s.utm_content",
-            Key::Term => "s.utm_term",
-            Key::LandingPage => "s.landing_page",
-            Key::ClickPage => "c.page_url",
+            Key::Kind => "kind",
+            Key::MatchKind => "match_kind",
+            Key::Channel => "channel",
+            Key::Campaign => "utm_campaign",
+            Key::Content => "utm_content",
+            Key::Term => "utm_term",
+            Key::LandingPage => "landing_page",
+            Key::ClickPage => "page_url",
+        }
+    }
+
+    /// The key's SQL on `fact`'s table; NULL where the fact has no such value (a visit has
+    /// no page of contact and no match kind).
+    fn sql(self, fact: Fact) -> String {
+        let own = match (self, fact) {
+            (Key::Kind | Key::MatchKind, Fact::Dialogs) => true,
+            (Key::Kind | Key::MatchKind, _) => false,
+            (Key::ClickPage, Fact::Sessions) => false,
+            _ => true,
+        };
+        if own {
+            format!("{}.{}", fact.alias(), self.column())
+        } else {
+            "CAST(NULL AS TEXT)".to_owned()
         }
     }
 }
@@ -125,74 +166,56 @@ impl CountQuery<'_> {
 
     fn sql(&self, ids: Option<usize>) -> (String, Vec<String>) {
         let (table, time, id) = match self.fact {
-            Fact::Sessions => ("sessions s", "s.started_at", "s.session_id"),
-            Fact::Clicks => ("clicks c", "c.clicked_at", "c.click_id"),
-            Fact::Dialogs => ("dialogs d", "d.started_at", "d.dialog_id"),
+            Fact::Sessions => ("sessions", "started_at", "session_id"),
+            Fact::Clicks => ("clicks", "clicked_at", "click_id"),
+            Fact::Dialogs => ("dialogs", "started_at", "dialog_id"),
         };
-        let key = |i: usize| self.keys.get(i).map_or("CAST(NULL AS TEXT)", |k| k.sql());
+        let a = self.fact.alias();
+        let key = |i: usize| {
+            self.keys
+                .get(i)
+                .map_or("CAST(NULL AS TEXT)".to_owned(), |k| k.sql(self.fact))
+        };
         let bucket = match self.bucket_ms {
             Some(ms) => format!(
-                "CAST(({time} + {}) / {} AS BIGINT)",
+                "CAST(({a}.{time} + {}) / {} AS BIGINT)",
                 self.offset_ms,
                 ms.max(1)
             ),
             None => "CAST(0 AS BIGINT)".to_owned(),
         };
         let mut sql = format!(
-            "SELECT {} AS k1, {} AS k2, {bucket} AS b, COUNT(*) AS n FROM {table}",
+            "SELECT {} AS k1, {} AS k2, {bucket} AS b, COUNT(*) AS n FROM {table} {a}",
             key(0),
             key(1)
         );
-        let f = self.filters;
-        let uses = |alias: &str| {
-            self.keys.iter().any(|k| k.sql().starts_with(alias))
-                || (alias == "s." && (f.channel.is_some() || f.campaign.is_some()))
-        };
-        let id_of = match self.fact {
-            Fact::Sessions => None,
-            Fact::Clicks => Some("c"),
-            Fact::Dialogs => Some("d"),
-        };
-        if let Some(fact) = id_of {
-            if uses("s.") {
-                sql.push_str(&format!(
-                    " LEFT JOIN sessions s ON s.site_id = {fact}.site_id \
-                     AND s.session_id = {fact}.session_id"
-                ));
-            }
-        }
-        if self.fact == Fact::Dialogs && uses("c.") {
-            sql.push_str(
-                " LEFT JOIN clicks c ON c.site_id = d.site_id AND c.click_id = d.click_id",
-            );
-        }
-        let alias = &table[table.len() - 1..];
         if let Some(n) = ids {
             let list: Vec<String> = (2..n + 2).map(|i| format!("${i}")).collect();
             sql.push_str(&format!(
-                " WHERE {alias}.site_id = $1 AND {id} IN ({}) GROUP BY 1, 2, 3",
+                " WHERE {a}.site_id = $1 AND {a}.{id} IN ({}) GROUP BY 1, 2, 3",
                 list.join(", ")
             ));
             return (sql, Vec::new());
         }
         sql.push_str(&format!(
-            " WHERE {alias}.site_id = $1 AND {time} >= $2 AND {time} < $3"
+            " WHERE {a}.site_id = $1 AND {a}.{time} >= $2 AND {a}.{time} < $3"
         ));
+        let f = self.filters;
         let mut binds = Vec::new();
         let mut filter = |column: &str, value: &Option<String>| {
             if let Some(v) = value {
                 binds.push(v.clone());
-                sql.push_str(&format!(" AND {column} = ${}", binds.len() + 3));
+                sql.push_str(&format!(" AND {a}.{column} = ${}", binds.len() + 3));
             }
         };
-        filter("s.channel", &f.channel);
-        filter("s.utm_campaign", &f.campaign);
+        filter("channel", &f.channel);
+        filter("utm_campaign", &f.campaign);
         match self.fact {
             Fact::Sessions => {}
-            Fact::Clicks => filter("c.number", &f.number),
+            Fact::Clicks => filter("number", &f.number),
             Fact::Dialogs => {
-                filter("d.business_number", &f.number);
-                filter("d.match_kind", &f.match_kind);
+                filter("business_number", &f.number);
+                filter("match_kind", &f.match_kind);
                 if let Some(tag) = &f.tag {
                     binds.push(tag.clone());
                     sql.push_str(&format!(
@@ -207,7 +230,7 @@ impl CountQuery<'_> {
         }
         if self.first_key_required {
             if let Some(k) = self.keys.first() {
-                sql.push_str(&format!(" AND {} IS NOT NULL", k.sql()));
+                sql.push_str(&format!(" AND {} IS NOT NULL", k.sql(self.fact)));
             }
         }
         sql.push_str(" GROUP BY 1, 2, 3");
@@ -346,7 +369,8 @@ pub trait Reports: Send + Sync {
     /// Runs one grouped count on the fact tables only.
     async fn count_raw(&self, query: &CountQuery<'_>) -> Result<Vec<CountRow>, StoreError>;
     /// Differences between the site's stored rollups and a recomputation from the fact
-    /// tables, one line each; empty when they agree.
+    /// tables, and clicks or dialogs whose copied attribution differs from their session's,
+    /// one line each; empty when they agree.
     async fn rollup_drift(&self, site_id: SiteId) -> Result<Vec<String>, StoreError>;
     /// Refreshes the planner's statistics (after a bulk load).
     async fn analyze(&self) -> Result<(), StoreError>;
@@ -363,7 +387,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn filters_become_numbered_parameters_and_joins_only_when_needed() {
+    fn filters_become_numbered_parameters_on_the_fact_alone() {
         let filters = ReportFilters {
             channel: Some("Paid Search".into()),
             match_kind: Some("exact".into()),
@@ -381,9 +405,11 @@ mod tests {
             filters: &filters,
         };
         let (sql, binds) = q.to_sql();
-        assert!(sql.contains("LEFT JOIN sessions s"));
-        assert!(!sql.contains("LEFT JOIN clicks c"));
-        assert!(sql.contains("s.channel = $4") && sql.contains("d.match_kind = $5"));
+        assert!(
+            !sql.contains("JOIN"),
+            "dialogs carry their session's keys: {sql}"
+        );
+        assert!(sql.contains("d.channel = $4") && sql.contains("d.match_kind = $5"));
         assert_eq!(binds, ["Paid Search", "exact"]);
         let tagged = ReportFilters {
             tag: Some("hot lead".into()),
@@ -407,10 +433,24 @@ mod tests {
             !sql.contains("dialog_tags") && binds.is_empty(),
             "clicks have no tags"
         );
-        let plain = CountQuery {
-            filters: &ReportFilters::default(),
-            ..q
+        let pages = CountQuery {
+            keys: &[Key::ClickPage, Key::MatchKind],
+            ..q.clone()
         };
-        assert!(!plain.to_sql().0.contains("JOIN"));
+        assert!(pages
+            .to_sql()
+            .0
+            .starts_with("SELECT d.page_url AS k1, d.match_kind AS k2"));
+        let visits = CountQuery {
+            fact: Fact::Sessions,
+            ..pages
+        };
+        let (sql, binds) = visits.to_sql();
+        assert!(
+            sql.starts_with("SELECT CAST(NULL AS TEXT) AS k1, CAST(NULL AS TEXT) AS k2"),
+            "{sql}"
+        );
+        assert!(!sql.contains("match_kind ="), "visits have no match: {sql}");
+        assert_eq!(binds, ["Paid Search"]);
     }
 }

@@ -17,7 +17,7 @@ use std::collections::BTreeMap;
 
 use uuid::Uuid;
 
-use super::reports::{CountQuery, CountRow, Fact, Key, ReportFilters};
+use super::reports::{CountQuery, CountRow, Fact, Key, ReportFilters, COPIED_FROM_SESSION};
 use crate::domain::site::SiteId;
 
 /// A UTC day, in ms.
@@ -129,10 +129,6 @@ pub fn encode(k: &Option<String>) -> String {
     }
 }
 
-/// A stored key read back as the report's key.
-const DECODE_K1: &str = "CASE WHEN g.k1 = '' THEN NULL ELSE SUBSTR(g.k1, 2) END";
-const DECODE_K2: &str = "CASE WHEN g.k2 = '' THEN NULL ELSE SUBSTR(g.k2, 2) END";
-
 /// A read of the rollups answering (part of) a [`CountQuery`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RollupRead {
@@ -144,18 +140,19 @@ pub struct RollupRead {
     pub from_slot: i64,
     /// Last slot, exclusive.
     pub to_slot: i64,
-    /// Keys asked for.
-    pub keys: usize,
+    /// The query's keys, in order, as positions among the grouping's keys; the grouping's
+    /// other keys are summed over.
+    pub select: Vec<usize>,
     /// Slot width of the grouping.
     pub slot_ms: i64,
     /// Rows per `(slot start + offset_ms) / bucket_ms`, else summed over slots (`b` = 0).
     pub bucket_ms: Option<i64>,
     /// See [`CountQuery::offset_ms`].
     pub offset_ms: i64,
-    /// Leave out rows whose first key is NULL.
+    /// Leave out rows whose first selected key is NULL.
     pub first_key_required: bool,
-    /// Keys (by position) that must equal an encoded value: a channel or campaign filter
-    /// on one of the grouping's own keys.
+    /// Keys (by position among the grouping's keys) that must equal an encoded value: the
+    /// query's channel or campaign filter.
     pub equal: Vec<(usize, String)>,
 }
 
@@ -164,15 +161,17 @@ impl RollupRead {
     pub fn to_sql(&self) -> String {
         let col = column(self.fact);
         // Grouped on the stored keys first, decoded once per group.
-        let (k1, k2) = match self.keys {
-            0 => ("CAST(NULL AS TEXT)", "CAST(NULL AS TEXT)"),
-            1 => (DECODE_K1, "CAST(NULL AS TEXT)"),
-            _ => (DECODE_K1, DECODE_K2),
+        let stored = |i: usize| {
+            self.select
+                .get(i)
+                .map_or("''".to_owned(), |p| format!("k{}", p + 1))
         };
-        let (g1, g2) = match self.keys {
-            0 => ("''", "''"),
-            1 => ("k1", "''"),
-            _ => ("k1", "k2"),
+        let decoded = |i: usize| match self.select.get(i) {
+            Some(_) => format!(
+                "CASE WHEN g.k{0} = '' THEN NULL ELSE SUBSTR(g.k{0}, 2) END",
+                i + 1
+            ),
+            None => "CAST(NULL AS TEXT)".to_owned(),
         };
         let b = match self.bucket_ms {
             Some(ms) => format!(
@@ -181,19 +180,22 @@ impl RollupRead {
             ),
             None => "CAST(0 AS BIGINT)".to_owned(),
         };
-        let mut required = if self.first_key_required {
-            " AND k1 <> ''".to_owned()
-        } else {
-            String::new()
-        };
+        let mut required = String::new();
+        if let (true, Some(p)) = (self.first_key_required, self.select.first()) {
+            required.push_str(&format!(" AND k{} <> ''", p + 1));
+        }
         for (i, (key, _)) in self.equal.iter().enumerate() {
             required.push_str(&format!(" AND k{} = ${}", key + 1, i + 4));
         }
         format!(
-            "SELECT {k1} AS k1, {k2} AS k2, g.b AS b, CAST(g.n AS BIGINT) AS n FROM (\
-             SELECT {g1} AS k1, {g2} AS k2, {b} AS b, SUM({col}) AS n \
+            "SELECT {} AS k1, {} AS k2, g.b AS b, CAST(g.n AS BIGINT) AS n FROM (\
+             SELECT {} AS k1, {} AS k2, {b} AS b, SUM({col}) AS n \
              FROM report_rollups WHERE site_id = $1 AND dim = '{}' AND slot >= $2 \
              AND slot < $3{required} GROUP BY 3, 1, 2 HAVING SUM({col}) > 0) AS g",
+            decoded(0),
+            decoded(1),
+            stored(0),
+            stored(1),
             self.dim
         )
     }
@@ -222,25 +224,35 @@ impl<'a> CountQuery<'a> {
         if self.from_ms >= self.to_ms {
             return vec![raw(self.from_ms, self.to_ms)];
         }
-        // Channel and campaign filters on a grouping's own keys select rollup rows; any
-        // other filter needs the fact rows.
+        // A grouping answers the query if it holds the query's keys and the keys of its
+        // channel and campaign filters, which select rollup rows; any other filter needs
+        // the fact rows. The grouping with the fewest keys has the fewest rows to sum.
         let f = self.filters;
         if f.number.is_some() || f.match_kind.is_some() || f.tag.is_some() {
             return vec![raw(self.from_ms, self.to_ms)];
         }
-        let mut equal = Vec::new();
-        for (key, value) in [(Key::Channel, &f.channel), (Key::Campaign, &f.campaign)] {
-            if let Some(v) = value {
-                match self.keys.iter().position(|k| *k == key) {
-                    Some(i) => equal.push((i, encode(&Some(v.clone())))),
-                    None => return vec![raw(self.from_ms, self.to_ms)],
-                }
-            }
-        }
+        let filters: Vec<(Key, &String)> =
+            [(Key::Channel, &f.channel), (Key::Campaign, &f.campaign)]
+                .into_iter()
+                .filter_map(|(k, v)| v.as_ref().map(|v| (k, v)))
+                .collect();
         let find = |slot_ms: i64| {
-            DIMS.iter().find(|d| {
-                d.slot_ms == slot_ms && d.facts.contains(&self.fact) && d.keys == self.keys
-            })
+            DIMS.iter()
+                .filter(|d| d.slot_ms == slot_ms && d.facts.contains(&self.fact))
+                .filter_map(|d| {
+                    let at = |key: Key| d.keys.iter().position(|k| *k == key);
+                    let select = self
+                        .keys
+                        .iter()
+                        .map(|k| at(*k))
+                        .collect::<Option<Vec<_>>>()?;
+                    let equal = filters
+                        .iter()
+                        .map(|(k, v)| Some((at(*k)?, encode(&Some((*v).clone())))))
+                        .collect::<Option<Vec<_>>>()?;
+                    Some((d, select, equal))
+                })
+                .min_by_key(|(d, _, _)| d.keys.len())
         };
         // Hour slots fall wholly inside one bucket when bucket, offset and range are whole
         // hours (zones with half-hour offsets read the fact tables).
@@ -252,12 +264,12 @@ impl<'a> CountQuery<'a> {
                     .all(whole_hours) =>
             {
                 match find(HOUR_MS) {
-                    Some(dim) => vec![Part::Rollup(RollupRead {
+                    Some((dim, select, equal)) => vec![Part::Rollup(RollupRead {
                         dim: dim.name,
                         fact: self.fact,
                         from_slot: self.from_ms / HOUR_MS,
                         to_slot: self.to_ms / HOUR_MS,
-                        keys: self.keys.len(),
+                        select,
                         slot_ms: HOUR_MS,
                         bucket_ms: Some(bucket),
                         offset_ms: self.offset_ms,
@@ -272,7 +284,7 @@ impl<'a> CountQuery<'a> {
                 let first = self.from_ms.div_euclid(DAY_MS)
                     + i64::from(self.from_ms.rem_euclid(DAY_MS) != 0);
                 let last = self.to_ms.div_euclid(DAY_MS);
-                let Some(dim) = dim.filter(|_| first < last) else {
+                let Some((dim, select, equal)) = dim.filter(|_| first < last) else {
                     return vec![raw(self.from_ms, self.to_ms)];
                 };
                 let mut parts = Vec::new();
@@ -284,7 +296,7 @@ impl<'a> CountQuery<'a> {
                     fact: self.fact,
                     from_slot: first,
                     to_slot: last,
-                    keys: self.keys.len(),
+                    select,
                     slot_ms: DAY_MS,
                     bucket_ms: None,
                     offset_ms: 0,
@@ -341,6 +353,60 @@ pub fn contribution_sql(fact: Fact, ids: usize) -> String {
         })
         .collect();
     parts.join(" UNION ALL ")
+}
+
+/// The `UPDATE` refreshing the copied attribution of `ids` rows of `fact` (`$1` site, then
+/// the ids); `None` for sessions, which hold the originals.
+pub fn copy_attribution_sql(fact: Fact, ids: usize) -> Option<String> {
+    let (table, id) = match fact {
+        Fact::Sessions => return None,
+        Fact::Clicks => ("clicks", "click_id"),
+        Fact::Dialogs => ("dialogs", "dialog_id"),
+    };
+    let columns = COPIED_FROM_SESSION.join(", ");
+    let from: Vec<String> = COPIED_FROM_SESSION
+        .iter()
+        .map(|c| format!("s.{c}"))
+        .collect();
+    let mut set = format!(
+        "({columns}) = (SELECT {} FROM sessions s WHERE s.site_id = {table}.site_id \
+         AND s.session_id = {table}.session_id)",
+        from.join(", ")
+    );
+    if fact == Fact::Dialogs {
+        set.push_str(
+            ", page_url = (SELECT c.page_url FROM clicks c WHERE c.site_id = dialogs.site_id \
+             AND c.click_id = dialogs.click_id)",
+        );
+    }
+    let list: Vec<String> = (2..ids + 2).map(|i| format!("${i}")).collect();
+    Some(format!(
+        "UPDATE {table} SET {set} WHERE site_id = $1 AND {id} IN ({})",
+        list.join(", ")
+    ))
+}
+
+/// The SQL listing the clicks and dialogs of site `$1` whose copied attribution differs from
+/// their session's (or click's): rows `(table, id)`.
+pub fn copy_drift_sql() -> String {
+    let differs = |alias: &str| {
+        COPIED_FROM_SESSION
+            .iter()
+            .map(|c| format!("{alias}.{c} IS DISTINCT FROM s.{c}"))
+            .collect::<Vec<_>>()
+            .join(" OR ")
+    };
+    format!(
+        "SELECT 'click' AS t, c.click_id AS id FROM clicks c LEFT JOIN sessions s \
+         ON s.site_id = c.site_id AND s.session_id = c.session_id \
+         WHERE c.site_id = $1 AND ({}) \
+         UNION ALL SELECT 'dialog', d.dialog_id FROM dialogs d LEFT JOIN sessions s \
+         ON s.site_id = d.site_id AND s.session_id = d.session_id LEFT JOIN clicks c \
+         ON c.site_id = d.site_id AND c.click_id = d.click_id \
+         WHERE d.site_id = $1 AND ({} OR d.page_url IS DISTINCT FROM c.page_url)",
+        differs("c"),
+        differs("d")
+    )
 }
 
 /// A stored rollup row's key: site, grouping, slot, encoded keys.
@@ -486,6 +552,26 @@ mod tests {
             query(&[Key::Content, Key::Campaign], from, to, &paid).plan()[..],
             [Part::Raw(_)]
         ));
+        // Channels of one campaign: campaign × channel, grouped on its second key.
+        let sale = ReportFilters {
+            campaign: Some("sale".into()),
+            ..ReportFilters::default()
+        };
+        match &query(&[Key::Channel], from, to, &sale).plan()[..] {
+            [Part::Raw(_), Part::Rollup(r), Part::Raw(_)] => {
+                assert_eq!((r.dim, &r.select[..]), ("campaign", &[1][..]));
+                assert_eq!(r.equal, vec![(0, "=sale".to_owned())]);
+                let sql = r.to_sql();
+                assert!(sql.contains("SELECT k2 AS k1, '' AS k2"), "{sql}");
+                assert!(sql.contains("AND k2 <> '' AND k1 = $4"), "{sql}");
+            }
+            other => panic!("{other:?}"),
+        }
+        // Unfiltered, the smallest grouping holding the key answers.
+        match &query(&[Key::Channel], from, to, &none).plan()[..] {
+            [_, Part::Rollup(r), _] => assert_eq!(r.dim, "channel"),
+            other => panic!("{other:?}"),
+        }
         assert!(matches!(
             query(&[Key::Channel, Key::Term], from, to, &none).plan()[..],
             [Part::Raw(_)]
@@ -503,11 +589,31 @@ mod tests {
         };
         match &q.plan()[..] {
             [Part::Rollup(r)] => {
-                assert_eq!((r.dim, r.from_slot, r.to_slot, r.keys), ("hour", 5, 9, 0));
+                assert_eq!((r.dim, r.from_slot, r.to_slot), ("hour", 5, 9));
+                assert!(r.select.is_empty());
                 assert!(r.to_sql().contains("CAST(NULL AS TEXT) AS k1"));
                 assert!(r
                     .to_sql()
                     .contains("CAST((slot * 3600000 + 0) / 3600000 AS BIGINT)"));
+            }
+            other => panic!("{other:?}"),
+        }
+        // A channel's busiest hours: the channel × hour rollup, summed over nothing else.
+        let paid = ReportFilters {
+            channel: Some("Paid Search".into()),
+            ..ReportFilters::default()
+        };
+        let by_channel = CountQuery {
+            filters: &paid,
+            ..q.clone()
+        };
+        match &by_channel.plan()[..] {
+            [Part::Rollup(r)] => {
+                assert_eq!(
+                    (r.dim, r.equal.clone()),
+                    ("channel-hour", vec![(0, "=Paid Search".to_owned())])
+                );
+                assert!(r.to_sql().contains("SELECT '' AS k1, '' AS k2"));
             }
             other => panic!("{other:?}"),
         }

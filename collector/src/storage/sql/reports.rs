@@ -116,7 +116,18 @@ macro_rules! impl_reports {
                         }
                     }
                 }
-                Ok(drift(&stored, &recomputed))
+                let mut out = drift(&stored, &recomputed);
+                let stale: Vec<(String, uuid::Uuid)> =
+                    sqlx::query_as(&$crate::storage::rollups::copy_drift_sql())
+                        .bind(site)
+                        .fetch_all(&self.pool)
+                        .await?;
+                out.extend(
+                    stale
+                        .into_iter()
+                        .map(|(t, id)| format!("{t} {id}: attribution differs from its source")),
+                );
+                Ok(out)
             }
 
             async fn analyze(&self) -> Result<(), $crate::storage::StoreError> {

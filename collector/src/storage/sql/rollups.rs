@@ -25,13 +25,39 @@ macro_rules! ids_in {
 }
 pub(crate) use ids_in;
 
+/// Copies into the `$fact` rows `$ids` (clicks or dialogs) of site `$site` their session's
+/// attribution, and into dialogs their click's page (see
+/// [`COPIED_FROM_SESSION`](crate::storage::reports::COPIED_FROM_SESSION)); NULLs where the
+/// session or click is missing.
+macro_rules! copy_attribution {
+    ($conn:ident, $site:expr, $fact:expr, $ids:expr) => {{
+        let fact: $crate::storage::Fact = $fact;
+        for chunk in $ids.chunks($crate::storage::sql::rollups::ID_CHUNK) {
+            let sql = $crate::storage::rollups::copy_attribution_sql(fact, chunk.len());
+            if let Some(sql) = sql {
+                let mut q = sqlx::query(&sql).bind($site);
+                for id in chunk {
+                    q = q.bind(*id);
+                }
+                q.execute(&mut *$conn).await?;
+            }
+        }
+    }};
+}
+pub(crate) use copy_attribution;
+
 /// Adds `$sign` × the rollup contributions of the `$fact` rows `$ids` of site `$site` to
-/// `$delta`.
+/// `$delta`. Counting rows in (a positive sign) first refreshes their copied attribution
+/// ([`copy_attribution!`]): every write that adds a click or dialog, or changes the session
+/// or click one points at, counts it in afterwards, so the copies cannot fall behind.
 macro_rules! collect_rollups {
     ($conn:ident, $site:expr, $fact:expr, $ids:expr, $sign:expr, $delta:expr) => {{
         let fact: $crate::storage::Fact = $fact;
         let site: uuid::Uuid = $site;
         let sign: i64 = $sign;
+        if sign > 0 {
+            $crate::storage::sql::rollups::copy_attribution!($conn, site, fact, $ids);
+        }
         for chunk in $ids.chunks($crate::storage::sql::rollups::ID_CHUNK) {
             let sql = $crate::storage::rollups::contribution_sql(fact, chunk.len());
             let mut q =
