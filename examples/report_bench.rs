@@ -7,9 +7,12 @@
 //! cargo run --release -p chatrail-examples --example report_bench -- \
 //!     --sessions 1000000 --dialogs 100000 --months 18 [--backend sqlite|postgres|both]
 //! ```
+//!
+//! With `--database URL [--site KEY] [--months N]` it times a database that
+//! `chatrail generate` filled today instead (site `bench` by default), generating nothing.
 
-use chatrail_tests::bench::{filled, markdown_table, time_suite};
-use chatrail_tests::bench_args::from_args;
+use chatrail_tests::bench::{existing, filled, markdown_table, time_suite, Filled};
+use chatrail_tests::bench_args::{arg, from_args};
 use chrono::{Days, NaiveDate};
 
 #[tokio::main]
@@ -18,35 +21,52 @@ async fn main() {
     let (opts, backends) = from_args(&args);
     let mut columns = Vec::new();
     let mut results = Vec::new();
-    for backend in backends {
-        eprintln!(
-            "{backend:?}: generating {} sessions, {} dialogs over {} months…",
-            opts.sessions, opts.dialogs, opts.months
-        );
-        let f = filled(backend, "Europe/Berlin", &opts).await;
-        eprintln!(
-            "{backend:?}: {} rows in {:.1} s ({:.0} rows/s): {} sessions, {} clicks, {} contacts, {} dialogs",
-            f.stats.rows(),
-            f.stats.elapsed.as_secs_f64(),
-            f.stats.rows_per_s(),
-            f.stats.sessions,
-            f.stats.clicks,
-            f.stats.contacts,
-            f.stats.dialogs
-        );
+    let database: Option<String> = args
+        .iter()
+        .position(|a| a == "--database")
+        .and_then(|i| args.get(i + 1).cloned());
+    let mut databases: Vec<(String, Filled)> = Vec::new();
+    if let Some(url) = &database {
+        let site = arg(&args, "--site", "bench".to_owned());
+        let scheme = url.split(':').next().unwrap_or("database").to_owned();
+        databases.push((scheme, existing(url, &site, &opts).await));
+    } else {
+        for backend in backends {
+            eprintln!(
+                "{backend:?}: generating {} sessions, {} dialogs over {} months…",
+                opts.sessions, opts.dialogs, opts.months
+            );
+            let f = filled(backend, "Europe/Berlin", &opts).await;
+            eprintln!(
+                "{backend:?}: {} rows in {:.1} s ({:.0} rows/s): {} sessions, {} clicks, {} contacts, {} dialogs",
+                f.stats.rows(),
+                f.stats.elapsed.as_secs_f64(),
+                f.stats.rows_per_s(),
+                f.stats.sessions,
+                f.stats.clicks,
+                f.stats.contacts,
+                f.stats.dialogs
+            );
+            databases.push((format!("{backend:?}"), f));
+        }
+    }
+    for (backend, f) in &databases {
         let to: NaiveDate = f.to.parse().expect("date");
         let month_from = to
             .checked_sub_days(Days::new(30))
             .expect("date")
             .to_string();
         for (label, from) in [("all", f.from.clone()), ("30 d", month_from)] {
-            columns.push(format!("{backend:?} {label}"));
-            results.push(time_suite(&f, &from, &f.to, 3).await);
+            columns.push(format!("{backend} {label}"));
+            results.push(time_suite(f, &from, &f.to, 3).await);
         }
     }
-    println!(
-        "\n{} sessions, {} dialogs, {} months\n",
-        opts.sessions, opts.dialogs, opts.months
-    );
+    match &database {
+        Some(url) => println!("\n{url}, {} months\n", opts.months),
+        None => println!(
+            "\n{} sessions, {} dialogs, {} months\n",
+            opts.sessions, opts.dialogs, opts.months
+        ),
+    }
     print!("{}", markdown_table(&columns, &results));
 }

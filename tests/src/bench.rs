@@ -56,6 +56,44 @@ pub async fn filled(backend: Backend, timezone: &str, opts: &GenerateOptions) ->
             .await
             .expect("vacuum");
     }
+    let (from, to) = dates(timezone, opts);
+    Filled {
+        store,
+        site,
+        stats,
+        from,
+        to,
+        _dir: dir,
+    }
+}
+
+/// An existing database that `chatrail generate --site <site_key>` filled with `opts` (its
+/// `end_ms` is when it ran); migrations are applied on opening, as the collector would.
+pub async fn existing(url: &str, site_key: &str, opts: &GenerateOptions) -> Filled {
+    let store = storage::connect(url).await.expect("store");
+    let site = store
+        .site_by_key(site_key)
+        .await
+        .expect("site lookup")
+        .unwrap_or_else(|| panic!("no site {site_key} in {url}"));
+    let timezone = store
+        .site_timezone(site.id)
+        .await
+        .expect("time zone")
+        .unwrap_or_else(|| "UTC".to_owned());
+    let (from, to) = dates(&timezone, opts);
+    Filled {
+        store,
+        site,
+        stats: GenerateStats::default(),
+        from,
+        to,
+        _dir: None,
+    }
+}
+
+/// Local dates covering everything `opts` generates in `timezone`.
+fn dates(timezone: &str, opts: &GenerateOptions) -> (String, String) {
     let tz: chrono_tz::Tz = timezone.parse().expect("time zone");
     // A day past the end: dialogs follow their clicks by a few minutes.
     let end = chatrail_collector::reports::time::local(tz, opts.end_ms)
@@ -65,14 +103,7 @@ pub async fn filled(backend: Backend, timezone: &str, opts: &GenerateOptions) ->
     let start = end
         .checked_sub_days(Days::new(u64::from(opts.months) * 31 + 1))
         .expect("date");
-    Filled {
-        store,
-        site,
-        stats,
-        from: start.to_string(),
-        to: end.to_string(),
-        _dir: dir,
-    }
+    (start.to_string(), end.to_string())
 }
 
 /// The benchmarked requests: `(label, report, extra query parameters)`. The first

@@ -16,7 +16,7 @@ async fn no_drift(store: &SharedStore, site: &Site, after: &str) {
 }
 
 /// Every grouping and each of its keys alone over two UTC days and a bit, unfiltered and
-/// filtered by channel and by campaign, from the plan (rollups where they serve) and from
+/// filtered by channel, campaign, number and match, from the plan (rollups where they serve) and from
 /// the fact tables.
 async fn counts_agree(store: &SharedStore, site: &Site) {
     let filters = [
@@ -27,6 +27,15 @@ async fn counts_agree(store: &SharedStore, site: &Site) {
         },
         ReportFilters {
             campaign: Some("spring".into()),
+            ..ReportFilters::default()
+        },
+        ReportFilters {
+            number: Some(TRACKED_DIGITS.into()),
+            ..ReportFilters::default()
+        },
+        ReportFilters {
+            match_kind: Some("exact".into()),
+            channel: Some("Paid Search".into()),
             ..ReportFilters::default()
         },
     ];
@@ -67,7 +76,10 @@ async fn counts_agree(store: &SharedStore, site: &Site) {
         }
     }
     assert!(from_rollups > 40, "only {from_rollups} reads from rollups");
-    assert!(filtered_found > 40, "only {filtered_found} filtered counts found rows");
+    assert!(
+        filtered_found > 40,
+        "only {filtered_found} filtered counts found rows"
+    );
 }
 
 pub async fn rollups_follow_every_write(backend: Backend) {
@@ -122,6 +134,10 @@ pub async fn rollups_follow_every_write(backend: Backend) {
     );
     let (dialog, started) = stored(store.ingest_message(&z, &policy).await.unwrap());
     assert!(started);
+    // Tagged before the dialog's start moves: the tag's copy of it must follow.
+    let hot = chatrail_collector::domain::tag::Tag::parse("hot").unwrap();
+    store.add_tag(site.id, dialog, &hot).await.unwrap();
+    no_drift(&store, &site, "a tag").await;
     let early = message(
         &site,
         "w.z0",
@@ -159,7 +175,20 @@ pub async fn rollups_follow_every_write(backend: Backend) {
     no_drift(&store, &site, "a confirmed probable match").await;
     counts_agree(&store, &site).await;
 
-    // The migration's backfill rebuilds the same rollups from the rows.
+    let copies = match backend {
+        Backend::Sqlite => include_str!("../../migrations/sqlite/0008_report_attribution.sql"),
+        Backend::Postgres => include_str!("../../migrations/postgres/0008_report_attribution.sql"),
+    };
+    let copy = &copies[copies.find("UPDATE clicks").expect("the copying part")
+        ..copies
+            .find("\n-- The 'page' grouping")
+            .expect("the rollups part")];
+    let regroup = &copies[copies
+        .find("DELETE FROM report_rollups")
+        .expect("the rollups part")
+        ..copies.find("DROP INDEX").expect("the indexes part")];
+    // The migrations' backfill (0006, and 0008's regrouping of pages by number) rebuilds
+    // the same rollups from the rows.
     let before = store.rollup_drift(site.id).await.unwrap();
     assert!(before.is_empty());
     let backfill = match backend {
@@ -169,7 +198,7 @@ pub async fn rollups_follow_every_write(backend: Backend) {
     execute(
         backend,
         &url,
-        &format!("DROP TABLE report_rollups; {backfill}"),
+        &format!("DROP TABLE report_rollups; {backfill} {regroup}"),
     )
     .await;
     no_drift(&store, &site, "the backfill").await;
@@ -177,23 +206,20 @@ pub async fn rollups_follow_every_write(backend: Backend) {
 
     // So does the copy of the sessions' attribution onto clicks and dialogs, and the check
     // sees a stale copy.
-    let copies = match backend {
-        Backend::Sqlite => include_str!("../../migrations/sqlite/0008_report_attribution.sql"),
-        Backend::Postgres => include_str!("../../migrations/postgres/0008_report_attribution.sql"),
-    };
-    let copy = &copies[copies.find("UPDATE clicks").expect("the copying part")..];
     execute(
         backend,
         &url,
-        "UPDATE clicks SET channel = NULL; UPDATE dialogs SET page_url = 'https://x.test/'",
+        "UPDATE clicks SET channel = NULL; UPDATE dialogs SET page_url = 'https://x.test/'; \
+         UPDATE dialog_tags SET dialog_started_at = 0",
     )
     .await;
     let stale = store.rollup_drift(site.id).await.unwrap();
-    assert!(
-        stale.iter().any(|l| l.starts_with("click "))
-            && stale.iter().any(|l| l.starts_with("dialog ")),
-        "{stale:#?}"
-    );
+    for what in ["click ", "dialog ", "tag of dialog "] {
+        assert!(
+            stale.iter().any(|l| l.starts_with(what)),
+            "{what}: {stale:#?}"
+        );
+    }
     execute(backend, &url, copy).await;
     no_drift(&store, &site, "the attribution backfill").await;
 

@@ -56,6 +56,8 @@ pub enum Key {
     LandingPage,
     /// The page of the chat-link click.
     ClickPage,
+    /// The tracked number (clicks' number, dialogs' business number).
+    Number,
 }
 
 /// The session columns that clicks and dialogs carry copies of, under the same names. They
@@ -81,23 +83,38 @@ impl Key {
             Key::Term => "utm_term",
             Key::LandingPage => "landing_page",
             Key::ClickPage => "page_url",
+            Key::Number => "number",
         }
     }
 
     /// The key's SQL on `fact`'s table; NULL where the fact has no such value (a visit has
-    /// no page of contact and no match kind).
+    /// no page of contact, tracked number or match kind).
     fn sql(self, fact: Fact) -> String {
-        let own = match (self, fact) {
-            (Key::Kind | Key::MatchKind, Fact::Dialogs) => true,
-            (Key::Kind | Key::MatchKind, _) => false,
-            (Key::ClickPage, Fact::Sessions) => false,
-            _ => true,
+        let column = match (self, fact) {
+            (Key::Kind | Key::MatchKind, Fact::Dialogs) => self.column(),
+            (Key::Kind | Key::MatchKind, _) => return "CAST(NULL AS TEXT)".to_owned(),
+            (Key::ClickPage | Key::Number, Fact::Sessions) => {
+                return "CAST(NULL AS TEXT)".to_owned()
+            }
+            (Key::Number, Fact::Dialogs) => "business_number",
+            _ => self.column(),
         };
-        if own {
-            format!("{}.{}", fact.alias(), self.column())
-        } else {
-            "CAST(NULL AS TEXT)".to_owned()
+        format!("{}.{column}", fact.alias())
+    }
+
+    /// The filters in `f` that apply to `fact` (see [`ReportFilters`]) and are keys, with
+    /// their values: all but the tag.
+    pub fn filters(fact: Fact, f: &ReportFilters) -> Vec<(Key, &String)> {
+        let mut keys = vec![(Key::Channel, &f.channel), (Key::Campaign, &f.campaign)];
+        if fact != Fact::Sessions {
+            keys.push((Key::Number, &f.number));
         }
+        if fact == Fact::Dialogs {
+            keys.push((Key::MatchKind, &f.match_kind));
+        }
+        keys.into_iter()
+            .filter_map(|(k, v)| v.as_ref().map(|v| (k, v)))
+            .collect()
     }
 }
 
@@ -184,8 +201,14 @@ impl CountQuery<'_> {
             ),
             None => "CAST(0 AS BIGINT)".to_owned(),
         };
+        // A tag filter starts from the tag's rows of the period (one per dialog, holding its
+        // start), and `CROSS JOIN` keeps SQLite from scanning every dialog of the period.
+        let tagged = match (&self.filters.tag, self.fact, ids) {
+            (Some(_), Fact::Dialogs, None) => "dialog_tags t CROSS JOIN ",
+            _ => "",
+        };
         let mut sql = format!(
-            "SELECT {} AS k1, {} AS k2, {bucket} AS b, COUNT(*) AS n FROM {table} {a}",
+            "SELECT {} AS k1, {} AS k2, {bucket} AS b, COUNT(*) AS n FROM {tagged}{table} {a}",
             key(0),
             key(1)
         );
@@ -202,31 +225,21 @@ impl CountQuery<'_> {
         ));
         let f = self.filters;
         let mut binds = Vec::new();
-        let mut filter = |column: &str, value: &Option<String>| {
-            if let Some(v) = value {
-                binds.push(v.clone());
-                sql.push_str(&format!(" AND {a}.{column} = ${}", binds.len() + 3));
-            }
-        };
-        filter("channel", &f.channel);
-        filter("utm_campaign", &f.campaign);
-        match self.fact {
-            Fact::Sessions => {}
-            Fact::Clicks => filter("number", &f.number),
-            Fact::Dialogs => {
-                filter("business_number", &f.number);
-                filter("match_kind", &f.match_kind);
-                if let Some(tag) = &f.tag {
-                    binds.push(tag.clone());
-                    sql.push_str(&format!(
-                        // Driven by the tag's index: a few tagged dialogs looked up by id
-                        // rather than every dialog of the period probed for the tag.
-                        " AND d.dialog_id IN (SELECT t.dialog_id FROM dialog_tags t \
-                         WHERE t.site_id = $1 AND t.tag = ${})",
-                        binds.len() + 3
-                    ));
-                }
-            }
+        for (key, value) in Key::filters(self.fact, f) {
+            binds.push(value.clone());
+            sql.push_str(&format!(
+                " AND {} = ${}",
+                key.sql(self.fact),
+                binds.len() + 3
+            ));
+        }
+        if let (Some(tag), Fact::Dialogs) = (&f.tag, self.fact) {
+            binds.push(tag.clone());
+            sql.push_str(&format!(
+                " AND t.site_id = $1 AND t.tag = ${} AND t.dialog_started_at >= $2 \
+                 AND t.dialog_started_at < $3 AND t.dialog_id = d.dialog_id",
+                binds.len() + 3
+            ));
         }
         if self.first_key_required {
             if let Some(k) = self.keys.first() {
@@ -410,6 +423,16 @@ mod tests {
             "dialogs carry their session's keys: {sql}"
         );
         assert!(sql.contains("d.channel = $4") && sql.contains("d.match_kind = $5"));
+        let numbered = ReportFilters {
+            number: Some("79001234567".into()),
+            ..ReportFilters::default()
+        };
+        let (sql, _) = CountQuery {
+            filters: &numbered,
+            ..q.clone()
+        }
+        .to_sql();
+        assert!(sql.contains("d.business_number = $4"), "{sql}");
         assert_eq!(binds, ["Paid Search", "exact"]);
         let tagged = ReportFilters {
             tag: Some("hot lead".into()),
@@ -420,6 +443,10 @@ mod tests {
             ..q.clone()
         }
         .to_sql();
+        assert!(
+            sql.contains("FROM dialog_tags t CROSS JOIN dialogs d"),
+            "{sql}"
+        );
         assert!(sql.contains("t.tag = $4"), "{sql}");
         assert_eq!(binds, ["hot lead"]);
         let (sql, binds) = CountQuery {

@@ -40,7 +40,8 @@ pub struct Dim {
 
 const FUNNEL: &[Fact] = &[Fact::Sessions, Fact::Clicks, Fact::Dialogs];
 
-/// Every rollup grouping; `migrations/*/0006_report_rollups.sql` backfills the same ones.
+/// Every rollup grouping; `migrations/*/0006_report_rollups.sql` backfills the same ones
+/// (and `0008_report_attribution.sql` regroups `page` by number).
 pub const DIMS: &[Dim] = &[
     Dim {
         name: "channel",
@@ -74,7 +75,7 @@ pub const DIMS: &[Dim] = &[
     },
     Dim {
         name: "page",
-        keys: &[Key::ClickPage],
+        keys: &[Key::ClickPage, Key::Number],
         facts: &[Fact::Clicks, Fact::Dialogs],
         slot_ms: DAY_MS,
     },
@@ -225,17 +226,12 @@ impl<'a> CountQuery<'a> {
             return vec![raw(self.from_ms, self.to_ms)];
         }
         // A grouping answers the query if it holds the query's keys and the keys of its
-        // channel and campaign filters, which select rollup rows; any other filter needs
-        // the fact rows. The grouping with the fewest keys has the fewest rows to sum.
-        let f = self.filters;
-        if f.number.is_some() || f.match_kind.is_some() || f.tag.is_some() {
+        // filters that apply to the fact, which select rollup rows; a tag filter needs the
+        // fact rows. The grouping with the fewest keys has the fewest rows to sum.
+        if self.fact == Fact::Dialogs && self.filters.tag.is_some() {
             return vec![raw(self.from_ms, self.to_ms)];
         }
-        let filters: Vec<(Key, &String)> =
-            [(Key::Channel, &f.channel), (Key::Campaign, &f.campaign)]
-                .into_iter()
-                .filter_map(|(k, v)| v.as_ref().map(|v| (k, v)))
-                .collect();
+        let filters = Key::filters(self.fact, self.filters);
         let find = |slot_ms: i64| {
             DIMS.iter()
                 .filter(|d| d.slot_ms == slot_ms && d.facts.contains(&self.fact))
@@ -355,11 +351,12 @@ pub fn contribution_sql(fact: Fact, ids: usize) -> String {
     parts.join(" UNION ALL ")
 }
 
-/// The `UPDATE` refreshing the copied attribution of `ids` rows of `fact` (`$1` site, then
-/// the ids); `None` for sessions, which hold the originals.
-pub fn copy_attribution_sql(fact: Fact, ids: usize) -> Option<String> {
+/// The `UPDATE`s refreshing the copied attribution of `ids` rows of `fact` (`$1` site, then
+/// the ids), and for dialogs their start copied onto their tags; none for sessions, which
+/// hold the originals.
+pub fn copy_attribution_sql(fact: Fact, ids: usize) -> Vec<String> {
     let (table, id) = match fact {
-        Fact::Sessions => return None,
+        Fact::Sessions => return Vec::new(),
         Fact::Clicks => ("clicks", "click_id"),
         Fact::Dialogs => ("dialogs", "dialog_id"),
     };
@@ -380,14 +377,23 @@ pub fn copy_attribution_sql(fact: Fact, ids: usize) -> Option<String> {
         );
     }
     let list: Vec<String> = (2..ids + 2).map(|i| format!("${i}")).collect();
-    Some(format!(
-        "UPDATE {table} SET {set} WHERE site_id = $1 AND {id} IN ({})",
-        list.join(", ")
-    ))
+    let list = list.join(", ");
+    let mut out = vec![format!(
+        "UPDATE {table} SET {set} WHERE site_id = $1 AND {id} IN ({list})"
+    )];
+    if fact == Fact::Dialogs {
+        out.push(format!(
+            "UPDATE dialog_tags SET dialog_started_at = (SELECT d.started_at FROM dialogs d \
+             WHERE d.site_id = dialog_tags.site_id AND d.dialog_id = dialog_tags.dialog_id) \
+             WHERE site_id = $1 AND dialog_id IN ({list})"
+        ));
+    }
+    out
 }
 
 /// The SQL listing the clicks and dialogs of site `$1` whose copied attribution differs from
-/// their session's (or click's): rows `(table, id)`.
+/// their session's (or click's), and tags whose copied start differs from their dialog's:
+/// rows `(what, id)`.
 pub fn copy_drift_sql() -> String {
     let differs = |alias: &str| {
         COPIED_FROM_SESSION
@@ -403,7 +409,10 @@ pub fn copy_drift_sql() -> String {
          UNION ALL SELECT 'dialog', d.dialog_id FROM dialogs d LEFT JOIN sessions s \
          ON s.site_id = d.site_id AND s.session_id = d.session_id LEFT JOIN clicks c \
          ON c.site_id = d.site_id AND c.click_id = d.click_id \
-         WHERE d.site_id = $1 AND ({} OR d.page_url IS DISTINCT FROM c.page_url)",
+         WHERE d.site_id = $1 AND ({} OR d.page_url IS DISTINCT FROM c.page_url) \
+         UNION ALL SELECT 'tag of dialog', t.dialog_id FROM dialog_tags t LEFT JOIN dialogs d \
+         ON d.site_id = t.site_id AND d.dialog_id = t.dialog_id \
+         WHERE t.site_id = $1 AND t.dialog_started_at IS DISTINCT FROM d.started_at",
         differs("c"),
         differs("d")
     )
@@ -531,9 +540,15 @@ mod tests {
             tag: Some("hot".into()),
             ..ReportFilters::default()
         };
+        let dialogs = CountQuery {
+            fact: Fact::Dialogs,
+            ..query(&[Key::Channel], from, to, &filtered)
+        };
+        assert!(matches!(dialogs.plan()[..], [Part::Raw(_)]));
+        // Visits have no tags: the filter does not apply to them.
         assert!(matches!(
             query(&[Key::Channel], from, to, &filtered).plan()[..],
-            [Part::Raw(_)]
+            [Part::Raw(_), Part::Rollup(_), Part::Raw(_)]
         ));
         // A channel filter on campaigns × channel selects rollup rows; on ads it cannot.
         let paid = ReportFilters {
@@ -565,6 +580,26 @@ mod tests {
                 assert!(sql.contains("SELECT k2 AS k1, '' AS k2"), "{sql}");
                 assert!(sql.contains("AND k2 <> '' AND k1 = $4"), "{sql}");
             }
+            other => panic!("{other:?}"),
+        }
+        // Pages of contact of one tracked number: page × number; a visit has no number.
+        let number = ReportFilters {
+            number: Some("79001234567".into()),
+            ..ReportFilters::default()
+        };
+        let clicks = CountQuery {
+            fact: Fact::Clicks,
+            ..query(&[Key::ClickPage], from, to, &number)
+        };
+        match &clicks.plan()[..] {
+            [_, Part::Rollup(r), _] => {
+                assert_eq!((r.dim, &r.select[..]), ("page", &[0][..]));
+                assert_eq!(r.equal, vec![(1, "=79001234567".to_owned())]);
+            }
+            other => panic!("{other:?}"),
+        }
+        match &query(&[Key::Channel], from, to, &number).plan()[..] {
+            [_, Part::Rollup(r), _] => assert!(r.equal.is_empty()),
             other => panic!("{other:?}"),
         }
         // Unfiltered, the smallest grouping holding the key answers.

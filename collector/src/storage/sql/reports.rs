@@ -258,12 +258,14 @@ macro_rules! impl_reports {
                     .collect();
                 for chunk in tags.chunks(INSERT_CHUNK) {
                     let mut b = sqlx::QueryBuilder::<$db>::new(
-                        "INSERT INTO dialog_tags (site_id, dialog_id, tag, created_at) ",
+                        "INSERT INTO dialog_tags (site_id, dialog_id, tag, created_at, \
+                         dialog_started_at) ",
                     );
                     b.push_values(chunk, |mut row, (d, tag)| {
                         row.push_bind(site)
                             .push_bind(d.dialog_id)
                             .push_bind(tag.as_str())
+                            .push_bind(d.started_at)
                             .push_bind(d.started_at);
                     });
                     b.build().execute(&mut *tx).await?;

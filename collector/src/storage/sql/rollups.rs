@@ -26,15 +26,14 @@ macro_rules! ids_in {
 pub(crate) use ids_in;
 
 /// Copies into the `$fact` rows `$ids` (clicks or dialogs) of site `$site` their session's
-/// attribution, and into dialogs their click's page (see
+/// attribution, into dialogs their click's page and into dialogs' tags their start (see
 /// [`COPIED_FROM_SESSION`](crate::storage::reports::COPIED_FROM_SESSION)); NULLs where the
 /// session or click is missing.
 macro_rules! copy_attribution {
     ($conn:ident, $site:expr, $fact:expr, $ids:expr) => {{
         let fact: $crate::storage::Fact = $fact;
         for chunk in $ids.chunks($crate::storage::sql::rollups::ID_CHUNK) {
-            let sql = $crate::storage::rollups::copy_attribution_sql(fact, chunk.len());
-            if let Some(sql) = sql {
+            for sql in $crate::storage::rollups::copy_attribution_sql(fact, chunk.len()) {
                 let mut q = sqlx::query(&sql).bind($site);
                 for id in chunk {
                     q = q.bind(*id);

@@ -47,8 +47,10 @@ macro_rules! add_tag {
                 return Ok(TagChange::TooMany);
             }
             sqlx::query(
-                "INSERT INTO dialog_tags (site_id, dialog_id, tag, created_at) \
-                 VALUES ($1, $2, $3, $4) ON CONFLICT (site_id, dialog_id, tag) DO NOTHING",
+                "INSERT INTO dialog_tags (site_id, dialog_id, tag, created_at, \
+                 dialog_started_at) SELECT $1, $2, $3, $4, started_at FROM dialogs \
+                 WHERE site_id = $1 AND dialog_id = $2 \
+                 ON CONFLICT (site_id, dialog_id, tag) DO NOTHING",
             )
             .bind($site_id)
             .bind($dialog_id)
