@@ -19,7 +19,6 @@ var w = window,
   RESET = 5,
   TAGS = 6,
   SEP = "\x1f",
-  ORIGINAL = "data-chatrail-href",
   TEXT = "data-chatrail-text",
   LINKS = "a[href],area[href]",
   // Cheap pre-filter: only hrefs that may be chat links reach the wasm.
@@ -80,6 +79,8 @@ try {
       observer,
       memory = {},
       waiting = [],
+      // Beacons to send after the current task (see `send`).
+      outbox = [],
       // Link -> the href we gave it, to tell our writes from the page's.
       mine = new WeakMap(),
       page = "",
@@ -88,6 +89,9 @@ try {
       answers = new Map(),
       // Link -> its original href, for the links we tagged.
       origin = new WeakMap(),
+      // Tagged href -> its original, for every answer on this page: a copy of
+      // a link we tagged (cloneNode, innerHTML) carries no entry of `origin`.
+      back = new Map(),
       // The documents and windows hooked: the page's and its same-origin iframes'.
       docs = [],
       wins = new WeakSet(),
@@ -143,16 +147,24 @@ try {
         return [];
       }
     };
-    // A beacon with chatrail-core's beacon fields.
-    var send = function (path, fields) {
+    var flush = safe(function () {
+      outbox.splice(0).forEach(post);
+    });
+    // A beacon with chatrail-core's beacon fields. Starting a fetch costs
+    // about a millisecond, so a page view's beacons go after the current
+    // task, which tags the page; a click's go at once (the page may be
+    // leaving), after those, and so does all that waits when the page is
+    // hidden.
+    var send = function (path, fields, now) {
       if (started)
         try {
           fields.site = site;
           fields.visitor = visitor;
           fields.session = session;
           fields.code = api.code;
-          post([path, JSON.stringify(fields), 0]);
+          outbox.push([path, JSON.stringify(fields), 0]);
         } catch (e) {}
+      now ? flush() : setTimeout(flush);
     };
 
     // `n` random bytes in hex; Math.random only where crypto is missing.
@@ -242,9 +254,8 @@ try {
       set(SESSION, [session, code, now, source].join("|"));
       api.code = code;
       // What failed earlier goes out first: a click needs its session's visit.
-      var retry = queued();
+      outbox = queued().concat(outbox);
       forget(QUEUE);
-      retry.forEach(post);
       send("/collect/visit", {
         url: clip(location.href),
         referrer: clip(referrer),
@@ -282,8 +293,11 @@ try {
         }
       }
       if (keys.length) {
-        fields = ask(TAGS, fields).split(SEP);
-        for (i = 0; i < keys.length; i++) answers.set(keys[i], fields[i] || null);
+        list = ask(TAGS, fields).split(SEP);
+        for (i = 0; i < keys.length; i++) {
+          answers.set(keys[i], list[i] || null);
+          if (list[i]) back.set(list[i], fields[2 * i]);
+        }
       }
     };
     var answer = function (href, text) {
@@ -291,10 +305,11 @@ try {
       return answers.get(key(href, text));
     };
     // Gives links what the wasm says they should be, starting from the
-    // site's own href: ours are recognised and recomputed (`again`) only
-    // when the session, page or starter text changed. Each attribute is read
-    // once, and only links whose href may be a chat link (or is ours) are
-    // looked at further.
+    // site's own href: ours (the href we gave them, or a copy of a link we
+    // tagged) are recognised and recomputed (`again`) only when the session,
+    // page or starter text changed. Each attribute is read once, only links
+    // whose href may be a chat link (or is ours) are looked at further, and
+    // only an href that changes is written: one DOM write per tagged link.
     var tagAll = function (links, again) {
       var todo = [],
         list = [],
@@ -308,34 +323,25 @@ try {
       for (i = 0; i < links.length; i++) {
         a = links[i];
         href = a.getAttribute("href");
-        ours = href != null && mine.get(a) === href;
-        if (href == null || (ours ? !again : !CHAT.test(href))) continue;
-        text = a.getAttribute(TEXT);
-        original = ours ? origin.get(a) : a.getAttribute(ORIGINAL);
-        todo.push(a, href, text, original, ours);
-        list.push(original || href, text);
-        if (!ours && original) list.push(href, text);
+        ours = mine.get(a) === href;
+        original = ours ? origin.get(a) : back.get(href);
+        if (href == null || (ours ? !again : original == null && !CHAT.test(href))) continue;
+        todo.push(a, href, (text = a.getAttribute(TEXT)), (original = original || href));
+        list.push(original, text);
       }
       learn(list);
-      for (i = 0; i < todo.length; i += 5) {
+      for (i = 0; i < todo.length; i += 4) {
         a = todo[i];
         href = todo[i + 1];
-        text = todo[i + 2];
         original = todo[i + 3];
-        // A copy of a link we tagged (cloneNode) is ours too.
-        ours = todo[i + 4] || (original && answers.get(key(original, text)) == href);
-        original = ours ? original || href : href;
-        tagged = answers.get(key(original, text));
-        if (tagged) {
-          if (!ours) a.setAttribute(ORIGINAL, original);
+        if ((tagged = answers.get(key(original, todo[i + 2])))) {
           mine.set(a, tagged);
           origin.set(a, original);
-          if (tagged != href) a.setAttribute("href", tagged);
-        } else if (ours) {
+        } else {
           mine.delete(a);
-          a.removeAttribute(ORIGINAL);
-          a.setAttribute("href", original);
+          tagged = original;
         }
+        if (tagged != href) a.setAttribute("href", tagged);
       }
     };
     // Our own writes are not the page's mutations: their records are
@@ -365,7 +371,7 @@ try {
         last = url;
         lastAt = now;
         chat = chat.split(SEP);
-        send("/collect/click", { page: clip(location.href), number: chat[0], kind: chat[1] });
+        send("/collect/click", { page: clip(location.href), number: chat[0], kind: chat[1] }, 1);
       }
     };
 
@@ -549,6 +555,7 @@ try {
         };
       });
       w.addEventListener("popstate", onNavigate);
+      w.addEventListener("pagehide", flush);
     };
 
     var start = safe(function () {
@@ -563,20 +570,25 @@ try {
       view(d.referrer);
       if (!hooked) hook();
       scan(1);
-      fetch(base + "/sites/" + encodeURIComponent(site) + "/config")
-        .then(function (r) {
-          return r.ok ? r.text() : "";
+      // After this task, like the beacons.
+      setTimeout(
+        safe(function () {
+          fetch(base + "/sites/" + encodeURIComponent(site) + "/config")
+            .then(function (r) {
+              return r.ok ? r.text() : "";
+            })
+            .then(function (text) {
+              // The config it started with is usually the fresh one: then the
+              // links are already right.
+              if (text && started && text != get(CONFIG)) {
+                configure(text);
+                set(CONFIG, text);
+                scan(1);
+              }
+            })
+            .catch(noop);
         })
-        .then(function (text) {
-          // The config it started with is usually the fresh one: then the
-          // links are already right.
-          if (text && started && text != get(CONFIG)) {
-            configure(text);
-            set(CONFIG, text);
-            scan(1);
-          }
-        })
-        .catch(noop);
+      );
     });
 
     var ready = function () {
@@ -611,6 +623,7 @@ try {
         if (consented) return start();
         if (started) {
           started = 0;
+          outbox = [];
           ask(RESET, []);
           answers.clear();
           api.code = null;
