@@ -266,17 +266,13 @@ try {
       });
     };
 
-    // Whether the wasm is worth asking about an href (and can be: a field
-    // must not hold the separator).
-    var chatty = function (href, text) {
-      return CHAT.test(href) && href.indexOf(SEP) < 0 && (text == null || text.indexOf(SEP) < 0);
-    };
     var key = function (href, text) {
       return text == null ? href : href + SEP + text;
     };
     // Asks the wasm about every (href, text) of `list` it was not asked
     // about on this page yet, all at once: crossing into it costs more
-    // than most answers.
+    // than most answers. Callers pass only hrefs that may be chat links
+    // (CHAT); one holding the separator cannot be asked about.
     var learn = function (list) {
       var keys = [],
         fields = [],
@@ -286,7 +282,7 @@ try {
         k = key(list[i], list[i + 1]);
         if (!answers.has(k)) {
           answers.set(k, null);
-          if (chatty(list[i], list[i + 1])) {
+          if ((list[i] + list[i + 1]).indexOf(SEP) < 0) {
             keys.push(k);
             fields.push(list[i], list[i + 1]);
           }
@@ -324,8 +320,8 @@ try {
         a = links[i];
         href = a.getAttribute("href");
         ours = mine.get(a) === href;
+        if (href == null || (ours ? !again : !CHAT.test(href))) continue;
         original = ours ? origin.get(a) : back.get(href);
-        if (href == null || (ours ? !again : original == null && !CHAT.test(href))) continue;
         todo.push(a, href, (text = a.getAttribute(TEXT)), (original = original || href));
         list.push(original, text);
       }
