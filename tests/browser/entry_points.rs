@@ -584,6 +584,12 @@ document.addEventListener("chatrail:ready", function (e) {{ window.readyEvent = 
                 "/down",
                 page(c, r#"<a id="l" href="https://wa.me/79001234567?text=Down">Chat</a>"#),
             ),
+            (
+                // A site key the collector does not know: every beacon is refused (404).
+                "/refused",
+                page(c, r#"<a id="l" href="https://wa.me/79001234567">Chat</a>"#)
+                    .replace(r#"data-site="studio""#, r#"data-site="no-such-site""#),
+            ),
         ]
     })
     .await;
@@ -645,6 +651,27 @@ document.addEventListener("chatrail:ready", function (e) {{ window.readyEvent = 
             f.wait_sessions("/api", 1).await,
             [(code.clone(), 1)],
             "one page view"
+        );
+
+        // Beacons the collector refuses for good (4xx) are dropped, not kept to be sent
+        // again like those of an unreachable collector (below).
+        f.open("/refused").await?;
+        f.tagged("l").await?;
+        f.js(r#"document.getElementById("l").dispatchEvent(new MouseEvent("auxclick", {button: 1, bubbles: true}))"#)
+            .await?;
+        let answered = "return performance.getEntriesByType('resource').filter(e => \
+                        e.name.includes('/collect/') && e.responseEnd > 0).length";
+        for _ in 0..100 {
+            if f.js(answered).await? == json!(2) {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        assert_eq!(f.js(answered).await?, json!(2), "the visit and the click answered");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert_eq!(
+            f.js("return localStorage.getItem('chatrail:q')").await?,
+            Value::Null
         );
 
         // The collector unreachable (config and beacons blocked, the script cached): links

@@ -127,12 +127,13 @@ try {
     // A beacon, [path, JSON body, tries so far]: `fetch` with keepalive (it
     // outlives the page a click leaves) and a string body (text/plain, so no
     // CORS preflight). One that fails (the collector unreachable, or
-    // refusing for now) waits in storage for the next page view, up to 5
-    // tries and 20 beacons. Failures stay silent.
+    // refusing for now: 5xx) waits in storage for the next page view, up to
+    // 5 tries and 20 beacons; one refused for good (4xx, which the collector
+    // makes readable) is dropped. Failures stay silent.
     var post = function (beacon) {
       fetch(base + beacon[0], { method: "POST", body: beacon[1], keepalive: true })
         .then(function (r) {
-          if (!r.ok) throw 0;
+          if (r.status > 499) throw 0;
         })
         .catch(function () {
           // Not once consent is withdrawn (the failure may come after).
