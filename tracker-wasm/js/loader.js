@@ -565,8 +565,9 @@ try {
       // the collector cannot be reached; then a fresh one.
       safe(configure)(get(CONFIG) || "{}");
       view(d.referrer);
-      if (!hooked) hook();
-      scan(1);
+      // Hooking the page tags its links; later starts (consent given again)
+      // recompute them.
+      hooked ? scan(1) : hook();
       // After this task, like the beacons.
       setTimeout(
         safe(function () {
