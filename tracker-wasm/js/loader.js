@@ -89,9 +89,12 @@ try {
       answers = new Map(),
       // Link -> its original href, for the links we tagged.
       origin = new WeakMap(),
-      // Tagged href -> its original, for every answer on this page: a copy of
-      // a link we tagged (cloneNode, innerHTML) carries no entry of `origin`.
+      // Tagged href -> its original, for every answer of this page view and
+      // the one before (older): a copy of a link we tagged (cloneNode,
+      // innerHTML) carries no entry of `origin`. Two page views' worth, so
+      // a single-page app's navigations do not pile them up.
       back = new Map(),
+      older = back,
       // The documents and windows hooked: the page's and its same-origin iframes'.
       docs = [],
       wins = new WeakSet(),
@@ -213,6 +216,8 @@ try {
         code;
       page = location.href.split("#")[0];
       answers.clear();
+      older = back;
+      back = new Map();
       location.search
         .slice(1)
         .split("&")
@@ -322,7 +327,7 @@ try {
         href = a.getAttribute("href");
         ours = mine.get(a) === href;
         if (href == null || (ours ? !again : !CHAT.test(href))) continue;
-        original = ours ? origin.get(a) : back.get(href);
+        original = ours ? origin.get(a) : back.get(href) || older.get(href);
         todo.push(a, href, (text = a.getAttribute(TEXT)), (original = original || href));
         list.push(original, text);
       }
