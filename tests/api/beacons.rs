@@ -128,6 +128,8 @@ async fn malformed_oversized_and_hostile_beacons_get_a_json_4xx(backend: Backend
     for (body, status, needle) in cases {
         let resp = post(&app, "/collect/visit", body.clone()).await;
         assert_eq!(resp.status().as_u16(), status, "{body:.120}");
+        // Readable by the snippet on the site's origin, which drops a refused beacon.
+        assert_eq!(resp.headers()["access-control-allow-origin"], "*");
         let err: Value = resp.json().await.unwrap();
         let msg = err["error"].as_str().unwrap();
         assert!(msg.contains(needle), "{msg:?} should mention {needle:?}");
@@ -136,6 +138,7 @@ async fn malformed_oversized_and_hostile_beacons_get_a_json_4xx(backend: Backend
         "page": "https://shop.test/", "number": "+1 555 000 0000", "kind": "wa.me"});
     let resp = post(&app, "/collect/click", click.to_string()).await;
     assert_eq!(resp.status(), 400);
+    assert_eq!(resp.headers()["access-control-allow-origin"], "*");
     assert!(resp.json::<Value>().await.unwrap()["error"]
         .as_str()
         .unwrap()

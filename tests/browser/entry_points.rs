@@ -96,6 +96,18 @@ impl Fixture {
         bail!("#{id} was not tagged: {}", self.href(id).await?)
     }
 
+    /// Waits until `#id`'s href is one that `ok` accepts, and returns it.
+    async fn href_when(&self, id: &str, ok: impl Fn(&str) -> bool) -> anyhow::Result<String> {
+        for _ in 0..100 {
+            let href = self.href(id).await.unwrap_or_default();
+            if ok(&href) {
+                return Ok(href);
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        bail!("#{id} kept {}", self.href(id).await?)
+    }
+
     /// Waits until the snippet tracks the number on this page (the site's config is in),
     /// and returns a chat URL from its JS API, which carries the session code.
     async fn tagged_by_api(&self) -> anyhow::Result<String> {
@@ -502,6 +514,9 @@ document.getElementById("changed").addEventListener("click", function () {
         let views = f.wait_pageviews(&code, |_| true).await;
         tokio::time::sleep(Duration::from_millis(200)).await;
         let views = views.max(f.wait_pageviews(&code, |_| true).await);
+        // A copy of the tagged link, put in the page after the next page view.
+        f.js("window.copy = document.getElementById('spa').cloneNode(true); copy.id = 'copy'")
+            .await?;
         f.browser
             .client
             .find(Locator::Id("nav"))
@@ -520,6 +535,16 @@ document.getElementById("changed").addEventListener("click", function () {
             text_of(&after),
             format!("Kids photo shoot? (ref {})", code_of(&before))
         );
+        // The copy is recognised as the same link (its href is an old tagged one), and a
+        // tagged link whose href the page changes is tagged again from the new href.
+        f.js("document.body.appendChild(copy); \
+              document.getElementById('spa').href = 'https://wa.me/79001234567?text=New'")
+            .await?;
+        assert_eq!(f.href_when("copy", |h| h != before).await?, after);
+        let changed = f.href_when("spa", |h| h.contains("New")).await?;
+        assert_eq!(text_of(&changed), format!("New (ref {code})"));
+        f.js("document.getElementById('spa').href = copy.href")
+            .await?;
         assert_eq!(f.browser.click_and_capture_navigation("#spa").await?, after);
         let clicks = f.wait_clicks("/kids/party", 1).await;
         assert_eq!(clicks[0].2, f.url("/kids/party?tab=1"));
@@ -558,6 +583,12 @@ document.addEventListener("chatrail:ready", function (e) {{ window.readyEvent = 
             (
                 "/down",
                 page(c, r#"<a id="l" href="https://wa.me/79001234567?text=Down">Chat</a>"#),
+            ),
+            (
+                // A site key the collector does not know: every beacon is refused (404).
+                "/refused",
+                page(c, r#"<a id="l" href="https://wa.me/79001234567">Chat</a>"#)
+                    .replace(r#"data-site="studio""#, r#"data-site="no-such-site""#),
             ),
         ]
     })
@@ -620,6 +651,27 @@ document.addEventListener("chatrail:ready", function (e) {{ window.readyEvent = 
             f.wait_sessions("/api", 1).await,
             [(code.clone(), 1)],
             "one page view"
+        );
+
+        // Beacons the collector refuses for good (4xx) are dropped, not kept to be sent
+        // again like those of an unreachable collector (below).
+        f.open("/refused").await?;
+        f.tagged("l").await?;
+        f.js(r#"document.getElementById("l").dispatchEvent(new MouseEvent("auxclick", {button: 1, bubbles: true}))"#)
+            .await?;
+        let answered = "return performance.getEntriesByType('resource').filter(e => \
+                        e.name.includes('/collect/') && e.responseEnd > 0).length";
+        for _ in 0..100 {
+            if f.js(answered).await? == json!(2) {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        assert_eq!(f.js(answered).await?, json!(2), "the visit and the click answered");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert_eq!(
+            f.js("return localStorage.getItem('chatrail:q')").await?,
+            Value::Null
         );
 
         // The collector unreachable (config and beacons blocked, the script cached): links

@@ -19,7 +19,6 @@ var w = window,
   RESET = 5,
   TAGS = 6,
   SEP = "\x1f",
-  ORIGINAL = "data-chatrail-href",
   TEXT = "data-chatrail-text",
   LINKS = "a[href],area[href]",
   // Cheap pre-filter: only hrefs that may be chat links reach the wasm.
@@ -80,6 +79,8 @@ try {
       observer,
       memory = {},
       waiting = [],
+      // Beacons to send after the current task (see `send`).
+      outbox = [],
       // Link -> the href we gave it, to tell our writes from the page's.
       mine = new WeakMap(),
       page = "",
@@ -88,6 +89,12 @@ try {
       answers = new Map(),
       // Link -> its original href, for the links we tagged.
       origin = new WeakMap(),
+      // Tagged href -> its original, for every answer of this page view and
+      // the one before (older): a copy of a link we tagged (cloneNode,
+      // innerHTML) carries no entry of `origin`. Two page views' worth, so
+      // a single-page app's navigations do not pile them up.
+      back = new Map(),
+      older = back,
       // The documents and windows hooked: the page's and its same-origin iframes'.
       docs = [],
       wins = new WeakSet(),
@@ -123,12 +130,13 @@ try {
     // A beacon, [path, JSON body, tries so far]: `fetch` with keepalive (it
     // outlives the page a click leaves) and a string body (text/plain, so no
     // CORS preflight). One that fails (the collector unreachable, or
-    // refusing for now) waits in storage for the next page view, up to 5
-    // tries and 20 beacons. Failures stay silent.
+    // refusing for now: 5xx) waits in storage for the next page view, up to
+    // 5 tries and 20 beacons; one refused for good (4xx, which the collector
+    // makes readable) is dropped. Failures stay silent.
     var post = function (beacon) {
       fetch(base + beacon[0], { method: "POST", body: beacon[1], keepalive: true })
         .then(function (r) {
-          if (!r.ok) throw 0;
+          if (r.status > 499) throw 0;
         })
         .catch(function () {
           // Not once consent is withdrawn (the failure may come after).
@@ -143,16 +151,24 @@ try {
         return [];
       }
     };
-    // A beacon with chatrail-core's beacon fields.
-    var send = function (path, fields) {
+    var flush = safe(function () {
+      outbox.splice(0).forEach(post);
+    });
+    // A beacon with chatrail-core's beacon fields. Starting a fetch costs
+    // about a millisecond, so a page view's beacons go after the current
+    // task, which tags the page; a click's go at once (the page may be
+    // leaving), after those, and so does all that waits when the page is
+    // hidden.
+    var send = function (path, fields, now) {
       if (started)
         try {
           fields.site = site;
           fields.visitor = visitor;
           fields.session = session;
           fields.code = api.code;
-          post([path, JSON.stringify(fields), 0]);
+          outbox.push([path, JSON.stringify(fields), 0]);
         } catch (e) {}
+      now ? flush() : setTimeout(flush);
     };
 
     // `n` random bytes in hex; Math.random only where crypto is missing.
@@ -200,6 +216,8 @@ try {
         code;
       page = location.href.split("#")[0];
       answers.clear();
+      older = back;
+      back = new Map();
       location.search
         .slice(1)
         .split("&")
@@ -242,9 +260,8 @@ try {
       set(SESSION, [session, code, now, source].join("|"));
       api.code = code;
       // What failed earlier goes out first: a click needs its session's visit.
-      var retry = queued();
+      outbox = queued().concat(outbox);
       forget(QUEUE);
-      retry.forEach(post);
       send("/collect/visit", {
         url: clip(location.href),
         referrer: clip(referrer),
@@ -255,17 +272,13 @@ try {
       });
     };
 
-    // Whether the wasm is worth asking about an href (and can be: a field
-    // must not hold the separator).
-    var chatty = function (href, text) {
-      return CHAT.test(href) && href.indexOf(SEP) < 0 && (text == null || text.indexOf(SEP) < 0);
-    };
     var key = function (href, text) {
       return text == null ? href : href + SEP + text;
     };
     // Asks the wasm about every (href, text) of `list` it was not asked
     // about on this page yet, all at once: crossing into it costs more
-    // than most answers.
+    // than most answers. Callers pass only hrefs that may be chat links
+    // (CHAT); one holding the separator cannot be asked about.
     var learn = function (list) {
       var keys = [],
         fields = [],
@@ -275,15 +288,18 @@ try {
         k = key(list[i], list[i + 1]);
         if (!answers.has(k)) {
           answers.set(k, null);
-          if (chatty(list[i], list[i + 1])) {
+          if ((list[i] + list[i + 1]).indexOf(SEP) < 0) {
             keys.push(k);
             fields.push(list[i], list[i + 1]);
           }
         }
       }
       if (keys.length) {
-        fields = ask(TAGS, fields).split(SEP);
-        for (i = 0; i < keys.length; i++) answers.set(keys[i], fields[i] || null);
+        list = ask(TAGS, fields).split(SEP);
+        for (i = 0; i < keys.length; i++) {
+          answers.set(keys[i], list[i] || null);
+          if (list[i]) back.set(list[i], fields[2 * i]);
+        }
       }
     };
     var answer = function (href, text) {
@@ -291,10 +307,11 @@ try {
       return answers.get(key(href, text));
     };
     // Gives links what the wasm says they should be, starting from the
-    // site's own href: ours are recognised and recomputed (`again`) only
-    // when the session, page or starter text changed. Each attribute is read
-    // once, and only links whose href may be a chat link (or is ours) are
-    // looked at further.
+    // site's own href: ours (the href we gave them, or a copy of a link we
+    // tagged) are recognised and recomputed (`again`) only when the session,
+    // page or starter text changed. Each attribute is read once, only links
+    // whose href may be a chat link (or is ours) are looked at further, and
+    // only an href that changes is written: one DOM write per tagged link.
     var tagAll = function (links, again) {
       var todo = [],
         list = [],
@@ -308,34 +325,25 @@ try {
       for (i = 0; i < links.length; i++) {
         a = links[i];
         href = a.getAttribute("href");
-        ours = href != null && mine.get(a) === href;
+        ours = mine.get(a) === href;
         if (href == null || (ours ? !again : !CHAT.test(href))) continue;
-        text = a.getAttribute(TEXT);
-        original = ours ? origin.get(a) : a.getAttribute(ORIGINAL);
-        todo.push(a, href, text, original, ours);
-        list.push(original || href, text);
-        if (!ours && original) list.push(href, text);
+        original = ours ? origin.get(a) : back.get(href) || older.get(href);
+        todo.push(a, href, (text = a.getAttribute(TEXT)), (original = original || href));
+        list.push(original, text);
       }
       learn(list);
-      for (i = 0; i < todo.length; i += 5) {
+      for (i = 0; i < todo.length; i += 4) {
         a = todo[i];
         href = todo[i + 1];
-        text = todo[i + 2];
         original = todo[i + 3];
-        // A copy of a link we tagged (cloneNode) is ours too.
-        ours = todo[i + 4] || (original && answers.get(key(original, text)) == href);
-        original = ours ? original || href : href;
-        tagged = answers.get(key(original, text));
-        if (tagged) {
-          if (!ours) a.setAttribute(ORIGINAL, original);
+        if ((tagged = answers.get(key(original, todo[i + 2])))) {
           mine.set(a, tagged);
           origin.set(a, original);
-          if (tagged != href) a.setAttribute("href", tagged);
-        } else if (ours) {
+        } else {
           mine.delete(a);
-          a.removeAttribute(ORIGINAL);
-          a.setAttribute("href", original);
+          tagged = original;
         }
+        if (tagged != href) a.setAttribute("href", tagged);
       }
     };
     // Our own writes are not the page's mutations: their records are
@@ -365,7 +373,7 @@ try {
         last = url;
         lastAt = now;
         chat = chat.split(SEP);
-        send("/collect/click", { page: clip(location.href), number: chat[0], kind: chat[1] });
+        send("/collect/click", { page: clip(location.href), number: chat[0], kind: chat[1] }, 1);
       }
     };
 
@@ -549,6 +557,7 @@ try {
         };
       });
       w.addEventListener("popstate", onNavigate);
+      w.addEventListener("pagehide", flush);
     };
 
     var start = safe(function () {
@@ -561,22 +570,28 @@ try {
       // the collector cannot be reached; then a fresh one.
       safe(configure)(get(CONFIG) || "{}");
       view(d.referrer);
-      if (!hooked) hook();
-      scan(1);
-      fetch(base + "/sites/" + encodeURIComponent(site) + "/config")
-        .then(function (r) {
-          return r.ok ? r.text() : "";
+      // Hooking the page tags its links; later starts (consent given again)
+      // recompute them.
+      hooked ? scan(1) : hook();
+      // After this task, like the beacons.
+      setTimeout(
+        safe(function () {
+          fetch(base + "/sites/" + encodeURIComponent(site) + "/config")
+            .then(function (r) {
+              return r.ok ? r.text() : "";
+            })
+            .then(function (text) {
+              // The config it started with is usually the fresh one: then the
+              // links are already right.
+              if (text && started && text != get(CONFIG)) {
+                configure(text);
+                set(CONFIG, text);
+                scan(1);
+              }
+            })
+            .catch(noop);
         })
-        .then(function (text) {
-          // The config it started with is usually the fresh one: then the
-          // links are already right.
-          if (text && started && text != get(CONFIG)) {
-            configure(text);
-            set(CONFIG, text);
-            scan(1);
-          }
-        })
-        .catch(noop);
+      );
     });
 
     var ready = function () {
@@ -611,6 +626,7 @@ try {
         if (consented) return start();
         if (started) {
           started = 0;
+          outbox = [];
           ask(RESET, []);
           answers.clear();
           api.code = null;

@@ -10,6 +10,7 @@ use crate::domain::site::Site;
 use crate::domain::visit::{Click, Visit};
 use crate::enrich::filter::{self, Dropped};
 use crate::error::{read_body, ApiError};
+use crate::routes::readable;
 use crate::state::AppState;
 use crate::storage::IngestEvent;
 
@@ -40,9 +41,7 @@ fn enqueue(state: &AppState, event: IngestEvent) -> Result<HttpResponse, ApiErro
         .queue
         .push(event)
         .map_err(|_| ApiError::Unavailable("ingest queue is full, retry later"))?;
-    Ok(HttpResponse::Accepted()
-        .insert_header((header::ACCESS_CONTROL_ALLOW_ORIGIN, "*"))
-        .json(serde_json::json!({ "status": "accepted" })))
+    Ok(HttpResponse::Accepted().json(serde_json::json!({ "status": "accepted" })))
 }
 
 /// The answer to a beacon dropped as a robot or spam: accepted, like any other, so the sender
@@ -50,7 +49,6 @@ fn enqueue(state: &AppState, event: IngestEvent) -> Result<HttpResponse, ApiErro
 fn dropped(state: &AppState, why: Dropped) -> HttpResponse {
     state.filtered.count(why);
     HttpResponse::Accepted()
-        .insert_header((header::ACCESS_CONTROL_ALLOW_ORIGIN, "*"))
         .json(serde_json::json!({ "status": "dropped", "reason": why.as_str() }))
 }
 
@@ -78,19 +76,27 @@ async fn visit(
     req: HttpRequest,
     payload: web::Payload,
     state: web::Data<AppState>,
+) -> HttpResponse {
+    readable(take_visit(&req, payload, &state).await)
+}
+
+async fn take_visit(
+    req: &HttpRequest,
+    payload: web::Payload,
+    state: &AppState,
 ) -> Result<HttpResponse, ApiError> {
-    let (b, site) = beacon::<VisitBeacon>(&state, payload, |b| &b.site).await?;
-    let mut visit = Visit::parse(&site, b, user_agent(&req), now_ms())
+    let (b, site) = beacon::<VisitBeacon>(state, payload, |b| &b.site).await?;
+    let mut view = Visit::parse(&site, b, user_agent(req), now_ms())
         .map_err(|e| ApiError::bad_request(e.to_string()))?;
-    if let Some(why) = filter::screen_visit(&visit) {
-        return Ok(dropped(&state, why));
+    if let Some(why) = filter::screen_visit(&view) {
+        return Ok(dropped(state, why));
     }
     // The address is used for this lookup and then forgotten: only the region is kept.
     let peer = req.peer_addr().map(|a| a.ip());
     if let Some(ip) = state.proxies.client_ip(peer, req.headers()) {
-        visit.region = state.geo.lookup(ip);
+        view.region = state.geo.lookup(ip);
     }
-    enqueue(&state, IngestEvent::Visit(Box::new(visit)))
+    enqueue(state, IngestEvent::Visit(Box::new(view)))
 }
 
 #[utoipa::path(
@@ -110,12 +116,20 @@ async fn click(
     req: HttpRequest,
     payload: web::Payload,
     state: web::Data<AppState>,
+) -> HttpResponse {
+    readable(take_click(&req, payload, &state).await)
+}
+
+async fn take_click(
+    req: &HttpRequest,
+    payload: web::Payload,
+    state: &AppState,
 ) -> Result<HttpResponse, ApiError> {
-    let (b, site) = beacon::<ClickBeacon>(&state, payload, |b| &b.site).await?;
-    let click =
+    let (b, site) = beacon::<ClickBeacon>(state, payload, |b| &b.site).await?;
+    let chat =
         Click::parse(&site, b, now_ms()).map_err(|e| ApiError::bad_request(e.to_string()))?;
-    if let Some(why) = filter::screen_click(user_agent(&req)) {
-        return Ok(dropped(&state, why));
+    if let Some(why) = filter::screen_click(user_agent(req)) {
+        return Ok(dropped(state, why));
     }
-    enqueue(&state, IngestEvent::Click(Box::new(click)))
+    enqueue(state, IngestEvent::Click(Box::new(chat)))
 }

@@ -9,7 +9,8 @@ pub mod health;
 pub mod tracker;
 pub mod webhooks;
 
-use actix_web::web;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{web, HttpResponse, ResponseError};
 
 use crate::error::ApiError;
 
@@ -27,4 +28,17 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 /// The JSON 404 for unknown paths.
 pub async fn not_found() -> Result<actix_web::HttpResponse, ApiError> {
     Err(ApiError::NotFound("route"))
+}
+
+/// An answer of the snippet's routes (beacons, site config), errors included, readable from
+/// any origin: without the header a browser shows the snippet a refusal as a network
+/// failure (and logs a CORS error), so it could not drop a beacon refused for good (4xx)
+/// and keep only those to send again (5xx, or no answer).
+pub fn readable(answer: Result<HttpResponse, ApiError>) -> HttpResponse {
+    let mut response = answer.unwrap_or_else(|e| e.error_response());
+    response.headers_mut().insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        HeaderValue::from_static("*"),
+    );
+    response
 }

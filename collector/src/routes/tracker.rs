@@ -5,6 +5,7 @@ use actix_web::{get, web, HttpRequest, HttpResponse};
 use chatrail_core::beacon::SiteConfig;
 
 use crate::error::ApiError;
+use crate::routes::readable;
 use crate::state::AppState;
 
 /// Registers the routes.
@@ -94,13 +95,14 @@ async fn wasm(
     )
 )]
 #[get("/sites/{key}/config")]
-async fn site_config(
-    key: web::Path<String>,
-    state: web::Data<AppState>,
-) -> Result<HttpResponse, ApiError> {
+async fn site_config(key: web::Path<String>, state: web::Data<AppState>) -> HttpResponse {
+    readable(config_of(&key, &state).await)
+}
+
+async fn config_of(key: &str, state: &AppState) -> Result<HttpResponse, ApiError> {
     let site = state
         .store
-        .site_by_key(&key)
+        .site_by_key(key)
         .await?
         .ok_or(ApiError::NotFound("site"))?;
     let config = SiteConfig {
@@ -112,6 +114,5 @@ async fn site_config(
     };
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "public, max-age=60"))
-        .insert_header((header::ACCESS_CONTROL_ALLOW_ORIGIN, "*"))
         .json(config))
 }

@@ -158,6 +158,34 @@ fn find_codes_matches_only_whole_tokens() {
     );
 }
 
+#[test]
+fn contains_code_agrees_with_find_codes_on_aliases() {
+    // Codes typed with aliases (O for 0, I or L for 1), in either case, and
+    // near misses: contains_code says what find_codes finds.
+    for bits in (0..1u32 << 30).step_by(7_654_321) {
+        let Some(code) = SessionCode::from_bits(bits) else {
+            continue;
+        };
+        let canonical = code.as_str();
+        let typed = [
+            canonical.to_owned(),
+            canonical.to_ascii_lowercase(),
+            canonical.replace('0', "O").replace('1', "l"),
+            canonical.replace('0', "o").replace('1', "I"),
+            canonical.replace(|c: char| c.is_ascii_alphabetic(), "7"),
+            format!("{}Z", &canonical[..7]),
+        ];
+        for text in typed {
+            let text = format!("ref {text}.");
+            assert_eq!(
+                contains_code(&text, &code),
+                find_codes(&text).contains(&code),
+                "{text:?} {code:?}"
+            );
+        }
+    }
+}
+
 /// Share of uniformly random 8-symbol tokens that pass the check, which is
 /// the rate at which chance text could look like a code.
 #[test]
