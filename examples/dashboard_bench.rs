@@ -7,11 +7,14 @@
 //! cargo run --release -p chatrail-examples --example dashboard_bench -- \
 //!     --sessions 1000000 --dialogs 100000 --months 18 [--backend sqlite|postgres|both]
 //! ```
+//!
+//! With `--database URL [--site KEY] [--months N]` it serves a database that
+//! `chatrail generate` filled today instead (site `bench` by default), generating nothing.
 
 use std::time::Duration;
 
-use chatrail_tests::bench_args::from_args;
-use chatrail_tests::dashboard_bench::{run, serve_filled};
+use chatrail_tests::bench_args::{arg, from_args};
+use chatrail_tests::dashboard_bench::{run, serve_existing, serve_filled, Served};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -19,19 +22,33 @@ async fn main() -> anyhow::Result<()> {
     let (opts, backends) = from_args(&args);
     let mut columns = Vec::new();
     let mut table: Vec<(String, Vec<Duration>)> = Vec::new();
-    for backend in backends {
-        eprintln!(
-            "{backend:?}: generating {} sessions, {} dialogs over {} months…",
-            opts.sessions, opts.dialogs, opts.months
-        );
-        let served = serve_filled(backend, &opts).await?;
-        eprintln!(
-            "{backend:?}: {} rows in {:.1} s",
-            served.stats.rows(),
-            served.stats.elapsed.as_secs_f64()
-        );
-        columns.push(format!("{backend:?} (ms)"));
-        for (i, (label, time)) in run(&served, &opts, 5).await?.into_iter().enumerate() {
+    let database: Option<String> = args
+        .iter()
+        .position(|a| a == "--database")
+        .and_then(|i| args.get(i + 1).cloned());
+    let mut servers: Vec<(String, Served)> = Vec::new();
+    if let Some(url) = &database {
+        let site = arg(&args, "--site", "bench".to_owned());
+        let scheme = url.split(':').next().unwrap_or("database").to_owned();
+        servers.push((scheme, serve_existing(url, &site).await?));
+    } else {
+        for backend in backends {
+            eprintln!(
+                "{backend:?}: generating {} sessions, {} dialogs over {} months…",
+                opts.sessions, opts.dialogs, opts.months
+            );
+            let served = serve_filled(backend, &opts).await?;
+            eprintln!(
+                "{backend:?}: {} rows in {:.1} s",
+                served.stats.rows(),
+                served.stats.elapsed.as_secs_f64()
+            );
+            servers.push((format!("{backend:?}"), served));
+        }
+    }
+    for (name, served) in &servers {
+        columns.push(format!("{name} (ms)"));
+        for (i, (label, time)) in run(served, &opts, 5).await?.into_iter().enumerate() {
             if table.len() <= i {
                 table.push((label, Vec::new()));
             }

@@ -30,6 +30,9 @@ enum Command {
     /// Manage API tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Report maintenance.
+    #[command(subcommand)]
+    Reports(ReportsCommand),
     /// Fill a site with synthetic traffic (sessions, clicks, contacts, dialogs) for
     /// benchmarks and demos.
     Generate {
@@ -111,6 +114,23 @@ enum SiteCommand {
         /// IANA time zone in which reports count days and hours, e.g. Europe/Berlin.
         #[arg(long, default_value = "UTC")]
         timezone: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ReportsCommand {
+    /// Compare a site's report rollups (and the attribution copied onto its clicks and
+    /// dialogs) with the fact tables, and recompute them if they differ. Writes keep them in
+    /// step; this repairs what they cannot, e.g. rows edited by hand.
+    Rebuild {
+        #[command(flatten)]
+        db: Database,
+        /// Site key.
+        #[arg(long)]
+        site: String,
+        /// Recompute even if nothing differs.
+        #[arg(long)]
+        force: bool,
     },
 }
 
@@ -217,6 +237,26 @@ impl Cli {
                     .create_token(site.id, &sha256_hex(&token), role, &name)
                     .await?;
                 println!("{token}");
+                Ok(())
+            }
+            Command::Reports(ReportsCommand::Rebuild { db, site, force }) => {
+                let store = storage::connect(&db.database_url).await?;
+                let site = store
+                    .site_by_key(&site)
+                    .await?
+                    .ok_or_else(|| anyhow::anyhow!("no site with key {site:?}"))?;
+                let drift = store.rollup_drift(site.id).await?;
+                for line in drift.iter().take(20) {
+                    eprintln!("{line}");
+                }
+                println!("{} differences from the fact tables", drift.len());
+                if drift.is_empty() && !force {
+                    return Ok(());
+                }
+                let rows = store.rebuild_rollups(site.id).await?;
+                let left = store.rollup_drift(site.id).await?.len();
+                println!("rebuilt: {rows} rollup rows, {left} differences left");
+                anyhow::ensure!(left == 0, "differences remain after the rebuild");
                 Ok(())
             }
             Command::Generate {

@@ -46,14 +46,40 @@ impl std::fmt::Debug for Served {
 /// starts a collector on it.
 pub async fn serve_filled(backend: Backend, opts: &GenerateOptions) -> anyhow::Result<Served> {
     let (url, dir) = fresh_database(backend).await;
-    let app = Application::build(Settings::for_database(url.clone())).await?;
-    let base = format!("http://127.0.0.1:{}", app.port());
-    let store = app.store();
-    tokio::spawn(app.run_until_stopped());
+    let (base, store) = serve(&url).await?;
     let site = create_site(&store, "bench", &["+7 900 123-45-67"]).await;
     store.set_site_timezone(site.id, "Europe/Berlin").await?;
     let stats = generate(store.as_ref(), &site, opts, |_| {}).await?;
     store.analyze().await?;
+    served(base, store, site, stats, dir).await
+}
+
+/// Starts a collector on an existing database that `chatrail generate --site <site_key>`
+/// filled (in Europe/Berlin, ending today); migrations are applied on start.
+pub async fn serve_existing(url: &str, site_key: &str) -> anyhow::Result<Served> {
+    let (base, store) = serve(url).await?;
+    let site = store
+        .site_by_key(site_key)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("no site {site_key} in {url}"))?;
+    served(base, store, site, GenerateStats::default(), None).await
+}
+
+async fn serve(url: &str) -> anyhow::Result<(String, SharedStore)> {
+    let app = Application::build(Settings::for_database(url.to_owned())).await?;
+    let base = format!("http://127.0.0.1:{}", app.port());
+    let store = app.store();
+    tokio::spawn(app.run_until_stopped());
+    Ok((base, store))
+}
+
+async fn served(
+    base: String,
+    store: SharedStore,
+    site: Site,
+    stats: GenerateStats,
+    dir: Option<tempfile::TempDir>,
+) -> anyhow::Result<Served> {
     Ok(Served {
         base,
         operator: create_token(&store, &site, Role::Operator).await,

@@ -385,6 +385,10 @@ pub trait Reports: Send + Sync {
     /// tables, and clicks or dialogs whose copied attribution differs from their session's,
     /// one line each; empty when they agree.
     async fn rollup_drift(&self, site_id: SiteId) -> Result<Vec<String>, StoreError>;
+    /// Recomputes the site's rollups and the clicks' and dialogs' copied attribution from the
+    /// fact tables, in one transaction; the number of rollup rows written. A repair: every
+    /// write keeps them in step, and [`Reports::rollup_drift`] tells whether one is needed.
+    async fn rebuild_rollups(&self, site_id: SiteId) -> Result<usize, StoreError>;
     /// Refreshes the planner's statistics (after a bulk load).
     async fn analyze(&self) -> Result<(), StoreError>;
     /// Writes synthetic rows for `site_id` with multi-row inserts in one transaction.

@@ -352,9 +352,9 @@ pub fn contribution_sql(fact: Fact, ids: usize) -> String {
 }
 
 /// The `UPDATE`s refreshing the copied attribution of `ids` rows of `fact` (`$1` site, then
-/// the ids), and for dialogs their start copied onto their tags; none for sessions, which
-/// hold the originals.
-pub fn copy_attribution_sql(fact: Fact, ids: usize) -> Vec<String> {
+/// the ids; every row of the site without ids), and for dialogs their start copied onto
+/// their tags; none for sessions, which hold the originals.
+pub fn copy_attribution_sql(fact: Fact, ids: Option<usize>) -> Vec<String> {
     let (table, id) = match fact {
         Fact::Sessions => return Vec::new(),
         Fact::Clicks => ("clicks", "click_id"),
@@ -376,16 +376,23 @@ pub fn copy_attribution_sql(fact: Fact, ids: usize) -> Vec<String> {
              AND c.click_id = dialogs.click_id)",
         );
     }
-    let list: Vec<String> = (2..ids + 2).map(|i| format!("${i}")).collect();
-    let list = list.join(", ");
+    let only = |id: &str| match ids {
+        Some(n) => {
+            let list: Vec<String> = (2..n + 2).map(|i| format!("${i}")).collect();
+            format!(" AND {id} IN ({})", list.join(", "))
+        }
+        None => String::new(),
+    };
     let mut out = vec![format!(
-        "UPDATE {table} SET {set} WHERE site_id = $1 AND {id} IN ({list})"
+        "UPDATE {table} SET {set} WHERE site_id = $1{}",
+        only(id)
     )];
     if fact == Fact::Dialogs {
         out.push(format!(
             "UPDATE dialog_tags SET dialog_started_at = (SELECT d.started_at FROM dialogs d \
              WHERE d.site_id = dialog_tags.site_id AND d.dialog_id = dialog_tags.dialog_id) \
-             WHERE site_id = $1 AND dialog_id IN ({list})"
+             WHERE site_id = $1{}",
+            only("dialog_id")
         ));
     }
     out

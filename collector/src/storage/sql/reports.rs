@@ -5,6 +5,44 @@
 /// Rows per multi-row insert: 1,000 rows × at most 16 columns stays under both limits.
 pub const INSERT_CHUNK: usize = 1000;
 
+/// The rollups of site `$site_id` recomputed from the fact tables, as a
+/// [`RollupDelta`](crate::storage::rollups::RollupDelta), reading through executor `$exec`
+/// (a pool, or `&mut *tx`).
+macro_rules! recomputed {
+    ($exec:expr, $site_id:expr) => {{
+        let site_id: $crate::domain::site::SiteId = $site_id;
+        let mut recomputed = $crate::storage::rollups::RollupDelta::default();
+        let none = $crate::storage::ReportFilters::default();
+        for dim in $crate::storage::rollups::DIMS {
+            for fact in dim.facts {
+                let q = $crate::storage::CountQuery {
+                    site_id,
+                    fact: *fact,
+                    from_ms: i64::MIN,
+                    to_ms: i64::MAX,
+                    keys: dim.keys,
+                    first_key_required: false,
+                    bucket_ms: Some(dim.slot_ms),
+                    offset_ms: 0,
+                    filters: &none,
+                };
+                let (sql, _) = q.to_sql();
+                let rows: Vec<$crate::storage::CountRow> = sqlx::query_as(&sql)
+                    .bind(site_id.0)
+                    .bind(q.from_ms)
+                    .bind(q.to_ms)
+                    .fetch_all($exec)
+                    .await?;
+                for r in rows {
+                    recomputed.add(site_id.0, dim.name.into(), r.b, &r.k1, &r.k2, *fact, r.n);
+                }
+            }
+        }
+        recomputed
+    }};
+}
+pub(crate) use recomputed;
+
 /// Implements `Reports` for a struct with a `pool: sqlx::Pool<$db>` field.
 macro_rules! impl_reports {
     ($store:ty, $db:ty) => {
@@ -83,7 +121,7 @@ macro_rules! impl_reports {
                 &self,
                 site_id: $crate::domain::site::SiteId,
             ) -> Result<Vec<String>, $crate::storage::StoreError> {
-                use $crate::storage::rollups::{drift, RollupDelta, DIMS};
+                use $crate::storage::rollups::{drift, RollupDelta};
                 let site = site_id.0;
                 let rows: Vec<(String, i64, String, String, i64, i64, i64)> = sqlx::query_as(
                     "SELECT dim, slot, k1, k2, visits, clicks, dialogs FROM report_rollups \
@@ -96,26 +134,7 @@ macro_rules! impl_reports {
                 for (dim, slot, k1, k2, v, c, d) in rows {
                     stored.0.insert((site, dim, slot, k1, k2), [v, c, d]);
                 }
-                let mut recomputed = RollupDelta::default();
-                let none = $crate::storage::ReportFilters::default();
-                for dim in DIMS {
-                    for fact in dim.facts {
-                        let q = $crate::storage::CountQuery {
-                            site_id,
-                            fact: *fact,
-                            from_ms: i64::MIN,
-                            to_ms: i64::MAX,
-                            keys: dim.keys,
-                            first_key_required: false,
-                            bucket_ms: Some(dim.slot_ms),
-                            offset_ms: 0,
-                            filters: &none,
-                        };
-                        for r in self.count_raw(&q).await? {
-                            recomputed.add(site, dim.name.into(), r.b, &r.k1, &r.k2, *fact, r.n);
-                        }
-                    }
-                }
+                let recomputed = $crate::storage::sql::reports::recomputed!(&self.pool, site_id);
                 let mut out = drift(&stored, &recomputed);
                 let stale: Vec<(String, uuid::Uuid)> =
                     sqlx::query_as(&$crate::storage::rollups::copy_drift_sql())
@@ -128,6 +147,30 @@ macro_rules! impl_reports {
                         .map(|(t, id)| format!("{t} {id}: attribution differs from its source")),
                 );
                 Ok(out)
+            }
+
+            async fn rebuild_rollups(
+                &self,
+                site_id: $crate::domain::site::SiteId,
+            ) -> Result<usize, $crate::storage::StoreError> {
+                use $crate::storage::rollups::copy_attribution_sql;
+                use $crate::storage::sql::rollups::apply_rollups;
+                use $crate::storage::Fact;
+                let _write = self.write_guard().await;
+                let mut tx = self.pool.begin().await?;
+                for fact in [Fact::Clicks, Fact::Dialogs] {
+                    for sql in copy_attribution_sql(fact, None) {
+                        sqlx::query(&sql).bind(site_id.0).execute(&mut *tx).await?;
+                    }
+                }
+                sqlx::query("DELETE FROM report_rollups WHERE site_id = $1")
+                    .bind(site_id.0)
+                    .execute(&mut *tx)
+                    .await?;
+                let delta = $crate::storage::sql::reports::recomputed!(&mut *tx, site_id);
+                apply_rollups!(tx, $db, delta);
+                tx.commit().await?;
+                Ok(delta.rows().len())
             }
 
             async fn analyze(&self) -> Result<(), $crate::storage::StoreError> {

@@ -33,7 +33,7 @@ macro_rules! copy_attribution {
     ($conn:ident, $site:expr, $fact:expr, $ids:expr) => {{
         let fact: $crate::storage::Fact = $fact;
         for chunk in $ids.chunks($crate::storage::sql::rollups::ID_CHUNK) {
-            for sql in $crate::storage::rollups::copy_attribution_sql(fact, chunk.len()) {
+            for sql in $crate::storage::rollups::copy_attribution_sql(fact, Some(chunk.len())) {
                 let mut q = sqlx::query(&sql).bind($site);
                 for id in chunk {
                     q = q.bind(*id);
