@@ -34,23 +34,37 @@ UPDATE dialog_tags SET dialog_started_at = (
     SELECT d.started_at FROM dialogs d
     WHERE d.site_id = dialog_tags.site_id AND d.dialog_id = dialog_tags.dialog_id);
 
--- The 'page' grouping gains the tracked number as its second key (rollups.rs, DIMS), so a
--- number filter on pages of contact reads rollups too.
-DELETE FROM report_rollups WHERE dim = 'page';
+-- The 'channel' and 'page' groupings gain the tracked number as their second key
+-- (rollups.rs, DIMS), so a number filter on channels, dynamics or pages of contact reads
+-- rollups too. Visits have no number ('').
+DELETE FROM report_rollups WHERE dim IN ('channel', 'page');
 INSERT INTO report_rollups (site_id, dim, slot, k1, k2, visits, clicks, dialogs)
-SELECT site_id, 'page', slot, k1, k2, 0, SUM(clicks), SUM(dialogs) FROM (
-    SELECT site_id, clicked_at / 86400000 AS slot,
-           CASE WHEN page_url IS NULL THEN '' ELSE '=' || page_url END AS k1,
-           CASE WHEN number IS NULL THEN '' ELSE '=' || number END AS k2,
-           1 AS clicks, 0 AS dialogs
+SELECT site_id, dim, slot, k1, k2, SUM(visits), SUM(clicks), SUM(dialogs) FROM (
+    SELECT site_id, 'channel' AS dim, started_at / 86400000 AS slot,
+           '=' || channel AS k1, '' AS k2, 1 AS visits, 0 AS clicks, 0 AS dialogs
+    FROM sessions
+    UNION ALL
+    SELECT site_id, 'channel', clicked_at / 86400000,
+           CASE WHEN channel IS NULL THEN '' ELSE '=' || channel END,
+           CASE WHEN number IS NULL THEN '' ELSE '=' || number END, 0, 1, 0
     FROM clicks
     UNION ALL
-    SELECT site_id, started_at / 86400000,
+    SELECT site_id, 'channel', started_at / 86400000,
+           CASE WHEN channel IS NULL THEN '' ELSE '=' || channel END,
+           CASE WHEN business_number IS NULL THEN '' ELSE '=' || business_number END, 0, 0, 1
+    FROM dialogs
+    UNION ALL
+    SELECT site_id, 'page', clicked_at / 86400000,
            CASE WHEN page_url IS NULL THEN '' ELSE '=' || page_url END,
-           CASE WHEN business_number IS NULL THEN '' ELSE '=' || business_number END, 0, 1
+           CASE WHEN number IS NULL THEN '' ELSE '=' || number END, 0, 1, 0
+    FROM clicks
+    UNION ALL
+    SELECT site_id, 'page', started_at / 86400000,
+           CASE WHEN page_url IS NULL THEN '' ELSE '=' || page_url END,
+           CASE WHEN business_number IS NULL THEN '' ELSE '=' || business_number END, 0, 0, 1
     FROM dialogs
 ) AS r
-GROUP BY site_id, slot, k1, k2;
+GROUP BY site_id, dim, slot, k1, k2;
 
 -- The reports' covering indexes, now over the copies: a filtered count reads one index in
 -- time order and no table rows.

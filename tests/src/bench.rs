@@ -141,6 +141,14 @@ pub const SUITE: &[(&str, &str, &str)] = &[
         "dynamics",
         "granularity=week&tag=price",
     ),
+    // Filters on keys no rollup grouping of the report holds: the fact tables.
+    ("ads, channel", "ads", "channel=Paid Search"),
+    (
+        "landing-pages, campaign",
+        "landing-pages",
+        "campaign=spring-sale",
+    ),
+    ("channels, number", "channels", "number=79001234567"),
 ];
 
 /// How many of the [`SUITE`] requests the dashboard page shows (all unfiltered reports).

@@ -181,13 +181,13 @@ pub async fn rollups_follow_every_write(backend: Backend) {
     };
     let copy = &copies[copies.find("UPDATE clicks").expect("the copying part")
         ..copies
-            .find("\n-- The 'page' grouping")
+            .find("\n-- The 'channel' and 'page' groupings")
             .expect("the rollups part")];
     let regroup = &copies[copies
         .find("DELETE FROM report_rollups")
         .expect("the rollups part")
         ..copies.find("DROP INDEX").expect("the indexes part")];
-    // The migrations' backfill (0006, and 0008's regrouping of pages by number) rebuilds
+    // The migrations' backfill (0006, and 0008's regrouping of channels and pages by number) rebuilds
     // the same rollups from the rows.
     let before = store.rollup_drift(site.id).await.unwrap();
     assert!(before.is_empty());

@@ -41,11 +41,11 @@ pub struct Dim {
 const FUNNEL: &[Fact] = &[Fact::Sessions, Fact::Clicks, Fact::Dialogs];
 
 /// Every rollup grouping; `migrations/*/0006_report_rollups.sql` backfills the same ones
-/// (and `0008_report_attribution.sql` regroups `page` by number).
+/// (and `0008_report_attribution.sql` regroups `channel` and `page` by number).
 pub const DIMS: &[Dim] = &[
     Dim {
         name: "channel",
-        keys: &[Key::Channel],
+        keys: &[Key::Channel, Key::Number],
         facts: FUNNEL,
         slot_ms: DAY_MS,
     },
