@@ -34,37 +34,116 @@ UPDATE dialog_tags SET dialog_started_at = (
     SELECT d.started_at FROM dialogs d
     WHERE d.site_id = dialog_tags.site_id AND d.dialog_id = dialog_tags.dialog_id);
 
--- The 'channel' and 'page' groupings gain the tracked number as their second key
--- (rollups.rs, DIMS), so a number filter on channels, dynamics or pages of contact reads
--- rollups too. Visits have no number ('').
-DELETE FROM report_rollups WHERE dim IN ('channel', 'page');
-INSERT INTO report_rollups (site_id, dim, slot, k1, k2, visits, clicks, dialogs)
-SELECT site_id, dim, slot, k1, k2, SUM(visits), SUM(clicks), SUM(dialogs) FROM (
-    SELECT site_id, 'channel' AS dim, started_at / 86400000 AS slot,
-           '=' || channel AS k1, '' AS k2, 1 AS visits, 0 AS clicks, 0 AS dialogs
+-- The rollups are rebuilt with a third key: a count is read from the grouping with the
+-- fewest keys that holds its keys and its filters' keys (channel, campaign, number, match),
+-- so filtered reports read rollups too. The groupings and their keys are those of
+-- collector/src/storage/rollups.rs (DIMS); keys are stored as '' for NULL and '=' + value.
+DROP TABLE report_rollups;
+CREATE TABLE report_rollups (
+    site_id BLOB NOT NULL,
+    dim     TEXT NOT NULL,
+    slot    INTEGER NOT NULL,
+    k1      TEXT NOT NULL,
+    k2      TEXT NOT NULL,
+    k3      TEXT NOT NULL,
+    visits  INTEGER NOT NULL DEFAULT 0,
+    clicks  INTEGER NOT NULL DEFAULT 0,
+    dialogs INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (site_id, dim, slot, k1, k2, k3)
+) WITHOUT ROWID;
+
+WITH f AS (
+    SELECT site_id, started_at / 86400000 AS day, 0 AS hour, channel,
+           utm_campaign AS campaign, utm_content AS content, utm_term AS term,
+           landing_page AS landing, CAST(NULL AS TEXT) AS page, CAST(NULL AS TEXT) AS number,
+           CAST(NULL AS TEXT) AS kind, CAST(NULL AS TEXT) AS match_kind,
+           1 AS visits, 0 AS clicks, 0 AS dialogs
     FROM sessions
     UNION ALL
-    SELECT site_id, 'channel', clicked_at / 86400000,
-           CASE WHEN channel IS NULL THEN '' ELSE '=' || channel END,
-           CASE WHEN number IS NULL THEN '' ELSE '=' || number END, 0, 1, 0
+    SELECT site_id, clicked_at / 86400000, 0, channel, utm_campaign, utm_content, utm_term,
+           landing_page, page_url, number, CAST(NULL AS TEXT), CAST(NULL AS TEXT), 0, 1, 0
     FROM clicks
     UNION ALL
-    SELECT site_id, 'channel', started_at / 86400000,
+    SELECT site_id, started_at / 86400000, started_at / 3600000, channel, utm_campaign,
+           utm_content, utm_term, landing_page, page_url, business_number, kind, match_kind,
+           0, 0, 1
+    FROM dialogs
+)
+INSERT INTO report_rollups (site_id, dim, slot, k1, k2, k3, visits, clicks, dialogs)
+SELECT site_id, dim, slot, k1, k2, k3, SUM(visits), SUM(clicks), SUM(dialogs) FROM (
+    SELECT site_id, 'channel' AS dim, day AS slot,
+           CASE WHEN channel IS NULL THEN '' ELSE '=' || channel END AS k1,
+           CASE WHEN number IS NULL THEN '' ELSE '=' || number END AS k2,
+           '' AS k3,
+           visits, clicks, dialogs FROM f
+    UNION ALL
+    SELECT site_id, 'campaign', day,
+           CASE WHEN campaign IS NULL THEN '' ELSE '=' || campaign END,
            CASE WHEN channel IS NULL THEN '' ELSE '=' || channel END,
-           CASE WHEN business_number IS NULL THEN '' ELSE '=' || business_number END, 0, 0, 1
-    FROM dialogs
+           CASE WHEN number IS NULL THEN '' ELSE '=' || number END,
+           visits, clicks, dialogs FROM f
     UNION ALL
-    SELECT site_id, 'page', clicked_at / 86400000,
-           CASE WHEN page_url IS NULL THEN '' ELSE '=' || page_url END,
-           CASE WHEN number IS NULL THEN '' ELSE '=' || number END, 0, 1, 0
-    FROM clicks
+    SELECT site_id, 'ad', day,
+           CASE WHEN content IS NULL THEN '' ELSE '=' || content END,
+           CASE WHEN campaign IS NULL THEN '' ELSE '=' || campaign END,
+           CASE WHEN channel IS NULL THEN '' ELSE '=' || channel END,
+           visits, clicks, dialogs FROM f
     UNION ALL
-    SELECT site_id, 'page', started_at / 86400000,
-           CASE WHEN page_url IS NULL THEN '' ELSE '=' || page_url END,
-           CASE WHEN business_number IS NULL THEN '' ELSE '=' || business_number END, 0, 0, 1
-    FROM dialogs
+    SELECT site_id, 'keyword', day,
+           CASE WHEN term IS NULL THEN '' ELSE '=' || term END,
+           CASE WHEN campaign IS NULL THEN '' ELSE '=' || campaign END,
+           CASE WHEN channel IS NULL THEN '' ELSE '=' || channel END,
+           visits, clicks, dialogs FROM f
+    UNION ALL
+    SELECT site_id, 'landing', day,
+           CASE WHEN landing IS NULL THEN '' ELSE '=' || landing END,
+           '',
+           '',
+           visits, clicks, dialogs FROM f
+    UNION ALL
+    SELECT site_id, 'landing-source', day,
+           CASE WHEN landing IS NULL THEN '' ELSE '=' || landing END,
+           CASE WHEN channel IS NULL THEN '' ELSE '=' || channel END,
+           CASE WHEN campaign IS NULL THEN '' ELSE '=' || campaign END,
+           visits, clicks, dialogs FROM f
+    UNION ALL
+    SELECT site_id, 'page', day,
+           CASE WHEN page IS NULL THEN '' ELSE '=' || page END,
+           CASE WHEN number IS NULL THEN '' ELSE '=' || number END,
+           '',
+           visits, clicks, dialogs FROM f WHERE visits = 0
+    UNION ALL
+    SELECT site_id, 'page-source', day,
+           CASE WHEN page IS NULL THEN '' ELSE '=' || page END,
+           CASE WHEN channel IS NULL THEN '' ELSE '=' || channel END,
+           CASE WHEN campaign IS NULL THEN '' ELSE '=' || campaign END,
+           visits, clicks, dialogs FROM f WHERE visits = 0
+    UNION ALL
+    SELECT site_id, 'kind', day,
+           CASE WHEN kind IS NULL THEN '' ELSE '=' || kind END,
+           '',
+           '',
+           visits, clicks, dialogs FROM f WHERE dialogs = 1
+    UNION ALL
+    SELECT site_id, 'match', day,
+           CASE WHEN match_kind IS NULL THEN '' ELSE '=' || match_kind END,
+           '',
+           '',
+           visits, clicks, dialogs FROM f WHERE dialogs = 1
+    UNION ALL
+    SELECT site_id, 'hour', hour,
+           '',
+           '',
+           '',
+           visits, clicks, dialogs FROM f WHERE dialogs = 1
+    UNION ALL
+    SELECT site_id, 'channel-hour', hour,
+           CASE WHEN channel IS NULL THEN '' ELSE '=' || channel END,
+           CASE WHEN number IS NULL THEN '' ELSE '=' || number END,
+           '',
+           visits, clicks, dialogs FROM f WHERE dialogs = 1
 ) AS r
-GROUP BY site_id, dim, slot, k1, k2;
+GROUP BY site_id, dim, slot, k1, k2, k3;
 
 -- The reports' covering indexes, now over the copies: a filtered count reads one index in
 -- time order and no table rows.

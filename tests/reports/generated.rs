@@ -111,7 +111,7 @@ pub async fn generated_data_gives_consistent_totals(backend: Backend) {
                 offset_ms: 0,
                 filters,
             };
-            let order = |r: &CountRow| (r.k1.clone(), r.k2.clone(), r.b);
+            let order = |r: &CountRow| (r.k1.clone(), r.k2.clone(), r.k3.clone(), r.b);
             let mut planned = f.store.count(&q).await.unwrap();
             let mut raw = f.store.count_raw(&q).await.unwrap();
             planned.sort_by_key(order);

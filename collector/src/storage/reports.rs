@@ -144,7 +144,7 @@ pub struct CountQuery<'a> {
     pub from_ms: i64,
     /// End of the range, epoch ms, exclusive.
     pub to_ms: i64,
-    /// Up to two grouping keys.
+    /// Up to three grouping keys (reports ask for two at most; rollup groupings hold three).
     pub keys: &'a [Key],
     /// Rows whose first key is NULL are left out (e.g. sessions without a campaign).
     pub first_key_required: bool,
@@ -163,6 +163,8 @@ pub struct CountRow {
     pub k1: Option<String>,
     /// Second key, if any.
     pub k2: Option<String>,
+    /// Third key, if any.
+    pub k3: Option<String>,
     /// Time bucket number (`(time + offset_ms) / bucket_ms`), 0 without bucketing.
     pub b: i64,
     /// How many.
@@ -208,14 +210,16 @@ impl CountQuery<'_> {
             _ => "",
         };
         let mut sql = format!(
-            "SELECT {} AS k1, {} AS k2, {bucket} AS b, COUNT(*) AS n FROM {tagged}{table} {a}",
+            "SELECT {} AS k1, {} AS k2, {} AS k3, {bucket} AS b, COUNT(*) AS n \
+             FROM {tagged}{table} {a}",
             key(0),
-            key(1)
+            key(1),
+            key(2)
         );
         if let Some(n) = ids {
             let list: Vec<String> = (2..n + 2).map(|i| format!("${i}")).collect();
             sql.push_str(&format!(
-                " WHERE {a}.site_id = $1 AND {a}.{id} IN ({}) GROUP BY 1, 2, 3",
+                " WHERE {a}.site_id = $1 AND {a}.{id} IN ({}) GROUP BY 1, 2, 3, 4",
                 list.join(", ")
             ));
             return (sql, Vec::new());
@@ -246,7 +250,7 @@ impl CountQuery<'_> {
                 sql.push_str(&format!(" AND {} IS NOT NULL", k.sql(self.fact)));
             }
         }
-        sql.push_str(" GROUP BY 1, 2, 3");
+        sql.push_str(" GROUP BY 1, 2, 3, 4");
         (sql, binds)
     }
 }

@@ -40,8 +40,10 @@ pub struct Dim {
 
 const FUNNEL: &[Fact] = &[Fact::Sessions, Fact::Clicks, Fact::Dialogs];
 
-/// Every rollup grouping; `migrations/*/0006_report_rollups.sql` backfills the same ones
-/// (and `0008_report_attribution.sql` regroups `channel` and `page` by number).
+/// Every rollup grouping; `migrations/*/0008_report_attribution.sql` backfills the same
+/// ones. A count is read from the grouping with the fewest keys that holds its keys and its
+/// filters' keys, so the plain groupings serve unfiltered reports and the wider ones
+/// (`landing-source`, `page-source`, third keys) filtered ones.
 pub const DIMS: &[Dim] = &[
     Dim {
         name: "channel",
@@ -51,19 +53,19 @@ pub const DIMS: &[Dim] = &[
     },
     Dim {
         name: "campaign",
-        keys: &[Key::Campaign, Key::Channel],
+        keys: &[Key::Campaign, Key::Channel, Key::Number],
         facts: FUNNEL,
         slot_ms: DAY_MS,
     },
     Dim {
         name: "ad",
-        keys: &[Key::Content, Key::Campaign],
+        keys: &[Key::Content, Key::Campaign, Key::Channel],
         facts: FUNNEL,
         slot_ms: DAY_MS,
     },
     Dim {
         name: "keyword",
-        keys: &[Key::Term, Key::Campaign],
+        keys: &[Key::Term, Key::Campaign, Key::Channel],
         facts: FUNNEL,
         slot_ms: DAY_MS,
     },
@@ -74,8 +76,20 @@ pub const DIMS: &[Dim] = &[
         slot_ms: DAY_MS,
     },
     Dim {
+        name: "landing-source",
+        keys: &[Key::LandingPage, Key::Channel, Key::Campaign],
+        facts: FUNNEL,
+        slot_ms: DAY_MS,
+    },
+    Dim {
         name: "page",
         keys: &[Key::ClickPage, Key::Number],
+        facts: &[Fact::Clicks, Fact::Dialogs],
+        slot_ms: DAY_MS,
+    },
+    Dim {
+        name: "page-source",
+        keys: &[Key::ClickPage, Key::Channel, Key::Campaign],
         facts: &[Fact::Clicks, Fact::Dialogs],
         slot_ms: DAY_MS,
     },
@@ -99,7 +113,7 @@ pub const DIMS: &[Dim] = &[
     },
     Dim {
         name: "channel-hour",
-        keys: &[Key::Channel],
+        keys: &[Key::Channel, Key::Number],
         facts: &[Fact::Dialogs],
         slot_ms: HOUR_MS,
     },
@@ -189,14 +203,16 @@ impl RollupRead {
             required.push_str(&format!(" AND k{} = ${}", key + 1, i + 4));
         }
         format!(
-            "SELECT {} AS k1, {} AS k2, g.b AS b, CAST(g.n AS BIGINT) AS n FROM (\
-             SELECT {} AS k1, {} AS k2, {b} AS b, SUM({col}) AS n \
+            "SELECT {} AS k1, {} AS k2, {} AS k3, g.b AS b, CAST(g.n AS BIGINT) AS n FROM (\
+             SELECT {} AS k1, {} AS k2, {} AS k3, {b} AS b, SUM({col}) AS n \
              FROM report_rollups WHERE site_id = $1 AND dim = '{}' AND slot >= $2 \
-             AND slot < $3{required} GROUP BY 3, 1, 2 HAVING SUM({col}) > 0) AS g",
+             AND slot < $3{required} GROUP BY 4, 1, 2, 3 HAVING SUM({col}) > 0) AS g",
             decoded(0),
             decoded(1),
+            decoded(2),
             stored(0),
             stored(1),
+            stored(2),
             self.dim
         )
     }
@@ -311,18 +327,19 @@ impl<'a> CountQuery<'a> {
 
 /// Sums rows of the same group (the parts of a planned query).
 pub fn merge(rows: Vec<CountRow>) -> Vec<CountRow> {
-    let mut sums: BTreeMap<(Option<String>, Option<String>, i64), i64> = BTreeMap::new();
+    type Group = (Option<String>, Option<String>, Option<String>, i64);
+    let mut sums: BTreeMap<Group, i64> = BTreeMap::new();
     for r in rows {
-        *sums.entry((r.k1, r.k2, r.b)).or_default() += r.n;
+        *sums.entry((r.k1, r.k2, r.k3, r.b)).or_default() += r.n;
     }
     sums.into_iter()
         .filter(|(_, n)| *n != 0)
-        .map(|((k1, k2, b), n)| CountRow { k1, k2, b, n })
+        .map(|((k1, k2, k3, b), n)| CountRow { k1, k2, k3, b, n })
         .collect()
 }
 
 /// The SQL computing the rollup contributions of `ids` rows of `fact`: `$1` site, then the
-/// ids; rows are `(dim, k1, k2, slot, n)`. Each grouping's part is the report SQL itself.
+/// ids; rows are `(dim, k1, k2, k3, slot, n)`. Each grouping's part is the report SQL itself.
 pub fn contribution_sql(fact: Fact, ids: usize) -> String {
     let none = ReportFilters::default();
     let parts: Vec<String> = DIMS
@@ -342,7 +359,7 @@ pub fn contribution_sql(fact: Fact, ids: usize) -> String {
                 filters: &none,
             };
             format!(
-                "SELECT '{}' AS dim, x{i}.k1, x{i}.k2, x{i}.b, x{i}.n FROM ({}) AS x{i}",
+                "SELECT '{}' AS dim, x{i}.k1, x{i}.k2, x{i}.k3, x{i}.b, x{i}.n FROM ({}) AS x{i}",
                 d.name,
                 q.sql_for_ids(ids)
             )
@@ -426,7 +443,7 @@ pub fn copy_drift_sql() -> String {
 }
 
 /// A stored rollup row's key: site, grouping, slot, encoded keys.
-pub type RollupKey = (Uuid, String, i64, String, String);
+pub type RollupKey = (Uuid, String, i64, String, String, String);
 
 /// Changes to the rollups collected during one transaction and written at its end, in key
 /// order, so concurrent writers lock rollup rows in the same order.
@@ -434,21 +451,18 @@ pub type RollupKey = (Uuid, String, i64, String, String);
 pub struct RollupDelta(pub BTreeMap<RollupKey, [i64; 3]>);
 
 impl RollupDelta {
-    /// Adds `n` of `fact` to a group.
-    #[allow(clippy::too_many_arguments)]
+    /// Adds `n` of `fact` to a group (`keys`: the grouping's keys, missing ones `None`).
     pub fn add(
         &mut self,
         site: Uuid,
         dim: String,
         slot: i64,
-        k1: &Option<String>,
-        k2: &Option<String>,
+        keys: [&Option<String>; 3],
         fact: Fact,
         n: i64,
     ) {
-        self.0
-            .entry((site, dim, slot, encode(k1), encode(k2)))
-            .or_default()[fact_index(fact)] += n;
+        let [k1, k2, k3] = keys.map(encode);
+        self.0.entry((site, dim, slot, k1, k2, k3)).or_default()[fact_index(fact)] += n;
     }
 
     /// The changed rows, in key order, without the ones that cancelled out.
@@ -557,7 +571,7 @@ mod tests {
             query(&[Key::Channel], from, to, &filtered).plan()[..],
             [Part::Raw(_), Part::Rollup(_), Part::Raw(_)]
         ));
-        // A channel filter on campaigns × channel selects rollup rows; on ads it cannot.
+        // A channel filter on campaigns × channel selects rollup rows; on ads, their third key.
         let paid = ReportFilters {
             channel: Some("Paid Search".into()),
             ..ReportFilters::default()
@@ -570,10 +584,14 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
-        assert!(matches!(
-            query(&[Key::Content, Key::Campaign], from, to, &paid).plan()[..],
-            [Part::Raw(_)]
-        ));
+        match &query(&[Key::Content, Key::Campaign], from, to, &paid).plan()[..] {
+            [_, Part::Rollup(r), _] => {
+                assert_eq!((r.dim, &r.select[..]), ("ad", &[0, 1][..]));
+                assert_eq!(r.equal, vec![(2, "=Paid Search".to_owned())]);
+                assert!(r.to_sql().contains("AND k3 = $4"), "{}", r.to_sql());
+            }
+            other => panic!("{other:?}"),
+        }
         // Channels of one campaign: campaign × channel, grouped on its second key.
         let sale = ReportFilters {
             campaign: Some("sale".into()),
@@ -615,7 +633,7 @@ mod tests {
             other => panic!("{other:?}"),
         }
         assert!(matches!(
-            query(&[Key::Channel, Key::Term], from, to, &none).plan()[..],
+            query(&[Key::LandingPage, Key::Term], from, to, &none).plan()[..],
             [Part::Raw(_)]
         ));
     }
@@ -680,8 +698,7 @@ mod tests {
             site,
             "channel".into(),
             1,
-            &Some("Email".into()),
-            &None,
+            [&Some("Email".into()), &None, &None],
             Fact::Dialogs,
             1,
         );
@@ -689,8 +706,7 @@ mod tests {
             site,
             "channel".into(),
             1,
-            &Some("Email".into()),
-            &None,
+            [&Some("Email".into()), &None, &None],
             Fact::Dialogs,
             -1,
         );
@@ -698,12 +714,18 @@ mod tests {
             site,
             "channel".into(),
             1,
-            &Some(String::new()),
-            &None,
+            [&Some(String::new()), &None, &None],
             Fact::Clicks,
             1,
         );
-        d.add(site, "channel".into(), 1, &None, &None, Fact::Clicks, 2);
+        d.add(
+            site,
+            "channel".into(),
+            1,
+            [&None, &None, &None],
+            Fact::Clicks,
+            2,
+        );
         let rows = d.rows();
         assert_eq!(rows.len(), 2);
         assert_eq!(rows[0].0 .3, "");
@@ -713,12 +735,14 @@ mod tests {
                 CountRow {
                     k1: None,
                     k2: None,
+                    k3: None,
                     b: 0,
                     n: 2
                 },
                 CountRow {
                     k1: None,
                     k2: None,
+                    k3: None,
                     b: 0,
                     n: 3
                 },
@@ -726,6 +750,7 @@ mod tests {
             vec![CountRow {
                 k1: None,
                 k2: None,
+                k3: None,
                 b: 0,
                 n: 5
             }]

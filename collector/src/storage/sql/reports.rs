@@ -34,7 +34,8 @@ macro_rules! recomputed {
                     .fetch_all($exec)
                     .await?;
                 for r in rows {
-                    recomputed.add(site_id.0, dim.name.into(), r.b, &r.k1, &r.k2, *fact, r.n);
+                    let keys = [&r.k1, &r.k2, &r.k3];
+                    recomputed.add(site_id.0, dim.name.into(), r.b, keys, *fact, r.n);
                 }
             }
         }
@@ -123,16 +124,17 @@ macro_rules! impl_reports {
             ) -> Result<Vec<String>, $crate::storage::StoreError> {
                 use $crate::storage::rollups::{drift, RollupDelta};
                 let site = site_id.0;
-                let rows: Vec<(String, i64, String, String, i64, i64, i64)> = sqlx::query_as(
-                    "SELECT dim, slot, k1, k2, visits, clicks, dialogs FROM report_rollups \
+                type Row = (String, i64, String, String, String, i64, i64, i64);
+                let rows: Vec<Row> = sqlx::query_as(
+                    "SELECT dim, slot, k1, k2, k3, visits, clicks, dialogs FROM report_rollups \
                      WHERE site_id = $1",
                 )
                 .bind(site)
                 .fetch_all(&self.pool)
                 .await?;
                 let mut stored = RollupDelta::default();
-                for (dim, slot, k1, k2, v, c, d) in rows {
-                    stored.0.insert((site, dim, slot, k1, k2), [v, c, d]);
+                for (dim, slot, k1, k2, k3, v, c, d) in rows {
+                    stored.0.insert((site, dim, slot, k1, k2, k3), [v, c, d]);
                 }
                 let recomputed = $crate::storage::sql::reports::recomputed!(&self.pool, site_id);
                 let mut out = drift(&stored, &recomputed);

@@ -59,14 +59,20 @@ macro_rules! collect_rollups {
         }
         for chunk in $ids.chunks($crate::storage::sql::rollups::ID_CHUNK) {
             let sql = $crate::storage::rollups::contribution_sql(fact, chunk.len());
-            let mut q =
-                sqlx::query_as::<_, (String, Option<String>, Option<String>, i64, i64)>(&sql)
-                    .bind(site);
+            type Row = (
+                String,
+                Option<String>,
+                Option<String>,
+                Option<String>,
+                i64,
+                i64,
+            );
+            let mut q = sqlx::query_as::<_, Row>(&sql).bind(site);
             for id in chunk {
                 q = q.bind(*id);
             }
-            for (dim, k1, k2, slot, n) in q.fetch_all(&mut *$conn).await? {
-                $delta.add(site, dim, slot, &k1, &k2, fact, sign * n);
+            for (dim, k1, k2, k3, slot, n) in q.fetch_all(&mut *$conn).await? {
+                $delta.add(site, dim, slot, [&k1, &k2, &k3], fact, sign * n);
             }
         }
     }};
@@ -78,23 +84,28 @@ macro_rules! apply_rollups {
     ($conn:ident, $db:ty, $delta:expr) => {{
         let delta: &$crate::storage::rollups::RollupDelta = &$delta;
         let rows = delta.rows();
-        // 8 parameters a row.
+        // 9 parameters a row.
         for chunk in rows.chunks(1000) {
             let mut b = sqlx::QueryBuilder::<$db>::new(
-                "INSERT INTO report_rollups (site_id, dim, slot, k1, k2, visits, clicks, dialogs) ",
+                "INSERT INTO report_rollups (site_id, dim, slot, k1, k2, k3, visits, clicks, \
+                 dialogs) ",
             );
-            b.push_values(chunk, |mut row, ((site, dim, slot, k1, k2), [v, c, d])| {
-                row.push_bind(*site)
-                    .push_bind(dim.as_str())
-                    .push_bind(*slot)
-                    .push_bind(k1.as_str())
-                    .push_bind(k2.as_str())
-                    .push_bind(*v)
-                    .push_bind(*c)
-                    .push_bind(*d);
-            });
+            b.push_values(
+                chunk,
+                |mut row, ((site, dim, slot, k1, k2, k3), [v, c, d])| {
+                    row.push_bind(*site)
+                        .push_bind(dim.as_str())
+                        .push_bind(*slot)
+                        .push_bind(k1.as_str())
+                        .push_bind(k2.as_str())
+                        .push_bind(k3.as_str())
+                        .push_bind(*v)
+                        .push_bind(*c)
+                        .push_bind(*d);
+                },
+            );
             b.push(
-                " ON CONFLICT (site_id, dim, slot, k1, k2) DO UPDATE SET \
+                " ON CONFLICT (site_id, dim, slot, k1, k2, k3) DO UPDATE SET \
                  visits = report_rollups.visits + excluded.visits, \
                  clicks = report_rollups.clicks + excluded.clicks, \
                  dialogs = report_rollups.dialogs + excluded.dialogs",
