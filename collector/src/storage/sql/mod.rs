@@ -248,15 +248,17 @@ macro_rules! impl_store {
                 q: &$crate::storage::DialogListQuery,
             ) -> Result<Vec<$crate::storage::DialogSummary>, $crate::storage::StoreError> {
                 let f = &q.filters;
-                // Without a search, `CROSS JOIN` keeps SQLite reading dialogs first, newest
-                // first, from `dialogs_newest`, so a page stops after its rows (with planner
-                // statistics it may otherwise start from contacts and sort every dialog of the
-                // site). A search narrows contacts first, so there the planner chooses.
-                // PostgreSQL plans both as the inner join they are.
-                let contacts = if f.name_like.is_some() {
-                    "JOIN contacts c ON c.site_id = d.site_id AND c.contact_id = d.contact_id"
+                // `CROSS JOIN` fixes SQLite's join order. Without a search it reads dialogs
+                // first, newest first, from `dialogs_for_reports` (in page order), so a page
+                // stops after its rows (with planner statistics it may otherwise start from
+                // contacts and sort every dialog of the site). A search reads the matching
+                // contacts first and sorts their dialogs (otherwise a search that matches
+                // little walks every dialog). PostgreSQL plans both as the inner join they
+                // are, its trigram index finding the contacts.
+                let from = if f.name_like.is_some() {
+                    "contacts c CROSS JOIN dialogs d"
                 } else {
-                    "CROSS JOIN contacts c"
+                    "dialogs d CROSS JOIN contacts c"
                 };
                 let after = q.after.unwrap_or($crate::storage::DialogCursor {
                     started_at: i64::MAX,
@@ -266,8 +268,7 @@ macro_rules! impl_store {
                     "SELECT d.dialog_id, d.started_at, d.kind, d.match_kind, \
                      c.name AS contact_name, c.phone AS contact_phone, \
                      d.first_message, s.channel, s.utm_campaign, s.source, d.business_number \
-                     FROM dialogs d \
-                     {contacts} \
+                     FROM {from} \
                      LEFT JOIN sessions s ON s.site_id = d.site_id AND s.session_id = d.session_id \
                      WHERE c.site_id = d.site_id AND c.contact_id = d.contact_id \
                      AND d.site_id = $1 AND (d.started_at, d.dialog_id) < ($2, $3) \
