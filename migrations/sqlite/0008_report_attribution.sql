@@ -145,6 +145,11 @@ SELECT site_id, dim, slot, k1, k2, k3, SUM(visits), SUM(clicks), SUM(dialogs) FR
 ) AS r
 GROUP BY site_id, dim, slot, k1, k2, k3;
 
+-- A filter on a grouping's second or third key (the channel of landing pages, the campaign of
+-- pages of contact) reads the matching rows of the period, not every row of the grouping.
+CREATE INDEX report_rollups_by_k2 ON report_rollups (site_id, dim, k2, slot);
+CREATE INDEX report_rollups_by_k3 ON report_rollups (site_id, dim, k3, slot);
+
 -- The reports' covering indexes, now over the copies: a filtered count reads one index in
 -- time order and no table rows. The dialogs' one is also the dialogs list's page order
 -- (started_at, dialog_id), replacing 0007's index: with two candidates SQLite chose the
