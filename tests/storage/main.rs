@@ -19,7 +19,7 @@ use uuid::Uuid;
 
 mod rollups;
 
-use rollups::rollups_follow_every_write;
+use rollups::{a_late_visit_racing_a_probable_match, rollups_follow_every_write};
 
 on_both_backends!(
     site_keys_are_unique,
@@ -35,6 +35,7 @@ on_both_backends!(
     statuses_end_the_same_whatever_the_order,
     tags_belong_to_one_dialog_of_one_site,
     rollups_follow_every_write,
+    a_late_visit_racing_a_probable_match,
 );
 
 const CHROME_UA: &str = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36";

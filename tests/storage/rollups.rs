@@ -253,3 +253,52 @@ async fn execute(backend: Backend, url: &str, sql: &str) {
         }
     }
 }
+
+/// A visit arriving after its click, at the moment a chat is matched to that click as
+/// probable: whichever commits first, the dialog ends with the session's channel and the
+/// rollups count it there (on PostgreSQL the two writers wait for each other on the session).
+pub async fn a_late_visit_racing_a_probable_match(backend: Backend) {
+    let (url, _dir) = fresh_database(backend).await;
+    let store = storage::connect(&url).await.expect("store opens");
+    let site = create_site(&store, "shop", &[TRACKED_DIGITS]).await;
+    let policy = DialogPolicy::default();
+    let paid = "https://shop.test/a?utm_source=google&utm_medium=cpc&utm_campaign=spring";
+    let mut tasks = Vec::new();
+    for i in 0..24 {
+        let b = Browsing::new();
+        let t = T0 + i * 3 * HOUR;
+        store
+            .write_batch(&[b.click(&site, "https://shop.test/a", t)])
+            .await
+            .unwrap();
+        let visit = b.visit(&site, paid, Some("https://www.google.com/"), t - 60_000);
+        let chat = message(
+            &site,
+            &format!("w.race{i}"),
+            &format!("55119000{i:05}"),
+            "hello",
+            t + 60_000,
+        );
+        let (s1, s2, policy) = (store.clone(), store.clone(), policy.clone());
+        tasks.push(tokio::spawn(async move { s1.write_batch(&[visit]).await }));
+        tasks.push(tokio::spawn(async move {
+            s2.ingest_message(&chat, &policy).await.map(|_| ())
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap().unwrap();
+    }
+    let list = store
+        .list_dialogs(
+            site.id,
+            &storage::DialogListQuery {
+                limit: 100,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(list.len(), 24);
+    assert!(list.iter().all(|d| d.match_kind == "probable"), "{list:#?}");
+    no_drift(&store, &site, "late visits racing probable matches").await;
+}

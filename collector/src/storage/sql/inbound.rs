@@ -106,7 +106,7 @@ pub(crate) use SELECT_CONTACT_DIALOG;
 /// recent unmatched click on the number), else none. Evaluates to
 /// `(match_kind, code, confidence, session_id, click_id)`.
 macro_rules! attribute_start {
-    ($tx:ident, $site_id:expr, $m:expr, $contact_id:expr, $matched:expr, $policy:expr, $delta:ident) => {{
+    ($tx:ident, $db:ty, $site_id:expr, $m:expr, $contact_id:expr, $matched:expr, $policy:expr, $delta:ident) => {{
         let m: &$crate::domain::inbound::InboundMessage = $m;
         let matched: Option<(uuid::Uuid, chatrail_core::code::SessionCode)> = $matched;
         // On PostgreSQL this row lock serialises dialog starts on one number, so two chats
@@ -199,6 +199,9 @@ macro_rules! attribute_start {
             .await?;
             match probable::decide(&candidates, m.sent_at_ms, $policy.probable_window_ms) {
                 Some(p) => {
+                    // The session may be arriving only now (its clicks came first): wait for
+                    // it, so the dialog copies its attribution (SessionLocks).
+                    $crate::storage::sql::rollups::lock_sessions!($tx, $db, [p.session_id]);
                     let click: Option<(uuid::Uuid,)> = sqlx::query_as(
                         "SELECT click_id FROM clicks WHERE site_id = $1 AND session_id = $2 \
                          AND number = $3 AND clicked_at = $4 LIMIT 1",
@@ -403,7 +406,7 @@ macro_rules! ingest_message {
                 let upgrade = match (d, matched.is_some() || m.referral.is_some()) {
                     (Some(_), true) => Some(
                         $crate::storage::sql::inbound::attribute_start!(
-                            tx, site_id, m, contact_id, matched, policy, delta
+                            tx, $db, site_id, m, contact_id, matched, policy, delta
                         ),
                     ),
                     _ => None,
@@ -440,7 +443,7 @@ macro_rules! ingest_message {
             DialogDecision::Start => {
                 let (match_kind, code, confidence, session_id, click_id) =
                     $crate::storage::sql::inbound::attribute_start!(
-                        tx, site_id, m, contact_id, matched, policy, delta
+                        tx, $db, site_id, m, contact_id, matched, policy, delta
                     );
                 let dialog_id = uuid::Uuid::now_v7();
                 let kind = if before.is_some() { "repeat" } else { "new" };

@@ -178,7 +178,7 @@ macro_rules! impl_store {
                 let mut delta = $crate::storage::rollups::RollupDelta::default();
                 let mut touched = Vec::with_capacity(by_site.len());
                 for (site, (sessions, clicks)) in by_site {
-                    touched.push((site, rollups_before!(tx, site, sessions, clicks, delta)));
+                    touched.push((site, rollups_before!(tx, $db, site, sessions, clicks, delta)));
                 }
                 for event in events {
                     match event {

@@ -192,6 +192,7 @@ macro_rules! impl_reports {
                 let mut delta = $crate::storage::rollups::RollupDelta::default();
                 let mut touched = rollups_before!(
                     tx,
+                    $db,
                     site,
                     batch.sessions.iter().map(|s| s.session_id),
                     batch.clicks.iter().map(|c| c.click_id),

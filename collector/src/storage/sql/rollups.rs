@@ -6,6 +6,64 @@
 /// Ids per `IN (…)` list: well under both databases' parameter limits.
 pub const ID_CHUNK: usize = 500;
 
+/// How a backend makes two writers that meet on one session wait for each other: the
+/// transaction adding the session (which refreshes the clicks and dialogs already pointing at
+/// it) and one attributing a dialog to it as probable (which copies the session's
+/// attribution). Otherwise each can miss the other's uncommitted row, and the dialog keeps no
+/// channel. PostgreSQL takes a transaction-scoped advisory lock per session; SQLite already
+/// has one writer at a time.
+pub trait SessionLocks {
+    /// Locks the sessions whose keys ([`lock_keys`]) are bound as `$1`, in that order.
+    const SQL: Option<&'static str>;
+}
+
+impl SessionLocks for sqlx::Sqlite {
+    const SQL: Option<&'static str> = None;
+}
+
+impl SessionLocks for sqlx::Postgres {
+    // The array's order is the order of acquisition; 7301 keeps chatrail's locks apart from
+    // other users of advisory locks.
+    const SQL: Option<&'static str> = Some(
+        "SELECT pg_advisory_xact_lock(7301, CAST(k AS INTEGER)) \
+         FROM unnest(string_to_array($1, ',')) AS k",
+    );
+}
+
+/// The lock keys of `sessions`, sorted (so writers locking several take them in one order
+/// and cannot deadlock) and comma-separated. Two sessions may share a key: that only makes
+/// their writers wait for each other.
+pub fn lock_keys(sessions: impl IntoIterator<Item = uuid::Uuid>) -> String {
+    let mut keys: Vec<i32> = sessions
+        .into_iter()
+        .map(|id| {
+            let b = id.as_bytes();
+            let fold = u32::from_le_bytes([b[12], b[13], b[14], b[15]])
+                ^ u32::from_le_bytes([b[4], b[5], b[6], b[7]]);
+            fold as i32
+        })
+        .collect();
+    keys.sort_unstable();
+    keys.dedup();
+    keys.iter()
+        .map(|k| k.to_string())
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// Takes the [`SessionLocks`] of `$db` on the sessions `$ids` on transaction `$conn`.
+macro_rules! lock_sessions {
+    ($conn:ident, $db:ty, $ids:expr) => {{
+        if let Some(sql) = <$db as $crate::storage::sql::rollups::SessionLocks>::SQL {
+            let keys = $crate::storage::sql::rollups::lock_keys($ids);
+            if !keys.is_empty() {
+                sqlx::query(sql).bind(keys).execute(&mut *$conn).await?;
+            }
+        }
+    }};
+}
+pub(crate) use lock_sessions;
+
 /// The ids returned by `$select` (`$1` site, ending in a column to match) `IN` the `$ids`
 /// list, on connection or transaction `$conn`.
 macro_rules! ids_in {
@@ -121,7 +179,7 @@ pub(crate) use apply_rollups;
 /// among the new ones. Evaluates to the [`Touched`](crate::storage::rollups::Touched) rows
 /// to count back in with [`rollups_after!`] once written.
 macro_rules! rollups_before {
-    ($conn:ident, $site:expr, $sessions:expr, $clicks:expr, $delta:expr) => {{
+    ($conn:ident, $db:ty, $site:expr, $sessions:expr, $clicks:expr, $delta:expr) => {{
         use std::collections::BTreeSet;
         let site: uuid::Uuid = $site;
         let mut sessions: BTreeSet<uuid::Uuid> = $sessions.into_iter().collect();
@@ -145,6 +203,9 @@ macro_rules! rollups_before {
             clicks.remove(&id);
         }
         let sessions: Vec<uuid::Uuid> = sessions.into_iter().collect();
+        // Before looking for what points at the new sessions: a probable match to one of
+        // them, committed or waiting, is then seen here or sees the session (SessionLocks).
+        $crate::storage::sql::rollups::lock_sessions!($conn, $db, sessions.iter().copied());
         let orphan_clicks = $crate::storage::sql::rollups::ids_in!(
             $conn,
             "SELECT click_id FROM clicks WHERE site_id = $1 AND session_id",
