@@ -2,7 +2,7 @@
 //! zone, and bulk inserts of synthetic data (the generator and report tests).
 //!
 //! Every report is built from [`CountQuery`]s: "count sessions / clicks / dialogs in a time
-//! range, grouped by up to two keys and optionally by a fixed-width time bucket". The SQL is
+//! range, grouped by up to three keys and optionally by a fixed-width time bucket". The SQL is
 //! assembled here from whitelisted fragments, so both backends run the same text; bucketing
 //! into the site's days and hours happens in Rust (see `crate::reports`), which keeps the SQL
 //! free of dialect-specific time-zone functions.

@@ -1,6 +1,7 @@
 //! Rollups: visits, clicks and dialogs per site, per UTC day (or hour) and per grouping, kept
-//! in step with the fact tables by every write, so unfiltered reports read a few thousand
-//! rollup rows instead of every session, click and dialog of the period.
+//! in step with the fact tables by every write, so reports read a few thousand rollup rows
+//! instead of every session, click and dialog of the period. Groupings hold up to three keys;
+//! a count reads the narrowest one holding its keys and its filters' keys ([`CountQuery::plan`]).
 //!
 //! Slots are UTC days and hours, never local ones, so a site's time zone can change without
 //! a rebuild: a report reads the whole UTC days inside its local range from the rollups and
