@@ -5,6 +5,24 @@
 /// Rows per multi-row insert: 1,000 rows × at most 16 columns stays under both limits.
 pub const INSERT_CHUNK: usize = 1000;
 
+/// The rows of [`CountQuery`](crate::storage::CountQuery) `$q` on the fact tables, read
+/// through executor `$exec` (a pool, or `&mut *tx`).
+macro_rules! count_rows {
+    ($exec:expr, $q:expr) => {{
+        let q: &$crate::storage::CountQuery<'_> = $q;
+        let (sql, binds) = q.to_sql();
+        let mut query = sqlx::query_as::<_, $crate::storage::CountRow>(&sql)
+            .bind(q.site_id.0)
+            .bind(q.from_ms)
+            .bind(q.to_ms);
+        for b in binds {
+            query = query.bind(b);
+        }
+        query.fetch_all($exec).await?
+    }};
+}
+pub(crate) use count_rows;
+
 /// The rollups of site `$site_id` recomputed from the fact tables, as a
 /// [`RollupDelta`](crate::storage::rollups::RollupDelta), reading through executor `$exec`
 /// (a pool, or `&mut *tx`).
@@ -26,14 +44,7 @@ macro_rules! recomputed {
                     offset_ms: 0,
                     filters: &none,
                 };
-                let (sql, _) = q.to_sql();
-                let rows: Vec<$crate::storage::CountRow> = sqlx::query_as(&sql)
-                    .bind(site_id.0)
-                    .bind(q.from_ms)
-                    .bind(q.to_ms)
-                    .fetch_all($exec)
-                    .await?;
-                for r in rows {
+                for r in $crate::storage::sql::reports::count_rows!($exec, &q) {
                     let keys = [&r.k1, &r.k2, &r.k3];
                     recomputed.add(site_id.0, dim.name.into(), r.b, keys, *fact, r.n);
                 }
@@ -107,15 +118,7 @@ macro_rules! impl_reports {
                 &self,
                 q: &$crate::storage::CountQuery<'_>,
             ) -> Result<Vec<$crate::storage::CountRow>, $crate::storage::StoreError> {
-                let (sql, binds) = q.to_sql();
-                let mut query = sqlx::query_as::<$db, $crate::storage::CountRow>(&sql)
-                    .bind(q.site_id.0)
-                    .bind(q.from_ms)
-                    .bind(q.to_ms);
-                for b in binds {
-                    query = query.bind(b);
-                }
-                Ok(query.fetch_all(&self.pool).await?)
+                Ok($crate::storage::sql::reports::count_rows!(&self.pool, q))
             }
 
             async fn rollup_drift(
