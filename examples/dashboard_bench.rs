@@ -13,7 +13,7 @@
 
 use std::time::Duration;
 
-use chatrail_tests::bench_args::{arg, from_args};
+use chatrail_tests::bench_args::{self, from_args};
 use chatrail_tests::dashboard_bench::{run, serve_existing, serve_filled, Served};
 
 #[tokio::main]
@@ -22,15 +22,9 @@ async fn main() -> anyhow::Result<()> {
     let (opts, backends) = from_args(&args);
     let mut columns = Vec::new();
     let mut table: Vec<(String, Vec<Duration>)> = Vec::new();
-    let database: Option<String> = args
-        .iter()
-        .position(|a| a == "--database")
-        .and_then(|i| args.get(i + 1).cloned());
     let mut servers: Vec<(String, Served)> = Vec::new();
-    if let Some(url) = &database {
-        let site = arg(&args, "--site", "bench".to_owned());
-        let scheme = url.split(':').next().unwrap_or("database").to_owned();
-        servers.push((scheme, serve_existing(url, &site).await?));
+    if let Some(db) = bench_args::existing(&args) {
+        servers.push((db.label, serve_existing(&db.url, &db.site).await?));
     } else {
         for backend in backends {
             eprintln!(

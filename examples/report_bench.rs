@@ -12,7 +12,7 @@
 //! `chatrail generate` filled today instead (site `bench` by default), generating nothing.
 
 use chatrail_tests::bench::{existing, filled, markdown_table, time_suite, Filled};
-use chatrail_tests::bench_args::{arg, from_args};
+use chatrail_tests::bench_args::{self, from_args};
 use chrono::{Days, NaiveDate};
 
 #[tokio::main]
@@ -21,15 +21,10 @@ async fn main() {
     let (opts, backends) = from_args(&args);
     let mut columns = Vec::new();
     let mut results = Vec::new();
-    let database: Option<String> = args
-        .iter()
-        .position(|a| a == "--database")
-        .and_then(|i| args.get(i + 1).cloned());
+    let database = bench_args::existing(&args);
     let mut databases: Vec<(String, Filled)> = Vec::new();
-    if let Some(url) = &database {
-        let site = arg(&args, "--site", "bench".to_owned());
-        let scheme = url.split(':').next().unwrap_or("database").to_owned();
-        databases.push((scheme, existing(url, &site, &opts).await));
+    if let Some(db) = &database {
+        databases.push((db.label.clone(), existing(&db.url, &db.site, &opts).await));
     } else {
         for backend in backends {
             eprintln!(
@@ -62,7 +57,7 @@ async fn main() {
         }
     }
     match &database {
-        Some(url) => println!("\n{url}, {} months\n", opts.months),
+        Some(db) => println!("\n{}, {} months\n", db.url, opts.months),
         None => println!(
             "\n{} sessions, {} dialogs, {} months\n",
             opts.sessions, opts.dialogs, opts.months

@@ -1,5 +1,5 @@
 //! The command line of the benchmark examples: `--sessions N --dialogs N --months N
-//! [--backend sqlite|postgres|both]`.
+//! [--backend sqlite|postgres|both]`, or `--database URL [--site KEY] [--months N]`.
 
 use chatrail_collector::generate::GenerateOptions;
 
@@ -29,4 +29,25 @@ pub fn from_args(args: &[String]) -> (GenerateOptions, Vec<Backend>) {
         _ => vec![Backend::Sqlite, Backend::Postgres],
     };
     (opts, backends)
+}
+
+/// An existing database to time instead of generating one: `--database URL [--site KEY]`.
+#[derive(Debug, Clone)]
+pub struct Existing {
+    /// The database URL.
+    pub url: String,
+    /// The generated site's key (default `bench`).
+    pub site: String,
+    /// The URL's scheme, naming the table's column.
+    pub label: String,
+}
+
+/// The `--database` of the command line, if any.
+pub fn existing(args: &[String]) -> Option<Existing> {
+    let url = arg(args, "--database", String::new());
+    (!url.is_empty()).then(|| Existing {
+        label: url.split(':').next().unwrap_or("database").to_owned(),
+        site: arg(args, "--site", "bench".to_owned()),
+        url,
+    })
 }
