@@ -14,6 +14,7 @@ pub mod geoip;
 pub mod inbound;
 pub mod openapi;
 pub mod pages;
+pub mod plan;
 pub mod postgres;
 
 use std::net::{Ipv4Addr, TcpListener};

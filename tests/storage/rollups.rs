@@ -3,8 +3,9 @@
 
 use chatrail_collector::domain::site::Site;
 use chatrail_collector::matching::DialogPolicy;
-use chatrail_collector::storage::{self, CountQuery, ReportFilters, SharedStore};
+use chatrail_collector::storage::{self, ReportFilters, SharedStore};
 use chatrail_tests::app::{create_site, fresh_database, Backend, TRACKED_DIGITS};
+use chatrail_tests::plan;
 
 use super::{message, stored, Browsing, T0};
 
@@ -15,9 +16,8 @@ async fn no_drift(store: &SharedStore, site: &Site, after: &str) {
     assert!(drift.is_empty(), "after {after}: {drift:#?}");
 }
 
-/// Every grouping and each of its keys alone over two UTC days and a bit, unfiltered and
-/// filtered by channel, campaign, number and match, from the plan (rollups where they serve) and from
-/// the fact tables.
+/// Every grouping over two UTC days and a bit, unfiltered and filtered by channel, campaign,
+/// number and match, from the plan (rollups where they serve) and from the fact tables.
 async fn counts_agree(store: &SharedStore, site: &Site) {
     let filters = [
         ReportFilters::default(),
@@ -39,55 +39,16 @@ async fn counts_agree(store: &SharedStore, site: &Site) {
             ..ReportFilters::default()
         },
     ];
-    let (mut from_rollups, mut filtered_found) = (0, 0);
-    for dim in storage::rollups::DIMS {
-        // The grouping's keys, and (as reports ask) every key alone and every ordered pair.
-        let mut subsets: Vec<Vec<storage::Key>> = vec![Vec::new(), dim.keys.to_vec()];
-        for a in dim.keys {
-            subsets.push(vec![*a]);
-            for b in dim.keys.iter().filter(|b| *b != a) {
-                subsets.push(vec![*a, *b]);
-            }
-        }
-        for keys in &subsets {
-            let keys = &keys[..];
-            for fact in dim.facts {
-                for f in &filters {
-                    let bucket_ms = (dim.slot_ms == storage::rollups::HOUR_MS).then_some(HOUR);
-                    let q = CountQuery {
-                        site_id: site.id,
-                        fact: *fact,
-                        from_ms: T0 - 30 * HOUR,
-                        to_ms: T0 + 40 * HOUR,
-                        keys,
-                        first_key_required: false,
-                        bucket_ms,
-                        offset_ms: 0,
-                        filters: f,
-                    };
-                    let plan = q.plan();
-                    from_rollups += plan
-                        .iter()
-                        .filter(|p| matches!(p, storage::rollups::Part::Rollup(_)))
-                        .count();
-                    let mut planned = store.count(&q).await.unwrap();
-                    let mut raw = store.count_raw(&q).await.unwrap();
-                    let order =
-                        |r: &storage::CountRow| (r.k1.clone(), r.k2.clone(), r.k3.clone(), r.b);
-                    planned.sort_by_key(order);
-                    raw.sort_by_key(order);
-                    assert_eq!(planned, raw, "{} {keys:?} {fact:?} {f:?}", dim.name);
-                    if f != &filters[0] && !raw.is_empty() {
-                        filtered_found += 1;
-                    }
-                }
-            }
-        }
-    }
-    assert!(from_rollups > 40, "only {from_rollups} reads from rollups");
+    let seen = plan::counts_agree(store, site.id, T0 - 30 * HOUR, T0 + 40 * HOUR, &filters).await;
     assert!(
-        filtered_found > 40,
-        "only {filtered_found} filtered counts found rows"
+        seen.from_rollups > 40,
+        "only {} reads from rollups",
+        seen.from_rollups
+    );
+    assert!(
+        seen.filtered_found > 40,
+        "only {} filtered counts found rows",
+        seen.filtered_found
     );
 }
 
