@@ -41,18 +41,17 @@ var w = window,
 
 function noop() {}
 
-// One question to the wasm: the operation and its fields, written into the
-// bytes `buf` reserves; `run` answers 0 for none, else the answer's length
-// plus one, at `out`. (xtask checks these exports and that there are no
-// imports.) The wasm forgets both at the next question.
+// One question to the wasm: the operation and its fields, encoded straight
+// into the bytes `buf` reserves (UTF-8 takes at most 3 bytes per UTF-16
+// unit); `run` answers 0 for none, else the answer's length plus one, at
+// `out`. (xtask checks these exports and that there are no imports.) The
+// wasm forgets both at the next question.
 function ask(op, fields) {
-  var bytes = encoder.encode(fields.join(SEP)),
+  var text = fields.join(SEP),
     // Before reading `memory.buffer`: reserving may grow the memory, which
-    // replaces the buffer.
-    at = W.buf(bytes.length),
-    n;
-  new Uint8Array(W.memory.buffer).set(bytes, at);
-  n = W.run(op, bytes.length);
+    // replaces the buffer. 0: no memory for the question.
+    at = W.buf(text.length * 3),
+    n = at && W.run(op, encoder.encodeInto(text, new Uint8Array(W.memory.buffer, at)).written);
   if (n) return decoder.decode(new Uint8Array(W.memory.buffer, W.out(), n - 1));
 }
 
@@ -84,9 +83,6 @@ try {
       // Link -> the href we gave it, to tell our writes from the page's.
       mine = new WeakMap(),
       page = "",
-      // Original href and text -> what the wasm said, for this page, session and config:
-      // the same link often appears many times on a page.
-      answers = new Map(),
       // Link -> its original href, for the links we tagged.
       origin = new WeakMap(),
       // Tagged href -> its original, for every answer of this page view and
@@ -215,7 +211,6 @@ try {
         hash = 0x811c9dc5,
         code;
       page = location.href.split("#")[0];
-      answers.clear();
       older = back;
       back = new Map();
       location.search
@@ -272,39 +267,17 @@ try {
       });
     };
 
-    var key = function (href, text) {
-      return text == null ? href : href + SEP + text;
+    // What the wasm says of each [original href, own starter text] of
+    // `pairs`, asked all at once (crossing into the wasm costs more than
+    // most answers): the tagged href, or "" to leave the link alone. Callers
+    // pass only hrefs that may be chat links (CHAT) and hold no separator.
+    var tags = function (pairs) {
+      var list = ask(TAGS, pairs).split(SEP);
+      for (var i = 0; i < pairs.length; i += 2) if (list[i / 2]) back.set(list[i / 2], pairs[i]);
+      return list;
     };
-    // Asks the wasm about every (href, text) of `list` it was not asked
-    // about on this page yet, all at once: crossing into it costs more
-    // than most answers. Callers pass only hrefs that may be chat links
-    // (CHAT); one holding the separator cannot be asked about.
-    var learn = function (list) {
-      var keys = [],
-        fields = [],
-        i,
-        k;
-      for (i = 0; i < list.length; i += 2) {
-        k = key(list[i], list[i + 1]);
-        if (!answers.has(k)) {
-          answers.set(k, null);
-          if ((list[i] + list[i + 1]).indexOf(SEP) < 0) {
-            keys.push(k);
-            fields.push(list[i], list[i + 1]);
-          }
-        }
-      }
-      if (keys.length) {
-        list = ask(TAGS, fields).split(SEP);
-        for (i = 0; i < keys.length; i++) {
-          answers.set(keys[i], list[i] || null);
-          if (list[i]) back.set(list[i], fields[2 * i]);
-        }
-      }
-    };
-    var answer = function (href, text) {
-      learn([href, text]);
-      return answers.get(key(href, text));
+    var answer = function (url) {
+      return url.indexOf(SEP) < 0 && tags([url, ""])[0];
     };
     // Gives links what the wasm says they should be, starting from the
     // site's own href: ours (the href we gave them, or a copy of a link we
@@ -314,7 +287,7 @@ try {
     // only an href that changes is written: one DOM write per tagged link.
     var tagAll = function (links, again) {
       var todo = [],
-        list = [],
+        pairs = [],
         i,
         a,
         href,
@@ -326,35 +299,48 @@ try {
         a = links[i];
         href = a.getAttribute("href");
         ours = mine.get(a) === href;
-        if (href == null || (ours ? !again : !CHAT.test(href))) continue;
-        original = ours ? origin.get(a) : back.get(href) || older.get(href);
-        todo.push(a, href, (text = a.getAttribute(TEXT)), (original = original || href));
-        list.push(original, text);
+        if (href == null || (ours ? !again : !CHAT.test(href) || href.indexOf(SEP) >= 0)) continue;
+        original = ours ? origin.get(a) : back.get(href) || older.get(href) || href;
+        text = a.getAttribute(TEXT);
+        todo.push(a, href, original);
+        pairs.push(original, text && text.indexOf(SEP) < 0 ? text : "");
       }
-      learn(list);
-      for (i = 0; i < todo.length; i += 4) {
+      if (!todo.length) return;
+      pairs = tags(pairs);
+      for (i = 0; i < todo.length; i += 3) {
         a = todo[i];
-        href = todo[i + 1];
-        original = todo[i + 3];
-        if ((tagged = answers.get(key(original, todo[i + 2])))) {
+        original = todo[i + 2];
+        if ((tagged = pairs[i / 3])) {
           mine.set(a, tagged);
           origin.set(a, original);
         } else {
           mine.delete(a);
           tagged = original;
         }
-        if (tagged != href) a.setAttribute("href", tagged);
+        if (tagged != todo[i + 1]) a.setAttribute("href", tagged);
       }
     };
-    // Our own writes are not the page's mutations: their records are
-    // dropped. (Called where nothing else is pending: at a scan, which
-    // reads the whole page, and in the observer's callback.)
+    // Our own writes are not the page's mutations: they are made while the
+    // observer is disconnected, so the browser records none of them (records
+    // taken and dropped afterwards were a third of the cost of a thousand
+    // writes). Disconnecting drops pending records too, so this is called
+    // where nothing else is pending: at a scan, which reads the whole page,
+    // and in the observer's callback.
     var quietly = function (f) {
+      if (observer) observer.disconnect();
       try {
         f();
       } finally {
-        if (observer) observer.takeRecords();
+        docs.forEach(observe);
       }
+    };
+    var observe = function (doc) {
+      observer.observe(doc, {
+        childList: true,
+        subtree: true,
+        attributes: true,
+        attributeFilter: ["href", TEXT],
+      });
     };
     var scan = function (again) {
       quietly(function () {
@@ -386,7 +372,6 @@ try {
         fields.push(p.path, p.text, p.template);
       });
       ask(CONFIGURE, fields);
-      answers.clear();
     };
 
     // Capture phase on the window: we see the click before the page's own
@@ -445,7 +430,7 @@ try {
         field;
       if (!started || e.defaultPrevented || form.method != "get" || !CHAT.test(url)) return;
       url.search = new URLSearchParams(new FormData(form, e.submitter));
-      if ((tagged = answer(url.href, null))) {
+      if ((tagged = answer(url.href))) {
         tagged = new URL(tagged).searchParams;
         name = tagged.has("start") ? "start" : "text";
         field = form.elements[name];
@@ -479,12 +464,7 @@ try {
       (docs = docs.filter(function (doc) {
         return doc.defaultView;
       })).push(doc);
-      observer.observe(doc, {
-        childList: true,
-        subtree: true,
-        attributes: true,
-        attributeFilter: ["href", TEXT],
-      });
+      observe(doc);
       if (started)
         quietly(function () {
           tagAll(doc.querySelectorAll(LINKS));
@@ -516,7 +496,7 @@ try {
         var args = [].slice.call(arguments);
         safe(function () {
           if (started && url != null && CHAT.test((url += ""))) {
-            args[0] = url = answer(url, null) || url;
+            args[0] = url = answer(url) || url;
             opened(url);
           }
         })();
@@ -532,7 +512,7 @@ try {
           "navigate",
           safe(function (e) {
             var url = e.destination.url,
-              tagged = started && !e.userInitiated && CHAT.test(url) && answer(url, null);
+              tagged = started && !e.userInitiated && CHAT.test(url) && answer(url);
             if (!tagged) return;
             if ((tagged = new URL(tagged).href) == url) opened(url);
             else if (e.cancelable) {
@@ -628,7 +608,6 @@ try {
           started = 0;
           outbox = [];
           ask(RESET, []);
-          answers.clear();
           api.code = null;
           scan(1);
         }
