@@ -15,7 +15,7 @@ pub const MAX_DIGITS: usize = 15;
 /// 0s", which also turns the `00` international prefix into the bare
 /// country code. `+7 (900) 123-45-67` gives `79001234567`.
 pub fn normalize_number(s: &str) -> Option<String> {
-    let mut digits = String::new();
+    let mut digits = String::with_capacity(s.len());
     for b in s.bytes().filter(u8::is_ascii_digit) {
         if b != b'0' || !digits.is_empty() {
             digits.push(char::from(b));

@@ -97,6 +97,10 @@ pub fn push_uri_component(out: &mut String, s: &str) {
 /// then percent-decoding, malformed UTF-8 replaced by U+FFFD.
 pub fn decode_query_value(raw: &str) -> String {
     let bytes = raw.as_bytes();
+    // Nothing to decode (a number, a plain word): copied at once.
+    if !bytes.iter().any(|&b| b == b'%' || b == b'+') {
+        return raw.into();
+    }
     let hex = |at: usize| -> Option<u8> {
         let high = hex_digit(*bytes.get(at)?)?;
         let low = hex_digit(*bytes.get(at + 1)?)?;
