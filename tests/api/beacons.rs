@@ -9,6 +9,7 @@ use serde_json::{json, Value};
 on_both_backends!(
     beacons_build_the_session_behind_a_source_card,
     malformed_oversized_and_hostile_beacons_get_a_json_4xx,
+    a_click_sent_again_is_stored_once,
 );
 
 async fn post(app: &TestApp, path: &str, body: String) -> reqwest::Response {
@@ -145,4 +146,86 @@ async fn malformed_oversized_and_hostile_beacons_get_a_json_4xx(backend: Backend
         .contains("not a tracked number"));
     // Nothing refused was queued.
     assert_eq!(app.ingest_counter("accepted").await, 0);
+}
+
+/// Every click stored for the test site, counted as the reports count them (the rollups
+/// checked against the table).
+async fn stored_clicks(app: &TestApp) -> i64 {
+    use chatrail_collector::storage::{CountQuery, Fact, ReportFilters};
+    let drift = app.store.rollup_drift(app.site.id).await.unwrap();
+    assert!(drift.is_empty(), "{drift:?}");
+    let rows = app
+        .store
+        .count(&CountQuery {
+            site_id: app.site.id,
+            fact: Fact::Clicks,
+            from_ms: 0,
+            to_ms: i64::MAX,
+            keys: &[],
+            first_key_required: false,
+            bucket_ms: None,
+            offset_ms: 0,
+            filters: &ReportFilters::default(),
+        })
+        .await
+        .unwrap();
+    rows.iter().map(|r| r.n).sum()
+}
+
+/// The snippet keeps a click until the collector answers it and sends it again on the next
+/// page when it cannot tell (the page it left was gone first): a click id is stored once,
+/// whether the copies come in one batch or several.
+async fn a_click_sent_again_is_stored_once(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (visitor, session, code) = ids();
+    let visit = json!({"site": "shop", "visitor": visitor, "session": session, "code": code.as_str(),
+        "url": "https://shop.test/"});
+    assert_eq!(
+        post(&app, "/collect/visit", visit.to_string())
+            .await
+            .status(),
+        202
+    );
+    let click = |id: Option<String>| {
+        let mut c = json!({"site": "shop", "visitor": visitor, "session": session,
+            "code": code.as_str(), "page": "https://shop.test/", "number": "79001234567",
+            "kind": "wa.me"});
+        if let Some(id) = id {
+            c["id"] = json!(id);
+        }
+        c.to_string()
+    };
+    let id = format_id(*uuid::Uuid::new_v4().as_bytes());
+    for _ in 0..2 {
+        assert_eq!(
+            post(&app, "/collect/click", click(Some(id.clone())))
+                .await
+                .status(),
+            202
+        );
+    }
+    app.wait_written(3).await;
+    assert_eq!(stored_clicks(&app).await, 1);
+    assert_eq!(
+        post(&app, "/collect/click", click(Some(id.clone())))
+            .await
+            .status(),
+        202
+    );
+    app.wait_written(4).await;
+    assert_eq!(stored_clicks(&app).await, 1, "sent again in a later batch");
+    // Clicks without an id (older snippets) are each a click.
+    for _ in 0..2 {
+        assert_eq!(
+            post(&app, "/collect/click", click(None)).await.status(),
+            202
+        );
+    }
+    app.wait_written(6).await;
+    assert_eq!(stored_clicks(&app).await, 3);
+
+    let resp = post(&app, "/collect/click", click(Some("../../x".into()))).await;
+    assert_eq!(resp.status(), 400);
+    let msg = resp.json::<Value>().await.unwrap()["error"].to_string();
+    assert!(msg.contains("`id`"), "{msg}");
 }

@@ -720,6 +720,39 @@ document.addEventListener("chatrail:ready", function (e) {{ window.readyEvent = 
         let clicks = f.wait_clicks("/down", 1).await;
         assert_eq!((clicks[0].1.as_str(), clicks[0].3.as_str()), ("wa.me", code_of(&again).as_str()));
         assert_eq!(stored().await, 1, "the session of the queued visit");
+
+        // A click is in storage before it is sent (the page it leaves may be gone before
+        // a failure is known) and leaves it once answered; one sent again (its answer
+        // lost with its page) is stored once.
+        let queue = "return localStorage.getItem('chatrail:q')";
+        let kept = f
+            .js(&format!(
+                r#"document.getElementById("l").dispatchEvent(new MouseEvent("auxclick", {{button: 1, bubbles: true}})); {queue}"#
+            ))
+            .await?;
+        let kept = kept.as_str().unwrap_or_default().to_owned();
+        assert!(kept.contains("/collect/click") && kept.contains(r#"\"id\":\""#), "{kept}");
+        f.wait_clicks("/down", 2).await;
+        for _ in 0..100 {
+            if f.js(queue).await? == Value::Null {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        assert_eq!(f.js(queue).await?, Value::Null, "answered, so forgotten");
+        f.js(&format!("localStorage.setItem('chatrail:q', {})", json!(kept)))
+            .await?;
+        f.browser.client.refresh().await?;
+        f.tagged("l").await?;
+        for _ in 0..100 {
+            if f.js(queue).await? == Value::Null {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        assert_eq!(f.js(queue).await?, Value::Null, "sent again and answered");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert_eq!(f.clicks("/down").await.len(), 2, "stored once");
         Ok(())
     }
     .await;

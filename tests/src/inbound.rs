@@ -95,6 +95,7 @@ impl TestApp {
             page: "https://shop.test/oak-table".into(),
             number: TRACKED_DIGITS.into(),
             kind: "wa.me".into(),
+            id: None,
         };
         let click = Click::parse(&self.site, beacon, at_ms).expect("valid click");
         self.store

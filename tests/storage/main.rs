@@ -112,6 +112,7 @@ impl Browsing {
             page: page.into(),
             number: TRACKED_DIGITS.into(),
             kind: "wa.me".into(),
+            id: None,
         };
         IngestEvent::Click(Box::new(Click::parse(site, beacon, at_ms).unwrap()))
     }

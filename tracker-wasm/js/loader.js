@@ -37,7 +37,8 @@ var w = window,
   SESSION = "chatrail:s",
   CONFIG = "chatrail:c",
   // Beacons waiting to be sent again.
-  QUEUE = "chatrail:q";
+  QUEUE = "chatrail:q",
+  CLICKS = "/collect/click";
 
 function noop() {}
 
@@ -128,17 +129,32 @@ try {
     // CORS preflight). One that fails (the collector unreachable, or
     // refusing for now: 5xx) waits in storage for the next page view, up to
     // 5 tries and 20 beacons; one refused for good (4xx, which the collector
-    // makes readable) is dropped. Failures stay silent.
+    // makes readable) is dropped. Failures stay silent. A click waits in
+    // storage from before it is sent until it is answered: the page it
+    // leaves may be gone before its failure is known. It carries an id, so
+    // the collector stores it once however often it comes.
     var post = function (beacon) {
+      var click = beacon[0] == CLICKS;
+      if (click) requeue(beacon, 1);
       fetch(base + beacon[0], { method: "POST", body: beacon[1], keepalive: true })
         .then(function (r) {
           if (r.status > 499) throw 0;
+          if (click && started) requeue(beacon);
         })
         .catch(function () {
           // Not once consent is withdrawn (the failure may come after).
-          if (started && ++beacon[2] < 5)
-            set(QUEUE, JSON.stringify(queued().concat([beacon]).slice(-20)));
+          if (started) requeue(beacon, ++beacon[2] < 5);
         });
+    };
+    // The stored beacons without `beacon`, then with it if `keep`.
+    var requeue = function (beacon, keep) {
+      var list = queued()
+        .filter(function (b) {
+          return b[1] != beacon[1];
+        })
+        .concat(keep ? [beacon] : [])
+        .slice(-20);
+      list.length ? set(QUEUE, JSON.stringify(list)) : forget(QUEUE);
     };
     var queued = function () {
       try {
@@ -359,7 +375,7 @@ try {
         last = url;
         lastAt = now;
         chat = chat.split(SEP);
-        send("/collect/click", { page: clip(location.href), number: chat[0], kind: chat[1] }, 1);
+        send(CLICKS, { page: clip(location.href), number: chat[0], kind: chat[1], id: random(16) }, 1);
       }
     };
 

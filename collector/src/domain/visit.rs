@@ -214,7 +214,10 @@ impl Click {
             .ok_or_else(|| invalid(beacon::field::KIND, "missing"))?;
         Ok(Click {
             site_id: site.id,
-            click_id: Uuid::now_v7(),
+            click_id: match b.id {
+                Some(id) => parse_uuid(beacon::field::ID, &id)?,
+                None => Uuid::now_v7(),
+            },
             visitor_id: parse_uuid(beacon::field::VISITOR, &b.visitor)?,
             session_id: parse_uuid(beacon::field::SESSION, &b.session)?,
             code: parse_code(&b.code)?,

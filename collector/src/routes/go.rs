@@ -147,6 +147,7 @@ fn record(
         page,
         number,
         kind: kind.as_str().into(),
+        id: None,
     };
     let now = now_ms();
     // An unusable Referer is not worth losing the session over.

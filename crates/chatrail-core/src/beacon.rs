@@ -82,6 +82,8 @@ pub mod field {
     pub const NUMBER: &str = "number";
     /// The clicked link's form, as `LinkKind::as_str`.
     pub const KIND: &str = "kind";
+    /// A click's own id, 32 hex characters: a click sent again is stored once.
+    pub const ID: &str = "id";
 }
 
 /// Sent when a page is viewed.
@@ -151,6 +153,14 @@ pub struct ClickBeacon {
     pub number: String,
     /// The link's form, as `LinkKind::as_str`.
     pub kind: String,
+    /// The click's id (32 hex characters), made by the snippet, which may send a click
+    /// again when it cannot tell whether the collector got it: the collector stores one
+    /// click per id. Without one, each beacon is a new click.
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
+    pub id: Option<String>,
 }
 
 /// What the collector serves the snippet for one site.
@@ -446,6 +456,7 @@ mod tests {
                 page: "https://example.com/prices".into(),
                 number: "79001234567".into(),
                 kind: crate::LinkKind::WaMe.as_str().into(),
+                id: Some(format_id([5; 16])),
             };
             let value = serde_json::to_value(&click).unwrap();
             let mut want = vec![
@@ -456,6 +467,7 @@ mod tests {
                 field::PAGE,
                 field::NUMBER,
                 field::KIND,
+                field::ID,
             ];
             want.sort_unstable();
             assert_eq!(keys(&value), want);

@@ -127,6 +127,7 @@ impl ClickBeacon {
             .str(field::PAGE, &self.page)
             .str(field::NUMBER, &self.number)
             .str(field::KIND, &self.kind)
+            .opt_str(field::ID, self.id.as_deref())
             .finish()
     }
 }
