@@ -234,7 +234,7 @@ fn print_profile(profile: &Value) {
         *own.entry(name).or_default() += hits;
     }
     let mut own: Vec<_> = own.into_iter().collect();
-    own.sort_by(|a, b| b.1.cmp(&a.1));
+    own.sort_by_key(|(_, hits)| std::cmp::Reverse(*hits));
     println!("CPU profile, samples of their own (of {total}):");
     for (name, hits) in own.iter().take(30) {
         println!(
