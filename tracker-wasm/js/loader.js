@@ -38,7 +38,8 @@ var w = window,
   CONFIG = "chatrail:c",
   // Beacons waiting to be sent again.
   QUEUE = "chatrail:q",
-  CLICKS = "/collect/click";
+  CLICKS = "/collect/click",
+  VISITS = "/collect/visit";
 
 function noop() {}
 
@@ -81,21 +82,18 @@ try {
       waiting = [],
       // Beacons to send after the current task (see `send`).
       outbox = [],
-      // Link -> the href we gave it, to tell our writes from the page's.
-      mine = new WeakMap(),
       page = "",
-      // Link -> its original href, for the links we tagged.
-      origin = new WeakMap(),
-      // Tagged href -> its original, for every answer of this page view and
-      // the one before (older): a copy of a link we tagged (cloneNode,
-      // innerHTML) carries no entry of `origin`. Two page views' worth, so
+      // Tagged href -> its original, for every answer since the last scan
+      // (current) and those of the scan before (older): how an href is told
+      // to be ours, on the link we tagged or on a copy of it (cloneNode,
+      // innerHTML), and what it is recomputed from. A scan recomputes every
+      // link, so the two hold every href we gave that a link still has, and
       // a single-page app's navigations do not pile them up.
       back = new Map(),
       older = back,
       // The documents and windows hooked: the page's and its same-origin iframes'.
       docs = [],
       wins = new WeakSet(),
-      timeZone,
       // This page view's ids, and the site's own domains.
       visitor,
       session,
@@ -124,7 +122,7 @@ try {
       } catch (e) {}
     };
 
-    // A beacon, [path, JSON body, tries so far]: `fetch` with keepalive (it
+    // A beacon, [path, body, tries so far]: `fetch` with keepalive (it
     // outlives the page a click leaves) and a string body (text/plain, so no
     // CORS preflight). One that fails (the collector unreachable, or
     // refusing for now: 5xx) waits in storage for the next page view, up to
@@ -135,6 +133,16 @@ try {
     // the collector stores it once however often it comes.
     var post = function (beacon) {
       var click = beacon[0] == CLICKS;
+      if (typeof beacon[1] != "string") {
+        // A visit's time zone is looked up only now: the first Intl call in
+        // a page's process loads the browser's ICU data, tens of
+        // milliseconds that must not hold up the tagging.
+        if (beacon[0] == VISITS)
+          try {
+            beacon[1].timezone = short(Intl.DateTimeFormat().resolvedOptions().timeZone);
+          } catch (e) {}
+        beacon[1] = JSON.stringify(beacon[1]);
+      }
       if (click) requeue(beacon, 1);
       fetch(base + beacon[0], { method: "POST", body: beacon[1], keepalive: true })
         .then(function (r) {
@@ -170,16 +178,16 @@ try {
     // about a millisecond, so a page view's beacons go after the current
     // task, which tags the page; a click's go at once (the page may be
     // leaving), after those, and so does all that waits when the page is
-    // hidden.
+    // hidden. Its body is the fields, made JSON when sent (`post`), or the
+    // JSON of one that waited in storage.
     var send = function (path, fields, now) {
-      if (started)
-        try {
-          fields.site = site;
-          fields.visitor = visitor;
-          fields.session = session;
-          fields.code = api.code;
-          outbox.push([path, JSON.stringify(fields), 0]);
-        } catch (e) {}
+      if (started) {
+        fields.site = site;
+        fields.visitor = visitor;
+        fields.session = session;
+        fields.code = api.code;
+        outbox.push([path, fields, 0]);
+      }
       now ? flush() : setTimeout(flush);
     };
 
@@ -227,8 +235,6 @@ try {
         hash = 0x811c9dc5,
         code;
       page = location.href.split("#")[0];
-      older = back;
-      back = new Map();
       location.search
         .slice(1)
         .split("&")
@@ -273,20 +279,20 @@ try {
       // What failed earlier goes out first: a click needs its session's visit.
       outbox = queued().concat(outbox);
       forget(QUEUE);
-      send("/collect/visit", {
+      send(VISITS, {
         url: clip(location.href),
         referrer: clip(referrer),
         screen_w: size(screen.width),
         screen_h: size(screen.height),
         language: short(navigator.language),
-        timezone: short(timeZone),
       });
     };
 
     // What the wasm says of each [original href, own starter text] of
     // `pairs`, asked all at once (crossing into the wasm costs more than
-    // most answers): the tagged href, or "" to leave the link alone. Callers
-    // pass only hrefs that may be chat links (CHAT) and hold no separator.
+    // most answers): the tagged href, or "" to leave the link alone; each
+    // tagged href is remembered with its original (`back`). Callers pass
+    // only hrefs that may be chat links (CHAT) and hold no separator.
     var tags = function (pairs) {
       var list = ask(TAGS, pairs).split(SEP);
       for (var i = 0; i < pairs.length; i += 2) if (list[i / 2]) back.set(list[i / 2], pairs[i]);
@@ -296,45 +302,38 @@ try {
       return url.indexOf(SEP) < 0 && tags([url, ""])[0];
     };
     // Gives links what the wasm says they should be, starting from the
-    // site's own href: ours (the href we gave them, or a copy of a link we
-    // tagged) are recognised and recomputed (`again`) only when the session,
-    // page or starter text changed. Each attribute is read once, only links
-    // whose href may be a chat link (or is ours) are looked at further, and
-    // only an href that changes is written: one DOM write per tagged link.
+    // site's own href. An href we gave since the last scan is current, and
+    // recomputed from its original only when asked (`again`: the link's
+    // starter text changed); one we gave before it (on a copy made then,
+    // say) is recomputed. Each attribute is read once, only links whose
+    // href may be a chat link (or is ours) are looked at further, and only
+    // an href that changes is written: one DOM write per tagged link, and
+    // no other bookkeeping per link.
     var tagAll = function (links, again) {
       var todo = [],
         pairs = [],
         i,
-        a,
         href,
         text,
-        original,
-        ours,
-        tagged;
+        original;
       for (i = 0; i < links.length; i++) {
-        a = links[i];
-        href = a.getAttribute("href");
-        ours = mine.get(a) === href;
-        if (href == null || (ours ? !again : !CHAT.test(href) || href.indexOf(SEP) >= 0)) continue;
-        original = ours ? origin.get(a) : back.get(href) || older.get(href) || href;
-        text = a.getAttribute(TEXT);
-        todo.push(a, href, original);
-        pairs.push(original, text && text.indexOf(SEP) < 0 ? text : "");
+        href = links[i].getAttribute("href");
+        if (href == null) continue;
+        original = back.get(href);
+        if (
+          original
+            ? !again
+            : !(original = older.get(href)) && (!CHAT.test(href) || href.indexOf(SEP) >= 0)
+        )
+          continue;
+        text = links[i].getAttribute(TEXT);
+        todo.push(links[i], href);
+        pairs.push(original || href, text && text.indexOf(SEP) < 0 ? text : "");
       }
       if (!todo.length) return;
-      pairs = tags(pairs);
-      for (i = 0; i < todo.length; i += 3) {
-        a = todo[i];
-        original = todo[i + 2];
-        if ((tagged = pairs[i / 3])) {
-          mine.set(a, tagged);
-          origin.set(a, original);
-        } else {
-          mine.delete(a);
-          tagged = original;
-        }
-        if (tagged != todo[i + 1]) a.setAttribute("href", tagged);
-      }
+      text = tags(pairs);
+      for (i = 0; i < todo.length; i += 2)
+        if ((href = text[i / 2] || pairs[i]) != todo[i + 1]) todo[i].setAttribute("href", href);
     };
     // Our own writes are not the page's mutations: they are made while the
     // observer is disconnected, so the browser records none of them (records
@@ -358,10 +357,14 @@ try {
         attributeFilter: ["href", TEXT],
       });
     };
-    var scan = function (again) {
+    // Recomputes every link, after the session, page, config or consent
+    // changed: every answer given before is out of date.
+    var scan = function () {
+      older = back;
+      back = new Map();
       quietly(function () {
         docs.forEach(function (doc) {
-          tagAll(doc.querySelectorAll(LINKS), again);
+          tagAll(doc.querySelectorAll(LINKS), 1);
         });
       });
     };
@@ -430,7 +433,7 @@ try {
     var onNavigate = safe(function () {
       if (started && location.href.split("#")[0] != page) {
         view("");
-        scan(1);
+        scan();
       }
     });
 
@@ -559,16 +562,13 @@ try {
     var start = safe(function () {
       if (started || !loaded || !consented) return;
       started = 1;
-      try {
-        timeZone = timeZone || Intl.DateTimeFormat().resolvedOptions().timeZone;
-      } catch (e) {}
       // The last config first, so links are tagged at once and even when
       // the collector cannot be reached; then a fresh one.
       safe(configure)(get(CONFIG) || "{}");
       view(d.referrer);
       // Hooking the page tags its links; later starts (consent given again)
       // recompute them.
-      hooked ? scan(1) : hook();
+      hooked ? scan() : hook();
       // After this task, like the beacons.
       setTimeout(
         safe(function () {
@@ -582,7 +582,7 @@ try {
               if (text && started && text != get(CONFIG)) {
                 configure(text);
                 set(CONFIG, text);
-                scan(1);
+                scan();
               }
             })
             .catch(noop);
@@ -625,7 +625,7 @@ try {
           outbox = [];
           ask(RESET, []);
           api.code = null;
-          scan(1);
+          scan();
         }
         forget(VISITOR);
         forget(SESSION);
