@@ -311,6 +311,23 @@ async fn links_in_the_page_are_tagged_and_counted() {
         assert_eq!(clicks[0].2, f.url("/static"));
         assert_eq!(clicks[0].3, code);
         assert_eq!(f.wait_sessions("/static", 1).await[0].0, code);
+        // The visit carries the browser's screen, language and time zone (looked up when
+        // the beacon is sent, after the tagging).
+        let browser_said = f
+            .js("return [screen.width, navigator.language, \
+                 Intl.DateTimeFormat().resolvedOptions().timeZone]")
+            .await?;
+        let stored: (Option<i64>, Option<String>, Option<String>) = sqlx::query_as(
+            "SELECT screen_w, language, timezone FROM sessions WHERE code = $1",
+        )
+        .bind(&code)
+        .fetch_one(&f.db)
+        .await?;
+        assert_eq!(
+            serde_json::to_value(&stored)?,
+            browser_said,
+            "the visit's screen, language and time zone"
+        );
         f.browser.client.back().await?;
 
         // The link's own text is kept; a starter fills a link without one; keyboard works.
