@@ -85,10 +85,15 @@ pub fn push_uri_component(out: &mut String, s: &str) {
             continue;
         }
         out.push_str(s.get(run..i).unwrap_or_default());
+        run = i + 1;
+        // Spaces are most of what a message escapes.
+        if b == b' ' {
+            out.push_str("%20");
+            continue;
+        }
         out.push('%');
         out.push(char::from(HEX[usize::from(b >> 4)]));
         out.push(char::from(HEX[usize::from(b & 0xf)]));
-        run = i + 1;
     }
     out.push_str(s.get(run..).unwrap_or_default());
 }

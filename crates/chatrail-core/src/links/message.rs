@@ -16,51 +16,77 @@ pub const DEFAULT_TEMPLATE: &str = "{text} (ref {code})";
 /// between the code and an adjacent letter or digit, because a code glued
 /// to a word is not a separate token and would not be found.
 pub fn render_message(template: &str, text: &str, code: &SessionCode) -> String {
-    let mut out = String::with_capacity(template.len() + text.len() + CODE_LEN);
-    let mut after_code = false;
-    let mut push = |out: &mut String, piece: &str, is_code: bool| {
-        let glued = if is_code {
-            out.as_bytes().last().is_some_and(u8::is_ascii_alphanumeric)
-        } else {
-            after_code
-                && piece
-                    .as_bytes()
-                    .first()
-                    .is_some_and(u8::is_ascii_alphanumeric)
-        };
-        if glued {
-            out.push(' ');
-        }
-        if is_code || !piece.is_empty() {
-            after_code = is_code;
-        }
-        out.push_str(piece);
+    let mut message = Message {
+        out: String::with_capacity(template.len() + text.len() + CODE_LEN + 1),
+        after_code: false,
+        placed: false,
     };
-
-    let mut code_text = String::with_capacity(CODE_LEN);
-    code.push_to(&mut code_text);
     let mut rest = template;
     while let Some((before, tail)) = cut(rest, b'{') {
-        push(&mut out, before, false);
+        message.push(before);
         if let Some(after) = tail.strip_prefix("text}") {
-            push(&mut out, text.trim_ascii(), false);
+            message.push(text.trim_ascii());
             rest = after;
         } else if let Some(after) = tail.strip_prefix("code}") {
-            push(&mut out, &code_text, true);
+            message.push_code(code);
             rest = after;
         } else {
-            push(&mut out, "{", false);
+            message.push("{");
             rest = tail;
         }
     }
-    push(&mut out, rest, false);
+    message.push(rest);
 
-    let mut message = String::from(out.trim_ascii());
-    if !contains_code(&message, code) {
-        if !message.is_empty() {
-            message.push(' ');
-        }
-        message.push_str(&code_text);
+    let trimmed = message.out.trim_ascii();
+    if trimmed.len() < message.out.len() {
+        message.out = trimmed.into();
     }
-    message
+    // A code the template placed is a token of its own (see `push_code`),
+    // so only a message without one is searched.
+    if !message.placed && !contains_code(&message.out, code) {
+        if !message.out.is_empty() {
+            message.out.push(' ');
+        }
+        message.push_code(code);
+    }
+    message.out
+}
+
+/// A message being filled in.
+struct Message {
+    out: String,
+    /// Whether the code is the last thing pushed, so a letter or digit
+    /// next must be kept apart from it.
+    after_code: bool,
+    /// Whether the template placed the code.
+    placed: bool,
+}
+
+impl Message {
+    /// Appends a piece of the template or the text.
+    fn push(&mut self, piece: &str) {
+        let Some(first) = piece.as_bytes().first() else {
+            return;
+        };
+        if self.after_code && first.is_ascii_alphanumeric() {
+            self.out.push(' ');
+        }
+        self.after_code = false;
+        self.out.push_str(piece);
+    }
+
+    /// Appends the code, apart from a letter or digit before it.
+    fn push_code(&mut self, code: &SessionCode) {
+        if self
+            .out
+            .as_bytes()
+            .last()
+            .is_some_and(u8::is_ascii_alphanumeric)
+        {
+            self.out.push(' ');
+        }
+        code.push_to(&mut self.out);
+        self.after_code = true;
+        self.placed = true;
+    }
 }
