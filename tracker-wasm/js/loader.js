@@ -83,14 +83,14 @@ try {
       // Beacons to send after the current task (see `send`).
       outbox = [],
       page = "",
-      // Tagged href -> its original, for every answer since the last scan
-      // (current) and those of the scan before (older): how an href is told
-      // to be ours, on the link we tagged or on a copy of it (cloneNode,
-      // innerHTML), and what it is recomputed from. A scan recomputes every
-      // link, so the two hold every href we gave that a link still has, and
-      // a single-page app's navigations do not pile them up.
-      back = new Map(),
-      older = back,
+      // The answers given since the last scan (given) and in the scan
+      // before (older): how an href is told to be ours, on the link we
+      // tagged or on a copy of it (cloneNode, innerHTML), and the original it
+      // is recomputed from. A scan recomputes every link, so the two hold
+      // every href we gave that a link still has, and a single-page app's
+      // navigations do not pile them up. See `answers`.
+      given = { add: noop, find: noop },
+      older = given,
       // The documents and windows hooked: the page's and its same-origin iframes'.
       docs = [],
       wins = new WeakSet(),
@@ -290,12 +290,12 @@ try {
 
     // What the wasm says of each [original href, own starter text] of
     // `pairs`, asked all at once (crossing into the wasm costs more than
-    // most answers): the tagged href, or "" to leave the link alone; each
-    // tagged href is remembered with its original (`back`). Callers pass
-    // only hrefs that may be chat links (CHAT) and hold no separator.
+    // most answers): the tagged href, or "" to leave the link alone; the
+    // answers are kept (`given`). Callers pass only hrefs that may be chat
+    // links (CHAT) and hold no separator.
     var tags = function (pairs) {
       var list = ask(TAGS, pairs).split(SEP);
-      for (var i = 0; i < pairs.length; i += 2) if (list[i / 2]) back.set(list[i / 2], pairs[i]);
+      given.add(list, pairs);
       return list;
     };
     var answer = function (url) {
@@ -319,11 +319,11 @@ try {
       for (i = 0; i < links.length; i++) {
         href = links[i].getAttribute("href");
         if (href == null) continue;
-        original = back.get(href);
+        original = given.find(href);
         if (
           original
             ? !again
-            : !(original = older.get(href)) && (!CHAT.test(href) || href.indexOf(SEP) >= 0)
+            : !(original = older.find(href)) && (!CHAT.test(href) || href.indexOf(SEP) >= 0)
         )
           continue;
         text = links[i].getAttribute(TEXT);
@@ -357,11 +357,35 @@ try {
         attributeFilter: ["href", TEXT],
       });
     };
+    // Answers given with the current session code: `add` keeps them as
+    // `tags` had them (lists and questions), `find` says the original of an
+    // href that is one of them. The map from tagged href to original is made
+    // only when first needed: a tagged href carries its code, so an href
+    // without it is not looked up, and a page load's first scan, and most
+    // links added later, make no map at all.
+    var answers = function () {
+      var code = api.code,
+        lists = [],
+        map,
+        remember = function (list, pairs) {
+          for (var i = 0; i < pairs.length; i += 2) if (list[i / 2]) map.set(list[i / 2], pairs[i]);
+        };
+      return {
+        add: function (list, pairs) {
+          map ? remember(list, pairs) : lists.push(list, pairs);
+        },
+        find: function (href) {
+          if (!code || href.indexOf(code) < 0) return;
+          if (!map) for (map = new Map(); lists.length; ) remember(lists.shift(), lists.shift());
+          return map.get(href);
+        },
+      };
+    };
     // Recomputes every link, after the session, page, config or consent
     // changed: every answer given before is out of date.
     var scan = function () {
-      older = back;
-      back = new Map();
+      older = given;
+      given = answers();
       quietly(function () {
         docs.forEach(function (doc) {
           tagAll(doc.querySelectorAll(LINKS), 1);
@@ -484,7 +508,9 @@ try {
         return doc.defaultView;
       })).push(doc);
       observe(doc);
-      if (started)
+      // A document hooked after the start (an iframe loaded later); the
+      // start's own scan tags the others.
+      if (started && hooked)
         quietly(function () {
           tagAll(doc.querySelectorAll(LINKS));
         });
@@ -543,9 +569,9 @@ try {
     };
 
     var hook = function () {
-      hooked = 1;
       observer = new MutationObserver(onMutations);
       frame(w);
+      hooked = 1;
       var history = w.history;
       ["pushState", "replaceState"].forEach(function (name) {
         var original = history[name];
@@ -566,9 +592,10 @@ try {
       // the collector cannot be reached; then a fresh one.
       safe(configure)(get(CONFIG) || "{}");
       view(d.referrer);
-      // Hooking the page tags its links; later starts (consent given again)
-      // recompute them.
-      hooked ? scan() : hook();
+      // The page is hooked once; each start (consent given again too)
+      // tags every link.
+      if (!hooked) hook();
+      scan();
       // After this task, like the beacons.
       setTimeout(
         safe(function () {
