@@ -191,16 +191,11 @@ try {
       now ? flush() : setTimeout(flush);
     };
 
-    // `n` random bytes in hex; Math.random only where crypto is missing.
+    // `n` random bytes in hex. (Every browser that runs WebAssembly has
+    // crypto.getRandomValues, secure context or not, and Event.composedPath.)
     var random = function (n) {
-      var a = new Uint8Array(n),
-        hex = "";
-      try {
-        crypto.getRandomValues(a);
-      } catch (e) {
-        for (var i = 0; i < n; i++) a[i] = Math.random() * 256;
-      }
-      a.forEach(function (b) {
+      var hex = "";
+      crypto.getRandomValues(new Uint8Array(n)).forEach(function (b) {
         hex += (b + 256).toString(16).slice(1);
       });
       return hex;
@@ -422,7 +417,7 @@ try {
     // follows it. Keyboard activation arrives as a click too. Never
     // prevents the default: the link works whatever happens here.
     var onClick = safe(function (e) {
-      var target = e.composedPath ? e.composedPath()[0] : e.target,
+      var target = e.composedPath()[0],
         a = target && target.closest && target.closest(LINKS);
       // auxclick is any non-primary button; only the middle one opens a link.
       if (!a || !started || (e.type == "auxclick" && e.button != 1)) return;
