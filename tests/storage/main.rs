@@ -30,6 +30,7 @@ on_both_backends!(
     a_new_code_from_a_known_contact_is_a_repeat_dialog,
     a_message_without_code_continues_the_open_dialog,
     unknown_codes_stay_unmatched,
+    of_several_codes_the_newest_session_wins,
     one_site_never_sees_another,
     channel_rules_and_enrichment_round_trip,
     statuses_end_the_same_whatever_the_order,
@@ -374,6 +375,44 @@ async fn a_message_without_code_continues_the_open_dialog(backend: Backend) {
         serde_json::to_value(f.store.source_card(f.site.id, d3).await.unwrap().unwrap()).unwrap();
     assert_eq!(card["kind"], "repeat");
     assert_eq!(card["match"]["kind"], "none");
+}
+
+/// A tagged link copied into a page (by its owner, or baked into a prerendered copy) keeps
+/// its code, and the visitor's is added beside it: the message names both sessions, and the
+/// newer is the visitor's, wherever it stands in the text.
+async fn of_several_codes_the_newest_session_wins(backend: Backend) {
+    let f = fixture(backend).await;
+    let (owner, visitor) = (Browsing::new(), Browsing::new());
+    f.store
+        .write_batch(&[
+            owner.visit(&f.site, "https://shop.test/oak", None, T0),
+            visitor.visit(
+                &f.site,
+                "https://shop.test/?utm_source=newsletter",
+                None,
+                T0 + 3_600_000,
+            ),
+        ])
+        .await
+        .unwrap();
+    let texts = [
+        format!("Oak table? (ref {}) (ref {})", owner.code, visitor.code),
+        format!("[{}] [{}] Oak table?", visitor.code, owner.code),
+    ];
+    for (i, text) in texts.iter().enumerate() {
+        let phone = format!("551198765432{i}");
+        let msg = message(&f.site, &format!("w{i}"), &phone, text, T0 + 7_200_000);
+        let (d, _) = stored(
+            f.store
+                .ingest_message(&msg, &DialogPolicy::default())
+                .await
+                .unwrap(),
+        );
+        let card = serde_json::to_value(f.store.source_card(f.site.id, d).await.unwrap().unwrap())
+            .unwrap();
+        assert_eq!(card["match"]["code"], visitor.code.as_str(), "{text}");
+        assert_eq!(card["session"]["utm_source"], "newsletter", "{text}");
+    }
 }
 
 async fn unknown_codes_stay_unmatched(backend: Backend) {

@@ -18,6 +18,9 @@ pub const MAX_SHORT: usize = 256;
 pub const MAX_URL: usize = 4096;
 /// Longest accepted provider id: longer ones are refused, never cut (they are dedupe keys).
 pub const MAX_ID: usize = 256;
+/// Most session codes of one message looked up (a real one carries one or two; a stranger's
+/// message of crafted codes must not cost a query per word).
+pub const MAX_CODES: usize = 8;
 
 /// Who wrote: a phone number, or a provider-scoped user id where the phone is withheld.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -70,9 +73,11 @@ pub struct InboundMessage {
 }
 
 impl InboundMessage {
-    /// Session codes found in the text.
+    /// Session codes found in the text, the first [`MAX_CODES`] of them.
     pub fn codes(&self) -> Vec<SessionCode> {
-        self.text.as_deref().map(find_codes).unwrap_or_default()
+        let mut codes = self.text.as_deref().map(find_codes).unwrap_or_default();
+        codes.truncate(MAX_CODES);
+        codes
     }
 }
 

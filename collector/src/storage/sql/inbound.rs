@@ -320,10 +320,14 @@ macro_rules! ingest_message {
             &m.contact,
             m.sent_at_ms
         );
+        // A message may carry several codes: a tagged link copied into a page, or baked
+        // into a prerendered one, gets the visitor's code beside the one it had. The newest
+        // of their live sessions is the visitor's.
         let mut matched: Option<(uuid::Uuid, chatrail_core::code::SessionCode)> = None;
+        let mut newest = i64::MIN;
         for code in m.codes() {
-            let session: Option<(uuid::Uuid,)> = sqlx::query_as(
-                "SELECT session_id FROM sessions WHERE site_id = $1 AND code = $2 \
+            let session: Option<(uuid::Uuid, i64)> = sqlx::query_as(
+                "SELECT session_id, started_at FROM sessions WHERE site_id = $1 AND code = $2 \
                  AND started_at >= $3 ORDER BY started_at DESC LIMIT 1",
             )
             .bind(site_id)
@@ -331,9 +335,9 @@ macro_rules! ingest_message {
             .bind(m.sent_at_ms - policy.code_lookback_ms)
             .fetch_optional(&mut *tx)
             .await?;
-            if let Some((session_id,)) = session {
+            if let Some((session_id, started_at)) = session.filter(|s| s.1 > newest) {
+                newest = started_at;
                 matched = Some((session_id, code));
-                break;
             }
         }
         // The contact's dialogs around the send time: the one in effect then, and the next.
