@@ -201,4 +201,36 @@ mod tests {
         assert!(unix_seconds_str_ms("t", "99999999999999999").is_err());
         assert!(unix_seconds_ms("t", -1).is_err());
     }
+
+    #[test]
+    fn at_most_max_codes_are_looked_up() {
+        let mut seed = 7u32;
+        let codes: Vec<SessionCode> = (0..3 * MAX_CODES)
+            .map(|_| {
+                SessionCode::generate(|| {
+                    seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+                    seed
+                })
+            })
+            .collect();
+        let text: Vec<String> = codes.iter().map(|c| format!("(ref {c})")).collect();
+        let m = InboundMessage {
+            site_id: SiteId(uuid::Uuid::nil()),
+            provider: "whatsapp",
+            provider_message_id: "wamid.1".into(),
+            business_number: "447700900123".into(),
+            contact: ContactIdentity {
+                channel: "whatsapp".into(),
+                phone: Some("5511987654321".into()),
+                user_id: None,
+                name: None,
+                username: None,
+            },
+            message_type: "text".into(),
+            text: Some(text.join(" ")),
+            sent_at_ms: 0,
+            referral: None,
+        };
+        assert_eq!(m.codes(), codes[..MAX_CODES]);
+    }
 }
