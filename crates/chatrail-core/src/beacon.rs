@@ -208,10 +208,10 @@ pub struct PageRule {
 impl PageRule {
     /// Whether the rule applies to a page with this URL path.
     pub fn matches(&self, path: &str) -> bool {
-        match self.path.strip_suffix('*') {
+        match self.path.strip_suffix("*") {
             Some(prefix) => path.starts_with(prefix),
             None => {
-                let trim = |p: &'_ str| -> usize { p.len() - usize::from(p.ends_with('/')) };
+                let trim = |p: &'_ str| -> usize { p.len() - usize::from(p.ends_with("/")) };
                 let (a, b) = (self.path.as_str(), path);
                 a.get(..trim(a)) == b.get(..trim(b))
             }

@@ -172,7 +172,7 @@ fn same_number(configured: &str, number: &str) -> bool {
 /// of `[a-z0-9_]`; `None` for anything else.
 pub fn normalize_bot(s: &str) -> Option<String> {
     let s = s.trim_ascii();
-    let s = s.strip_prefix('@').unwrap_or(s);
+    let s = s.strip_prefix("@").unwrap_or(s);
     let ok =
         (5..=32).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
     ok.then(|| s.to_ascii_lowercase())
@@ -315,8 +315,8 @@ fn contains_ci(hay: &str, needle: &str) -> bool {
 /// The number in a wa.me path: `Some(None)` for the bare `wa.me/` form,
 /// `None` when the path is something else (`/c/…`, junk).
 fn wa_me_number(path: &str) -> Option<Option<String>> {
-    let segment = path.strip_prefix('/').unwrap_or(path);
-    let segment = segment.strip_suffix('/').unwrap_or(segment);
+    let segment = path.strip_prefix("/").unwrap_or(path);
+    let segment = segment.strip_suffix("/").unwrap_or(segment);
     if segment.is_empty() {
         return Some(None);
     }
@@ -334,9 +334,9 @@ fn wa_me_number(path: &str) -> Option<Option<String>> {
 /// The bot in a `t.me/<bot>` path; invite links, channels' posts and the
 /// like have other paths and are not chats with a bot.
 fn telegram_bot(path: &str) -> Option<String> {
-    let segment = path.strip_prefix('/')?;
-    let segment = segment.strip_suffix('/').unwrap_or(segment);
-    normalize_bot(segment).filter(|_| !segment.starts_with('@'))
+    let segment = path.strip_prefix("/")?;
+    let segment = segment.strip_suffix("/").unwrap_or(segment);
+    normalize_bot(segment).filter(|_| !segment.starts_with("@"))
 }
 
 /// Recognises a click-to-chat link in any of the [`LinkKind`] forms;
@@ -457,7 +457,7 @@ fn start_payload(existing: Option<&str>, code: &SessionCode) -> Option<String> {
 /// any notation, or `https://t.me/<bot>` for `@bot`; `None` for neither.
 pub fn chat_link(chat: &str, text: &str) -> Option<String> {
     let mut href = String::new();
-    if chat.trim_ascii_start().starts_with('@') {
+    if chat.trim_ascii_start().starts_with("@") {
         href.push_str("https://t.me/");
         href.push_str(&normalize_bot(chat)?);
     } else {

@@ -2,7 +2,10 @@
 //!
 //! `str::find`, `split_once` and friends with `char` or `&str` patterns pull
 //! kilobytes of searcher code into the snippet's wasm; these loops do what
-//! the snippet needs for a few bytes each.
+//! the snippet needs for a few bytes each. For `starts_with`,
+//! `strip_prefix` and the like, a one-byte `&str` pattern (`"/"`) is a
+//! plain comparison, while a `char` one (`'/'`) brings UTF-8 encoding and a
+//! char searcher along, so the snippet's code uses `&str` ones.
 
 /// Splits at the first `byte` (ASCII), which is dropped.
 pub fn cut(s: &str, byte: u8) -> Option<(&str, &str)> {
