@@ -310,7 +310,8 @@ try {
         i,
         href,
         text,
-        original;
+        original,
+        tagged;
       for (i = 0; i < links.length; i++) {
         href = links[i].getAttribute("href");
         if (href == null) continue;
@@ -326,9 +327,9 @@ try {
         pairs.push(original || href, text && text.indexOf(SEP) < 0 ? text : "");
       }
       if (!todo.length) return;
-      text = tags(pairs);
+      tagged = tags(pairs);
       for (i = 0; i < todo.length; i += 2)
-        if ((href = text[i / 2] || pairs[i]) != todo[i + 1]) todo[i].setAttribute("href", href);
+        if ((href = tagged[i / 2] || pairs[i]) != todo[i + 1]) todo[i].setAttribute("href", href);
     };
     // Our own writes are not the page's mutations: they are made while the
     // observer is disconnected, so the browser records none of them (records
