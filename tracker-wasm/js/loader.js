@@ -299,8 +299,9 @@ try {
     // Gives links what the wasm says they should be, starting from the
     // site's own href. An href we gave since the last scan is current, and
     // recomputed from its original only when asked (`again`: the link's
-    // starter text changed); one we gave before it (on a copy made then,
-    // say) is recomputed. Each attribute is read once, only links whose
+    // starter text changed; a scan asks too, but has moved every answer
+    // before it to `older`); one we gave before the last scan (on a copy
+    // made then, say) is recomputed. Each attribute is read once, only links whose
     // href may be a chat link (or is ours) are looked at further, and only
     // an href that changes is written: one DOM write per tagged link, and
     // no other bookkeeping per link.
