@@ -166,7 +166,8 @@ try {
     };
     var queued = function () {
       try {
-        return JSON.parse(get(QUEUE)) || [];
+        // Nothing stored parses as 0, without throwing: exceptions are slow.
+        return JSON.parse(get(QUEUE) || 0) || [];
       } catch (e) {
         return [];
       }
@@ -239,7 +240,7 @@ try {
             source += pair + "\0";
         });
       try {
-        from = bare(new URL(referrer).hostname);
+        from = referrer && bare(new URL(referrer).hostname);
       } catch (e) {}
       if (
         !source &&
@@ -301,13 +302,17 @@ try {
     // recomputed from its original only when asked (`again`: the link's
     // starter text changed; a scan asks too, but has moved every answer
     // before it to `older`); one we gave before the last scan (on a copy
-    // made then, say) is recomputed. Each attribute is read once, only links whose
-    // href may be a chat link (or is ours) are looked at further, and only
-    // an href that changes is written: one DOM write per tagged link, and
-    // no other bookkeeping per link.
+    // made then, say) is recomputed. Each attribute is read once (a starter
+    // text only when the page has one anywhere), only links whose href may
+    // be a chat link (or is ours) are looked at further, and only an href
+    // that changes is written: one DOM write per tagged link, and no other
+    // bookkeeping per link.
     var tagAll = function (links, again) {
       var todo = [],
         pairs = [],
+        texts = docs.some(function (doc) {
+          return doc.querySelector("[" + TEXT + "]");
+        }),
         i,
         href,
         text,
@@ -323,7 +328,7 @@ try {
             : !(original = older.find(href)) && (!CHAT.test(href) || href.indexOf(SEP) >= 0)
         )
           continue;
-        text = links[i].getAttribute(TEXT);
+        text = texts && links[i].getAttribute(TEXT);
         todo.push(links[i], href);
         pairs.push(original || href, text && text.indexOf(SEP) < 0 ? text : "");
       }
@@ -658,18 +663,11 @@ try {
       }),
     });
 
-    // The collector replaces the placeholder with a content-hashed path.
-    var wasm = base + "__CHATRAIL_WASM_PATH__";
-    (WebAssembly.instantiateStreaming
-      ? WebAssembly.instantiateStreaming(fetch(wasm), {})
-      : fetch(wasm)
-          .then(function (r) {
-            return r.arrayBuffer();
-          })
-          .then(function (b) {
-            return WebAssembly.instantiate(b, {});
-          })
-    )
+    // The collector replaces the placeholder with a content-hashed path
+    // (served as application/wasm, which streaming needs). A browser
+    // without streaming instantiation (Safari before 15) gets here an error,
+    // swallowed: the snippet stays off and the links work as written.
+    WebAssembly.instantiateStreaming(fetch(base + "__CHATRAIL_WASM_PATH__"), {})
       .then(function (result) {
         W = result.instance.exports;
         ready();
