@@ -18,7 +18,7 @@ use std::cell::RefCell;
 use chatrail_core::beacon::{PageRule, SiteConfig};
 use chatrail_core::code::SessionCode;
 use chatrail_core::links::{
-    chat_link, normalize_bot, parse_chat_link, rewrite_chat_link, LinkKind, Tracked,
+    chat_link, normalize_bot, parse_chat_link, rewrite_chat_link_into, LinkKind, Tracked,
     DEFAULT_TEMPLATE,
 };
 use chatrail_core::phone::normalize_number;
@@ -147,7 +147,12 @@ pub fn answer(op: u32, args: &str) -> Option<String> {
             op::CLICK => s.click(arg()),
             op::CHAT_URL => {
                 let plain = chat_link(arg(), arg())?;
-                Some(s.tag(&plain, None).unwrap_or(plain))
+                let mut tagged = String::new();
+                Some(if s.tag_into(&mut tagged, &plain, None) {
+                    tagged
+                } else {
+                    plain
+                })
             }
             op::TAGS => {
                 let mut answers = String::new();
@@ -157,7 +162,7 @@ pub fn answer(op: u32, args: &str) -> Option<String> {
                         break Some(answers);
                     }
                     let text = (!text.is_empty()).then_some(text);
-                    answers.push_str(&s.tag(href, text).unwrap_or_default());
+                    s.tag_into(&mut answers, href, text);
                     answers.push(SEP);
                 }
             }
@@ -249,10 +254,13 @@ impl State {
         };
     }
 
-    /// A link's new href on this page: its own starter text, else the page
-    /// rule's; the page rule's template, else the site's.
-    fn tag(&self, href: &str, text: Option<&str>) -> Option<String> {
-        let code = self.code.as_ref()?;
+    /// Appends a link's new href on this page (its own starter text, else
+    /// the page rule's; the page rule's template, else the site's), or
+    /// nothing when it is left alone (false).
+    fn tag_into(&self, out: &mut String, href: &str, text: Option<&str>) -> bool {
+        let Some(code) = self.code.as_ref() else {
+            return false;
+        };
         let config = &self.config;
         let rule = config.page(&self.path);
         let template = match rule.and_then(|r| r.template.as_deref()) {
@@ -261,7 +269,7 @@ impl State {
             None => &config.template,
         };
         let starter = text.or(rule.map(|r| r.text.as_str())).unwrap_or_default();
-        rewrite_chat_link(href, self.tracked(), template, starter, code).map(|r| r.href)
+        rewrite_chat_link_into(out, href, self.tracked(), template, starter, code).is_some()
     }
 
     /// What a click beacon says of a tracked chat link or a `wa.me/message`

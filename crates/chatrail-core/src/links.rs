@@ -367,7 +367,27 @@ pub fn rewrite_chat_link(
     starter: &str,
     code: &SessionCode,
 ) -> Option<Rewritten> {
-    let parts = split(href)?;
+    let mut out = String::new();
+    let (number, kind) = rewrite_chat_link_into(&mut out, href, tracked, template, starter, code)?;
+    Some(Rewritten {
+        href: out,
+        number,
+        kind,
+    })
+}
+
+/// [`rewrite_chat_link`] appending the new link to `out` (the snippet
+/// writes every link's answer into one string), and answering the chat
+/// and the form; `out` is left as it was when the answer is `None`.
+pub fn rewrite_chat_link_into(
+    href: &mut String,
+    original: &str,
+    tracked: Tracked<'_>,
+    template: &str,
+    starter: &str,
+    code: &SessionCode,
+) -> Option<(String, LinkKind)> {
+    let parts = split(original)?;
     let kind = parts.kind;
     let number = parts.chat?;
     if !tracked.tracks(kind, &number) {
@@ -382,7 +402,6 @@ pub fn rewrite_chat_link(
         _ => render_message(template, starter, code),
     };
 
-    let mut href = String::with_capacity(href.len() + 3 * text.len() + 16);
     href.push_str(parts.origin);
     match kind {
         LinkKind::WaMe => {
@@ -404,30 +423,30 @@ pub fn rewrite_chat_link(
         if key == text_key {
             // Later duplicates are dropped: the app might read one of them.
             if !text_done {
-                start_pair(&mut href);
-                push_param(&mut href, text_key, &text);
+                start_pair(href);
+                push_param(href, text_key, &text);
                 text_done = true;
             }
         } else if Some(key) == kind.phone_key() {
             if !phone_done {
-                start_pair(&mut href);
-                push_param(&mut href, key, &number);
+                start_pair(href);
+                push_param(href, key, &number);
                 phone_done = true;
             }
         } else {
-            start_pair(&mut href);
+            start_pair(href);
             href.push_str(pair);
         }
     }
     if !text_done {
-        start_pair(&mut href);
-        push_param(&mut href, text_key, &text);
+        start_pair(href);
+        push_param(href, text_key, &text);
     }
     if let Some(fragment) = parts.fragment {
         href.push('#');
         href.push_str(fragment);
     }
-    Some(Rewritten { href, number, kind })
+    Some((number, kind))
 }
 
 /// The Telegram start payload carrying `code`: the code alone, or an

@@ -118,6 +118,23 @@ pub fn decode_query_value(raw: &str) -> String {
     let (mut code, mut need) = (0u32, 0u32);
     let mut i = 0;
     while i < bytes.len() {
+        // A run of literal characters is copied at once. It starts at a
+        // character (after an escape, a `+` or nothing), never inside one,
+        // so a sequence of escapes it interrupts is cut short.
+        let end = bytes
+            .iter()
+            .skip(i)
+            .position(|&b| b == b'%' || b == b'+')
+            .map_or(bytes.len(), |n| i + n);
+        if end > i {
+            if need > 0 {
+                out.push('\u{fffd}');
+                need = 0;
+            }
+            out.push_str(raw.get(i..end).unwrap_or_default());
+            i = end;
+            continue;
+        }
         let mut b = bytes.get(i).copied().unwrap_or_default();
         i += 1;
         if b == b'+' {
@@ -203,6 +220,8 @@ mod tests {
             ("100%", "100%"),
             ("%zz%4", "%zz%4"),
             ("%c3%a9", "é"),
+            ("%E2%82é+x", "\u{fffd}é x"),
+            ("ab%C3%A9cd", "abécd"),
         ];
         for (raw, want) in cases {
             assert_eq!(decode_query_value(raw), want, "{raw:?}");
