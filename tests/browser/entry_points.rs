@@ -292,6 +292,22 @@ async fn links_in_the_page_are_tagged_and_counted() {
 <script>document.addEventListener("click", function (e) { e.preventDefault(); });</script>"#,
                 ),
             ),
+            (
+                // A web component's link, in its shadow root: out of the page's DOM, so
+                // neither scanned nor observed, but its click reaches the window.
+                "/shadow",
+                page(
+                    c,
+                    r#"<chat-button id="shadow"></chat-button>
+<script>customElements.define("chat-button", class extends HTMLElement {
+  constructor() {
+    super();
+    this.attachShadow({ mode: "open" }).innerHTML =
+      '<a href="https://wa.me/79001234567?text=Hello" style="display:block;padding:20px">Chat</a>';
+  }
+});</script>"#,
+                ),
+            ),
         ]
     })
     .await;
@@ -445,6 +461,14 @@ document.getElementById("untracked").dispatchEvent(new MouseEvent("auxclick", {b
                 (TRACKED, "whatsapp"),
             ]
         );
+
+        // A link in a shadow root is tagged when clicked, and counted.
+        f.open("/shadow").await?;
+        let code = code_of(&f.tagged_by_api().await?);
+        let sent = f.browser.click_and_capture_navigation("#shadow").await?;
+        assert_eq!(text_of(&sent), format!("Hello (ref {code})"), "{sent}");
+        let clicks = f.wait_clicks("/shadow", 1).await;
+        assert_eq!((clicks[0].0.as_str(), clicks[0].3.as_str()), (TRACKED, code.as_str()));
         Ok(())
     }
     .await;
