@@ -20,9 +20,11 @@ use std::process::{Command, ExitCode};
 /// beacon bodies in the loader (in place of Rust JSON and URL code) and an LLVM inlining
 /// threshold brought it to 11,844 B with forms, script navigations, iframes and the beacon
 /// queue added; one-byte `&str` patterns in place of `char` ones (no char searchers) and
-/// fewer loader fallbacks brought it to 11,734 B. Issue 3's ceiling is 12 KiB; this one
-/// sits just above what is reached, and only moves down.
-const SNIPPET_BUDGET_GZ: u64 = 11_750;
+/// fewer loader fallbacks brought it to 11,734 B; links written straight into the wasm's
+/// answer (no `Rewritten` in the snippet) and no non-streaming wasm fallback, to 11,714 B.
+/// Issue 3's ceiling is 12 KiB; this one sits just above what is reached, and only moves
+/// down.
+const SNIPPET_BUDGET_GZ: u64 = 11_730;
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
