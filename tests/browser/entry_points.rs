@@ -303,7 +303,7 @@ async fn links_in_the_page_are_tagged_and_counted() {
   constructor() {
     super();
     this.attachShadow({ mode: "open" }).innerHTML =
-      '<a href="https://wa.me/79001234567?text=Hello" style="display:block;padding:20px">Chat</a>';
+      '<a href="https://wa.me/79001234567" data-chatrail-text="Is it in stock?" style="display:block;padding:20px">Chat</a>';
   }
 });</script>"#,
                 ),
@@ -462,11 +462,12 @@ document.getElementById("untracked").dispatchEvent(new MouseEvent("auxclick", {b
             ]
         );
 
-        // A link in a shadow root is tagged when clicked, and counted.
+        // A link in a shadow root is tagged when clicked, with its own starter text, and
+        // counted.
         f.open("/shadow").await?;
         let code = code_of(&f.tagged_by_api().await?);
         let sent = f.browser.click_and_capture_navigation("#shadow").await?;
-        assert_eq!(text_of(&sent), format!("Hello (ref {code})"), "{sent}");
+        assert_eq!(text_of(&sent), format!("Is it in stock? (ref {code})"), "{sent}");
         let clicks = f.wait_clicks("/shadow", 1).await;
         assert_eq!((clicks[0].0.as_str(), clicks[0].3.as_str()), (TRACKED, code.as_str()));
         Ok(())

@@ -303,16 +303,19 @@ try {
     // starter text changed; a scan asks too, but has moved every answer
     // before it to `older`); one we gave before the last scan (on a copy
     // made then, say) is recomputed. Each attribute is read once (a starter
-    // text only when the page has one anywhere), only links whose href may
-    // be a chat link (or is ours) are looked at further, and only an href
-    // that changes is written: one DOM write per tagged link, and no other
-    // bookkeeping per link.
+    // text only when the page has one anywhere, or for a single link: a
+    // clicked one may be in a shadow root, which the page's search does not
+    // see), only links whose href may be a chat link (or is ours) are
+    // looked at further, and only an href that changes is written: one DOM
+    // write per tagged link, and no other bookkeeping per link.
     var tagAll = function (links, again) {
       var todo = [],
         pairs = [],
-        texts = docs.some(function (doc) {
-          return doc.querySelector("[" + TEXT + "]");
-        }),
+        texts =
+          links.length < 2 ||
+          docs.some(function (doc) {
+            return doc.querySelector("[" + TEXT + "]");
+          }),
         i,
         href,
         text,

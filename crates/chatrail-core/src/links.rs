@@ -380,14 +380,14 @@ pub fn rewrite_chat_link(
 /// writes every link's answer into one string), and answering the chat
 /// and the form; `out` is left as it was when the answer is `None`.
 pub fn rewrite_chat_link_into(
-    href: &mut String,
-    original: &str,
+    out: &mut String,
+    href: &str,
     tracked: Tracked<'_>,
     template: &str,
     starter: &str,
     code: &SessionCode,
 ) -> Option<(String, LinkKind)> {
-    let parts = split(original)?;
+    let parts = split(href)?;
     let kind = parts.kind;
     let number = parts.chat?;
     if !tracked.tracks(kind, &number) {
@@ -402,19 +402,19 @@ pub fn rewrite_chat_link_into(
         _ => render_message(template, starter, code),
     };
 
-    href.push_str(parts.origin);
+    out.push_str(parts.origin);
     match kind {
         LinkKind::WaMe => {
-            href.push('/');
-            href.push_str(&number);
+            out.push('/');
+            out.push_str(&number);
         }
-        _ => href.push_str(parts.path),
+        _ => out.push_str(parts.path),
     }
-    href.push('?');
+    out.push('?');
     let mut first = true;
-    let mut start_pair = |href: &mut String| {
+    let mut start_pair = |out: &mut String| {
         if !first {
-            href.push('&');
+            out.push('&');
         }
         first = false;
     };
@@ -423,28 +423,28 @@ pub fn rewrite_chat_link_into(
         if key == text_key {
             // Later duplicates are dropped: the app might read one of them.
             if !text_done {
-                start_pair(href);
-                push_param(href, text_key, &text);
+                start_pair(out);
+                push_param(out, text_key, &text);
                 text_done = true;
             }
         } else if Some(key) == kind.phone_key() {
             if !phone_done {
-                start_pair(href);
-                push_param(href, key, &number);
+                start_pair(out);
+                push_param(out, key, &number);
                 phone_done = true;
             }
         } else {
-            start_pair(href);
-            href.push_str(pair);
+            start_pair(out);
+            out.push_str(pair);
         }
     }
     if !text_done {
-        start_pair(href);
-        push_param(href, text_key, &text);
+        start_pair(out);
+        push_param(out, text_key, &text);
     }
     if let Some(fragment) = parts.fragment {
-        href.push('#');
-        href.push_str(fragment);
+        out.push('#');
+        out.push_str(fragment);
     }
     Some((number, kind))
 }
