@@ -132,16 +132,22 @@ try {
     // leaves may be gone before its failure is known. It carries an id, so
     // the collector stores it once however often it comes.
     var post = function (beacon) {
-      var click = beacon[0] == CLICKS;
-      if (typeof beacon[1] != "string") {
-        // A visit's time zone is looked up only now: the first Intl call in
-        // a page's process loads the browser's ICU data, tens of
-        // milliseconds that must not hold up the tagging.
-        if (beacon[0] == VISITS)
+      var click = beacon[0] == CLICKS,
+        fields = beacon[1];
+      if (typeof fields != "string") {
+        // A visit's screen, language and time zone are looked up only now,
+        // after the tagging: a page's first reads of them cost tenths of a
+        // millisecond (the language) up to tens of milliseconds (Intl, which
+        // loads the browser's ICU data).
+        if (beacon[0] == VISITS) {
+          fields.screen_w = size(screen.width);
+          fields.screen_h = size(screen.height);
+          fields.language = short(navigator.language);
           try {
-            beacon[1].timezone = short(Intl.DateTimeFormat().resolvedOptions().timeZone);
+            fields.timezone = short(Intl.DateTimeFormat().resolvedOptions().timeZone);
           } catch (e) {}
-        beacon[1] = JSON.stringify(beacon[1]);
+        }
+        beacon[1] = JSON.stringify(fields);
       }
       if (click) requeue(beacon, 1);
       fetch(base + beacon[0], { method: "POST", body: beacon[1], keepalive: true })
@@ -275,13 +281,7 @@ try {
       // What failed earlier goes out first: a click needs its session's visit.
       outbox = queued().concat(outbox);
       forget(QUEUE);
-      send(VISITS, {
-        url: clip(location.href),
-        referrer: clip(referrer),
-        screen_w: size(screen.width),
-        screen_h: size(screen.height),
-        language: short(navigator.language),
-      });
+      send(VISITS, { url: clip(location.href), referrer: clip(referrer) });
     };
 
     // What the wasm says of each [original href, own starter text] of
