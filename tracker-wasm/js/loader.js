@@ -303,19 +303,16 @@ try {
     // starter text changed; a scan asks too, but has moved every answer
     // before it to `older`); one we gave before the last scan (on a copy
     // made then, say) is recomputed. Each attribute is read once (a starter
-    // text only when the page has one anywhere, or for a single link: a
-    // clicked one may be in a shadow root, which the page's search does not
-    // see), only links whose href may be a chat link (or is ours) are
-    // looked at further, and only an href that changes is written: one DOM
-    // write per tagged link, and no other bookkeeping per link.
+    // text only when the page has one anywhere, which is looked up once a
+    // chat link is found, or for a single link: a clicked one may be in a
+    // shadow root, which the page's search does not see), only links whose
+    // href may be a chat link (or is ours) are looked at further, and only
+    // an href that changes is written: one DOM write per tagged link, and
+    // no other bookkeeping per link.
     var tagAll = function (links, again) {
       var todo = [],
         pairs = [],
-        texts =
-          links.length < 2 ||
-          docs.some(function (doc) {
-            return doc.querySelector("[" + TEXT + "]");
-          }),
+        texts,
         i,
         href,
         text,
@@ -331,6 +328,12 @@ try {
             : !(original = older.find(href)) && (!CHAT.test(href) || href.indexOf(SEP) >= 0)
         )
           continue;
+        if (texts == null)
+          texts =
+            links.length < 2 ||
+            docs.some(function (doc) {
+              return doc.querySelector("[" + TEXT + "]");
+            });
         text = texts && links[i].getAttribute(TEXT);
         todo.push(links[i], href);
         pairs.push(original || href, text && text.indexOf(SEP) < 0 ? text : "");
