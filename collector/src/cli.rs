@@ -8,7 +8,7 @@ use crate::domain::token::{generate_token, sha256_hex, Role};
 use crate::generate::{generate, GenerateOptions};
 use crate::routes::demo;
 use crate::startup::Application;
-use crate::storage;
+use crate::storage::{self, Admin, Db};
 
 /// chatrail: click-to-chat attribution.
 #[derive(Debug, Parser)]
@@ -269,7 +269,7 @@ impl Cli {
                 batch,
             } => {
                 anyhow::ensure!(sessions > 0, "--sessions must be at least 1");
-                let store = storage::connect(&db.database_url).await?;
+                let store = Db::connect(&db.database_url).await?;
                 let site = store
                     .site_by_key(&site)
                     .await?
@@ -282,7 +282,7 @@ impl Cli {
                     batch,
                     ..GenerateOptions::default()
                 };
-                let stats = generate(store.as_ref(), &site, &opts, |s| {
+                let stats = generate(&store, &site, &opts, |s| {
                     eprint!(
                         "\r{} sessions, {} clicks, {} dialogs, {:.0} rows/s   ",
                         s.sessions,
@@ -335,7 +335,7 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
                 months: 3,
                 ..Default::default()
             };
-            crate::generate::generate(store.as_ref(), &site, &opts, |_| {}).await?;
+            crate::generate::generate(app.db(), &site, &opts, |_| {}).await?;
         }
         let token = generate_token();
         store

@@ -17,7 +17,7 @@ use crate::request_span::RequestSpan;
 use crate::routes;
 use crate::snippet::Snippet;
 use crate::state::AppState;
-use crate::storage::{self, SharedStore};
+use crate::storage::{Db, SharedStore};
 
 /// A built, bound application, ready to run.
 pub struct Application {
@@ -25,6 +25,7 @@ pub struct Application {
     server: Server,
     writer: IngestWriter,
     store: SharedStore,
+    db: Db,
 }
 
 /// Opens the configured GeoIP databases; a configured path that does not open stops start-up.
@@ -48,7 +49,8 @@ fn open_geoip(settings: &Settings) -> anyhow::Result<GeoIp> {
 impl Application {
     /// Opens the database, starts the writer and binds the listener.
     pub async fn build(settings: Settings) -> anyhow::Result<Application> {
-        let store = storage::connect(&settings.database_url).await?;
+        let db = Db::connect(&settings.database_url).await?;
+        let store: SharedStore = Arc::new(db.clone());
         let (queue, writer) =
             IngestQueue::start(store.clone(), settings.queue_capacity, settings.batch_size);
         let snippet = Snippet::embedded();
@@ -100,6 +102,7 @@ impl Application {
             server: server.run(),
             writer,
             store,
+            db,
         })
     }
 
@@ -111,6 +114,11 @@ impl Application {
     /// The store, for set-up commands and tests.
     pub fn store(&self) -> SharedStore {
         self.store.clone()
+    }
+
+    /// The database under the store, for bulk loads (the generator) and tests.
+    pub fn db(&self) -> &Db {
+        &self.db
     }
 
     /// Serves until SIGINT/SIGTERM, then writes every queued beacon before returning.

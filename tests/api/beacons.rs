@@ -151,7 +151,7 @@ async fn malformed_oversized_and_hostile_beacons_get_a_json_4xx(backend: Backend
 /// Every click stored for the test site, counted as the reports count them (the rollups
 /// checked against the table).
 async fn stored_clicks(app: &TestApp) -> i64 {
-    use chatrail_collector::storage::{CountQuery, Fact, ReportFilters};
+    use chatrail_collector::reports::query::{CountQuery, Fact, ReportFilters};
     let drift = app.store.rollup_drift(app.site.id).await.unwrap();
     assert!(drift.is_empty(), "{drift:?}");
     let rows = app

@@ -33,7 +33,7 @@ async fn operators_analysts_and_admins_do_their_work_in_the_dashboard() {
         months: 3,
         ..GenerateOptions::default()
     };
-    generate(app.store.as_ref(), &app.site, &opts, |_| {})
+    generate(&app.db, &app.site, &opts, |_| {})
         .await
         .expect("synthetic traffic");
     let body = whatsapp_text(

@@ -3,7 +3,7 @@
 //! here, not asserted: CI machines vary too much).
 
 use chatrail_collector::generate::GenerateOptions;
-use chatrail_collector::storage::ReportFilters;
+use chatrail_collector::reports::query::ReportFilters;
 use chatrail_tests::app::Backend;
 use chatrail_tests::bench::{filled, markdown_table, report, time_suite};
 use chatrail_tests::plan;

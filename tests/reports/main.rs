@@ -9,10 +9,10 @@ use generated::generated_data_gives_consistent_totals;
 
 use chatrail_collector::domain::tag::Tag;
 use chatrail_collector::domain::token::Role;
-use chatrail_collector::storage::{
-    DialogListQuery, SyntheticBatch, SyntheticClick, SyntheticContact, SyntheticDialog,
-    SyntheticSession,
+use chatrail_collector::generate::{
+    self, SyntheticBatch, SyntheticClick, SyntheticContact, SyntheticDialog, SyntheticSession,
 };
+use chatrail_collector::storage::DialogListQuery;
 use chatrail_tests::app::{create_token, spawn_app, Backend, TestApp};
 use chatrail_tests::on_both_backends;
 use serde_json::{json, Value};
@@ -186,8 +186,7 @@ async fn fixture(backend: Backend) -> Fixture {
         contacts: vec![a, b, c, d],
         dialogs,
     };
-    app.store
-        .insert_synthetic(app.site.id, &batch)
+    generate::insert(&app.db, app.site.id, &batch)
         .await
         .unwrap();
     Fixture { app, analyst }

@@ -8,7 +8,7 @@ use chatrail_collector::domain::site::{NewSite, Site, SiteInput};
 use chatrail_collector::domain::token::{generate_token, sha256_hex, Role};
 use chatrail_collector::providers::signature::hub_signature;
 use chatrail_collector::startup::Application;
-use chatrail_collector::storage::SharedStore;
+use chatrail_collector::storage::{Db, SharedStore};
 
 /// Which database a test runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,6 +61,8 @@ pub struct TestApp {
     pub base: String,
     /// Its store, for set-up and inspection.
     pub store: SharedStore,
+    /// The database under the store, for bulk loads (the generator).
+    pub db: Db,
     /// The site created for the test.
     pub site: Site,
     /// An operator token of that site.
@@ -94,7 +96,7 @@ pub async fn spawn_app_with(backend: Backend, configure: impl FnOnce(&mut Settin
         .await
         .expect("application builds");
     let base = format!("http://127.0.0.1:{}", app.port());
-    let store = app.store();
+    let (store, db) = (app.store(), app.db().clone());
     tokio::spawn(app.run_until_stopped());
     let site = create_site(
         &store,
@@ -106,6 +108,7 @@ pub async fn spawn_app_with(backend: Backend, configure: impl FnOnce(&mut Settin
     TestApp {
         base,
         store,
+        db,
         site,
         token,
         http: reqwest::Client::new(),

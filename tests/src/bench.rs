@@ -7,7 +7,9 @@ use std::time::{Duration, Instant};
 use chatrail_collector::domain::site::Site;
 use chatrail_collector::generate::{generate, GenerateOptions, GenerateStats};
 use chatrail_collector::reports::{self, Report, ReportRequest};
-use chatrail_collector::storage::{self, SharedStore};
+use std::sync::Arc;
+
+use chatrail_collector::storage::{self, Db, SharedStore};
 use chrono::Days;
 
 use crate::app::{create_site, fresh_database, Backend};
@@ -38,13 +40,14 @@ impl std::fmt::Debug for Filled {
 /// Creates a fresh database on `backend`, a site in `timezone`, and fills it.
 pub async fn filled(backend: Backend, timezone: &str, opts: &GenerateOptions) -> Filled {
     let (url, dir) = fresh_database(backend).await;
-    let store = storage::connect(&url).await.expect("store");
+    let db = Db::connect(&url).await.expect("store");
+    let store: SharedStore = Arc::new(db.clone());
     let site = create_site(&store, "bench", &["+7 900 123-45-67"]).await;
     store
         .set_site_timezone(site.id, timezone)
         .await
         .expect("time zone");
-    let stats = generate(store.as_ref(), &site, opts, |_| {})
+    let stats = generate(&db, &site, opts, |_| {})
         .await
         .expect("generated");
     if backend == Backend::Postgres {

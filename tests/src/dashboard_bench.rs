@@ -11,7 +11,7 @@ use chatrail_collector::domain::token::Role;
 use chatrail_collector::generate::{generate, GenerateOptions, GenerateStats};
 use chatrail_collector::reports::ReportName;
 use chatrail_collector::startup::Application;
-use chatrail_collector::storage::SharedStore;
+use chatrail_collector::storage::{Db, SharedStore};
 use serde_json::Value;
 
 use crate::app::{create_site, create_token, fresh_database, Backend};
@@ -46,18 +46,18 @@ impl std::fmt::Debug for Served {
 /// starts a collector on it.
 pub async fn serve_filled(backend: Backend, opts: &GenerateOptions) -> anyhow::Result<Served> {
     let (url, dir) = fresh_database(backend).await;
-    let (base, store) = serve(&url).await?;
+    let (base, store, db) = serve(&url).await?;
     let site = create_site(&store, "bench", &["+7 900 123-45-67"]).await;
     store.set_site_timezone(site.id, "Europe/Berlin").await?;
-    let stats = generate(store.as_ref(), &site, opts, |_| {}).await?;
-    store.analyze().await?;
+    let stats = generate(&db, &site, opts, |_| {}).await?;
+    db.analyze().await?;
     served(base, store, site, stats, dir).await
 }
 
 /// Starts a collector on an existing database that `chatrail generate --site <site_key>`
 /// filled (in Europe/Berlin, ending today); migrations are applied on start.
 pub async fn serve_existing(url: &str, site_key: &str) -> anyhow::Result<Served> {
-    let (base, store) = serve(url).await?;
+    let (base, store, _) = serve(url).await?;
     let site = store
         .site_by_key(site_key)
         .await?
@@ -65,12 +65,12 @@ pub async fn serve_existing(url: &str, site_key: &str) -> anyhow::Result<Served>
     served(base, store, site, GenerateStats::default(), None).await
 }
 
-async fn serve(url: &str) -> anyhow::Result<(String, SharedStore)> {
+async fn serve(url: &str) -> anyhow::Result<(String, SharedStore, Db)> {
     let app = Application::build(Settings::for_database(url.to_owned())).await?;
     let base = format!("http://127.0.0.1:{}", app.port());
-    let store = app.store();
+    let (store, db) = (app.store(), app.db().clone());
     tokio::spawn(app.run_until_stopped());
-    Ok((base, store))
+    Ok((base, store, db))
 }
 
 async fn served(

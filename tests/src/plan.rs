@@ -3,8 +3,9 @@
 //! storage tests (after every kind of write) and the reports test (on generated traffic).
 
 use chatrail_collector::domain::site::SiteId;
-use chatrail_collector::storage::rollups::{Part, DIMS, HOUR_MS};
-use chatrail_collector::storage::{CountQuery, CountRow, Key, ReportFilters, SharedStore};
+use chatrail_collector::reports::query::{CountQuery, CountRow, Key, ReportFilters};
+use chatrail_collector::reports::rollups::{Part, DIMS, HOUR_MS};
+use chatrail_collector::storage::SharedStore;
 
 /// What [`counts_agree`] read.
 #[derive(Debug, Clone, Copy, Default)]

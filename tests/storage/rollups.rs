@@ -3,7 +3,8 @@
 
 use chatrail_collector::domain::site::Site;
 use chatrail_collector::matching::DialogPolicy;
-use chatrail_collector::storage::{self, ReportFilters, SharedStore};
+use chatrail_collector::reports::query::ReportFilters;
+use chatrail_collector::storage::{self, SharedStore};
 use chatrail_tests::app::{create_site, fresh_database, Backend, TRACKED_DIGITS};
 use chatrail_tests::plan;
 

@@ -4,6 +4,8 @@ pub mod probable;
 
 use uuid::Uuid;
 
+use crate::domain::dialog::MatchKind;
+
 /// Tunables of dialog matching.
 #[derive(Debug, Clone)]
 pub struct DialogPolicy {
@@ -39,8 +41,9 @@ pub struct ContactDialog {
     pub started_at: i64,
     /// Its latest message.
     pub last_message_at: i64,
-    /// `exact`, `referral`, `probable` or `none`.
-    pub match_kind: String,
+    /// How it was matched.
+    #[sqlx(try_from = "String")]
+    pub match_kind: MatchKind,
     /// The ad it is attributed to (see [`ad_key`]).
     pub ad_key: Option<String>,
     /// Its ad referral.
@@ -50,7 +53,45 @@ pub struct ContactDialog {
 impl ContactDialog {
     /// Whether nothing certain ties it to a source yet (a probable match may be overruled).
     pub fn is_unattributed(&self) -> bool {
-        matches!(self.match_kind.as_str(), "none" | "probable")
+        self.match_kind.is_unattributed()
+    }
+}
+
+/// What ties a starting dialog to its source: exact (code), referral (ad), probable (the
+/// only recent unmatched click), or nothing.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Match {
+    /// How.
+    pub kind: MatchKind,
+    /// The session code, for exact matches.
+    pub code: Option<String>,
+    /// 1.0 for exact and referral matches, lower for probable ones, none without a match.
+    pub confidence: Option<f64>,
+    /// The matched session.
+    pub session_id: Option<Uuid>,
+    /// The session's click on the number written to.
+    pub click_id: Option<Uuid>,
+}
+
+impl Match {
+    /// No match.
+    pub fn none() -> Match {
+        Match {
+            kind: MatchKind::None,
+            code: None,
+            confidence: None,
+            session_id: None,
+            click_id: None,
+        }
+    }
+
+    /// A Click-to-WhatsApp ad's referral.
+    pub fn referral() -> Match {
+        Match {
+            kind: MatchKind::Referral,
+            confidence: Some(1.0),
+            ..Match::none()
+        }
     }
 }
 
@@ -137,7 +178,7 @@ mod tests {
             session_id: session,
             started_at: started,
             last_message_at: last,
-            match_kind: kind.into(),
+            match_kind: MatchKind::parse(kind).unwrap(),
             ad_key: (kind == "referral").then(|| "ad1".into()),
             referral_id: None,
         }

@@ -9,12 +9,13 @@ use serde_json::Value;
 use super::time::{self, Period};
 use super::{ReportError, ReportName, ReportRequest, Table, MATCH_KINDS};
 use crate::domain::site::SiteId;
-use crate::storage::rollups::{DAY_MS, HOUR_MS};
-use crate::storage::{CountQuery, CountRow, Fact, Key, Store};
+use super::query::{CountQuery, CountRow, Fact, Key};
+use super::rollups::{DAY_MS, HOUR_MS};
+use super::store::Reports;
 
 /// Builds the table of `req`.
 pub async fn table(
-    store: &dyn Store,
+    store: &dyn Reports,
     site_id: SiteId,
     tz: Tz,
     req: &ReportRequest,
@@ -132,7 +133,7 @@ fn ratio(part: i64, whole: i64) -> Value {
 
 /// Visits, clicks, dialogs and the click → chat rate per key.
 async fn funnel<'a>(
-    store: &dyn Store,
+    store: &dyn Reports,
     req: &ReportRequest,
     q: impl Fn(Fact, &'static [Key], bool) -> CountQuery<'a>,
     columns: &[&'static str],
@@ -192,7 +193,7 @@ fn ranked(
 
 /// Dialogs per channel per bucket, for the period and the comparison period, as a full grid.
 async fn dynamics(
-    store: &dyn Store,
+    store: &dyn Reports,
     site_id: SiteId,
     tz: Tz,
     req: &ReportRequest,

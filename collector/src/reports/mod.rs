@@ -5,6 +5,9 @@
 //! turns it into a few grouped counts on the store and shapes them into a [`Table`].
 
 mod build;
+pub mod query;
+pub mod rollups;
+pub mod store;
 pub mod table;
 pub mod time;
 
@@ -14,7 +17,9 @@ use chrono::NaiveDate;
 use chrono_tz::Tz;
 
 use crate::domain::site::SiteId;
-use crate::storage::{ReportFilters, Store, StoreError};
+use crate::db::StoreError;
+use query::ReportFilters;
+use store::Reports;
 pub use table::Table;
 use time::{Granularity, Period};
 
@@ -307,7 +312,7 @@ impl Report {
 
 /// Produces a report for `site_id`.
 pub async fn run(
-    store: &dyn Store,
+    store: &dyn Reports,
     site_id: SiteId,
     request: ReportRequest,
 ) -> Result<Report, ReportError> {

@@ -14,11 +14,13 @@
 //! what a group is. Writes subtract the contributions of the rows they are about to change,
 //! change them, and add the new contributions back ([`RollupDelta`]).
 
+pub mod write;
+
 use std::collections::BTreeMap;
 
 use uuid::Uuid;
 
-use super::reports::{CountQuery, CountRow, Fact, Key, ReportFilters, COPIED_FROM_SESSION};
+use super::query::{CountQuery, CountRow, Fact, Key, ReportFilters, COPIED_FROM_SESSION};
 use crate::domain::site::SiteId;
 
 /// A UTC day, in ms.
@@ -489,7 +491,7 @@ pub struct Touched {
     pub dialogs: Vec<Uuid>,
 }
 
-/// Differences between two rollup states, for [`Reports::rollup_drift`](super::Reports).
+/// Differences between two rollup states, for [`Reports::rollup_drift`](super::query::Reports::rollup_drift).
 pub fn drift(stored: &RollupDelta, recomputed: &RollupDelta) -> Vec<String> {
     let (a, b) = (stored.rows(), recomputed.rows());
     let a: BTreeMap<_, _> = a.into_iter().collect();

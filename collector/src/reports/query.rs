@@ -1,5 +1,4 @@
-//! What reports need from a database: grouped counts over one fact table, the site's time
-//! zone, and bulk inserts of synthetic data (the generator and report tests).
+//! The one question reports ask of a database: grouped counts over one fact table.
 //!
 //! Every report is built from [`CountQuery`]s: "count sessions / clicks / dialogs in a time
 //! range, grouped by up to three keys and optionally by a fixed-width time bucket". The SQL is
@@ -7,10 +6,8 @@
 //! into the site's days and hours happens in Rust (see `crate::reports`), which keeps the SQL
 //! free of dialect-specific time-zone functions.
 
-use async_trait::async_trait;
-use uuid::Uuid;
 
-use super::StoreError;
+
 use crate::domain::site::SiteId;
 
 /// The table a count runs over; its time column decides the range.
@@ -255,157 +252,10 @@ impl CountQuery<'_> {
     }
 }
 
-/// A synthetic session (generator, report tests): the columns reports read.
-#[derive(Debug, Clone, Default)]
-pub struct SyntheticSession {
-    /// Session id.
-    pub session_id: Uuid,
-    /// Visitor id.
-    pub visitor_id: Uuid,
-    /// Session code.
-    pub code: String,
-    /// Start, epoch ms.
-    pub started_at: i64,
-    /// Page views.
-    pub pageviews: i64,
-    /// Landing page URL.
-    pub landing_page: String,
-    /// Referring domain.
-    pub referring_domain: Option<String>,
-    /// UTM source.
-    pub utm_source: Option<String>,
-    /// UTM medium.
-    pub utm_medium: Option<String>,
-    /// UTM campaign.
-    pub utm_campaign: Option<String>,
-    /// UTM content.
-    pub utm_content: Option<String>,
-    /// UTM term.
-    pub utm_term: Option<String>,
-    /// Channel.
-    pub channel: String,
-    /// Device class.
-    pub device: Option<String>,
-    /// Operating system.
-    pub os: Option<String>,
-    /// Browser.
-    pub browser: Option<String>,
-}
-
-/// A synthetic chat-link click.
-#[derive(Debug, Clone, Default)]
-pub struct SyntheticClick {
-    /// Click id.
-    pub click_id: Uuid,
-    /// Its session.
-    pub session_id: Uuid,
-    /// Its visitor.
-    pub visitor_id: Uuid,
-    /// The session code carried by the link.
-    pub code: String,
-    /// Tracked number.
-    pub number: String,
-    /// Page of the click.
-    pub page_url: String,
-    /// When, epoch ms.
-    pub clicked_at: i64,
-}
-
-/// A synthetic contact.
-#[derive(Debug, Clone, Default)]
-pub struct SyntheticContact {
-    /// Contact id.
-    pub contact_id: Uuid,
-    /// Phone digits.
-    pub phone: String,
-    /// Display name.
-    pub name: Option<String>,
-    /// First seen, epoch ms.
-    pub first_seen_at: i64,
-}
-
-/// A synthetic dialog.
-#[derive(Debug, Clone, Default)]
-pub struct SyntheticDialog {
-    /// Dialog id.
-    pub dialog_id: Uuid,
-    /// Contact id.
-    pub contact_id: Uuid,
-    /// `new` or `repeat`.
-    pub kind: String,
-    /// Start, epoch ms.
-    pub started_at: i64,
-    /// Tracked number written to.
-    pub business_number: String,
-    /// First message text.
-    pub first_message: Option<String>,
-    /// `exact`, `referral`, `probable` or `none`.
-    pub match_kind: String,
-    /// Matched session.
-    pub session_id: Option<Uuid>,
-    /// Matched click.
-    pub click_id: Option<Uuid>,
-    /// Operators' tags (valid, normalised).
-    pub tags: Vec<String>,
-}
-
-/// Rows written together in one transaction.
-#[derive(Debug, Clone, Default)]
-pub struct SyntheticBatch {
-    /// Sessions (a visitor row is written per session's visitor, if new).
-    pub sessions: Vec<SyntheticSession>,
-    /// Clicks.
-    pub clicks: Vec<SyntheticClick>,
-    /// Contacts.
-    pub contacts: Vec<SyntheticContact>,
-    /// Dialogs.
-    pub dialogs: Vec<SyntheticDialog>,
-}
-
-impl SyntheticBatch {
-    /// Rows in the batch.
-    pub fn len(&self) -> usize {
-        self.sessions.len() + self.clicks.len() + self.contacts.len() + self.dialogs.len()
-    }
-
-    /// Whether the batch holds no rows.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-}
-
-/// The database side of reports; every [`Store`](super::Store) implements it.
-#[async_trait]
-pub trait Reports: Send + Sync {
-    /// The site's IANA time zone (`UTC` unless set).
-    async fn site_timezone(&self, site_id: SiteId) -> Result<Option<String>, StoreError>;
-    /// Sets the site's time zone (validated by the caller).
-    async fn set_site_timezone(&self, site_id: SiteId, timezone: &str) -> Result<(), StoreError>;
-    /// Runs one grouped count, from the rollups where it can (see [`CountQuery::plan`]).
-    async fn count(&self, query: &CountQuery<'_>) -> Result<Vec<CountRow>, StoreError>;
-    /// Runs one grouped count on the fact tables only.
-    async fn count_raw(&self, query: &CountQuery<'_>) -> Result<Vec<CountRow>, StoreError>;
-    /// Differences between the site's stored rollups and a recomputation from the fact
-    /// tables, and clicks or dialogs whose copied attribution differs from their session's,
-    /// one line each; empty when they agree.
-    async fn rollup_drift(&self, site_id: SiteId) -> Result<Vec<String>, StoreError>;
-    /// Recomputes the site's rollups and the clicks' and dialogs' copied attribution from the
-    /// fact tables, in one transaction; the number of rollup rows written. A repair: every
-    /// write keeps them in step, and [`Reports::rollup_drift`] tells whether one is needed.
-    async fn rebuild_rollups(&self, site_id: SiteId) -> Result<usize, StoreError>;
-    /// Refreshes the planner's statistics (after a bulk load).
-    async fn analyze(&self) -> Result<(), StoreError>;
-    /// Writes synthetic rows for `site_id` with multi-row inserts in one transaction.
-    async fn insert_synthetic(
-        &self,
-        site_id: SiteId,
-        batch: &SyntheticBatch,
-    ) -> Result<(), StoreError>;
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use uuid::Uuid;
 
     #[test]
     fn filters_become_numbered_parameters_on_the_fact_alone() {

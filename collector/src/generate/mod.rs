@@ -17,10 +17,15 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use uuid::Uuid;
 
+mod insert;
+mod rows;
+
+pub use insert::insert;
+pub use rows::{SyntheticBatch, SyntheticClick, SyntheticContact, SyntheticDialog, SyntheticSession};
+
+use crate::db::Db;
+use crate::reports::store::Reports;
 use crate::domain::site::Site;
-use crate::storage::{
-    Store, SyntheticBatch, SyntheticClick, SyntheticContact, SyntheticDialog, SyntheticSession,
-};
 
 /// How much to generate.
 #[derive(Debug, Clone)]
@@ -290,13 +295,13 @@ fn hour_weight(t: chrono::NaiveDateTime, progress: f64) -> f64 {
 /// Fills the database with synthetic traffic for `site`; `progress` sees the running totals
 /// after each batch.
 pub async fn generate(
-    store: &dyn Store,
+    db: &Db,
     site: &Site,
     opts: &GenerateOptions,
     mut progress: impl FnMut(&GenerateStats),
 ) -> anyhow::Result<GenerateStats> {
     let started = Instant::now();
-    let tz: Tz = store
+    let tz: Tz = db
         .site_timezone(site.id)
         .await?
         .and_then(|t| t.parse().ok())
@@ -478,14 +483,14 @@ pub async fn generate(
                 stats.dialogs += 1;
             }
         }
-        store.insert_synthetic(site.id, &batch).await?;
+        insert(db, site.id, &batch).await?;
         stats.sessions += batch.sessions.len() as u64;
         stats.clicks += batch.clicks.len() as u64;
         stats.contacts += batch.contacts.len() as u64;
         stats.elapsed = started.elapsed();
         progress(&stats);
     }
-    store.analyze().await?;
+    db.analyze().await?;
     stats.elapsed = started.elapsed();
     Ok(stats)
 }

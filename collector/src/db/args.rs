@@ -1,0 +1,179 @@
+//! Statement parameters and result rows that both backends accept.
+//!
+//! A statement's parameters are a `Vec<Arg>` built with [`args!`](crate::args); each
+//! [`Arg`] is bound with the driver's own encoding (UUIDs stay native `uuid`/`BLOB`, unlike
+//! `sqlx::Any`, which has no UUID type), so one statement text and one parameter list serve
+//! SQLite and PostgreSQL alike.
+
+use std::borrow::Cow;
+
+use sqlx::encode::Encode;
+use sqlx::postgres::PgRow;
+use sqlx::sqlite::SqliteRow;
+use sqlx::{Arguments, Database, FromRow, Type};
+use uuid::Uuid;
+
+/// One statement parameter; every kind may be NULL.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Arg<'a> {
+    /// A UUID.
+    Uuid(Option<Uuid>),
+    /// A 64-bit integer (`BIGINT`; epoch milliseconds, counts).
+    Int(Option<i64>),
+    /// A 32-bit integer (`INTEGER` columns such as screen sizes).
+    Int4(Option<i32>),
+    /// A double.
+    Real(Option<f64>),
+    /// Text, borrowed where it can be.
+    Text(Option<Cow<'a, str>>),
+}
+
+/// A `Vec<Arg>` from values of any type an [`Arg`] can be made from.
+#[macro_export]
+macro_rules! args {
+    ($($value:expr),* $(,)?) => {
+        vec![$($crate::db::Arg::from($value)),*]
+    };
+}
+
+macro_rules! from_value {
+    ($variant:ident, $t:ty) => {
+        impl From<$t> for Arg<'_> {
+            fn from(v: $t) -> Self {
+                Arg::$variant(Some(v))
+            }
+        }
+        impl From<Option<$t>> for Arg<'_> {
+            fn from(v: Option<$t>) -> Self {
+                Arg::$variant(v)
+            }
+        }
+    };
+}
+from_value!(Uuid, Uuid);
+from_value!(Int, i64);
+from_value!(Int4, i32);
+from_value!(Real, f64);
+
+impl<'a> From<&'a str> for Arg<'a> {
+    fn from(v: &'a str) -> Self {
+        Arg::Text(Some(Cow::Borrowed(v)))
+    }
+}
+
+impl<'a> From<&'a String> for Arg<'a> {
+    fn from(v: &'a String) -> Self {
+        Arg::Text(Some(Cow::Borrowed(v)))
+    }
+}
+
+impl From<String> for Arg<'_> {
+    fn from(v: String) -> Self {
+        Arg::Text(Some(Cow::Owned(v)))
+    }
+}
+
+impl<'a> From<Option<&'a str>> for Arg<'a> {
+    fn from(v: Option<&'a str>) -> Self {
+        Arg::Text(v.map(Cow::Borrowed))
+    }
+}
+
+impl<'a> From<&'a Option<String>> for Arg<'a> {
+    fn from(v: &'a Option<String>) -> Self {
+        Arg::Text(v.as_deref().map(Cow::Borrowed))
+    }
+}
+
+impl From<Option<String>> for Arg<'_> {
+    fn from(v: Option<String>) -> Self {
+        Arg::Text(v.map(Cow::Owned))
+    }
+}
+
+/// A row type both backends can decode (any `#[derive(sqlx::FromRow)]` struct or tuple of
+/// types both drivers know).
+pub trait Record:
+    for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin
+{
+}
+
+impl<T> Record for T where
+    T: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin
+{
+}
+
+/// The driver's argument buffer holding `args`, in order.
+pub(super) fn arguments<'q, DB: Database>(
+    args: Vec<Arg<'q>>,
+) -> Result<<DB as Database>::Arguments<'q>, sqlx::Error>
+where
+    Option<Uuid>: Encode<'q, DB> + Type<DB>,
+    Option<i64>: Encode<'q, DB> + Type<DB>,
+    Option<i32>: Encode<'q, DB> + Type<DB>,
+    Option<f64>: Encode<'q, DB> + Type<DB>,
+    Option<Cow<'q, str>>: Encode<'q, DB> + Type<DB>,
+{
+    let mut out = <DB as Database>::Arguments::<'q>::default();
+    for arg in args {
+        let added = match arg {
+            Arg::Uuid(v) => out.add(v),
+            Arg::Int(v) => out.add(v),
+            Arg::Int4(v) => out.add(v),
+            Arg::Real(v) => out.add(v),
+            Arg::Text(v) => out.add(v),
+        };
+        added.map_err(sqlx::Error::Encode)?;
+    }
+    Ok(out)
+}
+
+/// `$first, $first+1, …` for `n` parameters: the inside of an `IN (…)` list.
+pub fn placeholders(first: usize, n: usize) -> String {
+    let list: Vec<String> = (first..first + n).map(|i| format!("${i}")).collect();
+    list.join(", ")
+}
+
+/// `head VALUES ($1, …), (…) tail` for `rows` rows of `width` parameters each: a multi-row
+/// insert whose parameters are the rows' values, row after row.
+pub fn values_sql(head: &str, width: usize, rows: usize, tail: &str) -> String {
+    let mut sql = String::with_capacity(head.len() + tail.len() + rows * width * 5 + 8);
+    sql.push_str(head);
+    sql.push_str(" VALUES ");
+    for row in 0..rows {
+        if row > 0 {
+            sql.push_str(", ");
+        }
+        sql.push('(');
+        sql.push_str(&placeholders(row * width + 1, width));
+        sql.push(')');
+    }
+    sql.push(' ');
+    sql.push_str(tail);
+    sql
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lists_and_rows_are_numbered_in_order() {
+        assert_eq!(placeholders(2, 3), "$2, $3, $4");
+        assert_eq!(
+            values_sql("INSERT INTO t (a, b)", 2, 2, "ON CONFLICT DO NOTHING"),
+            "INSERT INTO t (a, b) VALUES ($1, $2), ($3, $4) ON CONFLICT DO NOTHING"
+        );
+    }
+
+    #[test]
+    fn args_keep_nulls_and_borrow_text() {
+        let name = Some("Мария".to_owned());
+        let none: Option<i64> = None;
+        let a = crate::args![&name, none, 7_i64, "x"];
+        assert_eq!(a[0], Arg::Text(Some(Cow::Borrowed("Мария"))));
+        assert_eq!(a[1], Arg::Int(None));
+        assert_eq!(a[2], Arg::Int(Some(7)));
+        assert!(matches!(a[3], Arg::Text(Some(Cow::Borrowed("x")))));
+    }
+}

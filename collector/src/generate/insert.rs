@@ -1,0 +1,162 @@
+//! Writing a [`SyntheticBatch`] with multi-row inserts in one transaction, keeping the
+//! rollups in step as every production write does.
+
+use super::rows::{SyntheticBatch, SyntheticDialog};
+use crate::args;
+use crate::db::{values_sql, Arg, Conn, Db, StoreError};
+use crate::domain::site::SiteId;
+use crate::reports::rollups::RollupDelta;
+
+/// Rows per multi-row insert: 1,000 rows × at most 18 columns stays under both databases'
+/// parameter limits.
+const ROWS_PER_INSERT: usize = 1000;
+
+/// Writes synthetic rows for `site_id` in one transaction.
+pub async fn insert(db: &Db, site_id: SiteId, batch: &SyntheticBatch) -> Result<(), StoreError> {
+    let site = site_id.0;
+    let mut tx = db.begin().await?;
+    let mut delta = RollupDelta::default();
+    let sessions = batch.sessions.iter().map(|s| s.session_id);
+    let clicks = batch.clicks.iter().map(|c| c.click_id);
+    let mut touched = delta.before_write(&mut tx, site, sessions, clicks).await?;
+    touched
+        .dialogs
+        .extend(batch.dialogs.iter().map(|d| d.dialog_id));
+    insert_rows(
+        &mut tx,
+        "INSERT INTO visitors (site_id, visitor_id, first_seen_at, last_seen_at, \
+         first_session_id)",
+        "ON CONFLICT (site_id, visitor_id) DO NOTHING",
+        batch.sessions.iter().map(|s| {
+            args![site, s.visitor_id, s.started_at, s.started_at, s.session_id]
+        }),
+    )
+    .await?;
+    insert_rows(
+        &mut tx,
+        "INSERT INTO sessions (site_id, session_id, visitor_id, code, started_at, \
+         last_seen_at, pageviews, landing_page, referring_domain, utm_source, utm_medium, \
+         utm_campaign, utm_content, utm_term, channel, device, os, browser)",
+        "",
+        batch.sessions.iter().map(|s| {
+            args![
+                site,
+                s.session_id,
+                s.visitor_id,
+                &s.code,
+                s.started_at,
+                s.started_at,
+                s.pageviews,
+                &s.landing_page,
+                &s.referring_domain,
+                &s.utm_source,
+                &s.utm_medium,
+                &s.utm_campaign,
+                &s.utm_content,
+                &s.utm_term,
+                &s.channel,
+                &s.device,
+                &s.os,
+                &s.browser,
+            ]
+        }),
+    )
+    .await?;
+    insert_rows(
+        &mut tx,
+        "INSERT INTO clicks (site_id, click_id, session_id, visitor_id, code, number, kind, \
+         page_url, clicked_at)",
+        "",
+        batch.clicks.iter().map(|c| {
+            args![
+                site,
+                c.click_id,
+                c.session_id,
+                c.visitor_id,
+                &c.code,
+                &c.number,
+                "whatsapp",
+                &c.page_url,
+                c.clicked_at,
+            ]
+        }),
+    )
+    .await?;
+    insert_rows(
+        &mut tx,
+        "INSERT INTO contacts (site_id, contact_id, channel, identity, phone, name, \
+         first_seen_at, last_seen_at)",
+        "",
+        batch.contacts.iter().map(|c| {
+            args![
+                site,
+                c.contact_id,
+                "whatsapp",
+                &c.phone,
+                &c.phone,
+                &c.name,
+                c.first_seen_at,
+                c.first_seen_at,
+            ]
+        }),
+    )
+    .await?;
+    insert_rows(
+        &mut tx,
+        "INSERT INTO dialogs (site_id, dialog_id, contact_id, kind, started_at, \
+         last_message_at, business_number, first_message, match_kind, session_id, click_id)",
+        "",
+        batch.dialogs.iter().map(|d| {
+            args![
+                site,
+                d.dialog_id,
+                d.contact_id,
+                &d.kind,
+                d.started_at,
+                d.started_at,
+                &d.business_number,
+                &d.first_message,
+                &d.match_kind,
+                d.session_id,
+                d.click_id,
+            ]
+        }),
+    )
+    .await?;
+    let tags: Vec<(&SyntheticDialog, &String)> = batch
+        .dialogs
+        .iter()
+        .flat_map(|d| d.tags.iter().map(move |t| (d, t)))
+        .collect();
+    insert_rows(
+        &mut tx,
+        "INSERT INTO dialog_tags (site_id, dialog_id, tag, created_at, dialog_started_at)",
+        "",
+        tags.iter()
+            .map(|(d, tag)| args![site, d.dialog_id, tag.as_str(), d.started_at, d.started_at]),
+    )
+    .await?;
+    delta.after_write(&mut tx, site, &touched).await?;
+    delta.write(&mut tx).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Inserts `rows` (each the same number of values) with `head VALUES (…), (…) tail`,
+/// [`ROWS_PER_INSERT`] rows a statement.
+async fn insert_rows<'a>(
+    tx: &mut Conn,
+    head: &str,
+    tail: &str,
+    rows: impl Iterator<Item = Vec<Arg<'a>>>,
+) -> Result<(), sqlx::Error> {
+    let rows: Vec<Vec<Arg<'a>>> = rows.collect();
+    for chunk in rows.chunks(ROWS_PER_INSERT) {
+        let Some(width) = chunk.first().map(Vec::len) else {
+            continue;
+        };
+        let sql = values_sql(head, width, chunk.len(), tail);
+        tx.execute(&sql, chunk.concat()).await?;
+    }
+    Ok(())
+}

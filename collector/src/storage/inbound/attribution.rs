@@ -1,0 +1,149 @@
+//! How a starting dialog is attributed: exact (the message's code) beats referral (its
+//! ad), which beats probable (the only recent unmatched click on the number); else none.
+
+use uuid::Uuid;
+
+use crate::args;
+use crate::db::Conn;
+use crate::domain::dialog::MatchKind;
+use crate::domain::inbound::InboundMessage;
+use crate::matching::{probable, DialogPolicy, Match};
+use crate::reports::query::Fact;
+use crate::reports::rollups::RollupDelta;
+
+/// A session a code in the message belongs to, with that code.
+#[derive(Debug, Clone)]
+pub struct CodedSession {
+    /// The session.
+    pub session_id: Uuid,
+    /// The code that named it.
+    pub code: String,
+}
+
+/// Attributes the dialog that `m` starts for `contact_id`. An exact match also takes the
+/// session back from another contact's probable dialog (whose rollups change in `delta`).
+pub async fn attribute_start(
+    tx: &mut Conn,
+    m: &InboundMessage,
+    contact_id: Uuid,
+    coded: Option<&CodedSession>,
+    policy: &DialogPolicy,
+    delta: &mut RollupDelta,
+) -> Result<Match, sqlx::Error> {
+    let site_id = m.site_id.0;
+    // On PostgreSQL this row lock serialises dialog starts on one number, so two chats
+    // cannot both see the same click as the only candidate, and an exact match cannot miss
+    // a probable claim committed a moment earlier. SQLite already holds the write lock.
+    tx.execute(
+        "UPDATE tracked_numbers SET last_dialog_at = $3 WHERE site_id = $1 AND number = $2",
+        args![site_id, &m.business_number, m.sent_at_ms],
+    )
+    .await?;
+    if let Some(coded) = coded {
+        return exact(tx, m, contact_id, coded, delta).await;
+    }
+    if m.referral.is_some() {
+        return Ok(Match::referral());
+    }
+    if policy.probable_window_ms > 0 {
+        return probable(tx, m, policy).await;
+    }
+    Ok(Match::none())
+}
+
+/// The session the code names, with its latest click on the number written to.
+async fn exact(
+    tx: &mut Conn,
+    m: &InboundMessage,
+    contact_id: Uuid,
+    coded: &CodedSession,
+    delta: &mut RollupDelta,
+) -> Result<Match, sqlx::Error> {
+    let site_id = m.site_id.0;
+    let click: Option<(Uuid,)> = tx
+        .fetch_optional(
+            "SELECT click_id FROM clicks WHERE site_id = $1 AND session_id = $2 \
+             AND number = $3 ORDER BY clicked_at DESC LIMIT 1",
+            args![site_id, coded.session_id, &m.business_number],
+        )
+        .await?;
+    // The code proves whose session it is: another contact's probable claim on it was
+    // wrong, so that dialog goes back to unattributed.
+    let wrong: Vec<(Uuid,)> = tx
+        .fetch_all(
+            "SELECT dialog_id FROM dialogs WHERE site_id = $1 AND session_id = $2 \
+             AND match_kind = $3 AND contact_id <> $4",
+            args![
+                site_id,
+                coded.session_id,
+                MatchKind::Probable.as_str(),
+                contact_id
+            ],
+        )
+        .await?;
+    let wrong: Vec<Uuid> = wrong.into_iter().map(|(d,)| d).collect();
+    delta.count_out(tx, site_id, Fact::Dialogs, &wrong).await?;
+    for dialog_id in &wrong {
+        tx.execute(
+            "UPDATE dialogs SET match_kind = $3, confidence = NULL, session_id = NULL, \
+             click_id = NULL WHERE site_id = $1 AND dialog_id = $2 AND match_kind = $4",
+            args![
+                site_id,
+                *dialog_id,
+                MatchKind::None.as_str(),
+                MatchKind::Probable.as_str()
+            ],
+        )
+        .await?;
+    }
+    delta.count_in(tx, site_id, Fact::Dialogs, &wrong).await?;
+    Ok(Match {
+        kind: MatchKind::Exact,
+        code: Some(coded.code.clone()),
+        confidence: Some(1.0),
+        session_id: Some(coded.session_id),
+        click_id: click.map(|(c,)| c),
+    })
+}
+
+/// The one session that clicked the number shortly before and that no dialog has claimed,
+/// if there is exactly one.
+async fn probable(
+    tx: &mut Conn,
+    m: &InboundMessage,
+    policy: &DialogPolicy,
+) -> Result<Match, sqlx::Error> {
+    let site_id = m.site_id.0;
+    let (from, to) = probable::click_range(m.sent_at_ms, policy.probable_window_ms);
+    // Two rows are enough to know the case is ambiguous.
+    let candidates: Vec<probable::Candidate> = tx
+        .fetch_all(
+            "SELECT c.session_id, MAX(c.clicked_at) AS clicked_at FROM clicks c \
+             WHERE c.site_id = $1 AND c.number = $2 AND c.clicked_at >= $3 \
+             AND c.clicked_at <= $4 AND NOT EXISTS (SELECT 1 FROM dialogs d \
+             WHERE d.site_id = c.site_id AND d.session_id = c.session_id) \
+             GROUP BY c.session_id LIMIT 2",
+            args![site_id, &m.business_number, from, to],
+        )
+        .await?;
+    let Some(p) = probable::decide(&candidates, m.sent_at_ms, policy.probable_window_ms) else {
+        return Ok(Match::none());
+    };
+    // The session may be arriving only now (its clicks came first): wait for it, so the
+    // dialog copies its attribution.
+    tx.lock_sessions([p.session_id]).await?;
+    let click: Option<(Uuid,)> = tx
+        .fetch_optional(
+            "SELECT click_id FROM clicks WHERE site_id = $1 AND session_id = $2 \
+             AND number = $3 AND clicked_at = $4 LIMIT 1",
+            args![site_id, p.session_id, &m.business_number, p.clicked_at],
+        )
+        .await?;
+    Ok(Match {
+        kind: MatchKind::Probable,
+        code: None,
+        confidence: Some(p.confidence),
+        session_id: Some(p.session_id),
+        click_id: click.map(|(c,)| c),
+    })
+}

@@ -1,0 +1,84 @@
+//! Contacts: who writes, found again by identity, phone or provider user id.
+
+use uuid::Uuid;
+
+use crate::args;
+use crate::db::Conn;
+use crate::domain::inbound::ContactIdentity;
+
+/// `(contact_id, identity)` of the contact of site `$1` and channel `$2` with identity `$3`,
+/// else phone `$4`, else provider user id `$5`. One indexed lookup per branch: the same
+/// condition written with `OR` made SQLite scan every contact of the site.
+const FIND_CONTACT: &str = "SELECT contact_id, identity FROM ( \
+    SELECT contact_id, identity, 0 AS rank FROM contacts \
+    WHERE site_id = $1 AND channel = $2 AND identity = $3 \
+    UNION ALL SELECT contact_id, identity, 1 AS rank FROM contacts \
+    WHERE site_id = $1 AND channel = $2 AND phone = $4 \
+    UNION ALL SELECT contact_id, identity, 2 AS rank FROM contacts \
+    WHERE site_id = $1 AND channel = $2 AND provider_user_id = $5 \
+    ) AS found ORDER BY rank LIMIT 1";
+
+/// The stored contact `c` names, as `(contact_id, identity)`.
+pub async fn find(
+    tx: &mut Conn,
+    site_id: Uuid,
+    c: &ContactIdentity,
+) -> Result<Option<(Uuid, String)>, sqlx::Error> {
+    tx.fetch_optional(
+        FIND_CONTACT,
+        args![site_id, &c.channel, c.identity(), &c.phone, &c.user_id],
+    )
+    .await
+}
+
+/// Finds the contact a message comes from — by identity, phone or provider user id, so a
+/// contact first seen with only a business-scoped user id is found again once its phone is
+/// known — updating it, or creates it. Its id.
+pub async fn resolve(
+    tx: &mut Conn,
+    site_id: Uuid,
+    c: &ContactIdentity,
+    at_ms: i64,
+) -> Result<Uuid, sqlx::Error> {
+    if let Some((contact_id, _)) = find(tx, site_id, c).await? {
+        tx.execute(
+            "UPDATE contacts SET name = COALESCE($3, name), phone = COALESCE($4, phone), \
+             provider_user_id = COALESCE($5, provider_user_id), \
+             username = COALESCE($6, username), last_seen_at = CASE \
+             WHEN $7 > last_seen_at THEN $7 ELSE last_seen_at END \
+             WHERE site_id = $1 AND contact_id = $2",
+            args![site_id, contact_id, &c.name, &c.phone, &c.user_id, &c.username, at_ms],
+        )
+        .await?;
+        return Ok(contact_id);
+    }
+    // Two first messages of a new contact may race here: the unique identity makes the
+    // second one update the first one's row.
+    let (contact_id,): (Uuid,) = tx
+        .fetch_one(
+            "INSERT INTO contacts (site_id, contact_id, channel, identity, phone, \
+             provider_user_id, name, username, first_seen_at, last_seen_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) \
+             ON CONFLICT (site_id, channel, identity) DO UPDATE SET \
+             name = COALESCE(excluded.name, contacts.name), \
+             phone = COALESCE(excluded.phone, contacts.phone), \
+             provider_user_id = COALESCE(excluded.provider_user_id, contacts.provider_user_id), \
+             username = COALESCE(excluded.username, contacts.username), \
+             last_seen_at = CASE WHEN excluded.last_seen_at > contacts.last_seen_at \
+             THEN excluded.last_seen_at ELSE contacts.last_seen_at END \
+             RETURNING contact_id",
+            args![
+                site_id,
+                Uuid::now_v7(),
+                &c.channel,
+                c.identity(),
+                &c.phone,
+                &c.user_id,
+                &c.name,
+                &c.username,
+                at_ms,
+            ],
+        )
+        .await?;
+    Ok(contact_id)
+}

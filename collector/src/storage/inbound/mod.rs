@@ -1,0 +1,468 @@
+//! Inbound messages, matched to sessions and dialogs; delivery statuses; identity changes.
+//!
+//! Each message is one transaction that starts by inserting its row under its provider id
+//! ([`claim_message`]), so that unique key serialises concurrent redeliveries of the same
+//! message before anything else is touched. Then, top to bottom in [`ingest_message`]: the
+//! referral is kept, the contact found, the codes looked up, the contact's dialogs around
+//! the send time read, [`decide`] says where the message goes, and the dialog is continued,
+//! prepended to or started (and attributed, see [`attribution`]).
+
+mod attribution;
+mod contacts;
+mod identity;
+mod statuses;
+
+use async_trait::async_trait;
+use uuid::Uuid;
+
+use crate::args;
+use crate::db::{Conn, Db, StoreError};
+use crate::domain::dialog::{DialogKind, MatchKind};
+use crate::domain::inbound::{IdentityChange, InboundMessage};
+use crate::domain::now_ms;
+use crate::domain::referral::Referral;
+use crate::domain::site::SiteId;
+use crate::domain::status::StatusUpdate;
+use crate::matching::{ad_key, decide, ContactDialog, DialogDecision, DialogPolicy, Evidence};
+use crate::reports::query::Fact;
+use crate::reports::rollups::RollupDelta;
+use crate::storage::{IdentityOutcome, IngestOutcome, StatusView};
+use attribution::{attribute_start, CodedSession};
+
+/// The chat side of storage.
+#[async_trait]
+pub trait Inbound: Send + Sync {
+    /// Stores one inbound message, matching it to a session and a dialog, atomically.
+    /// A provider message id seen before yields [`IngestOutcome::Duplicate`].
+    async fn ingest_message(
+        &self,
+        message: &InboundMessage,
+        policy: &DialogPolicy,
+    ) -> Result<IngestOutcome, StoreError>;
+    /// Records a delivery status; a status never replaces a later one in the forward order.
+    async fn record_status(&self, status: &StatusUpdate) -> Result<(), StoreError>;
+    /// The delivery status of a message the business sent.
+    async fn message_status(
+        &self,
+        site_id: SiteId,
+        provider: &str,
+        provider_message_id: &str,
+    ) -> Result<Option<StatusView>, StoreError>;
+    /// Moves a contact to its new phone or user id, once per system message.
+    async fn change_identity(&self, change: &IdentityChange)
+        -> Result<IdentityOutcome, StoreError>;
+}
+
+#[async_trait]
+impl Inbound for Db {
+    async fn ingest_message(
+        &self,
+        message: &InboundMessage,
+        policy: &DialogPolicy,
+    ) -> Result<IngestOutcome, StoreError> {
+        let mut tx = self.begin().await?;
+        let outcome = ingest_message(&mut tx, message, policy).await?;
+        if outcome != IngestOutcome::Duplicate {
+            tx.commit().await?;
+        }
+        Ok(outcome)
+    }
+
+    async fn record_status(&self, status: &StatusUpdate) -> Result<(), StoreError> {
+        statuses::record(self, status).await
+    }
+
+    async fn message_status(
+        &self,
+        site_id: SiteId,
+        provider: &str,
+        provider_message_id: &str,
+    ) -> Result<Option<StatusView>, StoreError> {
+        statuses::of_message(self, site_id, provider, provider_message_id).await
+    }
+
+    async fn change_identity(
+        &self,
+        change: &IdentityChange,
+    ) -> Result<IdentityOutcome, StoreError> {
+        let mut tx = self.begin().await?;
+        let outcome = identity::change(&mut tx, change).await?;
+        if outcome != IdentityOutcome::Duplicate {
+            tx.commit().await?;
+        }
+        Ok(outcome)
+    }
+}
+
+/// Stores a message row under its provider id and says whether it is new. The row's unique
+/// key is what serialises simultaneous redeliveries of one message, so every inbound write
+/// claims its message this way before touching anything else.
+#[allow(clippy::too_many_arguments)]
+async fn claim_message(
+    tx: &mut Conn,
+    site_id: Uuid,
+    provider: &str,
+    provider_message_id: &str,
+    message_type: &str,
+    body: &Option<String>,
+    sent_at_ms: i64,
+) -> Result<bool, sqlx::Error> {
+    let inserted = tx
+        .execute(
+            "INSERT INTO messages (site_id, provider, provider_message_id, message_type, body, \
+             sent_at, received_at) VALUES ($1, $2, $3, $4, $5, $6, $7) \
+             ON CONFLICT (site_id, provider, provider_message_id) DO NOTHING",
+            args![
+                site_id,
+                provider,
+                provider_message_id,
+                message_type,
+                body,
+                sent_at_ms,
+                now_ms()
+            ],
+        )
+        .await?;
+    Ok(inserted > 0)
+}
+
+/// Stores one message in transaction `tx` (which the caller commits unless the message is
+/// a duplicate).
+async fn ingest_message(
+    tx: &mut Conn,
+    m: &InboundMessage,
+    policy: &DialogPolicy,
+) -> Result<IngestOutcome, sqlx::Error> {
+    let site_id = m.site_id.0;
+    let claimed = claim_message(
+        tx,
+        site_id,
+        m.provider,
+        &m.provider_message_id,
+        m.message_type.as_str(),
+        &m.text,
+        m.sent_at_ms,
+    )
+    .await?;
+    if !claimed {
+        return Ok(IngestOutcome::Duplicate);
+    }
+    // Dialogs changed below are counted out of the rollups before and back in after.
+    let mut delta = RollupDelta::default();
+    // The referral is kept per message whatever happens to the dialog: middleware that
+    // dropped it is the most reported way CTWA attribution gets lost.
+    let referral_id = match &m.referral {
+        Some(r) => Some(insert_referral(tx, m, r).await?),
+        None => None,
+    };
+    let contact_id = contacts::resolve(tx, site_id, &m.contact, m.sent_at_ms).await?;
+    let coded = coded_session(tx, m, policy).await?;
+    // The contact's dialogs around the send time: the one in effect then, and the next.
+    let (before, after) = dialogs_around(tx, site_id, contact_id, m.sent_at_ms).await?;
+    let evidence = Evidence {
+        session: coded.as_ref().map(|c| c.session_id),
+        ad: m.referral.as_ref().and_then(ad_key),
+    };
+    let decision = decide(before.as_ref(), after.as_ref(), evidence, m.sent_at_ms, policy);
+    let (dialog_id, started_dialog) = match decision {
+        DialogDecision::Continue(dialog_id) => {
+            continue_dialog(tx, m, dialog_id, before.as_ref(), coded.as_ref(), &mut delta)
+                .await?;
+            (dialog_id, false)
+        }
+        DialogDecision::Prepend(dialog_id) => {
+            let start = Start {
+                m,
+                contact_id,
+                coded: coded.as_ref(),
+                referral_id,
+                policy,
+            };
+            prepend_to_dialog(tx, &start, dialog_id, after.as_ref(), &mut delta).await?;
+            (dialog_id, false)
+        }
+        DialogDecision::Start => {
+            let start = Start {
+                m,
+                contact_id,
+                coded: coded.as_ref(),
+                referral_id,
+                policy,
+            };
+            let first = before.is_none();
+            let dialog_id = start_dialog(tx, &start, first, after.is_some(), &mut delta).await?;
+            (dialog_id, true)
+        }
+    };
+    tx.execute(
+        "UPDATE messages SET dialog_id = $4, contact_id = $5 \
+         WHERE site_id = $1 AND provider = $2 AND provider_message_id = $3",
+        args![site_id, m.provider, &m.provider_message_id, dialog_id, contact_id],
+    )
+    .await?;
+    delta.write(tx).await?;
+    Ok(IngestOutcome::Stored {
+        dialog_id,
+        started_dialog,
+    })
+}
+
+/// What a message that starts (or turns out to start) a dialog brings to it.
+struct Start<'a> {
+    m: &'a InboundMessage,
+    contact_id: Uuid,
+    coded: Option<&'a CodedSession>,
+    referral_id: Option<Uuid>,
+    policy: &'a DialogPolicy,
+}
+
+/// Stores the message's ad referral; its id.
+async fn insert_referral(
+    tx: &mut Conn,
+    m: &InboundMessage,
+    r: &Referral,
+) -> Result<Uuid, sqlx::Error> {
+    let referral_id = Uuid::now_v7();
+    tx.execute(
+        "INSERT INTO referrals (site_id, referral_id, provider, provider_message_id, \
+         source_id, source_url, source_type, headline, body, media_type, media_id, \
+         image_url, video_url, thumbnail_url, ctwa_clid, welcome_message, received_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
+        args![
+            m.site_id.0,
+            referral_id,
+            m.provider,
+            &m.provider_message_id,
+            &r.source_id,
+            &r.source_url,
+            &r.source_type,
+            &r.headline,
+            &r.body,
+            &r.media_type,
+            &r.media_id,
+            &r.image_url,
+            &r.video_url,
+            &r.thumbnail_url,
+            &r.ctwa_clid,
+            &r.welcome_message,
+            now_ms(),
+        ],
+    )
+    .await?;
+    Ok(referral_id)
+}
+
+/// The live session a code in the message names. A message may carry several codes: a
+/// tagged link copied into a page, or baked into a prerendered one, gets the visitor's code
+/// beside the one it had. The newest of their live sessions is the visitor's.
+async fn coded_session(
+    tx: &mut Conn,
+    m: &InboundMessage,
+    policy: &DialogPolicy,
+) -> Result<Option<CodedSession>, sqlx::Error> {
+    let mut matched: Option<CodedSession> = None;
+    let mut newest = i64::MIN;
+    for code in m.codes() {
+        let session: Option<(Uuid, i64)> = tx
+            .fetch_optional(
+                "SELECT session_id, started_at FROM sessions WHERE site_id = $1 AND code = $2 \
+                 AND started_at >= $3 ORDER BY started_at DESC LIMIT 1",
+                args![
+                    m.site_id.0,
+                    code.as_str(),
+                    m.sent_at_ms - policy.code_lookback_ms
+                ],
+            )
+            .await?;
+        if let Some((session_id, started_at)) = session.filter(|s| s.1 > newest) {
+            newest = started_at;
+            matched = Some(CodedSession {
+                session_id,
+                code: code.as_str().to_owned(),
+            });
+        }
+    }
+    Ok(matched)
+}
+
+/// The contact's dialog in effect at `at_ms` and the next one after it.
+async fn dialogs_around(
+    tx: &mut Conn,
+    site_id: Uuid,
+    contact_id: Uuid,
+    at_ms: i64,
+) -> Result<(Option<ContactDialog>, Option<ContactDialog>), sqlx::Error> {
+    const SELECT: &str = "SELECT d.dialog_id, d.session_id, d.started_at, d.last_message_at, \
+        d.match_kind, COALESCE(r.source_id, r.source_url, r.ctwa_clid) AS ad_key, \
+        d.referral_id FROM dialogs d \
+        LEFT JOIN referrals r ON r.site_id = d.site_id AND r.referral_id = d.referral_id \
+        WHERE d.site_id = $1 AND d.contact_id = $2";
+    let before = tx
+        .fetch_optional(
+            &format!("{SELECT} AND d.started_at <= $3 ORDER BY d.started_at DESC LIMIT 1"),
+            args![site_id, contact_id, at_ms],
+        )
+        .await?;
+    let after = tx
+        .fetch_optional(
+            &format!("{SELECT} AND d.started_at > $3 ORDER BY d.started_at ASC LIMIT 1"),
+            args![site_id, contact_id, at_ms],
+        )
+        .await?;
+    Ok((before, after))
+}
+
+/// Appends the message to `dialog_id`; the contact's own code confirms a probable match to
+/// the same session, which becomes exact.
+async fn continue_dialog(
+    tx: &mut Conn,
+    m: &InboundMessage,
+    dialog_id: Uuid,
+    before: Option<&ContactDialog>,
+    coded: Option<&CodedSession>,
+    delta: &mut RollupDelta,
+) -> Result<(), sqlx::Error> {
+    let site_id = m.site_id.0;
+    tx.execute(
+        "UPDATE dialogs SET last_message_at = CASE WHEN $3 > last_message_at \
+         THEN $3 ELSE last_message_at END WHERE site_id = $1 AND dialog_id = $2",
+        args![site_id, dialog_id, m.sent_at_ms],
+    )
+    .await?;
+    let (Some(d), Some(coded)) = (before, coded) else {
+        return Ok(());
+    };
+    if d.match_kind != MatchKind::Probable || d.session_id != Some(coded.session_id) {
+        return Ok(());
+    }
+    delta
+        .count_out(tx, site_id, Fact::Dialogs, &[dialog_id])
+        .await?;
+    tx.execute(
+        "UPDATE dialogs SET match_kind = $3, code = $4, confidence = 1.0 \
+         WHERE site_id = $1 AND dialog_id = $2",
+        args![site_id, dialog_id, MatchKind::Exact.as_str(), &coded.code],
+    )
+    .await?;
+    delta.count_in(tx, site_id, Fact::Dialogs, &[dialog_id]).await
+}
+
+/// Makes the late message the first of `dialog_id` (the contact's next dialog, `after`),
+/// which takes the code or ad it lacked from it.
+async fn prepend_to_dialog(
+    tx: &mut Conn,
+    s: &Start<'_>,
+    dialog_id: Uuid,
+    after: Option<&ContactDialog>,
+    delta: &mut RollupDelta,
+) -> Result<(), sqlx::Error> {
+    let m = s.m;
+    let site_id = m.site_id.0;
+    delta
+        .count_out(tx, site_id, Fact::Dialogs, &[dialog_id])
+        .await?;
+    tx.execute(
+        "UPDATE dialogs SET started_at = $3, first_message = $4 \
+         WHERE site_id = $1 AND dialog_id = $2",
+        args![site_id, dialog_id, m.sent_at_ms, &m.text],
+    )
+    .await?;
+    let unattributed = after.is_some_and(ContactDialog::is_unattributed);
+    if unattributed && (s.coded.is_some() || m.referral.is_some()) {
+        let found = attribute_start(tx, m, s.contact_id, s.coded, s.policy, delta).await?;
+        tx.execute(
+            "UPDATE dialogs SET match_kind = $3, code = $4, confidence = $5, \
+             session_id = $6, click_id = $7 WHERE site_id = $1 AND dialog_id = $2",
+            args![
+                site_id,
+                dialog_id,
+                found.kind.as_str(),
+                found.code,
+                found.confidence,
+                found.session_id,
+                found.click_id
+            ],
+        )
+        .await?;
+    }
+    if after.is_some_and(|d| d.referral_id.is_none()) && s.referral_id.is_some() {
+        tx.execute(
+            "UPDATE dialogs SET referral_id = $3 WHERE site_id = $1 AND dialog_id = $2",
+            args![site_id, dialog_id, s.referral_id],
+        )
+        .await?;
+    }
+    delta.count_in(tx, site_id, Fact::Dialogs, &[dialog_id]).await
+}
+
+/// Starts a dialog with the message, attributed; `first` if the contact has none before
+/// it. When `later_exist`, the contact's dialogs after it become repeats. Its id.
+async fn start_dialog(
+    tx: &mut Conn,
+    s: &Start<'_>,
+    first: bool,
+    later_exist: bool,
+    delta: &mut RollupDelta,
+) -> Result<Uuid, sqlx::Error> {
+    let m = s.m;
+    let site_id = m.site_id.0;
+    let found = attribute_start(tx, m, s.contact_id, s.coded, s.policy, delta).await?;
+    let dialog_id = Uuid::now_v7();
+    let kind = if first {
+        DialogKind::New
+    } else {
+        DialogKind::Repeat
+    };
+    if later_exist {
+        // A late message started the contact's first dialog: the ones after it are repeats.
+        let later: Vec<(Uuid,)> = tx
+            .fetch_all(
+                "SELECT dialog_id FROM dialogs WHERE site_id = $1 AND contact_id = $2 \
+                 AND started_at > $3 AND kind = $4",
+                args![site_id, s.contact_id, m.sent_at_ms, DialogKind::New.as_str()],
+            )
+            .await?;
+        let later: Vec<Uuid> = later.into_iter().map(|(d,)| d).collect();
+        delta.count_out(tx, site_id, Fact::Dialogs, &later).await?;
+        for later_id in &later {
+            tx.execute(
+                "UPDATE dialogs SET kind = $3 WHERE site_id = $1 AND dialog_id = $2 \
+                 AND kind = $4",
+                args![
+                    site_id,
+                    *later_id,
+                    DialogKind::Repeat.as_str(),
+                    DialogKind::New.as_str()
+                ],
+            )
+            .await?;
+        }
+        delta.count_in(tx, site_id, Fact::Dialogs, &later).await?;
+    }
+    tx.execute(
+        "INSERT INTO dialogs (site_id, dialog_id, contact_id, kind, started_at, \
+         last_message_at, business_number, first_message, match_kind, code, \
+         confidence, session_id, click_id, referral_id) \
+         VALUES ($1, $2, $3, $4, $5, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+        args![
+            site_id,
+            dialog_id,
+            s.contact_id,
+            kind.as_str(),
+            m.sent_at_ms,
+            &m.business_number,
+            &m.text,
+            found.kind.as_str(),
+            found.code,
+            found.confidence,
+            found.session_id,
+            found.click_id,
+            s.referral_id,
+        ],
+    )
+    .await?;
+    delta
+        .count_in(tx, site_id, Fact::Dialogs, &[dialog_id])
+        .await?;
+    Ok(dialog_id)
+}

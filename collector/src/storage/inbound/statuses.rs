@@ -1,0 +1,95 @@
+//! Delivery statuses of the messages a business sent.
+
+use crate::args;
+use crate::db::{Db, StoreError};
+use crate::domain::now_ms;
+use crate::domain::site::SiteId;
+use crate::domain::status::{DeliveryStatus, StatusUpdate};
+use crate::storage::StatusView;
+
+/// One upsert whose every column only moves forward — the status to a higher rank, each
+/// status's time to its earliest report — so the stored row is the same whatever order (and
+/// however often) the notifications arrive.
+const UPSERT: &str = "INSERT INTO message_statuses (site_id, provider, provider_message_id, recipient, \
+    status, status_rank, status_at, sent_at, delivered_at, read_at, played_at, \
+    failed_at, errors, pricing_category, updated_at) \
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) \
+    ON CONFLICT (site_id, provider, provider_message_id) DO UPDATE SET \
+    recipient = COALESCE(message_statuses.recipient, excluded.recipient), \
+    status = CASE WHEN excluded.status_rank > message_statuses.status_rank \
+    THEN excluded.status ELSE message_statuses.status END, \
+    status_at = CASE WHEN excluded.status_rank > message_statuses.status_rank \
+    THEN excluded.status_at WHEN excluded.status_rank = message_statuses.status_rank \
+    AND excluded.status_at < message_statuses.status_at THEN excluded.status_at \
+    ELSE message_statuses.status_at END, \
+    status_rank = CASE WHEN excluded.status_rank > message_statuses.status_rank \
+    THEN excluded.status_rank ELSE message_statuses.status_rank END, \
+    sent_at = CASE WHEN message_statuses.sent_at IS NULL \
+    OR excluded.sent_at < message_statuses.sent_at \
+    THEN COALESCE(excluded.sent_at, message_statuses.sent_at) \
+    ELSE message_statuses.sent_at END, \
+    delivered_at = CASE WHEN message_statuses.delivered_at IS NULL \
+    OR excluded.delivered_at < message_statuses.delivered_at \
+    THEN COALESCE(excluded.delivered_at, message_statuses.delivered_at) \
+    ELSE message_statuses.delivered_at END, \
+    read_at = CASE WHEN message_statuses.read_at IS NULL \
+    OR excluded.read_at < message_statuses.read_at \
+    THEN COALESCE(excluded.read_at, message_statuses.read_at) \
+    ELSE message_statuses.read_at END, \
+    played_at = CASE WHEN message_statuses.played_at IS NULL \
+    OR excluded.played_at < message_statuses.played_at \
+    THEN COALESCE(excluded.played_at, message_statuses.played_at) \
+    ELSE message_statuses.played_at END, \
+    failed_at = CASE WHEN message_statuses.failed_at IS NULL \
+    OR excluded.failed_at < message_statuses.failed_at \
+    THEN COALESCE(excluded.failed_at, message_statuses.failed_at) \
+    ELSE message_statuses.failed_at END, \
+    errors = COALESCE(excluded.errors, message_statuses.errors), \
+    pricing_category = COALESCE(excluded.pricing_category, \
+    message_statuses.pricing_category), \
+    updated_at = excluded.updated_at";
+
+/// Records a delivery status.
+pub async fn record(db: &Db, s: &StatusUpdate) -> Result<(), StoreError> {
+    let at = |status: DeliveryStatus| (s.status == status).then_some(s.at_ms);
+    db.execute(
+        UPSERT,
+        args![
+            s.site_id.0,
+            s.provider,
+            &s.provider_message_id,
+            &s.recipient,
+            s.status.as_str(),
+            s.status.rank(),
+            s.at_ms,
+            at(DeliveryStatus::Sent),
+            at(DeliveryStatus::Delivered),
+            at(DeliveryStatus::Read),
+            at(DeliveryStatus::Played),
+            at(DeliveryStatus::Failed),
+            &s.errors,
+            &s.pricing_category,
+            now_ms(),
+        ],
+    )
+    .await?;
+    Ok(())
+}
+
+/// The delivery status of a message the business sent.
+pub async fn of_message(
+    db: &Db,
+    site_id: SiteId,
+    provider: &str,
+    provider_message_id: &str,
+) -> Result<Option<StatusView>, StoreError> {
+    Ok(db
+        .fetch_optional(
+            "SELECT provider_message_id, recipient, status, status_at, sent_at, \
+             delivered_at, read_at, played_at, failed_at, errors, pricing_category \
+             FROM message_statuses \
+             WHERE site_id = $1 AND provider = $2 AND provider_message_id = $3",
+            args![site_id.0, provider, provider_message_id],
+        )
+        .await?)
+}
