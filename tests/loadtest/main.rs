@@ -20,12 +20,14 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
 use chatrail_collector::domain::now_ms;
-use chatrail_collector::domain::visit::Visit;
+use chatrail_collector::domain::visit::{Click, Visit};
 use chatrail_collector::providers::signature::hub_signature;
 use chatrail_collector::storage::{DialogListQuery, IngestEvent};
-use chatrail_core::beacon::{format_id, VisitBeacon};
+use chatrail_core::beacon::{format_id, ClickBeacon, VisitBeacon};
 use chatrail_core::code::SessionCode;
-use chatrail_tests::app::{spawn_app_with, Backend, TestApp, APP_SECRET, PHONE_NUMBER_ID};
+use chatrail_tests::app::{
+    spawn_app_with, Backend, TestApp, APP_SECRET, PHONE_NUMBER_ID, TRACKED_NUMBER,
+};
 use serde_json::{json, Value};
 
 /// Most messages one run may send.
@@ -43,12 +45,14 @@ struct Options {
     batch: usize,
     duplicate_percent: usize,
     max_seconds: u64,
+    visits: usize,
 }
 
 fn usage() -> &'static str {
     "usage: loadtest [--backend sqlite|postgres|both] [--messages N (default 6000)] \
      [--concurrency C (default 8)] [--batch B messages per POST (default 1)] \
-     [--duplicates PERCENT of requests redelivered (default 5)] [--max-seconds S (default 120)]"
+     [--duplicates PERCENT of requests redelivered (default 5)] [--max-seconds S (default 120)] \
+     [--visits V stored before the messages, half with a click (default: one per contact)]"
 }
 
 fn parse_args() -> anyhow::Result<Options> {
@@ -59,6 +63,7 @@ fn parse_args() -> anyhow::Result<Options> {
         batch: 1,
         duplicate_percent: 5,
         max_seconds: 120,
+        visits: 0,
     };
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut it = args.iter();
@@ -85,6 +90,7 @@ fn parse_args() -> anyhow::Result<Options> {
             "--batch" => o.batch = number()? as usize,
             "--duplicates" => o.duplicate_percent = number()? as usize,
             "--max-seconds" => o.max_seconds = number()?,
+            "--visits" => o.visits = number()? as usize,
             _ => bail!("unknown flag {flag}\n{}", usage()),
         }
     }
@@ -93,6 +99,7 @@ fn parse_args() -> anyhow::Result<Options> {
         || !(1..=1000).contains(&o.batch)
         || o.duplicate_percent > 50
         || !(1..=MAX_SECONDS).contains(&o.max_seconds)
+        || o.visits > MAX_MESSAGES
     {
         bail!(
             "out of bounds: messages 1-{MAX_MESSAGES}, concurrency 1-512, batch 1-1000, \
@@ -131,41 +138,67 @@ struct Request {
     messages: usize,
 }
 
-/// Stores `sessions` visits with fresh codes and returns the codes.
-async fn seed_sessions(app: &TestApp, sessions: usize, rng: &mut XorShift) -> Vec<String> {
+/// Landing pages of real ad traffic: click ids, UTM tags, Cyrillic paths.
+const LANDINGS: [&str; 4] = [
+    "https://shop.test/kids/?utm_source=google&utm_medium=cpc&utm_campaign=winter&gclid=",
+    "https://shop.test/%D0%B4%D0%B5%D1%82%D1%8F%D0%BC/?utm_source=yandex&utm_medium=cpc&yclid=",
+    "https://shop.test/sale?utm_source=facebook&utm_medium=paid_social&fbclid=",
+    "https://shop.test/?utm_source=loadtest&utm_medium=cpc&ref=",
+];
+
+/// Stores `sessions` visits with fresh codes, every second one with a click on the tracked
+/// number, in the ingest writer's batches of 500, and returns the codes and the events
+/// written per second.
+async fn seed_sessions(app: &TestApp, sessions: usize, rng: &mut XorShift) -> (Vec<String>, f64) {
     let mut codes = Vec::with_capacity(sessions);
-    let mut events = Vec::new();
+    let mut batches = vec![Vec::new()];
     let at = now_ms() - 3_600_000;
-    for _ in 0..sessions {
+    for i in 0..sessions {
         let code = SessionCode::generate(|| rng.next() as u32);
+        let (visitor, session) = (rng.id(), rng.id());
         let beacon = VisitBeacon {
             site: app.site.key.clone(),
-            visitor: rng.id(),
-            session: rng.id(),
+            visitor: visitor.clone(),
+            session: session.clone(),
             code: code.to_string(),
-            url: "https://shop.test/?utm_source=loadtest&utm_medium=cpc".into(),
-            referrer: None,
+            url: format!("{}{}", LANDINGS[i % LANDINGS.len()], rng.id()),
+            referrer: Some("https://www.google.com/".into()),
             screen_w: Some(390),
             screen_h: Some(844),
-            language: Some("en".into()),
-            timezone: Some("UTC".into()),
+            language: Some("ru-RU".into()),
+            timezone: Some("Europe/Moscow".into()),
         };
         let visit = Visit::parse(&app.site, beacon, "Mozilla/5.0", at).expect("valid visit");
-        events.push(IngestEvent::Visit(Box::new(visit)));
+        let mut events = vec![IngestEvent::Visit(Box::new(visit))];
+        if i % 2 == 1 {
+            let beacon = ClickBeacon {
+                site: app.site.key.clone(),
+                visitor,
+                session,
+                code: code.to_string(),
+                page: "https://shop.test/kids/".into(),
+                number: TRACKED_NUMBER.into(),
+                kind: "wa.me".into(),
+                id: Some(rng.id()),
+            };
+            let click = Click::parse(&app.site, beacon, at + 5_000).expect("valid click");
+            events.push(IngestEvent::Click(Box::new(click)));
+        }
         codes.push(code.to_string());
-        if events.len() == 500 {
-            app.store
-                .write_batch(&events)
-                .await
-                .expect("sessions stored");
-            events.clear();
+        for event in events {
+            let batch = batches.last_mut().expect("a batch");
+            batch.push(event);
+            if batch.len() == 500 {
+                batches.push(Vec::new());
+            }
         }
     }
-    app.store
-        .write_batch(&events)
-        .await
-        .expect("sessions stored");
-    codes
+    let events: usize = batches.iter().map(Vec::len).sum();
+    let started = Instant::now();
+    for batch in batches.iter().filter(|b| !b.is_empty()) {
+        app.store.write_batch(batch).await.expect("sessions stored");
+    }
+    (codes, events as f64 / started.elapsed().as_secs_f64())
 }
 
 /// Builds every request of the run: unique messages grouped `batch` per POST, then
@@ -242,7 +275,7 @@ async fn run(backend: Backend, o: &Options) -> anyhow::Result<Value> {
     let app = Arc::new(spawn_app_with(backend, |_| {}).await);
     let mut rng = XorShift(0x9e37_79b9_7f4a_7c15);
     let contacts = o.messages.div_ceil(PER_CONTACT);
-    let codes = seed_sessions(&app, contacts, &mut rng).await;
+    let (codes, ingest_per_s) = seed_sessions(&app, contacts.max(o.visits), &mut rng).await;
     let (requests, contacts) = plan(o, &codes, &mut rng);
     let requests = Arc::new(requests);
     let next = Arc::new(AtomicUsize::new(0));
@@ -355,6 +388,7 @@ async fn run(backend: Backend, o: &Options) -> anyhow::Result<Value> {
         "ack_latency_ms": {"p50": pct(0.50), "p90": pct(0.90), "p99": pct(0.99), "max": pct(1.0)},
         "dialogs": dialogs,
         "complete": complete,
+        "ingest_events_per_second": ingest_per_s.round(),
     });
     if complete {
         // Every unique message stored exactly once, one dialog per contact.
@@ -385,6 +419,11 @@ async fn main() -> anyhow::Result<()> {
     for backend in o.backends.clone() {
         let summary = run(backend, &o).await?;
         let l = &summary["ack_latency_ms"];
+        println!(
+            "{:<8} ingest {} visits and clicks/s written (batches of 500)",
+            summary["backend"].as_str().unwrap_or_default(),
+            summary["ingest_events_per_second"],
+        );
         println!(
             "{:<8} {:>6} msg/s acked ({:>6} stored/s) | ack latency p50 {:>6.1} ms  p90 {:>6.1} ms  p99 {:>6.1} ms  max {:>6.1} ms | {} requests, {} errors, {} s",
             summary["backend"].as_str().unwrap_or_default(),
