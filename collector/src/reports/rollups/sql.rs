@@ -1,0 +1,107 @@
+//! The SQL that keeps rollups and copied attribution in step, built from the report SQL.
+
+use super::*;
+
+/// The SQL computing the rollup contributions of `ids` rows of `fact`: `$1` site, then the
+/// ids; rows are `(dim, k1, k2, k3, slot, n)`. Each grouping's part is the report SQL itself.
+pub fn contribution_sql(fact: Fact, ids: usize) -> String {
+    let none = ReportFilters::default();
+    let parts: Vec<String> = DIMS
+        .iter()
+        .filter(|d| d.facts.contains(&fact))
+        .enumerate()
+        .map(|(i, d)| {
+            let q = CountQuery {
+                site_id: SiteId(Uuid::nil()),
+                fact,
+                from_ms: 0,
+                to_ms: 0,
+                keys: d.keys,
+                first_key_required: false,
+                bucket_ms: Some(d.slot_ms),
+                offset_ms: 0,
+                filters: &none,
+            };
+            format!(
+                "SELECT '{}' AS dim, x{i}.k1, x{i}.k2, x{i}.k3, x{i}.b, x{i}.n FROM ({}) AS x{i}",
+                d.name,
+                q.sql_for_ids(ids)
+            )
+        })
+        .collect();
+    parts.join(" UNION ALL ")
+}
+
+/// The `UPDATE`s refreshing the copied attribution of `ids` rows of `fact` (`$1` site, then
+/// the ids; every row of the site without ids), and for dialogs their start copied onto
+/// their tags; none for sessions, which hold the originals.
+pub fn copy_attribution_sql(fact: Fact, ids: Option<usize>) -> Vec<String> {
+    let (table, id) = match fact {
+        Fact::Sessions => return Vec::new(),
+        Fact::Clicks => ("clicks", "click_id"),
+        Fact::Dialogs => ("dialogs", "dialog_id"),
+    };
+    let columns = COPIED_FROM_SESSION.join(", ");
+    let from: Vec<String> = COPIED_FROM_SESSION
+        .iter()
+        .map(|c| format!("s.{c}"))
+        .collect();
+    let mut set = format!(
+        "({columns}) = (SELECT {} FROM sessions s WHERE s.site_id = {table}.site_id \
+         AND s.session_id = {table}.session_id)",
+        from.join(", ")
+    );
+    if fact == Fact::Dialogs {
+        set.push_str(
+            ", page_url = (SELECT c.page_url FROM clicks c WHERE c.site_id = dialogs.site_id \
+             AND c.click_id = dialogs.click_id)",
+        );
+    }
+    let only = |id: &str| match ids {
+        Some(n) => {
+            let list: Vec<String> = (2..n + 2).map(|i| format!("${i}")).collect();
+            format!(" AND {id} IN ({})", list.join(", "))
+        }
+        None => String::new(),
+    };
+    let mut out = vec![format!(
+        "UPDATE {table} SET {set} WHERE site_id = $1{}",
+        only(id)
+    )];
+    if fact == Fact::Dialogs {
+        out.push(format!(
+            "UPDATE dialog_tags SET dialog_started_at = (SELECT d.started_at FROM dialogs d \
+             WHERE d.site_id = dialog_tags.site_id AND d.dialog_id = dialog_tags.dialog_id) \
+             WHERE site_id = $1{}",
+            only("dialog_id")
+        ));
+    }
+    out
+}
+
+/// The SQL listing the clicks and dialogs of site `$1` whose copied attribution differs from
+/// their session's (or click's), and tags whose copied start differs from their dialog's:
+/// rows `(what, id)`.
+pub fn copy_drift_sql() -> String {
+    let differs = |alias: &str| {
+        COPIED_FROM_SESSION
+            .iter()
+            .map(|c| format!("{alias}.{c} IS DISTINCT FROM s.{c}"))
+            .collect::<Vec<_>>()
+            .join(" OR ")
+    };
+    format!(
+        "SELECT 'click' AS t, c.click_id AS id FROM clicks c LEFT JOIN sessions s \
+         ON s.site_id = c.site_id AND s.session_id = c.session_id \
+         WHERE c.site_id = $1 AND ({}) \
+         UNION ALL SELECT 'dialog', d.dialog_id FROM dialogs d LEFT JOIN sessions s \
+         ON s.site_id = d.site_id AND s.session_id = d.session_id LEFT JOIN clicks c \
+         ON c.site_id = d.site_id AND c.click_id = d.click_id \
+         WHERE d.site_id = $1 AND ({} OR d.page_url IS DISTINCT FROM c.page_url) \
+         UNION ALL SELECT 'tag of dialog', t.dialog_id FROM dialog_tags t LEFT JOIN dialogs d \
+         ON d.site_id = t.site_id AND d.dialog_id = t.dialog_id \
+         WHERE t.site_id = $1 AND t.dialog_started_at IS DISTINCT FROM d.started_at",
+        differs("c"),
+        differs("d")
+    )
+}
