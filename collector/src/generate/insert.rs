@@ -27,9 +27,10 @@ pub async fn insert(db: &Db, site_id: SiteId, batch: &SyntheticBatch) -> Result<
         "INSERT INTO visitors (site_id, visitor_id, first_seen_at, last_seen_at, \
          first_session_id)",
         "ON CONFLICT (site_id, visitor_id) DO NOTHING",
-        batch.sessions.iter().map(|s| {
-            args![site, s.visitor_id, s.started_at, s.started_at, s.session_id]
-        }),
+        batch
+            .sessions
+            .iter()
+            .map(|s| args![site, s.visitor_id, s.started_at, s.started_at, s.session_id]),
     )
     .await?;
     insert_rows(

@@ -21,11 +21,13 @@ mod insert;
 mod rows;
 
 pub use insert::insert;
-pub use rows::{SyntheticBatch, SyntheticClick, SyntheticContact, SyntheticDialog, SyntheticSession};
+pub use rows::{
+    SyntheticBatch, SyntheticClick, SyntheticContact, SyntheticDialog, SyntheticSession,
+};
 
 use crate::db::Db;
-use crate::reports::store::Reports;
 use crate::domain::site::Site;
+use crate::reports::store::Reports;
 
 /// How much to generate.
 #[derive(Debug, Clone)]

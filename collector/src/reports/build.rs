@@ -6,12 +6,12 @@ use chrono::{Datelike, NaiveDate, Timelike};
 use chrono_tz::Tz;
 use serde_json::Value;
 
-use super::time::{self, Period};
-use super::{ReportError, ReportName, ReportRequest, Table, MATCH_KINDS};
-use crate::domain::site::SiteId;
 use super::query::{CountQuery, CountRow, Fact, Key};
 use super::rollups::{DAY_MS, HOUR_MS};
 use super::store::Reports;
+use super::time::{self, Period};
+use super::{ReportError, ReportName, ReportRequest, Table, MATCH_KINDS};
+use crate::domain::site::SiteId;
 
 /// Builds the table of `req`.
 pub async fn table(

@@ -16,8 +16,8 @@ use std::collections::HashMap;
 use chrono::NaiveDate;
 use chrono_tz::Tz;
 
-use crate::domain::site::SiteId;
 use crate::db::StoreError;
+use crate::domain::site::SiteId;
 use query::ReportFilters;
 use store::Reports;
 pub use table::Table;

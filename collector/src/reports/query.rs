@@ -6,8 +6,6 @@
 //! into the site's days and hours happens in Rust (see `crate::reports`), which keeps the SQL
 //! free of dialect-specific time-zone functions.
 
-
-
 use crate::domain::site::SiteId;
 
 /// The table a count runs over; its time column decides the range.

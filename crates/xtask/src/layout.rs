@@ -105,89 +105,129 @@ pub fn control_flow(body: &str) -> Vec<&'static str> {
     found
 }
 
-/// The modules a file refers to as `crate::<name>` (or `$crate::<name>`).
-fn crate_refs(source: &str) -> BTreeSet<String> {
-    let mut out = BTreeSet::new();
-    for (i, _) in source.match_indices("crate::") {
-        let name: String = source[i + 7..]
-            .chars()
-            .take_while(|c| c.is_alphanumeric() || *c == '_')
-            .collect();
-        if !name.is_empty() {
-            out.insert(name);
-        }
-    }
-    // `use crate::{a, b::c}` groups.
-    for (i, _) in source.match_indices("crate::{") {
-        let group = &source[i + 8..];
-        let group = &group[..group.find('}').unwrap_or(group.len())];
-        for item in group.split(',') {
-            let name: String = item
-                .trim()
+/// The module paths a file names: `crate::a::b::…` (also in `use crate::{…}` groups) and,
+/// resolved against `here` (the file's own module path), `super::…`. Paths as written, not
+/// yet cut down to the modules that exist.
+fn named_paths(source: &str, here: &[String]) -> Vec<Vec<String>> {
+    let ident = |s: &str| -> Vec<String> {
+        let mut parts = Vec::new();
+        let mut rest = s;
+        loop {
+            let name: String = rest
                 .chars()
                 .take_while(|c| c.is_alphanumeric() || *c == '_')
                 .collect();
-            if !name.is_empty() {
-                out.insert(name);
+            if name.is_empty() {
+                break;
+            }
+            rest = &rest[name.len()..];
+            parts.push(name);
+            match rest.strip_prefix("::") {
+                Some(r) => rest = r,
+                None => break,
             }
         }
+        parts
+    };
+    let mut out = Vec::new();
+    for (i, _) in source.match_indices("crate::") {
+        let before = source[..i].chars().next_back();
+        if before.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == ':') {
+            continue;
+        }
+        let rest = &source[i + 7..];
+        let base = ident(rest);
+        let after = &rest[base.iter().map(|p| p.len() + 2).sum::<usize>()..];
+        if let Some(group) = after.strip_prefix('{').or(rest.strip_prefix('{')) {
+            let group = &group[..group.find('}').unwrap_or(group.len())];
+            for item in group.split(',') {
+                let mut path = base.clone();
+                path.extend(ident(item.trim()));
+                out.push(path);
+            }
+        } else {
+            out.push(base);
+        }
+    }
+    for (i, _) in source.match_indices("super::") {
+        if source[..i].ends_with("::") {
+            continue;
+        }
+        let mut rest = &source[i..];
+        // A file's `super` is its folder's module; each further `super::` goes one up.
+        let mut base: Vec<String> = here[..here.len().saturating_sub(1)].to_vec();
+        rest = &rest[7..];
+        while let Some(r) = rest.strip_prefix("super::") {
+            base.pop();
+            rest = r;
+        }
+        base.extend(ident(rest));
+        out.push(base);
     }
     out
 }
 
-/// The top-level module a path under `src` belongs to: its first component, without `.rs`.
-fn module_of(src: &Path, file: &Path) -> Option<String> {
-    let first = file.strip_prefix(src).ok()?.components().next()?;
-    let name = first.as_os_str().to_str()?;
-    Some(name.trim_end_matches(".rs").to_owned())
+/// The module path of a file under `src`: `storage/inbound/mod.rs` is `storage::inbound`.
+fn module_path(src: &Path, file: &Path) -> Vec<String> {
+    let rel = file.strip_prefix(src).unwrap_or(file).with_extension("");
+    let mut parts: Vec<String> = rel
+        .components()
+        .filter_map(|c| c.as_os_str().to_str().map(str::to_owned))
+        .collect();
+    if parts.last().is_some_and(|p| p == "mod") {
+        parts.pop();
+    }
+    parts
 }
 
-/// Edges `a → b` between the modules directly under `src` (files and folders), from
-/// `crate::` paths (for `src` the crate root) or `super::` paths (for a folder below it,
-/// `prefix` being its path from the crate root, e.g. `domain`).
-pub fn module_graph(src: &Path, prefix: Option<&str>) -> BTreeMap<String, BTreeSet<String>> {
-    let mut graph: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+/// The longest prefix of `path` that is a module under `src` (a file or a folder).
+fn existing_module(src: &Path, path: &[String]) -> Vec<String> {
+    let mut found = Vec::new();
+    for i in 1..=path.len() {
+        let rel: PathBuf = path[..i].iter().collect();
+        if src.join(&rel).is_dir() || src.join(&rel).with_extension("rs").is_file() {
+            found = path[..i].to_vec();
+        } else {
+            break;
+        }
+    }
+    found
+}
+
+/// For every folder of the crate at `src` (keyed by its module path, `""` for the root),
+/// the uses between its direct children: a child uses another when anything in the first
+/// names anything in the second. A module naming its own ancestor or descendant is
+/// containment, not a use between siblings.
+pub fn sibling_graphs(src: &Path) -> BTreeMap<String, BTreeMap<String, BTreeSet<String>>> {
+    let mut graphs: BTreeMap<String, BTreeMap<String, BTreeSet<String>>> = BTreeMap::new();
     for file in sources(src) {
-        let Some(from) = module_of(src, &file) else {
-            continue;
-        };
-        if matches!(from.as_str(), "lib" | "main" | "mod") || is_test_file(&file) {
+        let here = module_path(src, &file);
+        if is_test_file(&file) || matches!(here.as_slice(), [m] if m == "lib" || m == "main") {
             continue;
         }
         let Ok(source) = std::fs::read_to_string(&file) else {
             continue;
         };
-        let source = strip_tests(&source);
-        let refs: BTreeSet<String> = match prefix {
-            None => crate_refs(&source),
-            Some(p) => {
-                let mut refs = BTreeSet::new();
-                let nested = format!("crate::{p}::");
-                for (i, _) in source.match_indices(&nested) {
-                    let name: String = source[i + nested.len()..]
-                        .chars()
-                        .take_while(|c| c.is_alphanumeric() || *c == '_')
-                        .collect();
-                    refs.insert(name);
-                }
-                // A file directly under the folder reaches its siblings through `super::`.
-                if file.parent() == Some(src) {
-                    for (i, _) in source.match_indices("super::") {
-                        let name: String = source[i + 7..]
-                            .chars()
-                            .take_while(|c| c.is_alphanumeric() || *c == '_')
-                            .collect();
-                        refs.insert(name);
-                    }
-                }
-                refs
+        let code: String = strip_tests(&source)
+            .lines()
+            .filter(|l| !l.trim_start().starts_with("//"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        for named in named_paths(&code, &here) {
+            let target = existing_module(src, &named);
+            let shared = here.iter().zip(&target).take_while(|(a, b)| a == b).count();
+            if target.is_empty() || shared == target.len() || shared == here.len() {
+                continue;
             }
-        };
-        let known = |m: &String| src.join(m).is_dir() || src.join(format!("{m}.rs")).is_file();
-        let entry = graph.entry(from.clone()).or_default();
-        entry.extend(refs.into_iter().filter(|m| *m != from && known(m)));
+            graphs
+                .entry(here[..shared].join("::"))
+                .or_default()
+                .entry(here[shared].clone())
+                .or_default()
+                .insert(target[shared].clone());
+        }
     }
-    graph
+    graphs
 }
 
 /// The source without its `#[cfg(test)]` module (tests may reach anywhere).
@@ -255,23 +295,36 @@ mod tests {
                 for body in macro_bodies(&source) {
                     macro_lines += body.lines().count();
                     let found = control_flow(&body);
-                    assert!(found.is_empty(), "{file:?}: a macro holds {found:?}: {body}");
+                    assert!(
+                        found.is_empty(),
+                        "{file:?}: a macro holds {found:?}: {body}"
+                    );
                 }
             }
         }
-        assert!(lines > 1000, "storage read from the wrong place ({lines} lines)");
+        assert!(
+            lines > 1000,
+            "storage read from the wrong place ({lines} lines)"
+        );
         let share = macro_lines * 100 / lines;
-        assert!(share < MAX_MACRO_SHARE, "macro bodies are {share}% of storage");
+        assert!(
+            share < MAX_MACRO_SHARE,
+            "macro bodies are {share}% of storage"
+        );
     }
 
     #[test]
     fn the_collectors_modules_form_no_cycle() {
-        let src = root().join("collector/src");
-        let graph = module_graph(&src, None);
-        assert!(graph.contains_key("storage") && graph["storage"].contains("db"));
-        assert_eq!(find_cycle(&graph), None, "{graph:#?}");
-        let domain = module_graph(&src.join("domain"), Some("domain"));
-        assert_eq!(find_cycle(&domain), None, "{domain:#?}");
+        let graphs = sibling_graphs(&root().join("collector/src"));
+        assert!(graphs[""]["storage"].contains("db"), "{graphs:#?}");
+        let cycles: Vec<(String, Vec<String>)> = graphs
+            .iter()
+            .filter_map(|(folder, g)| Some((folder.clone(), find_cycle(g)?)))
+            .collect();
+        assert!(
+            cycles.is_empty(),
+            "module cycles (folder, cycle): {cycles:?}"
+        );
     }
 
     #[test]
@@ -285,10 +338,24 @@ mod tests {
         graph.entry("a".into()).or_default().insert("b".into());
         assert_eq!(find_cycle(&graph), None);
         graph.entry("b".into()).or_default().insert("a".into());
-        assert_eq!(find_cycle(&graph), Some(vec!["a".into(), "b".into(), "a".into()]));
         assert_eq!(
-            crate_refs("use crate::{db::Db, args};\nlet x = crate::domain::now_ms();"),
-            ["args", "db", "domain"].map(String::from).into()
+            find_cycle(&graph),
+            Some(vec!["a".into(), "b".into(), "a".into()])
+        );
+        let here = ["storage", "inbound", "identity"].map(String::from);
+        let named = named_paths(
+            "use crate::{db::Db, args};\nlet x = crate::domain::now_ms();\nuse super::contacts;",
+            &here,
+        );
+        let named: Vec<String> = named.iter().map(|p| p.join("::")).collect();
+        assert_eq!(
+            named,
+            [
+                "db::Db",
+                "args",
+                "domain::now_ms",
+                "storage::inbound::contacts"
+            ]
         );
     }
 }

@@ -2,12 +2,7 @@
 
 use super::*;
 
-fn query<'a>(
-    keys: &'a [Key],
-    from_ms: i64,
-    to_ms: i64,
-    f: &'a ReportFilters,
-) -> CountQuery<'a> {
+fn query<'a>(keys: &'a [Key], from_ms: i64, to_ms: i64, f: &'a ReportFilters) -> CountQuery<'a> {
     CountQuery {
         site_id: SiteId(Uuid::nil()),
         fact: Fact::Sessions,

@@ -185,11 +185,7 @@ pub async fn update(db: &Db, site_id: SiteId, s: &NewSite) -> Result<bool, Store
 }
 
 /// The site whose `column` (named by our code, never by input) equals `value`.
-pub async fn by(
-    db: &Db,
-    column: &'static str,
-    value: Arg<'_>,
-) -> Result<Option<Site>, StoreError> {
+pub async fn by(db: &Db, column: &'static str, value: Arg<'_>) -> Result<Option<Site>, StoreError> {
     let mut conn = db.read().await?;
     let sql = format!("{SELECT_SITE} WHERE {column} = $1");
     let row: Option<SiteRow> = conn.fetch_optional(&sql, vec![value]).await?;

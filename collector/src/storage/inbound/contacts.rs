@@ -47,7 +47,15 @@ pub async fn resolve(
              username = COALESCE($6, username), last_seen_at = CASE \
              WHEN $7 > last_seen_at THEN $7 ELSE last_seen_at END \
              WHERE site_id = $1 AND contact_id = $2",
-            args![site_id, contact_id, &c.name, &c.phone, &c.user_id, &c.username, at_ms],
+            args![
+                site_id,
+                contact_id,
+                &c.name,
+                &c.phone,
+                &c.user_id,
+                &c.username,
+                at_ms
+            ],
         )
         .await?;
         return Ok(contact_id);

@@ -53,7 +53,13 @@ pub async fn change(tx: &mut Conn, c: &IdentityChange) -> Result<IdentityOutcome
         "UPDATE contacts SET identity = $3, phone = COALESCE($4, phone), \
          provider_user_id = COALESCE($5, provider_user_id) \
          WHERE site_id = $1 AND contact_id = $2",
-        args![site_id, contact_id, &new_identity, &c.new_phone, &c.new_user_id],
+        args![
+            site_id,
+            contact_id,
+            &new_identity,
+            &c.new_phone,
+            &c.new_user_id
+        ],
     )
     .await?;
     tx.execute(

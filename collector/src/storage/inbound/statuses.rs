@@ -10,7 +10,8 @@ use crate::storage::StatusView;
 /// One upsert whose every column only moves forward — the status to a higher rank, each
 /// status's time to its earliest report — so the stored row is the same whatever order (and
 /// however often) the notifications arrive.
-const UPSERT: &str = "INSERT INTO message_statuses (site_id, provider, provider_message_id, recipient, \
+const UPSERT: &str =
+    "INSERT INTO message_statuses (site_id, provider, provider_message_id, recipient, \
     status, status_rank, status_at, sent_at, delivered_at, read_at, played_at, \
     failed_at, errors, pricing_category, updated_at) \
     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) \
