@@ -1,13 +1,11 @@
 //! The tracker files served at `/t.js` and `/t/<hash>.wasm`, embedded at build time.
 
 use actix_web::web::Bytes;
+use chatrail_core::beacon::WASM_PATH_PLACEHOLDER;
 use sha2::{Digest, Sha256};
 
 static EMBEDDED_JS: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/t.js"));
 static EMBEDDED_WASM: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/t.wasm"));
-
-/// The placeholder in `t.js` replaced by the content-hashed wasm path.
-const WASM_PATH_PLACEHOLDER: &str = "__CHATRAIL_WASM_PATH__";
 
 /// The snippet, ready to serve.
 #[derive(Debug, Clone)]

@@ -1,5 +1,5 @@
 //! The chatrail page snippet's decisions, asked for by its browser side
-//! (`js/loader.js`): the session code, what every link becomes, and which
+//! (`js/`, see its README): the session code, what every link becomes, and which
 //! chat a click opens.
 //!
 //! The split is for size. Each browser API reached through web-sys costs a
@@ -36,11 +36,15 @@ static HEAP: heap::Bump = heap::Bump;
 /// What the loader asks [`answer`], by number; the arguments and answers are
 /// fields joined by [`SEP`].
 pub mod op {
-    /// A page view. Arguments: the stored session code (or none), 20
-    /// random bytes in hex, the page's path. Answer: the session code (the
-    /// stored one when it is valid, else a new one). The loader keeps the
-    /// visitor and session records and sends the beacons.
+    /// A page view. Arguments: the stored session code (or none),
+    /// [`VIEW_RANDOM_BYTES`] random bytes in hex, the page's path. Answer:
+    /// the session code (the stored one when it is valid, else a new one).
+    /// The loader keeps the visitor and session records and sends the
+    /// beacons.
     pub const VIEW: u32 = 0;
+    /// The random bytes a [`VIEW`] brings: four a try at a new code, and a
+    /// try is rejected rarely (fewer bytes still make a code).
+    pub const VIEW_RANDOM_BYTES: usize = 20;
     /// The site's configuration. Arguments: numbers and bots (each
     /// comma-separated), template, then path, text and template of each
     /// page rule. No answer.

@@ -136,7 +136,7 @@ fn short(field: &'static str, s: Option<String>) -> Result<Option<String>, Beaco
 
 fn screen(field: &'static str, v: Option<u32>) -> Result<Option<i32>, BeaconError> {
     match v {
-        Some(v) if v == 0 || v > 100_000 => Err(invalid(field, "out of range")),
+        Some(v) if v == 0 || v > beacon::MAX_SCREEN_PX => Err(invalid(field, "out of range")),
         Some(v) => Ok(Some(v as i32)),
         None => Ok(None),
     }

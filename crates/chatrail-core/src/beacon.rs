@@ -19,6 +19,18 @@ pub const MAX_URL_LEN: usize = 2048;
 /// Longest short string (language, time zone) kept from a beacon.
 pub const MAX_SHORT_LEN: usize = 64;
 
+/// Largest screen width or height, in CSS pixels, kept from a beacon (the
+/// smallest is 1).
+pub const MAX_SCREEN_PX: u32 = 100_000;
+
+/// Bytes of a visitor, session or click id; on the wire, twice as many hex
+/// characters (see [`format_id`]).
+pub const ID_BYTES: usize = 16;
+
+/// What the snippet as built loads its wasm from; the collector replaces it
+/// with the content-hashed path it serves the wasm at.
+pub const WASM_PATH_PLACEHOLDER: &str = "__CHATRAIL_WASM_PATH__";
+
 /// Inactivity after which the snippet starts a new session, in ms (an
 /// `f64` because the browser's clock is).
 pub const SESSION_IDLE_MS: f64 = 30.0 * 60.0 * 1000.0;
@@ -54,7 +66,8 @@ pub const UTM_PARAMS: &[&str] = &[
     "utm_term",
 ];
 
-/// JSON field names shared by the snippet and the collector.
+/// JSON field names shared by the snippet and the collector: the beacons'
+/// and the site config's.
 pub mod field {
     /// The site key from the script tag.
     pub const SITE: &str = "site";
@@ -84,6 +97,20 @@ pub mod field {
     pub const KIND: &str = "kind";
     /// A click's own id, 32 hex characters: a click sent again is stored once.
     pub const ID: &str = "id";
+    /// The site config's tracked numbers.
+    pub const NUMBERS: &str = "numbers";
+    /// The message template, of the site config and of a page rule.
+    pub const TEMPLATE: &str = "template";
+    /// The site config's Telegram bots.
+    pub const BOTS: &str = "bots";
+    /// The site config's own domains.
+    pub const DOMAINS: &str = "domains";
+    /// The site config's page rules.
+    pub const PAGES: &str = "pages";
+    /// A page rule's path pattern.
+    pub const PATH: &str = "path";
+    /// A page rule's starter text.
+    pub const TEXT: &str = "text";
 }
 
 /// Sent when a page is viewed.
@@ -258,12 +285,9 @@ impl Default for SiteConfig {
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
 
-mod json;
-pub use json::{push_decimal, JsonObject};
-
-/// A 128-bit id as 32 lowercase hex characters.
-pub fn format_id(bytes: [u8; 16]) -> String {
-    let mut out = String::with_capacity(32);
+/// An id as lowercase hex, two characters a byte.
+pub fn format_id(bytes: [u8; ID_BYTES]) -> String {
+    let mut out = String::with_capacity(2 * ID_BYTES);
     for b in bytes {
         out.push(char::from(HEX[usize::from(b >> 4)]));
         out.push(char::from(HEX[usize::from(b & 0xf)]));
@@ -271,13 +295,13 @@ pub fn format_id(bytes: [u8; 16]) -> String {
     out
 }
 
-/// The id in exactly 32 hex characters of either case, else `None`.
-pub fn parse_id(s: &str) -> Option<[u8; 16]> {
+/// The id in exactly `2 * ID_BYTES` hex characters of either case, else `None`.
+pub fn parse_id(s: &str) -> Option<[u8; ID_BYTES]> {
     let hex = s.as_bytes();
-    if hex.len() != 32 {
+    if hex.len() != 2 * ID_BYTES {
         return None;
     }
-    let mut out = [0u8; 16];
+    let mut out = [0u8; ID_BYTES];
     for (byte, pair) in out.iter_mut().zip(hex.chunks_exact(2)) {
         let high = char::from(pair[0]).to_digit(16)?;
         let low = char::from(pair[1]).to_digit(16)?;
@@ -317,15 +341,6 @@ mod tests {
             "ｆ123456789abcdef0123456789abcde",
         ] {
             assert_eq!(parse_id(bad), None, "{bad:?}");
-        }
-    }
-
-    #[test]
-    fn decimal_digits() {
-        for n in [0u64, 7, 10, 1_234_567_890, u64::MAX] {
-            let mut s = String::new();
-            push_decimal(&mut s, n);
-            assert_eq!(s, n.to_string());
         }
     }
 
@@ -398,6 +413,12 @@ mod tests {
             keys
         }
 
+        /// Asserts that `value`'s keys are `want`, in any order.
+        fn assert_keys(value: &Value, mut want: Vec<&str>) {
+            want.sort_unstable();
+            assert_eq!(keys(value), want);
+        }
+
         #[test]
         fn visit_beacon_round_trips_under_the_field_names() {
             let visit = VisitBeacon {
@@ -413,7 +434,7 @@ mod tests {
                 timezone: Some("Europe/London".into()),
             };
             let value = serde_json::to_value(&visit).unwrap();
-            let mut want = vec![
+            let want = vec![
                 field::SITE,
                 field::VISITOR,
                 field::SESSION,
@@ -425,8 +446,7 @@ mod tests {
                 field::LANGUAGE,
                 field::TIMEZONE,
             ];
-            want.sort_unstable();
-            assert_eq!(keys(&value), want);
+            assert_keys(&value, want);
             assert_eq!(serde_json::from_value::<VisitBeacon>(value).unwrap(), visit);
         }
 
@@ -459,7 +479,7 @@ mod tests {
                 id: Some(format_id([5; 16])),
             };
             let value = serde_json::to_value(&click).unwrap();
-            let mut want = vec![
+            let want = vec![
                 field::SITE,
                 field::VISITOR,
                 field::SESSION,
@@ -469,8 +489,7 @@ mod tests {
                 field::KIND,
                 field::ID,
             ];
-            want.sort_unstable();
-            assert_eq!(keys(&value), want);
+            assert_keys(&value, want);
             assert_eq!(serde_json::from_value::<ClickBeacon>(value).unwrap(), click);
         }
 
@@ -494,38 +513,25 @@ mod tests {
         }
 
         #[test]
-        fn hand_written_beacon_json_reads_back_with_serde() {
-            let visit = VisitBeacon {
-                site: "s".into(),
-                visitor: format_id([1; 16]),
-                session: format_id([2; 16]),
-                code: "K7Q2M9VA".into(),
-                url: "https://x.test/?q=\"a\"\\b\n\u{1}\u{7f}é😀".into(),
-                referrer: None,
-                screen_w: Some(0),
-                screen_h: Some(u32::MAX),
-                language: Some("en".into()),
-                timezone: None,
+        fn site_config_serializes_under_the_field_names() {
+            let config = SiteConfig {
+                pages: vec![PageRule {
+                    template: Some("{text}".into()),
+                    ..PageRule::default()
+                }],
+                ..SiteConfig::default()
             };
-            let back: VisitBeacon = serde_json::from_str(&visit.to_json()).unwrap();
-            assert_eq!(back, visit);
-            let click = ClickBeacon {
-                number: String::new(),
-                kind: "wa.me/message".into(),
-                page: "\u{2028}</script>".into(),
-                ..ClickBeacon::default()
-            };
-            let back: ClickBeacon = serde_json::from_str(&click.to_json()).unwrap();
-            assert_eq!(back, click);
-        }
-
-        proptest::proptest! {
-            #[test]
-            fn any_string_survives_the_json_writer(s in proptest::prelude::any::<String>()) {
-                let json = JsonObject::default().str(&s, &s).finish();
-                let value: Value = serde_json::from_str(&json).unwrap();
-                proptest::prop_assert_eq!(value[s.as_str()].as_str(), Some(s.as_str()));
-            }
+            let value = serde_json::to_value(&config).unwrap();
+            let want = vec![
+                field::NUMBERS,
+                field::TEMPLATE,
+                field::BOTS,
+                field::DOMAINS,
+                field::PAGES,
+            ];
+            assert_keys(&value, want);
+            let rule = &value[field::PAGES][0];
+            assert_keys(rule, vec![field::PATH, field::TEXT, field::TEMPLATE]);
         }
 
         #[test]

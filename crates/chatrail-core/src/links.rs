@@ -22,6 +22,17 @@ pub use message::{render_message, DEFAULT_TEMPLATE};
 /// Longest Telegram `start` payload, in characters of `[A-Za-z0-9_-]`.
 pub const MAX_START_LEN: usize = 64;
 
+/// The query parameter of a WhatsApp link's prefilled text.
+pub const TEXT_PARAM: &str = "text";
+
+/// The query parameter of a Telegram link's start payload.
+pub const START_PARAM: &str = "start";
+
+/// Every link [`parse_chat_link`] recognises contains one of these, ignoring
+/// ASCII case (a test holds the two together), so the snippet asks about no
+/// other href.
+pub const CHAT_HINTS: &[&str] = &["wa.me", "whatsapp", "t.me", "telegram.me", "tg:"];
+
 /// Which click-to-chat link form a link uses.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
 pub enum LinkKind {
@@ -100,9 +111,9 @@ impl LinkKind {
     /// The query parameter that carries the code.
     fn text_key(self) -> &'static str {
         if self.is_telegram() {
-            "start"
+            START_PARAM
         } else {
-            "text"
+            TEXT_PARAM
         }
     }
 }
@@ -265,7 +276,7 @@ fn split(href: &str) -> Option<Parts<'_>> {
         LinkKind::WaMeMessage => None,
         LinkKind::Telegram | LinkKind::TelegramScheme => {
             // Other `start…` parameters open groups, games or mini apps.
-            if pairs(query).any(|(k, _, _)| k != "start" && k.starts_with("start")) {
+            if pairs(query).any(|(k, _, _)| k != START_PARAM && k.starts_with(START_PARAM)) {
                 return None;
             }
             Some(match kind {
@@ -484,7 +495,7 @@ pub fn chat_link(chat: &str, text: &str) -> Option<String> {
         href.push_str(&normalize_number(chat)?);
         if !text.is_empty() {
             href.push('?');
-            push_param(&mut href, "text", text);
+            push_param(&mut href, TEXT_PARAM, text);
         }
     }
     Some(href)

@@ -1,6 +1,8 @@
 //! Builds the page snippet: `tracker-wasm` → wasm32 → wasm-bindgen (no-modules)
-//! → wasm-opt → `t.wasm`; `js/loader.js`, which calls the wasm itself, → one
-//! script → terser → `t.js`; into `tracker-wasm/dist` and reports the sizes.
+//! → wasm-opt → `t.wasm`; the loader's files in `js/` ([`LOADER_FILES`]),
+//! which call the wasm themselves, → one script → terser, with the constants
+//! of the generated `js/contract.js` → `t.js`; into `tracker-wasm/dist` and
+//! reports the sizes.
 //!
 //! Std only: xtask has no dependencies so that it builds in seconds.
 
@@ -15,6 +17,21 @@ const TARGET: &str = "wasm32-unknown-unknown";
 const PACKAGE: &str = "chatrail-tracker";
 /// The JS minifier, pinned: its output is part of what the size budget checks.
 const TERSER_VERSION: &str = "5.51.2";
+/// The constants the loader shares with Rust, generated from them (see the
+/// file's header); read by [`Contract::parse`].
+const CONTRACT: &str = "contract.js";
+/// The loader's other files in `tracker-wasm/js`, joined in this order into
+/// one scope (see its README): the start last, since it runs what the others
+/// define.
+const LOADER_FILES: [&str; 7] = [
+    "base.js",
+    "storage.js",
+    "beacons.js",
+    "session.js",
+    "tagging.js",
+    "hooks.js",
+    "main.js",
+];
 /// Debian's binaryen 108 does not enable by default what rustc 1.96 emits;
 /// the strip flags drop the sections only the toolchain reads. Flattening
 /// and re-looping the control flow before -Oz saves 120 B gzipped (no
@@ -85,12 +102,20 @@ pub fn build(root: &Path) -> Result<SnippetSizes, String> {
     // The loader calls the wasm itself (wasm-bindgen's glue is most of a kilobyte gzipped
     // for one function), so the wasm must need nothing the glue would have provided.
     check_abi(&fs::read(&wasm).map_err(|e| format!("reading {}: {e}", wasm.display()))?)?;
-    let loader = read(&root.join("tracker-wasm").join("js").join("loader.js"))?;
+    let js_dir = root.join("tracker-wasm").join("js");
+    check_listed(&js_dir)?;
+    let contract = Contract::parse(&read(&js_dir.join(CONTRACT))?)?;
+    let mut loader = contract.vars.clone();
+    for name in LOADER_FILES {
+        loader.push('\n');
+        loader.push_str(&read(&js_dir.join(name))?);
+    }
+    let loader = script(&loader);
+    contract.check_names(&loader)?;
     let joined = bindgen_dir.join("t.js");
-    fs::write(&joined, script(&loader))
-        .map_err(|e| format!("writing {}: {e}", joined.display()))?;
+    fs::write(&joined, loader).map_err(|e| format!("writing {}: {e}", joined.display()))?;
     let js = dist.join("t.js");
-    minify(root, &joined, &js)?;
+    minify(root, &joined, &js, &contract.defines)?;
 
     let sizes = SnippetSizes {
         wasm: file_len(&wasm)?,
@@ -102,17 +127,17 @@ pub fn build(root: &Path) -> Result<SnippetSizes, String> {
     Ok(sizes)
 }
 
-/// The exports `js/loader.js`'s `ask` calls: `buf(len) -> address`,
+/// The exports `js/base.js`'s `ask` calls: `buf(len) -> address`,
 /// `run(op, len) -> answer length + 1` and `out() -> answer address`.
 const LOADER_ABI: [&str; 4] = ["memory", "buf", "run", "out"];
 
 /// Fails unless the wasm imports nothing and exports what the loader calls: a wasm-bindgen
-/// upgrade, or a Rust change that needs a JS import, must update `js/loader.js`'s `ask`.
+/// upgrade, or a Rust change that needs a JS import, must update `js/base.js`'s `ask`.
 fn check_abi(wasm: &[u8]) -> Result<(), String> {
     let (imports, exports) = wasm_imports_exports(wasm).ok_or("t.wasm is not a wasm module")?;
     if !imports.is_empty() {
         return Err(format!(
-            "t.wasm imports {imports:?}; js/loader.js provides no imports (see its `ask`)"
+            "t.wasm imports {imports:?}; js/base.js provides no imports (see its `ask`)"
         ));
     }
     match LOADER_ABI
@@ -120,7 +145,7 @@ fn check_abi(wasm: &[u8]) -> Result<(), String> {
         .find(|name| !exports.iter().any(|e| e == *name))
     {
         Some(missing) => Err(format!(
-            "t.wasm does not export {missing}; js/loader.js's `ask` needs {LOADER_ABI:?}"
+            "t.wasm does not export {missing}; js/base.js's `ask` needs {LOADER_ABI:?}"
         )),
         None => Ok(()),
     }
@@ -177,10 +202,91 @@ fn wasm_imports_exports(wasm: &[u8]) -> Option<(Vec<String>, Vec<String>)> {
     Some((imports, exports))
 }
 
+/// Fails when `js/` has a script the build would leave out.
+fn check_listed(js_dir: &Path) -> Result<(), String> {
+    let entries = fs::read_dir(js_dir).map_err(|e| format!("reading {}: {e}", js_dir.display()))?;
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.ends_with(".js") && name != CONTRACT && !LOADER_FILES.contains(&name.as_str()) {
+            return Err(format!(
+                "tracker-wasm/js/{name} is not in LOADER_FILES (crates/xtask/src/snippet.rs)"
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The generated `js/contract.js`, one constant a line (`  NAME = value,`).
+///
+/// Its strings and numbers go to terser as definitions, so that each use is
+/// the literal, as if written there: that is what lets `{[FIELD_URL]: u}`
+/// become `{url: u}` (terser keeps a variable in a computed key), and keeps
+/// the snippet its size. Its regexes stay variables: a regex literal makes
+/// a new object each time it is evaluated, and `CHAT` is tested per link.
+#[derive(Debug)]
+struct Contract {
+    /// `NAME=value` of each string and number, for terser's `--define`.
+    defines: Vec<String>,
+    /// A `var` statement of the regexes.
+    vars: String,
+    names: Vec<String>,
+}
+
+impl Contract {
+    fn parse(text: &str) -> Result<Contract, String> {
+        let mut contract = Contract {
+            defines: Vec::new(),
+            vars: String::new(),
+            names: Vec::new(),
+        };
+        let mut vars = Vec::new();
+        for line in text.lines().map(str::trim) {
+            if line.is_empty() || line.starts_with("//") || line == "var" {
+                continue;
+            }
+            let (name, value) = line
+                .strip_suffix([',', ';'])
+                .and_then(|l| l.split_once(" = "))
+                .ok_or_else(|| format!("js/{CONTRACT}: not `NAME = value,`: {line}"))?;
+            if value.starts_with('/') {
+                vars.push(format!("{name} = {value}"));
+            } else {
+                contract.defines.push(format!("{name}={value}"));
+            }
+            contract.names.push(name.to_owned());
+        }
+        if !vars.is_empty() {
+            contract.vars = format!("var {};\n", vars.join(",\n"));
+        }
+        Ok(contract)
+    }
+
+    /// Fails on a name written like the contract's (capitals with an
+    /// underscore) that it does not have: terser would leave it a global,
+    /// and the page would throw where it is used.
+    fn check_names(&self, script: &str) -> Result<(), String> {
+        let unknown = script
+            .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '$'))
+            .filter(|word| {
+                word.starts_with(|c: char| c.is_ascii_uppercase())
+                    && word.contains('_')
+                    && word
+                        .chars()
+                        .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+            })
+            .find(|word| !self.names.iter().any(|n| n == word));
+        match unknown {
+            Some(word) => Err(format!("the loader uses {word}, which js/{CONTRACT} lacks")),
+            None => Ok(()),
+        }
+    }
+}
+
 /// One classic script. The function scope keeps the loader's names out of the
 /// page's globals. Whole-line comments and indentation are dropped before
 /// terser minifies it; this is line-based, which is safe because the loader
-/// has no multi-line string or template.
+/// has no multi-line string or template, and no block comment ends a file
+/// without its `*/`.
 fn script(loader: &str) -> String {
     let mut out = String::from("(function(){\n");
     let mut in_block = false;
@@ -200,7 +306,7 @@ fn script(loader: &str) -> String {
 /// Minifies the script with terser (pinned, installed under `target/js-tools`
 /// with npm on first use): mangled local names and compressed code are
 /// about half the gzipped glue.
-fn minify(root: &Path, input: &Path, output: &Path) -> Result<(), String> {
+fn minify(root: &Path, input: &Path, output: &Path, defines: &[String]) -> Result<(), String> {
     let tools = root.join("target").join("js-tools");
     let terser = tools.join("node_modules").join("terser");
     let installed = read(&terser.join("package.json"))
@@ -224,8 +330,11 @@ fn minify(root: &Path, input: &Path, output: &Path) -> Result<(), String> {
             // `this` or `arguments`).
             "passes=3,unsafe=true,unsafe_arrows=true",
             "--mangle",
-            "--output",
+            // Parsed as JS: `A=1,B="x"`.
+            "--define",
         ])
+        .arg(defines.join(","))
+        .arg("--output")
         .arg(output))
 }
 
@@ -401,6 +510,22 @@ mod tests {
         let s =
             script("let x;\n  // note\n/**\n * doc\n */\n/* one */\n/* keep */ x();\n  go();\n");
         assert_eq!(s, "(function(){\nlet x;\n/* keep */ x();\ngo();\n})();\n");
+    }
+
+    #[test]
+    fn contract_strings_and_numbers_are_definitions_and_regexes_variables() {
+        let text = "// generated\nvar\n  // ops\n  OP_VIEW = 0,\n  SEP = \"\\x1f\",\n  \
+                    CHAT = /wa\\.me|t\\.me/i,\n  ID = /^[0-9a-f]{32}$/i;\n";
+        let contract = Contract::parse(text).unwrap();
+        assert_eq!(contract.defines, ["OP_VIEW=0", r#"SEP="\x1f""#]);
+        assert_eq!(
+            contract.vars,
+            "var CHAT = /wa\\.me|t\\.me/i,\nID = /^[0-9a-f]{32}$/i;\n"
+        );
+        assert!(contract.check_names("ask(OP_VIEW, [ID, W, URL])").is_ok());
+        let err = contract.check_names("ask(OP_VEIW, [])").unwrap_err();
+        assert!(err.contains("OP_VEIW"), "{err}");
+        assert!(Contract::parse("var\n  OP_VIEW: 0,\n").is_err());
     }
 
     #[test]

@@ -235,7 +235,17 @@ fn parses_link_forms() {
     ];
     for (href, want) in cases {
         assert_eq!(parse_chat_link(href), want, "{href}");
+        assert!(
+            want.is_none() || has_hint(href),
+            "{href} has none of CHAT_HINTS"
+        );
     }
+}
+
+/// Whether `href` has one of [`CHAT_HINTS`], as the snippet tests it.
+fn has_hint(href: &str) -> bool {
+    let href = href.to_ascii_lowercase();
+    CHAT_HINTS.iter().any(|hint| href.contains(hint))
 }
 
 #[test]
@@ -377,7 +387,8 @@ proptest! {
         rest in any::<String>(),
     ) {
         let href = format!("{prefix}{rest}");
-        let _ = parse_chat_link(&href);
+        let link = parse_chat_link(&href);
+        prop_assert!(link.is_none() || has_hint(&href), "{} has none of CHAT_HINTS", href);
         let _ = rewrite_with(&href, "starter");
     }
 }

@@ -1,0 +1,48 @@
+// What the other files use: the page's window and document, the wasm (`ask`),
+// `safe` and random ids. The snippet touches the page (links, events,
+// storage, network) and asks the wasm every question through `ask` (see `op`
+// in src/lib.rs): which session, what a link becomes, what a beacon says. It
+// must never throw into the page and never break a link: every entry point
+// is wrapped in `safe`, and a link only ever gets what the wasm answered for
+// the href the site gave it.
+var w = window,
+  d = document,
+  // The wasm's exports, once loaded.
+  W,
+  encoder = new TextEncoder(),
+  decoder = new TextDecoder();
+
+var noop = function () {};
+
+// One question to the wasm: the operation and its fields, encoded straight
+// into the bytes `buf` reserves (UTF-8 takes at most 3 bytes per UTF-16
+// unit); `run` answers 0 for none, else the answer's length plus one, at
+// `out`. (xtask checks these exports and that there are no imports.) The
+// wasm forgets both at the next question.
+var ask = function (op, fields) {
+  var text = fields.join(SEP),
+    // Before reading `memory.buffer`: reserving may grow the memory, which
+    // replaces the buffer. 0: no memory for the question.
+    at = W.buf(text.length * 3),
+    n = at && W.run(op, encoder.encodeInto(text, new Uint8Array(W.memory.buffer, at)).written);
+  if (n) return decoder.decode(new Uint8Array(W.memory.buffer, W.out(), n - 1));
+};
+
+// Runs `f`, swallowing anything it throws: the page must never see our errors.
+var safe = function (f) {
+  return function (a, b) {
+    try {
+      return f(a, b);
+    } catch (e) {}
+  };
+};
+
+// `n` random bytes in hex. (Every browser that runs WebAssembly has
+// crypto.getRandomValues, secure context or not, and Event.composedPath.)
+var random = function (n) {
+  var hex = "";
+  crypto.getRandomValues(new Uint8Array(n)).forEach(function (b) {
+    hex += (b + 256).toString(16).slice(1);
+  });
+  return hex;
+};

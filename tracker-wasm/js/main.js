@@ -1,0 +1,120 @@
+// The start: the script tag's settings, the site's config, the page's API
+// (`chatrail`, the one global the snippet adds) and loading the wasm.
+var site,
+  // Everything before the script's own file name: the collector's prefix.
+  base,
+  consented,
+  loaded = 0,
+  started = 0,
+  // What `chatrail.ready` was given before the wasm loaded.
+  waiting = [],
+  api;
+
+// The site's config: its domains stay here, the rest goes to the wasm.
+var configure = function (text) {
+  var c = JSON.parse(text),
+    // join writes arrays comma-separated and null or undefined as "".
+    fields = [c[FIELD_NUMBERS], c[FIELD_BOTS], c[FIELD_TEMPLATE]];
+  domains = (c[FIELD_DOMAINS] || []).map(bare);
+  (c[FIELD_PAGES] || []).forEach(function (p) {
+    fields.push(p[FIELD_PATH], p[FIELD_TEXT], p[FIELD_TEMPLATE]);
+  });
+  ask(OP_CONFIGURE, fields);
+};
+
+var start = safe(function () {
+  if (started || !loaded || !consented) return;
+  started = 1;
+  // The last config first, so links are tagged at once and even when
+  // the collector cannot be reached; then a fresh one.
+  safe(configure)(get(CONFIG) || "{}");
+  view(d.referrer);
+  // The page is hooked once; each start (consent given again too)
+  // tags every link.
+  if (!hooked) hook();
+  scan();
+  // After this task, like the beacons.
+  setTimeout(
+    safe(function () {
+      fetch(base + "/sites/" + encodeURIComponent(site) + "/config")
+        .then(function (r) {
+          return r.ok ? r.text() : "";
+        })
+        .then(function (text) {
+          // The config it started with is usually the fresh one: then the
+          // links are already right.
+          if (text && started && text != get(CONFIG)) {
+            configure(text);
+            set(CONFIG, text);
+            scan();
+          }
+        })
+        .catch(noop);
+    })
+  );
+});
+
+var ready = function () {
+  loaded = 1;
+  start();
+  var fns = waiting;
+  waiting = null;
+  fns.forEach(function (f) {
+    safe(f)(api);
+  });
+  safe(function () {
+    d.dispatchEvent(new CustomEvent("chatrail:ready", { detail: api }));
+  })();
+};
+
+try {
+  var script = d.currentScript;
+  // Loaded twice (two tags, or a tag manager firing again): one instance.
+  if (script && !w.chatrail) {
+    site = script.getAttribute("data-site") || "";
+    base = script.src.replace(/\/[^\/?#]*([?#].*)?$/, "");
+    consented = script.getAttribute("data-consent") != "required";
+
+    // The page's API: the one global the snippet adds.
+    api = w.chatrail = {
+      // The current session code; null until there is a session.
+      code: null,
+      // A chat link for a number (or "@bot"), tracked when the chat is.
+      url: safe(function (chat, text) {
+        return ask(OP_CHAT_URL, [chat, text]);
+      }),
+      // Calls `f(chatrail)` once the snippet has loaded.
+      ready: function (f) {
+        waiting ? waiting.push(f) : safe(f)(api);
+      },
+      // consent(true) starts storing and sending (with data-consent="required");
+      // consent(false) forgets the visitor and restores the links.
+      consent: safe(function (granted) {
+        consented = granted !== false;
+        if (consented) return start();
+        if (started) {
+          started = 0;
+          outbox = [];
+          ask(OP_RESET, []);
+          api.code = null;
+          scan();
+        }
+        forget(VISITOR);
+        forget(SESSION);
+        forget(CONFIG);
+        forget(QUEUE);
+      }),
+    };
+
+    // The collector replaces the placeholder with a content-hashed path
+    // (served as application/wasm, which streaming needs). A browser
+    // without streaming instantiation (Safari before 15) gets here an error,
+    // swallowed: the snippet stays off and the links work as written.
+    WebAssembly.instantiateStreaming(fetch(base + WASM_PATH_PLACEHOLDER), {})
+      .then(function (result) {
+        W = result.instance.exports;
+        ready();
+      })
+      .catch(noop);
+  }
+} catch (e) {}
