@@ -74,6 +74,50 @@ async fn the_tracker_is_served_with_caching_headers(backend: Backend) {
         .unwrap();
     assert_eq!(config["numbers"][0], "79001234567");
     assert!(config["template"].as_str().unwrap().contains("{code}"));
+
+    // A site's script carries its key and config (as the config route's JSON), with its
+    // own ETag; an unknown site's carries its key only.
+    let get = |path: String| app.http.get(format!("{}{path}", app.base)).send();
+    let site = get("/t.js?site=shop".into()).await.unwrap();
+    assert_eq!(site.status(), 200);
+    assert_eq!(site.headers()["cache-control"], "public, max-age=60");
+    let site_etag = site.headers()["etag"].to_str().unwrap().to_owned();
+    assert_ne!(site_etag, etag);
+    let js = site.text().await.unwrap();
+    assert!(!js.contains("__CHATRAIL_CONFIG__"));
+    let preset = |js: &str| -> Value {
+        let start = js.find("JSON.parse(\"").expect("the preset") + "JSON.parse(".len();
+        let literal: String = serde_json::Deserializer::from_str(&js[start..])
+            .into_iter::<String>()
+            .next()
+            .unwrap()
+            .unwrap();
+        serde_json::from_str(&literal).unwrap()
+    };
+    let preset_of_site = preset(&js);
+    assert_eq!(preset_of_site[0], "shop");
+    let embedded: Value = serde_json::from_str(preset_of_site[1].as_str().unwrap()).unwrap();
+    assert_eq!(embedded, config);
+    assert_eq!(preset(&body), serde_json::json!([]));
+    assert_eq!(
+        preset(
+            &get("/t.js?site=nope".into())
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap()
+        ),
+        serde_json::json!(["nope"])
+    );
+    let again = app
+        .http
+        .get(format!("{}/t.js?site=shop", app.base))
+        .header("if-none-match", &site_etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 304);
 }
 
 async fn unknown_routes_and_sites_answer_json_404(backend: Backend) {

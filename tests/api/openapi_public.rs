@@ -14,6 +14,7 @@ pub async fn public_routes(d: &Driver<'_>) {
     assert_eq!(health.json()["status"], "ok");
 
     let js = d.expect(call("GET", "/t.js", "/t.js"), 200).await;
+    d.expect(call("GET", "/t.js", "/t.js?site=shop"), 200).await;
     let etag = d
         .app
         .http

@@ -269,3 +269,162 @@ fn print_profile(profile: &Value) {
         );
     }
 }
+
+/// Runs in the page before the snippet, for [`bench_a_first_visit`]: `t0` when the snippet
+/// starts (it asks for its wasm at once), `taggedAt` once all `LINKS` links carry a code.
+const FIRST: &str = r#"<script>
+const instantiate = WebAssembly.instantiateStreaming;
+WebAssembly.instantiateStreaming = function () {
+  window.t0 = performance.now();
+  return instantiate.apply(this, arguments);
+};
+new MutationObserver(() => {
+  if (window.taggedAt == null && document.querySelectorAll("a[href*='ref%20']").length == LINKS)
+    window.taggedAt = performance.now();
+}).observe(document, { subtree: true, attributes: true, attributeFilter: ["href"] });
+</script>"#;
+
+/// Links on the first-visit page.
+const FIRST_LINKS: usize = 20;
+/// First visits measured per script tag and network latency.
+const FIRST_LOADS: usize = 21;
+
+/// A visitor's first page view (an empty profile: no HTTP cache, no stored config), for each
+/// script tag (`t.js` with `data-site`, which fetches the site's config; `t.js?site=`, which
+/// comes with it) and each network latency (Chromium's emulation, added to every request):
+/// - the time from the snippet's start to every link tagged, and from the navigation's start
+///   (medians and 90th percentiles of `FIRST_LOADS` loads);
+/// - the share of real clicks on a chat link, made 100 ms after the page's first paint (or at
+///   its load, when that is later: the delay is printed), that open a chat with a code.
+///
+/// Both pages carry `data-site`, so a build from before `t.js?site=` measures the same pages.
+///
+/// ```sh
+/// cargo test -p chatrail-tests --test browser bench_a_first_visit -- --ignored --nocapture
+/// ```
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a benchmark: run with --ignored --nocapture to print the figures"]
+async fn bench_a_first_visit() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let mut links = String::new();
+    for i in 0..FIRST_LINKS {
+        let id = if i == 0 { " id=\"l\"" } else { "" };
+        links.push_str(&format!(
+            "<a{id} href=\"https://wa.me/79001234567?text=Item%20{i}\">Chat about item {i}</a>\n"
+        ));
+    }
+    let html = |src: &str| {
+        format!(
+            "<!doctype html><html><head>{}</head><body><h1>Oak tables</h1>{links}\
+             <script async src=\"{}/{src}\" data-site=\"shop\"></script></body></html>",
+            FIRST.replace("LINKS", &FIRST_LINKS.to_string()),
+            app.base
+        )
+    };
+    let port = pages::serve(vec![
+        ("/tag".into(), html("t.js")),
+        ("/site".into(), html("t.js?site=shop")),
+    ])
+    .await
+    .unwrap();
+    let origin = format!("http://localhost:{port}");
+    let browser = Browser::start().await.expect("chromium starts");
+    browser.cdp("Network.enable", json!({})).await.unwrap();
+    let forget = || async {
+        browser
+            .cdp("Network.clearBrowserCache", json!({}))
+            .await
+            .unwrap();
+        browser
+            .cdp(
+                "Storage.clearDataForOrigin",
+                json!({"origin": origin, "storageTypes": "local_storage"}),
+            )
+            .await
+            .unwrap();
+    };
+    let client = &browser.client;
+    for latency in [0, 40, 80] {
+        browser
+            .cdp(
+                "Network.emulateNetworkConditions",
+                json!({"offline": false, "latency": latency, "downloadThroughput": -1,
+                       "uploadThroughput": -1}),
+            )
+            .await
+            .unwrap();
+        for page in ["tag", "site"] {
+            let (mut from_start, mut from_navigation, mut untagged) = (vec![], vec![], 0);
+            for _ in 0..FIRST_LOADS {
+                forget().await;
+                client.goto(&format!("{origin}/{page}")).await.unwrap();
+                let times: Value = client
+                    .execute(
+                        "return new Promise(r => { const end = performance.now() + 5000; \
+                         const t = () => window.taggedAt != null ? r([taggedAt - t0, taggedAt]) \
+                         : performance.now() > end ? r(null) : setTimeout(t, 5); t(); })",
+                        vec![],
+                    )
+                    .await
+                    .unwrap();
+                match times.as_array() {
+                    Some(t) => {
+                        from_start.push(t[0].as_f64().unwrap());
+                        from_navigation.push(t[1].as_f64().unwrap());
+                    }
+                    None => untagged += 1,
+                }
+            }
+            let (mut tagged, mut delays) = (0, vec![]);
+            for _ in 0..FIRST_LOADS {
+                forget().await;
+                client.goto(&format!("{origin}/{page}")).await.unwrap();
+                let shown: Value = client
+                    .execute(
+                        "return new Promise(r => { const t = () => { const p = \
+                         performance.getEntriesByName('first-paint')[0] || \
+                         performance.getEntriesByName('first-contentful-paint')[0]; \
+                         p ? r(performance.now() - p.startTime) : setTimeout(t, 2); }; t(); })",
+                        vec![],
+                    )
+                    .await
+                    .unwrap();
+                let shown = shown.as_f64().unwrap();
+                if shown < 100.0 {
+                    tokio::time::sleep(std::time::Duration::from_secs_f64(
+                        (100.0 - shown) / 1000.0,
+                    ))
+                    .await;
+                }
+                delays.push(shown.max(100.0));
+                let sent = browser.click_and_capture_navigation("#l").await.unwrap();
+                if sent.contains("ref%20") {
+                    tagged += 1;
+                }
+            }
+            let q = |v: &mut Vec<f64>, q: f64| {
+                v.sort_by(f64::total_cmp);
+                v.get(((v.len().max(1) - 1) as f64 * q) as usize)
+                    .copied()
+                    .unwrap_or(f64::NAN)
+            };
+            println!(
+                "first visit, {page:>3}, latency {latency:>2} ms: all {FIRST_LINKS} links tagged \
+                 {:.1} ms after the snippet's start (median; 90th percentile {:.1} ms), {:.1} ms \
+                 after the navigation's ({:.1} ms){}; clicks 100 ms after first paint (median \
+                 {:.0} ms): {tagged}/{FIRST_LOADS} tagged",
+                q(&mut from_start, 0.5),
+                q(&mut from_start, 0.9),
+                q(&mut from_navigation, 0.5),
+                q(&mut from_navigation, 0.9),
+                if untagged > 0 {
+                    format!(", {untagged} loads not tagged within 5 s")
+                } else {
+                    String::new()
+                },
+                q(&mut delays, 0.5),
+            );
+        }
+    }
+    browser.close().await.unwrap();
+}

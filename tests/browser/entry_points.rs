@@ -18,20 +18,20 @@ use sqlx::SqlitePool;
 
 /// A collector with the site `studio` (the tracked number, a Telegram bot, page rules), a
 /// browser, and a fixture server for the pages of one test.
-struct Fixture {
-    app: TestApp,
-    db: SqlitePool,
-    browser: Browser,
-    port: u16,
+pub(crate) struct Fixture {
+    pub(crate) app: TestApp,
+    pub(crate) db: SqlitePool,
+    pub(crate) browser: Browser,
+    pub(crate) port: u16,
 }
 
-const TRACKED: &str = "79001234567";
+pub(crate) const TRACKED: &str = "79001234567";
 
-fn page(collector: &str, body: &str) -> String {
+pub(crate) fn page(collector: &str, body: &str) -> String {
     page_with(collector, body, "")
 }
 
-fn page_with(collector: &str, body: &str, script_attrs: &str) -> String {
+pub(crate) fn page_with(collector: &str, body: &str, script_attrs: &str) -> String {
     format!(
         r#"<!doctype html><html><head><meta charset="utf-8"><title>t</title></head><body>
 {body}
@@ -41,7 +41,7 @@ fn page_with(collector: &str, body: &str, script_attrs: &str) -> String {
 }
 
 impl Fixture {
-    async fn start(pages: impl FnOnce(&str) -> Vec<(&'static str, String)>) -> Fixture {
+    pub(crate) async fn start(pages: impl FnOnce(&str) -> Vec<(&'static str, String)>) -> Fixture {
         let app = spawn_app(Backend::Sqlite).await;
         let site = NewSite::parse(SiteInput {
             key: "studio".into(),
@@ -69,22 +69,22 @@ impl Fixture {
         }
     }
 
-    fn url(&self, path: &str) -> String {
+    pub(crate) fn url(&self, path: &str) -> String {
         format!("http://localhost:{}{path}", self.port)
     }
 
-    async fn open(&self, path: &str) -> anyhow::Result<()> {
+    pub(crate) async fn open(&self, path: &str) -> anyhow::Result<()> {
         self.browser.client.goto(&self.url(path)).await?;
         Ok(())
     }
 
-    async fn href(&self, id: &str) -> anyhow::Result<String> {
+    pub(crate) async fn href(&self, id: &str) -> anyhow::Result<String> {
         let link = self.browser.client.find(Locator::Id(id)).await?;
         link.attr("href").await?.context("link without href")
     }
 
     /// Waits until the snippet has tagged `#id` (its href carries a session code).
-    async fn tagged(&self, id: &str) -> anyhow::Result<String> {
+    pub(crate) async fn tagged(&self, id: &str) -> anyhow::Result<String> {
         for _ in 0..100 {
             // The link may not be there yet.
             let href = self.href(id).await.unwrap_or_default();
@@ -97,7 +97,11 @@ impl Fixture {
     }
 
     /// Waits until `#id`'s href is one that `ok` accepts, and returns it.
-    async fn href_when(&self, id: &str, ok: impl Fn(&str) -> bool) -> anyhow::Result<String> {
+    pub(crate) async fn href_when(
+        &self,
+        id: &str,
+        ok: impl Fn(&str) -> bool,
+    ) -> anyhow::Result<String> {
         for _ in 0..100 {
             let href = self.href(id).await.unwrap_or_default();
             if ok(&href) {
@@ -110,7 +114,7 @@ impl Fixture {
 
     /// Waits until the snippet tracks the number on this page (the site's config is in),
     /// and returns a chat URL from its JS API, which carries the session code.
-    async fn tagged_by_api(&self) -> anyhow::Result<String> {
+    pub(crate) async fn tagged_by_api(&self) -> anyhow::Result<String> {
         for _ in 0..100 {
             let url = self
                 .js("return new Promise(r => chatrail.ready(() => r(chatrail.url('79001234567'))))")
@@ -124,12 +128,12 @@ impl Fixture {
         bail!("the JS API gave no tracked chat URL")
     }
 
-    async fn js(&self, script: &str) -> anyhow::Result<Value> {
+    pub(crate) async fn js(&self, script: &str) -> anyhow::Result<Value> {
         Ok(self.browser.client.execute(script, vec![]).await?)
     }
 
     /// The stored clicks whose page URL contains `page`: (number, kind, page_url, code).
-    async fn clicks(&self, page: &str) -> Vec<(String, String, String, String)> {
+    pub(crate) async fn clicks(&self, page: &str) -> Vec<(String, String, String, String)> {
         sqlx::query_as(
             "SELECT number, kind, page_url, code FROM clicks WHERE page_url LIKE '%' || $1 || '%' \
              ORDER BY clicked_at",
@@ -141,7 +145,11 @@ impl Fixture {
     }
 
     /// Waits until `n` clicks from `page` are stored, and returns them.
-    async fn wait_clicks(&self, page: &str, n: usize) -> Vec<(String, String, String, String)> {
+    pub(crate) async fn wait_clicks(
+        &self,
+        page: &str,
+        n: usize,
+    ) -> Vec<(String, String, String, String)> {
         for _ in 0..100 {
             let rows = self.clicks(page).await;
             if rows.len() >= n {
@@ -156,7 +164,7 @@ impl Fixture {
     }
 
     /// The stored sessions whose landing page contains `page`: (code, pageviews).
-    async fn sessions(&self, page: &str) -> Vec<(String, i64)> {
+    pub(crate) async fn sessions(&self, page: &str) -> Vec<(String, i64)> {
         sqlx::query_as(
             "SELECT code, pageviews FROM sessions WHERE landing_page LIKE '%' || $1 || '%' \
              ORDER BY started_at",
@@ -167,7 +175,7 @@ impl Fixture {
         .unwrap()
     }
 
-    async fn wait_sessions(&self, page: &str, n: usize) -> Vec<(String, i64)> {
+    pub(crate) async fn wait_sessions(&self, page: &str, n: usize) -> Vec<(String, i64)> {
         for _ in 0..100 {
             let rows = self.sessions(page).await;
             if rows.len() >= n {
@@ -179,7 +187,7 @@ impl Fixture {
     }
 
     /// Waits until the session with `code` has page views that `ok` accepts; returns them.
-    async fn wait_pageviews(&self, code: &str, ok: impl Fn(i64) -> bool) -> i64 {
+    pub(crate) async fn wait_pageviews(&self, code: &str, ok: impl Fn(i64) -> bool) -> i64 {
         let mut last = None;
         for _ in 0..100 {
             let row: Option<(i64,)> =
@@ -198,7 +206,7 @@ impl Fixture {
     }
 
     /// Ends the test: no script errors on any page, the browser closed.
-    async fn finish(self, result: anyhow::Result<()>) {
+    pub(crate) async fn finish(self, result: anyhow::Result<()>) {
         let errors = self.browser.console_log().await;
         self.browser.close().await.expect("browser closes");
         result.expect("scenario");
@@ -218,19 +226,19 @@ fn now_s() -> i64 {
         .map_or(0, |d| d.as_secs() as i64)
 }
 
-fn has_code(text: &str) -> bool {
+pub(crate) fn has_code(text: &str) -> bool {
     !find_codes(text).is_empty()
 }
 
 /// The prefilled text (or start payload) of a chat link.
-fn text_of(url: &str) -> String {
+pub(crate) fn text_of(url: &str) -> String {
     parse_chat_link(url)
         .and_then(|l| l.text)
         .unwrap_or_default()
 }
 
 /// The one code in a chat link.
-fn code_of(url: &str) -> String {
+pub(crate) fn code_of(url: &str) -> String {
     let codes = find_codes(&text_of(url));
     assert_eq!(codes.len(), 1, "{url}");
     codes[0].as_str().to_owned()
@@ -802,7 +810,7 @@ document.addEventListener("chatrail:ready", function (e) {{ window.readyEvent = 
 }
 
 /// Waits until the current window has left `from`, and returns where it went.
-async fn navigated_from(f: &Fixture, from: &str) -> anyhow::Result<String> {
+pub(crate) async fn navigated_from(f: &Fixture, from: &str) -> anyhow::Result<String> {
     for _ in 0..100 {
         let url = f.browser.client.current_url().await?;
         if url.as_str() != from {

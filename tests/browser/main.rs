@@ -6,6 +6,7 @@ mod bench;
 mod dashboard;
 mod demo;
 mod entry_points;
+mod first_click;
 
 use std::time::Duration;
 

@@ -37,6 +37,22 @@ var safe = function (f) {
   };
 };
 
+// An href as the browser follows it: resolved against `base` (a link's
+// document's base URL), so scheme-relative (//wa.me/…), relative, upper-case
+// and space-padded hrefs reach the wasm as the absolute URLs they are.
+var resolve = function (href, base) {
+  try {
+    return new URL(href, base).href;
+  } catch (e) {
+    return href;
+  }
+};
+
+// Where a link goes.
+var follows = function (a) {
+  return resolve(a.getAttribute("href"), a.baseURI);
+};
+
 // `n` random bytes in hex. (Every browser that runs WebAssembly has
 // crypto.getRandomValues, secure context or not, and Event.composedPath.)
 var random = function (n) {

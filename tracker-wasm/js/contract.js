@@ -24,6 +24,7 @@ var
   MAX_SHORT_LEN = 64,
   MAX_SCREEN_PX = 100000,
   WASM_PATH_PLACEHOLDER = "__CHATRAIL_WASM_PATH__",
+  CONFIG_PLACEHOLDER = "__CHATRAIL_CONFIG__",
   // The query parameters a chat link's text is in (links).
   TEXT_PARAM = "text",
   START_PARAM = "start",

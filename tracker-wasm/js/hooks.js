@@ -2,6 +2,8 @@
 // forms, window.open, navigations, and the same in same-origin iframes.
 var observer,
   hooked = 0,
+  // A chat link clicked before the snippet could tag it (`hold`).
+  held,
   // The documents and windows hooked: the page's and its same-origin
   // iframes'. (`wins` is made by `hook`, inside `safe`, so that nothing
   // outside the entry's `try` can throw.)
@@ -33,16 +35,60 @@ var observe = function (doc) {
 
 // Capture phase on the window: we see the click before the page's own
 // handlers can stop it, and the href is ours before the browser
-// follows it. Keyboard activation arrives as a click too. Never
-// prevents the default: the link works whatever happens here.
+// follows it. Keyboard activation arrives as a click too. Once the
+// snippet is ready, never prevents the default: the link works whatever
+// happens here. Listened to from the script's start: a click before the
+// snippet is ready may be held (`hold`).
 var onClick = safe(function (e) {
   var target = e.composedPath()[0],
     a = target && target.closest && target.closest(LINKS);
   // auxclick is any non-primary button; only the middle one opens a link.
-  if (!a || !started || (e.type == "auxclick" && e.button != 1)) return;
+  if (!a || !consented || (e.type == "auxclick" && e.button != 1)) return;
+  if (!configured()) return hold(e, a);
   tagAll([a]);
-  if (e.type != "contextmenu") opened(a.getAttribute("href"));
+  if (e.type != "contextmenu") opened(follows(a));
 });
+
+// A visitor's plain click (primary button or the keyboard, without the
+// keys that open a new tab or window) on a chat link before the snippet
+// can tag it: its wasm, or on a first visit the site's config, still on
+// the way. The click is stopped before the page sees it, and made again
+// once the snippet is ready (`release`), then tagged and counted like
+// any other; after 1.5 s it is made again as it is. The page's own
+// handlers see it once, when it is made again (then untrusted, so never
+// held twice). An SVG link has no click() to make it again: not held.
+var hold = function (e, a) {
+  if (
+    e.isTrusted &&
+    e.type == "click" &&
+    a.click &&
+    !(e.button || e.ctrlKey || e.shiftKey || e.metaKey) &&
+    CHAT.test(a.getAttribute("href"))
+  ) {
+    e.preventDefault();
+    e.stopImmediatePropagation();
+    held || setTimeout(release, 1500, 1);
+    held = a;
+  }
+};
+// Makes the held click again, once the snippet is ready or `now`.
+var release = function (now) {
+  var a = held;
+  if (a && (now || configured())) {
+    held = 0;
+    a.click();
+  }
+};
+
+// The click hooks of a window: from the script's start on for the page's.
+// Also in the bubble phase, after the page's own handlers: an href they
+// build on click is tagged and counted before the browser follows it.
+var listen = function (win) {
+  ["click", "auxclick", "contextmenu"].forEach(function (type) {
+    win.addEventListener(type, onClick, true);
+    win.addEventListener(type, onClick);
+  });
+};
 
 var onMutations = safe(function (records) {
   var links = [],
@@ -56,7 +102,7 @@ var onMutations = safe(function (records) {
         var n = added[j];
         if (n.nodeType == 1) {
           if (n.matches(LINKS)) links.push(n);
-          if (n.firstElementChild) links.push.apply(links, n.querySelectorAll(LINKS));
+          if (n.firstElementChild) links.push(...n.querySelectorAll(LINKS));
         }
       }
   }
@@ -128,7 +174,7 @@ var frame = function (win) {
     quietly(function () {
       tagAll(doc.querySelectorAll(LINKS));
     });
-  [].forEach.call(doc.querySelectorAll("iframe"), inner);
+  doc.querySelectorAll("iframe").forEach(inner);
   // Iframes that load later: an element's load event reaches its
   // document in the capture phase, never the window.
   doc.addEventListener(
@@ -142,19 +188,15 @@ var frame = function (win) {
   // by its content) keeps what follows.
   if (wins.has(win)) return;
   wins.add(win);
-  // Also in the bubble phase, after the page's own handlers: an href they
-  // build on click is tagged and counted before the browser follows it.
-  ["click", "auxclick", "contextmenu"].forEach(function (type) {
-    win.addEventListener(type, onClick, true);
-    win.addEventListener(type, onClick);
-  });
+  listen(win);
   win.addEventListener("submit", onSubmit);
   // Chat widgets open WhatsApp with window.open: the URL gets the code
   // and the click is counted; the window opens whatever happens here.
   win.open = function (url) {
-    var args = [].slice.call(arguments);
+    var args = [...arguments];
     safe(function () {
       if (started && url != null && CHAT.test((url += ""))) {
+        url = resolve(url, doc.baseURI);
         args[0] = url = answer(url) || url;
         opened(url);
       }

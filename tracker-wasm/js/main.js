@@ -6,11 +6,15 @@ var site,
   consented,
   loaded = 0,
   started = 0,
+  // What the collector wrote into the script: [] for /t.js; for
+  // t.js?site=KEY [the site's key, its config (JSON) unless unknown].
+  preset,
   // What `chatrail.ready` was given before the wasm loaded.
   waiting = [],
   api;
 
-// The site's config: its domains stay here, the rest goes to the wasm.
+// The site's config (JSON): its domains stay here, the rest goes to the
+// wasm.
 var configure = function (text) {
   var c = JSON.parse(text),
     // join writes arrays comma-separated and null or undefined as "".
@@ -22,18 +26,25 @@ var configure = function (text) {
   ask(OP_CONFIGURE, fields);
 };
 
+// Whether links can be tagged: the wasm is in, with the site's config.
+var configured = function () {
+  return started && (preset[1] || get(CONFIG));
+};
+
 var start = safe(function () {
   if (started || !loaded || !consented) return;
   started = 1;
-  // The last config first, so links are tagged at once and even when
-  // the collector cannot be reached; then a fresh one.
-  safe(configure)(get(CONFIG) || "{}");
+  // The config the script came with; else the last one kept, so links
+  // are tagged at once and even when the collector cannot be reached.
+  safe(configure)(preset[1] || get(CONFIG) || "{}");
   view(d.referrer);
   // The page is hooked once; each start (consent given again too)
   // tags every link.
   if (!hooked) hook();
   scan();
-  // After this task, like the beacons.
+  // Then a fresh config (unless the script came with one), after this
+  // task, like the beacons.
+  if (preset[1]) return;
   setTimeout(
     safe(function () {
       fetch(base + "/sites/" + encodeURIComponent(site) + "/config")
@@ -62,16 +73,17 @@ var ready = function () {
   fns.forEach(function (f) {
     safe(f)(api);
   });
-  safe(function () {
-    d.dispatchEvent(new CustomEvent("chatrail:ready", { detail: api }));
-  })();
+  d.dispatchEvent(new CustomEvent("chatrail:ready", { detail: api }));
 };
 
 try {
   var script = d.currentScript;
   // Loaded twice (two tags, or a tag manager firing again): one instance.
   if (script && !w.chatrail) {
-    site = script.getAttribute("data-site") || "";
+    // Parsed, so that the minifier cannot take the placeholder for what
+    // the collector writes there.
+    preset = JSON.parse(CONFIG_PLACEHOLDER);
+    site = preset[0] || script.getAttribute("data-site") || "";
     base = script.src.replace(/\/[^\/?#]*([?#].*)?$/, "");
     consented = script.getAttribute("data-consent") != "required";
 
@@ -116,5 +128,7 @@ try {
         ready();
       })
       .catch(noop);
+    // Clicks before the snippet is ready (see `hold`).
+    listen(w);
   }
 } catch (e) {}

@@ -50,7 +50,7 @@ var view = function (referrer) {
     // FNV-1a: a short, stable fingerprint; sources are only compared.
     for (var i = 0; i < source.length; i++)
       hash = Math.imul(hash ^ source.charCodeAt(i), 16777619);
-    source = ("0000000" + (hash >>> 0).toString(16)).slice(-8);
+    source = (hash >>> 0).toString(16).padStart(8, 0);
   }
   visitor = ID.test(v[0]) && !(now - v[1] > VISITOR_IDLE_MS) ? v[0].toLowerCase() : random(ID_BYTES);
   var goesOn =

@@ -11,18 +11,20 @@ var TEXT = "data-chatrail-text",
   given = { add: noop, find: noop },
   older = given;
 
-// What the wasm says of each [original href, own starter text] of
-// `pairs`, asked all at once (crossing into the wasm costs more than
-// most answers): the tagged href, or "" to leave the link alone; the
-// answers are kept (`given`). Callers pass only hrefs that may be chat
-// links (CHAT) and hold no separator.
-var tags = function (pairs) {
+// What the wasm says of each [href as the browser resolves it, own
+// starter text] of `pairs`, asked all at once (crossing into the wasm
+// costs more than most answers): the tagged href, or "" to leave the
+// link alone; the answers are kept (`given`) with the `originals` the
+// site wrote. Callers pass only hrefs that may be chat links (CHAT) and
+// hold no separator.
+var tags = function (pairs, originals) {
   var list = ask(OP_TAGS, pairs).split(SEP);
-  given.add(list, pairs);
+  given.add(list, originals);
   return list;
 };
+// An absolute URL's tagged form, or nothing.
 var answer = function (url) {
-  return url.indexOf(SEP) < 0 && tags([url, ""])[0];
+  return url.indexOf(SEP) < 0 && tags([url, ""], [url])[0];
 };
 // Gives links what the wasm says they should be, starting from the
 // site's own href. An href we gave since the last scan is current, and
@@ -33,12 +35,15 @@ var answer = function (url) {
 // text only when the page has one anywhere, which is looked up once a
 // chat link is found, or for a single link: a clicked one may be in a
 // shadow root, which the page's search does not see), only links whose
-// href may be a chat link (or is ours) are looked at further, and only
+// href may be a chat link (CHAT in it or, for a relative one, in its
+// base URL; or it is ours) are looked at further, as the browser
+// resolves them, and only
 // an href that changes is written: one DOM write per tagged link, and
 // no other bookkeeping per link.
 var tagAll = function (links, again) {
   var todo = [],
     pairs = [],
+    originals = [],
     texts,
     i,
     href,
@@ -52,7 +57,8 @@ var tagAll = function (links, again) {
     if (
       original
         ? !again
-        : !(original = older.find(href)) && (!CHAT.test(href) || href.indexOf(SEP) >= 0)
+        : !(original = older.find(href)) &&
+          (!CHAT.test(href + links[i].baseURI) || href.indexOf(SEP) >= 0)
     )
       continue;
     if (texts == null)
@@ -63,15 +69,16 @@ var tagAll = function (links, again) {
         });
     text = texts && links[i].getAttribute(TEXT);
     todo.push(links[i], href);
-    pairs.push(original || href, text && text.indexOf(SEP) < 0 ? text : "");
+    originals.push((original = original || href));
+    pairs.push(resolve(original, links[i].baseURI), text && text.indexOf(SEP) < 0 ? text : "");
   }
   if (!todo.length) return;
-  tagged = tags(pairs);
+  tagged = tags(pairs, originals);
   for (i = 0; i < todo.length; i += 2)
-    if ((href = tagged[i / 2] || pairs[i]) != todo[i + 1]) todo[i].setAttribute("href", href);
+    if ((href = tagged[i / 2] || originals[i / 2]) != todo[i + 1]) todo[i].setAttribute("href", href);
 };
 // Answers given with the current session code: `add` keeps them as
-// `tags` had them (lists and questions), `find` says the original of an
+// `tags` had them (lists and originals), `find` says the original of an
 // href that is one of them. The map from tagged href to original is made
 // only when first needed: a tagged href carries its code, so an href
 // without it is not looked up, and a page load's first scan, and most
@@ -80,12 +87,12 @@ var answers = function () {
   var code = api.code,
     lists = [],
     map,
-    remember = function (list, pairs) {
-      for (var i = 0; i < pairs.length; i += 2) if (list[i / 2]) map.set(list[i / 2], pairs[i]);
+    remember = function (list, originals) {
+      for (var i = 0; i < originals.length; i++) if (list[i]) map.set(list[i], originals[i]);
     };
   return {
-    add: function (list, pairs) {
-      map ? remember(list, pairs) : lists.push(list, pairs);
+    add: function (list, originals) {
+      map ? remember(list, originals) : lists.push(list, originals);
     },
     find: function (href) {
       if (!code || href.indexOf(code) < 0) return;
@@ -95,7 +102,8 @@ var answers = function () {
   };
 };
 // Recomputes every link, after the session, page, config or consent
-// changed: every answer given before is out of date.
+// changed: every answer given before is out of date. A click held until
+// the snippet could tag it goes now if it can.
 var scan = function () {
   older = given;
   given = answers();
@@ -104,4 +112,5 @@ var scan = function () {
       tagAll(doc.querySelectorAll(LINKS), 1);
     });
   });
+  release();
 };

@@ -133,6 +133,7 @@ fn groups() -> Vec<(&'static str, Vec<Constant>)> {
                     "WASM_PATH_PLACEHOLDER",
                     js_string(beacon::WASM_PATH_PLACEHOLDER),
                 ),
+                ("CONFIG_PLACEHOLDER", js_string(beacon::CONFIG_PLACEHOLDER)),
             ],
         ),
         (

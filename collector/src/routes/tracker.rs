@@ -1,8 +1,11 @@
-//! The tracker files and the per-site configuration the snippet fetches.
+//! The tracker files and the per-site configuration the snippet fetches, or gets with the
+//! script (`t.js?site=<key>`), so that a first page view tags its links without waiting for
+//! a second request.
 
 use actix_web::http::header;
 use actix_web::{get, web, HttpRequest, HttpResponse};
 use chatrail_core::beacon::SiteConfig;
+use serde::Deserialize;
 
 use crate::error::ApiError;
 use crate::routes::readable;
@@ -16,41 +19,79 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 const NOT_BUILT: &str =
     "the tracker snippet is not built into this binary: run `cargo xtask snippet` and rebuild";
 
-/// `t.js` keeps a fixed URL, so it is cached briefly and revalidated by ETag.
+/// Query of `t.js`.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+struct ScriptParams {
+    /// A site key: the script then carries the site's key and config (what
+    /// `/sites/{key}/config` answers), so the snippet needs no second request before it tags
+    /// links; an unknown site's script carries its key only, and fetches the config itself.
+    site: Option<String>,
+}
+
+/// `t.js` keeps a fixed URL, so it is cached briefly and revalidated by ETag; a site's
+/// (`?site=`) carries the site's config, so it is cached as briefly as the config.
 #[utoipa::path(
     operation_id = "tracker_script",
     tag = "tracker",
+    params(ScriptParams),
     responses(
-        (status = 200, description = "The snippet's loader, cached 5 min with an ETag", body = String, content_type = "text/javascript"),
+        (status = 200, description = "The snippet's loader, cached 5 min (1 min with `site`) with an ETag", body = String, content_type = "text/javascript"),
         (status = 304, description = "`If-None-Match` matched"),
         (status = 503, description = "The snippet is not built into this binary"),
     )
 )]
 #[get("/t.js")]
-async fn script(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+async fn script(
+    req: HttpRequest,
+    params: web::Query<ScriptParams>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
     let snippet = state
         .snippet
         .as_ref()
         .ok_or(ApiError::Unavailable(NOT_BUILT))?;
+    let (body, etag, max_age) = match &params.site {
+        Some(key) => {
+            let (body, etag) = snippet.with_config(&preset(key, &state).await);
+            (body, etag, 60)
+        }
+        None => (snippet.js.clone(), snippet.js_etag.clone(), 300),
+    };
     let cached = req
         .headers()
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|t| t.trim() == snippet.js_etag));
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag));
     let mut resp = if cached {
         HttpResponse::NotModified()
     } else {
         HttpResponse::Ok()
     };
     resp.insert_header((header::CONTENT_TYPE, "text/javascript; charset=utf-8"))
-        .insert_header((header::CACHE_CONTROL, "public, max-age=300"))
-        .insert_header((header::ETAG, snippet.js_etag.clone()))
+        .insert_header((header::CACHE_CONTROL, format!("public, max-age={max_age}")))
+        .insert_header((header::ETAG, etag))
         .insert_header((header::ACCESS_CONTROL_ALLOW_ORIGIN, "*"));
     Ok(if cached {
         resp.finish()
     } else {
-        resp.body(snippet.js.clone())
+        resp.body(body)
     })
+}
+
+/// What a site's script carries (JSON): `[key, config]`, the config as the JSON text that
+/// `/sites/{key}/config` answers; `[key]` when the site is unknown or cannot be read now,
+/// and the snippet then fetches the config itself.
+async fn preset(key: &str, state: &AppState) -> String {
+    let config = match config_of_site(key, state).await {
+        Ok(config) => config,
+        Err(e) => {
+            tracing::warn!(error = %e, "site config for the script");
+            None
+        }
+    };
+    let mut preset = vec![key.to_owned()];
+    preset.extend(config.and_then(|c| serde_json::to_string(&c).ok()));
+    serde_json::to_string(&preset).unwrap_or_default()
 }
 
 /// The wasm URL carries its content hash, so it never changes and is cached for a year.
@@ -100,19 +141,21 @@ async fn site_config(key: web::Path<String>, state: web::Data<AppState>) -> Http
 }
 
 async fn config_of(key: &str, state: &AppState) -> Result<HttpResponse, ApiError> {
-    let site = state
-        .store
-        .site_by_key(key)
+    let config = config_of_site(key, state)
         .await?
         .ok_or(ApiError::NotFound("site"))?;
-    let config = SiteConfig {
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "public, max-age=60"))
+        .json(config))
+}
+
+/// What the snippet needs of the site `key`, if there is one.
+async fn config_of_site(key: &str, state: &AppState) -> Result<Option<SiteConfig>, ApiError> {
+    Ok(state.store.site_by_key(key).await?.map(|site| SiteConfig {
         numbers: site.numbers.iter().map(|n| n.number.clone()).collect(),
         template: site.template,
         bots: site.bots,
         domains: site.domains,
         pages: site.pages,
-    };
-    Ok(HttpResponse::Ok()
-        .insert_header((header::CACHE_CONTROL, "public, max-age=60"))
-        .json(config))
+    }))
 }

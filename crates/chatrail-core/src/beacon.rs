@@ -31,6 +31,12 @@ pub const ID_BYTES: usize = 16;
 /// with the content-hashed path it serves the wasm at.
 pub const WASM_PATH_PLACEHOLDER: &str = "__CHATRAIL_WASM_PATH__";
 
+/// The JS string literal (this text in double quotes) that the snippet as
+/// built parses as JSON for what it starts with; the collector replaces it
+/// with a literal of `[site key, site config as JSON text]` for
+/// `t.js?site=<key>` (`[site key]` for an unknown site), or of `[]`.
+pub const CONFIG_PLACEHOLDER: &str = "__CHATRAIL_CONFIG__";
+
 /// Inactivity after which the snippet starts a new session, in ms (an
 /// `f64` because the browser's clock is).
 pub const SESSION_IDLE_MS: f64 = 30.0 * 60.0 * 1000.0;

@@ -5,13 +5,17 @@
 //! Hand-rolled rather than built on the `url` crate to keep the snippet
 //! small; only the absolute forms in the protocol fact sheet are accepted,
 //! and anything unexpected is left alone (`None`), because a rewritten
-//! link that no longer works would break the customer's site.
+//! link that no longer works would break the customer's site. Links are
+//! read as a browser writes a URL it resolved (its `URL.href`): scheme and
+//! web host in lower case, no surrounding spaces. The snippet resolves every
+//! href so before asking (scheme-relative, relative, upper-case and
+//! space-padded ones included), so the browser's own parser is the one that
+//! decides what a link is; the app hosts of `whatsapp://send`, `intent://send`
+//! and `tg://resolve` are matched as written, as Android's intent filters do.
 
 use crate::code::{contains_code, SessionCode, CODE_LEN};
 use crate::phone::normalize_number;
-use crate::text::{
-    cut, decode_query_value as decode_value, fields, strip_prefix_ci, trim_controls,
-};
+use crate::text::{cut, decode_query_value as decode_value, fields};
 
 mod message;
 mod rewrite;
@@ -220,32 +224,24 @@ fn first_value<'a>(query: &'a str, key: &str) -> Option<&'a str> {
 
 /// The link form of a web link's host (`www.` allowed) and path.
 fn web_kind(host: &str, path: &str) -> Option<LinkKind> {
-    let host = strip_prefix_ci(host, "www.").unwrap_or(host);
-    let is = |name: &str| host.eq_ignore_ascii_case(name);
-    Some(if is("wa.me") {
-        match path.strip_prefix("/message/") {
+    Some(match host.strip_prefix("www.").unwrap_or(host) {
+        "wa.me" => match path.strip_prefix("/message/") {
             Some(code) if !code.is_empty() && !code.bytes().any(|b| b == b'/') => {
                 LinkKind::WaMeMessage
             }
             _ => LinkKind::WaMe,
-        }
-    } else if is("api.whatsapp.com") {
-        LinkKind::ApiWhatsApp
-    } else if is("web.whatsapp.com") {
-        LinkKind::WebWhatsApp
-    } else if is("t.me") || is("telegram.me") {
-        LinkKind::Telegram
-    } else {
-        return None;
+        },
+        "api.whatsapp.com" => LinkKind::ApiWhatsApp,
+        "web.whatsapp.com" => LinkKind::WebWhatsApp,
+        "t.me" | "telegram.me" => LinkKind::Telegram,
+        _ => return None,
     })
 }
 
 fn split(href: &str) -> Option<Parts<'_>> {
-    // Browsers drop leading and trailing spaces and controls from hrefs.
-    let href = trim_controls(href);
     let (scheme, after_scheme) = ["https://", "http://", "whatsapp://", "intent://", "tg://"]
         .into_iter()
-        .find_map(|s| Some((s, strip_prefix_ci(href, s)?)))?;
+        .find_map(|s| Some((s, href.strip_prefix(s)?)))?;
     let host_len = after_scheme
         .bytes()
         .position(|b| matches!(b, b'/' | b'?' | b'#'))
@@ -260,15 +256,14 @@ fn split(href: &str) -> Option<Parts<'_>> {
     let (path, query) = cut(rest, b'?').unwrap_or((rest, ""));
 
     let kind = match scheme {
-        "whatsapp://" if host.eq_ignore_ascii_case("send") => LinkKind::WhatsAppScheme,
+        "whatsapp://" if host == "send" => LinkKind::WhatsAppScheme,
         // Only intents that WhatsApp handles; `scheme=smsto` ones cannot carry text.
         "intent://"
-            if host.eq_ignore_ascii_case("send")
-                && fragment.is_some_and(|f| contains_ci(f, "scheme=whatsapp;")) =>
+            if host == "send" && fragment.is_some_and(|f| contains(f, "scheme=whatsapp;")) =>
         {
             LinkKind::AndroidIntent
         }
-        "tg://" if host.eq_ignore_ascii_case("resolve") => LinkKind::TelegramScheme,
+        "tg://" if host == "resolve" => LinkKind::TelegramScheme,
         "https://" | "http://" => web_kind(host, path)?,
         _ => return None,
     };
@@ -318,11 +313,11 @@ fn phone(query: &str) -> Option<String> {
     first_value(query, "phone").and_then(|raw| normalize_number(&decode_value(raw)))
 }
 
-/// Whether `hay` contains `needle`, ignoring ASCII case.
-fn contains_ci(hay: &str, needle: &str) -> bool {
+/// Whether `hay` contains `needle`.
+fn contains(hay: &str, needle: &str) -> bool {
     hay.as_bytes()
         .windows(needle.len())
-        .any(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
+        .any(|w| w == needle.as_bytes())
 }
 
 /// The number in a wa.me path: `Some(None)` for the bare `wa.me/` form,
@@ -352,8 +347,9 @@ fn telegram_bot(path: &str) -> Option<String> {
     normalize_bot(segment).filter(|_| !segment.starts_with("@"))
 }
 
-/// Recognises a click-to-chat link in any of the [`LinkKind`] forms;
-/// anything else, relative links included, is `None`.
+/// Recognises a click-to-chat link in any of the [`LinkKind`] forms, as a
+/// browser writes the URL (see the module's documentation); anything else,
+/// relative links included, is `None`.
 pub fn parse_chat_link(href: &str) -> Option<ChatLink> {
     let parts = split(href)?;
     Some(ChatLink {

@@ -31,23 +31,6 @@ pub fn fields(s: &str, byte: u8) -> impl Iterator<Item = &str> {
     })
 }
 
-/// `s` without leading and trailing ASCII whitespace and control characters,
-/// as browsers read an `href`.
-pub fn trim_controls(s: &str) -> &str {
-    let keep = |b: &u8| *b > b' ' && *b != 0x7f;
-    let start = s.bytes().position(|b| keep(&b)).unwrap_or(s.len());
-    let end = s.bytes().rposition(|b| keep(&b)).map_or(start, |e| e + 1);
-    s.get(start..end).unwrap_or_default()
-}
-
-/// `s` without `prefix`, compared ignoring ASCII case.
-pub fn strip_prefix_ci<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
-    let head = s.get(..prefix.len())?;
-    head.eq_ignore_ascii_case(prefix)
-        .then(|| s.get(prefix.len()..))
-        .flatten()
-}
-
 /// The value of one ASCII hex digit (either case).
 pub fn hex_digit(b: u8) -> Option<u8> {
     match b {
@@ -185,10 +168,6 @@ mod tests {
             ["a", "", "b", ""]
         );
         assert_eq!(fields("", b'&').collect::<Vec<_>>(), [""]);
-        assert_eq!(trim_controls(" \n\t x y \u{7f}\r"), "x y");
-        assert_eq!(trim_controls(" \n"), "");
-        assert_eq!(strip_prefix_ci("HTTPS://x", "https://"), Some("x"));
-        assert_eq!(strip_prefix_ci("é", "e"), None);
     }
 
     #[test]

