@@ -37,6 +37,7 @@ on_both_backends!(
     tags_belong_to_one_dialog_of_one_site,
     rollups_follow_every_write,
     a_late_visit_racing_a_probable_match,
+    same_second_messages_make_one_exact_dialog_in_any_order,
 );
 
 const CHROME_UA: &str = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36";
@@ -650,4 +651,75 @@ async fn tags_belong_to_one_dialog_of_one_site(backend: Backend) {
         f.store.remove_tag(f.site.id, d, &hot).await.unwrap(),
         TagChange::Tags(vec![])
     );
+}
+
+/// A first message with the code and two code-less follow-ups, all in the same second (as
+/// providers' whole-second timestamps make them), delivered in every possible order: one
+/// dialog, exact, whose first message is the one with the code. Each order is its own
+/// visitor and contact, an hour apart, each having clicked the number, so a follow-up that
+/// arrives first is matched as probable until the code comes.
+async fn same_second_messages_make_one_exact_dialog_in_any_order(backend: Backend) {
+    let f = fixture(backend).await;
+    let policy = DialogPolicy::default();
+    let orders = [
+        [0, 1, 2],
+        [0, 2, 1],
+        [1, 0, 2],
+        [1, 2, 0],
+        [2, 0, 1],
+        [2, 1, 0],
+    ];
+    for (n, order) in orders.iter().enumerate() {
+        let b = Browsing::new();
+        let at = T0 + n as i64 * 3_600_000;
+        f.store
+            .write_batch(&[
+                b.visit(
+                    &f.site,
+                    "https://shop.test/kids?gclid=Cj0",
+                    None,
+                    at - 60_000,
+                ),
+                b.click(&f.site, "https://shop.test/kids", at - 30_000),
+            ])
+            .await
+            .unwrap();
+        let phone = format!("55119876500{n:02}");
+        let first = format!("Hi! Is it in stock? (ref {})", b.code);
+        let texts = [first.as_str(), "I mean the blue one", "size 3"];
+        let mut dialogs = std::collections::BTreeSet::new();
+        for i in order {
+            let m = message(&f.site, &format!("w{n}.{i}"), &phone, texts[*i], at);
+            dialogs.insert(stored(f.store.ingest_message(&m, &policy).await.unwrap()).0);
+        }
+        assert_eq!(dialogs.len(), 1, "order {order:?} split the dialog");
+        let dialog_id = *dialogs.first().unwrap();
+        let card = f
+            .store
+            .source_card(f.site.id, dialog_id)
+            .await
+            .unwrap()
+            .unwrap();
+        let card = serde_json::to_value(&card).unwrap();
+        assert_eq!(card["match"]["kind"], "exact", "order {order:?}: {card}");
+        assert_eq!(card["match"]["code"], b.code.as_str(), "order {order:?}");
+        assert_eq!(card["first_message"], first, "order {order:?}");
+        assert_eq!(
+            card["page_of_contact"], "https://shop.test/kids",
+            "order {order:?}"
+        );
+    }
+    let all = f
+        .store
+        .list_dialogs(
+            f.site.id,
+            &DialogListQuery {
+                limit: 100,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(all.len(), orders.len());
+    assert!(f.store.rollup_drift(f.site.id).await.unwrap().is_empty());
 }

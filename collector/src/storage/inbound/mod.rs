@@ -191,7 +191,11 @@ async fn ingest_message(
                 referral_id,
                 policy,
             };
-            prepend_to_dialog(tx, &start, dialog_id, after.as_ref(), &mut delta).await?;
+            let target = [before.as_ref(), after.as_ref()]
+                .into_iter()
+                .flatten()
+                .find(|d| d.dialog_id == dialog_id);
+            prepend_to_dialog(tx, &start, target, &mut delta).await?;
             (dialog_id, false)
         }
         DialogDecision::Start => {
@@ -368,17 +372,19 @@ async fn continue_dialog(
         .await
 }
 
-/// Makes the late message the first of `dialog_id` (the contact's next dialog, `after`),
-/// which takes the code or ad it lacked from it.
+/// Makes the message the first of `dialog` (which a later message, or one of the same
+/// instant, started), which takes the code or ad it lacked from it.
 async fn prepend_to_dialog(
     tx: &mut Conn,
     s: &Start<'_>,
-    dialog_id: Uuid,
-    after: Option<&ContactDialog>,
+    dialog: Option<&ContactDialog>,
     delta: &mut RollupDelta,
 ) -> Result<(), sqlx::Error> {
     let m = s.m;
     let site_id = m.site_id.0;
+    let Some(dialog_id) = dialog.map(|d| d.dialog_id) else {
+        return Ok(());
+    };
     delta
         .count_out(tx, site_id, Fact::Dialogs, &[dialog_id])
         .await?;
@@ -388,7 +394,7 @@ async fn prepend_to_dialog(
         args![site_id, dialog_id, m.sent_at_ms, &m.text],
     )
     .await?;
-    let unattributed = after.is_some_and(ContactDialog::is_unattributed);
+    let unattributed = dialog.is_some_and(ContactDialog::is_unattributed);
     if unattributed && (s.coded.is_some() || m.referral.is_some()) {
         let found = attribute_start(tx, m, s.contact_id, s.coded, s.policy, delta).await?;
         tx.execute(
@@ -406,7 +412,7 @@ async fn prepend_to_dialog(
         )
         .await?;
     }
-    if after.is_some_and(|d| d.referral_id.is_none()) && s.referral_id.is_some() {
+    if dialog.is_some_and(|d| d.referral_id.is_none()) && s.referral_id.is_some() {
         tx.execute(
             "UPDATE dialogs SET referral_id = $3 WHERE site_id = $1 AND dialog_id = $2",
             args![site_id, dialog_id, s.referral_id],
