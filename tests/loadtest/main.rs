@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
 use chatrail_collector::domain::now_ms;
-use chatrail_collector::domain::visit::Visit;
+use chatrail_collector::domain::visit::{Sender, Visit};
 use chatrail_collector::providers::signature::hub_signature;
 use chatrail_collector::storage::{DialogListQuery, IngestEvent};
 use chatrail_core::beacon::{format_id, VisitBeacon};
@@ -150,7 +150,8 @@ async fn seed_sessions(app: &TestApp, sessions: usize, rng: &mut XorShift) -> Ve
             language: Some("en".into()),
             timezone: Some("UTC".into()),
         };
-        let visit = Visit::parse(&app.site, beacon, "Mozilla/5.0", at).expect("valid visit");
+        let visit = Visit::parse(&app.site, beacon, Sender::user_agent("Mozilla/5.0"), at)
+            .expect("valid visit");
         events.push(IngestEvent::Visit(Box::new(visit)));
         codes.push(code.to_string());
         if events.len() == 500 {

@@ -47,9 +47,7 @@ pub async fn filled(backend: Backend, timezone: &str, opts: &GenerateOptions) ->
         .set_site_timezone(site.id, timezone)
         .await
         .expect("time zone");
-    let stats = generate(&db, &site, opts, |_| {})
-        .await
-        .expect("generated");
+    let stats = generate(&db, &site, opts, |_| {}).await.expect("generated");
     if backend == Backend::Postgres {
         // As autovacuum would, so index-only scans need not visit the heap.
         use sqlx::Connection as _;

@@ -86,15 +86,14 @@ pub struct Conn {
 
 impl std::fmt::Debug for Conn {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Conn").field("backend", &self.backend()).finish()
+        f.debug_struct("Conn")
+            .field("backend", &self.backend())
+            .finish()
     }
 }
 
 impl Conn {
-    pub(super) fn new(
-        inner: Inner,
-        writer: Option<OwnedMutexGuard<()>>,
-    ) -> Conn {
+    pub(super) fn new(inner: Inner, writer: Option<OwnedMutexGuard<()>>) -> Conn {
         Conn {
             inner,
             _writer: writer,
@@ -162,7 +161,7 @@ impl Conn {
         }
     }
 
-/// Makes two writers that meet on one session wait for each other: the transaction
+    /// Makes two writers that meet on one session wait for each other: the transaction
     /// adding the session (which refreshes the clicks and dialogs already pointing at it)
     /// and one attributing a dialog to it as probable (which copies the session's
     /// attribution). Otherwise each can miss the other's uncommitted row, and the dialog

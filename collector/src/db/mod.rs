@@ -20,8 +20,8 @@ use sqlx::{PgPool, SqlitePool};
 use tokio::sync::Mutex;
 
 pub use args::{placeholders, values_sql, Arg, Record};
-pub use conn::{lock_keys, Conn};
 use conn::Inner;
+pub use conn::{lock_keys, Conn};
 
 /// A failure of the database layer.
 #[derive(Debug, thiserror::Error)]
@@ -78,7 +78,8 @@ impl Db {
     /// SQLite file if needed, and applies its migrations.
     pub async fn connect(url: &str) -> Result<Db, StoreError> {
         if !url.starts_with("sqlite:") && !url.starts_with("postgres") {
-            let e = format!("unsupported database URL {url:?}: use sqlite://<file> or postgres://…");
+            let e =
+                format!("unsupported database URL {url:?}: use sqlite://<file> or postgres://…");
             return Err(StoreError::Database(sqlx::Error::Configuration(e.into())));
         }
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {

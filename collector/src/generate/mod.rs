@@ -21,11 +21,15 @@ mod insert;
 mod rows;
 
 pub use insert::insert;
-pub use rows::{SyntheticBatch, SyntheticClick, SyntheticContact, SyntheticDialog, SyntheticSession};
+pub use rows::{
+    SyntheticBatch, SyntheticClick, SyntheticContact, SyntheticDialog, SyntheticSession,
+};
 
 use crate::db::Db;
-use crate::reports::store::Reports;
+use crate::domain::dialog::{DialogKind, MatchKind};
 use crate::domain::site::Site;
+use crate::enrich::channel::Channel;
+use crate::reports::store::Reports;
 
 /// How much to generate.
 #[derive(Debug, Clone)]
@@ -92,7 +96,7 @@ struct Campaign {
 }
 
 struct ChannelSpec {
-    name: &'static str,
+    channel: Channel,
     share: f64,
     /// Relative chance that a visit clicks a chat link.
     clicky: f64,
@@ -117,7 +121,7 @@ const fn campaign(
 
 const CHANNELS: &[ChannelSpec] = &[
     ChannelSpec {
-        name: "Organic Search",
+        channel: Channel::OrganicSearch,
         share: 0.33,
         clicky: 1.0,
         source: None,
@@ -126,7 +130,7 @@ const CHANNELS: &[ChannelSpec] = &[
         campaigns: &[],
     },
     ChannelSpec {
-        name: "Paid Search",
+        channel: Channel::PaidSearch,
         share: 0.18,
         clicky: 1.4,
         source: Some("google"),
@@ -147,7 +151,7 @@ const CHANNELS: &[ChannelSpec] = &[
         ],
     },
     ChannelSpec {
-        name: "Direct",
+        channel: Channel::Direct,
         share: 0.16,
         clicky: 1.1,
         source: None,
@@ -156,7 +160,7 @@ const CHANNELS: &[ChannelSpec] = &[
         campaigns: &[],
     },
     ChannelSpec {
-        name: "Organic Social",
+        channel: Channel::OrganicSocial,
         share: 0.09,
         clicky: 0.7,
         source: None,
@@ -165,7 +169,7 @@ const CHANNELS: &[ChannelSpec] = &[
         campaigns: &[],
     },
     ChannelSpec {
-        name: "Paid Social",
+        channel: Channel::PaidSocial,
         share: 0.08,
         clicky: 0.9,
         source: Some("instagram"),
@@ -177,7 +181,7 @@ const CHANNELS: &[ChannelSpec] = &[
         ],
     },
     ChannelSpec {
-        name: "Referral",
+        channel: Channel::Referral,
         share: 0.06,
         clicky: 0.8,
         source: None,
@@ -186,7 +190,7 @@ const CHANNELS: &[ChannelSpec] = &[
         campaigns: &[],
     },
     ChannelSpec {
-        name: "Email",
+        channel: Channel::Email,
         share: 0.05,
         clicky: 1.6,
         source: Some("newsletter"),
@@ -195,7 +199,7 @@ const CHANNELS: &[ChannelSpec] = &[
         campaigns: &[campaign("weekly", &["header", "footer"], &[])],
     },
     ChannelSpec {
-        name: "Click to WhatsApp",
+        channel: Channel::ClickToWhatsApp,
         share: 0.03,
         clicky: 3.0,
         source: Some("facebook"),
@@ -204,7 +208,7 @@ const CHANNELS: &[ChannelSpec] = &[
         campaigns: &[campaign("ctwa-promo", &["ctwa-1", "ctwa-2"], &[])],
     },
     ChannelSpec {
-        name: "Display",
+        channel: Channel::Display,
         share: 0.02,
         clicky: 0.5,
         source: Some("gdn"),
@@ -393,7 +397,7 @@ pub async fn generate(
                 utm_campaign: camp.map(|c| c.name.to_owned()),
                 utm_content: ad.map(Into::into),
                 utm_term: keyword.map(Into::into),
-                channel: ch.name.to_owned(),
+                channel: ch.channel.as_str().to_owned(),
                 device: Some(device.0.into()),
                 os: Some(device.1.into()),
                 browser: Some(device.2.into()),
@@ -432,19 +436,23 @@ pub async fn generate(
                             contacts.push(id);
                             id
                         };
-                        let match_kind = match (ch.name, rng.random_range(0..100)) {
-                            ("Click to WhatsApp", 0..80) => "referral",
-                            (_, 0..84) => "exact",
-                            _ => "probable",
+                        let match_kind = match (ch.channel, rng.random_range(0..100)) {
+                            (Channel::ClickToWhatsApp, 0..80) => MatchKind::Referral,
+                            (_, 0..84) => MatchKind::Exact,
+                            _ => MatchKind::Probable,
                         };
                         batch.dialogs.push(SyntheticDialog {
                             dialog_id: uuid(&mut rng),
                             contact_id,
-                            kind: if repeat { "repeat" } else { "new" }.into(),
+                            kind: if repeat {
+                                DialogKind::Repeat
+                            } else {
+                                DialogKind::New
+                            },
                             started_at: at,
                             business_number: number.clone(),
                             first_message: Some(format!("Hello! Is it in stock? {}", session.code)),
-                            match_kind: match_kind.into(),
+                            match_kind,
                             session_id: Some(session.session_id),
                             click_id: Some(click.click_id),
                             tags: tags(&mut rng),
@@ -471,11 +479,15 @@ pub async fn generate(
                 batch.dialogs.push(SyntheticDialog {
                     dialog_id: uuid(&mut rng),
                     contact_id,
-                    kind: if repeat { "repeat" } else { "new" }.into(),
+                    kind: if repeat {
+                        DialogKind::Repeat
+                    } else {
+                        DialogKind::New
+                    },
                     started_at: at,
                     business_number: number.clone(),
                     first_message: Some("Hi, how much is delivery?".into()),
-                    match_kind: "none".into(),
+                    match_kind: MatchKind::None,
                     session_id: None,
                     click_id: None,
                     tags: tags(&mut rng),

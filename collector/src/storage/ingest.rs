@@ -33,7 +33,9 @@ impl Ingest for Db {
         let mut by_site: BTreeMap<Uuid, (Vec<Uuid>, Vec<Uuid>)> = BTreeMap::new();
         for event in events {
             match event {
-                IngestEvent::Visit(v) => by_site.entry(v.site_id.0).or_default().0.push(v.session_id),
+                IngestEvent::Visit(v) => {
+                    by_site.entry(v.site_id.0).or_default().0.push(v.session_id)
+                }
                 IngestEvent::Click(c) => by_site.entry(c.site_id.0).or_default().1.push(c.click_id),
             }
         }
@@ -41,7 +43,10 @@ impl Ingest for Db {
         let mut delta = RollupDelta::default();
         let mut touched = Vec::with_capacity(by_site.len());
         for (site, (sessions, clicks)) in by_site {
-            touched.push((site, delta.before_write(&mut tx, site, sessions, clicks).await?));
+            touched.push((
+                site,
+                delta.before_write(&mut tx, site, sessions, clicks).await?,
+            ));
         }
         for event in events {
             match event {
@@ -98,7 +103,7 @@ async fn insert_visit(tx: &mut Conn, v: &Visit) -> Result<(), sqlx::Error> {
             &a.utm_content,
             &a.utm_term,
             a.click_ids_json(),
-            &v.channel,
+            v.channel.as_str(),
             &d.os,
             &d.os_version,
             &d.browser,
@@ -138,7 +143,7 @@ async fn insert_click(tx: &mut Conn, c: &Click) -> Result<(), sqlx::Error> {
             c.visitor_id,
             c.code.as_str(),
             &c.number,
-            &c.kind,
+            c.kind.as_str(),
             &c.page_url,
             c.at_ms,
         ],

@@ -72,7 +72,14 @@ impl RollupDelta {
         ids: &[Uuid],
         sign: i64,
     ) -> Result<(), sqlx::Error> {
-        type Row = (String, Option<String>, Option<String>, Option<String>, i64, i64);
+        type Row = (
+            String,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+            i64,
+            i64,
+        );
         for chunk in ids.chunks(ID_CHUNK) {
             let sql = contribution_sql(fact, chunk.len());
             let rows: Vec<Row> = conn.fetch_all(&sql, site_and_ids(site, chunk)).await?;

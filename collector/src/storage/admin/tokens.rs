@@ -20,7 +20,14 @@ pub async fn create(
     db.execute(
         "INSERT INTO api_tokens (site_id, token_id, token_hash, role, name, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6)",
-        args![site_id.0, Uuid::now_v7(), token_hash, role.as_str(), name, now_ms()],
+        args![
+            site_id.0,
+            Uuid::now_v7(),
+            token_hash,
+            role.as_str(),
+            name,
+            now_ms()
+        ],
     )
     .await
     .map_err(StoreError::conflict("token"))?;

@@ -26,7 +26,13 @@ pub async fn find(
 ) -> Result<Option<(Uuid, String)>, sqlx::Error> {
     tx.fetch_optional(
         FIND_CONTACT,
-        args![site_id, &c.channel, c.identity(), &c.phone, &c.user_id],
+        args![
+            site_id,
+            c.channel.as_str(),
+            c.identity(),
+            &c.phone,
+            &c.user_id
+        ],
     )
     .await
 }
@@ -47,7 +53,15 @@ pub async fn resolve(
              username = COALESCE($6, username), last_seen_at = CASE \
              WHEN $7 > last_seen_at THEN $7 ELSE last_seen_at END \
              WHERE site_id = $1 AND contact_id = $2",
-            args![site_id, contact_id, &c.name, &c.phone, &c.user_id, &c.username, at_ms],
+            args![
+                site_id,
+                contact_id,
+                &c.name,
+                &c.phone,
+                &c.user_id,
+                &c.username,
+                at_ms
+            ],
         )
         .await?;
         return Ok(contact_id);
@@ -70,7 +84,7 @@ pub async fn resolve(
             args![
                 site_id,
                 Uuid::now_v7(),
-                &c.channel,
+                c.channel.as_str(),
                 c.identity(),
                 &c.phone,
                 &c.user_id,

@@ -20,6 +20,7 @@ use crate::db::{Conn, Db, StoreError};
 use crate::domain::dialog::{DialogKind, MatchKind};
 use crate::domain::inbound::{IdentityChange, InboundMessage};
 use crate::domain::now_ms;
+use crate::domain::provider::Provider;
 use crate::domain::referral::Referral;
 use crate::domain::site::SiteId;
 use crate::domain::status::StatusUpdate;
@@ -45,7 +46,7 @@ pub trait Inbound: Send + Sync {
     async fn message_status(
         &self,
         site_id: SiteId,
-        provider: &str,
+        provider: Provider,
         provider_message_id: &str,
     ) -> Result<Option<StatusView>, StoreError>;
     /// Moves a contact to its new phone or user id, once per system message.
@@ -75,7 +76,7 @@ impl Inbound for Db {
     async fn message_status(
         &self,
         site_id: SiteId,
-        provider: &str,
+        provider: Provider,
         provider_message_id: &str,
     ) -> Result<Option<StatusView>, StoreError> {
         statuses::of_message(self, site_id, provider, provider_message_id).await
@@ -137,7 +138,7 @@ async fn ingest_message(
     let claimed = claim_message(
         tx,
         site_id,
-        m.provider,
+        m.provider.as_str(),
         &m.provider_message_id,
         m.message_type.as_str(),
         &m.text,
@@ -163,11 +164,24 @@ async fn ingest_message(
         session: coded.as_ref().map(|c| c.session_id),
         ad: m.referral.as_ref().and_then(ad_key),
     };
-    let decision = decide(before.as_ref(), after.as_ref(), evidence, m.sent_at_ms, policy);
+    let decision = decide(
+        before.as_ref(),
+        after.as_ref(),
+        evidence,
+        m.sent_at_ms,
+        policy,
+    );
     let (dialog_id, started_dialog) = match decision {
         DialogDecision::Continue(dialog_id) => {
-            continue_dialog(tx, m, dialog_id, before.as_ref(), coded.as_ref(), &mut delta)
-                .await?;
+            continue_dialog(
+                tx,
+                m,
+                dialog_id,
+                before.as_ref(),
+                coded.as_ref(),
+                &mut delta,
+            )
+            .await?;
             (dialog_id, false)
         }
         DialogDecision::Prepend(dialog_id) => {
@@ -197,7 +211,13 @@ async fn ingest_message(
     tx.execute(
         "UPDATE messages SET dialog_id = $4, contact_id = $5 \
          WHERE site_id = $1 AND provider = $2 AND provider_message_id = $3",
-        args![site_id, m.provider, &m.provider_message_id, dialog_id, contact_id],
+        args![
+            site_id,
+            m.provider.as_str(),
+            &m.provider_message_id,
+            dialog_id,
+            contact_id
+        ],
     )
     .await?;
     delta.write(tx).await?;
@@ -231,7 +251,7 @@ async fn insert_referral(
         args![
             m.site_id.0,
             referral_id,
-            m.provider,
+            m.provider.as_str(),
             &m.provider_message_id,
             &r.source_id,
             &r.source_url,
@@ -344,7 +364,9 @@ async fn continue_dialog(
         args![site_id, dialog_id, MatchKind::Exact.as_str(), &coded.code],
     )
     .await?;
-    delta.count_in(tx, site_id, Fact::Dialogs, &[dialog_id]).await
+    delta
+        .count_in(tx, site_id, Fact::Dialogs, &[dialog_id])
+        .await
 }
 
 /// Makes the late message the first of `dialog_id` (the contact's next dialog, `after`),
@@ -392,7 +414,9 @@ async fn prepend_to_dialog(
         )
         .await?;
     }
-    delta.count_in(tx, site_id, Fact::Dialogs, &[dialog_id]).await
+    delta
+        .count_in(tx, site_id, Fact::Dialogs, &[dialog_id])
+        .await
 }
 
 /// Starts a dialog with the message, attributed; `first` if the contact has none before
@@ -419,7 +443,12 @@ async fn start_dialog(
             .fetch_all(
                 "SELECT dialog_id FROM dialogs WHERE site_id = $1 AND contact_id = $2 \
                  AND started_at > $3 AND kind = $4",
-                args![site_id, s.contact_id, m.sent_at_ms, DialogKind::New.as_str()],
+                args![
+                    site_id,
+                    s.contact_id,
+                    m.sent_at_ms,
+                    DialogKind::New.as_str()
+                ],
             )
             .await?;
         let later: Vec<Uuid> = later.into_iter().map(|(d,)| d).collect();

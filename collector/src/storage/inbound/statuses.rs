@@ -3,6 +3,7 @@
 use crate::args;
 use crate::db::{Db, StoreError};
 use crate::domain::now_ms;
+use crate::domain::provider::Provider;
 use crate::domain::site::SiteId;
 use crate::domain::status::{DeliveryStatus, StatusUpdate};
 use crate::storage::StatusView;
@@ -10,7 +11,8 @@ use crate::storage::StatusView;
 /// One upsert whose every column only moves forward — the status to a higher rank, each
 /// status's time to its earliest report — so the stored row is the same whatever order (and
 /// however often) the notifications arrive.
-const UPSERT: &str = "INSERT INTO message_statuses (site_id, provider, provider_message_id, recipient, \
+const UPSERT: &str =
+    "INSERT INTO message_statuses (site_id, provider, provider_message_id, recipient, \
     status, status_rank, status_at, sent_at, delivered_at, read_at, played_at, \
     failed_at, errors, pricing_category, updated_at) \
     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) \
@@ -56,7 +58,7 @@ pub async fn record(db: &Db, s: &StatusUpdate) -> Result<(), StoreError> {
         UPSERT,
         args![
             s.site_id.0,
-            s.provider,
+            s.provider.as_str(),
             &s.provider_message_id,
             &s.recipient,
             s.status.as_str(),
@@ -80,7 +82,7 @@ pub async fn record(db: &Db, s: &StatusUpdate) -> Result<(), StoreError> {
 pub async fn of_message(
     db: &Db,
     site_id: SiteId,
-    provider: &str,
+    provider: Provider,
     provider_message_id: &str,
 ) -> Result<Option<StatusView>, StoreError> {
     Ok(db
@@ -89,7 +91,7 @@ pub async fn of_message(
              delivered_at, read_at, played_at, failed_at, errors, pricing_category \
              FROM message_statuses \
              WHERE site_id = $1 AND provider = $2 AND provider_message_id = $3",
-            args![site_id.0, provider, provider_message_id],
+            args![site_id.0, provider.as_str(), provider_message_id],
         )
         .await?)
 }
