@@ -4,9 +4,11 @@
 use std::sync::Arc;
 
 use chatrail_collector::domain::inbound::{ContactIdentity, InboundMessage};
+use chatrail_collector::domain::provider::{ChatChannel, Provider};
+use chatrail_collector::domain::secret::sha256_hex;
 use chatrail_collector::domain::site::Site;
-use chatrail_collector::domain::token::{sha256_hex, Role};
-use chatrail_collector::domain::visit::{Click, Visit};
+use chatrail_collector::domain::token::Role;
+use chatrail_collector::domain::visit::{Click, Sender, Visit};
 use chatrail_collector::matching::DialogPolicy;
 use chatrail_collector::storage::{
     self, DialogListQuery, IngestEvent, IngestOutcome, SharedStore, StoreError,
@@ -101,7 +103,7 @@ impl Browsing {
             timezone: Some("America/Sao_Paulo".into()),
         };
         IngestEvent::Visit(Box::new(
-            Visit::parse(site, beacon, CHROME_UA, at_ms).unwrap(),
+            Visit::parse(site, beacon, Sender::user_agent(CHROME_UA), at_ms).unwrap(),
         ))
     }
 
@@ -123,11 +125,11 @@ impl Browsing {
 fn message(site: &Site, id: &str, phone: &str, text: &str, at_ms: i64) -> InboundMessage {
     InboundMessage {
         site_id: site.id,
-        provider: "whatsapp",
+        provider: Provider::WhatsApp,
         provider_message_id: id.into(),
         business_number: TRACKED_DIGITS.into(),
         contact: ContactIdentity {
-            channel: "whatsapp".into(),
+            channel: ChatChannel::WhatsApp,
             phone: Some(phone.into()),
             user_id: None,
             name: Some("Ana Souza".into()),
@@ -562,7 +564,7 @@ async fn statuses_end_the_same_whatever_the_order(backend: Backend) {
     let f = fixture(backend).await;
     let event = |status, at_ms| StatusUpdate {
         site_id: f.site.id,
-        provider: "whatsapp",
+        provider: Provider::WhatsApp,
         provider_message_id: String::new(),
         recipient: Some("5511987654321".into()),
         status,
@@ -587,7 +589,7 @@ async fn statuses_end_the_same_whatever_the_order(backend: Backend) {
         }
         let row = f
             .store
-            .message_status(f.site.id, "whatsapp", &id)
+            .message_status(f.site.id, Provider::WhatsApp, &id)
             .await
             .unwrap()
             .unwrap();

@@ -6,6 +6,7 @@ pub mod dashboard;
 pub mod demo;
 pub mod go;
 pub mod health;
+pub mod schemas;
 pub mod tracker;
 pub mod webhooks;
 

@@ -24,7 +24,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     request_body = GenericMessage,
     security(("token" = [])),
     responses(
-        (status = 200, description = "Stored and matched, or a duplicate", body = super::openapi::MessageAnswer),
+        (status = 200, description = "Stored and matched, or a duplicate", body = crate::routes::schemas::MessageAnswer),
         (status = 400, description = "Invalid JSON or field, named in the error"),
         (status = 403, description = "The role cannot post messages"),
         (status = 413, description = "Body over 64 KiB"),

@@ -172,7 +172,7 @@ pub(super) async fn load(
     operation_id = "show_site",
     security(("token" = [])),
     responses(
-        (status = 200, description = "The site's settings", body = super::openapi::SiteSettings),
+        (status = 200, description = "The site's settings", body = crate::routes::schemas::SiteSettings),
         (status = 403, description = "Not an admin token"),
     )
 )]
@@ -193,7 +193,7 @@ async fn show(
     request_body = SettingsBody,
     security(("token" = [])),
     responses(
-        (status = 200, description = "Saved; the new settings", body = super::openapi::SiteSettings),
+        (status = 200, description = "Saved; the new settings", body = crate::routes::schemas::SiteSettings),
         (status = 400, description = "Invalid JSON or setting, named in the error"),
         (status = 403, description = "Not an admin token"),
         (status = 413, description = "Body over 256 KiB"),
