@@ -159,7 +159,7 @@ async fn insert_rows<'a>(
         let Some(width) = chunk.first().map(Vec::len) else {
             continue;
         };
-        let sql = values_sql(head, width, chunk.len(), tail);
+        let sql = values_sql(tx.backend(), head, width, chunk.len(), tail);
         tx.execute(&sql, chunk.concat()).await?;
     }
     Ok(())
