@@ -9,7 +9,7 @@ use crate::domain::now_ms;
 use crate::domain::site::Site;
 use crate::domain::visit::{Click, Sender, Visit};
 use crate::enrich::filter::{self, Dropped};
-use crate::error::{read_body, ApiError};
+use crate::error::{parse_json, read_body, ApiError};
 use crate::routes::readable;
 use crate::state::AppState;
 use crate::storage::IngestEvent;
@@ -26,8 +26,7 @@ async fn beacon<T: DeserializeOwned>(
     site_key: impl Fn(&T) -> &str,
 ) -> Result<(T, Site), ApiError> {
     let body = read_body(payload, MAX_BEACON_BYTES).await?;
-    let beacon: T = serde_json::from_slice(&body)
-        .map_err(|e| ApiError::bad_request(format!("invalid beacon JSON: {e}")))?;
+    let beacon: T = parse_json(&body, "beacon")?;
     let site = state
         .store
         .site_by_key(site_key(&beacon))

@@ -9,7 +9,7 @@ use serde::Deserialize;
 
 use crate::auth::Authenticated;
 use crate::domain::site::{NewSite, Site, SiteInput};
-use crate::error::{read_body, ApiError};
+use crate::error::{parse_json, read_body, ApiError};
 use crate::state::AppState;
 
 /// Settings are a few kilobytes; a megabyte of page rules is a mistake.
@@ -208,8 +208,7 @@ async fn update(
 ) -> Result<HttpResponse, ApiError> {
     require_admin(&auth)?;
     let body = read_body(payload, MAX_BODY_BYTES).await?;
-    let body: SettingsBody = serde_json::from_slice(&body)
-        .map_err(|e| ApiError::bad_request(format!("invalid settings JSON: {e}")))?;
+    let body: SettingsBody = parse_json(&body, "settings")?;
     let (current, _) = load(&state, &auth).await?;
     let (settings, timezone) = body.parse(&current.key)?;
     if !state.store.update_site(current.id, &settings).await? {

@@ -10,7 +10,7 @@ use super::site::require_admin;
 use crate::auth::Authenticated;
 use crate::domain::secret::sha256_hex;
 use crate::domain::token::{generate_token, Role};
-use crate::error::{read_body, ApiError};
+use crate::error::{parse_json, read_body, ApiError};
 use crate::state::AppState;
 use crate::storage::Revoke;
 
@@ -62,9 +62,9 @@ async fn create(
 ) -> Result<HttpResponse, ApiError> {
     require_admin(&auth)?;
     let body = read_body(payload, 4096).await?;
-    let new: NewToken = serde_json::from_slice(&body).map_err(|e| {
+    let new: NewToken = parse_json(&body, "token").map_err(|e| {
         ApiError::bad_request(format!(
-            "invalid token JSON: {e} (expected {{\"name\": ..., \"role\": \"operator\" | \"analyst\" | \"admin\"}})"
+            "{e} (expected {{\"name\": ..., \"role\": \"operator\" | \"analyst\" | \"admin\"}})"
         ))
     })?;
     let name = new.name.trim();
