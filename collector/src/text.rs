@@ -59,7 +59,11 @@ pub fn nul_field(value: &serde_json::Value, at: &str) -> Option<String> {
 /// What in a request's URI holds a NUL character (`%00`), which no stored text may: the
 /// path, or the name of the query parameter.
 pub fn nul_in_uri(path: &str, query: &str) -> Option<String> {
-    let nul = |s: &str| s.as_bytes().windows(3).any(|w| w.eq_ignore_ascii_case(b"%00"));
+    let nul = |s: &str| {
+        s.as_bytes()
+            .windows(3)
+            .any(|w| w.eq_ignore_ascii_case(b"%00"))
+    };
     if nul(path) {
         return Some("the path".to_owned());
     }
@@ -83,12 +87,19 @@ mod tests {
         let v = serde_json::json!({"site": "k", "pages": [{"path": "/a"}, {"path": "/\u{0}"}]});
         assert_eq!(nul_field(&v, "").as_deref(), Some("pages[1].path"));
         assert_eq!(nul_field(&serde_json::json!({"a": ["ok", 1]}), ""), None);
-        assert_eq!(nul_in_uri("/sites/%00/config", "").as_deref(), Some("the path"));
+        assert_eq!(
+            nul_in_uri("/sites/%00/config", "").as_deref(),
+            Some("the path")
+        );
         assert_eq!(
             nul_in_uri("/api/v1/dialogs", "limit=5&channel=a%00b").as_deref(),
             Some("query parameter \"channel\"")
         );
-        assert_eq!(nul_in_uri("/api/v1/dialogs", "q=%2500"), None, "an escaped % is text");
+        assert_eq!(
+            nul_in_uri("/api/v1/dialogs", "q=%2500"),
+            None,
+            "an escaped % is text"
+        );
     }
 
     #[test]

@@ -18,7 +18,14 @@ async fn send(
     token: Option<&str>,
     body: Option<String>,
 ) -> (u16, Value) {
-    let mut req = app.http.request(method, format!("{}{path}", app.base));
+    // A browser's user agent, or the beacons would be dropped as a robot's.
+    let mut req = app
+        .http
+        .request(method, format!("{}{path}", app.base))
+        .header(
+            "user-agent",
+            "Mozilla/5.0 (X11; Linux x86_64) Chrome/120.0 Safari/537.36",
+        );
     if let Some(token) = token {
         req = req.bearer_auth(token);
     }
@@ -29,6 +36,15 @@ async fn send(
     let status = res.status().as_u16();
     (status, res.json().await.unwrap_or(Value::Null))
 }
+
+/// A request with a NUL somewhere: method, path, token, body, and what the answer names.
+type Case<'a> = (
+    reqwest::Method,
+    String,
+    Option<&'a str>,
+    Option<String>,
+    &'static str,
+);
 
 fn visit(site: &str, url: &str) -> String {
     json!({"site": site, "visitor": format_id([7; 16]), "session": format_id([8; 16]),
@@ -41,9 +57,10 @@ async fn nul_is_refused_where_it_stands_and_good_input_still_goes_through(backen
     let app = spawn_app(backend).await;
     let admin = create_token(&app.store, &app.site, Role::Admin).await;
     let code = chatrail_core::code::SessionCode::generate(|| 0x1234_5678);
-    let good_visit = visit("shop", "https://shop.test/kids?gclid=Cj0").replace("C0DE-ABCD", code.as_str());
+    let good_visit =
+        visit("shop", "https://shop.test/kids?gclid=Cj0").replace("C0DE-ABCD", code.as_str());
     // Where the NUL stands, and what the answer must name.
-    let cases: Vec<(Method, String, Option<&str>, Option<String>, &str)> = vec![
+    let cases: Vec<Case> = vec![
         (Method::GET, "/sites/%00/config".into(), None, None, "path"),
         (Method::GET, "/sites/shop%00/config".into(), None, None, "path"),
         (Method::GET, "/go/shop%00/79001234567".into(), None, None, "path"),
@@ -67,13 +84,23 @@ async fn nul_is_refused_where_it_stands_and_good_input_still_goes_through(backen
         let (status, answer) = send(&app, method.clone(), &path, token, body).await;
         let error = answer["error"].as_str().unwrap_or_default();
         assert_eq!(status, 400, "{method} {path}: {answer}");
-        assert!(error.contains("NUL") && error.contains(names), "{method} {path}: {error}");
+        assert!(
+            error.contains("NUL") && error.contains(names),
+            "{method} {path}: {error}"
+        );
     }
     // The writer was never handed a NUL: good beacons and messages go through.
     let (status, _) = send(&app, Method::POST, "/collect/visit", None, Some(good_visit)).await;
     assert_eq!(status, 202);
     app.wait_written(1).await;
-    let (status, dialogs) = send(&app, Method::GET, "/api/v1/dialogs?q=ana", Some(&admin), None).await;
+    let (status, dialogs) = send(
+        &app,
+        Method::GET,
+        "/api/v1/dialogs?q=ana",
+        Some(&admin),
+        None,
+    )
+    .await;
     assert_eq!(status, 200, "{dialogs}");
     let (status, _) = send(&app, Method::GET, "/sites/shop/config", None, None).await;
     assert_eq!(status, 200);
