@@ -8,7 +8,30 @@ use chatrail_tests::app::{create_token, spawn_app, Backend, TestApp};
 use chatrail_tests::on_both_backends;
 use serde_json::{json, Value};
 
-on_both_backends!(nul_is_refused_where_it_stands_and_good_input_still_goes_through);
+on_both_backends!(
+    nul_is_refused_where_it_stands_and_good_input_still_goes_through,
+    api_answers_are_neither_sniffed_nor_stored,
+);
+
+/// Every API answer, an error too, carries `nosniff` and `no-store`.
+async fn api_answers_are_neither_sniffed_nor_stored(backend: Backend) {
+    let app = spawn_app(backend).await;
+    for (path, token, status) in [
+        ("/api/v1/dialogs", Some(app.token.as_str()), 200),
+        ("/api/v1/dialogs", None, 401),
+        ("/api/v1/dialogs/not-a-uuid", Some(app.token.as_str()), 400),
+    ] {
+        let mut req = app.http.get(format!("{}{path}", app.base));
+        if let Some(token) = token {
+            req = req.bearer_auth(token);
+        }
+        let res = req.send().await.unwrap();
+        assert_eq!(res.status().as_u16(), status, "{path}");
+        let h = res.headers();
+        assert_eq!(h["x-content-type-options"], "nosniff", "{path}");
+        assert_eq!(h["cache-control"], "no-store", "{path}");
+    }
+}
 
 /// Sends `method path` (with `token` and `body` if given); the status and the JSON answer.
 async fn send(
