@@ -147,16 +147,16 @@ pub fn values_sql(backend: Backend, head: &str, width: usize, rows: usize, tail:
     let mut sql = String::with_capacity(head.len() + tail.len() + rows * width * 5 + 8);
     sql.push_str(head);
     sql.push_str(" VALUES ");
-    let row_of = |row: usize| match backend {
-        Backend::Sqlite => vec!["?"; width].join(", "),
-        Backend::Postgres => placeholders(row * width + 1, width),
-    };
+    let anonymous = vec!["?"; width].join(", ");
     for row in 0..rows {
         if row > 0 {
             sql.push_str(", ");
         }
         sql.push('(');
-        sql.push_str(&row_of(row));
+        match backend {
+            Backend::Sqlite => sql.push_str(&anonymous),
+            Backend::Postgres => sql.push_str(&placeholders(row * width + 1, width)),
+        }
         sql.push(')');
     }
     sql.push(' ');
