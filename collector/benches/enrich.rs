@@ -10,7 +10,7 @@ use std::net::{IpAddr, Ipv4Addr};
 use std::path::PathBuf;
 
 use chatrail_collector::domain::site::{Site, SiteId};
-use chatrail_collector::domain::visit::Visit;
+use chatrail_collector::domain::visit::{Sender, Visit};
 use chatrail_collector::enrich::attribution::Attribution;
 use chatrail_collector::enrich::channel::{self, ChannelRule};
 use chatrail_collector::enrich::geo::GeoIp;
@@ -203,7 +203,7 @@ fn bench(c: &mut Criterion) {
         b.iter(|| {
             for (i, beacon) in beacons.iter().enumerate() {
                 let ua = USER_AGENTS[i % USER_AGENTS.len()];
-                black_box(Visit::parse(&site, beacon.clone(), ua, 0).ok());
+                black_box(Visit::parse(&site, beacon.clone(), Sender::user_agent(ua), 0).ok());
             }
         })
     });

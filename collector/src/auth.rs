@@ -5,7 +5,8 @@ use std::pin::Pin;
 
 use actix_web::{web, FromRequest, HttpRequest};
 
-use crate::domain::token::{sha256_hex, TokenGrant};
+use crate::domain::secret::sha256_hex;
+use crate::domain::token::TokenGrant;
 use crate::error::ApiError;
 use crate::state::AppState;
 

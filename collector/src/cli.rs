@@ -3,8 +3,9 @@
 use clap::{Parser, Subcommand};
 
 use crate::config::Settings;
+use crate::domain::secret::{sha256_hex, Secret};
 use crate::domain::site::{NewSite, SiteInput};
-use crate::domain::token::{generate_token, sha256_hex, Role};
+use crate::domain::token::{generate_token, Role};
 use crate::generate::{generate, GenerateOptions};
 use crate::routes::demo;
 use crate::startup::Application;
@@ -94,13 +95,13 @@ enum SiteCommand {
         page_templates: Vec<String>,
         /// WhatsApp app secret (checks X-Hub-Signature-256).
         #[arg(long, env = "CHATRAIL_WA_APP_SECRET")]
-        wa_app_secret: Option<String>,
+        wa_app_secret: Option<Secret>,
         /// WhatsApp webhook verify token (stored hashed).
         #[arg(long, env = "CHATRAIL_WA_VERIFY_TOKEN")]
-        wa_verify_token: Option<String>,
+        wa_verify_token: Option<Secret>,
         /// Twilio auth token (checks X-Twilio-Signature).
         #[arg(long, env = "CHATRAIL_TWILIO_AUTH_TOKEN")]
-        twilio_auth_token: Option<String>,
+        twilio_auth_token: Option<Secret>,
         /// The webhook URL exactly as configured in Twilio, if it is not CHATRAIL_PUBLIC_URL
         /// followed by /webhooks/twilio.
         #[arg(long)]
@@ -110,7 +111,7 @@ enum SiteCommand {
         telegram_bot: Option<String>,
         /// Telegram webhook secret token, as given to setWebhook (stored hashed).
         #[arg(long, env = "CHATRAIL_TELEGRAM_SECRET_TOKEN")]
-        telegram_secret_token: Option<String>,
+        telegram_secret_token: Option<Secret>,
         /// IANA time zone in which reports count days and hours, e.g. Europe/Berlin.
         #[arg(long, default_value = "UTC")]
         timezone: String,

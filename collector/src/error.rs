@@ -78,6 +78,24 @@ pub fn extractor_error(err: impl std::fmt::Display) -> actix_web::Error {
     ApiError::bad_request(err.to_string()).into()
 }
 
+/// Parses a JSON request body into `T`; `what` names it in errors ("beacon", "settings").
+///
+/// Text the databases refuse never gets further: a string holding NUL (`\u0000`, which
+/// PostgreSQL cannot store) is answered with a 400 naming its field, so one hostile request
+/// can neither fail later (a batch of good beacons with it) nor answer 500.
+pub fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8], what: &str) -> Result<T, ApiError> {
+    let invalid = |e: serde_json::Error| ApiError::bad_request(format!("invalid {what} JSON: {e}"));
+    if body.windows(6).any(|w| w.eq_ignore_ascii_case(b"\\u0000")) {
+        let value: serde_json::Value = serde_json::from_slice(body).map_err(invalid)?;
+        if let Some(field) = crate::text::nul_field(&value, "") {
+            return Err(ApiError::bad_request(format!(
+                "{what} field {field:?} holds a NUL character"
+            )));
+        }
+    }
+    serde_json::from_slice(body).map_err(invalid)
+}
+
 /// Reads a request body up to `limit` bytes.
 pub async fn read_body(
     mut payload: actix_web::web::Payload,

@@ -20,3 +20,4 @@ pub mod snippet;
 pub mod startup;
 pub mod state;
 pub mod storage;
+pub mod text;

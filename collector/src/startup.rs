@@ -80,6 +80,7 @@ impl Application {
         let demo = settings.demo;
         let mut server = HttpServer::new(move || {
             App::new()
+                .wrap(actix_web::middleware::from_fn(routes::refuse_nul))
                 .wrap(tracing_actix_web::TracingLogger::<RequestSpan>::new())
                 .app_data(state.clone())
                 .app_data(web::QueryConfig::default().error_handler(|e, _| extractor_error(e)))

@@ -5,6 +5,7 @@ mod concurrency;
 mod dashboard;
 mod enrichment;
 mod go;
+mod hostile;
 mod messages;
 mod openapi;
 mod openapi_conformance;

@@ -1,5 +1,6 @@
 //! Twilio WhatsApp webhooks: signatures over the configured public URL, shapes, statuses.
 
+use chatrail_collector::domain::provider::Provider;
 use chatrail_collector::domain::site::{NewSite, SiteInput};
 use chatrail_tests::app::{spawn_app, spawn_app_with, Backend, PUBLIC_URL, TWILIO_AUTH_TOKEN};
 use chatrail_tests::inbound::{twilio_form, Browsing, FIXTURE_CODE};
@@ -75,7 +76,11 @@ async fn buttons_and_status_callbacks_are_understood(backend: Backend) {
     assert_eq!(resp.status(), 200);
     let status = app
         .store
-        .message_status(app.site.id, "twilio", "SMc0ffee00c0ffee00c0ffee00c0ffee00")
+        .message_status(
+            app.site.id,
+            Provider::Twilio,
+            "SMc0ffee00c0ffee00c0ffee00c0ffee00",
+        )
         .await
         .unwrap()
         .unwrap();

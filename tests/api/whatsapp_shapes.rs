@@ -1,5 +1,6 @@
 //! Every Cloud API shape from `tests/fixtures/whatsapp`, through the real HTTP server.
 
+use chatrail_collector::domain::provider::Provider;
 use chatrail_tests::app::{spawn_app, whatsapp_text, Backend, TestApp};
 use chatrail_tests::inbound::{fixture, Browsing, FIXTURE_CODE, FIXTURE_T};
 use chatrail_tests::on_both_backends;
@@ -160,7 +161,7 @@ async fn statuses_are_stored_per_message_and_never_move_backwards(backend: Backe
         async move {
             serde_json::to_value(
                 store
-                    .message_status(site, "whatsapp", id)
+                    .message_status(site, Provider::WhatsApp, id)
                     .await
                     .unwrap()
                     .unwrap(),

@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
 use chatrail_collector::domain::now_ms;
-use chatrail_collector::domain::visit::{Click, Visit};
+use chatrail_collector::domain::visit::{Click, Sender, Visit};
 use chatrail_collector::providers::signature::hub_signature;
 use chatrail_collector::storage::{DialogListQuery, IngestEvent};
 use chatrail_core::beacon::{format_id, ClickBeacon, VisitBeacon};
@@ -168,7 +168,8 @@ async fn seed_sessions(app: &TestApp, sessions: usize, rng: &mut XorShift) -> (V
             language: Some("ru-RU".into()),
             timezone: Some("Europe/Moscow".into()),
         };
-        let visit = Visit::parse(&app.site, beacon, "Mozilla/5.0", at).expect("valid visit");
+        let visit = Visit::parse(&app.site, beacon, Sender::user_agent("Mozilla/5.0"), at)
+            .expect("valid visit");
         let mut events = vec![IngestEvent::Visit(Box::new(visit))];
         if i % 2 == 1 {
             let beacon = ClickBeacon {

@@ -7,6 +7,7 @@ mod generated;
 
 use generated::generated_data_gives_consistent_totals;
 
+use chatrail_collector::domain::dialog::{DialogKind, MatchKind};
 use chatrail_collector::domain::tag::Tag;
 use chatrail_collector::domain::token::Role;
 use chatrail_collector::generate::{
@@ -90,11 +91,11 @@ fn dialog(
     SyntheticDialog {
         dialog_id: Uuid::new_v4(),
         contact_id: contact.contact_id,
-        kind: kind.into(),
+        kind: DialogKind::parse(kind).unwrap(),
         started_at: at,
         business_number: "79001234567".into(),
         first_message: Some("hi".into()),
-        match_kind: match_kind.into(),
+        match_kind: MatchKind::parse(match_kind).unwrap(),
         session_id: click.map(|c| c.session_id),
         click_id: click.map(|c| c.click_id),
         tags: Vec::new(),
@@ -513,7 +514,7 @@ async fn the_tag_filter_counts_tagged_dialogs_only(backend: Backend) {
     let find = |kind: &str, match_kind: &str| {
         dialogs
             .iter()
-            .find(|d| d.kind == kind && d.match_kind == match_kind)
+            .find(|d| d.kind.as_str() == kind && d.match_kind.as_str() == match_kind)
             .map(|d| d.dialog_id)
             .unwrap()
     };

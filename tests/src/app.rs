@@ -4,8 +4,9 @@
 use std::time::Duration;
 
 use chatrail_collector::config::Settings;
+use chatrail_collector::domain::secret::sha256_hex;
 use chatrail_collector::domain::site::{NewSite, Site, SiteInput};
-use chatrail_collector::domain::token::{generate_token, sha256_hex, Role};
+use chatrail_collector::domain::token::{generate_token, Role};
 use chatrail_collector::providers::signature::hub_signature;
 use chatrail_collector::startup::Application;
 use chatrail_collector::storage::{Db, SharedStore};

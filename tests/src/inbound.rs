@@ -1,7 +1,7 @@
 //! Driving inbound providers against a [`TestApp`]: fixture payloads, signed Twilio and
 //! Telegram requests, generic API messages, and browsing sessions with known codes.
 
-use chatrail_collector::domain::visit::{Click, Visit};
+use chatrail_collector::domain::visit::{Click, Sender, Visit};
 use chatrail_collector::providers::twilio::{self, Form};
 use chatrail_collector::storage::IngestEvent;
 use chatrail_core::beacon::{format_id, ClickBeacon, VisitBeacon};
@@ -78,7 +78,8 @@ impl TestApp {
             language: Some("en-GB".into()),
             timezone: Some("Europe/London".into()),
         };
-        let visit = Visit::parse(&self.site, beacon, CHROME_UA, at_ms).expect("valid visit");
+        let visit = Visit::parse(&self.site, beacon, Sender::user_agent(CHROME_UA), at_ms)
+            .expect("valid visit");
         self.store
             .write_batch(&[IngestEvent::Visit(Box::new(visit))])
             .await

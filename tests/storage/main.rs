@@ -4,9 +4,11 @@
 use std::sync::Arc;
 
 use chatrail_collector::domain::inbound::{ContactIdentity, InboundMessage};
+use chatrail_collector::domain::provider::{ChatChannel, Provider};
+use chatrail_collector::domain::secret::sha256_hex;
 use chatrail_collector::domain::site::Site;
-use chatrail_collector::domain::token::{sha256_hex, Role};
-use chatrail_collector::domain::visit::{Click, Visit};
+use chatrail_collector::domain::token::Role;
+use chatrail_collector::domain::visit::{Click, Sender, Visit};
 use chatrail_collector::matching::DialogPolicy;
 use chatrail_collector::storage::{
     self, DialogListQuery, IngestEvent, IngestOutcome, SharedStore, StoreError,
@@ -37,6 +39,7 @@ on_both_backends!(
     tags_belong_to_one_dialog_of_one_site,
     rollups_follow_every_write,
     a_late_visit_racing_a_probable_match,
+    same_second_messages_make_one_exact_dialog_in_any_order,
 );
 
 const CHROME_UA: &str = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36";
@@ -100,7 +103,7 @@ impl Browsing {
             timezone: Some("America/Sao_Paulo".into()),
         };
         IngestEvent::Visit(Box::new(
-            Visit::parse(site, beacon, CHROME_UA, at_ms).unwrap(),
+            Visit::parse(site, beacon, Sender::user_agent(CHROME_UA), at_ms).unwrap(),
         ))
     }
 
@@ -122,11 +125,11 @@ impl Browsing {
 fn message(site: &Site, id: &str, phone: &str, text: &str, at_ms: i64) -> InboundMessage {
     InboundMessage {
         site_id: site.id,
-        provider: "whatsapp",
+        provider: Provider::WhatsApp,
         provider_message_id: id.into(),
         business_number: TRACKED_DIGITS.into(),
         contact: ContactIdentity {
-            channel: "whatsapp".into(),
+            channel: ChatChannel::WhatsApp,
             phone: Some(phone.into()),
             user_id: None,
             name: Some("Ana Souza".into()),
@@ -561,7 +564,7 @@ async fn statuses_end_the_same_whatever_the_order(backend: Backend) {
     let f = fixture(backend).await;
     let event = |status, at_ms| StatusUpdate {
         site_id: f.site.id,
-        provider: "whatsapp",
+        provider: Provider::WhatsApp,
         provider_message_id: String::new(),
         recipient: Some("5511987654321".into()),
         status,
@@ -586,7 +589,7 @@ async fn statuses_end_the_same_whatever_the_order(backend: Backend) {
         }
         let row = f
             .store
-            .message_status(f.site.id, "whatsapp", &id)
+            .message_status(f.site.id, Provider::WhatsApp, &id)
             .await
             .unwrap()
             .unwrap();
@@ -650,4 +653,75 @@ async fn tags_belong_to_one_dialog_of_one_site(backend: Backend) {
         f.store.remove_tag(f.site.id, d, &hot).await.unwrap(),
         TagChange::Tags(vec![])
     );
+}
+
+/// A first message with the code and two code-less follow-ups, all in the same second (as
+/// providers' whole-second timestamps make them), delivered in every possible order: one
+/// dialog, exact, whose first message is the one with the code. Each order is its own
+/// visitor and contact, an hour apart, each having clicked the number, so a follow-up that
+/// arrives first is matched as probable until the code comes.
+async fn same_second_messages_make_one_exact_dialog_in_any_order(backend: Backend) {
+    let f = fixture(backend).await;
+    let policy = DialogPolicy::default();
+    let orders = [
+        [0, 1, 2],
+        [0, 2, 1],
+        [1, 0, 2],
+        [1, 2, 0],
+        [2, 0, 1],
+        [2, 1, 0],
+    ];
+    for (n, order) in orders.iter().enumerate() {
+        let b = Browsing::new();
+        let at = T0 + n as i64 * 3_600_000;
+        f.store
+            .write_batch(&[
+                b.visit(
+                    &f.site,
+                    "https://shop.test/kids?gclid=Cj0",
+                    None,
+                    at - 60_000,
+                ),
+                b.click(&f.site, "https://shop.test/kids", at - 30_000),
+            ])
+            .await
+            .unwrap();
+        let phone = format!("55119876500{n:02}");
+        let first = format!("Hi! Is it in stock? (ref {})", b.code);
+        let texts = [first.as_str(), "I mean the blue one", "size 3"];
+        let mut dialogs = std::collections::BTreeSet::new();
+        for i in order {
+            let m = message(&f.site, &format!("w{n}.{i}"), &phone, texts[*i], at);
+            dialogs.insert(stored(f.store.ingest_message(&m, &policy).await.unwrap()).0);
+        }
+        assert_eq!(dialogs.len(), 1, "order {order:?} split the dialog");
+        let dialog_id = *dialogs.first().unwrap();
+        let card = f
+            .store
+            .source_card(f.site.id, dialog_id)
+            .await
+            .unwrap()
+            .unwrap();
+        let card = serde_json::to_value(&card).unwrap();
+        assert_eq!(card["match"]["kind"], "exact", "order {order:?}: {card}");
+        assert_eq!(card["match"]["code"], b.code.as_str(), "order {order:?}");
+        assert_eq!(card["first_message"], first, "order {order:?}");
+        assert_eq!(
+            card["page_of_contact"], "https://shop.test/kids",
+            "order {order:?}"
+        );
+    }
+    let all = f
+        .store
+        .list_dialogs(
+            f.site.id,
+            &DialogListQuery {
+                limit: 100,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(all.len(), orders.len());
+    assert!(f.store.rollup_drift(f.site.id).await.unwrap().is_empty());
 }

@@ -1,6 +1,7 @@
 //! Report rollups stay equal to a recomputation from the fact tables through every kind of
 //! write, and the migration's backfill builds the same rollups from existing rows.
 
+use chatrail_collector::domain::dialog::MatchKind;
 use chatrail_collector::domain::site::Site;
 use chatrail_collector::matching::DialogPolicy;
 use chatrail_collector::reports::query::ReportFilters;
@@ -35,7 +36,7 @@ async fn counts_agree(store: &SharedStore, site: &Site) {
             ..ReportFilters::default()
         },
         ReportFilters {
-            match_kind: Some("exact".into()),
+            match_kind: Some(MatchKind::Exact),
             channel: Some("Paid Search".into()),
             ..ReportFilters::default()
         },
@@ -261,6 +262,9 @@ pub async fn a_late_visit_racing_a_probable_match(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(list.len(), 24);
-    assert!(list.iter().all(|d| d.match_kind == "probable"), "{list:#?}");
+    assert!(
+        list.iter().all(|d| d.match_kind == MatchKind::Probable),
+        "{list:#?}"
+    );
     no_drift(&store, &site, "late visits racing probable matches").await;
 }

@@ -13,6 +13,8 @@ use sqlx::sqlite::SqliteRow;
 use sqlx::{Arguments, Database, FromRow, Type};
 use uuid::Uuid;
 
+use super::Backend;
+
 /// One statement parameter; every kind may be NULL.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Arg<'a> {
@@ -135,17 +137,26 @@ pub fn placeholders(first: usize, n: usize) -> String {
 }
 
 /// `head VALUES ($1, …), (…) tail` for `rows` rows of `width` parameters each: a multi-row
-/// insert whose parameters are the rows' values, row after row.
-pub fn values_sql(head: &str, width: usize, rows: usize, tail: &str) -> String {
+/// insert whose parameters are the rows' values, row after row (`head` and `tail` take
+/// none).
+///
+/// On SQLite the parameters are anonymous (`?`): its named ones (`$1`) are looked up by a
+/// linear scan for every value bound, which made binding a 9,000-value statement quadratic
+/// (ingest 4.1k → 2.7k events/s, the generator 10k → 1.3k rows/s).
+pub fn values_sql(backend: Backend, head: &str, width: usize, rows: usize, tail: &str) -> String {
     let mut sql = String::with_capacity(head.len() + tail.len() + rows * width * 5 + 8);
     sql.push_str(head);
     sql.push_str(" VALUES ");
+    let anonymous = vec!["?"; width].join(", ");
     for row in 0..rows {
         if row > 0 {
             sql.push_str(", ");
         }
         sql.push('(');
-        sql.push_str(&placeholders(row * width + 1, width));
+        match backend {
+            Backend::Sqlite => sql.push_str(&anonymous),
+            Backend::Postgres => sql.push_str(&placeholders(row * width + 1, width)),
+        }
         sql.push(')');
     }
     sql.push(' ');
@@ -161,8 +172,18 @@ mod tests {
     fn lists_and_rows_are_numbered_in_order() {
         assert_eq!(placeholders(2, 3), "$2, $3, $4");
         assert_eq!(
-            values_sql("INSERT INTO t (a, b)", 2, 2, "ON CONFLICT DO NOTHING"),
+            values_sql(
+                Backend::Postgres,
+                "INSERT INTO t (a, b)",
+                2,
+                2,
+                "ON CONFLICT DO NOTHING"
+            ),
             "INSERT INTO t (a, b) VALUES ($1, $2), ($3, $4) ON CONFLICT DO NOTHING"
+        );
+        assert_eq!(
+            values_sql(Backend::Sqlite, "INSERT INTO t (a, b)", 2, 2, ""),
+            "INSERT INTO t (a, b) VALUES (?, ?), (?, ?) "
         );
     }
 

@@ -189,7 +189,7 @@ impl Conn {
 /// The lock keys of `sessions`, sorted (so writers locking several take them in one order
 /// and cannot deadlock) and comma-separated. Two sessions may share a key: that only makes
 /// their writers wait for each other.
-pub fn lock_keys(sessions: impl IntoIterator<Item = uuid::Uuid>) -> String {
+fn lock_keys(sessions: impl IntoIterator<Item = uuid::Uuid>) -> String {
     let mut keys: Vec<i32> = sessions
         .into_iter()
         .map(|id| {

@@ -17,11 +17,11 @@ use std::time::Duration;
 use sqlx::postgres::PgPoolOptions;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{PgPool, SqlitePool};
-use tokio::sync::Mutex;
+use tokio::sync::{Mutex, OwnedMutexGuard};
 
 pub use args::{placeholders, values_sql, Arg, Record};
+pub use conn::Conn;
 use conn::Inner;
-pub use conn::{lock_keys, Conn};
 
 /// A failure of the database layer.
 #[derive(Debug, thiserror::Error)]
@@ -124,15 +124,21 @@ impl Db {
     /// Starts a write transaction; on SQLite it first waits for the previous writer's
     /// commit. Dropped without [`Conn::commit`], it rolls back.
     pub async fn begin(&self) -> Result<Conn, sqlx::Error> {
-        let writer = match &self.writer {
-            Some(lock) => Some(lock.clone().lock_owned().await),
-            None => None,
-        };
+        let writer = self.writer_turn().await;
         let inner = match &self.pool {
             Pool::Sqlite(p) => Inner::SqliteTx(p.begin().await?),
             Pool::Postgres(p) => Inner::PostgresTx(p.begin().await?),
         };
         Ok(Conn::new(inner, writer))
+    }
+
+    /// Waits for SQLite's previous writer to finish; the guard lets the next one in when
+    /// dropped. Nothing to wait for on PostgreSQL.
+    async fn writer_turn(&self) -> Option<OwnedMutexGuard<()>> {
+        match &self.writer {
+            Some(lock) => Some(lock.clone().lock_owned().await),
+            None => None,
+        }
     }
 
     /// A connection for reads, outside any transaction.
@@ -165,10 +171,7 @@ impl Db {
     /// Runs one write on its own (autocommit), queued like a transaction on SQLite; the
     /// number of rows it changed.
     pub async fn execute(&self, sql: &str, args: Vec<Arg<'_>>) -> Result<u64, sqlx::Error> {
-        let writer = match &self.writer {
-            Some(lock) => Some(lock.clone().lock_owned().await),
-            None => None,
-        };
+        let writer = self.writer_turn().await;
         let mut conn = self.read().await?;
         let changed = conn.execute(sql, args).await;
         drop(writer);

@@ -1,6 +1,8 @@
 //! Dialogs' closed vocabularies: how a dialog was matched to its source, and whether it is
 //! the contact's first.
 
+use super::names::closed_names;
+
 /// How a dialog was tied to its source; stored as [`MatchKind::as_str`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -15,64 +17,18 @@ pub enum MatchKind {
     None,
 }
 
-/// A stored or requested value that names no [`MatchKind`] or [`DialogKind`].
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown {what} {value:?}")]
-pub struct UnknownName {
-    /// What was expected.
-    pub what: &'static str,
-    /// What was given.
-    pub value: String,
-}
+closed_names!(MatchKind, "match kind", {
+    Exact = "exact",
+    Referral = "referral",
+    Probable = "probable",
+    None = "none",
+});
 
 impl MatchKind {
-    /// Every match kind, strongest first.
-    pub const ALL: [MatchKind; 4] = [
-        MatchKind::Exact,
-        MatchKind::Referral,
-        MatchKind::Probable,
-        MatchKind::None,
-    ];
-
-    /// The stored and displayed name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            MatchKind::Exact => "exact",
-            MatchKind::Referral => "referral",
-            MatchKind::Probable => "probable",
-            MatchKind::None => "none",
-        }
-    }
-
-    /// Parses a stored or requested name.
-    pub fn parse(s: &str) -> Result<MatchKind, UnknownName> {
-        MatchKind::ALL
-            .into_iter()
-            .find(|k| k.as_str() == s)
-            .ok_or_else(|| UnknownName {
-                what: "match kind",
-                value: s.to_owned(),
-            })
-    }
-
     /// Whether nothing certain ties the dialog to a source yet (a probable match may be
     /// overruled by a code or an ad).
     pub fn is_unattributed(self) -> bool {
         matches!(self, MatchKind::None | MatchKind::Probable)
-    }
-}
-
-impl TryFrom<String> for MatchKind {
-    type Error = UnknownName;
-
-    fn try_from(s: String) -> Result<MatchKind, UnknownName> {
-        MatchKind::parse(&s)
-    }
-}
-
-impl std::fmt::Display for MatchKind {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
     }
 }
 
@@ -86,27 +42,10 @@ pub enum DialogKind {
     Repeat,
 }
 
-impl DialogKind {
-    /// The stored and displayed name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DialogKind::New => "new",
-            DialogKind::Repeat => "repeat",
-        }
-    }
-
-    /// Parses a stored or requested name.
-    pub fn parse(s: &str) -> Result<DialogKind, UnknownName> {
-        match s {
-            "new" => Ok(DialogKind::New),
-            "repeat" => Ok(DialogKind::Repeat),
-            _ => Err(UnknownName {
-                what: "dialog kind",
-                value: s.to_owned(),
-            }),
-        }
-    }
-}
+closed_names!(DialogKind, "dialog kind", {
+    New = "new",
+    Repeat = "repeat",
+});
 
 #[cfg(test)]
 mod tests {
@@ -117,11 +56,21 @@ mod tests {
         for k in MatchKind::ALL {
             assert_eq!(MatchKind::parse(k.as_str()), Ok(k));
         }
-        for k in [DialogKind::New, DialogKind::Repeat] {
+        for k in DialogKind::ALL {
             assert_eq!(DialogKind::parse(k.as_str()), Ok(k));
         }
         assert!(MatchKind::parse("Exact").is_err());
         assert!(DialogKind::parse("").is_err());
+        assert_eq!(
+            DialogKind::try_from("repeat".to_owned()),
+            Ok(DialogKind::Repeat)
+        );
+        assert!(MatchKind::try_from("maybe".to_owned()).is_err());
+        assert_eq!(
+            serde_json::to_value([MatchKind::Probable]).unwrap(),
+            serde_json::json!(["probable"])
+        );
+        assert_eq!(DialogKind::New.to_string(), "new");
         assert!(MatchKind::Probable.is_unattributed() && !MatchKind::Referral.is_unattributed());
     }
 }

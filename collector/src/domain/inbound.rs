@@ -6,16 +6,10 @@
 
 use chatrail_core::code::{find_codes, SessionCode};
 
+use super::provider::{ChatChannel, Provider};
 use super::referral::Referral;
 use super::site::SiteId;
 use super::status::StatusUpdate;
-
-/// Longest message text kept, in bytes (WhatsApp and Telegram allow 4,096 characters).
-pub const MAX_TEXT: usize = 16 * 1024;
-/// Longest name, username or short provider field kept, in bytes.
-pub const MAX_SHORT: usize = 256;
-/// Longest URL kept, in bytes.
-pub const MAX_URL: usize = 4096;
 /// Longest accepted provider id: longer ones are refused, never cut (they are dedupe keys).
 pub const MAX_ID: usize = 256;
 /// Most session codes of one message looked up (a real one carries one or two; a stranger's
@@ -26,7 +20,7 @@ pub const MAX_CODES: usize = 8;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ContactIdentity {
     /// Messaging channel, e.g. `whatsapp`, `telegram`.
-    pub channel: String,
+    pub channel: ChatChannel,
     /// Phone, digits only.
     pub phone: Option<String>,
     /// Provider user id (WhatsApp BSUID, Telegram user id, …).
@@ -53,9 +47,8 @@ impl ContactIdentity {
 pub struct InboundMessage {
     /// Site owning the receiving number.
     pub site_id: SiteId,
-    /// Provider name (`whatsapp`, `twilio`, `telegram`, `api`): the namespace of
-    /// `provider_message_id`.
-    pub provider: &'static str,
+    /// The provider: the namespace of `provider_message_id`.
+    pub provider: Provider,
     /// Provider's message id, the deduplication key.
     pub provider_message_id: String,
     /// Tracked number that received the message (`@bot` for Telegram).
@@ -86,8 +79,8 @@ impl InboundMessage {
 pub struct IdentityChange {
     /// Site owning the receiving number.
     pub site_id: SiteId,
-    /// Provider name, the namespace of `provider_message_id`.
-    pub provider: &'static str,
+    /// The provider: the namespace of `provider_message_id`.
+    pub provider: Provider,
     /// Id of the system message (deduplication key).
     pub provider_message_id: String,
     /// The contact as it was known.
@@ -117,18 +110,6 @@ pub enum InboundEvent {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]
 pub struct InvalidInbound(pub String);
-
-/// A free-text field as stored: NUL characters dropped, at most `max` bytes, `None` if empty.
-pub fn field(value: Option<&str>, max: usize) -> Option<String> {
-    let value = value?;
-    let cleaned = if value.contains('\0') {
-        value.replace('\0', "")
-    } else {
-        value.to_owned()
-    };
-    let cleaned = super::clip(cleaned.trim(), max);
-    (!cleaned.is_empty()).then_some(cleaned)
-}
 
 /// A provider id used as a key: non-empty, at most [`MAX_ID`] bytes, no control characters.
 pub fn provider_id(name: &str, value: &str) -> Result<String, InvalidInbound> {
@@ -176,14 +157,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn fields_drop_nul_and_are_bounded() {
-        assert_eq!(field(Some("a\0b"), 10).as_deref(), Some("ab"));
-        assert_eq!(field(Some("  "), 10), None);
-        assert_eq!(field(None, 10), None);
-        assert_eq!(field(Some("ééé"), 3).as_deref(), Some("é"));
-    }
-
-    #[test]
     fn ids_are_keys_or_refused() {
         assert_eq!(provider_id("id", "wamid.1").unwrap(), "wamid.1");
         assert!(provider_id("id", "").is_err());
@@ -216,11 +189,11 @@ mod tests {
         let text: Vec<String> = codes.iter().map(|c| format!("(ref {c})")).collect();
         let m = InboundMessage {
             site_id: SiteId(uuid::Uuid::nil()),
-            provider: "whatsapp",
+            provider: Provider::WhatsApp,
             provider_message_id: "wamid.1".into(),
             business_number: "447700900123".into(),
             contact: ContactIdentity {
-                channel: "whatsapp".into(),
+                channel: ChatChannel::WhatsApp,
                 phone: Some("5511987654321".into()),
                 user_id: None,
                 name: None,

@@ -2,7 +2,10 @@
 
 pub mod dialog;
 pub mod inbound;
+pub mod names;
+pub mod provider;
 pub mod referral;
+pub mod secret;
 pub mod site;
 pub mod status;
 pub mod tag;
@@ -15,16 +18,4 @@ pub fn now_ms() -> i64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_millis() as i64)
         .unwrap_or_default()
-}
-
-/// Truncates `s` to at most `max` bytes on a character boundary.
-pub fn clip(s: &str, max: usize) -> String {
-    if s.len() <= max {
-        return s.to_owned();
-    }
-    let mut end = max;
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    s[..end].to_owned()
 }

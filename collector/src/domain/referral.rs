@@ -47,7 +47,7 @@ impl Referral {
     /// The same referral with every field cleaned as stored (bounded, NUL-free, empty → none),
     /// or `None` when nothing identifies an ad.
     pub fn cleaned(self) -> Option<Referral> {
-        use super::inbound::{field, MAX_SHORT, MAX_TEXT, MAX_URL};
+        use crate::text::{field, MAX_SHORT, MAX_TEXT, MAX_URL};
         let short = |v: Option<String>| field(v.as_deref(), MAX_SHORT);
         let url = |v: Option<String>| field(v.as_deref(), MAX_URL);
         let r = Referral {

@@ -5,6 +5,7 @@ use chatrail_core::links::{normalize_bot, DEFAULT_TEMPLATE};
 use chatrail_core::phone::normalize_number;
 use uuid::Uuid;
 
+use super::secret::{sha256_hex, Secret};
 use crate::enrich::channel::{ChannelRule, RuleError};
 
 /// The internal id of a site; part of every stored key.
@@ -44,7 +45,7 @@ pub struct Site {
     pub pages: Vec<PageRule>,
     /// WhatsApp app secret for `X-Hub-Signature-256` (needed in clear to compute the HMAC).
     #[serde(skip)]
-    pub wa_app_secret: Option<String>,
+    pub wa_app_secret: Option<Secret>,
     /// SHA-256 of the webhook verify token.
     #[serde(skip)]
     pub wa_verify_token_hash: Option<String>,
@@ -58,7 +59,7 @@ pub struct Site {
 pub struct ProviderSettings {
     /// Twilio auth token for `X-Twilio-Signature` (needed in clear to compute the HMAC).
     #[serde(skip)]
-    pub twilio_auth_token: Option<String>,
+    pub twilio_auth_token: Option<Secret>,
     /// The exact URL configured in Twilio, when it differs from `CHATRAIL_PUBLIC_URL` + path.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub twilio_webhook_url: Option<String>,
@@ -117,7 +118,7 @@ pub struct NewSite {
     /// Page rules.
     pub pages: Vec<PageRule>,
     /// WhatsApp app secret.
-    pub wa_app_secret: Option<String>,
+    pub wa_app_secret: Option<Secret>,
     /// SHA-256 hex of the verify token.
     pub wa_verify_token_hash: Option<String>,
     /// Twilio and Telegram settings.
@@ -176,19 +177,19 @@ pub struct SiteInput {
     /// Templates per page: `PATH=TEMPLATE`, for pages in another language.
     pub page_templates: Vec<String>,
     /// WhatsApp app secret.
-    pub wa_app_secret: Option<String>,
+    pub wa_app_secret: Option<Secret>,
     /// WhatsApp verify token (hashed before storage).
-    pub wa_verify_token: Option<String>,
+    pub wa_verify_token: Option<Secret>,
     /// Channel rules as text, e.g. `source=partner-* & medium=cpa -> Affiliates`.
     pub channel_rules: Vec<String>,
     /// Twilio auth token.
-    pub twilio_auth_token: Option<String>,
+    pub twilio_auth_token: Option<Secret>,
     /// The Twilio webhook URL exactly as configured in Twilio (optional).
     pub twilio_webhook_url: Option<String>,
     /// Telegram bot username (with or without `@`).
     pub telegram_bot: Option<String>,
     /// Telegram webhook secret token (hashed before storage).
-    pub telegram_secret_token: Option<String>,
+    pub telegram_secret_token: Option<Secret>,
 }
 
 impl NewSite {
@@ -250,11 +251,11 @@ impl NewSite {
             channel_rules,
             bots,
             pages,
-            wa_app_secret: input.wa_app_secret.filter(|s| !s.is_empty()),
+            wa_app_secret: input.wa_app_secret.filter(|s| !s.expose().is_empty()),
             wa_verify_token_hash: input
                 .wa_verify_token
-                .filter(|s| !s.is_empty())
-                .map(|t| crate::domain::token::sha256_hex(&t)),
+                .filter(|s| !s.expose().is_empty())
+                .map(|t| sha256_hex(t.expose())),
             providers,
         })
     }
@@ -286,7 +287,8 @@ impl ProviderSettings {
             .transpose()?;
         let secret = input
             .telegram_secret_token
-            .as_deref()
+            .as_ref()
+            .map(Secret::expose)
             .filter(|s| !s.is_empty());
         if let Some(secret) = secret {
             let ok = secret.len() <= 256
@@ -301,10 +303,15 @@ impl ProviderSettings {
             return Err(SiteError::TelegramIncomplete);
         }
         Ok(ProviderSettings {
-            twilio_auth_token: non_empty(&input.twilio_auth_token),
+            twilio_auth_token: input
+                .twilio_auth_token
+                .as_ref()
+                .map(|t| t.expose().trim())
+                .filter(|t| !t.is_empty())
+                .map(Secret::from),
             twilio_webhook_url,
             telegram_bot,
-            telegram_secret_hash: secret.map(crate::domain::token::sha256_hex),
+            telegram_secret_hash: secret.map(sha256_hex),
         })
     }
 }
@@ -434,7 +441,7 @@ mod tests {
         ];
         let site = NewSite::parse(i).unwrap();
         assert_eq!(site.channel_rules.len(), 2);
-        assert_eq!(site.channel_rules[1].channel, "Community");
+        assert_eq!(site.channel_rules[1].channel.as_str(), "Community");
     }
 
     #[test]
@@ -448,8 +455,17 @@ mod tests {
         assert_eq!(site.providers.telegram_bot.as_deref(), Some("oak_shop_bot"));
         assert_eq!(
             site.providers.telegram_secret_hash,
-            Some(crate::domain::token::sha256_hex("s3cr-et_"))
+            Some(sha256_hex("s3cr-et_"))
         );
+        let mut secret = ok.clone();
+        secret.wa_app_secret = Some("app-s3cret".into());
+        secret.twilio_auth_token = Some("tw1lio-t0ken".into());
+        let site = NewSite::parse(secret.clone()).unwrap();
+        let logged = format!("{site:?} {:?} {secret:?}", site.providers);
+        for clear in ["app-s3cret", "tw1lio-t0ken", "s3cr-et_"] {
+            assert!(!logged.contains(clear), "{logged}");
+        }
+        assert_eq!(site.wa_app_secret.unwrap().expose(), "app-s3cret");
         let with = |f: fn(&mut SiteInput)| {
             let mut i = ok.clone();
             f(&mut i);

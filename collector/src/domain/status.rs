@@ -1,5 +1,6 @@
 //! Delivery statuses of messages the business sent (`statuses[]` of Cloud API webhooks).
 
+use super::provider::Provider;
 use super::site::SiteId;
 
 /// Where a sent message is. Statuses only move forward, in the order of [`rank`](Self::rank).
@@ -58,8 +59,8 @@ impl DeliveryStatus {
 pub struct StatusUpdate {
     /// Site owning the business number.
     pub site_id: SiteId,
-    /// Provider name, the namespace of `provider_message_id`.
-    pub provider: &'static str,
+    /// The provider: the namespace of `provider_message_id`.
+    pub provider: Provider,
     /// Id of the message the status is about.
     pub provider_message_id: String,
     /// Recipient (WhatsApp id), when given.

@@ -1,7 +1,6 @@
 //! API tokens: random, shown once, stored only as a SHA-256 hash.
 
 use rand::RngCore;
-use sha2::{Digest, Sha256};
 
 use super::site::SiteId;
 
@@ -88,14 +87,10 @@ pub fn generate_token() -> String {
     token
 }
 
-/// Lower-case hex SHA-256, used to store tokens; they are 256-bit random, so no slow hash is needed.
-pub fn sha256_hex(s: &str) -> String {
-    hex::encode(Sha256::digest(s.as_bytes()))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::secret::sha256_hex;
 
     #[test]
     fn tokens_are_random_and_hashes_stable() {

@@ -1,4 +1,9 @@
 //! Visits and clicks, parsed from beacons and enriched before they reach the batch writer.
+//!
+//! A [`Visit`] is complete once parsed: attribution, channel, device and region are worked
+//! out by [`Visit::parse`] from the beacon and the [`Sender`], and nothing is filled in after.
+
+use std::net::IpAddr;
 
 use chatrail_core::beacon::{self, ClickBeacon, VisitBeacon};
 use chatrail_core::code::SessionCode;
@@ -9,8 +14,9 @@ use uuid::Uuid;
 
 use super::site::{Site, SiteId};
 use crate::enrich::attribution::Attribution;
-use crate::enrich::channel;
-use crate::enrich::geo::Region;
+use crate::enrich::channel::{self, TrafficChannel};
+use crate::enrich::filter::{self, Dropped};
+use crate::enrich::geo::{GeoIp, Region};
 use crate::enrich::user_agent::Device;
 
 /// A page view: opens a session on its first occurrence, extends it after.
@@ -35,15 +41,14 @@ pub struct Visit {
     /// UTM parameters and click ids of the page URL.
     pub attribution: Attribution,
     /// Traffic channel.
-    pub channel: String,
+    pub channel: TrafficChannel,
     /// Normalised traffic source (`google`, `facebook`, …); `None` for direct visits.
     pub source: Option<String>,
     /// Search keyword: `utm_term`, else the search engine's query when the referrer has it.
     pub keyword: Option<String>,
     /// OS, browser and device category.
     pub device: Device,
-    /// Country, region and city of the visitor's IP address (the address is not kept);
-    /// filled in by the handler after parsing.
+    /// Country, region and city of the visitor's IP address (the address is not kept).
     pub region: Region,
     /// Screen width in CSS pixels.
     pub screen_w: Option<i32>,
@@ -72,7 +77,7 @@ pub struct Click {
     /// name no number).
     pub number: String,
     /// Link form (`wa.me`, …).
-    pub kind: String,
+    pub kind: LinkKind,
     /// Page of contact: the URL where the link was clicked.
     pub page_url: String,
     /// Server receipt time.
@@ -152,12 +157,41 @@ fn is_internal(site: &Site, host: &str) -> bool {
     })
 }
 
+/// What the request tells of whoever sent a beacon, besides the beacon: what enrichment
+/// needs. The IP address is looked up and forgotten; only the region is kept.
+#[derive(Debug, Clone, Copy)]
+pub struct Sender<'a> {
+    /// The `User-Agent` header (empty when absent).
+    pub user_agent: &'a str,
+    /// The client's address, when known.
+    pub ip: Option<IpAddr>,
+    /// The GeoIP databases that place it.
+    pub geo: &'a GeoIp,
+}
+
+impl<'a> Sender<'a> {
+    /// A sender known by its user agent alone, whose region is unknown.
+    pub fn user_agent(user_agent: &'a str) -> Sender<'a> {
+        static NO_GEOIP: GeoIp = GeoIp::none();
+        Sender {
+            user_agent,
+            ip: None,
+            geo: &NO_GEOIP,
+        }
+    }
+
+    fn region(&self) -> Region {
+        self.ip.map(|ip| self.geo.lookup(ip)).unwrap_or_default()
+    }
+}
+
 impl Visit {
-    /// Validates a visit beacon for `site` and enriches it with the request's user agent.
+    /// Validates a visit beacon for `site` and enriches it with what the request tells of its
+    /// sender: device from the user agent, region from the address.
     pub fn parse(
         site: &Site,
         b: VisitBeacon,
-        user_agent: &str,
+        sender: Sender<'_>,
         at_ms: i64,
     ) -> Result<Visit, BeaconError> {
         let url = parse_page_url(beacon::field::URL, &b.url)?;
@@ -173,11 +207,18 @@ impl Visit {
         let referrer_domain = referrer.as_ref().and_then(channel::referrer_domain);
         let attribution = Attribution::from_url(&url);
         let class = channel::classify(&attribution, referrer.as_ref(), &site.channel_rules);
+        let visitor_id = parse_uuid(beacon::field::VISITOR, &b.visitor)?;
+        let session_id = parse_uuid(beacon::field::SESSION, &b.session)?;
+        let code = parse_code(&b.code)?;
+        let screen_w = screen(beacon::field::SCREEN_W, b.screen_w)?;
+        let screen_h = screen(beacon::field::SCREEN_H, b.screen_h)?;
+        let language = short(beacon::field::LANGUAGE, b.language)?;
+        let timezone = short(beacon::field::TIMEZONE, b.timezone)?;
         Ok(Visit {
             site_id: site.id,
-            visitor_id: parse_uuid(beacon::field::VISITOR, &b.visitor)?,
-            session_id: parse_uuid(beacon::field::SESSION, &b.session)?,
-            code: parse_code(&b.code)?,
+            visitor_id,
+            session_id,
+            code,
             at_ms,
             url: url.into(),
             referrer: referrer.map(String::from),
@@ -186,13 +227,19 @@ impl Visit {
             channel: class.channel,
             source: class.source,
             keyword: class.keyword,
-            device: Device::from_user_agent(user_agent),
-            region: Region::default(),
-            screen_w: screen(beacon::field::SCREEN_W, b.screen_w)?,
-            screen_h: screen(beacon::field::SCREEN_H, b.screen_h)?,
-            language: short(beacon::field::LANGUAGE, b.language)?,
-            timezone: short(beacon::field::TIMEZONE, b.timezone)?,
+            device: Device::from_user_agent(sender.user_agent),
+            // Last, so an invalid beacon costs no lookup.
+            region: sender.region(),
+            screen_w,
+            screen_h,
+            language,
+            timezone,
         })
+    }
+
+    /// Why the visit must not be stored (a robot, referrer spam), if it must not.
+    pub fn dropped(&self) -> Option<Dropped> {
+        filter::screen_visit(self.device.robot, self.referrer_domain.as_deref())
     }
 }
 
@@ -200,18 +247,16 @@ impl Click {
     /// Validates a click beacon for `site`: the number must be one the site tracks (a bot of
     /// the site for Telegram links; none for `wa.me/message` links, which name no number).
     pub fn parse(site: &Site, b: ClickBeacon, at_ms: i64) -> Result<Click, BeaconError> {
-        let number = match LinkKind::parse(&b.kind) {
-            Some(LinkKind::WaMeMessage) => Some(String::new()),
-            Some(k) if k.is_telegram() => {
-                normalize_bot(&b.number).filter(|n| site.bots.contains(n))
-            }
+        let kind = LinkKind::parse(&b.kind)
+            .ok_or_else(|| invalid(beacon::field::KIND, "not a known link kind"))?;
+        let number = match kind {
+            LinkKind::WaMeMessage => Some(String::new()),
+            k if k.is_telegram() => normalize_bot(&b.number).filter(|n| site.bots.contains(n)),
             _ => {
                 normalize_number(&b.number).filter(|n| site.numbers.iter().any(|t| &t.number == n))
             }
         }
         .ok_or_else(|| invalid(beacon::field::NUMBER, "not a tracked number of this site"))?;
-        let kind = short(beacon::field::KIND, Some(b.kind))?
-            .ok_or_else(|| invalid(beacon::field::KIND, "missing"))?;
         Ok(Click {
             site_id: site.id,
             click_id: match b.id {
@@ -226,5 +271,68 @@ impl Click {
             page_url: parse_page_url(beacon::field::PAGE, &b.page)?.into(),
             at_ms,
         })
+    }
+}
+
+#[cfg(test)]
+mod channel_tests;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::site::TrackedNumber;
+
+    fn click(kind: &str, number: &str) -> Result<Click, BeaconError> {
+        let mut site = channel_tests::site(&[]);
+        site.numbers = vec![TrackedNumber {
+            number: "79001234567".into(),
+            wa_phone_number_id: None,
+        }];
+        site.bots = vec!["oak_bot".into()];
+        let b = ClickBeacon {
+            site: "shop".into(),
+            visitor: "0".repeat(32),
+            session: "1".repeat(32),
+            code: "K7Q2M9VA".into(),
+            page: "https://shop.test/oak".into(),
+            number: number.into(),
+            kind: kind.into(),
+            id: None,
+        };
+        Click::parse(&site, b, 0)
+    }
+
+    #[test]
+    fn clicks_carry_a_known_link_kind() {
+        for k in LinkKind::ALL {
+            let number = match k {
+                LinkKind::WaMeMessage => "",
+                k if k.is_telegram() => "oak_bot",
+                _ => "+7 900 123-45-67",
+            };
+            assert_eq!(click(k.as_str(), number).map(|c| c.kind), Ok(k));
+        }
+        for unknown in ["", "WA.ME", "viber"] {
+            assert_eq!(
+                click(unknown, "79001234567").unwrap_err(),
+                invalid(beacon::field::KIND, "not a known link kind")
+            );
+        }
+    }
+
+    #[test]
+    fn a_visit_without_an_address_has_no_region() {
+        let site = channel_tests::site(&[]);
+        let b = VisitBeacon {
+            site: "shop".into(),
+            visitor: "0".repeat(32),
+            session: "1".repeat(32),
+            code: "K7Q2M9VA".into(),
+            url: "https://shop.test/".into(),
+            ..VisitBeacon::default()
+        };
+        let v = Visit::parse(&site, b, Sender::user_agent("curl/8.0"), 0).unwrap();
+        assert!(v.region.is_unknown());
+        assert!(v.dropped().is_some(), "curl is a crawler");
     }
 }

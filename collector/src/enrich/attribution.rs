@@ -32,7 +32,7 @@ impl Attribution {
             if value.is_empty() {
                 continue;
             }
-            let value = crate::domain::clip(value, MAX_VALUE_LEN);
+            let value = crate::text::clip(value, MAX_VALUE_LEN);
             let key = key.to_ascii_lowercase();
             let slot = match key.as_str() {
                 "utm_source" => &mut a.utm_source,

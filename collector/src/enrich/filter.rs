@@ -5,7 +5,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::channel::lists;
 use super::user_agent::Robot;
-use crate::domain::visit::Visit;
 
 /// Why a beacon was dropped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -70,14 +69,13 @@ impl FilterStats {
     }
 }
 
-/// Why `visit` must not be stored, if it must not.
-pub fn screen_visit(visit: &Visit) -> Option<Dropped> {
-    if let Some(robot) = visit.device.robot {
+/// Why a visit from `robot` (as its user agent tells) and `referrer_domain` must not be
+/// stored, if it must not.
+pub fn screen_visit(robot: Option<Robot>, referrer_domain: Option<&str>) -> Option<Dropped> {
+    if let Some(robot) = robot {
         return Some(robot.into());
     }
-    visit
-        .referrer_domain
-        .as_deref()
+    referrer_domain
         .filter(|d| lists::is_referrer_spam(d))
         .map(|_| Dropped::ReferrerSpam)
 }

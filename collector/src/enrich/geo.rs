@@ -146,8 +146,10 @@ fn is_routable(ip: IpAddr) -> bool {
 
 impl GeoIp {
     /// No database: every lookup is unknown.
-    pub fn none() -> GeoIp {
-        GeoIp::default()
+    pub const fn none() -> GeoIp {
+        GeoIp {
+            databases: Vec::new(),
+        }
     }
 
     /// Opens every database in `paths`, failing on the first that is missing or not a

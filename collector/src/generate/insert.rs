@@ -1,9 +1,12 @@
 //! Writing a [`SyntheticBatch`] with multi-row inserts in one transaction, keeping the
 //! rollups in step as every production write does.
 
+use chatrail_core::links::LinkKind;
+
 use super::rows::{SyntheticBatch, SyntheticDialog};
 use crate::args;
 use crate::db::{values_sql, Arg, Conn, Db, StoreError};
+use crate::domain::provider::ChatChannel;
 use crate::domain::site::SiteId;
 use crate::reports::rollups::RollupDelta;
 
@@ -76,7 +79,7 @@ pub async fn insert(db: &Db, site_id: SiteId, batch: &SyntheticBatch) -> Result<
                 c.visitor_id,
                 &c.code,
                 &c.number,
-                "whatsapp",
+                LinkKind::WhatsAppScheme.as_str(),
                 &c.page_url,
                 c.clicked_at,
             ]
@@ -92,7 +95,7 @@ pub async fn insert(db: &Db, site_id: SiteId, batch: &SyntheticBatch) -> Result<
             args![
                 site,
                 c.contact_id,
-                "whatsapp",
+                ChatChannel::WhatsApp.as_str(),
                 &c.phone,
                 &c.phone,
                 &c.name,
@@ -112,12 +115,12 @@ pub async fn insert(db: &Db, site_id: SiteId, batch: &SyntheticBatch) -> Result<
                 site,
                 d.dialog_id,
                 d.contact_id,
-                &d.kind,
+                d.kind.as_str(),
                 d.started_at,
                 d.started_at,
                 &d.business_number,
                 &d.first_message,
-                &d.match_kind,
+                d.match_kind.as_str(),
                 d.session_id,
                 d.click_id,
             ]
@@ -156,7 +159,7 @@ async fn insert_rows<'a>(
         let Some(width) = chunk.first().map(Vec::len) else {
             continue;
         };
-        let sql = values_sql(head, width, chunk.len(), tail);
+        let sql = values_sql(tx.backend(), head, width, chunk.len(), tail);
         tx.execute(&sql, chunk.concat()).await?;
     }
     Ok(())

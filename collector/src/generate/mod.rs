@@ -18,7 +18,10 @@ use rand::{Rng, SeedableRng};
 use uuid::Uuid;
 
 mod insert;
+mod mix;
 mod rows;
+
+use mix::{CHANNELS, PAGES};
 
 pub use insert::insert;
 pub use rows::{
@@ -26,7 +29,9 @@ pub use rows::{
 };
 
 use crate::db::Db;
+use crate::domain::dialog::{DialogKind, MatchKind};
 use crate::domain::site::Site;
+use crate::enrich::channel::Channel;
 use crate::reports::store::Reports;
 
 /// How much to generate.
@@ -85,164 +90,6 @@ impl GenerateStats {
         self.rows() as f64 / self.elapsed.as_secs_f64().max(1e-9)
     }
 }
-
-struct Campaign {
-    name: &'static str,
-    ads: &'static [&'static str],
-    keywords: &'static [&'static str],
-    chats: bool,
-}
-
-struct ChannelSpec {
-    name: &'static str,
-    share: f64,
-    /// Relative chance that a visit clicks a chat link.
-    clicky: f64,
-    source: Option<&'static str>,
-    medium: Option<&'static str>,
-    referrer: Option<&'static str>,
-    campaigns: &'static [Campaign],
-}
-
-const fn campaign(
-    name: &'static str,
-    ads: &'static [&'static str],
-    keywords: &'static [&'static str],
-) -> Campaign {
-    Campaign {
-        name,
-        ads,
-        keywords,
-        chats: true,
-    }
-}
-
-const CHANNELS: &[ChannelSpec] = &[
-    ChannelSpec {
-        name: "Organic Search",
-        share: 0.33,
-        clicky: 1.0,
-        source: None,
-        medium: None,
-        referrer: Some("www.google.com"),
-        campaigns: &[],
-    },
-    ChannelSpec {
-        name: "Paid Search",
-        share: 0.18,
-        clicky: 1.4,
-        source: Some("google"),
-        medium: Some("cpc"),
-        referrer: Some("www.google.com"),
-        campaigns: &[
-            campaign(
-                "spring-sale",
-                &["ad-red", "ad-blue", "ad-green"],
-                &["buy sofa", "sofa sale", "corner sofa", "sofa delivery"],
-            ),
-            campaign("brand", &["brand-text"], &["homely", "homely shop"]),
-            campaign(
-                "competitors",
-                &["vs-text-1", "vs-text-2"],
-                &["ikea sofa", "hoff sofa"],
-            ),
-        ],
-    },
-    ChannelSpec {
-        name: "Direct",
-        share: 0.16,
-        clicky: 1.1,
-        source: None,
-        medium: None,
-        referrer: None,
-        campaigns: &[],
-    },
-    ChannelSpec {
-        name: "Organic Social",
-        share: 0.09,
-        clicky: 0.7,
-        source: None,
-        medium: None,
-        referrer: Some("l.instagram.com"),
-        campaigns: &[],
-    },
-    ChannelSpec {
-        name: "Paid Social",
-        share: 0.08,
-        clicky: 0.9,
-        source: Some("instagram"),
-        medium: Some("paid_social"),
-        referrer: Some("l.instagram.com"),
-        campaigns: &[
-            campaign("stories-autumn", &["story-1", "story-2"], &[]),
-            campaign("reels-kitchen", &["reel-1"], &[]),
-        ],
-    },
-    ChannelSpec {
-        name: "Referral",
-        share: 0.06,
-        clicky: 0.8,
-        source: None,
-        medium: None,
-        referrer: Some("blog.example.org"),
-        campaigns: &[],
-    },
-    ChannelSpec {
-        name: "Email",
-        share: 0.05,
-        clicky: 1.6,
-        source: Some("newsletter"),
-        medium: Some("email"),
-        referrer: None,
-        campaigns: &[campaign("weekly", &["header", "footer"], &[])],
-    },
-    ChannelSpec {
-        name: "Click to WhatsApp",
-        share: 0.03,
-        clicky: 3.0,
-        source: Some("facebook"),
-        medium: Some("ctwa"),
-        referrer: None,
-        campaigns: &[campaign("ctwa-promo", &["ctwa-1", "ctwa-2"], &[])],
-    },
-    ChannelSpec {
-        name: "Display",
-        share: 0.02,
-        clicky: 0.5,
-        source: Some("gdn"),
-        medium: Some("display"),
-        referrer: None,
-        campaigns: &[Campaign {
-            name: "awareness-banners",
-            ads: &["banner-300x250", "banner-728x90"],
-            keywords: &[],
-            chats: false,
-        }],
-    },
-];
-
-const PAGES: &[&str] = &[
-    "/",
-    "/sofas",
-    "/sofas/corner",
-    "/sofas/sale",
-    "/kitchens",
-    "/kitchens/modular",
-    "/tables",
-    "/chairs",
-    "/beds",
-    "/wardrobes",
-    "/delivery",
-    "/contacts",
-    "/blog/how-to-choose-a-sofa",
-    "/blog/small-kitchen-ideas",
-    "/product/sofa-oslo",
-    "/product/sofa-bergen",
-    "/product/kitchen-nord",
-    "/product/table-loft",
-    "/product/bed-dream",
-    "/about",
-];
 
 /// Weighted pick: index by cumulative weights.
 fn pick(rng: &mut StdRng, cumulative: &[f64]) -> usize {
@@ -395,7 +242,7 @@ pub async fn generate(
                 utm_campaign: camp.map(|c| c.name.to_owned()),
                 utm_content: ad.map(Into::into),
                 utm_term: keyword.map(Into::into),
-                channel: ch.name.to_owned(),
+                channel: ch.channel.as_str().to_owned(),
                 device: Some(device.0.into()),
                 os: Some(device.1.into()),
                 browser: Some(device.2.into()),
@@ -434,19 +281,23 @@ pub async fn generate(
                             contacts.push(id);
                             id
                         };
-                        let match_kind = match (ch.name, rng.random_range(0..100)) {
-                            ("Click to WhatsApp", 0..80) => "referral",
-                            (_, 0..84) => "exact",
-                            _ => "probable",
+                        let match_kind = match (ch.channel, rng.random_range(0..100)) {
+                            (Channel::ClickToWhatsApp, 0..80) => MatchKind::Referral,
+                            (_, 0..84) => MatchKind::Exact,
+                            _ => MatchKind::Probable,
                         };
                         batch.dialogs.push(SyntheticDialog {
                             dialog_id: uuid(&mut rng),
                             contact_id,
-                            kind: if repeat { "repeat" } else { "new" }.into(),
+                            kind: if repeat {
+                                DialogKind::Repeat
+                            } else {
+                                DialogKind::New
+                            },
                             started_at: at,
                             business_number: number.clone(),
                             first_message: Some(format!("Hello! Is it in stock? {}", session.code)),
-                            match_kind: match_kind.into(),
+                            match_kind,
                             session_id: Some(session.session_id),
                             click_id: Some(click.click_id),
                             tags: tags(&mut rng),
@@ -473,11 +324,15 @@ pub async fn generate(
                 batch.dialogs.push(SyntheticDialog {
                     dialog_id: uuid(&mut rng),
                     contact_id,
-                    kind: if repeat { "repeat" } else { "new" }.into(),
+                    kind: if repeat {
+                        DialogKind::Repeat
+                    } else {
+                        DialogKind::New
+                    },
                     started_at: at,
                     business_number: number.clone(),
                     first_message: Some("Hi, how much is delivery?".into()),
-                    match_kind: "none".into(),
+                    match_kind: MatchKind::None,
                     session_id: None,
                     click_id: None,
                     tags: tags(&mut rng),

@@ -2,6 +2,8 @@
 
 use uuid::Uuid;
 
+use crate::domain::dialog::{DialogKind, MatchKind};
+
 /// A synthetic session (generator, report tests): the columns reports read.
 #[derive(Debug, Clone, Default)]
 pub struct SyntheticSession {
@@ -72,22 +74,22 @@ pub struct SyntheticContact {
 }
 
 /// A synthetic dialog.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct SyntheticDialog {
     /// Dialog id.
     pub dialog_id: Uuid,
     /// Contact id.
     pub contact_id: Uuid,
-    /// `new` or `repeat`.
-    pub kind: String,
+    /// New or repeat.
+    pub kind: DialogKind,
     /// Start, epoch ms.
     pub started_at: i64,
     /// Tracked number written to.
     pub business_number: String,
     /// First message text.
     pub first_message: Option<String>,
-    /// `exact`, `referral`, `probable` or `none`.
-    pub match_kind: String,
+    /// How it was matched.
+    pub match_kind: MatchKind,
     /// Matched session.
     pub session_id: Option<Uuid>,
     /// Matched click.

@@ -133,6 +133,11 @@ pub enum DialogDecision {
 /// a message sent shortly before the contact's next dialog (`after`) that fits it — same
 /// source, or the dialog has no certain source yet — becomes that dialog's first message
 /// instead of a dialog of its own: one chat, one dialog, whatever the arrival order.
+///
+/// Timestamps are whole seconds at most providers, so a first message and its follow-up
+/// often carry the same one. Between messages of the same instant, what they carry decides
+/// the order: a message with a code or an ad that fits the dialog `before` started at that
+/// instant is its first message.
 pub fn decide(
     before: Option<&ContactDialog>,
     after: Option<&ContactDialog>,
@@ -140,6 +145,15 @@ pub fn decide(
     sent_at_ms: i64,
     policy: &DialogPolicy,
 ) -> DialogDecision {
+    let carries_source = evidence.session.is_some() || evidence.ad.is_some();
+    if let Some(same) = before.filter(|b| {
+        b.started_at == sent_at_ms
+            && carries_source
+            && fits_start(b, evidence)
+            && !begins(b, evidence)
+    }) {
+        return DialogDecision::Prepend(same.dialog_id);
+    }
     if let Some(before) = before.filter(|b| continues(b, evidence, sent_at_ms, policy)) {
         return DialogDecision::Continue(before.dialog_id);
     }
@@ -156,6 +170,16 @@ fn continues(d: &ContactDialog, e: Evidence<'_>, sent_at_ms: i64, policy: &Dialo
     let new_ad = e.ad.is_some_and(|a| d.ad_key.as_deref() != Some(a));
     let silent = sent_at_ms - d.last_message_at > policy.silence_ms;
     !(new_session || new_ad || silent)
+}
+
+/// Whether the dialog already holds this evidence as its certain source (so its first
+/// message carried it, and another message with it is a follow-up).
+fn begins(d: &ContactDialog, e: Evidence<'_>) -> bool {
+    let by_code =
+        e.session.is_some_and(|s| d.session_id == Some(s)) && d.match_kind == MatchKind::Exact;
+    let by_ad =
+        e.ad.is_some_and(|a| d.ad_key.as_deref() == Some(a)) && d.match_kind == MatchKind::Referral;
+    by_code || by_ad
 }
 
 fn fits_start(d: &ContactDialog, e: Evidence<'_>) -> bool {
@@ -231,6 +255,42 @@ mod tests {
         assert_eq!(
             decide(Some(&from_ad), None, ad("ad2"), 1000, &p),
             DialogDecision::Start
+        );
+    }
+
+    #[test]
+    fn in_the_same_second_the_message_with_the_source_is_first() {
+        let p = DialogPolicy::default();
+        let (s1, s2) = (Uuid::from_u128(1), Uuid::from_u128(2));
+        let prepend = DialogDecision::Prepend(Uuid::from_u128(7));
+        let continuing = DialogDecision::Continue(Uuid::from_u128(7));
+        // A code-less follow-up of the same second arrived first and started a dialog.
+        let unmatched = dialog(None, 5000, 5000, "none");
+        assert_eq!(decide(Some(&unmatched), None, code(s1), 5000, &p), prepend);
+        assert_eq!(decide(Some(&unmatched), None, ad("ad1"), 5000, &p), prepend);
+        // It was matched as probable to the same session: the code still goes first.
+        let probable = dialog(Some(s1), 5000, 5000, "probable");
+        assert_eq!(decide(Some(&probable), None, code(s1), 5000, &p), prepend);
+        // The code message already began it: another one with the code is a follow-up.
+        let exact = dialog(Some(s1), 5000, 5000, "exact");
+        assert_eq!(decide(Some(&exact), None, code(s1), 5000, &p), continuing);
+        let from_ad = dialog(None, 5000, 5000, "referral");
+        assert_eq!(
+            decide(Some(&from_ad), None, ad("ad1"), 5000, &p),
+            continuing
+        );
+        // Another source in the same second is another dialog; a later second continues.
+        assert_eq!(
+            decide(Some(&exact), None, code(s2), 5000, &p),
+            DialogDecision::Start
+        );
+        assert_eq!(
+            decide(Some(&unmatched), None, code(s1), 6000, &p),
+            DialogDecision::Start
+        );
+        assert_eq!(
+            decide(Some(&unmatched), None, Evidence::default(), 5000, &p),
+            continuing
         );
     }
 

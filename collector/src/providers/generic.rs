@@ -3,14 +3,12 @@
 use serde::Deserialize;
 
 use crate::domain::inbound::{
-    field, provider_id, unix_seconds_ms, ContactIdentity, InboundMessage, InvalidInbound,
-    MAX_SHORT, MAX_TEXT,
+    provider_id, unix_seconds_ms, ContactIdentity, InboundMessage, InvalidInbound,
 };
+use crate::domain::provider::{ChatChannel, Provider};
 use crate::domain::referral::Referral;
 use crate::domain::site::Site;
-
-/// Provider name of messages posted to the API; ids are namespaced by channel inside it.
-pub const PROVIDER: &str = "api";
+use crate::text::{field, MAX_SHORT, MAX_TEXT};
 
 /// How far ahead of the server clock `sent_at` may be (clock skew of the sending platform).
 const MAX_FUTURE_MS: i64 = 5 * 60 * 1000;
@@ -45,16 +43,10 @@ pub struct GenericMessage {
 impl GenericMessage {
     /// Validates the message for `site` (the API token's site) at server time `now_ms`.
     pub fn into_inbound(self, site: &Site, now_ms: i64) -> Result<InboundMessage, InvalidInbound> {
-        let channel = self.channel.trim().to_ascii_lowercase();
-        let channel_ok = (1..=32).contains(&channel.len())
-            && channel
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
-        if !channel_ok {
-            return Err(InvalidInbound(
-                "channel must be 1-32 characters of a-z, 0-9, _ and -".into(),
-            ));
-        }
+        let channel =
+            ChatChannel::parse(&self.channel.trim().to_ascii_lowercase()).map_err(|_| {
+                InvalidInbound("channel must be 1-32 characters of a-z, 0-9, _ and -".into())
+            })?;
         let id = provider_id("message_id", &self.message_id)?;
         let business_number = site
             .tracked_digits(&self.business_number)
@@ -96,8 +88,9 @@ impl GenericMessage {
         };
         Ok(InboundMessage {
             site_id: site.id,
-            provider: PROVIDER,
-            provider_message_id: format!("{channel}:{id}"),
+            // Ids are namespaced by channel inside the generic provider.
+            provider: Provider::Generic,
+            provider_message_id: format!("{}:{id}", channel.as_str()),
             business_number,
             contact: ContactIdentity {
                 channel,

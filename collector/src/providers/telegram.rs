@@ -6,13 +6,10 @@
 
 use serde::Deserialize;
 
-use crate::domain::inbound::{
-    field, unix_seconds_ms, ContactIdentity, InboundMessage, InvalidInbound, MAX_SHORT, MAX_TEXT,
-};
+use crate::domain::inbound::{unix_seconds_ms, ContactIdentity, InboundMessage, InvalidInbound};
+use crate::domain::provider::{ChatChannel, Provider};
 use crate::domain::site::SiteId;
-
-/// Provider name of Telegram messages.
-pub const PROVIDER: &str = "telegram";
+use crate::text::{field, MAX_SHORT, MAX_TEXT};
 
 /// A webhook update; only `message` is a chat message, other kinds are acknowledged and skipped.
 #[derive(Debug, Deserialize)]
@@ -106,13 +103,13 @@ impl Update {
             .join(" ");
         Ok(Some(InboundMessage {
             site_id,
-            provider: PROVIDER,
+            provider: Provider::Telegram,
             // update_id restarts at random after a week without updates, and differs per bot:
             // the bot's name keeps a re-pointed webhook from colliding with an old bot's ids.
             provider_message_id: format!("{bot}:{}", self.update_id),
             business_number: format!("@{bot}"),
             contact: ContactIdentity {
-                channel: "telegram".into(),
+                channel: ChatChannel::Telegram,
                 phone: None,
                 user_id: Some(user.id.to_string()),
                 name: field(Some(&name), MAX_SHORT),

@@ -8,15 +8,12 @@ use base64::Engine as _;
 use hmac::{Hmac, Mac};
 use sha1::Sha1;
 
-use crate::domain::inbound::{
-    field, provider_id, ContactIdentity, InboundMessage, InvalidInbound, MAX_SHORT, MAX_TEXT,
-};
+use crate::domain::inbound::{provider_id, ContactIdentity, InboundMessage, InvalidInbound};
+use crate::domain::provider::{ChatChannel, Provider};
 use crate::domain::referral::Referral;
 use crate::domain::site::SiteId;
 use crate::domain::status::{DeliveryStatus, StatusUpdate};
-
-/// Provider name of Twilio messages (namespace of `MessageSid`s).
-pub const PROVIDER: &str = "twilio";
+use crate::text::{field, MAX_SHORT, MAX_TEXT};
 
 /// The decoded POST parameters, in request order.
 #[derive(Debug, Clone)]
@@ -115,9 +112,9 @@ pub fn message(
         .or_else(|| chatrail_core::phone::normalize_number(from))
         .ok_or_else(|| InvalidInbound(format!("From {from:?} is not a phone number")))?;
     let channel = if from.starts_with("whatsapp:") {
-        "whatsapp"
+        ChatChannel::WhatsApp
     } else {
-        "sms"
+        ChatChannel::Sms
     };
     let text = form
         .text("Body", MAX_TEXT)
@@ -138,11 +135,11 @@ pub fn message(
     });
     Ok(InboundMessage {
         site_id,
-        provider: PROVIDER,
+        provider: Provider::Twilio,
         provider_message_id: sid,
         business_number: business_number.to_owned(),
         contact: ContactIdentity {
-            channel: channel.into(),
+            channel,
             phone: Some(phone),
             user_id: None,
             name: form.text("ProfileName", MAX_SHORT),
@@ -201,7 +198,7 @@ pub fn status(
     });
     Ok(Some(StatusUpdate {
         site_id,
-        provider: PROVIDER,
+        provider: Provider::Twilio,
         provider_message_id: sid,
         recipient: form
             .get("To")
@@ -254,7 +251,7 @@ mod tests {
         let m = message(&form, SiteId(uuid::Uuid::nil()), "79001234567", 5).unwrap();
         assert_eq!(m.provider_message_id, "SM123");
         assert_eq!(m.contact.phone.as_deref(), Some("447911123456"));
-        assert_eq!(m.contact.channel, "whatsapp");
+        assert_eq!(m.contact.channel, ChatChannel::WhatsApp);
         assert_eq!(m.text.as_deref(), Some("Tell me more"));
         let r = m.referral.unwrap();
         assert_eq!(r.media_type.as_deref(), Some("video"));

@@ -9,8 +9,10 @@ mod events;
 use chatrail_core::phone::normalize_number;
 use serde::Deserialize;
 
-use crate::domain::inbound::{field, ContactIdentity, MAX_SHORT, MAX_TEXT};
+use crate::domain::inbound::ContactIdentity;
+use crate::domain::provider::ChatChannel;
 use crate::domain::referral::Referral;
+use crate::text::{field, MAX_SHORT, MAX_TEXT};
 pub use events::{events, Delivery};
 
 /// The webhook envelope.
@@ -263,7 +265,7 @@ impl Message {
         }
         let profile = contact.and_then(|c| c.profile.as_ref());
         Some(ContactIdentity {
-            channel: "whatsapp".into(),
+            channel: ChatChannel::WhatsApp,
             phone,
             user_id,
             name: field(profile.and_then(|p| p.name.as_deref()), MAX_SHORT),

@@ -10,7 +10,8 @@ use super::query::{CountQuery, CountRow, Fact, Key};
 use super::rollups::{DAY_MS, HOUR_MS};
 use super::store::Reports;
 use super::time::{self, Period};
-use super::{ReportError, ReportName, ReportRequest, Table, MATCH_KINDS};
+use super::{ReportError, ReportName, ReportRequest, Table};
+use crate::domain::dialog::{DialogKind, MatchKind};
 use crate::domain::site::SiteId;
 
 /// Builds the table of `req`.
@@ -35,13 +36,13 @@ pub async fn table(
     Ok(match req.name {
         ReportName::NewRepeat => {
             let rows = store.count(&q(Fact::Dialogs, &[Key::Kind], false)).await?;
-            shares("kind", &["new", "repeat"], rows)
+            shares("kind", &DialogKind::ALL.map(DialogKind::as_str), rows)
         }
         ReportName::MatchQuality => {
             let rows = store
                 .count(&q(Fact::Dialogs, &[Key::MatchKind], false))
                 .await?;
-            shares("match_kind", &MATCH_KINDS, rows)
+            shares("match_kind", &MatchKind::ALL.map(MatchKind::as_str), rows)
         }
         ReportName::Channels => funnel(store, req, q, &["channel"], &[Key::Channel], false).await?,
         ReportName::Campaigns => {

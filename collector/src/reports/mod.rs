@@ -17,6 +17,7 @@ use chrono::NaiveDate;
 use chrono_tz::Tz;
 
 use crate::db::StoreError;
+use crate::domain::dialog::MatchKind;
 use crate::domain::site::SiteId;
 use query::ReportFilters;
 use store::Reports;
@@ -95,9 +96,6 @@ pub enum Comparison {
     /// Any range.
     Custom(Period),
 }
-
-/// The match kinds a dialog can have.
-pub const MATCH_KINDS: [&str; 4] = ["exact", "referral", "probable", "none"];
 
 /// A validated report request.
 #[derive(Debug, Clone, PartialEq)]
@@ -203,16 +201,16 @@ impl ReportRequest {
             ),
             None => None,
         };
-        let match_kind = match text("match") {
-            Some(m) if MATCH_KINDS.contains(&m.as_str()) => Some(m),
-            Some(m) => {
-                return Err(invalid(format!(
-                    "match must be one of {}, got {m:?}",
-                    MATCH_KINDS.join(", ")
-                )))
-            }
-            None => None,
-        };
+        let match_kind = text("match")
+            .map(|m| {
+                MatchKind::parse(&m).map_err(|_| {
+                    invalid(format!(
+                        "match must be one of {}, got {m:?}",
+                        MatchKind::ALL.map(MatchKind::as_str).join(", ")
+                    ))
+                })
+            })
+            .transpose()?;
         // Normalised as tags are stored, so `Hot Lead` finds `hot lead`.
         let tag = match text("tag") {
             Some(t) => Some(

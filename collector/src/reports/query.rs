@@ -6,6 +6,7 @@
 //! into the site's days and hours happens in Rust (see `crate::reports`), which keeps the SQL
 //! free of dialect-specific time-zone functions.
 
+use crate::domain::dialog::MatchKind;
 use crate::domain::site::SiteId;
 
 /// The table a count runs over; its time column decides the range.
@@ -99,16 +100,19 @@ impl Key {
 
     /// The filters in `f` that apply to `fact` (see [`ReportFilters`]) and are keys, with
     /// their values: all but the tag.
-    pub fn filters(fact: Fact, f: &ReportFilters) -> Vec<(Key, &String)> {
-        let mut keys = vec![(Key::Channel, &f.channel), (Key::Campaign, &f.campaign)];
+    pub fn filters(fact: Fact, f: &ReportFilters) -> Vec<(Key, &str)> {
+        let mut keys = vec![
+            (Key::Channel, f.channel.as_deref()),
+            (Key::Campaign, f.campaign.as_deref()),
+        ];
         if fact != Fact::Sessions {
-            keys.push((Key::Number, &f.number));
+            keys.push((Key::Number, f.number.as_deref()));
         }
         if fact == Fact::Dialogs {
-            keys.push((Key::MatchKind, &f.match_kind));
+            keys.push((Key::MatchKind, f.match_kind.map(MatchKind::as_str)));
         }
         keys.into_iter()
-            .filter_map(|(k, v)| v.as_ref().map(|v| (k, v)))
+            .filter_map(|(k, v)| v.map(|v| (k, v)))
             .collect()
     }
 }
@@ -123,7 +127,7 @@ pub struct ReportFilters {
     /// Tracked number (clicks' number, dialogs' business number); visits are not filtered.
     pub number: Option<String>,
     /// Dialog match kind; visits and clicks are not filtered.
-    pub match_kind: Option<String>,
+    pub match_kind: Option<MatchKind>,
     /// An operator's tag on the dialog; visits and clicks are not filtered.
     pub tag: Option<String>,
 }
@@ -225,7 +229,7 @@ impl CountQuery<'_> {
         let f = self.filters;
         let mut binds = Vec::new();
         for (key, value) in Key::filters(self.fact, f) {
-            binds.push(value.clone());
+            binds.push(value.to_owned());
             sql.push_str(&format!(
                 " AND {} = ${}",
                 key.sql(self.fact),
@@ -259,7 +263,7 @@ mod tests {
     fn filters_become_numbered_parameters_on_the_fact_alone() {
         let filters = ReportFilters {
             channel: Some("Paid Search".into()),
-            match_kind: Some("exact".into()),
+            match_kind: Some(MatchKind::Exact),
             ..ReportFilters::default()
         };
         let q = CountQuery {

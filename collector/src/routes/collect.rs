@@ -7,9 +7,9 @@ use serde::de::DeserializeOwned;
 
 use crate::domain::now_ms;
 use crate::domain::site::Site;
-use crate::domain::visit::{Click, Visit};
+use crate::domain::visit::{Click, Sender, Visit};
 use crate::enrich::filter::{self, Dropped};
-use crate::error::{read_body, ApiError};
+use crate::error::{parse_json, read_body, ApiError};
 use crate::routes::readable;
 use crate::state::AppState;
 use crate::storage::IngestEvent;
@@ -26,8 +26,7 @@ async fn beacon<T: DeserializeOwned>(
     site_key: impl Fn(&T) -> &str,
 ) -> Result<(T, Site), ApiError> {
     let body = read_body(payload, MAX_BEACON_BYTES).await?;
-    let beacon: T = serde_json::from_slice(&body)
-        .map_err(|e| ApiError::bad_request(format!("invalid beacon JSON: {e}")))?;
+    let beacon: T = parse_json(&body, "beacon")?;
     let site = state
         .store
         .site_by_key(site_key(&beacon))
@@ -64,7 +63,7 @@ fn user_agent(req: &HttpRequest) -> &str {
     tag = "tracker",
     request_body(content = VisitBeacon, content_type = "text/plain", description = "A page view of a session, as JSON sent as text/plain so browsers skip the CORS preflight; at most 8 KiB"),
     responses(
-        (status = 202, description = "Queued, or dropped as a robot or spam", body = crate::routes::api::openapi::BeaconAnswer),
+        (status = 202, description = "Queued, or dropped as a robot or spam", body = crate::routes::schemas::BeaconAnswer),
         (status = 400, description = "Invalid beacon"),
         (status = 404, description = "No such site"),
         (status = 413, description = "Body too large"),
@@ -86,15 +85,17 @@ async fn take_visit(
     state: &AppState,
 ) -> Result<HttpResponse, ApiError> {
     let (b, site) = beacon::<VisitBeacon>(state, payload, |b| &b.site).await?;
-    let mut view = Visit::parse(&site, b, user_agent(req), now_ms())
-        .map_err(|e| ApiError::bad_request(e.to_string()))?;
-    if let Some(why) = filter::screen_visit(&view) {
-        return Ok(dropped(state, why));
-    }
-    // The address is used for this lookup and then forgotten: only the region is kept.
+    // The address is used for the region lookup and then forgotten: only the region is kept.
     let peer = req.peer_addr().map(|a| a.ip());
-    if let Some(ip) = state.proxies.client_ip(peer, req.headers()) {
-        view.region = state.geo.lookup(ip);
+    let sender = Sender {
+        user_agent: user_agent(req),
+        ip: state.proxies.client_ip(peer, req.headers()),
+        geo: &state.geo,
+    };
+    let view = Visit::parse(&site, b, sender, now_ms())
+        .map_err(|e| ApiError::bad_request(e.to_string()))?;
+    if let Some(why) = view.dropped() {
+        return Ok(dropped(state, why));
     }
     enqueue(state, IngestEvent::Visit(Box::new(view)))
 }
@@ -104,7 +105,7 @@ async fn take_visit(
     tag = "tracker",
     request_body(content = ClickBeacon, content_type = "text/plain", description = "A click on a chat link, as JSON sent as text/plain so browsers skip the CORS preflight; at most 8 KiB"),
     responses(
-        (status = 202, description = "Queued, or dropped as a robot or spam", body = crate::routes::api::openapi::BeaconAnswer),
+        (status = 202, description = "Queued, or dropped as a robot or spam", body = crate::routes::schemas::BeaconAnswer),
         (status = 400, description = "Invalid beacon"),
         (status = 404, description = "No such site"),
         (status = 413, description = "Body too large"),

@@ -12,7 +12,7 @@ use url::Url;
 
 use crate::domain::now_ms;
 use crate::domain::site::Site;
-use crate::domain::visit::{Click, Visit};
+use crate::domain::visit::{Click, Sender, Visit};
 use crate::enrich::user_agent::Device;
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -151,12 +151,13 @@ fn record(
     };
     let now = now_ms();
     // An unusable Referer is not worth losing the session over.
-    let visit = Visit::parse(site, visit.clone(), user_agent, now).or_else(|_| {
+    let sender = Sender::user_agent(user_agent);
+    let visit = Visit::parse(site, visit.clone(), sender, now).or_else(|_| {
         let visit = VisitBeacon {
             referrer: None,
             ..visit
         };
-        Visit::parse(site, visit, user_agent, now)
+        Visit::parse(site, visit, sender, now)
     });
     let events = visit.and_then(|visit| {
         Ok([

@@ -13,7 +13,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 
 #[utoipa::path(
     tag = "meta",
-    responses((status = 200, description = "Alive, with counters", body = crate::routes::api::openapi::Health))
+    responses((status = 200, description = "Alive, with counters", body = crate::routes::schemas::Health))
 )]
 #[get("/health")]
 async fn health(state: web::Data<AppState>) -> HttpResponse {

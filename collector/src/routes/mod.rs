@@ -6,10 +6,14 @@ pub mod dashboard;
 pub mod demo;
 pub mod go;
 pub mod health;
+pub mod schemas;
 pub mod tracker;
 pub mod webhooks;
 
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderValue};
+use actix_web::middleware::Next;
 use actix_web::{web, HttpResponse, ResponseError};
 
 use crate::error::ApiError;
@@ -23,6 +27,25 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     webhooks::configure(cfg);
     api::configure(cfg);
     dashboard::configure(cfg);
+}
+
+/// Refuses, before any route sees it, a request whose path or query string holds a NUL
+/// character (`%00`): no stored text may hold one (PostgreSQL refuses it), so a site key,
+/// a path segment or a filter with one is malformed input, answered 400 naming where it
+/// was, never a database error. The snippet's readers get the answer cross-origin.
+pub async fn refuse_nul(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let problem = crate::text::nul_in_uri(req.path(), req.query_string());
+    match problem {
+        Some(place) => {
+            let error = ApiError::bad_request(format!("{place} holds a NUL character (%00)"));
+            let response = readable(Err(error));
+            Ok(req.into_response(response).map_into_right_body())
+        }
+        None => Ok(next.call(req).await?.map_into_left_body()),
+    }
 }
 
 /// The JSON 404 for unknown paths.

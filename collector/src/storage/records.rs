@@ -5,6 +5,8 @@
 use serde::{Serialize, Serializer};
 use uuid::Uuid;
 
+use crate::domain::dialog::{DialogKind, MatchKind};
+
 /// Serializes epoch milliseconds as an RFC 3339 UTC timestamp.
 pub fn rfc3339<S: Serializer>(ms: &i64, s: S) -> Result<S::Ok, S::Error> {
     let dt = chrono::DateTime::from_timestamp_millis(*ms).unwrap_or_default();
@@ -120,10 +122,10 @@ pub struct DialogFilters {
     pub phone_like: Option<String>,
     /// Channel of the session.
     pub channel: Option<String>,
-    /// `exact`, `referral`, `probable` or `none`.
-    pub match_kind: Option<String>,
-    /// `new` or `repeat`.
-    pub kind: Option<String>,
+    /// How the dialog was matched.
+    pub match_kind: Option<MatchKind>,
+    /// New or repeat.
+    pub kind: Option<DialogKind>,
     /// Operator tag.
     pub tag: Option<String>,
     /// Tracked number written to, digits only.
@@ -166,9 +168,13 @@ pub struct DialogSummary {
     #[schema(value_type = String, format = DateTime)]
     pub started_at: i64,
     /// `new` or `repeat`.
-    pub kind: String,
+    #[sqlx(try_from = "String")]
+    #[schema(value_type = String)]
+    pub kind: DialogKind,
     /// `exact`, `referral`, `probable` or `none`.
-    pub match_kind: String,
+    #[sqlx(try_from = "String")]
+    #[schema(value_type = String)]
+    pub match_kind: MatchKind,
     /// Contact name.
     pub contact_name: Option<String>,
     /// Contact phone.
@@ -207,7 +213,9 @@ pub struct ContactView {
 pub struct MatchView {
     /// `exact` (session code found), `referral` (Click-to-WhatsApp ad), `probable` (the only
     /// recent click on the number) or `none`.
-    pub kind: String,
+    #[sqlx(try_from = "String")]
+    #[schema(value_type = String)]
+    pub kind: MatchKind,
     /// The session code found in the message.
     pub code: Option<String>,
     /// 1.0 for exact and referral matches; 0.5–0.9 for probable ones, falling with the time
@@ -352,7 +360,9 @@ pub struct HistoryEntry {
     #[schema(value_type = String, format = DateTime)]
     pub started_at: i64,
     /// How it was matched.
-    pub match_kind: String,
+    #[sqlx(try_from = "String")]
+    #[schema(value_type = String)]
+    pub match_kind: MatchKind,
     /// Channel of its session.
     pub channel: Option<String>,
     /// Normalised source of its session.
@@ -373,7 +383,9 @@ pub struct DialogRow {
     /// Dialog id.
     pub dialog_id: Uuid,
     /// `new` or `repeat`.
-    pub kind: String,
+    #[sqlx(try_from = "String")]
+    #[schema(value_type = String)]
+    pub kind: DialogKind,
     /// First message time.
     #[serde(serialize_with = "rfc3339")]
     #[schema(value_type = String, format = DateTime)]

@@ -13,12 +13,11 @@
 pub mod default_group;
 pub mod lists;
 pub mod rules;
-#[cfg(test)]
-mod tests;
 
 use url::Url;
 
 use super::attribution::Attribution;
+use crate::text::clip;
 use lists::Category;
 pub use rules::{ChannelRule, RuleError};
 
@@ -129,6 +128,64 @@ impl std::fmt::Display for Channel {
     }
 }
 
+impl Channel {
+    /// The default channel named exactly `name`, if any.
+    pub fn parse(name: &str) -> Option<Channel> {
+        Channel::ALL.into_iter().find(|c| c.as_str() == name)
+    }
+}
+
+/// A session's traffic channel: one of the default group, or a name of the site's own that
+/// one of its rules gives. Stored and shown as [`TrafficChannel::as_str`]; a rule naming a
+/// default channel gives that channel.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(from = "String", into = "String")]
+pub enum TrafficChannel {
+    /// A channel of the default group.
+    Default(Channel),
+    /// A channel of the site's own (a valid rule's channel, see [`ChannelRule::parse`]).
+    Custom(String),
+}
+
+impl TrafficChannel {
+    /// The channel called `name`: a default one if it is one, else the site's own.
+    pub fn named(name: &str) -> TrafficChannel {
+        Channel::parse(name).map_or_else(|| TrafficChannel::Custom(name.to_owned()), Into::into)
+    }
+
+    /// The name stored and shown.
+    pub fn as_str(&self) -> &str {
+        match self {
+            TrafficChannel::Default(c) => c.as_str(),
+            TrafficChannel::Custom(name) => name,
+        }
+    }
+}
+
+impl From<Channel> for TrafficChannel {
+    fn from(c: Channel) -> TrafficChannel {
+        TrafficChannel::Default(c)
+    }
+}
+
+impl From<String> for TrafficChannel {
+    fn from(name: String) -> TrafficChannel {
+        TrafficChannel::named(&name)
+    }
+}
+
+impl From<TrafficChannel> for String {
+    fn from(c: TrafficChannel) -> String {
+        c.as_str().to_owned()
+    }
+}
+
+impl std::fmt::Display for TrafficChannel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// GA4's source of a session without source: `(direct)`.
 pub const DIRECT: &str = "(direct)";
 /// GA4's medium of a direct session: `(none)`.
@@ -215,7 +272,7 @@ fn keyword_from(referrer: &Url, source: &str) -> Option<String> {
         pairs
             .iter()
             .find(|(k, v)| k == p && !v.trim().is_empty())
-            .map(|(_, v)| crate::domain::clip(&lists::collapse(v), MAX_KEYWORD_LEN))
+            .map(|(_, v)| clip(&lists::collapse(v), MAX_KEYWORD_LEN))
     })
 }
 
@@ -330,8 +387,8 @@ impl Traffic {
 /// The outcome for one session.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Classification {
-    /// The channel name: a default one, or one of the site's rules.
-    pub channel: String,
+    /// The channel: a default one, or one of the site's rules.
+    pub channel: TrafficChannel,
     /// Normalised source (`google`, `facebook`, …); `None` for direct sessions.
     pub source: Option<String>,
     /// The search keyword, when known.
@@ -349,10 +406,38 @@ pub fn classify(
         .iter()
         .find(|r| r.matches(&traffic))
         .map(|r| r.channel.clone())
-        .unwrap_or_else(|| default_group::channel(&traffic).as_str().to_owned());
+        .unwrap_or_else(|| default_group::channel(&traffic).into());
     Classification {
         channel,
         source: traffic.stored_source(),
         keyword: traffic.keyword,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn channel_names_round_trip_and_others_are_the_sites_own() {
+        for c in Channel::ALL {
+            assert_eq!(Channel::parse(c.as_str()), Some(c));
+            assert_eq!(
+                TrafficChannel::named(c.as_str()),
+                TrafficChannel::Default(c)
+            );
+        }
+        assert_eq!(
+            Channel::ClickToWhatsApp.as_str(),
+            "Click-to-WhatsApp",
+            "one spelling"
+        );
+        assert_eq!(Channel::parse("Click to WhatsApp"), None);
+        assert_eq!(Channel::parse("paid search"), None);
+        let own = TrafficChannel::named("Partners");
+        assert_eq!(own, TrafficChannel::Custom("Partners".into()));
+        assert_eq!(own.as_str(), "Partners");
+        assert_eq!(String::from(own.clone()), "Partners");
+        assert_eq!(TrafficChannel::from("Partners".to_owned()), own);
     }
 }

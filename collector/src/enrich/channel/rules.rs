@@ -6,7 +6,7 @@
 //! to case, and `*` stands for any run of characters. The channel may be one of the default
 //! channels or a name of the site's own.
 
-use super::Traffic;
+use super::{Traffic, TrafficChannel};
 
 /// What a condition looks at.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -58,7 +58,7 @@ pub struct ChannelRule {
     /// The conditions, all of which must hold.
     pub when: Vec<Condition>,
     /// The channel given.
-    pub channel: String,
+    pub channel: TrafficChannel,
 }
 
 /// Why a rule's text was refused.
@@ -104,7 +104,10 @@ impl ChannelRule {
             }
             when.push(Condition { field, pattern });
         }
-        Ok(ChannelRule { when, channel })
+        Ok(ChannelRule {
+            when,
+            channel: TrafficChannel::named(&channel),
+        })
     }
 
     /// Whether every condition holds for `t`.
@@ -178,7 +181,16 @@ mod tests {
     #[test]
     fn rules_parse_and_print_back() {
         let r = ChannelRule::parse("Source=Partner-* &  utm_medium = CPA -> Affiliates").unwrap();
-        assert_eq!(r.channel, "Affiliates");
+        assert_eq!(
+            r.channel,
+            TrafficChannel::Default(super::super::Channel::Affiliates)
+        );
+        let own = ChannelRule::parse("referrer=*.forum.example -> Community").unwrap();
+        assert_eq!(own.channel, TrafficChannel::Custom("Community".into()));
+        assert_eq!(
+            serde_json::to_value(&own).unwrap()["channel"],
+            serde_json::json!("Community")
+        );
         assert_eq!(r.when.len(), 2);
         assert_eq!(r.to_string(), "source=partner-* & medium=cpa -> Affiliates");
         assert_eq!(ChannelRule::parse(&r.to_string()).unwrap(), r);

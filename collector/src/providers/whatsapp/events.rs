@@ -5,15 +5,13 @@
 
 use super::{Envelope, Message, Status, Value};
 use crate::domain::inbound::{
-    field, provider_id, unix_seconds_str_ms, IdentityChange, InboundEvent, InboundMessage,
-    InvalidInbound, MAX_SHORT, MAX_TEXT,
+    provider_id, unix_seconds_str_ms, IdentityChange, InboundEvent, InboundMessage, InvalidInbound,
 };
 use crate::domain::now_ms;
+use crate::domain::provider::Provider;
 use crate::domain::site::Site;
 use crate::domain::status::{DeliveryStatus, StatusUpdate};
-
-/// Provider name of Cloud API messages (namespace of `wamid`s).
-pub const PROVIDER: &str = "whatsapp";
+use crate::text::{clip, field, MAX_SHORT, MAX_TEXT};
 
 /// What a delivery holds for the verified sites.
 #[derive(Debug, Default)]
@@ -61,7 +59,7 @@ pub fn events(envelope: &Envelope, sites: &[Site]) -> Result<Delivery, InvalidIn
             out.events
                 .push(InboundEvent::Message(Box::new(InboundMessage {
                     site_id: site.id,
-                    provider: PROVIDER,
+                    provider: Provider::WhatsApp,
                     provider_message_id: id,
                     business_number: number.to_owned(),
                     contact: sender,
@@ -131,7 +129,7 @@ fn identity_change(
     };
     InboundEvent::IdentityChange(Box::new(IdentityChange {
         site_id: site.id,
-        provider: PROVIDER,
+        provider: Provider::WhatsApp,
         provider_message_id: id,
         old,
         new_phone,
@@ -158,7 +156,7 @@ fn status_update(
     };
     Ok(Some(StatusUpdate {
         site_id: site.id,
-        provider: PROVIDER,
+        provider: Provider::WhatsApp,
         provider_message_id: id,
         recipient: field(status.recipient_id.as_deref(), MAX_SHORT),
         status: kind,
@@ -166,7 +164,7 @@ fn status_update(
         errors: status
             .errors
             .as_ref()
-            .map(|e| crate::domain::clip(&e.to_string(), MAX_TEXT)),
+            .map(|e| clip(&e.to_string(), MAX_TEXT)),
         pricing_category: field(
             status.pricing.as_ref().and_then(|p| p.category.as_deref()),
             MAX_SHORT,

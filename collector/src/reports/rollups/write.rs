@@ -188,6 +188,7 @@ impl RollupDelta {
         let rows = self.rows();
         for chunk in rows.chunks(ROWS_PER_INSERT) {
             let sql = values_sql(
+                conn.backend(),
                 "INSERT INTO report_rollups (site_id, dim, slot, k1, k2, k3, visits, clicks, \
                  dialogs)",
                 9,

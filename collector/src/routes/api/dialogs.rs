@@ -5,9 +5,10 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::auth::Authenticated;
+use crate::domain::dialog::{DialogKind, MatchKind};
+use crate::domain::names::UnknownName;
 use crate::domain::tag::Tag;
 use crate::error::ApiError;
-use crate::reports::MATCH_KINDS;
 use crate::state::AppState;
 use crate::storage::{DialogCursor, DialogFilters, DialogListQuery};
 use chatrail_core::phone::normalize_number;
@@ -64,19 +65,37 @@ impl ListParams {
                     .map_err(|()| ApiError::bad_request("cursor must be a next_cursor value"))
             })
             .transpose()?;
-        let one_of = |value: Option<String>, name: &str, allowed: &[&str]| {
-            let value = value.filter(|v| !v.is_empty());
-            match value {
-                Some(v) if !allowed.contains(&v.as_str()) => Err(ApiError::bad_request(format!(
-                    "{name} must be one of {}",
-                    allowed.join(", ")
-                ))),
-                v => Ok(v),
-            }
-        };
+        fn one_of<K>(
+            value: Option<String>,
+            name: &str,
+            parse: fn(&str) -> Result<K, UnknownName>,
+            allowed: &[&str],
+        ) -> Result<Option<K>, ApiError> {
+            value
+                .filter(|v| !v.is_empty())
+                .map(|v| {
+                    parse(&v).map_err(|_| {
+                        ApiError::bad_request(format!(
+                            "{name} must be one of {}",
+                            allowed.join(", ")
+                        ))
+                    })
+                })
+                .transpose()
+        }
         let mut filters = DialogFilters {
-            match_kind: one_of(self.match_kind, "match", &MATCH_KINDS)?,
-            kind: one_of(self.kind, "kind", &["new", "repeat"])?,
+            match_kind: one_of(
+                self.match_kind,
+                "match",
+                MatchKind::parse,
+                &MatchKind::ALL.map(MatchKind::as_str),
+            )?,
+            kind: one_of(
+                self.kind,
+                "kind",
+                DialogKind::parse,
+                &DialogKind::ALL.map(DialogKind::as_str),
+            )?,
             channel: self.channel.filter(|v| !v.is_empty()),
             tag: self
                 .tag
@@ -114,7 +133,7 @@ impl ListParams {
     params(ListParams),
     security(("token" = [])),
     responses(
-        (status = 200, description = "Newest first", body = super::openapi::DialogList),
+        (status = 200, description = "Newest first", body = crate::routes::schemas::DialogList),
         (status = 400, description = "A bad or unknown parameter, named"),
         (status = 403, description = "The role cannot read dialogs"),
     )

@@ -17,7 +17,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 #[utoipa::path(
     tag = "site",
     security(("token" = [])),
-    responses((status = 200, description = "The token's role and site", body = super::openapi::Me))
+    responses((status = 200, description = "The token's role and site", body = crate::routes::schemas::Me))
 )]
 #[get("/me")]
 async fn me(auth: Authenticated, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {

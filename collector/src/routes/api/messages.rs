@@ -6,7 +6,7 @@ use actix_web::{post, web, HttpResponse};
 use crate::auth::Authenticated;
 use crate::domain::inbound::InboundEvent;
 use crate::domain::now_ms;
-use crate::error::{read_body, ApiError};
+use crate::error::{parse_json, read_body, ApiError};
 use crate::providers::generic::GenericMessage;
 use crate::routes::webhooks::{store_events, Report};
 use crate::state::AppState;
@@ -24,7 +24,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     request_body = GenericMessage,
     security(("token" = [])),
     responses(
-        (status = 200, description = "Stored and matched, or a duplicate", body = super::openapi::MessageAnswer),
+        (status = 200, description = "Stored and matched, or a duplicate", body = crate::routes::schemas::MessageAnswer),
         (status = 400, description = "Invalid JSON or field, named in the error"),
         (status = 403, description = "The role cannot post messages"),
         (status = 413, description = "Body over 64 KiB"),
@@ -42,8 +42,7 @@ async fn post_message(
         ));
     }
     let body = read_body(payload, MAX_BODY_BYTES).await?;
-    let message: GenericMessage = serde_json::from_slice(&body)
-        .map_err(|e| ApiError::bad_request(format!("invalid message JSON: {e}")))?;
+    let message: GenericMessage = parse_json(&body, "message")?;
     let site = state
         .store
         .site_by_id(auth.0.site_id)

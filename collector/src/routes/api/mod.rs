@@ -9,12 +9,18 @@ pub mod site;
 pub mod tags;
 pub mod tokens;
 
+use actix_web::middleware::DefaultHeaders;
 use actix_web::web;
 
-/// Registers the routes.
+/// Registers the routes. Every answer, errors included, tells browsers not to guess its
+/// type and proxies not to keep it: it holds a site's chats and contacts.
 pub fn configure(cfg: &mut web::ServiceConfig) {
+    let headers = DefaultHeaders::new()
+        .add(("X-Content-Type-Options", "nosniff"))
+        .add(("Cache-Control", "no-store"));
     cfg.service(
         web::scope("/api/v1")
+            .wrap(headers)
             .configure(openapi::configure)
             .configure(dialogs::configure)
             .configure(tags::configure)

@@ -47,11 +47,11 @@ fn wants_csv(req: &HttpRequest, params: &HashMap<String, String>) -> Result<bool
 #[utoipa::path(
     operation_id = "get_report",
     tag = "reports",
-    params(("name" = ReportName, Path), super::openapi::ReportParams),
+    params(("name" = ReportName, Path), crate::routes::schemas::ReportParams),
     security(("token" = [])),
     responses(
         (status = 200, description = "The report; CSV with `format=csv` or `Accept: text/csv`", content(
-            (super::openapi::ReportBody = "application/json"),
+            (crate::routes::schemas::ReportBody = "application/json"),
             (String = "text/csv"),
         ), headers(("Content-Disposition" = String, description = "CSV only: `attachment; filename=\"<name>_<from>_<to>.csv\"`"))),
         (status = 400, description = "Unknown report or parameter, or a bad value"),

@@ -9,7 +9,7 @@ use serde::Deserialize;
 
 use crate::auth::Authenticated;
 use crate::domain::site::{NewSite, Site, SiteInput};
-use crate::error::{read_body, ApiError};
+use crate::error::{parse_json, read_body, ApiError};
 use crate::state::AppState;
 
 /// Settings are a few kilobytes; a megabyte of page rules is a mistake.
@@ -172,7 +172,7 @@ pub(super) async fn load(
     operation_id = "show_site",
     security(("token" = [])),
     responses(
-        (status = 200, description = "The site's settings", body = super::openapi::SiteSettings),
+        (status = 200, description = "The site's settings", body = crate::routes::schemas::SiteSettings),
         (status = 403, description = "Not an admin token"),
     )
 )]
@@ -193,7 +193,7 @@ async fn show(
     request_body = SettingsBody,
     security(("token" = [])),
     responses(
-        (status = 200, description = "Saved; the new settings", body = super::openapi::SiteSettings),
+        (status = 200, description = "Saved; the new settings", body = crate::routes::schemas::SiteSettings),
         (status = 400, description = "Invalid JSON or setting, named in the error"),
         (status = 403, description = "Not an admin token"),
         (status = 413, description = "Body over 256 KiB"),
@@ -208,8 +208,7 @@ async fn update(
 ) -> Result<HttpResponse, ApiError> {
     require_admin(&auth)?;
     let body = read_body(payload, MAX_BODY_BYTES).await?;
-    let body: SettingsBody = serde_json::from_slice(&body)
-        .map_err(|e| ApiError::bad_request(format!("invalid settings JSON: {e}")))?;
+    let body: SettingsBody = parse_json(&body, "settings")?;
     let (current, _) = load(&state, &auth).await?;
     let (settings, timezone) = body.parse(&current.key)?;
     if !state.store.update_site(current.id, &settings).await? {

@@ -49,7 +49,7 @@ fn answer(change: TagChange) -> Result<HttpResponse, ApiError> {
     ),
     security(("token" = [])),
     responses(
-        (status = 200, description = "The dialog's tags, sorted", body = super::openapi::TagList),
+        (status = 200, description = "The dialog's tags, sorted", body = crate::routes::schemas::TagList),
         (status = 400, description = "The id is not a UUID"),
         (status = 403, description = "The role cannot tag dialogs"),
         (status = 404, description = "No such dialog on the token's site"),
@@ -79,7 +79,7 @@ async fn list(
     ),
     security(("token" = [])),
     responses(
-        (status = 200, description = "The dialog's tags after adding (idempotent)", body = super::openapi::TagList),
+        (status = 200, description = "The dialog's tags after adding (idempotent)", body = crate::routes::schemas::TagList),
         (status = 400, description = "Bad id or tag, or the dialog has the most tags allowed"),
         (status = 403, description = "The role cannot tag dialogs"),
         (status = 404, description = "No such dialog on the token's site"),
@@ -106,7 +106,7 @@ async fn add(
     ),
     security(("token" = [])),
     responses(
-        (status = 200, description = "The dialog's tags after removing (idempotent)", body = super::openapi::TagList),
+        (status = 200, description = "The dialog's tags after removing (idempotent)", body = crate::routes::schemas::TagList),
         (status = 400, description = "Bad id or tag"),
         (status = 403, description = "The role cannot tag dialogs"),
         (status = 404, description = "No such dialog on the token's site"),

@@ -8,8 +8,9 @@ use uuid::Uuid;
 
 use super::site::require_admin;
 use crate::auth::Authenticated;
-use crate::domain::token::{generate_token, sha256_hex, Role};
-use crate::error::{read_body, ApiError};
+use crate::domain::secret::sha256_hex;
+use crate::domain::token::{generate_token, Role};
+use crate::error::{parse_json, read_body, ApiError};
 use crate::state::AppState;
 use crate::storage::Revoke;
 
@@ -30,7 +31,7 @@ pub(super) struct NewToken {
     operation_id = "list_tokens",
     security(("token" = [])),
     responses(
-        (status = 200, description = "The site's tokens (never the tokens themselves)", body = super::openapi::TokenList),
+        (status = 200, description = "The site's tokens (never the tokens themselves)", body = crate::routes::schemas::TokenList),
         (status = 403, description = "Not an admin token"),
     )
 )]
@@ -47,7 +48,7 @@ async fn list(auth: Authenticated, state: web::Data<AppState>) -> Result<HttpRes
     request_body = NewToken,
     security(("token" = [])),
     responses(
-        (status = 201, description = "Created; the token is shown this once", body = super::openapi::CreatedToken),
+        (status = 201, description = "Created; the token is shown this once", body = crate::routes::schemas::CreatedToken),
         (status = 400, description = "Invalid JSON, name or role, named in the error"),
         (status = 403, description = "Not an admin token"),
         (status = 413, description = "Body over 4 KiB"),
@@ -61,9 +62,9 @@ async fn create(
 ) -> Result<HttpResponse, ApiError> {
     require_admin(&auth)?;
     let body = read_body(payload, 4096).await?;
-    let new: NewToken = serde_json::from_slice(&body).map_err(|e| {
+    let new: NewToken = parse_json(&body, "token").map_err(|e| {
         ApiError::bad_request(format!(
-            "invalid token JSON: {e} (expected {{\"name\": ..., \"role\": \"operator\" | \"analyst\" | \"admin\"}})"
+            "{e} (expected {{\"name\": ..., \"role\": \"operator\" | \"analyst\" | \"admin\"}})"
         ))
     })?;
     let name = new.name.trim();

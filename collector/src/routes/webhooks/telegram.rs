@@ -10,7 +10,7 @@ use subtle::ConstantTimeEq;
 
 use super::{store_events, Report};
 use crate::domain::inbound::InboundEvent;
-use crate::domain::token::sha256_hex;
+use crate::domain::secret::sha256_hex;
 use crate::error::{read_body, ApiError};
 use crate::providers::telegram::Update;
 use crate::state::AppState;

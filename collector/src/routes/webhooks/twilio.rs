@@ -11,6 +11,7 @@ use actix_web::{post, web, HttpRequest, HttpResponse};
 use super::{store_events, Report};
 use crate::domain::inbound::InboundEvent;
 use crate::domain::now_ms;
+use crate::domain::secret::Secret;
 use crate::domain::site::Site;
 use crate::error::{read_body, ApiError};
 use crate::providers::twilio::{self, Form};
@@ -87,7 +88,11 @@ pub async fn receive(
     let sites: Vec<Site> = all
         .into_iter()
         .filter(|site| {
-            let token = site.providers.twilio_auth_token.as_deref();
+            let token = site
+                .providers
+                .twilio_auth_token
+                .as_ref()
+                .map(Secret::expose);
             match (token, url_of(site)) {
                 (Some(token), Some(url)) => twilio::verify(token, &url, &form, signature),
                 _ => false,

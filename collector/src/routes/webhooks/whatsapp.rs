@@ -11,8 +11,8 @@ use serde::Deserialize;
 use subtle::ConstantTimeEq;
 
 use super::{store_events, Report};
+use crate::domain::secret::{sha256_hex, Secret};
 use crate::domain::site::Site;
-use crate::domain::token::sha256_hex;
 use crate::error::{read_body, ApiError};
 use crate::providers::signature::verify_hub_signature;
 use crate::providers::whatsapp::{events, Envelope};
@@ -126,7 +126,8 @@ pub async fn receive(
         .into_iter()
         .filter(|s| {
             s.wa_app_secret
-                .as_deref()
+                .as_ref()
+                .map(Secret::expose)
                 .is_some_and(|secret| verify_hub_signature(secret.as_bytes(), body, signature))
         })
         .collect();

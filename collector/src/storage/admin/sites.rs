@@ -6,6 +6,7 @@ use uuid::Uuid;
 use crate::args;
 use crate::db::{Arg, Conn, Db, StoreError};
 use crate::domain::now_ms;
+use crate::domain::secret::Secret;
 use crate::domain::site::{NewSite, ProviderSettings, Site, SiteId, TrackedNumber};
 use crate::enrich::channel::ChannelRule;
 
@@ -16,8 +17,9 @@ const SELECT_SITE: &str = "SELECT site_id, site_key, name, domains, template, wa
 const INSERT_NUMBER: &str =
     "INSERT INTO tracked_numbers (site_id, number, wa_phone_number_id) VALUES ($1, $2, $3)";
 
-/// A `sites` row before its numbers are attached.
-#[derive(Debug, sqlx::FromRow)]
+/// A `sites` row before its numbers are attached (no `Debug`: it holds provider secrets in
+/// clear until they become [`Secret`]s).
+#[derive(sqlx::FromRow)]
 struct SiteRow {
     site_id: Uuid,
     site_key: String,
@@ -55,10 +57,10 @@ impl SiteRow {
             channel_rules,
             bots: serde_json::from_str(&self.bots).unwrap_or_default(),
             pages: serde_json::from_str(&self.pages).unwrap_or_default(),
-            wa_app_secret: self.wa_app_secret,
+            wa_app_secret: self.wa_app_secret.map(Secret::from),
             wa_verify_token_hash: self.wa_verify_token_hash,
             providers: ProviderSettings {
-                twilio_auth_token: self.twilio_auth_token,
+                twilio_auth_token: self.twilio_auth_token.map(Secret::from),
                 twilio_webhook_url: self.twilio_webhook_url,
                 telegram_bot: self.telegram_bot,
                 telegram_secret_hash: self.telegram_secret_hash,
@@ -104,11 +106,11 @@ pub async fn create(db: &Db, s: &NewSite) -> Result<Site, StoreError> {
             &s.name,
             json(&s.domains),
             &s.template,
-            &s.wa_app_secret,
+            s.wa_app_secret.as_ref().map(Secret::expose),
             &s.wa_verify_token_hash,
             now_ms(),
             json(&s.channel_rules),
-            &p.twilio_auth_token,
+            p.twilio_auth_token.as_ref().map(Secret::expose),
             &p.twilio_webhook_url,
             &p.telegram_bot,
             &p.telegram_secret_hash,

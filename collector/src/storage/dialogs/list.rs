@@ -2,6 +2,7 @@
 
 use crate::args;
 use crate::db::{Db, StoreError};
+use crate::domain::dialog::{DialogKind, MatchKind};
 use crate::domain::site::SiteId;
 use crate::storage::{DialogCursor, DialogListQuery, DialogSummary};
 
@@ -54,8 +55,8 @@ pub async fn list(
                 after.started_at,
                 after.dialog_id,
                 &f.channel,
-                &f.match_kind,
-                &f.kind,
+                f.match_kind.map(MatchKind::as_str),
+                f.kind.map(DialogKind::as_str),
                 &f.number,
                 &f.tag,
                 &f.name_like,

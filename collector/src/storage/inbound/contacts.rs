@@ -26,7 +26,13 @@ pub async fn find(
 ) -> Result<Option<(Uuid, String)>, sqlx::Error> {
     tx.fetch_optional(
         FIND_CONTACT,
-        args![site_id, &c.channel, c.identity(), &c.phone, &c.user_id],
+        args![
+            site_id,
+            c.channel.as_str(),
+            c.identity(),
+            &c.phone,
+            &c.user_id
+        ],
     )
     .await
 }
@@ -78,7 +84,7 @@ pub async fn resolve(
             args![
                 site_id,
                 Uuid::now_v7(),
-                &c.channel,
+                c.channel.as_str(),
                 c.identity(),
                 &c.phone,
                 &c.user_id,

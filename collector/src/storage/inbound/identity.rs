@@ -16,7 +16,7 @@ pub async fn change(tx: &mut Conn, c: &IdentityChange) -> Result<IdentityOutcome
     let claimed = claim_message(
         tx,
         site_id,
-        c.provider,
+        c.provider.as_str(),
         &c.provider_message_id,
         "system",
         &c.body,
@@ -41,7 +41,7 @@ pub async fn change(tx: &mut Conn, c: &IdentityChange) -> Result<IdentityOutcome
             .fetch_optional(
                 "SELECT contact_id FROM contacts WHERE site_id = $1 AND channel = $2 \
                  AND identity = $3",
-                args![site_id, &c.old.channel, &new_identity],
+                args![site_id, c.old.channel.as_str(), &new_identity],
             )
             .await?;
         if taken.is_some() {
@@ -65,7 +65,12 @@ pub async fn change(tx: &mut Conn, c: &IdentityChange) -> Result<IdentityOutcome
     tx.execute(
         "UPDATE messages SET contact_id = $4 \
          WHERE site_id = $1 AND provider = $2 AND provider_message_id = $3",
-        args![site_id, c.provider, &c.provider_message_id, contact_id],
+        args![
+            site_id,
+            c.provider.as_str(),
+            &c.provider_message_id,
+            contact_id
+        ],
     )
     .await?;
     Ok(IdentityOutcome::Applied)

@@ -9,6 +9,7 @@
 
 mod attribution;
 mod contacts;
+mod dialog;
 mod identity;
 mod statuses;
 
@@ -17,17 +18,17 @@ use uuid::Uuid;
 
 use crate::args;
 use crate::db::{Conn, Db, StoreError};
-use crate::domain::dialog::{DialogKind, MatchKind};
 use crate::domain::inbound::{IdentityChange, InboundMessage};
 use crate::domain::now_ms;
+use crate::domain::provider::Provider;
 use crate::domain::referral::Referral;
 use crate::domain::site::SiteId;
 use crate::domain::status::StatusUpdate;
 use crate::matching::{ad_key, decide, ContactDialog, DialogDecision, DialogPolicy, Evidence};
-use crate::reports::query::Fact;
 use crate::reports::rollups::RollupDelta;
 use crate::storage::{IdentityOutcome, IngestOutcome, StatusView};
-use attribution::{attribute_start, CodedSession};
+use attribution::CodedSession;
+use dialog::{continue_dialog, prepend_to_dialog, start_dialog, Start};
 
 /// The chat side of storage.
 #[async_trait]
@@ -45,7 +46,7 @@ pub trait Inbound: Send + Sync {
     async fn message_status(
         &self,
         site_id: SiteId,
-        provider: &str,
+        provider: Provider,
         provider_message_id: &str,
     ) -> Result<Option<StatusView>, StoreError>;
     /// Moves a contact to its new phone or user id, once per system message.
@@ -75,7 +76,7 @@ impl Inbound for Db {
     async fn message_status(
         &self,
         site_id: SiteId,
-        provider: &str,
+        provider: Provider,
         provider_message_id: &str,
     ) -> Result<Option<StatusView>, StoreError> {
         statuses::of_message(self, site_id, provider, provider_message_id).await
@@ -137,7 +138,7 @@ async fn ingest_message(
     let claimed = claim_message(
         tx,
         site_id,
-        m.provider,
+        m.provider.as_str(),
         &m.provider_message_id,
         m.message_type.as_str(),
         &m.text,
@@ -191,7 +192,11 @@ async fn ingest_message(
                 referral_id,
                 policy,
             };
-            prepend_to_dialog(tx, &start, dialog_id, after.as_ref(), &mut delta).await?;
+            let target = [before.as_ref(), after.as_ref()]
+                .into_iter()
+                .flatten()
+                .find(|d| d.dialog_id == dialog_id);
+            prepend_to_dialog(tx, &start, target, &mut delta).await?;
             (dialog_id, false)
         }
         DialogDecision::Start => {
@@ -212,7 +217,7 @@ async fn ingest_message(
          WHERE site_id = $1 AND provider = $2 AND provider_message_id = $3",
         args![
             site_id,
-            m.provider,
+            m.provider.as_str(),
             &m.provider_message_id,
             dialog_id,
             contact_id
@@ -224,15 +229,6 @@ async fn ingest_message(
         dialog_id,
         started_dialog,
     })
-}
-
-/// What a message that starts (or turns out to start) a dialog brings to it.
-struct Start<'a> {
-    m: &'a InboundMessage,
-    contact_id: Uuid,
-    coded: Option<&'a CodedSession>,
-    referral_id: Option<Uuid>,
-    policy: &'a DialogPolicy,
 }
 
 /// Stores the message's ad referral; its id.
@@ -250,7 +246,7 @@ async fn insert_referral(
         args![
             m.site_id.0,
             referral_id,
-            m.provider,
+            m.provider.as_str(),
             &m.provider_message_id,
             &r.source_id,
             &r.source_url,
@@ -329,168 +325,4 @@ async fn dialogs_around(
         )
         .await?;
     Ok((before, after))
-}
-
-/// Appends the message to `dialog_id`; the contact's own code confirms a probable match to
-/// the same session, which becomes exact.
-async fn continue_dialog(
-    tx: &mut Conn,
-    m: &InboundMessage,
-    dialog_id: Uuid,
-    before: Option<&ContactDialog>,
-    coded: Option<&CodedSession>,
-    delta: &mut RollupDelta,
-) -> Result<(), sqlx::Error> {
-    let site_id = m.site_id.0;
-    tx.execute(
-        "UPDATE dialogs SET last_message_at = CASE WHEN $3 > last_message_at \
-         THEN $3 ELSE last_message_at END WHERE site_id = $1 AND dialog_id = $2",
-        args![site_id, dialog_id, m.sent_at_ms],
-    )
-    .await?;
-    let (Some(d), Some(coded)) = (before, coded) else {
-        return Ok(());
-    };
-    if d.match_kind != MatchKind::Probable || d.session_id != Some(coded.session_id) {
-        return Ok(());
-    }
-    delta
-        .count_out(tx, site_id, Fact::Dialogs, &[dialog_id])
-        .await?;
-    tx.execute(
-        "UPDATE dialogs SET match_kind = $3, code = $4, confidence = 1.0 \
-         WHERE site_id = $1 AND dialog_id = $2",
-        args![site_id, dialog_id, MatchKind::Exact.as_str(), &coded.code],
-    )
-    .await?;
-    delta
-        .count_in(tx, site_id, Fact::Dialogs, &[dialog_id])
-        .await
-}
-
-/// Makes the late message the first of `dialog_id` (the contact's next dialog, `after`),
-/// which takes the code or ad it lacked from it.
-async fn prepend_to_dialog(
-    tx: &mut Conn,
-    s: &Start<'_>,
-    dialog_id: Uuid,
-    after: Option<&ContactDialog>,
-    delta: &mut RollupDelta,
-) -> Result<(), sqlx::Error> {
-    let m = s.m;
-    let site_id = m.site_id.0;
-    delta
-        .count_out(tx, site_id, Fact::Dialogs, &[dialog_id])
-        .await?;
-    tx.execute(
-        "UPDATE dialogs SET started_at = $3, first_message = $4 \
-         WHERE site_id = $1 AND dialog_id = $2",
-        args![site_id, dialog_id, m.sent_at_ms, &m.text],
-    )
-    .await?;
-    let unattributed = after.is_some_and(ContactDialog::is_unattributed);
-    if unattributed && (s.coded.is_some() || m.referral.is_some()) {
-        let found = attribute_start(tx, m, s.contact_id, s.coded, s.policy, delta).await?;
-        tx.execute(
-            "UPDATE dialogs SET match_kind = $3, code = $4, confidence = $5, \
-             session_id = $6, click_id = $7 WHERE site_id = $1 AND dialog_id = $2",
-            args![
-                site_id,
-                dialog_id,
-                found.kind.as_str(),
-                found.code,
-                found.confidence,
-                found.session_id,
-                found.click_id
-            ],
-        )
-        .await?;
-    }
-    if after.is_some_and(|d| d.referral_id.is_none()) && s.referral_id.is_some() {
-        tx.execute(
-            "UPDATE dialogs SET referral_id = $3 WHERE site_id = $1 AND dialog_id = $2",
-            args![site_id, dialog_id, s.referral_id],
-        )
-        .await?;
-    }
-    delta
-        .count_in(tx, site_id, Fact::Dialogs, &[dialog_id])
-        .await
-}
-
-/// Starts a dialog with the message, attributed; `first` if the contact has none before
-/// it. When `later_exist`, the contact's dialogs after it become repeats. Its id.
-async fn start_dialog(
-    tx: &mut Conn,
-    s: &Start<'_>,
-    first: bool,
-    later_exist: bool,
-    delta: &mut RollupDelta,
-) -> Result<Uuid, sqlx::Error> {
-    let m = s.m;
-    let site_id = m.site_id.0;
-    let found = attribute_start(tx, m, s.contact_id, s.coded, s.policy, delta).await?;
-    let dialog_id = Uuid::now_v7();
-    let kind = if first {
-        DialogKind::New
-    } else {
-        DialogKind::Repeat
-    };
-    if later_exist {
-        // A late message started the contact's first dialog: the ones after it are repeats.
-        let later: Vec<(Uuid,)> = tx
-            .fetch_all(
-                "SELECT dialog_id FROM dialogs WHERE site_id = $1 AND contact_id = $2 \
-                 AND started_at > $3 AND kind = $4",
-                args![
-                    site_id,
-                    s.contact_id,
-                    m.sent_at_ms,
-                    DialogKind::New.as_str()
-                ],
-            )
-            .await?;
-        let later: Vec<Uuid> = later.into_iter().map(|(d,)| d).collect();
-        delta.count_out(tx, site_id, Fact::Dialogs, &later).await?;
-        for later_id in &later {
-            tx.execute(
-                "UPDATE dialogs SET kind = $3 WHERE site_id = $1 AND dialog_id = $2 \
-                 AND kind = $4",
-                args![
-                    site_id,
-                    *later_id,
-                    DialogKind::Repeat.as_str(),
-                    DialogKind::New.as_str()
-                ],
-            )
-            .await?;
-        }
-        delta.count_in(tx, site_id, Fact::Dialogs, &later).await?;
-    }
-    tx.execute(
-        "INSERT INTO dialogs (site_id, dialog_id, contact_id, kind, started_at, \
-         last_message_at, business_number, first_message, match_kind, code, \
-         confidence, session_id, click_id, referral_id) \
-         VALUES ($1, $2, $3, $4, $5, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
-        args![
-            site_id,
-            dialog_id,
-            s.contact_id,
-            kind.as_str(),
-            m.sent_at_ms,
-            &m.business_number,
-            &m.text,
-            found.kind.as_str(),
-            found.code,
-            found.confidence,
-            found.session_id,
-            found.click_id,
-            s.referral_id,
-        ],
-    )
-    .await?;
-    delta
-        .count_in(tx, site_id, Fact::Dialogs, &[dialog_id])
-        .await?;
-    Ok(dialog_id)
 }

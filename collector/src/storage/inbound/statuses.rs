@@ -3,6 +3,7 @@
 use crate::args;
 use crate::db::{Db, StoreError};
 use crate::domain::now_ms;
+use crate::domain::provider::Provider;
 use crate::domain::site::SiteId;
 use crate::domain::status::{DeliveryStatus, StatusUpdate};
 use crate::storage::StatusView;
@@ -57,7 +58,7 @@ pub async fn record(db: &Db, s: &StatusUpdate) -> Result<(), StoreError> {
         UPSERT,
         args![
             s.site_id.0,
-            s.provider,
+            s.provider.as_str(),
             &s.provider_message_id,
             &s.recipient,
             s.status.as_str(),
@@ -81,7 +82,7 @@ pub async fn record(db: &Db, s: &StatusUpdate) -> Result<(), StoreError> {
 pub async fn of_message(
     db: &Db,
     site_id: SiteId,
-    provider: &str,
+    provider: Provider,
     provider_message_id: &str,
 ) -> Result<Option<StatusView>, StoreError> {
     Ok(db
@@ -90,7 +91,7 @@ pub async fn of_message(
              delivered_at, read_at, played_at, failed_at, errors, pricing_category \
              FROM message_statuses \
              WHERE site_id = $1 AND provider = $2 AND provider_message_id = $3",
-            args![site_id.0, provider, provider_message_id],
+            args![site_id.0, provider.as_str(), provider_message_id],
         )
         .await?)
 }

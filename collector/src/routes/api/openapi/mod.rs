@@ -10,7 +10,7 @@
 //!    body: every 4xx gets the [`ErrorBody`] schema here, and every operation with the token
 //!    its 401;
 //! 2. derive `utoipa::ToSchema` on the types it answers (or, for a `json!` answer, add a
-//!    schema-only struct to `schemas.rs`); rows that always serialize every field go in
+//!    schema-only struct to `routes/schemas.rs`); rows that always serialize every field go in
 //!    `COMPLETE_ROWS`;
 //! 3. list the handler in `paths(...)` of [`ApiV1`] (token API, paths relative to `/api/v1`)
 //!    or [`ApiDoc`] (public routes);
@@ -20,8 +20,6 @@
 //! missing from the description, a described path does not exist, an answer, its status or a
 //! query parameter is not as described, or a documented status was never seen.
 
-mod schemas;
-
 use std::sync::OnceLock;
 
 use actix_web::{get, web, HttpResponse};
@@ -29,9 +27,8 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, Http, HttpAuthScheme, Secur
 use utoipa::openapi::{ContentBuilder, Ref, RefOr};
 use utoipa::{Modify, OpenApi};
 
-pub use schemas::*;
-
 use super::{dialogs, me, messages, reports, site, tags, tokens};
+use crate::routes::schemas::ErrorBody;
 use crate::routes::{collect, go, health, tracker, webhooks};
 
 /// Registers the route.
@@ -257,6 +254,8 @@ fn header_key(name: &str, description: &str) -> SecurityScheme {
 #[cfg(test)]
 mod tests {
     use utoipa::IntoParams;
+
+    use crate::routes::schemas::ReportParams;
 
     use super::*;
 

@@ -1,5 +1,7 @@
 //! Schemas of answers built with `json!` (and of the reports' query), which no Rust type
-//! describes; the conformance tests check the answers against them.
+//! describes; the conformance tests check the answers against them. The handlers name them
+//! in their `#[utoipa::path]`, and `api::openapi` collects the handlers; this module imports
+//! neither, so the description and the routes do not depend on each other.
 
 use std::collections::BTreeMap;
 
