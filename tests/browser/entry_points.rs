@@ -8,7 +8,7 @@ use std::time::Duration;
 use anyhow::{bail, Context};
 use chatrail_collector::domain::site::{NewSite, SiteInput};
 use chatrail_core::code::find_codes;
-use chatrail_core::links::parse_chat_link;
+use chatrail_core::links::{chat_link, parse_chat_link};
 use chatrail_tests::app::{spawn_app, whatsapp_text, Backend, TestApp};
 use chatrail_tests::browser::Browser;
 use chatrail_tests::pages;
@@ -81,6 +81,17 @@ impl Fixture {
     pub(crate) async fn href(&self, id: &str) -> anyhow::Result<String> {
         let link = self.browser.client.find(Locator::Id(id)).await?;
         link.attr("href").await?.context("link without href")
+    }
+
+    /// Clicks `#id` as a visitor does.
+    pub(crate) async fn click(&self, id: &str) -> anyhow::Result<()> {
+        self.browser
+            .client
+            .find(Locator::Id(id))
+            .await?
+            .click()
+            .await?;
+        Ok(())
     }
 
     /// Waits until the snippet has tagged `#id` (its href carries a session code).
@@ -413,13 +424,13 @@ document.getElementById("untracked").dispatchEvent(new MouseEvent("auxclick", {b
             format!("http://localhost:{}/ad#{target}", f.port)
         };
         f.browser.client.goto(&from_ad("autumn")).await?;
-        f.browser.client.find(Locator::Id("go")).await?.click().await?;
+        f.click("go").await?;
         let first = code_of(&f.tagged("l").await?);
         f.wait_sessions("campaign=autumn", 1).await;
         f.browser.client.goto(&landing("autumn")).await?;
         assert_eq!(code_of(&f.tagged("l").await?), first, "the same campaign goes on");
         f.browser.client.goto(&from_ad("winter")).await?;
-        f.browser.client.find(Locator::Id("go")).await?.click().await?;
+        f.click("go").await?;
         f.wait_sessions("campaign=winter", 1).await;
         let sent = f.browser.click_and_capture_navigation("#l").await?;
         assert_ne!(code_of(&sent), first, "a new campaign starts a new session");
@@ -451,7 +462,7 @@ document.getElementById("untracked").dispatchEvent(new MouseEvent("auxclick", {b
             format!("tg://resolve?domain=Studio_Bot&start={}", code_of(&tg))
         );
         for id in ["wa", "api", "web", "app", "intent", "tg", "message", "other_bot", "tgapp"] {
-            f.browser.client.find(Locator::Id(id)).await?.click().await?;
+            f.click(id).await?;
         }
         let clicks = f.wait_clicks("/forms", 8).await;
         let mut kinds: Vec<(&str, &str)> = clicks.iter().map(|c| (c.0.as_str(), c.1.as_str())).collect();
@@ -567,12 +578,7 @@ document.getElementById("changed").addEventListener("click", function () {
         // A copy of the tagged link, put in the page after the next page view.
         f.js("window.copy = document.getElementById('spa').cloneNode(true); copy.id = 'copy'")
             .await?;
-        f.browser
-            .client
-            .find(Locator::Id("nav"))
-            .await?
-            .click()
-            .await?;
+        f.click("nav").await?;
         let mut after = String::new();
         for _ in 0..100 {
             after = f.href("spa").await?;
@@ -687,6 +693,32 @@ document.addEventListener("chatrail:ready", function (e) {{ window.readyEvent = 
             f.js("return chatrail.url('@studio_bot')").await?,
             json!(format!("https://t.me/studio_bot?start={code}"))
         );
+        assert_eq!(
+            f.js("return chatrail.url(' @Studio_Bot ', 'ignored')")
+                .await?,
+            json!(format!("https://t.me/studio_bot?start={code}"))
+        );
+        // Chats the site does not track get the plain link chatrail-core's `chat_link`
+        // makes (the loader makes it in JS); neither a number nor a bot gets nothing.
+        for (chat, text) in [
+            ("0044 7700 900123", "Hi + bye, é & 100% ok?"),
+            ("+1 (555) 123-4567", ""),
+            ("@Other_Bot", "x"),
+            ("12", "x"),
+            ("1234567890123456", "x"),
+            ("nope", "x"),
+            ("@no", "x"),
+            ("@@studio_bot", "x"),
+            ("@studio-bot", "x"),
+            ("", ""),
+        ] {
+            assert_eq!(
+                f.js(&format!("return chatrail.url({chat:?}, {text:?})"))
+                    .await?,
+                json!(chat_link(chat, text)),
+                "chatrail.url({chat:?}, {text:?})"
+            );
+        }
         assert_eq!(f.js("return window.readyEvent").await?, json!(true));
         let globals = f
             // chromedriver adds a few of its own (se_…, ret_nodes) when it runs scripts.

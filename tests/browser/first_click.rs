@@ -6,7 +6,6 @@ use std::time::Duration;
 
 use anyhow::bail;
 use chatrail_core::links::parse_chat_link;
-use fantoccini::Locator;
 use serde_json::{json, Value};
 
 use crate::entry_points::{code_of, has_code, page, text_of, Fixture, TRACKED};
@@ -78,12 +77,7 @@ async fn hrefs_are_read_as_the_browser_resolves_them() {
         );
         // Each click is counted (the page keeps the visitor, so they all are).
         for id in ["schemeless", "upper", "spaced", "bot", "app"] {
-            f.browser
-                .client
-                .find(Locator::Id(id))
-                .await?
-                .click()
-                .await?;
+            f.click(id).await?;
         }
         let clicks = f.wait_clicks("/hrefs", 5).await;
         let mut kinds: Vec<(&str, &str, &str)> = clicks
@@ -129,16 +123,94 @@ async fn hrefs_are_read_as_the_browser_resolves_them() {
         // A relative href under a chat host's base URL.
         f.open("/relative").await?;
         assert_eq!(f.tagged("relative").await?, tagged("Relative"));
-        f.browser
-            .client
-            .find(Locator::Id("relative"))
-            .await?
-            .click()
-            .await?;
+        f.click("relative").await?;
         let clicks = f.wait_clicks("/relative", 1).await;
         assert_eq!(
             (clicks[0].0.as_str(), clicks[0].3.as_str()),
             (TRACKED, code.as_str())
+        );
+        Ok(())
+    }
+    .await;
+    f.finish(result).await;
+}
+
+/// Hrefs the browser rewrites when it resolves them (or does not), each next to a link whose
+/// href is what the browser made of it (`a.href`). The snippet takes an href already as the
+/// browser writes it without resolving it again (a fast path), so these check that no href
+/// is tagged unlike its resolved form: dot segments, a backslash, a port, a user, spaces,
+/// tabs, quotes, non-ASCII text, a host with a trailing dot or in capitals.
+const TWINS: &[&str] = &[
+    "https://wa.me/79001234567?text=Plain",
+    "http://wa.me/79001234567?text=Http",
+    "https://wa.me/x/../79001234567?text=Dots",
+    "https://wa.me/./79001234567?text=Dot",
+    "https://wa.me/%2e/79001234567?text=Encoded",
+    "https://wa.me/79001234567/..?text=Up",
+    "https://wa.me\\79001234567?text=Backslash",
+    "https://wa.me:443/79001234567?text=Port",
+    "https://user@wa.me/79001234567?text=User",
+    "https://wa.me?text=No%20path",
+    "https://wa.me/79001234567?text=It's",
+    "https://wa.me/79001234567?text=a b",
+    "https://wa.me/79001234567?text=tab\there",
+    "https://wa.me/79001234567?text=Привет",
+    "https://wa.me/79001234567?text={curly}",
+    "https://wa.me/79001234567#a fragment",
+    "https://wa.me./79001234567?text=Trailing%20dot",
+    "https://WWW.WA.ME/79001234567?text=Www",
+    "https://api.whatsapp.com/send/?phone=79001234567&text=Api",
+    "https://t.me/studio_bot?start=x",
+    "https://t.me/Studio_Bot/../studio_bot",
+    "whatsapp://send?phone=79001234567&text=App",
+];
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_href_is_tagged_as_its_resolved_form() {
+    let escape = |s: &str| s.replace('&', "&amp;").replace('"', "&quot;");
+    let mut body: String = TWINS
+        .iter()
+        .map(|href| format!("<a class=\"h\" href=\"{}\">x</a>\n", escape(href)))
+        .collect();
+    // Before the snippet: each link's twin gets the href as the browser resolved it.
+    body.push_str(
+        "<script>document.querySelectorAll('a.h').forEach(function (a) { \
+         var twin = document.createElement('a'); twin.className = 't'; \
+         twin.setAttribute('href', a.href); document.body.appendChild(twin); });</script>",
+    );
+    let f = Fixture::start(|c| vec![("/twins", site_page(c, &body))]).await;
+    let result = async {
+        f.open("/twins").await?;
+        let read = "return [chatrail.code, [...document.querySelectorAll('a.h')].map((a, i) => \
+                    [a.getAttribute('href'), document.querySelectorAll('a.t')[i].getAttribute('href')])]";
+        let mut state = Value::Null;
+        for _ in 0..100 {
+            state = f.js(read).await?;
+            let code = state[0].as_str().unwrap_or("-");
+            if state[1][0][0].as_str().is_some_and(|h| h.contains(code)) {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let (code, pairs): (String, Vec<(String, String)>) = serde_json::from_value(state)?;
+        let mut left_alone = Vec::new();
+        for ((link, twin), written) in pairs.iter().zip(TWINS) {
+            if twin.contains(&code) {
+                assert_eq!(link, twin, "{written:?} is tagged as its resolved form");
+            } else {
+                assert_eq!(link, written, "{written:?} is left alone, as its resolved form");
+                left_alone.push(*written);
+            }
+        }
+        // Only those that do not resolve to a tracked chat link.
+        assert_eq!(
+            left_alone,
+            [
+                "https://wa.me/79001234567/..?text=Up",
+                "https://user@wa.me/79001234567?text=User",
+                "https://wa.me?text=No%20path",
+                "https://wa.me./79001234567?text=Trailing%20dot",
+            ]
         );
         Ok(())
     }

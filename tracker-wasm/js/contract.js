@@ -6,13 +6,15 @@ var
   OP_VIEW = 0,
   OP_CONFIGURE = 1,
   OP_CLICK = 3,
-  OP_CHAT_URL = 4,
   OP_RESET = 5,
   OP_TAGS = 6,
   VIEW_RANDOM_BYTES = 20,
   SEP = "\x1f",
   // Hrefs that may be chat links (links::CHAT_HINTS): no other reaches the wasm.
   CHAT = /wa\.me|whatsapp|t\.me|telegram\.me|tg:/i,
+  // A chat of the JS API's links: a number's digits, or a bot (phone, links).
+  NUMBER = /^\d{7,15}$/,
+  BOT = /^@\w{5,32}$/,
   // The query parameters of a new source (beacon::UTM_PARAMS, CLICK_ID_PARAMS).
   CAMPAIGN = /^(utm_(source|medium|campaign|content|term)|gclid|gbraid|wbraid|dclid|yclid|ysclid|fbclid|msclkid|ttclid|twclid|li_fat_id|epik|ctwa_clid)$/i,
   // Ids, idle times (ms) and the limits of beacon values (beacon).

@@ -196,7 +196,7 @@ var frame = function (win) {
     var args = [...arguments];
     safe(function () {
       if (started && url != null && CHAT.test((url += ""))) {
-        url = resolve(url, doc.baseURI);
+        url = resolve(url, doc);
         args[0] = url = answer(url) || url;
         opened(url);
       }

@@ -91,9 +91,19 @@ try {
     api = w.chatrail = {
       // The current session code; null until there is a session.
       code: null,
-      // A chat link for a number (or "@bot"), tracked when the chat is.
+      // A chat link for a number in any notation (its digits, leading
+      // zeros dropped, as chatrail-core's normalize_number) or "@bot",
+      // tagged when the chat is tracked; nothing for neither. The same
+      // link as chatrail-core's chat_link, made here to spare the wasm its
+      // code.
       url: safe(function (chat, text) {
-        return ask(OP_CHAT_URL, [chat, text]);
+        var number = (chat = (chat + "").trim()).replace(/\D/g, "").replace(/^0+/, ""),
+          url =
+            chat[0] == "@"
+              ? BOT.test(chat) && "https://t.me/" + chat.slice(1).toLowerCase()
+              : NUMBER.test(number) &&
+                "https://wa.me/" + number + (text ? "?" + TEXT_PARAM + "=" + encodeURIComponent(text) : "");
+        if (url) return answer(url) || url;
       }),
       // Calls `f(chatrail)` once the snippet has loaded.
       ready: function (f) {

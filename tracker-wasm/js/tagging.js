@@ -58,7 +58,8 @@ var tagAll = function (links, again) {
       original
         ? !again
         : !(original = older.find(href)) &&
-          (!CHAT.test(href + links[i].baseURI) || href.indexOf(SEP) >= 0)
+          (!(CHAT.test(href) || (!ABSOLUTE.test(href) && CHAT.test(links[i].baseURI))) ||
+            href.indexOf(SEP) >= 0)
     )
       continue;
     if (texts == null)
@@ -70,7 +71,7 @@ var tagAll = function (links, again) {
     text = texts && links[i].getAttribute(TEXT);
     todo.push(links[i], href);
     originals.push((original = original || href));
-    pairs.push(resolve(original, links[i].baseURI), text && text.indexOf(SEP) < 0 ? text : "");
+    pairs.push(resolve(original, links[i]), text && text.indexOf(SEP) < 0 ? text : "");
   }
   if (!todo.length) return;
   tagged = tags(pairs, originals);

@@ -18,8 +18,7 @@ use std::cell::RefCell;
 use chatrail_core::beacon::{PageRule, SiteConfig};
 use chatrail_core::code::SessionCode;
 use chatrail_core::links::{
-    chat_link, normalize_bot, parse_chat_link, rewrite_chat_link_into, LinkKind, Tracked,
-    DEFAULT_TEMPLATE,
+    normalize_bot, parse_chat_link, rewrite_chat_link_into, LinkKind, Tracked, DEFAULT_TEMPLATE,
 };
 use chatrail_core::phone::normalize_number;
 use chatrail_core::text::{fields, hex_digit};
@@ -53,14 +52,12 @@ pub mod op {
     /// number (or bot, or empty) and the link's form, or none when the
     /// link is no chat to count.
     pub const CLICK: u32 = 3;
-    /// The JS API's chat URL. Arguments: number (or `@bot`), text. Answer:
-    /// the URL, carrying the code when the chat is tracked.
-    pub const CHAT_URL: u32 = 4;
     /// Consent withdrawn: forget the code, so nothing is tagged.
     pub const RESET: u32 = 5;
     /// What links become. Arguments: the original href and own starter text
     /// of each link. Answer: each link's new href (empty to leave it alone),
-    /// in order. (2 was one link's.)
+    /// in order. (2 was one link's; 4 the JS API's chat URL, which the
+    /// loader now makes and asks about as a link.)
     pub const TAGS: u32 = 6;
 }
 
@@ -149,15 +146,6 @@ pub fn answer(op: u32, args: &str) -> Option<String> {
                 None
             }
             op::CLICK => s.click(arg()),
-            op::CHAT_URL => {
-                let plain = chat_link(arg(), arg())?;
-                let mut tagged = String::new();
-                Some(if s.tag_into(&mut tagged, &plain, None) {
-                    tagged
-                } else {
-                    plain
-                })
-            }
             op::TAGS => {
                 let mut answers = String::new();
                 loop {

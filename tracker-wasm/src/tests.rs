@@ -123,28 +123,3 @@ fn clicks_are_counted_for_tracked_chats_and_message_links() {
     assert!(click("https://wa.me/15551234567").is_none());
     assert!(click("https://example.com/").is_none());
 }
-
-#[test]
-fn chat_urls_for_the_js_api() {
-    configure(&[]);
-    let url = |chat: &str, text: &str| call(op::CHAT_URL, &[chat, text]);
-    assert_eq!(
-        url("+7 900 123 45 67", "Hi").as_deref(),
-        Some("https://wa.me/79001234567?text=Hi")
-    );
-    let code = view("/", "");
-    assert_eq!(
-        url("+7 900 123 45 67", "Hi").unwrap(),
-        format!("https://wa.me/79001234567?text=Hi%20(ref%20{code})")
-    );
-    assert_eq!(
-        url("15551234567", "Hi").as_deref(),
-        Some("https://wa.me/15551234567?text=Hi"),
-        "untracked numbers get a plain link"
-    );
-    assert_eq!(
-        url("@shop_bot", "").unwrap(),
-        format!("https://t.me/shop_bot?start={code}")
-    );
-    assert_eq!(url("nope", "x"), None);
-}

@@ -12,7 +12,8 @@ use std::fs;
 use std::path::Path;
 
 use chatrail_core::beacon::{self, field};
-use chatrail_core::links::{CHAT_HINTS, START_PARAM, TEXT_PARAM};
+use chatrail_core::links::{CHAT_HINTS, MAX_BOT_LEN, MIN_BOT_LEN, START_PARAM, TEXT_PARAM};
+use chatrail_core::phone::{MAX_DIGITS, MIN_DIGITS};
 use chatrail_tracker::{op, SEP};
 
 const REGENERATE: &str = "UPDATE_CONTRACT=1 cargo test -p chatrail-tracker --test contract";
@@ -104,7 +105,6 @@ fn groups() -> Vec<(&'static str, Vec<Constant>)> {
                 ("OP_VIEW", op::VIEW.to_string()),
                 ("OP_CONFIGURE", op::CONFIGURE.to_string()),
                 ("OP_CLICK", op::CLICK.to_string()),
-                ("OP_CHAT_URL", op::CHAT_URL.to_string()),
                 ("OP_RESET", op::RESET.to_string()),
                 ("OP_TAGS", op::TAGS.to_string()),
                 ("VIEW_RANDOM_BYTES", num(op::VIEW_RANDOM_BYTES)),
@@ -114,6 +114,13 @@ fn groups() -> Vec<(&'static str, Vec<Constant>)> {
         (
             "Hrefs that may be chat links (links::CHAT_HINTS): no other reaches the wasm.",
             vec![("CHAT", format!("/{}/i", hints.join("|")))],
+        ),
+        (
+            "A chat of the JS API's links: a number's digits, or a bot (phone, links).",
+            vec![
+                ("NUMBER", format!("/^\\d{{{MIN_DIGITS},{MAX_DIGITS}}}$/")),
+                ("BOT", format!("/^@\\w{{{MIN_BOT_LEN},{MAX_BOT_LEN}}}$/")),
+            ],
         ),
         (
             "The query parameters of a new source (beacon::UTM_PARAMS, CLICK_ID_PARAMS).",

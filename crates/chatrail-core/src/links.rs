@@ -28,6 +28,12 @@ pub use rewrite::{chat_link, rewrite_chat_link, rewrite_chat_link_into};
 /// Longest Telegram `start` payload, in characters of `[A-Za-z0-9_-]`.
 pub const MAX_START_LEN: usize = 64;
 
+/// Fewest characters of a Telegram username (bot), without its `@`.
+pub const MIN_BOT_LEN: usize = 5;
+
+/// Most characters of a Telegram username (bot), without its `@`.
+pub const MAX_BOT_LEN: usize = 32;
+
 /// The query parameter of a WhatsApp link's prefilled text.
 pub const TEXT_PARAM: &str = "text";
 
@@ -190,8 +196,8 @@ fn same_number(configured: &str, number: &str) -> bool {
 pub fn normalize_bot(s: &str) -> Option<String> {
     let s = s.trim_ascii();
     let s = s.strip_prefix("@").unwrap_or(s);
-    let ok =
-        (5..=32).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+    let ok = (MIN_BOT_LEN..=MAX_BOT_LEN).contains(&s.len())
+        && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
     ok.then(|| s.to_ascii_lowercase())
 }
 
