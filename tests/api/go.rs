@@ -52,7 +52,7 @@ async fn a_go_link_redirects_with_a_code_and_records_its_campaign(backend: Backe
     );
     let codes = find_codes(&text);
     assert_eq!(codes.len(), 1, "{text}");
-    app.wait_written(2).await; // the visit and the click
+    app.assert_written(2).await; // the visit and the click
 
     let body = whatsapp_text("wamid.go-1", "447911123456", "Ana", &text, 1_763_805_600);
     let report: Value = app.post_whatsapp(&body).await.json().await.unwrap();
@@ -117,5 +117,5 @@ async fn a_go_link_redirects_with_a_code_and_records_its_campaign(backend: Backe
         .strip_prefix("https://t.me/studio_bot?start=")
         .unwrap();
     assert_eq!(find_codes(payload).len(), 1, "{location}");
-    app.wait_written(4).await;
+    app.assert_written(4).await;
 }

@@ -115,7 +115,7 @@ async fn nul_is_refused_where_it_stands_and_good_input_still_goes_through(backen
     // The writer was never handed a NUL: good beacons and messages go through.
     let (status, _) = send(&app, Method::POST, "/collect/visit", None, Some(good_visit)).await;
     assert_eq!(status, 202);
-    app.wait_written(1).await;
+    app.assert_written(1).await;
     let (status, dialogs) = send(
         &app,
         Method::GET,

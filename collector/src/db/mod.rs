@@ -9,7 +9,10 @@
 
 mod args;
 mod conn;
+mod memo;
 
+use std::any::Any;
+use std::future::Future;
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -22,6 +25,8 @@ use tokio::sync::{Mutex, OwnedMutexGuard};
 pub use args::{placeholders, values_sql, Arg, Record};
 pub use conn::Conn;
 use conn::Inner;
+use memo::Memo;
+pub use memo::POLL as CONFIG_POLL;
 
 /// A failure of the database layer.
 #[derive(Debug, thiserror::Error)]
@@ -71,6 +76,8 @@ pub struct Db {
     /// acknowledgements of the inbound load test ten times the median. `None` on
     /// PostgreSQL, which takes concurrent writers.
     writer: Option<Arc<Mutex<()>>>,
+    /// Sites and their numbers, kept in memory (see [`Db::remembered`]).
+    memo: Arc<Memo>,
 }
 
 impl Db {
@@ -89,10 +96,7 @@ impl Db {
                 .connect(url)
                 .await?;
             sqlx::migrate!("../migrations/postgres").run(&pool).await?;
-            return Ok(Db {
-                pool: Pool::Postgres(pool),
-                writer: None,
-            });
+            return Ok(Db::new(Pool::Postgres(pool), None));
         }
         let options = SqliteConnectOptions::from_str(url)?
             .create_if_missing(true)
@@ -107,10 +111,41 @@ impl Db {
             .connect_with(options)
             .await?;
         sqlx::migrate!("../migrations/sqlite").run(&pool).await?;
-        Ok(Db {
-            pool: Pool::Sqlite(pool),
-            writer: Some(Arc::default()),
-        })
+        Ok(Db::new(Pool::Sqlite(pool), Some(Arc::default())))
+    }
+
+    /// A handle on a migrated pool; starts watching `config_version`.
+    fn new(pool: Pool, writer: Option<Arc<Mutex<()>>>) -> Db {
+        let memo = Arc::new(Memo::default());
+        tokio::spawn(memo::watch(pool.clone(), Arc::downgrade(&memo)));
+        Db { pool, writer, memo }
+    }
+
+    /// What `load` finds, remembered under `key` until sites or numbers change (on this
+    /// collector: at once; on another: within [`CONFIG_POLL`]). Nothing found is not
+    /// remembered, so made-up keys cost a read each and no memory. Only for reads of
+    /// `sites` and `tracked_numbers`, which the `config_version` triggers watch.
+    pub async fn remembered<T, E, F, Fut>(&self, key: &str, load: F) -> Result<Option<Arc<T>>, E>
+    where
+        T: Any + Send + Sync,
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<Option<T>, E>>,
+    {
+        if let Some(value) = self.memo.get::<T>(key) {
+            return Ok(Some(value));
+        }
+        let generation = self.memo.generation();
+        let Some(value) = load().await?.map(Arc::new) else {
+            return Ok(None);
+        };
+        self.memo.put(key, generation, value.clone());
+        Ok(Some(value))
+    }
+
+    /// Forgets what [`Db::remembered`] keeps: call after committing a change to sites or
+    /// numbers (other collectors learn of it from `config_version`).
+    pub fn config_changed(&self) {
+        self.memo.forget();
     }
 
     /// Which backend this is.

@@ -1,4 +1,7 @@
-//! Beacons from the snippet: `text/plain` JSON (no CORS preflight), validated, then queued.
+//! Beacons from the snippet: `text/plain` JSON (no CORS preflight), validated, then stored;
+//! the 202 is sent once the beacon is committed.
+
+use std::sync::Arc;
 
 use actix_web::http::header;
 use actix_web::{post, web, HttpRequest, HttpResponse};
@@ -24,7 +27,7 @@ async fn beacon<T: DeserializeOwned>(
     state: &AppState,
     payload: web::Payload,
     site_key: impl Fn(&T) -> &str,
-) -> Result<(T, Site), ApiError> {
+) -> Result<(T, Arc<Site>), ApiError> {
     let body = read_body(payload, MAX_BEACON_BYTES).await?;
     let beacon: T = parse_json(&body, "beacon")?;
     let site = state
@@ -35,11 +38,13 @@ async fn beacon<T: DeserializeOwned>(
     Ok((beacon, site))
 }
 
-fn enqueue(state: &AppState, event: IngestEvent) -> Result<HttpResponse, ApiError> {
+/// Stores the event and answers 202 once it is committed.
+async fn store(state: &AppState, event: IngestEvent) -> Result<HttpResponse, ApiError> {
     state
         .queue
-        .push(event)
-        .map_err(|_| ApiError::Unavailable("ingest queue is full, retry later"))?;
+        .store(vec![event])
+        .await
+        .map_err(|e| ApiError::Unavailable(e.message()))?;
     Ok(HttpResponse::Accepted().json(serde_json::json!({ "status": "accepted" })))
 }
 
@@ -63,11 +68,11 @@ fn user_agent(req: &HttpRequest) -> &str {
     tag = "tracker",
     request_body(content = VisitBeacon, content_type = "text/plain", description = "A page view of a session, as JSON sent as text/plain so browsers skip the CORS preflight; at most 8 KiB"),
     responses(
-        (status = 202, description = "Queued, or dropped as a robot or spam", body = crate::routes::schemas::BeaconAnswer),
+        (status = 202, description = "Stored (committed), or dropped as a robot or spam", body = crate::routes::schemas::BeaconAnswer),
         (status = 400, description = "Invalid beacon"),
         (status = 404, description = "No such site"),
         (status = 413, description = "Body too large"),
-        (status = 503, description = "The ingest queue is full; retry later"),
+        (status = 503, description = "Not stored (the ingest queue is full, or the database is unavailable); retry later"),
     )
 )]
 #[post("/collect/visit")]
@@ -97,7 +102,7 @@ async fn take_visit(
     if let Some(why) = view.dropped() {
         return Ok(dropped(state, why));
     }
-    enqueue(state, IngestEvent::Visit(Box::new(view)))
+    store(state, IngestEvent::Visit(Box::new(view))).await
 }
 
 #[utoipa::path(
@@ -105,11 +110,11 @@ async fn take_visit(
     tag = "tracker",
     request_body(content = ClickBeacon, content_type = "text/plain", description = "A click on a chat link, as JSON sent as text/plain so browsers skip the CORS preflight; at most 8 KiB"),
     responses(
-        (status = 202, description = "Queued, or dropped as a robot or spam", body = crate::routes::schemas::BeaconAnswer),
+        (status = 202, description = "Stored (committed), or dropped as a robot or spam", body = crate::routes::schemas::BeaconAnswer),
         (status = 400, description = "Invalid beacon"),
         (status = 404, description = "No such site"),
         (status = 413, description = "Body too large"),
-        (status = 503, description = "The ingest queue is full; retry later"),
+        (status = 503, description = "Not stored (the ingest queue is full, or the database is unavailable); retry later"),
     )
 )]
 #[post("/collect/click")]
@@ -132,5 +137,5 @@ async fn take_click(
     if let Some(why) = filter::screen_click(user_agent(req)) {
         return Ok(dropped(state, why));
     }
-    enqueue(state, IngestEvent::Click(Box::new(chat)))
+    store(state, IngestEvent::Click(Box::new(chat))).await
 }

@@ -95,7 +95,7 @@ async fn go(
     };
     let user_agent = header_text(header::USER_AGENT);
     if Device::from_user_agent(user_agent).category.as_deref() != Some("crawler") {
-        record(&state, &site, &req, url, kind, number, code, user_agent);
+        record(&state, &site, &req, url, kind, number, code, user_agent).await;
     }
     Ok(HttpResponse::Found()
         .insert_header((header::LOCATION, location))
@@ -104,9 +104,11 @@ async fn go(
         .finish())
 }
 
-/// Queues the visit and the click of a `/go` session; failures are logged, not answered.
+/// Stores the visit and the click of a `/go` session before the redirect, so the chat it
+/// opens finds its session; failures are logged, not answered (the visitor still gets to
+/// the chat).
 #[allow(clippy::too_many_arguments)]
-fn record(
+async fn record(
     state: &AppState,
     site: &Site,
     req: &HttpRequest,
@@ -167,10 +169,8 @@ fn record(
     });
     match events {
         Ok(events) => {
-            for event in events {
-                if state.queue.push(event).is_err() {
-                    tracing::warn!("ingest queue full: go link session not recorded");
-                }
+            if let Err(e) = state.queue.store(events.into()).await {
+                tracing::warn!(why = e.message(), "go link session not recorded");
             }
         }
         Err(e) => tracing::warn!(error = %e, "go link session refused"),

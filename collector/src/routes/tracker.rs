@@ -153,9 +153,9 @@ async fn config_of(key: &str, state: &AppState) -> Result<HttpResponse, ApiError
 async fn config_of_site(key: &str, state: &AppState) -> Result<Option<SiteConfig>, ApiError> {
     Ok(state.store.site_by_key(key).await?.map(|site| SiteConfig {
         numbers: site.numbers.iter().map(|n| n.number.clone()).collect(),
-        template: site.template,
-        bots: site.bots,
-        domains: site.domains,
-        pages: site.pages,
+        template: site.template.clone(),
+        bots: site.bots.clone(),
+        domains: site.domains.clone(),
+        pages: site.pages.clone(),
     }))
 }
