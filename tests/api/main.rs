@@ -1,6 +1,7 @@
 //! The collector over real HTTP: a server on a free port, a fresh database per test.
 
 mod beacons;
+mod compression;
 mod concurrency;
 mod dashboard;
 mod enrichment;

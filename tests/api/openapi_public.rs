@@ -32,6 +32,13 @@ pub async fn public_routes(d: &Driver<'_>) {
     let start = js.find("/t/").expect("t.js names the wasm path");
     let wasm = &js[start..start + js[start..].find(".wasm").unwrap() + 5];
     d.expect(call("GET", "/t/{hash}.wasm", wasm), 200).await;
+    let wasm_etag = d.app.http.get(format!("{}{wasm}", d.app.base)).send();
+    let wasm_etag = wasm_etag.await.unwrap().headers()["etag"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let revalidated = call("GET", "/t/{hash}.wasm", wasm).header("if-none-match", wasm_etag);
+    d.expect(revalidated, 304).await;
     d.expect(call("GET", "/t/{hash}.wasm", "/t/0000.wasm"), 404)
         .await;
     d.expect(

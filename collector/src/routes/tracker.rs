@@ -29,13 +29,15 @@ struct ScriptParams {
 }
 
 /// `t.js` keeps a fixed URL, so it is cached briefly and revalidated by ETag; a site's
-/// (`?site=`) carries the site's config, so it is cached as briefly as the config.
+/// (`?site=`) carries the site's config, so it is cached as briefly as the config. Brotli or
+/// gzip when the client accepts it (an unknown site's script: as it is), each encoding with
+/// its own ETag.
 #[utoipa::path(
     operation_id = "tracker_script",
     tag = "tracker",
     params(ScriptParams),
     responses(
-        (status = 200, description = "The snippet's loader, cached 5 min (1 min with `site`) with an ETag", body = String, content_type = "text/javascript"),
+        (status = 200, description = "The snippet's loader, cached 5 min (1 min with `site`) with an ETag; brotli or gzip by `Accept-Encoding`", body = String, content_type = "text/javascript"),
         (status = 304, description = "`If-None-Match` matched"),
         (status = 503, description = "The snippet is not built into this binary"),
     )
@@ -50,38 +52,25 @@ async fn script(
         .snippet
         .as_ref()
         .ok_or(ApiError::Unavailable(NOT_BUILT))?;
-    let (body, etag, max_age) = match &params.site {
+    let (script, max_age) = match &params.site {
         Some(key) => {
-            let (body, etag) = snippet.with_config(&preset(key, &state).await);
-            (body, etag, 60)
+            let (preset, known) = preset(key, &state).await;
+            (snippet.for_site(&preset, known).await, 60)
         }
-        None => (snippet.js.clone(), snippet.js_etag.clone(), 300),
+        None => (snippet.js.clone(), 300),
     };
-    let cached = req
-        .headers()
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag));
-    let mut resp = if cached {
-        HttpResponse::NotModified()
-    } else {
-        HttpResponse::Ok()
-    };
-    resp.insert_header((header::CONTENT_TYPE, "text/javascript; charset=utf-8"))
+    let mut answer = HttpResponse::Ok();
+    answer
+        .insert_header((header::CONTENT_TYPE, "text/javascript; charset=utf-8"))
         .insert_header((header::CACHE_CONTROL, format!("public, max-age={max_age}")))
-        .insert_header((header::ETAG, etag))
         .insert_header((header::ACCESS_CONTROL_ALLOW_ORIGIN, "*"));
-    Ok(if cached {
-        resp.finish()
-    } else {
-        resp.body(body)
-    })
+    Ok(script.respond(&req, answer))
 }
 
 /// What a site's script carries (JSON): `[key, config]`, the config as the JSON text that
 /// `/sites/{key}/config` answers; `[key]` when the site is unknown or cannot be read now,
-/// and the snippet then fetches the config itself.
-async fn preset(key: &str, state: &AppState) -> String {
+/// and the snippet then fetches the config itself. True when it has the config.
+async fn preset(key: &str, state: &AppState) -> (String, bool) {
     let config = match config_of_site(key, state).await {
         Ok(config) => config,
         Err(e) => {
@@ -91,22 +80,26 @@ async fn preset(key: &str, state: &AppState) -> String {
     };
     let mut preset = vec![key.to_owned()];
     preset.extend(config.and_then(|c| serde_json::to_string(&c).ok()));
-    serde_json::to_string(&preset).unwrap_or_default()
+    let known = preset.len() > 1;
+    (serde_json::to_string(&preset).unwrap_or_default(), known)
 }
 
-/// The wasm URL carries its content hash, so it never changes and is cached for a year.
+/// The wasm URL carries its content hash, so it never changes and is cached for a year;
+/// brotli or gzip when the client accepts it, each encoding with its own ETag.
 #[utoipa::path(
     operation_id = "tracker_wasm",
     tag = "tracker",
     params(("hash" = String, Path, description = "Content hash, as `t.js` names it")),
     responses(
-        (status = 200, description = "The snippet's WebAssembly, cached for a year", body = String, content_type = "application/wasm"),
+        (status = 200, description = "The snippet's WebAssembly, cached for a year with an ETag; brotli or gzip by `Accept-Encoding`", body = String, content_type = "application/wasm"),
+        (status = 304, description = "`If-None-Match` matched"),
         (status = 404, description = "Another snippet version"),
         (status = 503, description = "The snippet is not built into this binary"),
     )
 )]
 #[get("/t/{hash}.wasm")]
 async fn wasm(
+    req: HttpRequest,
     path: web::Path<String>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
@@ -117,11 +110,12 @@ async fn wasm(
     if *path != snippet.wasm_hash {
         return Err(ApiError::NotFound("snippet version"));
     }
-    Ok(HttpResponse::Ok()
+    let mut answer = HttpResponse::Ok();
+    answer
         .insert_header((header::CONTENT_TYPE, "application/wasm"))
         .insert_header((header::CACHE_CONTROL, "public, max-age=31536000, immutable"))
-        .insert_header((header::ACCESS_CONTROL_ALLOW_ORIGIN, "*"))
-        .body(snippet.wasm.clone()))
+        .insert_header((header::ACCESS_CONTROL_ALLOW_ORIGIN, "*"));
+    Ok(snippet.wasm.respond(&req, answer))
 }
 
 /// What the snippet needs of a site (numbers, bots, template, domains, page rules): public by
