@@ -20,9 +20,11 @@ use chatrail_tests::on_both_backends;
 use uuid::Uuid;
 
 mod config;
+mod migrations;
 mod rollups;
 
 use config::site_changes_reach_every_collector;
+use migrations::telegram_bots_get_one_spelling;
 use rollups::{a_late_visit_racing_a_probable_match, rollups_follow_every_write};
 
 on_both_backends!(
@@ -43,6 +45,7 @@ on_both_backends!(
     a_late_visit_racing_a_probable_match,
     same_second_messages_make_one_exact_dialog_in_any_order,
     site_changes_reach_every_collector,
+    telegram_bots_get_one_spelling,
 );
 
 const CHROME_UA: &str = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36";
