@@ -453,8 +453,8 @@ document.getElementById("untracked").dispatchEvent(new MouseEvent("auxclick", {b
             [
                 (TRACKED, "api.whatsapp.com"),
                 (TRACKED, "intent"),
-                ("studio_bot", "t.me"),
-                ("studio_bot", "tg"),
+                ("@studio_bot", "t.me"),
+                ("@studio_bot", "tg"),
                 (TRACKED, "wa.me"),
                 ("", "wa.me/message"),
                 (TRACKED, "web.whatsapp.com"),
