@@ -45,6 +45,10 @@ impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::Conflict(what) => ApiError::Conflict(what),
+            e if e.is_unavailable() => {
+                tracing::warn!(error = %e, "storage unavailable");
+                ApiError::Unavailable("storage is unavailable, retry later")
+            }
             other => ApiError::Internal(other.into()),
         }
     }

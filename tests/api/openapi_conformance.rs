@@ -52,6 +52,7 @@ async fn every_operation_answers_as_described(backend: Backend) {
     tags(&d, &ids[0], operator, &analyst).await;
     reports(&d, &analyst, operator).await;
     site(&d, &admin, operator).await;
+    storage_down(&d).await;
 
     // Every status an operation documents was produced and checked, but for these public
     // ones that need a build without the snippet, a full queue or a URL no client sends.
@@ -59,8 +60,6 @@ async fn every_operation_answers_as_described(backend: Backend) {
         ("GET", "/t.js", 503),
         ("GET", "/t/{hash}.wasm", 503),
         ("GET", "/go/{site}/{chat}", 400),
-        ("POST", "/collect/visit", 503),
-        ("POST", "/collect/click", 503),
     ];
     let exempt: Vec<_> = exempt
         .into_iter()
@@ -75,6 +74,35 @@ async fn every_operation_answers_as_described(backend: Backend) {
         unseen.is_empty(),
         "documented but never exercised (drive them here): {unseen:?}"
     );
+}
+
+/// With the database gone, beacons are not acknowledged but answered 503 (the snippet keeps
+/// them), and `/health` says so with 503.
+async fn storage_down(d: &Driver<'_>) {
+    d.app.db.close().await;
+    let health = d.expect(call("GET", "/health", "/health"), 503).await;
+    assert_eq!(health.json()["status"], "degraded");
+    assert_eq!(health.json()["storage"], "unavailable");
+    let b = Browsing::random();
+    let visit = json!({"site": "shop", "visitor": b.visitor, "session": b.session,
+        "code": b.code, "url": "https://shop.test/?gclid=Cj0KCQ"});
+    let click = json!({"site": "shop", "visitor": b.visitor, "session": b.session,
+        "code": b.code, "page": "https://shop.test/", "number": "79001234567", "kind": "wa.me"});
+    let ua = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36";
+    for (template, body) in [("/collect/visit", visit), ("/collect/click", click)] {
+        let post = call("POST", template, template)
+            .header("user-agent", ua)
+            .body("text/plain", body.to_string());
+        let refused = d.expect(post, 503).await;
+        assert!(
+            refused.json()["error"]
+                .as_str()
+                .unwrap()
+                .contains("retry later"),
+            "{template}: {:?}",
+            refused.json()
+        );
+    }
 }
 
 /// `POST /messages`: stored, duplicate, and every refusal.

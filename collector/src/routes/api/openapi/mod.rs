@@ -7,7 +7,7 @@
 //!    `tag`, `security(("token" = []))` if it takes a token, `params(...)` (for a
 //!    `web::Query<T>`, derive `utoipa::IntoParams` on `T` and name it there: it is not picked
 //!    up on its own), `request_body`, and every status it answers. Error statuses need no
-//!    body: every 4xx gets the [`ErrorBody`] schema here, and every operation with the token
+//!    body: every 4xx and 5xx gets the [`ErrorBody`] schema here, and every operation with the token
 //!    its 401;
 //! 2. derive `utoipa::ToSchema` on the types it answers (or, for a `json!` answer, add a
 //!    schema-only struct to `routes/schemas.rs`); rows that always serialize every field go in
@@ -232,7 +232,8 @@ impl Modify for Conventions {
                 }
                 for (status, response) in op.responses.responses.iter_mut() {
                     if let RefOr::T(response) = response {
-                        if status.starts_with('4') && response.content.is_empty() {
+                        let error_status = status.starts_with('4') || status.starts_with('5');
+                        if error_status && response.content.is_empty() {
                             response
                                 .content
                                 .insert("application/json".into(), error.clone());
