@@ -18,6 +18,9 @@ use crate::error::ApiError;
 use crate::state::AppState;
 use crate::storage::IngestEvent;
 
+/// Longest prefilled text a `/go` link passes on: a greeting, not a payload to relay.
+const MAX_PREFILL_CHARS: usize = 1000;
+
 /// Registers the route.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(go);
@@ -50,7 +53,7 @@ fn full_url(req: &HttpRequest) -> Option<Url> {
     params(
         ("site" = String, Path, description = "Site key"),
         ("chat" = String, Path, description = "A tracked number (any notation) or `@bot`"),
-        ("text" = Option<String>, Query, description = "Message to prefill"),
+        ("text" = Option<String>, Query, description = "Message to prefill; cut to its first 1,000 characters"),
         ("utm_source" = Option<String>, Query, description = "Kept on the session's landing page, like every other parameter (`utm_*`, click ids such as `gclid`)"),
         ("utm_medium" = Option<String>, Query),
         ("utm_campaign" = Option<String>, Query),
@@ -79,7 +82,10 @@ async fn go(
         .query_pairs()
         .find(|(k, _)| k == "text")
         .map(|(_, v)| v.into_owned())
-        .unwrap_or_default();
+        .unwrap_or_default()
+        .chars()
+        .take(MAX_PREFILL_CHARS)
+        .collect::<String>();
     let code = SessionCode::generate(rand::random::<u32>);
     let location = match kind {
         LinkKind::Telegram => format!("https://t.me/{number}?start={}", code.as_str()),
