@@ -20,6 +20,9 @@ pub enum ApiError {
     /// Nothing there (or not visible to this site).
     #[error("{0} not found")]
     NotFound(&'static str),
+    /// The path exists, the method does not (the message names the allowed ones).
+    #[error("{0}")]
+    MethodNotAllowed(String),
     /// A uniqueness rule was broken.
     #[error("{0} already exists")]
     Conflict(&'static str),
@@ -61,6 +64,7 @@ impl ResponseError for ApiError {
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,

@@ -92,7 +92,7 @@ impl Application {
                         routes::demo::configure(cfg);
                     }
                 })
-                .default_service(web::to(routes::not_found))
+                .default_service(web::to(routes::no_route))
         })
         .listen(listener)?;
         if settings.workers > 0 {
