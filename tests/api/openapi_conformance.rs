@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use chatrail_collector::domain::token::Role;
 use chatrail_collector::reports::ReportName;
 use chatrail_collector::routes::api::openapi::ApiDoc;
-use chatrail_tests::app::{create_token, spawn_app, Backend};
+use chatrail_tests::app::{create_site, create_token, spawn_app, Backend};
 use chatrail_tests::inbound::{fixture, Browsing, FIXTURE_CODE};
 use chatrail_tests::on_both_backends;
 use chatrail_tests::openapi::{call, Answer, Driver};
@@ -332,6 +332,21 @@ async fn site(d: &Driver<'_>, admin: &str, operator: &str) {
     bad["timezone"] = json!("Mars/Olympus");
     d.expect(put().token(admin).body(JSON, bad.to_string()), 400)
         .await;
+    // A number another site owns (the tests' "other" site) is refused; nothing changes.
+    create_site(&d.app.store, "other", &["+44 7700 900123"]).await;
+    let mut taken = body.clone();
+    taken["numbers"] = json!([{"number": "+44 7700 900123"}]);
+    let refused = d
+        .expect(put().token(admin).body(JSON, taken.to_string()), 409)
+        .await;
+    assert!(
+        refused.json()["error"]
+            .as_str()
+            .unwrap()
+            .contains("belongs to one site"),
+        "{:?}",
+        refused.json()
+    );
     d.expect(put().token(operator).body(JSON, body.to_string()), 403)
         .await;
     d.expect(put().token(admin).body(JSON, "x".repeat(257 * 1024)), 413)

@@ -6,14 +6,15 @@ use chatrail_tests::app::{create_site, fresh_database, Backend, TELEGRAM_BOT, TR
 use uuid::Uuid;
 
 /// The statements of migration `name` of `backend`.
-fn migration(backend: Backend, name: &str) -> Vec<String> {
+pub fn migration(backend: Backend, name: &str) -> Vec<String> {
     let dir = match backend {
         Backend::Sqlite => "sqlite",
         Backend::Postgres => "postgres",
     };
     let path = format!("{}/../migrations/{dir}/{name}", env!("CARGO_MANIFEST_DIR"));
     let sql = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    sql.split(';')
+    // Statements end a line with `;` (a comment may hold one mid-line).
+    sql.split(";\n")
         .filter(|s| {
             s.lines()
                 .any(|l| !l.trim().is_empty() && !l.trim_start().starts_with("--"))
