@@ -26,6 +26,9 @@ pub enum ApiError {
     /// A uniqueness rule was broken.
     #[error("{0} already exists")]
     Conflict(&'static str),
+    /// Past a rate limit; retry after the given seconds.
+    #[error("too many requests from this {0}, retry in {1} s")]
+    TooManyRequests(&'static str, u64),
     /// Body over the route's limit.
     #[error("request body larger than {0} bytes")]
     PayloadTooLarge(usize),
@@ -41,6 +44,12 @@ impl ApiError {
     /// A 400 naming the problem.
     pub fn bad_request(msg: impl Into<String>) -> ApiError {
         ApiError::BadRequest(msg.into())
+    }
+}
+
+impl From<crate::limits::TooMany> for ApiError {
+    fn from(t: crate::limits::TooMany) -> Self {
+        ApiError::TooManyRequests(t.whose, t.retry_after_s)
     }
 }
 
@@ -67,6 +76,7 @@ impl ResponseError for ApiError {
             ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::TooManyRequests(..) => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -76,8 +86,11 @@ impl ResponseError for ApiError {
         if let ApiError::Internal(e) = self {
             tracing::error!(error = ?e, "internal error");
         }
-        HttpResponse::build(self.status_code())
-            .json(serde_json::json!({ "error": self.to_string() }))
+        let mut response = HttpResponse::build(self.status_code());
+        if let ApiError::TooManyRequests(_, seconds) = self {
+            response.insert_header((actix_web::http::header::RETRY_AFTER, seconds.to_string()));
+        }
+        response.json(serde_json::json!({ "error": self.to_string() }))
     }
 }
 

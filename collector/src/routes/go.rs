@@ -62,6 +62,7 @@ fn full_url(req: &HttpRequest) -> Option<Url> {
         (status = 302, description = "To wa.me (or t.me) with the session's code", headers(("Location" = String))),
         (status = 400, description = "Unreadable URL"),
         (status = 404, description = "No such site or tracked number"),
+        (status = 429, description = "Past the client's or the site's rate limit; `Retry-After` says when to try again"),
     )
 )]
 #[get("/go/{site}/{chat}")]
@@ -77,6 +78,10 @@ async fn go(
         .await?
         .ok_or(ApiError::NotFound("site"))?;
     let (kind, number) = chat(&site, &raw_chat).ok_or(ApiError::NotFound("tracked number"))?;
+    let peer = req.peer_addr().map(|a| a.ip());
+    state
+        .limits
+        .take(state.proxies.client_ip(peer, req.headers()), site.id)?;
     let url = full_url(&req).ok_or_else(|| ApiError::bad_request("unreadable request URL"))?;
     let text = url
         .query_pairs()
