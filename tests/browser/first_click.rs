@@ -92,7 +92,7 @@ async fn hrefs_are_read_as_the_browser_resolves_them() {
                 (TRACKED, "wa.me", code.as_str()),
                 (TRACKED, "wa.me", code.as_str()),
                 (TRACKED, "whatsapp", code.as_str()),
-                ("studio_bot", "t.me", code.as_str()),
+                ("@studio_bot", "t.me", code.as_str()),
             ]
         );
 

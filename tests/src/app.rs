@@ -130,6 +130,11 @@ pub async fn create_site(store: &SharedStore, key: &str, numbers: &[&str]) -> Si
         wa_verify_token: Some(VERIFY_TOKEN.into()),
         twilio_auth_token: Some(TWILIO_AUTH_TOKEN.into()),
         telegram_bot: telegram.then(|| TELEGRAM_BOT.into()),
+        bots: if telegram {
+            vec![TELEGRAM_BOT.into()]
+        } else {
+            Vec::new()
+        },
         telegram_secret_token: telegram.then(|| TELEGRAM_SECRET.into()),
         ..SiteInput::default()
     })

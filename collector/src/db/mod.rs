@@ -43,6 +43,38 @@ pub enum StoreError {
 }
 
 impl StoreError {
+    /// Whether the database is out of reach or cannot take writes for now (down,
+    /// restarting, out of disk, busy past the timeout), as opposed to refusing this
+    /// statement: the request may succeed when retried later.
+    pub fn is_unavailable(&self) -> bool {
+        let StoreError::Database(e) = self else {
+            return false;
+        };
+        match e {
+            sqlx::Error::Io(_)
+            | sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::WorkerCrashed
+            | sqlx::Error::Protocol(_)
+            | sqlx::Error::Tls(_) => true,
+            sqlx::Error::Database(db) => {
+                let code = db.code().unwrap_or_default();
+                // SQLite: BUSY (5), LOCKED (6), NOMEM (7), READONLY (8), IOERR (10 and its
+                // extended codes), FULL (13), CANTOPEN (14). PostgreSQL: class 08
+                // (connection), 53 (insufficient resources: disk full, out of memory,
+                // too many connections), 57P0x (shutting down, cannot connect now).
+                let sqlite = code
+                    .parse::<i32>()
+                    .is_ok_and(|c| matches!(c & 0xff, 5 | 6 | 7 | 8 | 10 | 13 | 14));
+                sqlite
+                    || code.starts_with("08")
+                    || code.starts_with("53")
+                    || code.starts_with("57P0")
+            }
+            _ => false,
+        }
+    }
+
     /// Turns a unique-constraint violation into [`StoreError::Conflict`] naming `what`.
     pub fn conflict(what: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {
         move |e| match &e {
@@ -92,7 +124,8 @@ impl Db {
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let pool = PgPoolOptions::new()
                 .max_connections(16)
-                .acquire_timeout(Duration::from_secs(10))
+                // A database that is down is answered 503 in seconds, not held for long.
+                .acquire_timeout(Duration::from_secs(3))
                 .connect(url)
                 .await?;
             sqlx::migrate!("../migrations/postgres").run(&pool).await?;
@@ -211,6 +244,23 @@ impl Db {
         let changed = conn.execute(sql, args).await;
         drop(writer);
         changed
+    }
+
+    /// Closes every connection; later statements fail as if the database were down.
+    pub async fn close(&self) {
+        match &self.pool {
+            Pool::Sqlite(p) => p.close().await,
+            Pool::Postgres(p) => p.close().await,
+        }
+    }
+
+    /// Checks that the database answers, within `within`.
+    pub async fn ping(&self, within: Duration) -> Result<(), StoreError> {
+        let ping = self.fetch_optional::<(i32,)>("SELECT 1", crate::args![]);
+        match tokio::time::timeout(within, ping).await {
+            Ok(answer) => answer.map(drop).map_err(StoreError::from),
+            Err(_) => Err(StoreError::Database(sqlx::Error::PoolTimedOut)),
+        }
     }
 
     /// Refreshes the planner's statistics (after a bulk load).

@@ -151,7 +151,9 @@ async fn insert_numbers(
             args![site_id, &n.number, &n.wa_phone_number_id],
         )
         .await
-        .map_err(StoreError::conflict("tracked number"))?;
+        .map_err(StoreError::conflict(
+            "tracked number or phone number id (each belongs to one site)",
+        ))?;
     }
     Ok(())
 }

@@ -108,11 +108,15 @@ async fn exact(
 
 /// Newest click on number `$2` in `[$3, $4]` of a session no dialog has claimed, other than
 /// session `$5` (NULL: any): a backward walk of `clicks_by_number` that stops at the first
-/// such click, so its cost does not grow with the clicks in the window.
+/// such click, so its cost does not grow with the clicks in the window. A click counts only
+/// with its session's visit: a click beacon alone (forged with nothing but the site key)
+/// cannot take a chat.
 const NEWEST_UNCLAIMED_CLICK: &str = "SELECT c.session_id, c.clicked_at, c.click_id FROM clicks c \
      WHERE c.site_id = $1 AND c.number = $2 AND c.clicked_at >= $3 AND c.clicked_at <= $4 \
      AND ($5 IS NULL OR c.session_id <> $5) AND NOT EXISTS (SELECT 1 FROM dialogs d \
      WHERE d.site_id = c.site_id AND d.session_id = c.session_id) \
+     AND EXISTS (SELECT 1 FROM sessions s \
+     WHERE s.site_id = c.site_id AND s.session_id = c.session_id) \
      ORDER BY c.clicked_at DESC LIMIT 1";
 
 /// The one session that clicked the number shortly before and that no dialog has claimed,
