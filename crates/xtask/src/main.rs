@@ -26,7 +26,7 @@ use std::process::{Command, ExitCode};
 /// answer (no `Rewritten` in the snippet) and no non-streaming wasm fallback, to 11,714 B.
 /// Issue 3's ceiling is 12 KiB; this one sits just above what is reached, and only moves
 /// down.
-const SNIPPET_BUDGET_GZ: u64 = 11_730;
+const SNIPPET_BUDGET_GZ: u64 = 11_640;
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
