@@ -7,6 +7,7 @@ mod dashboard;
 mod demo;
 mod entry_points;
 mod first_click;
+mod telegram;
 
 use std::time::Duration;
 
@@ -18,7 +19,12 @@ use chatrail_tests::{on_both_backends, pages};
 use fantoccini::Locator;
 use serde_json::Value;
 
-on_both_backends!(a_click_on_the_site_becomes_a_source_card);
+use telegram::a_telegram_chat_gets_its_page_of_contact_exact_or_probable;
+
+on_both_backends!(
+    a_click_on_the_site_becomes_a_source_card,
+    a_telegram_chat_gets_its_page_of_contact_exact_or_probable,
+);
 
 const SALES_HREF: &str = "https://wa.me/79001234567?text=Is%20the%20oak%20table%20in%20stock%3F";
 const API_HREF: &str = "https://api.whatsapp.com/send?phone=%2B7%20900%20123-45-67";
@@ -192,7 +198,7 @@ async fn journey(app: &TestApp, browser: &Browser) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn now_s() -> i64 {
+pub(crate) fn now_s() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
