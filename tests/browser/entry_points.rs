@@ -83,6 +83,23 @@ impl Fixture {
         }
     }
 
+    /// A WhatsApp chat `id` that starts with `text`, now, by the studio's webhook; its card.
+    pub(crate) async fn chat(&self, id: &str, text: &str) -> anyhow::Result<Value> {
+        let body = whatsapp_text(id, "447911123456", "Ana", text, now_s());
+        let report: Value = self.app.post_whatsapp(&body).await.json().await?;
+        let dialog = report["dialogs"][0].as_str().context("a dialog")?;
+        let card = self
+            .app
+            .http
+            .get(format!("{}/api/v1/dialogs/{dialog}", self.app.base))
+            .bearer_auth(&self.studio_token)
+            .send()
+            .await?
+            .json()
+            .await?;
+        Ok(card)
+    }
+
     pub(crate) fn url(&self, path: &str) -> String {
         format!("http://localhost:{}{path}", self.port)
     }
@@ -447,18 +464,7 @@ document.getElementById("untracked").dispatchEvent(new MouseEvent("auxclick", {b
         let sent = f.browser.click_and_capture_navigation("#l").await?;
         assert_ne!(code_of(&sent), first, "a new campaign starts a new session");
         f.wait_clicks("campaign=winter", 1).await;
-        let body = whatsapp_text("wamid.touch", "447911123456", "Ana", &text_of(&sent), now_s());
-        let report: Value = f.app.post_whatsapp(&body).await.json().await?;
-        let id = report["dialogs"][0].as_str().context("a dialog")?;
-        let card: Value = f
-            .app
-            .http
-            .get(format!("{}/api/v1/dialogs/{id}", f.app.base))
-            .bearer_auth(&f.studio_token)
-            .send()
-            .await?
-            .json()
-            .await?;
+        let card = f.chat("wamid.touch", &text_of(&sent)).await?;
         assert_eq!(card["session"]["utm_campaign"], "winter", "{card}");
         assert_eq!(card["visitor"]["first_touch"]["utm_campaign"], "autumn", "{card}");
         assert_eq!(card["visitor"]["sessions_before_chat"], 2, "{card}");

@@ -75,6 +75,13 @@ async fn hrefs_are_read_as_the_browser_resolves_them() {
             app,
             format!("whatsapp://send?phone=79001234567&text=(ref%20{code})")
         );
+        // The chat a scheme-less link opens is attributed exactly.
+        let card = f
+            .chat("wamid.schemeless", &text_of(&tagged("Schemeless")))
+            .await?;
+        assert_eq!(card["match"]["kind"], "exact", "{card}");
+        assert_eq!(card["match"]["code"], code.as_str(), "{card}");
+
         // Each click is counted (the page keeps the visitor, so they all are).
         for id in ["schemeless", "upper", "spaced", "bot", "app"] {
             f.click(id).await?;
