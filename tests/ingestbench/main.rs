@@ -1,0 +1,337 @@
+//! The ingest benchmark: the real `chatrail` binary (one or several builds) and a bare
+//! actix-web server answering `POST → 204`, as separate processes on loopback ports, loaded
+//! in the same session and interleaved round by round (build, bare, next build, bare, …), on
+//! SQLite and PostgreSQL.
+//!
+//! ```sh
+//! cargo build --release -p chatrail-collector -p chatrail-tests --bins
+//! target/release/ingestbench --backend both
+//! ```
+//!
+//! Paths: visit beacons and click beacons (64 connections), signed Cloud API webhooks (8 and
+//! 32 concurrent deliveries); then, after `--clicks-before` click beacons on the tracked
+//! number, the webhooks again (the probable match reads the clicks on the number). Reported
+//! per path and database: requests acknowledged per second, their share of the bare server's
+//! rate in the neighbouring rounds, p50/p99 acknowledgement latency, the shares of `503` and
+//! other answers, and the `chatrail` process's RSS before, during and after the load. The
+//! README (tests/README.md) says how to measure a previous build beside this one.
+
+mod args;
+mod report;
+mod running;
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use chatrail_tests::app::Backend;
+use chatrail_tests::loadgen::{self, Outcome, Plan, Stop};
+use chatrail_tests::process::{self, Server, SITE};
+use chatrail_tests::traffic::{Clicks, Promise, Visits, Webhooks};
+
+use args::{Load, Options};
+use report::{Cpu, Run, Target};
+use running::{seed_clicks, Running};
+
+/// Unrecorded load before each path's first round, so no round pays for a cold start.
+const WARMUP: Duration = Duration::from_secs(1);
+/// Session codes kept from acknowledged visits, for messages to carry.
+const CODES_KEPT: usize = 10_000;
+
+/// One round of `load` against `server` for `seconds`, with the CPU the server and this
+/// process (the load generator) used meanwhile.
+async fn measure(
+    server: &Server,
+    load: Load,
+    o: &Options,
+    seconds: Duration,
+    codes: &Arc<Vec<String>>,
+    seed: u64,
+) -> (Outcome, Cpu) {
+    let stop = Stop::at(Instant::now() + seconds);
+    let plan = |connections| Plan {
+        connections,
+        keep: if load == Load::Visits {
+            CODES_KEPT / o.connections + 1
+        } else {
+            0
+        },
+        backoff_503: None,
+    };
+    let seed = |i: usize| seed << 16 | i as u64;
+    let (pid, me) = (server.pid().unwrap_or(0), std::process::id());
+    let cpu = || {
+        (
+            process::cpu_seconds(pid),
+            process::cpu_seconds(me),
+            process::machine_busy_seconds(),
+        )
+    };
+    let start = cpu();
+    let addr = server.addr;
+    let out = match load {
+        Load::Visits => {
+            loadgen::run(addr, plan(o.connections), stop, |i| {
+                Visits::new(SITE, seed(i))
+            })
+            .await
+        }
+        Load::Clicks => {
+            loadgen::run(addr, plan(o.connections), stop, |i| {
+                Clicks::new(SITE, seed(i))
+            })
+            .await
+        }
+        Load::Inbound(d) => {
+            loadgen::run(addr, plan(d), stop, |i| {
+                Webhooks::new(seed(i), codes.clone())
+            })
+            .await
+        }
+    };
+    let end = cpu();
+    let cores =
+        |a: Option<f64>, b: Option<f64>| Some((b? - a?) / out.elapsed.as_secs_f64().max(1e-9));
+    let (server, client) = (cores(start.0, end.0), cores(start.1, end.1));
+    let machine = cores(start.2, end.2);
+    let rest = (|| Some((machine? - server? - client?).max(0.0)))();
+    let cpu = Cpu {
+        server,
+        client,
+        rest,
+    };
+    (out, cpu)
+}
+
+/// Runs every round of `load` on every build and the bare server, interleaved.
+async fn rounds(
+    load: Load,
+    after: bool,
+    o: &Options,
+    builds: &mut [Running],
+    bare: &Server,
+    runs: &mut Vec<Run>,
+    seed: &mut u64,
+) {
+    let no_codes = Arc::new(Vec::new());
+    for running in builds.iter_mut() {
+        *seed += 1;
+        running.first_load.get_or_insert_with(Instant::now);
+        measure(&running.server, load, o, WARMUP, &running.codes, *seed).await;
+        running.last_load = Some(Instant::now());
+    }
+    *seed += 1;
+    measure(bare, load, o, WARMUP, &no_codes, *seed).await;
+    let seconds = Duration::from_secs_f64(o.seconds);
+    let mut record = |target, (out, cpu): (Outcome, Cpu), round| {
+        progress(load, after, round, target, &out, &cpu);
+        runs.push(Run {
+            load,
+            after_clicks: after,
+            target,
+            out,
+            cpu,
+        });
+    };
+    for round in 1..=o.rounds {
+        for (b, running) in builds.iter_mut().enumerate() {
+            *seed += 1;
+            let measured = measure(&running.server, load, o, seconds, &running.codes, *seed).await;
+            running.last_load = Some(Instant::now());
+            if load == Load::Visits && running.codes.len() < CODES_KEPT {
+                let mut codes = running.codes.to_vec();
+                codes.extend(measured.0.promises.iter().filter_map(|p| match p {
+                    Promise::PageView { code, .. } => Some(code.clone()),
+                    _ => None,
+                }));
+                codes.truncate(CODES_KEPT);
+                running.codes = Arc::new(codes);
+            }
+            record(Target::Build(b), measured, round);
+            *seed += 1;
+            record(
+                Target::Bare,
+                measure(bare, load, o, seconds, &no_codes, *seed).await,
+                round,
+            );
+        }
+    }
+}
+
+fn progress(load: Load, after: bool, round: usize, who: Target, out: &Outcome, cpu: &Cpu) {
+    eprintln!(
+        "  {}{} round {round} {who:?}: {:.0}/s acked, CPU {:.2} server, {:.2} load generator, {:.2} rest, {} × 503, {} other, {} failed{}",
+        report::load_name(load, None),
+        if after { " after clicks" } else { "" },
+        out.per_second(),
+        cpu.server.unwrap_or(f64::NAN),
+        cpu.client.unwrap_or(f64::NAN),
+        cpu.rest.unwrap_or(f64::NAN),
+        out.unavailable,
+        out.refused,
+        out.failed,
+        out.samples
+            .first()
+            .map(|s| format!(" (e.g. {s})"))
+            .unwrap_or_default(),
+    );
+}
+
+async fn bench_backend(
+    backend: Backend,
+    o: &Options,
+    bare: &Server,
+    logs: &Path,
+    seed: &mut u64,
+) -> anyhow::Result<Vec<String>> {
+    let name = format!("{backend:?}").to_lowercase();
+    eprintln!("{name}: starting {} build(s)", o.builds.len());
+    let mut builds = Vec::new();
+    for (b, build) in o.builds.iter().enumerate() {
+        let log = logs.join(format!("{name}-build{b}.log"));
+        builds.push(
+            Running::start(&build.bin, backend, o, &log)
+                .await
+                .with_context(|| format!("starting {}", build.bin.display()))?,
+        );
+    }
+    let mut runs = Vec::new();
+    for load in o.loads() {
+        rounds(load, false, o, &mut builds, bare, &mut runs, seed).await;
+    }
+    let mut seeding = Vec::new();
+    if o.inbound && o.clicks_before > 0 {
+        for (b, running) in builds.iter_mut().enumerate() {
+            eprintln!("  seeding {} clicks into build {b}", o.clicks_before);
+            *seed += 1;
+            let s = seed_clicks(running, o, *seed).await?;
+            seeding.push(report::seeding_line(
+                &name,
+                &o.builds[b].label,
+                o.connections,
+                &s,
+            ));
+            eprintln!("{}", seeding.last().expect("a line"));
+        }
+        for &d in &o.deliveries {
+            rounds(
+                Load::Inbound(d),
+                true,
+                o,
+                &mut builds,
+                bare,
+                &mut runs,
+                seed,
+            )
+            .await;
+        }
+    }
+    let last = builds.iter().filter_map(|r| r.last_load).max();
+    if let Some(wait) =
+        last.map(|l| (l + Duration::from_secs(31)).saturating_duration_since(Instant::now()))
+    {
+        eprintln!(
+            "  waiting {:.0} s for the memory figures after load",
+            wait.as_secs_f64()
+        );
+        tokio::time::sleep(wait).await;
+    }
+    let labels: Vec<String> = o.builds.iter().map(|b| b.label.clone()).collect();
+    let mut lines = vec![report::HEADER.to_owned()];
+    lines.extend(report::rows(
+        &runs,
+        &name,
+        &labels,
+        &o.loads(),
+        o.clicks_before,
+    ));
+    lines.push(String::new());
+    lines.push(report::MEMORY_HEADER.to_owned());
+    for (b, running) in builds.iter().enumerate() {
+        lines.push(report::memory_row(&name, &labels[b], &running.memory()));
+    }
+    if !seeding.is_empty() {
+        lines.push(String::new());
+        lines.push("Clicks on the number before the \"after\" rows, via click beacons:".to_owned());
+        lines.extend(seeding);
+    }
+    for running in &builds {
+        if let Some(line) = running
+            .server
+            .log_tail()
+            .lines()
+            .find(|l| l.contains("ERROR") || l.contains("panicked"))
+        {
+            eprintln!("  note: the server logged: {line}");
+        }
+    }
+    Ok(lines)
+}
+
+#[tokio::main(flavor = "multi_thread")]
+async fn main() -> anyhow::Result<()> {
+    let o = args::parse()?;
+    // An acknowledgement means "durably stored": PostgreSQL keeps fsync and synchronous
+    // commit on.
+    chatrail_tests::postgres::use_durable_settings();
+    let logs = tempfile::Builder::new().prefix("ingestbench-").tempdir()?;
+    let bare_bin = std::env::current_exe()?.with_file_name("barepost");
+    anyhow::ensure!(
+        bare_bin.is_file(),
+        "no barepost next to this binary: cargo build --release -p chatrail-tests --bins"
+    );
+    let addr = process::free_addr()?;
+    let bare_log = logs.path().join("barepost.log");
+    let mut cmd = process::command(&bare_bin, &bare_log)?;
+    cmd.args([
+        "--listen",
+        &addr.to_string(),
+        "--workers",
+        &o.workers.to_string(),
+    ]);
+    let bare = Server::start(cmd, addr, &bare_log).await?;
+    let mut out = vec![header(&o)];
+    let mut seed = 0u64;
+    for &backend in &o.backends {
+        out.extend(bench_backend(backend, &o, &bare, logs.path(), &mut seed).await?);
+        out.push(String::new());
+    }
+    println!("{}", out.join("\n"));
+    Ok(())
+}
+
+/// What was measured, on what.
+fn header(o: &Options) -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|c| {
+            c.lines()
+                .find_map(|l| l.strip_prefix("model name"))
+                .map(|m| m.trim_start_matches([' ', '\t', ':']).to_owned())
+        })
+        .unwrap_or_default();
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let mut lines = vec![format!(
+        "ingestbench: {} round(s) of {} s per path, interleaved; beacons at {} connections, webhooks at {:?} concurrent deliveries; {} HTTP workers per server; {cores} cores ({cpu}); load generator in the same machine.",
+        o.rounds, o.seconds, o.connections, o.deliveries, o.workers
+    )];
+    for (b, build) in o.builds.iter().enumerate() {
+        let modified = std::fs::metadata(&build.bin)
+            .and_then(|m| m.modified())
+            .ok()
+            .map(|t| {
+                chrono::DateTime::<chrono::Utc>::from(t)
+                    .format("%Y-%m-%d %H:%M UTC")
+                    .to_string()
+            })
+            .unwrap_or_default();
+        lines.push(format!(
+            "- build {b} \"{}\": {} (built {modified})",
+            build.label,
+            build.bin.display()
+        ));
+    }
+    lines.push(String::new());
+    lines.join("\n")
+}
