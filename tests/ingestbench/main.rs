@@ -104,58 +104,81 @@ async fn measure(
     (out, cpu)
 }
 
-/// Runs every round of `load` on every build and the bare server, interleaved.
-async fn rounds(
-    load: Load,
-    after: bool,
-    o: &Options,
-    builds: &mut [Running],
-    bare: &Server,
-    runs: &mut Vec<Run>,
-    seed: &mut u64,
-) {
-    let no_codes = Arc::new(Vec::new());
-    for running in builds.iter_mut() {
-        *seed += 1;
-        running.first_load.get_or_insert_with(Instant::now);
-        measure(&running.server, load, o, WARMUP, &running.codes, *seed).await;
-        running.last_load = Some(Instant::now());
+/// A benchmark session on one database: the options, the bare server, the runs so far.
+struct Session<'a> {
+    o: &'a Options,
+    bare: &'a Server,
+    runs: Vec<Run>,
+    /// Every run's traffic is seeded apart, so ids never repeat.
+    seed: u64,
+}
+
+impl Session<'_> {
+    fn next_seed(&mut self) -> u64 {
+        self.seed += 1;
+        self.seed
     }
-    *seed += 1;
-    measure(bare, load, o, WARMUP, &no_codes, *seed).await;
-    let seconds = Duration::from_secs_f64(o.seconds);
-    let mut record = |target, (out, cpu): (Outcome, Cpu), round| {
+
+    /// Runs every round of `load` on every build (or only build `only`) and the bare
+    /// server, interleaved.
+    async fn rounds(
+        &mut self,
+        load: Load,
+        after: bool,
+        builds: &mut [Running],
+        only: Option<usize>,
+    ) {
+        let (o, bare) = (self.o, self.bare);
+        let no_codes = Arc::new(Vec::new());
+        let picked = |b: &usize| only.is_none_or(|o| o == *b);
+        for (_, running) in builds.iter_mut().enumerate().filter(|(b, _)| picked(b)) {
+            running.first_load.get_or_insert_with(Instant::now);
+            let seed = self.next_seed();
+            measure(&running.server, load, o, WARMUP, &running.codes, seed).await;
+            running.last_load = Some(Instant::now());
+        }
+        let seed = self.next_seed();
+        measure(bare, load, o, WARMUP, &no_codes, seed).await;
+        let seconds = Duration::from_secs_f64(o.seconds);
+        for round in 1..=o.rounds {
+            for (b, running) in builds.iter_mut().enumerate().filter(|(b, _)| picked(b)) {
+                let seed = self.next_seed();
+                let measured =
+                    measure(&running.server, load, o, seconds, &running.codes, seed).await;
+                running.last_load = Some(Instant::now());
+                if load == Load::Visits && running.codes.len() < CODES_KEPT {
+                    let mut codes = running.codes.to_vec();
+                    codes.extend(measured.0.promises.iter().filter_map(|p| match p {
+                        Promise::PageView { code, .. } => Some(code.clone()),
+                        _ => None,
+                    }));
+                    codes.truncate(CODES_KEPT);
+                    running.codes = Arc::new(codes);
+                }
+                self.record(load, after, Target::Build(b), measured, round);
+                let seed = self.next_seed();
+                let measured = measure(bare, load, o, seconds, &no_codes, seed).await;
+                self.record(load, after, Target::Bare, measured, round);
+            }
+        }
+    }
+
+    fn record(
+        &mut self,
+        load: Load,
+        after: bool,
+        target: Target,
+        (out, cpu): (Outcome, Cpu),
+        round: usize,
+    ) {
         progress(load, after, round, target, &out, &cpu);
-        runs.push(Run {
+        self.runs.push(Run {
             load,
             after_clicks: after,
             target,
             out,
             cpu,
         });
-    };
-    for round in 1..=o.rounds {
-        for (b, running) in builds.iter_mut().enumerate() {
-            *seed += 1;
-            let measured = measure(&running.server, load, o, seconds, &running.codes, *seed).await;
-            running.last_load = Some(Instant::now());
-            if load == Load::Visits && running.codes.len() < CODES_KEPT {
-                let mut codes = running.codes.to_vec();
-                codes.extend(measured.0.promises.iter().filter_map(|p| match p {
-                    Promise::PageView { code, .. } => Some(code.clone()),
-                    _ => None,
-                }));
-                codes.truncate(CODES_KEPT);
-                running.codes = Arc::new(codes);
-            }
-            record(Target::Build(b), measured, round);
-            *seed += 1;
-            record(
-                Target::Bare,
-                measure(bare, load, o, seconds, &no_codes, *seed).await,
-                round,
-            );
-        }
     }
 }
 
@@ -196,16 +219,30 @@ async fn bench_backend(
                 .with_context(|| format!("starting {}", build.bin.display()))?,
         );
     }
-    let mut runs = Vec::new();
+    let mut session = Session {
+        o,
+        bare,
+        runs: Vec::new(),
+        seed: *seed,
+    };
     for load in o.loads() {
-        rounds(load, false, o, &mut builds, bare, &mut runs, seed).await;
+        session.rounds(load, false, &mut builds, None).await;
     }
     let mut seeding = Vec::new();
     if o.inbound && o.clicks_before > 0 {
-        for (b, running) in builds.iter_mut().enumerate() {
+        // One build at a time, each seeded just before its rounds: the probable match reads
+        // only the clicks of the last 10 minutes.
+        for b in 0..builds.len() {
             eprintln!("  seeding {} clicks into build {b}", o.clicks_before);
-            *seed += 1;
-            let s = seed_clicks(running, o, *seed).await?;
+            let started = Instant::now();
+            let seed = session.next_seed();
+            let mut s = seed_clicks(&mut builds[b], o, seed).await?;
+            for &d in &o.deliveries {
+                session
+                    .rounds(Load::Inbound(d), true, &mut builds, Some(b))
+                    .await;
+            }
+            s.span = started.elapsed().as_secs_f64();
             seeding.push(report::seeding_line(
                 &name,
                 &o.builds[b].label,
@@ -214,19 +251,9 @@ async fn bench_backend(
             ));
             eprintln!("{}", seeding.last().expect("a line"));
         }
-        for &d in &o.deliveries {
-            rounds(
-                Load::Inbound(d),
-                true,
-                o,
-                &mut builds,
-                bare,
-                &mut runs,
-                seed,
-            )
-            .await;
-        }
     }
+    *seed = session.seed;
+    let runs = session.runs;
     let last = builds.iter().filter_map(|r| r.last_load).max();
     if let Some(wait) =
         last.map(|l| (l + Duration::from_secs(31)).saturating_duration_since(Instant::now()))
@@ -291,7 +318,7 @@ async fn main() -> anyhow::Result<()> {
         &o.workers.to_string(),
     ]);
     let bare = Server::start(cmd, addr, &bare_log).await?;
-    let mut out = vec![header(&o)];
+    let mut out = vec![report::header(&o)];
     let mut seed = 0u64;
     for &backend in &o.backends {
         out.extend(bench_backend(backend, &o, &bare, logs.path(), &mut seed).await?);
@@ -299,39 +326,4 @@ async fn main() -> anyhow::Result<()> {
     }
     println!("{}", out.join("\n"));
     Ok(())
-}
-
-/// What was measured, on what.
-fn header(o: &Options) -> String {
-    let cpu = std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|c| {
-            c.lines()
-                .find_map(|l| l.strip_prefix("model name"))
-                .map(|m| m.trim_start_matches([' ', '\t', ':']).to_owned())
-        })
-        .unwrap_or_default();
-    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
-    let mut lines = vec![format!(
-        "ingestbench: {} round(s) of {} s per path, interleaved; beacons at {} connections, webhooks at {:?} concurrent deliveries; {} HTTP workers per server; {cores} cores ({cpu}); load generator in the same machine.",
-        o.rounds, o.seconds, o.connections, o.deliveries, o.workers
-    )];
-    for (b, build) in o.builds.iter().enumerate() {
-        let modified = std::fs::metadata(&build.bin)
-            .and_then(|m| m.modified())
-            .ok()
-            .map(|t| {
-                chrono::DateTime::<chrono::Utc>::from(t)
-                    .format("%Y-%m-%d %H:%M UTC")
-                    .to_string()
-            })
-            .unwrap_or_default();
-        lines.push(format!(
-            "- build {b} \"{}\": {} (built {modified})",
-            build.label,
-            build.bin.display()
-        ));
-    }
-    lines.push(String::new());
-    lines.join("\n")
 }

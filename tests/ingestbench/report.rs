@@ -4,7 +4,7 @@ use std::fmt::Write;
 
 use chatrail_tests::loadgen::{quantile_ms, Outcome};
 
-use crate::args::Load;
+use crate::args::{Load, Options};
 
 /// Who served a run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,6 +55,8 @@ pub struct Seeding {
     pub seconds: f64,
     /// Until the collector had written every accepted beacon (`/health`).
     pub written_after: f64,
+    /// From the first click to the end of the last round after the clicks.
+    pub span: f64,
 }
 
 fn thousands(n: f64) -> String {
@@ -236,11 +238,48 @@ pub const MEMORY_HEADER: &str = "| database | server | RSS before load | peak du
 pub fn seeding_line(backend: &str, label: &str, connections: usize, s: &Seeding) -> String {
     format!(
         "- {backend}, {label}: {} click beacons accepted at {connections} connections in {:.0} s \
-         ({}/s; {} answered 503, each retried after 20 ms); all written {:.1} s later",
+         ({}/s; {} answered 503, each retried after 20 ms); all written {:.1} s later; the \
+         last round after them ended {:.1} min after the first click",
         thousands(s.accepted as f64),
         s.seconds,
         thousands(s.accepted as f64 / s.seconds.max(1e-9)),
         thousands(s.unavailable as f64),
         s.written_after,
+        s.span / 60.0,
     )
+}
+
+/// What was measured, on what.
+pub fn header(o: &Options) -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|c| {
+            c.lines()
+                .find_map(|l| l.strip_prefix("model name"))
+                .map(|m| m.trim_start_matches([' ', '\t', ':']).to_owned())
+        })
+        .unwrap_or_default();
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let mut lines = vec![format!(
+        "ingestbench: {} round(s) of {} s per path, interleaved; beacons at {} connections, webhooks at {:?} concurrent deliveries; {} HTTP workers per server; {cores} cores ({cpu}); load generator in the same machine.",
+        o.rounds, o.seconds, o.connections, o.deliveries, o.workers
+    )];
+    for (b, build) in o.builds.iter().enumerate() {
+        let modified = std::fs::metadata(&build.bin)
+            .and_then(|m| m.modified())
+            .ok()
+            .map(|t| {
+                chrono::DateTime::<chrono::Utc>::from(t)
+                    .format("%Y-%m-%d %H:%M UTC")
+                    .to_string()
+            })
+            .unwrap_or_default();
+        lines.push(format!(
+            "- build {b} \"{}\": {} (built {modified})",
+            build.label,
+            build.bin.display()
+        ));
+    }
+    lines.push(String::new());
+    lines.join("\n")
 }

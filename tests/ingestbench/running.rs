@@ -120,6 +120,7 @@ pub async fn seed_clicks(running: &mut Running, o: &Options, seed: u64) -> anyho
         unavailable: out.unavailable,
         seconds,
         written_after: waited.elapsed().as_secs_f64(),
+        span: 0.0,
     })
 }
 
