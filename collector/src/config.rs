@@ -48,6 +48,14 @@ pub struct Settings {
     /// the number makes a probable match (0 turns probable matching off).
     #[arg(long, env = "CHATRAIL_PROBABLE_WINDOW_MINUTES", default_value_t = 10)]
     pub probable_window_minutes: i64,
+    /// Beacons and `/go` redirects a second one client address may send, in bursts of five
+    /// seconds' worth; past it: `429`. 0: no limit.
+    #[arg(long, env = "CHATRAIL_CLIENT_RATE", default_value_t = 20)]
+    pub client_rate: u32,
+    /// Beacons and `/go` redirects a second one site takes from all clients together, in
+    /// bursts of ten seconds' worth; past it: `429`. 0: no limit.
+    #[arg(long, env = "CHATRAIL_SITE_RATE", default_value_t = 2000)]
+    pub site_rate: u32,
     /// Mount the demo site (`chatrail demo` sets this).
     #[arg(skip)]
     pub demo: bool,
@@ -67,6 +75,10 @@ impl Settings {
             trusted_proxies: TrustedProxies::default(),
             public_url: None,
             probable_window_minutes: 10,
+            // Tests send from one address faster than any visitor; the limits' own tests
+            // set them.
+            client_rate: 0,
+            site_rate: 0,
             demo: false,
         }
     }

@@ -20,9 +20,15 @@ pub enum ApiError {
     /// Nothing there (or not visible to this site).
     #[error("{0} not found")]
     NotFound(&'static str),
+    /// The path exists, the method does not (the message names the allowed ones).
+    #[error("{0}")]
+    MethodNotAllowed(String),
     /// A uniqueness rule was broken.
     #[error("{0} already exists")]
     Conflict(&'static str),
+    /// Past a rate limit; retry after the given seconds.
+    #[error("too many requests from this {0}, retry in {1} s")]
+    TooManyRequests(&'static str, u64),
     /// Body over the route's limit.
     #[error("request body larger than {0} bytes")]
     PayloadTooLarge(usize),
@@ -41,10 +47,20 @@ impl ApiError {
     }
 }
 
+impl From<crate::limits::TooMany> for ApiError {
+    fn from(t: crate::limits::TooMany) -> Self {
+        ApiError::TooManyRequests(t.whose, t.retry_after_s)
+    }
+}
+
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::Conflict(what) => ApiError::Conflict(what),
+            e if e.is_unavailable() => {
+                tracing::warn!(error = %e, "storage unavailable");
+                ApiError::Unavailable("storage is unavailable, retry later")
+            }
             other => ApiError::Internal(other.into()),
         }
     }
@@ -57,8 +73,10 @@ impl ResponseError for ApiError {
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::TooManyRequests(..) => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -68,8 +86,11 @@ impl ResponseError for ApiError {
         if let ApiError::Internal(e) = self {
             tracing::error!(error = ?e, "internal error");
         }
-        HttpResponse::build(self.status_code())
-            .json(serde_json::json!({ "error": self.to_string() }))
+        let mut response = HttpResponse::build(self.status_code());
+        if let ApiError::TooManyRequests(_, seconds) = self {
+            response.insert_header((actix_web::http::header::RETRY_AFTER, seconds.to_string()));
+        }
+        response.json(serde_json::json!({ "error": self.to_string() }))
     }
 }
 

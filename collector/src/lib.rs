@@ -11,6 +11,8 @@ pub mod enrich;
 pub mod error;
 pub mod generate;
 pub mod ingest;
+pub mod limits;
+pub mod logging;
 pub mod matching;
 pub mod providers;
 pub mod reports;

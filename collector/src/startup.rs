@@ -12,6 +12,7 @@ use crate::enrich::channel::lists;
 use crate::enrich::geo::GeoIp;
 use crate::error::extractor_error;
 use crate::ingest::{IngestQueue, IngestWriter};
+use crate::limits::Limits;
 use crate::matching::DialogPolicy;
 use crate::request_span::RequestSpan;
 use crate::routes;
@@ -72,6 +73,7 @@ impl Application {
             },
             geo: Arc::new(geo),
             proxies: settings.trusted_proxies.clone(),
+            limits: Limits::start(settings.client_rate, settings.site_rate),
             filtered: Arc::default(),
             public_url: public_url(settings.public_url.as_deref())?,
         });
@@ -92,7 +94,7 @@ impl Application {
                         routes::demo::configure(cfg);
                     }
                 })
-                .default_service(web::to(routes::not_found))
+                .default_service(web::to(routes::no_route))
         })
         .listen(listener)?;
         if settings.workers > 0 {

@@ -6,6 +6,7 @@ use crate::enrich::client_ip::TrustedProxies;
 use crate::enrich::filter::FilterStats;
 use crate::enrich::geo::GeoIp;
 use crate::ingest::IngestQueue;
+use crate::limits::Limits;
 use crate::matching::DialogPolicy;
 use crate::snippet::Snippet;
 use crate::storage::SharedStore;
@@ -25,6 +26,8 @@ pub struct AppState {
     pub geo: Arc<GeoIp>,
     /// Proxies whose forwarding headers are believed.
     pub proxies: TrustedProxies,
+    /// Per-client and per-site rate limits of beacons and `/go`.
+    pub limits: Arc<Limits>,
     /// Counters of beacons dropped as robots or referrer spam.
     pub filtered: Arc<FilterStats>,
     /// Public base URL (`CHATRAIL_PUBLIC_URL`), without a trailing slash.

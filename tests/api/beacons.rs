@@ -57,7 +57,7 @@ async fn beacons_build_the_session_behind_a_source_card(backend: Backend) {
             .status(),
         202
     );
-    app.wait_written(2).await;
+    app.assert_written(2).await;
 
     let text = format!("Is the oak table in stock? (ref {code})");
     let report: Value = app
@@ -204,7 +204,7 @@ async fn a_click_sent_again_is_stored_once(backend: Backend) {
             202
         );
     }
-    app.wait_written(3).await;
+    app.assert_written(3).await;
     assert_eq!(stored_clicks(&app).await, 1);
     assert_eq!(
         post(&app, "/collect/click", click(Some(id.clone())))
@@ -212,7 +212,7 @@ async fn a_click_sent_again_is_stored_once(backend: Backend) {
             .status(),
         202
     );
-    app.wait_written(4).await;
+    app.assert_written(4).await;
     assert_eq!(stored_clicks(&app).await, 1, "sent again in a later batch");
     // Clicks without an id (older snippets) are each a click.
     for _ in 0..2 {
@@ -221,7 +221,7 @@ async fn a_click_sent_again_is_stored_once(backend: Backend) {
             202
         );
     }
-    app.wait_written(6).await;
+    app.assert_written(6).await;
     assert_eq!(stored_clicks(&app).await, 3);
 
     let resp = post(&app, "/collect/click", click(Some("../../x".into()))).await;

@@ -144,7 +144,7 @@ async fn a_trusted_proxy_forwards_the_visitors_region_and_the_address_is_not_kep
             &[("x-forwarded-for", LINKOPING.ip)],
         )
         .await;
-    app.wait_written(4).await;
+    app.assert_written(4).await;
 
     let card = london.card(&app, "wamid.geo-1").await;
     let s = &card["session"];
@@ -209,7 +209,7 @@ async fn forwarding_headers_from_untrusted_peers_are_ignored(backend: Backend) {
         ],
     )
     .await;
-    app.wait_written(1).await;
+    app.assert_written(1).await;
     let s = &b.card(&app, "wamid.geo-5").await["session"];
     // The peer (loopback) is the client, and no database places it.
     assert_eq!(s["country"], Value::Null, "{s}");
@@ -263,7 +263,7 @@ async fn robots_and_referrer_spam_are_dropped_and_counted(backend: Backend) {
     // A person's visit still goes through, and nothing dropped was queued.
     let (status, body) = b.visit(&app, "https://shop.test/", None, &[]).await;
     assert_eq!((status, body["status"].as_str()), (202, Some("accepted")));
-    app.wait_written(1).await;
+    app.assert_written(1).await;
     let health = app.health().await;
     assert_eq!(health["ingest"]["accepted"], 1, "{health}");
     assert_eq!(

@@ -7,7 +7,10 @@ use chatrail_tests::app::{spawn_app, whatsapp_text, Backend, TestApp};
 use chatrail_tests::on_both_backends;
 use serde_json::Value;
 
-on_both_backends!(a_go_link_redirects_with_a_code_and_records_its_campaign);
+on_both_backends!(
+    a_go_link_redirects_with_a_code_and_records_its_campaign,
+    a_go_link_passes_on_a_bounded_text_with_its_code,
+);
 
 fn no_redirects() -> reqwest::Client {
     reqwest::Client::builder()
@@ -52,7 +55,7 @@ async fn a_go_link_redirects_with_a_code_and_records_its_campaign(backend: Backe
     );
     let codes = find_codes(&text);
     assert_eq!(codes.len(), 1, "{text}");
-    app.wait_written(2).await; // the visit and the click
+    app.assert_written(2).await; // the visit and the click
 
     let body = whatsapp_text("wamid.go-1", "447911123456", "Ana", &text, 1_763_805_600);
     let report: Value = app.post_whatsapp(&body).await.json().await.unwrap();
@@ -117,5 +120,30 @@ async fn a_go_link_redirects_with_a_code_and_records_its_campaign(backend: Backe
         .strip_prefix("https://t.me/studio_bot?start=")
         .unwrap();
     assert_eq!(find_codes(payload).len(), 1, "{location}");
-    app.wait_written(4).await;
+    app.assert_written(4).await;
+}
+
+/// A `/go` link is not a relay for arbitrary payloads: its text is cut to 1,000 characters
+/// (Cyrillic here, 2 bytes each, 6 once percent-encoded), and the code still follows it.
+async fn a_go_link_passes_on_a_bounded_text_with_its_code(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let long: String = "ж".repeat(3_000);
+    let query: String = url::form_urlencoded::byte_serialize(long.as_bytes()).collect();
+    let resp = go(
+        &app,
+        &format!("/go/shop/+79001234567?text={query}"),
+        BROWSER,
+    )
+    .await;
+    assert_eq!(resp.status(), 302);
+    let location = resp.headers()["location"].to_str().unwrap();
+    let text = url::Url::parse(location)
+        .unwrap()
+        .query_pairs()
+        .find(|(k, _)| k == "text")
+        .map(|(_, v)| v.into_owned())
+        .unwrap();
+    assert_eq!(text.chars().filter(|c| *c == 'ж').count(), 1000);
+    assert!(location.len() < 7_000, "{} bytes", location.len());
+    assert_eq!(find_codes(&text).len(), 1, "the code survives the cut");
 }

@@ -11,7 +11,44 @@ use serde_json::{json, Value};
 on_both_backends!(
     nul_is_refused_where_it_stands_and_good_input_still_goes_through,
     api_answers_are_neither_sniffed_nor_stored,
+    undeclared_methods_are_405_with_allow,
 );
+
+/// A described path asked with a method it does not take is a 405 naming the allowed ones
+/// (in `Allow` and in the JSON error); an unknown path stays a 404.
+async fn undeclared_methods_are_405_with_allow(backend: Backend) {
+    let app = spawn_app(backend).await;
+    use reqwest::Method;
+    for (method, path, allow) in [
+        (Method::DELETE, "/collect/visit", "POST"),
+        (Method::GET, "/collect/click", "POST"),
+        (Method::POST, "/api/v1/dialogs", "GET"),
+        (
+            Method::PATCH,
+            "/api/v1/dialogs/0190f0c4-0000-7000-8000-000000000000",
+            "GET",
+        ),
+        (Method::PUT, "/health", "GET"),
+        (Method::POST, "/t.js", "GET"),
+    ] {
+        let res = app
+            .http
+            .request(method.clone(), format!("{}{path}", app.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status().as_u16(), 405, "{method} {path}");
+        assert_eq!(res.headers()["allow"], allow, "{method} {path}");
+        let error: Value = res.json().await.unwrap();
+        let message = error["error"].as_str().unwrap();
+        assert!(message.contains(allow), "{method} {path}: {message}");
+    }
+    let (status, error) = send(&app, Method::DELETE, "/nowhere", None, None).await;
+    assert_eq!(
+        (status, error["error"].as_str()),
+        (404, Some("route not found"))
+    );
+}
 
 /// Every API answer, an error too, carries `nosniff` and `no-store`.
 async fn api_answers_are_neither_sniffed_nor_stored(backend: Backend) {
@@ -115,7 +152,7 @@ async fn nul_is_refused_where_it_stands_and_good_input_still_goes_through(backen
     // The writer was never handed a NUL: good beacons and messages go through.
     let (status, _) = send(&app, Method::POST, "/collect/visit", None, Some(good_visit)).await;
     assert_eq!(status, 202);
-    app.wait_written(1).await;
+    app.assert_written(1).await;
     let (status, dialogs) = send(
         &app,
         Method::GET,

@@ -6,6 +6,7 @@ mod dashboard;
 mod enrichment;
 mod go;
 mod hostile;
+mod limits;
 mod messages;
 mod openapi;
 mod openapi_conformance;

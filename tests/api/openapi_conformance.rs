@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use chatrail_collector::domain::token::Role;
 use chatrail_collector::reports::ReportName;
 use chatrail_collector::routes::api::openapi::ApiDoc;
-use chatrail_tests::app::{create_token, spawn_app, Backend};
+use chatrail_tests::app::{create_site, create_token, spawn_app, Backend};
 use chatrail_tests::inbound::{fixture, Browsing, FIXTURE_CODE};
 use chatrail_tests::on_both_backends;
 use chatrail_tests::openapi::{call, Answer, Driver};
@@ -52,15 +52,18 @@ async fn every_operation_answers_as_described(backend: Backend) {
     tags(&d, &ids[0], operator, &analyst).await;
     reports(&d, &analyst, operator).await;
     site(&d, &admin, operator).await;
+    storage_down(&d).await;
 
     // Every status an operation documents was produced and checked, but for these public
-    // ones that need a build without the snippet, a full queue or a URL no client sends.
+    // ones that need a build without the snippet, a flood or a URL no client sends.
     let exempt = [
         ("GET", "/t.js", 503),
         ("GET", "/t/{hash}.wasm", 503),
         ("GET", "/go/{site}/{chat}", 400),
-        ("POST", "/collect/visit", 503),
-        ("POST", "/collect/click", 503),
+        // A flood: tests/api/limits.rs drives these with low limits.
+        ("POST", "/collect/visit", 429),
+        ("POST", "/collect/click", 429),
+        ("GET", "/go/{site}/{chat}", 429),
     ];
     let exempt: Vec<_> = exempt
         .into_iter()
@@ -75,6 +78,35 @@ async fn every_operation_answers_as_described(backend: Backend) {
         unseen.is_empty(),
         "documented but never exercised (drive them here): {unseen:?}"
     );
+}
+
+/// With the database gone, beacons are not acknowledged but answered 503 (the snippet keeps
+/// them), and `/health` says so with 503.
+async fn storage_down(d: &Driver<'_>) {
+    d.app.db.close().await;
+    let health = d.expect(call("GET", "/health", "/health"), 503).await;
+    assert_eq!(health.json()["status"], "degraded");
+    assert_eq!(health.json()["storage"], "unavailable");
+    let b = Browsing::random();
+    let visit = json!({"site": "shop", "visitor": b.visitor, "session": b.session,
+        "code": b.code, "url": "https://shop.test/?gclid=Cj0KCQ"});
+    let click = json!({"site": "shop", "visitor": b.visitor, "session": b.session,
+        "code": b.code, "page": "https://shop.test/", "number": "79001234567", "kind": "wa.me"});
+    let ua = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36";
+    for (template, body) in [("/collect/visit", visit), ("/collect/click", click)] {
+        let post = call("POST", template, template)
+            .header("user-agent", ua)
+            .body("text/plain", body.to_string());
+        let refused = d.expect(post, 503).await;
+        assert!(
+            refused.json()["error"]
+                .as_str()
+                .unwrap()
+                .contains("retry later"),
+            "{template}: {:?}",
+            refused.json()
+        );
+    }
 }
 
 /// `POST /messages`: stored, duplicate, and every refusal.
@@ -304,6 +336,21 @@ async fn site(d: &Driver<'_>, admin: &str, operator: &str) {
     bad["timezone"] = json!("Mars/Olympus");
     d.expect(put().token(admin).body(JSON, bad.to_string()), 400)
         .await;
+    // A number another site owns (the tests' "other" site) is refused; nothing changes.
+    create_site(&d.app.store, "other", &["+44 7700 900123"]).await;
+    let mut taken = body.clone();
+    taken["numbers"] = json!([{"number": "+44 7700 900123"}]);
+    let refused = d
+        .expect(put().token(admin).body(JSON, taken.to_string()), 409)
+        .await;
+    assert!(
+        refused.json()["error"]
+            .as_str()
+            .unwrap()
+            .contains("belongs to one site"),
+        "{:?}",
+        refused.json()
+    );
     d.expect(put().token(operator).body(JSON, body.to_string()), 403)
         .await;
     d.expect(put().token(admin).body(JSON, "x".repeat(257 * 1024)), 413)

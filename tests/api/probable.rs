@@ -12,7 +12,30 @@ on_both_backends!(
     claimed_sessions_are_not_candidates,
     a_later_code_takes_the_session_back_or_confirms_it,
     the_window_is_configurable,
+    forged_clicks_neither_take_nor_void_a_probable_match,
 );
+
+/// Click beacons need nothing but the public site key. Sent without a visit (the cheap
+/// forgery: many sessions, one click each, the attacker's page), they are stored as
+/// clicks but are no candidates: the visitor's real click still makes the match.
+async fn forged_clicks_neither_take_nor_void_a_probable_match(backend: Backend) {
+    let app = spawn_app(backend).await;
+    clicked(&app, "https://shop.test/?utm_source=fb", MSG_MS - 120_000).await;
+    for i in 0..5 {
+        app.click(&Browsing::random(), MSG_MS - 30_000 + i * 1000)
+            .await;
+    }
+    let card = chat(
+        &app,
+        "w-forged",
+        "5511987654321",
+        "hello, is it available?",
+        0,
+    )
+    .await;
+    assert_eq!(card["match"]["kind"], "probable", "{card:#}");
+    assert_eq!(card["session"]["utm_source"], "fb");
+}
 
 const MSG_MS: i64 = FIXTURE_T * 1000;
 

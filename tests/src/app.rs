@@ -130,6 +130,11 @@ pub async fn create_site(store: &SharedStore, key: &str, numbers: &[&str]) -> Si
         wa_verify_token: Some(VERIFY_TOKEN.into()),
         twilio_auth_token: Some(TWILIO_AUTH_TOKEN.into()),
         telegram_bot: telegram.then(|| TELEGRAM_BOT.into()),
+        bots: if telegram {
+            vec![TELEGRAM_BOT.into()]
+        } else {
+            Vec::new()
+        },
         telegram_secret_token: telegram.then(|| TELEGRAM_SECRET.into()),
         ..SiteInput::default()
     })
@@ -215,7 +220,8 @@ impl TestApp {
         self.health().await["ingest"][name].as_u64().unwrap_or(0)
     }
 
-    /// Waits until the batch writer has stored at least `n` beacons.
+    /// Waits until the batch writer has stored at least `n` beacons the test did not see
+    /// answered (a browser sent them).
     pub async fn wait_written(&self, n: u64) {
         for _ in 0..200 {
             if self.ingest_counter("written").await >= n {
@@ -224,5 +230,15 @@ impl TestApp {
             tokio::time::sleep(Duration::from_millis(25)).await;
         }
         panic!("the batch writer did not store {n} beacons within 5 s");
+    }
+
+    /// Checks that the batch writer has stored at least `n` beacons: a beacon's 202 is sent
+    /// only once it is committed, so there is nothing to wait for.
+    pub async fn assert_written(&self, n: u64) {
+        let written = self.ingest_counter("written").await;
+        assert!(
+            written >= n,
+            "only {written} of {n} acknowledged beacons are stored"
+        );
     }
 }

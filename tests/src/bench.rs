@@ -76,7 +76,9 @@ pub async fn existing(url: &str, site_key: &str, opts: &GenerateOptions) -> Fill
         .site_by_key(site_key)
         .await
         .expect("site lookup")
-        .unwrap_or_else(|| panic!("no site {site_key} in {url}"));
+        .unwrap_or_else(|| panic!("no site {site_key} in {url}"))
+        .as_ref()
+        .clone();
     let timezone = store
         .site_timezone(site.id)
         .await

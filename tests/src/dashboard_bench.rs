@@ -62,7 +62,14 @@ pub async fn serve_existing(url: &str, site_key: &str) -> anyhow::Result<Served>
         .site_by_key(site_key)
         .await?
         .ok_or_else(|| anyhow::anyhow!("no site {site_key} in {url}"))?;
-    served(base, store, site, GenerateStats::default(), None).await
+    served(
+        base,
+        store,
+        site.as_ref().clone(),
+        GenerateStats::default(),
+        None,
+    )
+    .await
 }
 
 async fn serve(url: &str) -> anyhow::Result<(String, SharedStore, Db)> {

@@ -88,14 +88,20 @@ impl TestApp {
 
     /// Stores a click of `b` on the tracked number at `at_ms`.
     pub async fn click(&self, b: &Browsing, at_ms: i64) {
+        self.click_on(b, "wa.me", TRACKED_DIGITS, at_ms).await;
+    }
+
+    /// Stores a click of `b` on a link of `kind` to `number` (a bot for Telegram kinds), as
+    /// the snippet reports it, at `at_ms`.
+    pub async fn click_on(&self, b: &Browsing, kind: &str, number: &str, at_ms: i64) {
         let beacon = ClickBeacon {
             site: self.site.key.clone(),
             visitor: b.visitor.clone(),
             session: b.session.clone(),
             code: b.code.clone(),
             page: "https://shop.test/oak-table".into(),
-            number: TRACKED_DIGITS.into(),
-            kind: "wa.me".into(),
+            number: number.into(),
+            kind: kind.into(),
             id: None,
         };
         let click = Click::parse(&self.site, beacon, at_ms).expect("valid click");

@@ -19,8 +19,16 @@ use chatrail_tests::app::{create_site, create_token, fresh_database, Backend, TR
 use chatrail_tests::on_both_backends;
 use uuid::Uuid;
 
+mod config;
+mod migrations;
+mod owners;
 mod rollups;
 
+use config::site_changes_reach_every_collector;
+use migrations::telegram_bots_get_one_spelling;
+use owners::{
+    the_first_claim_keeps_a_number_two_sites_held, two_sites_racing_for_a_number_leave_one_owner,
+};
 use rollups::{a_late_visit_racing_a_probable_match, rollups_follow_every_write};
 
 on_both_backends!(
@@ -40,6 +48,10 @@ on_both_backends!(
     rollups_follow_every_write,
     a_late_visit_racing_a_probable_match,
     same_second_messages_make_one_exact_dialog_in_any_order,
+    site_changes_reach_every_collector,
+    telegram_bots_get_one_spelling,
+    two_sites_racing_for_a_number_leave_one_owner,
+    the_first_claim_keeps_a_number_two_sites_held,
 );
 
 const CHROME_UA: &str = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36";

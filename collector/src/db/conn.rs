@@ -4,8 +4,12 @@ use sqlx::pool::PoolConnection;
 use sqlx::{PgConnection, Postgres, Sqlite, SqliteConnection, Transaction};
 use tokio::sync::OwnedMutexGuard;
 
-use super::args::{arguments, Arg, Record};
+use super::args::{arguments, values_sql, Arg, Record};
 use super::Backend;
+
+/// Most parameters one multi-row statement binds: under SQLite's limit (32,766) and
+/// PostgreSQL's (65,535).
+const MAX_PARAMS: usize = 30_000;
 
 /// The driver's connection under one statement.
 enum Raw<'c> {
@@ -150,6 +154,25 @@ impl Conn {
             .fetch_optional(sql, args)
             .await?
             .ok_or(sqlx::Error::RowNotFound)
+    }
+
+    /// Inserts `rows` (each the same number of values) with `head VALUES (…), (…) tail`, as
+    /// many rows a statement as the parameter limit allows.
+    pub async fn insert_rows<'a>(
+        &mut self,
+        head: &str,
+        tail: &str,
+        rows: impl IntoIterator<Item = Vec<Arg<'a>>>,
+    ) -> Result<(), sqlx::Error> {
+        let rows: Vec<Vec<Arg<'a>>> = rows.into_iter().collect();
+        let Some(width) = rows.first().map(Vec::len) else {
+            return Ok(());
+        };
+        for chunk in rows.chunks((MAX_PARAMS / width.max(1)).max(1)) {
+            let sql = values_sql(self.backend(), head, width, chunk.len(), tail);
+            self.execute(&sql, chunk.concat()).await?;
+        }
+        Ok(())
     }
 
     /// Commits a transaction (then lets the next SQLite writer in); a no-op outside one.

@@ -9,7 +9,10 @@
 
 mod args;
 mod conn;
+mod memo;
 
+use std::any::Any;
+use std::future::Future;
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -22,6 +25,8 @@ use tokio::sync::{Mutex, OwnedMutexGuard};
 pub use args::{placeholders, values_sql, Arg, Record};
 pub use conn::Conn;
 use conn::Inner;
+use memo::Memo;
+pub use memo::POLL as CONFIG_POLL;
 
 /// A failure of the database layer.
 #[derive(Debug, thiserror::Error)]
@@ -38,6 +43,38 @@ pub enum StoreError {
 }
 
 impl StoreError {
+    /// Whether the database is out of reach or cannot take writes for now (down,
+    /// restarting, out of disk, busy past the timeout), as opposed to refusing this
+    /// statement: the request may succeed when retried later.
+    pub fn is_unavailable(&self) -> bool {
+        let StoreError::Database(e) = self else {
+            return false;
+        };
+        match e {
+            sqlx::Error::Io(_)
+            | sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::WorkerCrashed
+            | sqlx::Error::Protocol(_)
+            | sqlx::Error::Tls(_) => true,
+            sqlx::Error::Database(db) => {
+                let code = db.code().unwrap_or_default();
+                // SQLite: BUSY (5), LOCKED (6), NOMEM (7), READONLY (8), IOERR (10 and its
+                // extended codes), FULL (13), CANTOPEN (14). PostgreSQL: class 08
+                // (connection), 53 (insufficient resources: disk full, out of memory,
+                // too many connections), 57P0x (shutting down, cannot connect now).
+                let sqlite = code
+                    .parse::<i32>()
+                    .is_ok_and(|c| matches!(c & 0xff, 5 | 6 | 7 | 8 | 10 | 13 | 14));
+                sqlite
+                    || code.starts_with("08")
+                    || code.starts_with("53")
+                    || code.starts_with("57P0")
+            }
+            _ => false,
+        }
+    }
+
     /// Turns a unique-constraint violation into [`StoreError::Conflict`] naming `what`.
     pub fn conflict(what: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {
         move |e| match &e {
@@ -71,6 +108,8 @@ pub struct Db {
     /// acknowledgements of the inbound load test ten times the median. `None` on
     /// PostgreSQL, which takes concurrent writers.
     writer: Option<Arc<Mutex<()>>>,
+    /// Sites and their numbers, kept in memory (see [`Db::remembered`]).
+    memo: Arc<Memo>,
 }
 
 impl Db {
@@ -85,14 +124,12 @@ impl Db {
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let pool = PgPoolOptions::new()
                 .max_connections(16)
-                .acquire_timeout(Duration::from_secs(10))
+                // A database that is down is answered 503 in seconds, not held for long.
+                .acquire_timeout(Duration::from_secs(3))
                 .connect(url)
                 .await?;
             sqlx::migrate!("../migrations/postgres").run(&pool).await?;
-            return Ok(Db {
-                pool: Pool::Postgres(pool),
-                writer: None,
-            });
+            return Ok(Db::new(Pool::Postgres(pool), None));
         }
         let options = SqliteConnectOptions::from_str(url)?
             .create_if_missing(true)
@@ -107,10 +144,41 @@ impl Db {
             .connect_with(options)
             .await?;
         sqlx::migrate!("../migrations/sqlite").run(&pool).await?;
-        Ok(Db {
-            pool: Pool::Sqlite(pool),
-            writer: Some(Arc::default()),
-        })
+        Ok(Db::new(Pool::Sqlite(pool), Some(Arc::default())))
+    }
+
+    /// A handle on a migrated pool; starts watching `config_version`.
+    fn new(pool: Pool, writer: Option<Arc<Mutex<()>>>) -> Db {
+        let memo = Arc::new(Memo::default());
+        tokio::spawn(memo::watch(pool.clone(), Arc::downgrade(&memo)));
+        Db { pool, writer, memo }
+    }
+
+    /// What `load` finds, remembered under `key` until sites or numbers change (on this
+    /// collector: at once; on another: within [`CONFIG_POLL`]). Nothing found is not
+    /// remembered, so made-up keys cost a read each and no memory. Only for reads of
+    /// `sites` and `tracked_numbers`, which the `config_version` triggers watch.
+    pub async fn remembered<T, E, F, Fut>(&self, key: &str, load: F) -> Result<Option<Arc<T>>, E>
+    where
+        T: Any + Send + Sync,
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<Option<T>, E>>,
+    {
+        if let Some(value) = self.memo.get::<T>(key) {
+            return Ok(Some(value));
+        }
+        let generation = self.memo.generation();
+        let Some(value) = load().await?.map(Arc::new) else {
+            return Ok(None);
+        };
+        self.memo.put(key, generation, value.clone());
+        Ok(Some(value))
+    }
+
+    /// Forgets what [`Db::remembered`] keeps: call after committing a change to sites or
+    /// numbers (other collectors learn of it from `config_version`).
+    pub fn config_changed(&self) {
+        self.memo.forget();
     }
 
     /// Which backend this is.
@@ -176,6 +244,23 @@ impl Db {
         let changed = conn.execute(sql, args).await;
         drop(writer);
         changed
+    }
+
+    /// Closes every connection; later statements fail as if the database were down.
+    pub async fn close(&self) {
+        match &self.pool {
+            Pool::Sqlite(p) => p.close().await,
+            Pool::Postgres(p) => p.close().await,
+        }
+    }
+
+    /// Checks that the database answers, within `within`.
+    pub async fn ping(&self, within: Duration) -> Result<(), StoreError> {
+        let ping = self.fetch_optional::<(i32,)>("SELECT 1", crate::args![]);
+        match tokio::time::timeout(within, ping).await {
+            Ok(answer) => answer.map(drop).map_err(StoreError::from),
+            Err(_) => Err(StoreError::Database(sqlx::Error::PoolTimedOut)),
+        }
     }
 
     /// Refreshes the planner's statistics (after a bulk load).

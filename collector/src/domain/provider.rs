@@ -23,6 +23,12 @@ closed_names!(Provider, "provider", {
     Generic = "api",
 });
 
+/// A Telegram bot (its normalised, lower-case username) as the number of a chat: `@` and the
+/// username. Clicks, dialogs, cards, probable matches and reports all spell a bot this way.
+pub fn telegram_number(bot: &str) -> String {
+    format!("@{bot}")
+}
+
 /// The messaging channel a contact wrote on; stored as [`ChatChannel::as_str`].
 ///
 /// The providers' own channels are named; the generic API accepts any other platform

@@ -12,6 +12,7 @@ use chatrail_core::phone::normalize_number;
 use url::Url;
 use uuid::Uuid;
 
+use super::provider::telegram_number;
 use super::site::{Site, SiteId};
 use crate::enrich::attribution::Attribution;
 use crate::enrich::channel::{self, TrafficChannel};
@@ -73,8 +74,8 @@ pub struct Click {
     pub session_id: Uuid,
     /// Session code put into the link.
     pub code: SessionCode,
-    /// Tracked number the link opens (a bot username for Telegram, empty for links that
-    /// name no number).
+    /// Tracked number the link opens (`@bot` for Telegram, see [`telegram_number`]; empty
+    /// for links that name no number).
     pub number: String,
     /// Link form (`wa.me`, …).
     pub kind: LinkKind,
@@ -251,7 +252,9 @@ impl Click {
             .ok_or_else(|| invalid(beacon::field::KIND, "not a known link kind"))?;
         let number = match kind {
             LinkKind::WaMeMessage => Some(String::new()),
-            k if k.is_telegram() => normalize_bot(&b.number).filter(|n| site.bots.contains(n)),
+            k if k.is_telegram() => normalize_bot(&b.number)
+                .filter(|n| site.bots.contains(n))
+                .map(|bot| telegram_number(&bot)),
             _ => {
                 normalize_number(&b.number).filter(|n| site.numbers.iter().any(|t| &t.number == n))
             }
@@ -318,6 +321,15 @@ mod tests {
                 invalid(beacon::field::KIND, "not a known link kind")
             );
         }
+    }
+
+    #[test]
+    fn a_bot_is_spelled_as_dialogs_spell_it() {
+        for spelled in ["oak_bot", "@Oak_Bot", " oak_bot "] {
+            let c = click("t.me", spelled).unwrap();
+            assert_eq!(c.number, "@oak_bot", "{spelled:?}");
+        }
+        assert!(click("tg", "other_bot").is_err(), "not a bot of the site");
     }
 
     #[test]

@@ -5,14 +5,10 @@ use chatrail_core::links::LinkKind;
 
 use super::rows::{SyntheticBatch, SyntheticDialog};
 use crate::args;
-use crate::db::{values_sql, Arg, Conn, Db, StoreError};
+use crate::db::{Db, StoreError};
 use crate::domain::provider::ChatChannel;
 use crate::domain::site::SiteId;
 use crate::reports::rollups::RollupDelta;
-
-/// Rows per multi-row insert: 1,000 rows × at most 18 columns stays under both databases'
-/// parameter limits.
-const ROWS_PER_INSERT: usize = 1000;
 
 /// Writes synthetic rows for `site_id` in one transaction.
 pub async fn insert(db: &Db, site_id: SiteId, batch: &SyntheticBatch) -> Result<(), StoreError> {
@@ -25,8 +21,7 @@ pub async fn insert(db: &Db, site_id: SiteId, batch: &SyntheticBatch) -> Result<
     touched
         .dialogs
         .extend(batch.dialogs.iter().map(|d| d.dialog_id));
-    insert_rows(
-        &mut tx,
+    tx.insert_rows(
         "INSERT INTO visitors (site_id, visitor_id, first_seen_at, last_seen_at, \
          first_session_id)",
         "ON CONFLICT (site_id, visitor_id) DO NOTHING",
@@ -36,8 +31,7 @@ pub async fn insert(db: &Db, site_id: SiteId, batch: &SyntheticBatch) -> Result<
             .map(|s| args![site, s.visitor_id, s.started_at, s.started_at, s.session_id]),
     )
     .await?;
-    insert_rows(
-        &mut tx,
+    tx.insert_rows(
         "INSERT INTO sessions (site_id, session_id, visitor_id, code, started_at, \
          last_seen_at, pageviews, landing_page, referring_domain, utm_source, utm_medium, \
          utm_campaign, utm_content, utm_term, channel, device, os, browser)",
@@ -66,8 +60,7 @@ pub async fn insert(db: &Db, site_id: SiteId, batch: &SyntheticBatch) -> Result<
         }),
     )
     .await?;
-    insert_rows(
-        &mut tx,
+    tx.insert_rows(
         "INSERT INTO clicks (site_id, click_id, session_id, visitor_id, code, number, kind, \
          page_url, clicked_at)",
         "",
@@ -86,8 +79,7 @@ pub async fn insert(db: &Db, site_id: SiteId, batch: &SyntheticBatch) -> Result<
         }),
     )
     .await?;
-    insert_rows(
-        &mut tx,
+    tx.insert_rows(
         "INSERT INTO contacts (site_id, contact_id, channel, identity, phone, name, \
          first_seen_at, last_seen_at)",
         "",
@@ -105,8 +97,7 @@ pub async fn insert(db: &Db, site_id: SiteId, batch: &SyntheticBatch) -> Result<
         }),
     )
     .await?;
-    insert_rows(
-        &mut tx,
+    tx.insert_rows(
         "INSERT INTO dialogs (site_id, dialog_id, contact_id, kind, started_at, \
          last_message_at, business_number, first_message, match_kind, session_id, click_id)",
         "",
@@ -132,8 +123,7 @@ pub async fn insert(db: &Db, site_id: SiteId, batch: &SyntheticBatch) -> Result<
         .iter()
         .flat_map(|d| d.tags.iter().map(move |t| (d, t)))
         .collect();
-    insert_rows(
-        &mut tx,
+    tx.insert_rows(
         "INSERT INTO dialog_tags (site_id, dialog_id, tag, created_at, dialog_started_at)",
         "",
         tags.iter()
@@ -143,24 +133,5 @@ pub async fn insert(db: &Db, site_id: SiteId, batch: &SyntheticBatch) -> Result<
     delta.after_write(&mut tx, site, &touched).await?;
     delta.write(&mut tx).await?;
     tx.commit().await?;
-    Ok(())
-}
-
-/// Inserts `rows` (each the same number of values) with `head VALUES (…), (…) tail`,
-/// [`ROWS_PER_INSERT`] rows a statement.
-async fn insert_rows<'a>(
-    tx: &mut Conn,
-    head: &str,
-    tail: &str,
-    rows: impl Iterator<Item = Vec<Arg<'a>>>,
-) -> Result<(), sqlx::Error> {
-    let rows: Vec<Vec<Arg<'a>>> = rows.collect();
-    for chunk in rows.chunks(ROWS_PER_INSERT) {
-        let Some(width) = chunk.first().map(Vec::len) else {
-            continue;
-        };
-        let sql = values_sql(tx.backend(), head, width, chunk.len(), tail);
-        tx.execute(&sql, chunk.concat()).await?;
-    }
     Ok(())
 }

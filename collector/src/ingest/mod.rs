@@ -1,11 +1,17 @@
-//! The beacon ingest path: handlers push parsed events into a bounded queue; one writer task
-//! drains it in batches. A full queue is refused (503) and counted, never silently dropped.
+//! The beacon ingest path: handlers push parsed events into a bounded queue and wait; one
+//! writer task drains it in batches and answers every event once its batch is committed.
+//!
+//! This is group commit: an acknowledgement (a beacon's 202) is sent only after what it
+//! acknowledges is durable, and the requests that arrive while one batch is being written
+//! make up the next, so the cost of a commit is shared by everyone waiting for it. A full
+//! queue is refused (503) and counted, never silently dropped; a batch the database will not
+//! take is answered 503 too, so the sender keeps the beacon and retries.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::{mpsc, Notify};
+use tokio::sync::{mpsc, oneshot, Notify};
 use tokio::task::JoinHandle;
 
 use crate::storage::{IngestEvent, SharedStore};
@@ -19,20 +25,42 @@ pub struct IngestStats {
     pub rejected_queue_full: AtomicU64,
     /// Events written to the database.
     pub written: AtomicU64,
-    /// Events the database refused even one at a time (logged).
+    /// Events the database refused, even one at a time (answered 503, logged).
     pub failed: AtomicU64,
     /// Batches written.
     pub batches: AtomicU64,
 }
 
-/// The queue is full: the client should retry later.
+/// Why an event was not stored; the sender should retry later.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct QueueFull;
+pub enum NotStored {
+    /// The queue is full.
+    QueueFull,
+    /// The database did not take it (logged); nothing was acknowledged.
+    Refused,
+}
+
+impl NotStored {
+    /// What to tell the sender.
+    pub fn message(self) -> &'static str {
+        match self {
+            NotStored::QueueFull => "ingest queue is full, retry later",
+            NotStored::Refused => "the event could not be stored, retry later",
+        }
+    }
+}
+
+/// An event and whoever waits for its commit.
+#[derive(Debug)]
+struct Pending {
+    event: IngestEvent,
+    done: oneshot::Sender<Result<(), NotStored>>,
+}
 
 /// The sending side of the ingest queue, cloned into every handler.
 #[derive(Debug, Clone)]
 pub struct IngestQueue {
-    tx: mpsc::Sender<IngestEvent>,
+    tx: mpsc::Sender<Pending>,
     stats: Arc<IngestStats>,
 }
 
@@ -59,20 +87,30 @@ impl IngestQueue {
         (IngestQueue { tx, stats }, IngestWriter { handle, stop })
     }
 
-    /// Enqueues an event without waiting.
-    pub fn push(&self, event: IngestEvent) -> Result<(), QueueFull> {
-        match self.tx.try_send(event) {
-            Ok(()) => {
-                self.stats.accepted.fetch_add(1, Ordering::Relaxed);
-                Ok(())
-            }
+    /// Stores `events` and returns once they are committed, in one batch or neighbouring
+    /// ones. Refused at once, with nothing queued, if the queue has no room for all of them.
+    pub async fn store(&self, events: Vec<IngestEvent>) -> Result<(), NotStored> {
+        let n = events.len();
+        let permits = match self.tx.try_reserve_many(n) {
+            Ok(permits) => permits,
             Err(_) => {
-                self.stats
-                    .rejected_queue_full
-                    .fetch_add(1, Ordering::Relaxed);
-                Err(QueueFull)
+                let rejected = &self.stats.rejected_queue_full;
+                rejected.fetch_add(n as u64, Ordering::Relaxed);
+                return Err(NotStored::QueueFull);
             }
+        };
+        self.stats.accepted.fetch_add(n as u64, Ordering::Relaxed);
+        let mut answers = Vec::with_capacity(n);
+        for (permit, event) in permits.zip(events) {
+            let (done, answer) = oneshot::channel();
+            permit.send(Pending { event, done });
+            answers.push(answer);
         }
+        for answer in answers {
+            // A writer gone without answering (shut down mid-batch) stored nothing we know of.
+            answer.await.unwrap_or(Err(NotStored::Refused))?;
+        }
+        Ok(())
     }
 
     /// The counters.
@@ -93,7 +131,7 @@ impl IngestWriter {
 
 async fn run_writer(
     store: SharedStore,
-    mut rx: mpsc::Receiver<IngestEvent>,
+    mut rx: mpsc::Receiver<Pending>,
     batch: usize,
     stats: Arc<IngestStats>,
     stop: Arc<Notify>,
@@ -118,30 +156,41 @@ async fn run_writer(
     }
 }
 
-/// Writes one batch; retries it, then falls back to one event at a time so a single bad
-/// record cannot take its neighbours down with it.
-async fn write(store: &SharedStore, buf: &mut Vec<IngestEvent>, stats: &IngestStats) {
+/// Writes one batch and answers its senders; retries it, then falls back to one event at a
+/// time so a single bad record cannot take its neighbours down with it.
+async fn write(store: &SharedStore, buf: &mut Vec<Pending>, stats: &IngestStats) {
+    let (events, done): (Vec<IngestEvent>, Vec<_>) =
+        buf.drain(..).map(|p| (p.event, p.done)).unzip();
     for attempt in 0..3u32 {
-        match store.write_batch(buf).await {
+        match store.write_batch(&events).await {
             Ok(()) => {
-                stats.written.fetch_add(buf.len() as u64, Ordering::Relaxed);
+                stats
+                    .written
+                    .fetch_add(events.len() as u64, Ordering::Relaxed);
                 stats.batches.fetch_add(1, Ordering::Relaxed);
-                buf.clear();
+                for d in done {
+                    let _ = d.send(Ok(()));
+                }
                 return;
             }
             Err(e) => {
-                tracing::warn!(error = %e, attempt, size = buf.len(), "batch write failed");
-                tokio::time::sleep(Duration::from_millis(100 << attempt)).await;
+                tracing::warn!(error = %e, attempt, size = events.len(), "batch write failed");
+                tokio::time::sleep(Duration::from_millis(20 << attempt)).await;
             }
         }
     }
-    for event in buf.drain(..) {
-        match store.write_batch(std::slice::from_ref(&event)).await {
-            Ok(()) => stats.written.fetch_add(1, Ordering::Relaxed),
+    for (event, d) in events.iter().zip(done) {
+        let stored = match store.write_batch(std::slice::from_ref(event)).await {
+            Ok(()) => {
+                stats.written.fetch_add(1, Ordering::Relaxed);
+                Ok(())
+            }
             Err(e) => {
                 tracing::error!(error = %e, ?event, "event could not be stored");
-                stats.failed.fetch_add(1, Ordering::Relaxed)
+                stats.failed.fetch_add(1, Ordering::Relaxed);
+                Err(NotStored::Refused)
             }
         };
+        let _ = d.send(stored);
     }
 }

@@ -1,5 +1,7 @@
 //! Probable matches: a chat that starts without a code or an ad referral, when exactly one
-//! unmatched click on the same tracked number happened shortly before it.
+//! unmatched click on the same tracked number happened shortly before it. A click counts
+//! only with its session's visit, so click beacons forged with nothing but the site key
+//! neither take a chat nor make it ambiguous.
 //!
 //! Codes get lost: the visitor edits or deletes the prefilled text, or WhatsApp is installed
 //! on the way and the draft is gone. If exactly one visitor clicked that number in the window

@@ -7,7 +7,7 @@
 use serde::Deserialize;
 
 use crate::domain::inbound::{unix_seconds_ms, ContactIdentity, InboundMessage, InvalidInbound};
-use crate::domain::provider::{ChatChannel, Provider};
+use crate::domain::provider::{telegram_number, ChatChannel, Provider};
 use crate::domain::site::SiteId;
 use crate::text::{field, MAX_SHORT, MAX_TEXT};
 
@@ -107,7 +107,7 @@ impl Update {
             // update_id restarts at random after a week without updates, and differs per bot:
             // the bot's name keeps a re-pointed webhook from colliding with an old bot's ids.
             provider_message_id: format!("{bot}:{}", self.update_id),
-            business_number: format!("@{bot}"),
+            business_number: telegram_number(bot),
             contact: ContactIdentity {
                 channel: ChatChannel::Telegram,
                 phone: None,

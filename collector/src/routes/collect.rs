@@ -1,4 +1,8 @@
-//! Beacons from the snippet: `text/plain` JSON (no CORS preflight), validated, then queued.
+//! Beacons from the snippet: `text/plain` JSON (no CORS preflight), validated, then stored;
+//! the 202 is sent once the beacon is committed.
+
+use std::net::IpAddr;
+use std::sync::Arc;
 
 use actix_web::http::header;
 use actix_web::{post, web, HttpRequest, HttpResponse};
@@ -19,12 +23,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(visit).service(click);
 }
 
-/// Reads a beacon and the site it names.
+/// Reads a beacon and the site it names, and takes it from the client's and the site's
+/// rate limits; the client's address comes along (for the region lookup).
 async fn beacon<T: DeserializeOwned>(
+    req: &HttpRequest,
     state: &AppState,
     payload: web::Payload,
     site_key: impl Fn(&T) -> &str,
-) -> Result<(T, Site), ApiError> {
+) -> Result<(T, Arc<Site>, Option<IpAddr>), ApiError> {
     let body = read_body(payload, MAX_BEACON_BYTES).await?;
     let beacon: T = parse_json(&body, "beacon")?;
     let site = state
@@ -32,14 +38,19 @@ async fn beacon<T: DeserializeOwned>(
         .site_by_key(site_key(&beacon))
         .await?
         .ok_or(ApiError::NotFound("site"))?;
-    Ok((beacon, site))
+    let peer = req.peer_addr().map(|a| a.ip());
+    let client = state.proxies.client_ip(peer, req.headers());
+    state.limits.take(client, site.id)?;
+    Ok((beacon, site, client))
 }
 
-fn enqueue(state: &AppState, event: IngestEvent) -> Result<HttpResponse, ApiError> {
+/// Stores the event and answers 202 once it is committed.
+async fn store(state: &AppState, event: IngestEvent) -> Result<HttpResponse, ApiError> {
     state
         .queue
-        .push(event)
-        .map_err(|_| ApiError::Unavailable("ingest queue is full, retry later"))?;
+        .store(vec![event])
+        .await
+        .map_err(|e| ApiError::Unavailable(e.message()))?;
     Ok(HttpResponse::Accepted().json(serde_json::json!({ "status": "accepted" })))
 }
 
@@ -63,11 +74,12 @@ fn user_agent(req: &HttpRequest) -> &str {
     tag = "tracker",
     request_body(content = VisitBeacon, content_type = "text/plain", description = "A page view of a session, as JSON sent as text/plain so browsers skip the CORS preflight; at most 8 KiB"),
     responses(
-        (status = 202, description = "Queued, or dropped as a robot or spam", body = crate::routes::schemas::BeaconAnswer),
+        (status = 202, description = "Stored (committed), or dropped as a robot or spam", body = crate::routes::schemas::BeaconAnswer),
         (status = 400, description = "Invalid beacon"),
         (status = 404, description = "No such site"),
         (status = 413, description = "Body too large"),
-        (status = 503, description = "The ingest queue is full; retry later"),
+        (status = 429, description = "Past the client's or the site's rate limit; `Retry-After` says when to send again"),
+        (status = 503, description = "Not stored (the ingest queue is full, or the database is unavailable); retry later"),
     )
 )]
 #[post("/collect/visit")]
@@ -84,12 +96,11 @@ async fn take_visit(
     payload: web::Payload,
     state: &AppState,
 ) -> Result<HttpResponse, ApiError> {
-    let (b, site) = beacon::<VisitBeacon>(state, payload, |b| &b.site).await?;
+    let (b, site, ip) = beacon::<VisitBeacon>(req, state, payload, |b| &b.site).await?;
     // The address is used for the region lookup and then forgotten: only the region is kept.
-    let peer = req.peer_addr().map(|a| a.ip());
     let sender = Sender {
         user_agent: user_agent(req),
-        ip: state.proxies.client_ip(peer, req.headers()),
+        ip,
         geo: &state.geo,
     };
     let view = Visit::parse(&site, b, sender, now_ms())
@@ -97,7 +108,7 @@ async fn take_visit(
     if let Some(why) = view.dropped() {
         return Ok(dropped(state, why));
     }
-    enqueue(state, IngestEvent::Visit(Box::new(view)))
+    store(state, IngestEvent::Visit(Box::new(view))).await
 }
 
 #[utoipa::path(
@@ -105,11 +116,12 @@ async fn take_visit(
     tag = "tracker",
     request_body(content = ClickBeacon, content_type = "text/plain", description = "A click on a chat link, as JSON sent as text/plain so browsers skip the CORS preflight; at most 8 KiB"),
     responses(
-        (status = 202, description = "Queued, or dropped as a robot or spam", body = crate::routes::schemas::BeaconAnswer),
+        (status = 202, description = "Stored (committed), or dropped as a robot or spam", body = crate::routes::schemas::BeaconAnswer),
         (status = 400, description = "Invalid beacon"),
         (status = 404, description = "No such site"),
         (status = 413, description = "Body too large"),
-        (status = 503, description = "The ingest queue is full; retry later"),
+        (status = 429, description = "Past the client's or the site's rate limit; `Retry-After` says when to send again"),
+        (status = 503, description = "Not stored (the ingest queue is full, or the database is unavailable); retry later"),
     )
 )]
 #[post("/collect/click")]
@@ -126,11 +138,11 @@ async fn take_click(
     payload: web::Payload,
     state: &AppState,
 ) -> Result<HttpResponse, ApiError> {
-    let (b, site) = beacon::<ClickBeacon>(state, payload, |b| &b.site).await?;
+    let (b, site, _) = beacon::<ClickBeacon>(req, state, payload, |b| &b.site).await?;
     let chat =
         Click::parse(&site, b, now_ms()).map_err(|e| ApiError::bad_request(e.to_string()))?;
     if let Some(why) = filter::screen_click(user_agent(req)) {
         return Ok(dropped(state, why));
     }
-    enqueue(state, IngestEvent::Click(Box::new(chat)))
+    store(state, IngestEvent::Click(Box::new(chat))).await
 }

@@ -2,6 +2,8 @@
 //! inbound WhatsApp message, so a newcomer sees a source card without a WhatsApp account.
 //! The simulated message is signed and goes through the real webhook code path.
 
+use std::sync::Arc;
+
 use actix_web::http::header;
 use actix_web::{get, post, web, HttpResponse};
 use maud::{html, Markup, PreEscaped, DOCTYPE};
@@ -34,7 +36,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 /// Creates the demo site unless it exists.
 pub async fn ensure_site(store: &dyn Store) -> anyhow::Result<Site> {
     if let Some(site) = store.site_by_key(SITE_KEY).await? {
-        return Ok(site);
+        return Ok(Site::clone(&site));
     }
     let site = NewSite::parse(SiteInput {
         key: SITE_KEY.into(),
@@ -137,7 +139,7 @@ async fn simulate(
         .finish())
 }
 
-async fn demo_site(state: &AppState) -> Result<Site, ApiError> {
+async fn demo_site(state: &AppState) -> Result<Arc<Site>, ApiError> {
     state
         .store
         .site_by_key(SITE_KEY)

@@ -18,6 +18,9 @@ use crate::error::ApiError;
 use crate::state::AppState;
 use crate::storage::IngestEvent;
 
+/// Longest prefilled text a `/go` link passes on: a greeting, not a payload to relay.
+const MAX_PREFILL_CHARS: usize = 1000;
+
 /// Registers the route.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(go);
@@ -50,7 +53,7 @@ fn full_url(req: &HttpRequest) -> Option<Url> {
     params(
         ("site" = String, Path, description = "Site key"),
         ("chat" = String, Path, description = "A tracked number (any notation) or `@bot`"),
-        ("text" = Option<String>, Query, description = "Message to prefill"),
+        ("text" = Option<String>, Query, description = "Message to prefill; cut to its first 1,000 characters"),
         ("utm_source" = Option<String>, Query, description = "Kept on the session's landing page, like every other parameter (`utm_*`, click ids such as `gclid`)"),
         ("utm_medium" = Option<String>, Query),
         ("utm_campaign" = Option<String>, Query),
@@ -59,6 +62,7 @@ fn full_url(req: &HttpRequest) -> Option<Url> {
         (status = 302, description = "To wa.me (or t.me) with the session's code", headers(("Location" = String))),
         (status = 400, description = "Unreadable URL"),
         (status = 404, description = "No such site or tracked number"),
+        (status = 429, description = "Past the client's or the site's rate limit; `Retry-After` says when to try again"),
     )
 )]
 #[get("/go/{site}/{chat}")]
@@ -74,12 +78,19 @@ async fn go(
         .await?
         .ok_or(ApiError::NotFound("site"))?;
     let (kind, number) = chat(&site, &raw_chat).ok_or(ApiError::NotFound("tracked number"))?;
+    let peer = req.peer_addr().map(|a| a.ip());
+    state
+        .limits
+        .take(state.proxies.client_ip(peer, req.headers()), site.id)?;
     let url = full_url(&req).ok_or_else(|| ApiError::bad_request("unreadable request URL"))?;
     let text = url
         .query_pairs()
         .find(|(k, _)| k == "text")
         .map(|(_, v)| v.into_owned())
-        .unwrap_or_default();
+        .unwrap_or_default()
+        .chars()
+        .take(MAX_PREFILL_CHARS)
+        .collect::<String>();
     let code = SessionCode::generate(rand::random::<u32>);
     let location = match kind {
         LinkKind::Telegram => format!("https://t.me/{number}?start={}", code.as_str()),
@@ -95,7 +106,7 @@ async fn go(
     };
     let user_agent = header_text(header::USER_AGENT);
     if Device::from_user_agent(user_agent).category.as_deref() != Some("crawler") {
-        record(&state, &site, &req, url, kind, number, code, user_agent);
+        record(&state, &site, &req, url, kind, number, code, user_agent).await;
     }
     Ok(HttpResponse::Found()
         .insert_header((header::LOCATION, location))
@@ -104,9 +115,11 @@ async fn go(
         .finish())
 }
 
-/// Queues the visit and the click of a `/go` session; failures are logged, not answered.
+/// Stores the visit and the click of a `/go` session before the redirect, so the chat it
+/// opens finds its session; failures are logged, not answered (the visitor still gets to
+/// the chat).
 #[allow(clippy::too_many_arguments)]
-fn record(
+async fn record(
     state: &AppState,
     site: &Site,
     req: &HttpRequest,
@@ -167,10 +180,8 @@ fn record(
     });
     match events {
         Ok(events) => {
-            for event in events {
-                if state.queue.push(event).is_err() {
-                    tracing::warn!("ingest queue full: go link session not recorded");
-                }
+            if let Err(e) = state.queue.store(events.into()).await {
+                tracing::warn!(why = e.message(), "go link session not recorded");
             }
         }
         Err(e) => tracing::warn!(error = %e, "go link session refused"),

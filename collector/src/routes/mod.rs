@@ -14,7 +14,9 @@ use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::middleware::Next;
-use actix_web::{web, HttpResponse, ResponseError};
+use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
+
+use crate::routes::api::openapi::ApiDoc;
 
 use crate::error::ApiError;
 
@@ -48,9 +50,22 @@ pub async fn refuse_nul(
     }
 }
 
-/// The JSON 404 for unknown paths.
-pub async fn not_found() -> Result<actix_web::HttpResponse, ApiError> {
-    Err(ApiError::NotFound("route"))
+/// The answer to a request no route takes: `405` with `Allow` when the API description
+/// names its path under other methods, else a JSON `404`.
+pub async fn no_route(req: HttpRequest) -> HttpResponse {
+    let Some(methods) = ApiDoc::methods_of(req.path()) else {
+        return ApiError::NotFound("route").error_response();
+    };
+    let allow = methods.join(", ");
+    let message = format!(
+        "method {} is not allowed here; allowed: {allow}",
+        req.method()
+    );
+    let mut response = ApiError::MethodNotAllowed(message).error_response();
+    if let Ok(value) = HeaderValue::from_str(&allow) {
+        response.headers_mut().insert(header::ALLOW, value);
+    }
+    readable(Ok(response))
 }
 
 /// An answer of the snippet's routes (beacons, site config), errors included, readable from

@@ -296,9 +296,11 @@ pub enum DropReason {
 /// `GET /health`.
 #[derive(ToSchema)]
 pub struct Health {
-    /// Always `ok`.
-    #[schema(pattern = "^ok$")]
+    /// `ok`, or `degraded` (answered with 503) when the database does not answer.
+    #[schema(pattern = "^(ok|degraded)$")]
     pub status: String,
+    /// `ok`, or `unavailable` (the reason is logged).
+    pub storage: String,
     /// Whether the tracker snippet is built in.
     pub snippet: bool,
     /// The beacon queue's counters.
@@ -312,13 +314,13 @@ pub struct Health {
 /// Counters of the beacon queue since start.
 #[derive(ToSchema)]
 pub struct IngestCounters {
-    /// Queued.
+    /// Taken into the queue (each answered once committed, or 503).
     pub accepted: u64,
     /// Refused with 503 because the queue was full.
     pub rejected_queue_full: u64,
     /// Written to the database.
     pub written: u64,
-    /// Lost to a failed write.
+    /// Refused by the database, even alone (answered 503: the sender keeps them).
     pub failed: u64,
     /// Batches written.
     pub batches: u64,

@@ -107,10 +107,10 @@ async fn config_of(key: &str, state: &AppState) -> Result<HttpResponse, ApiError
         .ok_or(ApiError::NotFound("site"))?;
     let config = SiteConfig {
         numbers: site.numbers.iter().map(|n| n.number.clone()).collect(),
-        template: site.template,
-        bots: site.bots,
-        domains: site.domains,
-        pages: site.pages,
+        template: site.template.clone(),
+        bots: site.bots.clone(),
+        domains: site.domains.clone(),
+        pages: site.pages.clone(),
     };
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "public, max-age=60"))

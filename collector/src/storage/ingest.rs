@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use uuid::Uuid;
 
 use crate::args;
-use crate::db::{Conn, Db, StoreError};
+use crate::db::{Arg, Conn, Db, StoreError};
 use crate::domain::visit::{Click, Visit};
 use crate::reports::rollups::RollupDelta;
 
@@ -29,31 +29,17 @@ pub trait Ingest: Send + Sync {
 #[async_trait]
 impl Ingest for Db {
     async fn write_batch(&self, events: &[IngestEvent]) -> Result<(), StoreError> {
-        // Per site, the sessions and clicks the batch may add.
-        let mut by_site: BTreeMap<Uuid, (Vec<Uuid>, Vec<Uuid>)> = BTreeMap::new();
-        for event in events {
-            match event {
-                IngestEvent::Visit(v) => {
-                    by_site.entry(v.site_id.0).or_default().0.push(v.session_id)
-                }
-                IngestEvent::Click(c) => by_site.entry(c.site_id.0).or_default().1.push(c.click_id),
-            }
-        }
+        let batch = Batch::of(events);
         let mut tx = self.begin().await?;
         let mut delta = RollupDelta::default();
-        let mut touched = Vec::with_capacity(by_site.len());
-        for (site, (sessions, clicks)) in by_site {
+        let mut touched = Vec::new();
+        for (site, (sessions, clicks)) in batch.ids_by_site() {
             touched.push((
                 site,
                 delta.before_write(&mut tx, site, sessions, clicks).await?,
             ));
         }
-        for event in events {
-            match event {
-                IngestEvent::Visit(v) => insert_visit(&mut tx, v).await?,
-                IngestEvent::Click(c) => insert_click(&mut tx, c).await?,
-            }
-        }
+        batch.insert(&mut tx).await?;
         for (site, t) in &touched {
             delta.after_write(&mut tx, *site, t).await?;
         }
@@ -63,91 +49,190 @@ impl Ingest for Db {
     }
 }
 
-/// Inserts one visit: its visitor, its session (or one more page view of it), the page view.
-async fn insert_visit(tx: &mut Conn, v: &Visit) -> Result<(), sqlx::Error> {
-    let site_id = v.site_id.0;
-    tx.execute(
-        "INSERT INTO visitors (site_id, visitor_id, first_seen_at, last_seen_at, first_session_id) \
-         VALUES ($1, $2, $3, $3, $4) \
-         ON CONFLICT (site_id, visitor_id) DO UPDATE SET last_seen_at = CASE \
-         WHEN excluded.last_seen_at > visitors.last_seen_at THEN excluded.last_seen_at \
-         ELSE visitors.last_seen_at END",
-        args![site_id, v.visitor_id, v.at_ms, v.session_id],
-    )
-    .await?;
-    let a = &v.attribution;
-    let d = &v.device;
-    tx.execute(
-        "INSERT INTO sessions (site_id, session_id, visitor_id, code, started_at, last_seen_at, \
-         pageviews, landing_page, referrer, referring_domain, utm_source, utm_medium, \
-         utm_campaign, utm_content, utm_term, click_ids, channel, os, os_version, browser, \
-         browser_version, device, screen_w, screen_h, language, timezone, source, keyword, \
-         country, region, city) \
-         VALUES ($1, $2, $3, $4, $5, $5, 1, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, \
-         $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29) \
-         ON CONFLICT (site_id, session_id) DO UPDATE SET pageviews = sessions.pageviews + 1, \
-         last_seen_at = CASE WHEN excluded.last_seen_at > sessions.last_seen_at \
-         THEN excluded.last_seen_at ELSE sessions.last_seen_at END",
-        args![
-            site_id,
-            v.session_id,
-            v.visitor_id,
-            v.code.as_str(),
-            v.at_ms,
-            &v.url,
-            &v.referrer,
-            &v.referrer_domain,
-            &a.utm_source,
-            &a.utm_medium,
-            &a.utm_campaign,
-            &a.utm_content,
-            &a.utm_term,
-            a.click_ids_json(),
-            v.channel.as_str(),
-            &d.os,
-            &d.os_version,
-            &d.browser,
-            &d.browser_version,
-            &d.category,
-            v.screen_w,
-            v.screen_h,
-            &v.language,
-            &v.timezone,
-            &v.source,
-            &v.keyword,
-            &v.region.country,
-            &v.region.region,
-            &v.region.city,
-        ],
-    )
-    .await?;
-    tx.execute(
-        "INSERT INTO pageviews (site_id, pageview_id, session_id, url, viewed_at) \
-         VALUES ($1, $2, $3, $4, $5)",
-        args![site_id, Uuid::now_v7(), v.session_id, &v.url, v.at_ms],
-    )
-    .await?;
-    Ok(())
+/// A session as a batch writes it: its first visit in the batch, and what the others add.
+struct SessionRow<'a> {
+    first: &'a Visit,
+    last_seen_at: i64,
+    pageviews: i64,
 }
 
-/// Inserts one click (a redelivered click beacon changes nothing).
-async fn insert_click(tx: &mut Conn, c: &Click) -> Result<(), sqlx::Error> {
-    tx.execute(
-        "INSERT INTO clicks (site_id, click_id, session_id, visitor_id, code, number, kind, \
-         page_url, clicked_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
-         ON CONFLICT (site_id, click_id) DO NOTHING",
-        args![
-            c.site_id.0,
-            c.click_id,
-            c.session_id,
-            c.visitor_id,
-            c.code.as_str(),
-            &c.number,
-            c.kind.as_str(),
-            &c.page_url,
-            c.at_ms,
-        ],
-    )
-    .await?;
-    Ok(())
+/// A visitor as a batch writes it.
+struct VisitorRow {
+    first_seen_at: i64,
+    last_seen_at: i64,
+    first_session_id: Uuid,
+}
+
+/// A batch's events folded into one row per table key, so each table takes one multi-row
+/// statement (PostgreSQL refuses an upsert that meets the same row twice), in key order (so
+/// concurrent writers lock rows in one order).
+struct Batch<'a> {
+    visitors: BTreeMap<(Uuid, Uuid), VisitorRow>,
+    sessions: BTreeMap<(Uuid, Uuid), SessionRow<'a>>,
+    pageviews: Vec<&'a Visit>,
+    clicks: BTreeMap<(Uuid, Uuid), &'a Click>,
+}
+
+impl<'a> Batch<'a> {
+    fn of(events: &'a [IngestEvent]) -> Batch<'a> {
+        let mut b = Batch {
+            visitors: BTreeMap::new(),
+            sessions: BTreeMap::new(),
+            pageviews: Vec::new(),
+            clicks: BTreeMap::new(),
+        };
+        for event in events {
+            match event {
+                IngestEvent::Visit(v) => b.add_visit(v),
+                IngestEvent::Click(c) => {
+                    b.clicks.entry((c.site_id.0, c.click_id)).or_insert(c);
+                }
+            }
+        }
+        b
+    }
+
+    fn add_visit(&mut self, v: &'a Visit) {
+        self.pageviews.push(v);
+        let visitor = self
+            .visitors
+            .entry((v.site_id.0, v.visitor_id))
+            .or_insert(VisitorRow {
+                first_seen_at: v.at_ms,
+                last_seen_at: v.at_ms,
+                first_session_id: v.session_id,
+            });
+        if v.at_ms < visitor.first_seen_at {
+            visitor.first_seen_at = v.at_ms;
+            visitor.first_session_id = v.session_id;
+        }
+        visitor.last_seen_at = visitor.last_seen_at.max(v.at_ms);
+        let session = self
+            .sessions
+            .entry((v.site_id.0, v.session_id))
+            .or_insert(SessionRow {
+                first: v,
+                last_seen_at: v.at_ms,
+                pageviews: 0,
+            });
+        session.pageviews += 1;
+        session.last_seen_at = session.last_seen_at.max(v.at_ms);
+        if v.at_ms < session.first.at_ms {
+            session.first = v;
+        }
+    }
+
+    /// Per site, the sessions and clicks the batch may add.
+    fn ids_by_site(&self) -> BTreeMap<Uuid, (Vec<Uuid>, Vec<Uuid>)> {
+        let mut by_site: BTreeMap<Uuid, (Vec<Uuid>, Vec<Uuid>)> = BTreeMap::new();
+        for (site, session) in self.sessions.keys() {
+            by_site.entry(*site).or_default().0.push(*session);
+        }
+        for (site, click) in self.clicks.keys() {
+            by_site.entry(*site).or_default().1.push(*click);
+        }
+        by_site
+    }
+
+    /// Writes the batch: visitors, sessions (new, or more page views of one), page views,
+    /// clicks (a redelivered click beacon changes nothing), a statement per table.
+    async fn insert(&self, tx: &mut Conn) -> Result<(), sqlx::Error> {
+        tx.insert_rows(
+            "INSERT INTO visitors (site_id, visitor_id, first_seen_at, last_seen_at, \
+             first_session_id)",
+            "ON CONFLICT (site_id, visitor_id) DO UPDATE SET last_seen_at = CASE \
+             WHEN excluded.last_seen_at > visitors.last_seen_at THEN excluded.last_seen_at \
+             ELSE visitors.last_seen_at END",
+            self.visitors.iter().map(|((site, visitor), r)| {
+                args![
+                    *site,
+                    *visitor,
+                    r.first_seen_at,
+                    r.last_seen_at,
+                    r.first_session_id
+                ]
+            }),
+        )
+        .await?;
+        tx.insert_rows(
+            "INSERT INTO sessions (site_id, session_id, visitor_id, code, started_at, \
+             last_seen_at, pageviews, landing_page, referrer, referring_domain, utm_source, \
+             utm_medium, utm_campaign, utm_content, utm_term, click_ids, channel, os, \
+             os_version, browser, browser_version, device, screen_w, screen_h, language, \
+             timezone, source, keyword, country, region, city)",
+            "ON CONFLICT (site_id, session_id) DO UPDATE SET \
+             pageviews = sessions.pageviews + excluded.pageviews, \
+             last_seen_at = CASE WHEN excluded.last_seen_at > sessions.last_seen_at \
+             THEN excluded.last_seen_at ELSE sessions.last_seen_at END",
+            self.sessions.values().map(session_args),
+        )
+        .await?;
+        tx.insert_rows(
+            "INSERT INTO pageviews (site_id, pageview_id, session_id, url, viewed_at)",
+            "",
+            self.pageviews
+                .iter()
+                .map(|v| args![v.site_id.0, Uuid::now_v7(), v.session_id, &v.url, v.at_ms]),
+        )
+        .await?;
+        tx.insert_rows(
+            "INSERT INTO clicks (site_id, click_id, session_id, visitor_id, code, number, \
+             kind, page_url, clicked_at)",
+            "ON CONFLICT (site_id, click_id) DO NOTHING",
+            self.clicks.values().map(|c| {
+                args![
+                    c.site_id.0,
+                    c.click_id,
+                    c.session_id,
+                    c.visitor_id,
+                    c.code.as_str(),
+                    &c.number,
+                    c.kind.as_str(),
+                    &c.page_url,
+                    c.at_ms,
+                ]
+            }),
+        )
+        .await
+    }
+}
+
+/// A session's row: its first visit's attribution, device and region.
+fn session_args<'a>(s: &SessionRow<'a>) -> Vec<Arg<'a>> {
+    let v = s.first;
+    let a = &v.attribution;
+    let d = &v.device;
+    args![
+        v.site_id.0,
+        v.session_id,
+        v.visitor_id,
+        v.code.as_str(),
+        v.at_ms,
+        s.last_seen_at,
+        s.pageviews,
+        &v.url,
+        &v.referrer,
+        &v.referrer_domain,
+        &a.utm_source,
+        &a.utm_medium,
+        &a.utm_campaign,
+        &a.utm_content,
+        &a.utm_term,
+        a.click_ids_json(),
+        v.channel.as_str(),
+        &d.os,
+        &d.os_version,
+        &d.browser,
+        &d.browser_version,
+        &d.category,
+        v.screen_w,
+        v.screen_h,
+        &v.language,
+        &v.timezone,
+        &v.source,
+        &v.keyword,
+        &v.region.country,
+        &v.region.region,
+        &v.region.city,
+    ]
 }

@@ -31,9 +31,18 @@ pub use records::{
 };
 
 /// Everything the collector reads and writes, by concern.
-pub trait Store: Ingest + Inbound + Dialogs + Admin + Reports + std::fmt::Debug {}
+#[async_trait::async_trait]
+pub trait Store: Ingest + Inbound + Dialogs + Admin + Reports + std::fmt::Debug {
+    /// Checks that the database answers within `within` (for `/health`).
+    async fn ping(&self, within: std::time::Duration) -> Result<(), StoreError>;
+}
 
-impl Store for Db {}
+#[async_trait::async_trait]
+impl Store for Db {
+    async fn ping(&self, within: std::time::Duration) -> Result<(), StoreError> {
+        Db::ping(self, within).await
+    }
+}
 
 /// The store shared by handlers and background tasks.
 pub type SharedStore = Arc<dyn Store>;

@@ -12,14 +12,11 @@ use uuid::Uuid;
 
 use super::{contribution_sql, copy_attribution_sql, RollupDelta, Touched};
 use crate::args;
-use crate::db::{placeholders, values_sql, Arg, Conn};
+use crate::db::{placeholders, Arg, Conn};
 use crate::reports::query::Fact;
 
 /// Ids per `IN (…)` list: well under both databases' parameter limits.
 pub const ID_CHUNK: usize = 500;
-
-/// Rollup rows per multi-row insert (9 parameters a row).
-const ROWS_PER_INSERT: usize = 1000;
 
 /// `$1` site, then `ids`.
 fn site_and_ids(site: Uuid, ids: &[Uuid]) -> Vec<Arg<'static>> {
@@ -186,25 +183,18 @@ impl RollupDelta {
     /// Adds the delta to `report_rollups`, in key order.
     pub async fn write(&self, conn: &mut Conn) -> Result<(), sqlx::Error> {
         let rows = self.rows();
-        for chunk in rows.chunks(ROWS_PER_INSERT) {
-            let sql = values_sql(
-                conn.backend(),
-                "INSERT INTO report_rollups (site_id, dim, slot, k1, k2, k3, visits, clicks, \
-                 dialogs)",
-                9,
-                chunk.len(),
-                "ON CONFLICT (site_id, dim, slot, k1, k2, k3) DO UPDATE SET \
-                 visits = report_rollups.visits + excluded.visits, \
-                 clicks = report_rollups.clicks + excluded.clicks, \
-                 dialogs = report_rollups.dialogs + excluded.dialogs",
-            );
-            let mut args = Vec::with_capacity(chunk.len() * 9);
-            for ((site, dim, slot, k1, k2, k3), [v, c, d]) in chunk {
-                args.extend(args![*site, dim, *slot, k1, k2, k3, *v, *c, *d]);
-            }
-            conn.execute(&sql, args).await?;
-        }
-        Ok(())
+        conn.insert_rows(
+            "INSERT INTO report_rollups (site_id, dim, slot, k1, k2, k3, visits, clicks, dialogs)",
+            "ON CONFLICT (site_id, dim, slot, k1, k2, k3) DO UPDATE SET \
+             visits = report_rollups.visits + excluded.visits, \
+             clicks = report_rollups.clicks + excluded.clicks, \
+             dialogs = report_rollups.dialogs + excluded.dialogs",
+            rows.iter()
+                .map(|((site, dim, slot, k1, k2, k3), [v, c, d])| {
+                    args![*site, dim, *slot, k1, k2, k3, *v, *c, *d]
+                }),
+        )
+        .await
     }
 }
 

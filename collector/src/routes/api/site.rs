@@ -196,6 +196,7 @@ async fn show(
         (status = 200, description = "Saved; the new settings", body = crate::routes::schemas::SiteSettings),
         (status = 400, description = "Invalid JSON or setting, named in the error"),
         (status = 403, description = "Not an admin token"),
+        (status = 409, description = "A tracked number or phone number id belongs to another site (each has one owner); nothing was changed"),
         (status = 413, description = "Body over 256 KiB"),
     )
 )]

@@ -86,7 +86,7 @@ pub async fn receive(
         );
     }
     let sites: Vec<Site> = all
-        .into_iter()
+        .iter()
         .filter(|site| {
             let token = site
                 .providers
@@ -98,6 +98,7 @@ pub async fn receive(
                 _ => false,
             }
         })
+        .cloned()
         .collect();
     if sites.is_empty() {
         return Err(ApiError::Unauthorized(

@@ -123,13 +123,14 @@ pub async fn receive(
         .store
         .whatsapp_sites()
         .await?
-        .into_iter()
+        .iter()
         .filter(|s| {
             s.wa_app_secret
                 .as_ref()
                 .map(Secret::expose)
                 .is_some_and(|secret| verify_hub_signature(secret.as_bytes(), body, signature))
         })
+        .cloned()
         .collect();
     if sites.is_empty() {
         return Err(ApiError::Unauthorized(

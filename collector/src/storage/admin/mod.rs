@@ -4,6 +4,8 @@
 mod sites;
 mod tokens;
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use serde::Serialize;
 use uuid::Uuid;
@@ -44,14 +46,14 @@ pub enum Revoke {
 pub trait Admin: Send + Sync {
     /// Registers a site with its tracked numbers.
     async fn create_site(&self, site: &NewSite) -> Result<Site, StoreError>;
-    /// Looks a site up by its public key (the `data-site` of the script tag).
-    async fn site_by_key(&self, key: &str) -> Result<Option<Site>, StoreError>;
+    /// Looks a site up by its public key (the `data-site` of the script tag); kept in memory.
+    async fn site_by_key(&self, key: &str) -> Result<Option<Arc<Site>>, StoreError>;
     /// Looks a site up by its internal id (an API token's site).
     async fn site_by_id(&self, site_id: SiteId) -> Result<Option<Site>, StoreError>;
-    /// Every site that accepts WhatsApp Cloud API webhooks.
-    async fn whatsapp_sites(&self) -> Result<Vec<Site>, StoreError>;
-    /// Every site that accepts Twilio webhooks.
-    async fn twilio_sites(&self) -> Result<Vec<Site>, StoreError>;
+    /// Every site that accepts WhatsApp Cloud API webhooks (kept in memory).
+    async fn whatsapp_sites(&self) -> Result<Arc<Vec<Site>>, StoreError>;
+    /// Every site that accepts Twilio webhooks (kept in memory).
+    async fn twilio_sites(&self) -> Result<Arc<Vec<Site>>, StoreError>;
     /// Replaces a site's settings (name, domains, numbers, template, channel rules, bots,
     /// pages) with `settings`; its key and provider secrets stay. `false` if there is no site.
     async fn update_site(&self, site_id: SiteId, settings: &NewSite) -> Result<bool, StoreError>;
@@ -74,27 +76,34 @@ pub trait Admin: Send + Sync {
 #[async_trait]
 impl Admin for Db {
     async fn create_site(&self, site: &NewSite) -> Result<Site, StoreError> {
-        sites::create(self, site).await
+        let created = sites::create(self, site).await;
+        self.config_changed();
+        created
     }
 
-    async fn site_by_key(&self, key: &str) -> Result<Option<Site>, StoreError> {
-        sites::by(self, "site_key", key.into()).await
+    async fn site_by_key(&self, key: &str) -> Result<Option<Arc<Site>>, StoreError> {
+        self.remembered(&format!("site_key {key}"), || {
+            sites::by(self, "site_key", key.into())
+        })
+        .await
     }
 
     async fn site_by_id(&self, site_id: SiteId) -> Result<Option<Site>, StoreError> {
         sites::by(self, "site_id", site_id.0.into()).await
     }
 
-    async fn whatsapp_sites(&self) -> Result<Vec<Site>, StoreError> {
+    async fn whatsapp_sites(&self) -> Result<Arc<Vec<Site>>, StoreError> {
         sites::with_secret(self, "wa_app_secret").await
     }
 
-    async fn twilio_sites(&self) -> Result<Vec<Site>, StoreError> {
+    async fn twilio_sites(&self) -> Result<Arc<Vec<Site>>, StoreError> {
         sites::with_secret(self, "twilio_auth_token").await
     }
 
     async fn update_site(&self, site_id: SiteId, settings: &NewSite) -> Result<bool, StoreError> {
-        sites::update(self, site_id, settings).await
+        let updated = sites::update(self, site_id, settings).await;
+        self.config_changed();
+        updated
     }
 
     async fn create_token(

@@ -1,6 +1,8 @@
 //! Sites and their tracked numbers: created from the CLI, read by every request, changed
 //! from Settings. Every statement is keyed by the site.
 
+use std::sync::Arc;
+
 use uuid::Uuid;
 
 use crate::args;
@@ -149,7 +151,9 @@ async fn insert_numbers(
             args![site_id, &n.number, &n.wa_phone_number_id],
         )
         .await
-        .map_err(StoreError::conflict("tracked number"))?;
+        .map_err(StoreError::conflict(
+            "tracked number or phone number id (each belongs to one site)",
+        ))?;
     }
     Ok(())
 }
@@ -197,8 +201,16 @@ pub async fn by(db: &Db, column: &'static str, value: Arg<'_>) -> Result<Option<
     }
 }
 
-/// Every site whose `column` (a provider secret, named by our code) is set, oldest first.
-pub async fn with_secret(db: &Db, column: &'static str) -> Result<Vec<Site>, StoreError> {
+/// Every site whose `column` (a provider secret, named by our code) is set, oldest first;
+/// remembered until sites change.
+pub async fn with_secret(db: &Db, column: &'static str) -> Result<Arc<Vec<Site>>, StoreError> {
+    let all = db.remembered(column, || async {
+        Ok::<_, StoreError>(Some(with_secret_read(db, column).await?))
+    });
+    Ok(all.await?.unwrap_or_default())
+}
+
+async fn with_secret_read(db: &Db, column: &'static str) -> Result<Vec<Site>, StoreError> {
     let mut conn = db.read().await?;
     let sql = format!("{SELECT_SITE} WHERE {column} IS NOT NULL ORDER BY created_at");
     let rows: Vec<SiteRow> = conn.fetch_all(&sql, args![]).await?;

@@ -106,8 +106,22 @@ async fn exact(
     })
 }
 
+/// Newest click on number `$2` in `[$3, $4]` of a session no dialog has claimed, other than
+/// session `$5` (NULL: any): a backward walk of `clicks_by_number` that stops at the first
+/// such click, so its cost does not grow with the clicks in the window. A click counts only
+/// with its session's visit: a click beacon alone (forged with nothing but the site key)
+/// cannot take a chat.
+const NEWEST_UNCLAIMED_CLICK: &str = "SELECT c.session_id, c.clicked_at, c.click_id FROM clicks c \
+     WHERE c.site_id = $1 AND c.number = $2 AND c.clicked_at >= $3 AND c.clicked_at <= $4 \
+     AND ($5 IS NULL OR c.session_id <> $5) AND NOT EXISTS (SELECT 1 FROM dialogs d \
+     WHERE d.site_id = c.site_id AND d.session_id = c.session_id) \
+     AND EXISTS (SELECT 1 FROM sessions s \
+     WHERE s.site_id = c.site_id AND s.session_id = c.session_id) \
+     ORDER BY c.clicked_at DESC LIMIT 1";
+
 /// The one session that clicked the number shortly before and that no dialog has claimed,
-/// if there is exactly one.
+/// if there is exactly one: two index probes, the newest such click and the newest such
+/// click of another session.
 async fn probable(
     tx: &mut Conn,
     m: &InboundMessage,
@@ -115,35 +129,38 @@ async fn probable(
 ) -> Result<Match, sqlx::Error> {
     let site_id = m.site_id.0;
     let (from, to) = probable::click_range(m.sent_at_ms, policy.probable_window_ms);
-    // Two rows are enough to know the case is ambiguous.
-    let candidates: Vec<probable::Candidate> = tx
-        .fetch_all(
-            "SELECT c.session_id, MAX(c.clicked_at) AS clicked_at FROM clicks c \
-             WHERE c.site_id = $1 AND c.number = $2 AND c.clicked_at >= $3 \
-             AND c.clicked_at <= $4 AND NOT EXISTS (SELECT 1 FROM dialogs d \
-             WHERE d.site_id = c.site_id AND d.session_id = c.session_id) \
-             GROUP BY c.session_id LIMIT 2",
-            args![site_id, &m.business_number, from, to],
-        )
+    let newest =
+        |other_than: Option<Uuid>| args![site_id, &m.business_number, from, to, other_than];
+    let first: Option<(Uuid, i64, Uuid)> = tx
+        .fetch_optional(NEWEST_UNCLAIMED_CLICK, newest(None))
         .await?;
+    let Some((session_id, clicked_at, click_id)) = first else {
+        return Ok(Match::none());
+    };
+    let second: Option<(Uuid, i64, Uuid)> = tx
+        .fetch_optional(NEWEST_UNCLAIMED_CLICK, newest(Some(session_id)))
+        .await?;
+    let mut candidates = vec![probable::Candidate {
+        session_id,
+        clicked_at,
+    }];
+    candidates.extend(
+        second.map(|(session_id, clicked_at, _)| probable::Candidate {
+            session_id,
+            clicked_at,
+        }),
+    );
     let Some(p) = probable::decide(&candidates, m.sent_at_ms, policy.probable_window_ms) else {
         return Ok(Match::none());
     };
     // The session may be arriving only now (its clicks came first): wait for it, so the
     // dialog copies its attribution.
     tx.lock_sessions([p.session_id]).await?;
-    let click: Option<(Uuid,)> = tx
-        .fetch_optional(
-            "SELECT click_id FROM clicks WHERE site_id = $1 AND session_id = $2 \
-             AND number = $3 AND clicked_at = $4 LIMIT 1",
-            args![site_id, p.session_id, &m.business_number, p.clicked_at],
-        )
-        .await?;
     Ok(Match {
         kind: MatchKind::Probable,
         code: None,
         confidence: Some(p.confidence),
         session_id: Some(p.session_id),
-        click_id: click.map(|(c,)| c),
+        click_id: Some(click_id),
     })
 }

@@ -7,7 +7,7 @@
 //!    `tag`, `security(("token" = []))` if it takes a token, `params(...)` (for a
 //!    `web::Query<T>`, derive `utoipa::IntoParams` on `T` and name it there: it is not picked
 //!    up on its own), `request_body`, and every status it answers. Error statuses need no
-//!    body: every 4xx gets the [`ErrorBody`] schema here, and every operation with the token
+//!    body: every 4xx and 5xx gets the [`ErrorBody`] schema here, and every operation with the token
 //!    its 401;
 //! 2. derive `utoipa::ToSchema` on the types it answers (or, for a `json!` answer, add a
 //!    schema-only struct to `routes/schemas.rs`); rows that always serialize every field go in
@@ -94,6 +94,35 @@ pub struct ApiV1;
 pub struct ApiDoc;
 
 impl ApiDoc {
+    /// The methods the description gives the route matching `path` (a request path, each
+    /// `{param}` of a described path matching one non-empty segment), or `None` if no
+    /// described route matches it.
+    pub fn methods_of(path: &str) -> Option<Vec<&'static str>> {
+        static ROUTES: OnceLock<Vec<(String, Vec<&'static str>)>> = OnceLock::new();
+        let routes = ROUTES.get_or_init(|| {
+            let doc = ApiDoc::openapi();
+            doc.paths
+                .paths
+                .iter()
+                .map(|(template, item)| {
+                    let methods = [
+                        ("GET", item.get.is_some()),
+                        ("PUT", item.put.is_some()),
+                        ("POST", item.post.is_some()),
+                        ("DELETE", item.delete.is_some()),
+                        ("PATCH", item.patch.is_some()),
+                    ];
+                    let methods = methods.iter().filter(|m| m.1).map(|m| m.0).collect();
+                    (template.clone(), methods)
+                })
+                .collect()
+        });
+        routes
+            .iter()
+            .find(|(template, _)| template_matches(template, path))
+            .map(|(_, methods)| methods.clone())
+    }
+
     /// The description as JSON, built once.
     pub fn json() -> &'static str {
         static JSON: OnceLock<String> = OnceLock::new();
@@ -102,6 +131,32 @@ impl ApiDoc {
                 .to_pretty_json()
                 .expect("the OpenAPI description serializes")
         })
+    }
+}
+
+/// Whether request `path` is one of described path `template`: segment by segment, a
+/// segment holding `{param}` matches any non-empty segment with the same text around it.
+fn template_matches(template: &str, path: &str) -> bool {
+    let (mut t, mut p) = (template.split('/'), path.split('/'));
+    loop {
+        match (t.next(), p.next()) {
+            (None, None) => return true,
+            (Some(ts), Some(ps)) => {
+                let ok = match (ts.find('{'), ts.rfind('}')) {
+                    (Some(open), Some(close)) => {
+                        let (before, after) = (&ts[..open], &ts[close + 1..]);
+                        ps.len() > before.len() + after.len()
+                            && ps.starts_with(before)
+                            && ps.ends_with(after)
+                    }
+                    _ => ts == ps,
+                };
+                if !ok {
+                    return false;
+                }
+            }
+            _ => return false,
+        }
     }
 }
 
@@ -232,7 +287,8 @@ impl Modify for Conventions {
                 }
                 for (status, response) in op.responses.responses.iter_mut() {
                     if let RefOr::T(response) = response {
-                        if status.starts_with('4') && response.content.is_empty() {
+                        let error_status = status.starts_with('4') || status.starts_with('5');
+                        if error_status && response.content.is_empty() {
                             response
                                 .content
                                 .insert("application/json".into(), error.clone());
@@ -275,5 +331,25 @@ mod tests {
         for name in COMPLETE_ROWS {
             assert!(schemas.contains_key(name), "{name}");
         }
+    }
+
+    #[test]
+    fn described_paths_match_requests_segment_by_segment() {
+        assert!(template_matches(
+            "/api/v1/dialogs/{id}",
+            "/api/v1/dialogs/42"
+        ));
+        assert!(template_matches("/t/{hash}.wasm", "/t/0a1b.wasm"));
+        assert!(!template_matches("/t/{hash}.wasm", "/t/.wasm"));
+        assert!(!template_matches(
+            "/api/v1/dialogs/{id}",
+            "/api/v1/dialogs/42/tags"
+        ));
+        assert!(!template_matches(
+            "/api/v1/dialogs/{id}",
+            "/api/v1/dialogs/"
+        ));
+        assert_eq!(ApiDoc::methods_of("/collect/visit"), Some(vec!["POST"]));
+        assert_eq!(ApiDoc::methods_of("/nowhere"), None);
     }
 }
