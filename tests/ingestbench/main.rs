@@ -9,8 +9,8 @@
 //! ```
 //!
 //! Paths: visit beacons and click beacons (64 connections), signed Cloud API webhooks (8 and
-//! 32 concurrent deliveries); then, after `--clicks-before` click beacons on the tracked
-//! number, the webhooks again (the probable match reads the clicks on the number). Reported
+//! 32 concurrent deliveries); then, after `--clicks-before` sessions that each clicked the
+//! tracked number, the webhooks again (the probable match reads the clicks on the number). Reported
 //! per path and database: requests acknowledged per second, their share of the bare server's
 //! rate in the neighbouring rounds, p50/p99 acknowledgement latency, the shares of `503` and
 //! other answers, and the `chatrail` process's RSS before, during and after the load. The
@@ -280,7 +280,8 @@ async fn bench_backend(
     }
     if !seeding.is_empty() {
         lines.push(String::new());
-        lines.push("Clicks on the number before the \"after\" rows, via click beacons:".to_owned());
+        lines
+            .push("Clicks before the \"after\" rows, posted as the snippet sends them:".to_owned());
         lines.extend(seeding);
     }
     for running in &builds {

@@ -237,9 +237,11 @@ pub const MEMORY_HEADER: &str = "| database | server | RSS before load | peak du
 /// A line on how the clicks were seeded.
 pub fn seeding_line(backend: &str, label: &str, connections: usize, s: &Seeding) -> String {
     format!(
-        "- {backend}, {label}: {} click beacons accepted at {connections} connections in {:.0} s \
-         ({}/s; {} answered 503, each retried after 20 ms); all written {:.1} s later; the \
-         last round after them ended {:.1} min after the first click",
+        "- {backend}, {label}: {} sessions of a visit and a click on the number, {} beacons \
+         accepted at {connections} connections in {:.0} s ({}/s; {} answered 503, each sent \
+         again after 20 ms); all written {:.1} s later; the last round after them ended {:.1} \
+         min after the first click",
+        thousands(s.accepted as f64 / 2.0),
         thousands(s.accepted as f64),
         s.seconds,
         thousands(s.accepted as f64 / s.seconds.max(1e-9)),

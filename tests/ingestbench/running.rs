@@ -10,7 +10,7 @@ use anyhow::Context;
 use chatrail_tests::app::{fresh_database, Backend};
 use chatrail_tests::loadgen::{self, Plan, Stop};
 use chatrail_tests::process::{self, Chatrail, Server, SITE};
-use chatrail_tests::traffic::Clicks;
+use chatrail_tests::traffic::Visits;
 
 use crate::args::Options;
 use crate::report::{Memory, Seeding};
@@ -94,8 +94,8 @@ impl Running {
     }
 }
 
-/// Posts `n` click beacons on the tracked number (`503`s retried) and waits until the
-/// collector says it has written them all.
+/// Posts `--clicks-before` sessions of a visit and a click on the tracked number (`503`s
+/// sent again) and waits until the collector says it has written them all.
 pub async fn seed_clicks(running: &mut Running, o: &Options, seed: u64) -> anyhow::Result<Seeding> {
     let plan = Plan {
         connections: o.connections,
@@ -107,8 +107,9 @@ pub async fn seed_clicks(running: &mut Running, o: &Options, seed: u64) -> anyho
     let out = loadgen::run(
         running.server.addr,
         plan,
-        Stop::after_acks(o.clicks_before),
-        |i| Clicks::new(SITE, seed << 16 | i as u64),
+        // A visit, then a click: two beacons a click.
+        Stop::after_acks(2 * o.clicks_before),
+        |i| Visits::clicking(SITE, seed << 16 | i as u64),
     )
     .await;
     let seconds = started.elapsed().as_secs_f64();

@@ -80,8 +80,9 @@ pub struct Plan {
     pub connections: usize,
     /// Promises kept per connection (the crash test keeps all, the benchmark a sample).
     pub keep: usize,
-    /// Pause of a connection after a `503`, as a well-behaved sender backs off; `None` sends
-    /// again at once (a closed loop at full pressure).
+    /// Pause of a connection after a `503` before it sends the same request again, as the
+    /// snippet does; `None` moves on to the next request at once (a closed loop at full
+    /// pressure).
     pub backoff_503: Option<Duration>,
 }
 
@@ -155,13 +156,15 @@ async fn connection<T: Traffic>(
     mut traffic: T,
 ) -> Outcome {
     let mut out = Outcome::default();
+    // A request answered 503, to send again after the pause.
+    let mut retry = None;
     'connect: while !stop.done() {
         let Ok(mut conn) = Connection::open(addr).await else {
             out.failed += 1;
             break;
         };
         while !stop.done() {
-            let r = traffic.next_request();
+            let r = retry.take().unwrap_or_else(|| traffic.next_request());
             let sent = Instant::now();
             let Ok(Ok(answer)) = tokio::time::timeout(REQUEST_TIMEOUT, conn.post(&r)).await else {
                 out.failed += 1;
@@ -186,6 +189,7 @@ async fn connection<T: Traffic>(
                     out.unavailable += 1;
                     if let Some(pause) = plan.backoff_503 {
                         tokio::time::sleep(pause).await;
+                        retry = Some(r);
                     }
                 } else {
                     out.refused += 1;

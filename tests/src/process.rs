@@ -196,11 +196,16 @@ impl Chatrail {
         Ok(())
     }
 
-    /// Runs `chatrail serve` on a free port and waits until it answers.
+    /// Runs `chatrail serve` on a free port and waits until it answers. The beacon rate
+    /// limits (per client address and per site) are off: all the load comes from one
+    /// loopback address. They are set through the environment, which builds without them
+    /// ignore.
     pub async fn serve(&self) -> anyhow::Result<Server> {
         let addr = free_addr()?;
         let mut cmd = command(&self.bin, &self.log)?;
-        cmd.args(["serve", "--database-url", &self.database_url])
+        cmd.env("CHATRAIL_CLIENT_RATE", "0")
+            .env("CHATRAIL_SITE_RATE", "0")
+            .args(["serve", "--database-url", &self.database_url])
             .args(["--listen", &addr.to_string()])
             .args(["--workers", &self.workers.to_string()]);
         Server::start(cmd, addr, &self.log).await

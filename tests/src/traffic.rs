@@ -150,11 +150,14 @@ struct Session {
 }
 
 /// Visit beacons of visitors browsing the site: sessions of one to four page views, the
-/// first on an ad landing page, the next on distinct pages of the site.
+/// first on an ad landing page, the next on distinct pages of the site; or, made with
+/// [`Visits::clicking`], sessions of one page view and a click on the tracked number there.
 pub struct Visits {
     rng: XorShift,
     site: String,
     open: Option<Session>,
+    clicking: bool,
+    click_due: bool,
 }
 
 impl Visits {
@@ -164,12 +167,29 @@ impl Visits {
             rng: XorShift::seeded(seed),
             site: site.to_owned(),
             open: None,
+            clicking: false,
+            click_due: false,
+        }
+    }
+
+    /// Sessions of one page view each, followed by a click on the tracked number on that
+    /// page: clicks a probable match may count (it counts a click only with its visit).
+    pub fn clicking(site: &str, seed: u64) -> Visits {
+        Visits {
+            clicking: true,
+            ..Visits::new(site, seed)
         }
     }
 }
 
 impl Traffic for Visits {
     fn next_request(&mut self) -> Request {
+        if std::mem::take(&mut self.click_due) {
+            let s = self.open.as_ref().expect("a clicking session is open");
+            let ids = (s.visitor.clone(), s.session.clone(), s.code.clone());
+            return click(&self.site, &mut self.rng, ids, &s.last_url, s.user_agent);
+        }
+        self.click_due = self.clicking;
         let rng = &mut self.rng;
         let (url, referrer) = match &mut self.open {
             Some(s) if s.views_left > 0 => {
@@ -185,7 +205,7 @@ impl Traffic for Visits {
                     code: rng.code(),
                     user_agent: USER_AGENTS[rng.below(USER_AGENTS.len())],
                     screen: SCREENS[rng.below(SCREENS.len())],
-                    views_left: rng.below(4),
+                    views_left: if self.clicking { 0 } else { rng.below(4) },
                     last_url: String::new(),
                 });
                 let url = format!("{}{}", LANDINGS[landing], rng.id());
@@ -241,25 +261,39 @@ impl Clicks {
 impl Traffic for Clicks {
     fn next_request(&mut self) -> Request {
         let rng = &mut self.rng;
-        let id = rng.id();
-        let beacon = ClickBeacon {
-            site: self.site.clone(),
-            visitor: rng.id(),
-            session: rng.id(),
-            code: rng.code(),
-            page: PAGES[rng.below(PAGES.len())].to_owned(),
-            number: TRACKED_DIGITS.to_owned(),
-            kind: ["wa.me", "api.whatsapp.com", "whatsapp"][rng.below(3)].to_owned(),
-            id: Some(id.clone()),
-        };
-        Request {
-            path: "/collect/click",
-            content_type: BEACON_TYPE,
-            user_agent: USER_AGENTS[rng.below(USER_AGENTS.len())],
-            signature: None,
-            body: serde_json::to_string(&beacon).expect("a beacon serializes"),
-            promise: Promise::Click(id),
-        }
+        let ids = (rng.id(), rng.id(), rng.code());
+        let page = PAGES[rng.below(PAGES.len())];
+        let user_agent = USER_AGENTS[rng.below(USER_AGENTS.len())];
+        click(&self.site, rng, ids, page, user_agent)
+    }
+}
+
+/// A click beacon on the tracked number from the session `(visitor, session, code)`.
+fn click(
+    site: &str,
+    rng: &mut XorShift,
+    (visitor, session, code): (String, String, String),
+    page: &str,
+    user_agent: &'static str,
+) -> Request {
+    let id = rng.id();
+    let beacon = ClickBeacon {
+        site: site.to_owned(),
+        visitor,
+        session,
+        code,
+        page: page.to_owned(),
+        number: TRACKED_DIGITS.to_owned(),
+        kind: ["wa.me", "api.whatsapp.com", "whatsapp"][rng.below(3)].to_owned(),
+        id: Some(id.clone()),
+    };
+    Request {
+        path: "/collect/click",
+        content_type: BEACON_TYPE,
+        user_agent,
+        signature: None,
+        body: serde_json::to_string(&beacon).expect("a beacon serializes"),
+        promise: Promise::Click(id),
     }
 }
 
