@@ -104,6 +104,27 @@ async fn measure(
     (out, cpu)
 }
 
+/// Most a round waits for the machine to be quiet before it starts.
+const SETTLE_MAX: Duration = Duration::from_secs(10);
+
+/// Waits until the machine is quiet (under 0.3 busy cores over 200 ms), at most
+/// [`SETTLE_MAX`], so no round pays for work the previous one left behind: a build that
+/// acknowledges before it writes goes on writing after its round, PostgreSQL flushes.
+async fn settle() {
+    let started = Instant::now();
+    while started.elapsed() < SETTLE_MAX {
+        let Some(before) = process::machine_busy_seconds() else {
+            return;
+        };
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let after = process::machine_busy_seconds().unwrap_or(before);
+        if (after - before) / 0.2 < 0.3 {
+            return;
+        }
+    }
+    eprintln!("  (the machine stayed busy for {SETTLE_MAX:?} before this round)");
+}
+
 /// A benchmark session on one database: the options, the bare server, the runs so far.
 struct Session<'a> {
     o: &'a Options,
@@ -142,6 +163,7 @@ impl Session<'_> {
         let seconds = Duration::from_secs_f64(o.seconds);
         for round in 1..=o.rounds {
             for (b, running) in builds.iter_mut().enumerate().filter(|(b, _)| picked(b)) {
+                settle().await;
                 let seed = self.next_seed();
                 let measured =
                     measure(&running.server, load, o, seconds, &running.codes, seed).await;
@@ -156,6 +178,7 @@ impl Session<'_> {
                     running.codes = Arc::new(codes);
                 }
                 self.record(load, after, Target::Build(b), measured, round);
+                settle().await;
                 let seed = self.next_seed();
                 let measured = measure(bare, load, o, seconds, &no_codes, seed).await;
                 self.record(load, after, Target::Bare, measured, round);
