@@ -23,11 +23,12 @@ use chatrail_collector::domain::now_ms;
 use chatrail_collector::domain::visit::{Click, Sender, Visit};
 use chatrail_collector::providers::signature::hub_signature;
 use chatrail_collector::storage::{DialogListQuery, IngestEvent};
-use chatrail_core::beacon::{format_id, ClickBeacon, VisitBeacon};
+use chatrail_core::beacon::{ClickBeacon, VisitBeacon};
 use chatrail_core::code::SessionCode;
 use chatrail_tests::app::{
     spawn_app_with, Backend, TestApp, APP_SECRET, PHONE_NUMBER_ID, TRACKED_NUMBER,
 };
+use chatrail_tests::traffic::{XorShift, LANDINGS};
 use serde_json::{json, Value};
 
 /// Most messages one run may send.
@@ -77,14 +78,7 @@ fn parse_args() -> anyhow::Result<Options> {
                 .with_context(|| format!("{flag} {value:?} is not a number"))
         };
         match flag.as_str() {
-            "--backend" => {
-                o.backends = match value.as_str() {
-                    "sqlite" => vec![Backend::Sqlite],
-                    "postgres" => vec![Backend::Postgres],
-                    "both" => vec![Backend::Sqlite, Backend::Postgres],
-                    _ => bail!("--backend must be sqlite, postgres or both"),
-                }
-            }
+            "--backend" => o.backends = chatrail_tests::bench_args::backends(value)?,
             "--messages" => o.messages = number()? as usize,
             "--concurrency" => o.concurrency = number()? as usize,
             "--batch" => o.batch = number()? as usize,
@@ -109,42 +103,12 @@ fn parse_args() -> anyhow::Result<Options> {
     Ok(o)
 }
 
-/// A small deterministic generator, so runs are comparable.
-struct XorShift(u64);
-
-impl XorShift {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-
-    /// A random id in the beacons' format.
-    fn id(&mut self) -> String {
-        let (a, b) = (self.next(), self.next());
-        format_id((u128::from(a) << 64 | u128::from(b)).to_be_bytes())
-    }
-}
-
 /// One POST of the plan.
 struct Request {
     body: String,
     signature: String,
     messages: usize,
 }
-
-/// Landing pages of real ad traffic: click ids, UTM tags, Cyrillic paths.
-const LANDINGS: [&str; 4] = [
-    "https://shop.test/kids/?utm_source=google&utm_medium=cpc&utm_campaign=winter&gclid=",
-    "https://shop.test/%D0%B4%D0%B5%D1%82%D1%8F%D0%BC/?utm_source=yandex&utm_medium=cpc&yclid=",
-    "https://shop.test/sale?utm_source=facebook&utm_medium=paid_social&fbclid=",
-    "https://shop.test/?utm_source=loadtest&utm_medium=cpc&ref=",
-];
 
 /// Stores `sessions` visits with fresh codes, every second one with a click on the tracked
 /// number, in the ingest writer's batches of 500, and returns the codes and the events
@@ -154,7 +118,7 @@ async fn seed_sessions(app: &TestApp, sessions: usize, rng: &mut XorShift) -> (V
     let mut batches = vec![Vec::new()];
     let at = now_ms() - 3_600_000;
     for i in 0..sessions {
-        let code = SessionCode::generate(|| rng.next() as u32);
+        let code = SessionCode::generate(|| rng.next_u64() as u32);
         let (visitor, session) = (rng.id(), rng.id());
         let beacon = VisitBeacon {
             site: app.site.key.clone(),

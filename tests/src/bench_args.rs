@@ -31,6 +31,16 @@ pub fn from_args(args: &[String]) -> (GenerateOptions, Vec<Backend>) {
     (opts, backends)
 }
 
+/// The databases `--backend` names: `sqlite`, `postgres` or `both`.
+pub fn backends(value: &str) -> anyhow::Result<Vec<Backend>> {
+    Ok(match value {
+        "sqlite" => vec![Backend::Sqlite],
+        "postgres" => vec![Backend::Postgres],
+        "both" => vec![Backend::Sqlite, Backend::Postgres],
+        _ => anyhow::bail!("--backend must be sqlite, postgres or both"),
+    })
+}
+
 /// An existing database to time instead of generating one: `--database URL [--site KEY]`.
 #[derive(Debug, Clone)]
 pub struct Existing {

@@ -11,11 +11,15 @@ mod both;
 pub mod browser;
 pub mod dashboard_bench;
 pub mod geoip;
+pub mod http1;
 pub mod inbound;
+pub mod loadgen;
 pub mod openapi;
 pub mod pages;
 pub mod plan;
 pub mod postgres;
+pub mod process;
+pub mod traffic;
 
 use std::net::{Ipv4Addr, TcpListener};
 
