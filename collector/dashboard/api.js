@@ -1,5 +1,7 @@
 // The dashboard's only way to the data: the same token API anyone can script.
 
+import { t } from './i18n.js';
+
 const KEY = 'chatrail.token';
 
 /** The signed-in token, if any. */
@@ -43,7 +45,7 @@ export async function api(path, { method = 'GET', body, csv = false, as } = {}) 
       body: body === undefined ? undefined : JSON.stringify(body),
     });
   } catch (e) {
-    throw new ApiError(0, `cannot reach chatrail: ${e.message}`);
+    throw new ApiError(0, t('error.network', { message: e.message }));
   }
   if (!res.ok) {
     let message = `${res.status} ${res.statusText}`;

@@ -1,9 +1,14 @@
 // The dashboard: a hash router over the token API. Pages by role: operators get dialogs and
 // source cards, analysts reports, admins everything plus the site settings.
+//
+// A page may answer a change of its own address (new filters) by updating its results in
+// place (`update`), so its form, and the focus in it, stay as they are. While a request
+// runs, the page says so and what it shows is dimmed: nothing stale passes for current.
 
 import { api, forgetToken, keepToken, token } from './api.js';
 import { errorBox, field, h, replace } from './dom.js';
-import { useTimeZone } from './format.js';
+import { roleName, useTimeZone } from './format.js';
+import { available, locale, t, useLanguage } from './i18n.js';
 import { dialogsPage } from './dialogs.js';
 import { cardPage } from './card.js';
 import { reportsPage } from './reports.js';
@@ -11,14 +16,29 @@ import { settingsPage } from './settings.js';
 
 const main = document.getElementById('main');
 const nav = document.getElementById('nav');
+const progress = document.getElementById('progress');
 let me = null;
+/** The page on screen: its address without the query, and how it updates in place. */
+let current = null;
+/** Counts routes, so an answer that arrives after a newer route started is dropped. */
+let generation = 0;
+
+/** Marks the page as loading (`busy`) or as complete for the current address. */
+function state(value) {
+  main.dataset.state = value;
+  const busy = value === 'loading';
+  main.setAttribute('aria-busy', String(busy));
+  progress.hidden = !busy;
+  if (busy) progress.textContent = t('loading');
+  else main.dataset.view = location.hash;
+}
 
 /** Shows `content` as the page; `state` and `view` (the hash it answers) tell tests and
  * assistive tools when the page for the current address is complete. */
-function show(content, state = 'ready') {
+function show(content, value = 'ready') {
   replace(main, content);
-  main.dataset.state = state;
-  main.dataset.view = location.hash;
+  main.classList.remove('navigating');
+  state(value);
 }
 
 /** Goes to `hash`, rendering even when it is the current one. */
@@ -30,28 +50,33 @@ function navigate(hash) {
 function signInPage() {
   const input = h('input', {
     type: 'password', name: 'token', autocomplete: 'current-password', required: true,
-    placeholder: 'crt_…', size: 48,
+    placeholder: 'crt_…', id: 'token',
   });
   const remember = h('input', { type: 'checkbox', name: 'remember' });
   const message = h('div');
   const form = h('form', { class: 'card narrow', id: 'signin' },
-    h('h1', null, 'Sign in'),
+    h('h1', null, t('signin.title')),
     h('p', { class: 'muted' },
-      'Paste an API token. An admin creates tokens under Settings, or with ',
-      h('code', null, 'chatrail token create'), '.'),
-    field('API token', input),
-    h('label', { class: 'check' }, remember, ' Remember me on this device'),
+      t('signin.help'), ' ', h('code', null, 'chatrail token create'), '.'),
+    field(t('signin.token'), input),
+    h('label', { class: 'check' }, remember, ' ', t('signin.remember')),
     message,
-    h('button', { type: 'submit' }, 'Sign in'));
+    h('button', { type: 'submit' }, t('signin.submit')));
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
     const value = input.value.trim();
+    const button = form.querySelector('button[type=submit]');
+    button.disabled = true;
     try {
       me = await api('/me', { as: value });
       keepToken(value, remember.checked);
-      navigate('#/');
+      // Stay on the address asked for (a link to a card), or go home.
+      route();
     } catch (err) {
-      replace(message, errorBox(err.status === 401 ? 'That token is not valid.' : err));
+      replace(message, errorBox(err.status === 401 ? t('signin.invalid') : err));
+      input.focus();
+    } finally {
+      button.disabled = false;
     }
   });
   return form;
@@ -63,51 +88,93 @@ function renderNav() {
     return;
   }
   const links = [];
-  if (me.can.dialogs) links.push(h('a', { href: '#/dialogs' }, 'Dialogs'));
-  if (me.can.reports) links.push(h('a', { href: '#/reports' }, 'Reports'));
-  if (me.can.settings) links.push(h('a', { href: '#/settings' }, 'Settings'));
-  const current = location.hash.split('?')[0].split('/')[1] || '';
+  if (me.can.dialogs) links.push(h('a', { href: '#/dialogs' }, t('nav.dialogs')));
+  if (me.can.reports) links.push(h('a', { href: '#/reports' }, t('nav.reports')));
+  if (me.can.settings) links.push(h('a', { href: '#/settings' }, t('nav.settings')));
+  const here = location.hash.split('?')[0].split('/')[1] || home();
   for (const a of links) {
-    if (a.getAttribute('href') === `#/${current}`) a.setAttribute('aria-current', 'page');
+    if (a.getAttribute('href') === `#/${here}`) a.setAttribute('aria-current', 'page');
   }
   replace(nav, links,
-    h('span', { class: 'who' }, me.site.name, ' · ', me.role),
+    h('span', { class: 'who' }, me.site.name, ' · ', roleName(me.role)),
     h('button', {
       type: 'button', class: 'link', id: 'signout',
-      onclick: () => { forgetToken(); me = null; navigate('#/'); },
-    }, 'Sign out'));
+      onclick: () => { forgetToken(); me = null; current = null; navigate('#/'); },
+    }, t('nav.signout')));
+}
+
+/** The language switch: every catalogue the server has, the choice kept on this device. */
+function languageSwitch() {
+  const holder = document.getElementById('lang-switch');
+  const list = available();
+  if (list.length < 2) {
+    replace(holder);
+    return;
+  }
+  const select = h('select', { id: 'lang', name: 'lang', 'aria-label': t('nav.language') },
+    list.map((l) => h('option', { value: l.code, lang: l.code, selected: l.code === locale() }, l.name)));
+  // Keyboard users step through the options with the arrow keys: switch once they stop.
+  let timer = null;
+  select.addEventListener('change', () => {
+    clearTimeout(timer);
+    timer = setTimeout(async () => {
+      await useLanguage(select.value, { remember: true });
+      select.setAttribute('aria-label', t('nav.language'));
+      current = null;
+      route();
+    }, 300);
+  });
+  replace(holder, select);
 }
 
 function home() {
+  if (!me) return '';
   if (me.can.dialogs) return 'dialogs';
   if (me.can.reports) return 'reports';
   return 'settings';
 }
 
 async function route() {
+  const mine = ++generation;
   const [path, search] = location.hash.replace(/^#/, '').split('?');
   const params = new URLSearchParams(search || '');
   const parts = path.split('/').filter(Boolean);
   if (!token()) {
     me = null;
+    current = null;
     renderNav();
     show(signInPage());
     return;
   }
-  main.dataset.state = 'loading';
+  // What is on screen stays, dimmed, until the answer comes.
+  state('loading');
   try {
     if (!me) me = await api('/me');
   } catch (err) {
+    if (mine !== generation) return;
     if (err.status === 401) forgetToken();
     me = null;
+    current = null;
     renderNav();
     show(h('div', null, errorBox(err), signInPage()));
     return;
   }
   useTimeZone(me.site.timezone);
   const page = parts[0] || home();
+  const key = [page, ...parts.slice(1)].join('/');
   renderNav();
-  const go = (hash) => { location.hash = hash; };
+  if (current && current.key === key && current.update) {
+    try {
+      await current.update(params);
+    } catch (err) {
+      if (mine === generation) current.fail(err);
+    }
+    if (mine === generation) state('ready');
+    return;
+  }
+  main.classList.add('navigating');
+  // An explicit "Show" with the same filters fetches again.
+  const go = (hash) => navigate(hash);
   const pages = {
     dialogs: () => (parts[1] ? cardPage(me, parts[1]) : dialogsPage(me, params, go)),
     reports: () => reportsPage(me, params, go),
@@ -115,16 +182,34 @@ async function route() {
   };
   const allowed = { dialogs: me.can.dialogs, reports: me.can.reports, settings: me.can.settings };
   if (!pages[page] || !allowed[page]) {
-    show(h('div', { class: 'card' }, h('h1', null, 'Not here'),
-      h('p', null, `This token (${me.role}) has no “${page}” page.`)));
+    current = null;
+    show(h('div', { class: 'card' }, h('h1', null, t('notfound.title')),
+      h('p', null, t('notfound.text', { role: roleName(me.role), page }))));
     return;
   }
+  let view;
   try {
-    show(await pages[page]());
+    view = await pages[page]();
   } catch (err) {
-    show(errorBox(err), 'error');
+    if (mine !== generation) return;
+    current = null;
+    show(errorBox(err, () => route()), 'error');
+    return;
   }
+  if (mine !== generation) return;
+  const { el, update, fail } = view instanceof Node ? { el: view } : view;
+  current = { key, update, fail };
+  show(el);
+  document.title = `${el.querySelector('h1')?.textContent || ''} · chatrail`;
 }
 
-window.addEventListener('hashchange', route);
-route();
+async function start() {
+  try {
+    await useLanguage();
+  } catch (_) { /* no catalogue: keys show, the dashboard still works */ }
+  languageSwitch();
+  window.addEventListener('hashchange', route);
+  route();
+}
+
+start();

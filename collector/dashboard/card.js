@@ -3,7 +3,9 @@
 
 import { api } from './api.js';
 import { errorBox, h, replace } from './dom.js';
-import { dateTime, duration, orDash } from './format.js';
+import { channelName, count, dateTime, duration, kindName, matchName, orDash, percent,
+} from './format.js';
+import { t } from './i18n.js';
 
 /** A titled list of label → value pairs; empty values show a dash. */
 function facts(title, id, pairs) {
@@ -31,21 +33,21 @@ function clickIds(ids) {
 }
 
 function source(title, id, s) {
-  if (!s) return facts(title, id, [['Session', 'no session: the chat could not be joined to a visit']]);
+  if (!s) return facts(title, id, [[t('card.session'), t('card.no_session')]]);
   return facts(title, id, [
-    ['Channel', s.channel],
-    ['Source', s.source],
-    ['Medium', s.utm_medium],
-    ['Campaign', s.utm_campaign],
-    ['Ad (utm_content)', s.utm_content],
-    ['Keyword', s.keyword || s.utm_term],
+    [t('card.channel'), channelName(s.channel)],
+    [t('card.source'), s.source],
+    [t('card.medium'), s.utm_medium],
+    [t('card.campaign'), s.utm_campaign],
+    [t('card.ad'), s.utm_content],
+    [t('card.keyword'), s.keyword || s.utm_term],
     ['utm_source', s.utm_source],
-    ['Referrer', link(s.referrer)],
-    ['Referring domain', s.referring_domain],
-    ['Landing page', link(s.landing_page)],
-    ['Click ids', clickIds(s.click_ids)],
-    ['Session start', dateTime(s.started_at)],
-    ['Pages viewed', s.pageviews],
+    [t('card.referrer'), link(s.referrer)],
+    [t('card.referring_domain'), s.referring_domain],
+    [t('card.landing_page'), link(s.landing_page)],
+    [t('card.click_ids'), clickIds(s.click_ids)],
+    [t('card.session_start'), dateTime(s.started_at)],
+    [t('card.pages_viewed'), s.pageviews],
   ]);
 }
 
@@ -53,11 +55,12 @@ function tagsSection(card) {
   const list = h('ul', { class: 'tags', id: 'tags' });
   const message = h('div');
   const draw = (tags) => {
-    replace(list, tags.length ? tags.map((t) => h('li', null, t,
+    replace(list, tags.length ? tags.map((tag) => h('li', null, tag,
       h('button', {
-        type: 'button', class: 'remove', title: `Remove ${t}`, 'aria-label': `Remove tag ${t}`,
-        onclick: () => change('DELETE', t),
-      }, '×'))) : h('li', { class: 'muted' }, 'No tags yet'));
+        type: 'button', class: 'remove', title: t('card.remove_tag', { tag }),
+        'aria-label': t('card.remove_tag', { tag }),
+        onclick: () => change('DELETE', tag),
+      }, '×'))) : h('li', { class: 'muted' }, t('card.no_tags')));
   };
   const change = async (method, tag) => {
     try {
@@ -68,9 +71,11 @@ function tagsSection(card) {
       replace(message, errorBox(err));
     }
   };
-  const input = h('input', { name: 'tag', placeholder: 'e.g. lead, wedding-shoot', size: 24 });
+  const input = h('input', {
+    name: 'tag', placeholder: t('card.tag_hint'), size: 24, 'aria-label': t('card.tags'),
+  });
   const form = h('form', { class: 'inline', id: 'add-tag' }, input,
-    h('button', { type: 'submit' }, 'Add tag'));
+    h('button', { type: 'submit' }, t('card.add_tag')));
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
     const tag = input.value.trim();
@@ -79,24 +84,41 @@ function tagsSection(card) {
     input.value = '';
   });
   draw(card.tags);
-  return h('section', { class: 'card' }, h('h2', null, 'Tags'), list, form, message);
+  return h('section', { class: 'card' }, h('h2', null, t('card.tags')), list, form, message);
 }
 
 function history(entries) {
   return h('section', { class: 'card', id: 'history' },
-    h('h2', null, 'Earlier dialogs of this contact'),
+    h('h2', null, t('card.history')),
     entries.length
-      ? h('table', { class: 'list' },
-        h('thead', null, h('tr', null, ['Started', 'Channel', 'Source', 'Campaign', 'Ad', 'Match']
-          .map((c) => h('th', null, c)))),
+      ? h('div', { class: 'scroll' }, h('table', { class: 'list' },
+        h('thead', null, h('tr', null, [t('dialogs.col.started'), t('card.channel'), t('card.source'),
+          t('card.campaign'), t('card.ad_short'), t('dialogs.col.match')]
+          .map((c) => h('th', { scope: 'col' }, c)))),
         h('tbody', null, entries.map((e) => h('tr', null,
           h('td', null, h('a', { href: `#/dialogs/${e.dialog_id}` }, dateTime(e.started_at))),
-          h('td', null, orDash(e.channel)),
+          h('td', null, e.channel ? channelName(e.channel) : '—'),
           h('td', null, orDash(e.source || e.utm_source)),
           h('td', null, orDash(e.utm_campaign)),
           h('td', null, orDash(e.ad_headline || e.ad_source_id)),
-          h('td', null, e.match_kind)))))
-      : h('p', { class: 'muted' }, 'None: this is the contact’s first dialog.'));
+          h('td', null, h('span', { class: `badge ${e.match_kind}` }, matchName(e.match_kind))))))))
+      : h('p', { class: 'muted' }, t('card.history_none')));
+}
+
+/** The dialog's messages, oldest first: the contact's with their text, the business's with
+ * their delivery status. */
+function thread(messages) {
+  return h('section', { class: 'card', id: 'thread' },
+    h('h2', null, t('card.messages')),
+    messages.length
+      ? h('ol', { class: 'thread' }, messages.map((m) => h('li', { class: `message ${m.direction}` },
+        h('span', { class: 'muted' }, dateTime(m.at), ' · ',
+          t(m.direction === 'in' ? 'card.from_contact' : 'card.from_business')),
+        m.direction === 'in'
+          ? h('p', null, orDash(m.text))
+          : h('p', null, h('span', { class: `badge status ${m.status}` },
+            t(`status.${m.status}`))))))
+      : h('p', { class: 'muted' }, t('card.messages_none')));
 }
 
 export async function cardPage(me, id) {
@@ -104,7 +126,8 @@ export async function cardPage(me, id) {
   try {
     card = await api(`/dialogs/${encodeURIComponent(id)}`);
   } catch (err) {
-    return h('div', null, h('p', null, h('a', { href: '#/dialogs' }, '← All dialogs')), errorBox(err));
+    return h('div', null, h('h1', null, t('card.title')),
+      h('p', null, h('a', { href: '#/dialogs', class: 'back' }, t('card.back'))), errorBox(err));
   }
   const c = card.contact;
   const s = card.session || {};
@@ -113,56 +136,57 @@ export async function cardPage(me, id) {
   const r = card.referral;
   const region = [s.city, s.region, s.country].filter(Boolean).join(', ');
   return h('article', { id: 'card' },
-    h('p', null, h('a', { href: '#/dialogs' }, '← All dialogs')),
-    h('h1', null, c.name || (c.phone ? `+${c.phone}` : c.username || 'Unknown contact'),
-      ' ', h('span', { class: `badge ${card.kind}` }, card.kind)),
+    h('p', null, h('a', { href: '#/dialogs', class: 'back' }, t('card.back'))),
+    h('h1', null, c.name || (c.phone ? `+${c.phone}` : c.username || t('card.unknown_contact')),
+      ' ', h('span', { class: `badge ${card.kind}` }, kindName(card.kind))),
     h('blockquote', { class: 'first-message' }, orDash(card.first_message)),
     h('div', { class: 'grid' },
-      facts('Contact', 'contact', [
-        ['Name', c.name],
-        ['Phone', c.phone ? `+${c.phone}` : null],
-        ['Username', c.username],
-        ['Provider user id', c.provider_user_id],
-        ['Messenger', c.channel],
-        ['Contact type', card.kind === 'new' ? 'new contact' : 'repeat contact'],
+      facts(t('card.contact'), 'contact', [
+        [t('card.name'), c.name],
+        [t('card.phone'), c.phone ? `+${c.phone}` : null],
+        [t('card.username'), c.username],
+        [t('card.provider_user_id'), c.provider_user_id],
+        [t('card.messenger'), c.channel],
+        [t('card.contact_type'), t(card.kind === 'new' ? 'card.new_contact' : 'card.repeat_contact')],
       ]),
-      facts('Dialog', 'dialog', [
-        ['First message', dateTime(card.started_at)],
-        ['Last message', dateTime(card.last_message_at)],
-        ['Number written to', /^\d+$/.test(card.business_number) ? `+${card.business_number}` : card.business_number],
-        ['Match', h('span', { class: `badge ${m.kind}` }, m.kind)],
-        ['Session code', m.code],
-        ['Confidence', m.confidence == null ? null : `${Math.round(m.confidence * 100)}%`],
-        ['Page of contact', link(card.page_of_contact)],
-        ['Link clicked', card.clicked_at ? dateTime(card.clicked_at) : null],
+      facts(t('card.dialog'), 'dialog', [
+        [t('card.first_message'), dateTime(card.started_at)],
+        [t('card.last_message'), dateTime(card.last_message_at)],
+        [t('card.number'), /^\d+$/.test(card.business_number) ? `+${card.business_number}` : card.business_number],
+        [t('dialogs.col.match'), h('span', { class: `badge ${m.kind}` }, matchName(m.kind))],
+        [t('card.code'), m.code],
+        [t('card.confidence'), m.confidence == null ? null : percent(m.confidence, 0)],
+        [t('card.page_of_contact'), link(card.page_of_contact)],
+        [t('card.clicked'), card.clicked_at ? dateTime(card.clicked_at) : null],
       ]),
-      source('Source of this visit', 'session', card.session),
-      facts('Visitor', 'visitor', [
-        ['First visit', v ? dateTime(v.first_seen_at) : null],
-        ['First-touch channel', v && v.first_touch ? v.first_touch.channel : null],
-        ['First-touch source', v && v.first_touch ? (v.first_touch.source || v.first_touch.utm_source) : null],
-        ['First-touch campaign', v && v.first_touch ? v.first_touch.utm_campaign : null],
-        ['Visits before the chat', v ? v.sessions_before_chat : null],
-        ['Time from first visit to chat', v ? duration(v.seconds_to_chat) : null],
+      source(t('card.source_title'), 'session', card.session),
+      facts(t('card.visitor'), 'visitor', [
+        [t('card.first_visit'), v ? dateTime(v.first_seen_at) : null],
+        [t('card.first_touch_channel'), v && v.first_touch ? channelName(v.first_touch.channel) : null],
+        [t('card.first_touch_source'), v && v.first_touch ? (v.first_touch.source || v.first_touch.utm_source) : null],
+        [t('card.first_touch_campaign'), v && v.first_touch ? v.first_touch.utm_campaign : null],
+        [t('card.visits_before'), v ? count(v.sessions_before_chat) : null],
+        [t('card.time_to_chat'), v ? duration(v.seconds_to_chat) : null],
       ]),
-      facts('Device and region', 'device', [
-        ['Region', card.session ? (region || 'unknown') : null],
-        ['OS', version(s.os, s.os_version)],
-        ['Browser', version(s.browser, s.browser_version)],
-        ['Device', s.device],
-        ['Screen', s.screen_w ? `${s.screen_w} × ${s.screen_h}` : null],
-        ['Language', s.language],
-        ['Time zone', s.timezone],
+      facts(t('card.device_region'), 'device', [
+        [t('card.region'), card.session ? (region || t('card.region_unknown')) : null],
+        [t('card.os'), version(s.os, s.os_version)],
+        [t('card.browser'), version(s.browser, s.browser_version)],
+        [t('card.device'), s.device],
+        [t('card.screen'), s.screen_w ? `${s.screen_w} × ${s.screen_h}` : null],
+        [t('card.language'), s.language],
+        [t('card.timezone'), s.timezone],
       ]),
-      r ? facts('Click-to-WhatsApp ad', 'referral', [
-        ['Headline', r.headline],
-        ['Text', r.body],
-        ['Ad id', r.source_id],
-        ['Ad URL', link(r.source_url)],
-        ['Type', r.source_type],
-        ['Media', r.media_type],
+      r ? facts(t('card.ad_title'), 'referral', [
+        [t('card.headline'), r.headline],
+        [t('card.text'), r.body],
+        [t('card.ad_id'), r.source_id],
+        [t('card.ad_url'), link(r.source_url)],
+        [t('card.type'), r.source_type],
+        [t('card.media'), r.media_type],
         ['ctwa_clid', r.ctwa_clid],
       ]) : null,
       tagsSection(card)),
+    thread(card.messages || []),
     history(card.history));
 }

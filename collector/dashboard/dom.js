@@ -1,6 +1,8 @@
 // Building the page. Text from visitors, chats and the API is only ever set as text nodes or
 // attribute values, never parsed as HTML, so it cannot inject markup or script.
 
+import { t } from './i18n.js';
+
 const SVG = 'http://www.w3.org/2000/svg';
 
 function build(el, attrs, children) {
@@ -42,9 +44,26 @@ export function replace(el, ...children) {
   return el;
 }
 
-/** An error box with the API's message. */
-export function errorBox(err) {
-  return h('p', { class: 'error', role: 'alert' }, err && err.message ? err.message : String(err));
+/** An error box with the API's message, and a button that runs `retry` when given. */
+export function errorBox(err, retry) {
+  return h('div', { class: 'error', role: 'alert' },
+    h('span', null, err && err.message ? err.message : String(err)),
+    retry ? h('button', { type: 'button', class: 'link retry', onclick: retry }, t('error.retry')) : null);
+}
+
+/** `fn` run `ms` after the last call; `.now()` runs it at once, `.cancel()` forgets it. */
+export function debounce(fn, ms) {
+  let timer = null;
+  const call = (...args) => {
+    clearTimeout(timer);
+    timer = setTimeout(() => fn(...args), ms);
+  };
+  call.cancel = () => clearTimeout(timer);
+  call.now = (...args) => {
+    clearTimeout(timer);
+    fn(...args);
+  };
+  return call;
 }
 
 /** A labelled form field. */
@@ -59,4 +78,13 @@ export function select(name, options, selected) {
       const [value, label] = Array.isArray(o) ? o : [o, o];
       return h('option', { value, selected: value === (selected || '') }, label);
     }));
+}
+
+/**
+ * `form` in a box that folds on a phone (where the filters would fill the screen), open on
+ * a wider screen; `summary` says what it holds and what is chosen.
+ */
+export function foldable(summary, form) {
+  const wide = window.matchMedia('(min-width: 701px)').matches;
+  return h('details', { class: 'foldable', open: wide }, h('summary', null, summary), form);
 }

@@ -3,7 +3,8 @@
 
 import { api } from './api.js';
 import { errorBox, field, h, replace, select } from './dom.js';
-import { dateTime } from './format.js';
+import { dateTime, roleName } from './format.js';
+import { t } from './i18n.js';
 
 const lines = (text) => text.split('\n').map((l) => l.trim()).filter(Boolean);
 
@@ -47,42 +48,40 @@ function copyBox(id, text) {
     onclick: async () => {
       try {
         await navigator.clipboard.writeText(text);
-        button.textContent = 'Copied';
+        button.textContent = t('settings.copied');
       } catch (_) {
         getSelection().selectAllChildren(pre);
       }
     },
-  }, 'Copy');
+  }, t('settings.copy'));
   return h('div', { class: 'copy' }, pre, button);
 }
 
 function settingsForm(site, zones, onSaved) {
   const area = (name, value, rows = 3) => h('textarea', { name, rows }, value);
   const form = h('form', { class: 'card settings', id: 'settings-form' },
-    h('h2', null, 'Site'),
-    field('Name', h('input', { name: 'name', value: site.name, required: true })),
-    field('Time zone (days and hours of reports)', h('input', {
+    h('h2', null, t('settings.site')),
+    field(t('settings.name'), h('input', { name: 'name', value: site.name, required: true })),
+    field(t('settings.timezone'), h('input', {
       name: 'timezone', value: site.timezone, list: 'zones', required: true,
     })),
     h('datalist', { id: 'zones' }, zones.map((z) => h('option', { value: z }))),
-    field('Own domains, one per line (their referrers are internal)', area('domains', site.domains.join('\n'))),
-    field('Tracked numbers, one per line (“+number = Cloud API phone_number_id” binds an id)',
-      area('numbers', numbersText(site.numbers))),
-    field('Message template ({text} is the starter phrase, {code} the session code)',
-      h('input', { name: 'template', value: site.template, required: true })),
-    field('Starter phrases per page: “/path = text”, “/kids/* = text”, “* = text”',
-      area('pages', pagesText(site.pages, 'text'), 4)),
-    field('Templates per page (other languages): “/ru/* = {text} (код {code})”',
-      area('page_templates', pagesText(site.pages, 'template'), 2)),
-    field('Telegram bots whose t.me links carry the code, one per line', area('bots', site.bots.join('\n'), 2)),
-    field('Channel rules, checked before the default channel group, one per line',
-      area('channel_rules', site.channel_rules.join('\n'), 3)),
+    field(t('settings.domains'), area('domains', site.domains.join('\n'))),
+    field(t('settings.numbers'), area('numbers', numbersText(site.numbers))),
+    field(t('settings.template'), h('input', { name: 'template', value: site.template, required: true })),
+    field(t('settings.pages'), area('pages', pagesText(site.pages, 'text'), 4)),
+    field(t('settings.page_templates'), area('page_templates', pagesText(site.pages, 'template'), 2)),
+    field(t('settings.bots'), area('bots', site.bots.join('\n'), 2)),
+    field(t('settings.channel_rules'), area('channel_rules', site.channel_rules.join('\n'), 3)),
     h('div', { class: 'message' }),
-    h('button', { type: 'submit' }, 'Save settings'));
+    h('button', { type: 'submit' }, t('settings.save')));
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
     const d = new FormData(form);
     const message = form.querySelector('.message');
+    const button = form.querySelector('button[type=submit]');
+    button.disabled = true;
+    replace(message, h('p', { class: 'muted', role: 'status' }, t('settings.saving')));
     try {
       const saved = await api('/site', {
         method: 'PUT',
@@ -97,12 +96,14 @@ function settingsForm(site, zones, onSaved) {
           channel_rules: lines(d.get('channel_rules')),
         },
       });
-      replace(message, h('p', { class: 'ok', role: 'status' }, 'Saved.'));
+      replace(message, h('p', { class: 'ok', role: 'status' }, t('settings.saved')));
       form.elements.numbers.value = numbersText(saved.numbers);
       form.elements.domains.value = saved.domains.join('\n');
       onSaved(saved);
     } catch (err) {
       replace(message, errorBox(err));
+    } finally {
+      button.disabled = false;
     }
   });
   return form;
@@ -113,42 +114,47 @@ function tokensSection() {
   const message = h('div');
   const draw = async () => {
     const { tokens } = await api('/tokens');
-    replace(body, tokens.map((t) => h('tr', null,
-      h('td', null, t.name), h('td', null, t.role), h('td', null, dateTime(t.created_at)),
+    replace(body, tokens.map((tok) => h('tr', null,
+      h('td', null, tok.name), h('td', null, roleName(tok.role)), h('td', null, dateTime(tok.created_at)),
       h('td', null, h('button', {
         type: 'button', class: 'link danger',
         onclick: async () => {
-          if (!confirm(`Revoke the token “${t.name}”? Whoever uses it is signed out.`)) return;
+          if (!confirm(t('settings.revoke_confirm', { name: tok.name }))) return;
           try {
-            await api(`/tokens/${t.token_id}`, { method: 'DELETE' });
+            await api(`/tokens/${tok.token_id}`, { method: 'DELETE' });
             await draw();
           } catch (err) {
             replace(message, errorBox(err));
           }
         },
-      }, 'Revoke')))));
+      }, t('settings.revoke'))))));
   };
-  const name = h('input', { name: 'name', placeholder: 'e.g. Maria (sales)', required: true });
+  const name = h('input', {
+    name: 'name', placeholder: t('settings.token_name_hint'), required: true,
+    'aria-label': t('settings.token_name'),
+  });
   const form = h('form', { class: 'inline', id: 'new-token' }, name,
-    select('role', [['operator', 'operator: dialogs, cards, tags'], ['analyst', 'analyst: reports'],
-      ['admin', 'admin: everything']], 'operator'),
-    h('button', { type: 'submit' }, 'Create token'));
+    h('select', { name: 'role', 'aria-label': t('settings.token_role') },
+      ['operator', 'analyst', 'admin'].map((r) => h('option', { value: r, selected: r === 'operator' },
+        `${roleName(r)}: ${t(`settings.role_${r}`)}`))),
+    h('button', { type: 'submit' }, t('settings.create_token')));
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
     try {
-      const t = await api('/tokens', { method: 'POST', body: { name: name.value, role: form.role.value } });
+      const tok = await api('/tokens', { method: 'POST', body: { name: name.value, role: form.role.value } });
       replace(message, h('div', { class: 'ok' },
-        h('p', null, `Token for ${t.name} (${t.role}). It is shown once; copy it now:`),
-        copyBox('new-token-value', t.token)));
+        h('p', null, t('settings.token_created', { name: tok.name, role: roleName(tok.role) })),
+        copyBox('new-token-value', tok.token)));
       name.value = '';
       await draw();
     } catch (err) {
       replace(message, errorBox(err));
     }
   });
-  return { section: h('section', { class: 'card', id: 'tokens' }, h('h2', null, 'API tokens'),
-    h('table', { class: 'list' }, h('thead', null, h('tr', null,
-      ['Name', 'Role', 'Created', ''].map((c) => h('th', null, c)))), body),
+  return { section: h('section', { class: 'card', id: 'tokens' }, h('h2', null, t('settings.tokens')),
+    h('div', { class: 'scroll' }, h('table', { class: 'list' }, h('thead', null, h('tr', null,
+      [t('settings.token_name'), t('settings.token_role'), t('settings.token_created_at'), '']
+        .map((c) => h('th', { scope: 'col' }, c)))), body)),
     form, message), draw };
 }
 
@@ -157,14 +163,14 @@ export async function settingsPage() {
   const zones = typeof Intl.supportedValuesOf === 'function' ? Intl.supportedValuesOf('timeZone') : [];
   const install = h('section', { class: 'card', id: 'install' });
   const drawInstall = (s) => replace(install,
-    h('h2', null, 'Install'),
-    h('p', null, 'Put this tag on every page of the site (before ', h('code', null, '</body>'), ' or in the head):'),
+    h('h2', null, t('settings.install')),
+    h('p', null, t('settings.install_tag', { end: '</body>' })),
     copyBox('script-tag', s.script_tag),
-    h('p', null, 'Webhook URLs to give the messaging providers:'),
+    h('p', null, t('settings.install_webhooks')),
     h('dl', null, Object.entries(s.webhooks).map(([k, v]) => [h('dt', null, k), h('dd', null, h('code', null, v))])));
   drawInstall(site);
   const tokens = tokensSection();
   await tokens.draw();
-  return h('section', null, h('h1', null, 'Settings'),
+  return h('section', null, h('h1', null, t('settings.title')),
     h('div', { class: 'grid two' }, settingsForm(site, zones, drawInstall), h('div', null, install, tokens.section)));
 }

@@ -56,6 +56,22 @@ pub struct Settings {
     /// bursts of ten seconds' worth; past it: `429`. 0: no limit.
     #[arg(long, env = "CHATRAIL_SITE_RATE", default_value_t = 2000)]
     pub site_rate: u32,
+    /// Beacons and `/go` redirects one site takes in any 24 hours (refilled evenly over the
+    /// day); past it: `429`. 0: no cap.
+    #[arg(long, env = "CHATRAIL_SITE_DAILY_CAP", default_value_t = 0)]
+    pub site_daily_cap: u32,
+    /// Bearer token that `GET /metrics` requires; unset: the main listener answers `/metrics`
+    /// with 404.
+    #[arg(long, env = "CHATRAIL_METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<crate::domain::secret::Secret>,
+    /// A second address serving only `/metrics` (no token needed there unless
+    /// CHATRAIL_METRICS_TOKEN is set), e.g. a private interface for Prometheus.
+    #[arg(long, env = "CHATRAIL_METRICS_LISTEN")]
+    pub metrics_listen: Option<String>,
+    /// Seconds between runs of the retention task, which deletes what sites keep no longer
+    /// than their retention (`chatrail site retention`); 0 turns it off.
+    #[arg(long, env = "CHATRAIL_RETENTION_EVERY_SECONDS", default_value_t = 3600)]
+    pub retention_every_seconds: u64,
     /// Mount the demo site (`chatrail demo` sets this).
     #[arg(skip)]
     pub demo: bool,
@@ -79,6 +95,10 @@ impl Settings {
             // set them.
             client_rate: 0,
             site_rate: 0,
+            site_daily_cap: 0,
+            metrics_token: None,
+            metrics_listen: None,
+            retention_every_seconds: 3600,
             demo: false,
         }
     }

@@ -32,6 +32,9 @@ pub enum ApiError {
     /// Body over the route's limit.
     #[error("request body larger than {0} bytes")]
     PayloadTooLarge(usize),
+    /// Path or query string over the collector's limit (the message names which).
+    #[error("{0}")]
+    UriTooLong(String),
     /// Temporarily unable to accept (e.g. the ingest queue is full).
     #[error("{0}")]
     Unavailable(&'static str),
@@ -76,6 +79,7 @@ impl ResponseError for ApiError {
             ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::UriTooLong(_) => StatusCode::URI_TOO_LONG,
             ApiError::TooManyRequests(..) => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,

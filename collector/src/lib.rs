@@ -3,7 +3,9 @@
 #![forbid(unsafe_code)]
 
 pub mod auth;
+pub mod backup;
 pub mod cli;
+pub mod client_signal;
 pub mod config;
 pub mod db;
 pub mod domain;
@@ -14,6 +16,7 @@ pub mod ingest;
 pub mod limits;
 pub mod logging;
 pub mod matching;
+pub mod metrics;
 pub mod providers;
 pub mod reports;
 pub mod request_span;

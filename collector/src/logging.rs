@@ -10,16 +10,52 @@ use std::io::{self, Write};
 use tracing_subscriber::fmt::MakeWriter;
 
 /// Installs the global subscriber: `RUST_LOG` (default `info,sqlx=warn`), to standard error,
-/// one escaped line per event.
+/// in the format `CHATRAIL_LOG_FORMAT` names (see [`LogFormat`]).
 pub fn init() {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,sqlx=warn".into()),
-        )
-        .with_ansi(false)
-        .with_writer(OneLine(io::stderr))
-        .init();
+    let format = std::env::var("CHATRAIL_LOG_FORMAT").unwrap_or_default();
+    let format = LogFormat::parse(&format).unwrap_or_else(|| {
+        eprintln!("CHATRAIL_LOG_FORMAT={format:?} is neither text nor json: logging as text");
+        LogFormat::Text
+    });
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| "info,sqlx=warn".into());
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(false);
+    match format {
+        LogFormat::Text => builder.with_writer(OneLine(io::stderr)).init(),
+        // JSON escapes control characters itself, so a stranger's text cannot end a line.
+        LogFormat::Json => builder
+            .json()
+            .with_current_span(true)
+            .with_span_list(false)
+            .with_span_events(tracing_subscriber::fmt::format::FmtSpan::CLOSE)
+            .with_writer(io::stderr)
+            .init(),
+    }
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    /// The default: one escaped line of text per event.
+    Text,
+    /// One JSON object per line, for log shippers. Events inside a request carry its span
+    /// (`"span": {"request_id": …, "http.route": …}`), and every request ends with a line of
+    /// its own (`"message": "close"`, with its status and time), an access log without the
+    /// client's address.
+    Json,
+}
+
+impl LogFormat {
+    /// `text` (or empty) or `json`, any case.
+    pub fn parse(raw: &str) -> Option<LogFormat> {
+        match raw.trim().to_ascii_lowercase().as_str() {
+            "" | "text" => Some(LogFormat::Text),
+            "json" => Some(LogFormat::Json),
+            _ => None,
+        }
+    }
 }
 
 /// Makes writers that escape control characters but for each write's final newline.
@@ -87,6 +123,14 @@ mod tests {
         fn flush(&mut self) -> io::Result<()> {
             Ok(())
         }
+    }
+
+    #[test]
+    fn log_formats_parse() {
+        assert_eq!(LogFormat::parse(""), Some(LogFormat::Text));
+        assert_eq!(LogFormat::parse("text"), Some(LogFormat::Text));
+        assert_eq!(LogFormat::parse(" JSON "), Some(LogFormat::Json));
+        assert_eq!(LogFormat::parse("yaml"), None);
     }
 
     #[test]

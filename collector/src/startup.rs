@@ -14,6 +14,7 @@ use crate::error::extractor_error;
 use crate::ingest::{IngestQueue, IngestWriter};
 use crate::limits::Limits;
 use crate::matching::DialogPolicy;
+use crate::metrics::Metrics;
 use crate::request_span::RequestSpan;
 use crate::routes;
 use crate::snippet::Snippet;
@@ -24,6 +25,8 @@ use crate::storage::{Db, SharedStore};
 pub struct Application {
     port: u16,
     server: Server,
+    /// The `CHATRAIL_METRICS_LISTEN` server, if configured.
+    metrics_server: Option<Server>,
     writer: IngestWriter,
     store: SharedStore,
     db: Db,
@@ -51,9 +54,20 @@ impl Application {
     /// Opens the database, starts the writer and binds the listener.
     pub async fn build(settings: Settings) -> anyhow::Result<Application> {
         let db = Db::connect(&settings.database_url).await?;
+        crate::storage::catch_up(&db).await?;
         let store: SharedStore = Arc::new(db.clone());
-        let (queue, writer) =
-            IngestQueue::start(store.clone(), settings.queue_capacity, settings.batch_size);
+        let metrics = Metrics::new(settings.metrics_token.clone(), db.clone())?;
+        if settings.retention_every_seconds > 0 {
+            let every = std::time::Duration::from_secs(settings.retention_every_seconds);
+            crate::storage::spawn_retention(db.clone(), every);
+        }
+        let (queue, writer) = IngestQueue::start(
+            store.clone(),
+            settings.queue_capacity,
+            settings.batch_size,
+            metrics.commit_seconds(),
+        );
+        metrics.watch_ingest(queue.clone())?;
         let snippet = Snippet::embedded();
         if snippet.is_none() {
             tracing::warn!(
@@ -73,10 +87,24 @@ impl Application {
             },
             geo: Arc::new(geo),
             proxies: settings.trusted_proxies.clone(),
-            limits: Limits::start(settings.client_rate, settings.site_rate),
+            limits: Limits::start(
+                settings.client_rate,
+                settings.site_rate,
+                settings.site_daily_cap,
+            ),
+            clients: Default::default(),
             filtered: Arc::default(),
             public_url: public_url(settings.public_url.as_deref())?,
         });
+        let metrics = web::Data::new(metrics);
+        let metrics_server = match settings.metrics_listen.as_deref().map(str::trim) {
+            Some(addr) if !addr.is_empty() => {
+                let listener = TcpListener::bind(addr)?;
+                tracing::info!(address = %listener.local_addr()?, "metrics on their own listener");
+                Some(routes::metrics::apart(metrics.clone(), listener)?)
+            }
+            _ => None,
+        };
         let listener = TcpListener::bind(&settings.listen)?;
         let port = listener.local_addr()?.port();
         let demo = settings.demo;
@@ -84,7 +112,9 @@ impl Application {
             App::new()
                 .wrap(actix_web::middleware::from_fn(routes::refuse_nul))
                 .wrap(tracing_actix_web::TracingLogger::<RequestSpan>::new())
+                .wrap(actix_web::middleware::from_fn(crate::metrics::observe))
                 .app_data(state.clone())
+                .app_data(metrics.clone())
                 .app_data(web::QueryConfig::default().error_handler(|e, _| extractor_error(e)))
                 .app_data(web::PathConfig::default().error_handler(|e, _| extractor_error(e)))
                 .app_data(web::FormConfig::default().error_handler(|e, _| extractor_error(e)))
@@ -103,6 +133,7 @@ impl Application {
         Ok(Application {
             port,
             server: server.run(),
+            metrics_server,
             writer,
             store,
             db,
@@ -126,7 +157,12 @@ impl Application {
 
     /// Serves until SIGINT/SIGTERM, then writes every queued beacon before returning.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        let apart = self.metrics_server.map(|s| (s.handle(), tokio::spawn(s)));
         let served = self.server.await;
+        if let Some((handle, task)) = apart {
+            handle.stop(true).await;
+            let _ = task.await;
+        }
         self.writer.shutdown().await;
         Ok(served?)
     }

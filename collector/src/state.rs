@@ -28,6 +28,8 @@ pub struct AppState {
     pub proxies: TrustedProxies,
     /// Per-client and per-site rate limits of beacons and `/go`.
     pub limits: Arc<Limits>,
+    /// The client signal of probable matching.
+    pub clients: Arc<crate::client_signal::Clients>,
     /// Counters of beacons dropped as robots or referrer spam.
     pub filtered: Arc<FilterStats>,
     /// Public base URL (`CHATRAIL_PUBLIC_URL`), without a trailing slash.

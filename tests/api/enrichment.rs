@@ -1,7 +1,6 @@
 //! Enrichment over real HTTP: region from the generated GeoIP fixtures through trusted and
 //! untrusted proxies, device and channel on the card, robots and referrer spam dropped.
 
-use chatrail_collector::enrich::client_ip::TrustedProxies;
 use chatrail_collector::enrich::geo::GeoIp;
 use chatrail_core::beacon::format_id;
 use chatrail_core::code::SessionCode;
@@ -14,6 +13,7 @@ on_both_backends!(
     a_trusted_proxy_forwards_the_visitors_region_and_the_address_is_not_kept,
     forwarding_headers_from_untrusted_peers_are_ignored,
     robots_and_referrer_spam_are_dropped_and_counted,
+    beacons_from_pages_off_the_site_are_dropped_and_counted,
 );
 
 const IPHONE_UA: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.1 Mobile/15E148 Safari/604.1";
@@ -61,6 +61,22 @@ impl Browsing {
         (resp.status().as_u16(), resp.json().await.unwrap())
     }
 
+    /// Sends a click on a WhatsApp link of `https://shop.test/`, with `headers`.
+    async fn click(&self, app: &TestApp, headers: &[(&str, &str)]) -> (u16, Value) {
+        let click = json!({"site": "shop", "visitor": self.visitor, "session": self.session,
+            "code": self.code.as_str(), "page": "https://shop.test/", "number": "79001234567",
+            "kind": "wa.me"});
+        let mut req = app
+            .http
+            .post(format!("{}/collect/click", app.base))
+            .header("content-type", "text/plain;charset=UTF-8");
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        let resp = req.body(click.to_string()).send().await.unwrap();
+        (resp.status().as_u16(), resp.json().await.unwrap())
+    }
+
     /// Sends the chat that carries this session's code (from a contact of its own) and
     /// returns its source card.
     async fn card(&self, app: &TestApp, message_id: &str) -> Value {
@@ -96,13 +112,7 @@ fn assert_region(session: &Value, place: &Place) {
 async fn a_trusted_proxy_forwards_the_visitors_region_and_the_address_is_not_kept(
     backend: Backend,
 ) {
-    let fixtures = tempfile::tempdir().unwrap();
-    let dbs = geoip::write_all(fixtures.path());
-    let app = spawn_app_with(backend, |s| {
-        s.geoip_db = dbs.clone();
-        s.trusted_proxies = "127.0.0.1/32".parse::<TrustedProxies>().unwrap();
-    })
-    .await;
+    let (app, _fixtures) = geoip::app_with_regions(backend, "127.0.0.1/32").await;
     assert_eq!(app.health().await["geoip"], true);
 
     let london = Browsing::new();
@@ -190,14 +200,8 @@ async fn a_trusted_proxy_forwards_the_visitors_region_and_the_address_is_not_kep
 }
 
 async fn forwarding_headers_from_untrusted_peers_are_ignored(backend: Backend) {
-    let fixtures = tempfile::tempdir().unwrap();
-    let dbs = geoip::write_all(fixtures.path());
     // Trusts only a proxy network the test client is not in.
-    let app = spawn_app_with(backend, |s| {
-        s.geoip_db = dbs.clone();
-        s.trusted_proxies = "10.0.0.0/8".parse::<TrustedProxies>().unwrap();
-    })
-    .await;
+    let (app, _fixtures) = geoip::app_with_regions(backend, "10.0.0.0/8").await;
     let b = Browsing::new();
     b.visit(
         &app,
@@ -243,22 +247,9 @@ async fn robots_and_referrer_spam_are_dropped_and_counted(backend: Backend) {
         .visit(&app, "https://shop.test/", Some("http://semalt.com/"), &[])
         .await;
     assert_eq!((status, body["status"].as_str()), (202, Some("dropped")));
-    let click = json!({"site": "shop", "visitor": b.visitor, "session": b.session,
-        "code": b.code.as_str(), "page": "https://shop.test/", "number": "79001234567",
-        "kind": "wa.me"});
-    let resp = app
-        .http
-        .post(format!("{}/collect/click", app.base))
-        .header("content-type", "text/plain;charset=UTF-8")
-        .header(
-            "user-agent",
-            "Mozilla/5.0 (compatible; bingbot/2.0; +http://www.bing.com/bingbot.htm)",
-        )
-        .body(click.to_string())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 202);
+    let bingbot = "Mozilla/5.0 (compatible; bingbot/2.0; +http://www.bing.com/bingbot.htm)";
+    let (status, _) = b.click(&app, &[("user-agent", bingbot)]).await;
+    assert_eq!(status, 202);
 
     // A person's visit still goes through, and nothing dropped was queued.
     let (status, body) = b.visit(&app, "https://shop.test/", None, &[]).await;
@@ -268,10 +259,60 @@ async fn robots_and_referrer_spam_are_dropped_and_counted(backend: Backend) {
     assert_eq!(health["ingest"]["accepted"], 1, "{health}");
     assert_eq!(
         health["dropped"],
-        json!({"crawler": 3, "headless": 1, "referrer_spam": 1})
+        json!({"crawler": 3, "headless": 1, "referrer_spam": 1, "foreign_origin": 0})
     );
     let s = &b.card(&app, "wamid.geo-6").await["session"];
     assert_eq!(s["country"], Value::Null);
+}
+
+async fn beacons_from_pages_off_the_site_are_dropped_and_counted(backend: Backend) {
+    // The site lists `shop.test`: its subdomains and loopback pages (a developer's machine)
+    // are its own, and so is a request without `Origin` (not a browser's cross-origin POST).
+    let app = spawn_app_with(backend, |_| {}).await;
+    let b = Browsing::new();
+    let origins = [
+        (Some("https://evil.example"), "dropped"),
+        (Some("https://shop.test.evil.example"), "dropped"),
+        (Some("null"), "dropped"),
+        (Some("https://www.shop.test"), "accepted"),
+        (Some("http://localhost:8080"), "accepted"),
+        (Some("http://127.0.0.1:9"), "accepted"),
+        (Some("http://[::1]:9"), "accepted"),
+        (None, "accepted"),
+    ];
+    for (origin, expected) in origins {
+        let headers: Vec<(&str, &str)> = origin.iter().map(|o| ("origin", *o)).collect();
+        let url = format!("https://shop.test/from/{}", origin.unwrap_or("none"));
+        let (status, body) = b.visit(&app, &url, None, &headers).await;
+        assert_eq!(
+            (status, body["status"].as_str()),
+            (202, Some(expected)),
+            "{origin:?}"
+        );
+        if expected == "dropped" {
+            assert_eq!(body["reason"], "foreign_origin", "{origin:?}");
+        }
+    }
+    let (_, body) = b.click(&app, &[("origin", "https://evil.example")]).await;
+    assert_eq!(body["reason"], "foreign_origin", "{body}");
+
+    app.assert_written(5).await;
+    let health = app.health().await;
+    assert_eq!(health["dropped"]["foreign_origin"], 4, "{health}");
+    let pages: Vec<String> = app
+        .db
+        .fetch_all::<(String,)>("SELECT url FROM pageviews ORDER BY url", vec![])
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(u,)| u)
+        .collect();
+    assert!(
+        pages
+            .iter()
+            .all(|u| !u.contains("evil") && !u.contains("null")),
+        "{pages:?}"
+    );
 }
 
 #[test]

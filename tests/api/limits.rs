@@ -1,6 +1,6 @@
 //! Abuse limits: one client (told apart by the address a trusted proxy forwards) past its
 //! rate gets `429` with `Retry-After` on beacons and `/go`, others go on; a site past its
-//! rate refuses everyone. Nothing refused is stored.
+//! rate or its daily cap refuses everyone. Nothing refused is stored.
 
 use chatrail_collector::enrich::client_ip::TrustedProxies;
 use chatrail_tests::app::{spawn_app_with, Backend, TestApp};
@@ -10,7 +10,8 @@ use serde_json::{json, Value};
 
 on_both_backends!(
     a_flooding_client_is_held_and_others_are_not,
-    a_site_past_its_rate_refuses_everyone
+    a_site_past_its_rate_refuses_everyone,
+    a_site_past_its_daily_cap_refuses_everyone_until_it_refills
 );
 
 const UA: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 \
@@ -40,10 +41,15 @@ async fn visit_from(app: &TestApp, client: &str) -> (u16, Option<String>, Value)
 }
 
 async fn limited(backend: Backend, client_rate: u32, site_rate: u32) -> TestApp {
+    limited_daily(backend, client_rate, site_rate, 0).await
+}
+
+async fn limited_daily(backend: Backend, client_rate: u32, site_rate: u32, cap: u32) -> TestApp {
     spawn_app_with(backend, |s| {
         s.trusted_proxies = "127.0.0.1/32".parse::<TrustedProxies>().unwrap();
         s.client_rate = client_rate;
         s.site_rate = site_rate;
+        s.site_daily_cap = cap;
     })
     .await
 }
@@ -103,4 +109,32 @@ async fn a_site_past_its_rate_refuses_everyone(backend: Backend) {
     let (status, retry, error) = visit_from(&app, "192.0.2.200").await;
     assert_eq!((status, retry.as_deref()), (429, Some("1")));
     assert!(error["error"].as_str().unwrap().contains("site"), "{error}");
+}
+
+async fn a_site_past_its_daily_cap_refuses_everyone_until_it_refills(backend: Backend) {
+    // 5 a day, whoever sends, beside generous rates.
+    let app = limited_daily(backend, 20, 2000, 5).await;
+    let mut statuses = Vec::new();
+    for i in 0..5 {
+        statuses.push(visit_from(&app, &format!("198.51.100.{i}")).await.0);
+    }
+    assert_eq!(statuses, [202; 5]);
+    let (status, retry, error) = visit_from(&app, "192.0.2.200").await;
+    assert_eq!(status, 429, "{error}");
+    assert!(
+        error["error"].as_str().unwrap().contains("site today"),
+        "{error}"
+    );
+    // One more of 5 a day: in about 4.8 hours.
+    let retry: u64 = retry.unwrap().parse().unwrap();
+    assert!(
+        (4 * 3600..=5 * 3600).contains(&retry),
+        "Retry-After: {retry}"
+    );
+    app.assert_written(5).await;
+    assert_eq!(
+        app.ingest_counter("written").await,
+        5,
+        "nothing refused is stored"
+    );
 }

@@ -50,8 +50,12 @@ async fn every_operation_answers_as_described(backend: Backend) {
     messages(&d, operator, &analyst).await;
     let ids = dialogs(&d, operator, &analyst, &admin).await;
     tags(&d, &ids[0], operator, &analyst).await;
+    super::openapi_outcomes::outcomes(&d, &ids[0], operator, &analyst, &admin).await;
+    super::openapi_outcomes::costs(&d, operator, &analyst, &admin).await;
     reports(&d, &analyst, operator).await;
     site(&d, &admin, operator).await;
+    super::openapi_privacy::privacy(&d, &admin, operator).await;
+    refused_anywhere(&d).await;
     storage_down(&d).await;
 
     // Every status an operation documents was produced and checked, but for these public
@@ -78,6 +82,49 @@ async fn every_operation_answers_as_described(backend: Backend) {
         unseen.is_empty(),
         "documented but never exercised (drive them here): {unseen:?}"
     );
+}
+
+/// Every operation answers its documented 400 to a NUL (`%00`) in its query, 414 to an
+/// over-long path or query and 413 to an oversized body, before its route runs (so without a
+/// token, a signature or a valid body).
+async fn refused_anywhere(d: &Driver<'_>) {
+    use chatrail_collector::routes::{MAX_BODY_BYTES, MAX_PATH_BYTES, MAX_QUERY_BYTES};
+    for (method, template) in d.spec.operations() {
+        let path = template.replace(['{', '}'], "");
+        // `call` takes what lives as long as the test: the description's few names.
+        let (method, template): (&'static str, &'static str) = (
+            Box::leak(method.into_boxed_str()),
+            Box::leak(template.into_boxed_str()),
+        );
+        let what = format!("{method} {template}");
+        let refused = d
+            .expect(call(method, template, format!("{path}?x%00=1")), 400)
+            .await;
+        let error = refused.json()["error"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        assert!(error.contains("NUL"), "{what}: {error}");
+        // Sent as they are and checked as the operation's answers: an over-long path or
+        // query is refused before it is matched or read.
+        let long_query = format!("{path}?x={}", "q".repeat(MAX_QUERY_BYTES));
+        let long_path = format!("{path}/{}", "p".repeat(MAX_PATH_BYTES));
+        for uri in [long_query, long_path] {
+            let answer = d
+                .http
+                .request(method.parse().unwrap(), format!("{}{uri}", d.app.base))
+                .send()
+                .await
+                .unwrap();
+            d.checked(method, template, Answer::read(answer).await, 414);
+        }
+        let body = "b".repeat(MAX_BODY_BYTES + 1);
+        d.expect(
+            call(method, template, path).body("application/octet-stream", body),
+            413,
+        )
+        .await;
+    }
 }
 
 /// With the database gone, beacons are not acknowledged but answered 503 (the snippet keeps
@@ -307,6 +354,7 @@ async fn reports(d: &Driver<'_>, analyst: &str, operator: &str) {
 
 const ME: &str = "/api/v1/me";
 const SITE: &str = "/api/v1/site";
+const FIRST_STEPS: &str = "/api/v1/site/first-steps";
 const TOKENS: &str = "/api/v1/tokens";
 const TOKEN: &str = "/api/v1/tokens/{id}";
 
@@ -315,6 +363,11 @@ async fn site(d: &Driver<'_>, admin: &str, operator: &str) {
     let me = d.expect(call("GET", ME, ME).token(operator), 200).await;
     assert_eq!(me.json()["role"], "operator");
     d.expect(call("GET", ME, ME), 401).await;
+    let steps = d
+        .expect(call("GET", FIRST_STEPS, FIRST_STEPS).token(operator), 200)
+        .await;
+    assert!(steps.json()["webhooks"].is_array());
+    d.expect(call("GET", FIRST_STEPS, FIRST_STEPS), 401).await;
 
     let shown = d
         .expect(call("GET", SITE, SITE).token(admin), 200)

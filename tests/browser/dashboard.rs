@@ -4,6 +4,17 @@
 //! the tracked numbers and creates a token. Every step is checked against the API, visitor
 //! text must stay text, and any console error fails the test. Screenshots of each page go
 //! to `target/screenshots` (and to `$CHATRAIL_SCREENSHOTS` when set: the README's images).
+//!
+//! The submodules check the dashboard on phones and wide screens (`layout`), in Russian and
+//! with the language switch (`language`), from the keyboard and with failures (`feedback`),
+//! on a fresh install (`first_run`), and its getting-started checklist (`checklist`).
+
+mod checklist;
+mod feedback;
+mod first_run;
+mod language;
+mod layout;
+mod report_rows;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -16,6 +27,50 @@ use chatrail_tests::browser::Browser;
 use fantoccini::elements::Element;
 use fantoccini::Locator;
 use serde_json::Value;
+
+/// A collector with `dialogs` synthetic dialogs over the last three months.
+async fn app_with_traffic(sessions: u64, dialogs: u64) -> TestApp {
+    let app = spawn_app(Backend::Sqlite).await;
+    let opts = GenerateOptions {
+        sessions,
+        dialogs,
+        months: 3,
+        ..GenerateOptions::default()
+    };
+    generate(&app.db, &app.site, &opts, |_| {})
+        .await
+        .expect("synthetic traffic");
+    app
+}
+
+/// Runs `walk` in a fresh Chromium window 1366 px wide, then closes it; the walk's result
+/// and the console's errors.
+async fn in_browser(
+    walk: impl AsyncFnOnce(&Browser) -> anyhow::Result<()>,
+) -> (anyhow::Result<()>, Vec<String>) {
+    let browser = Browser::start().await.expect("chromium starts");
+    browser
+        .client
+        .set_window_size(1366, 1000)
+        .await
+        .expect("window size");
+    let result = walk(&browser).await;
+    let errors = browser.console_errors().await.expect("console log");
+    browser.close().await.expect("browser closes");
+    (result, errors)
+}
+
+/// Lays the page out `width` CSS pixels wide (a headless window is at least 500 wide, so the
+/// viewport is set through DevTools; it stays for the tab's next pages).
+async fn viewport(browser: &Browser, width: u32) -> anyhow::Result<()> {
+    browser
+        .cdp(
+            "Emulation.setDeviceMetricsOverride",
+            serde_json::json!({"width": width, "height": 900, "deviceScaleFactor": 1, "mobile": false}),
+        )
+        .await?;
+    Ok(())
+}
 
 const HOSTILE_NAME: &str = "<img src=x onerror=window.__xss=1>Eve";
 const HOSTILE_TEXT: &str = "<script>window.__xss=2</script>Do you ship to Lisbon?";
@@ -45,25 +100,16 @@ async fn operators_analysts_and_admins_do_their_work_in_the_dashboard() {
     );
     assert_eq!(app.post_whatsapp(&body).await.status(), 200);
 
-    let browser = Browser::start().await.expect("chromium starts");
-    browser
-        .client
-        .set_window_size(1366, 1000)
-        .await
-        .expect("window size");
-    let result = async {
-        operator(&app, &browser).await.context("operator")?;
-        analyst(&app, &browser).await.context("analyst")?;
-        admin(&app, &browser).await.context("admin")
-    }
+    let (result, errors) = in_browser(async |browser| {
+        operator(&app, browser).await.context("operator")?;
+        analyst(&app, browser).await.context("analyst")?;
+        admin(&app, browser).await.context("admin")
+    })
     .await;
-    let errors = browser.console_errors().await;
-    browser.close().await.expect("browser closes");
     result.expect("dashboard session");
     // The only errors allowed are the refusals the test provoked on purpose: a wrong token at
     // sign-in (401) and an unknown time zone in the settings (400).
     let unexpected: Vec<String> = errors
-        .expect("console log readable")
         .into_iter()
         .filter(|e| {
             !(e.contains("/api/v1/me") && e.contains("401")
@@ -122,10 +168,24 @@ async fn texts(browser: &Browser, css: &str) -> anyhow::Result<Vec<String>> {
     Ok(serde_json::from_value(v)?)
 }
 
+/// The screenshots kept in the repository (`$CHATRAIL_SCREENSHOTS`); the others go to
+/// `target/screenshots` only.
+const KEPT: &[&str] = &[
+    "sign-in",
+    "dialogs",
+    "card",
+    "card-matched",
+    "reports",
+    "settings",
+    "phone-ru-dialogs",
+    "phone-ru-card",
+    "phone-ru-reports",
+];
+
 async fn screenshot(browser: &Browser, name: &str) -> anyhow::Result<()> {
     let png = browser.client.screenshot().await?;
     let mut dirs = vec![PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/screenshots")];
-    if let Some(dir) = std::env::var_os("CHATRAIL_SCREENSHOTS") {
+    if let Some(dir) = std::env::var_os("CHATRAIL_SCREENSHOTS").filter(|_| KEPT.contains(&name)) {
         dirs.push(PathBuf::from(dir));
     }
     for dir in dirs {
@@ -197,6 +257,35 @@ async fn operator(app: &TestApp, browser: &Browser) -> anyhow::Result<()> {
         rows.len()
     );
     screenshot(browser, "dialogs").await?;
+
+    // The list downloads as CSV: every dialog, not only the page shown.
+    let downloads = tempfile::tempdir()?;
+    browser
+        .cdp(
+            "Browser.setDownloadBehavior",
+            serde_json::json!({"behavior": "allow", "downloadPath": downloads.path()}),
+        )
+        .await?;
+    find(browser, "#dialogs-csv").await?.click().await?;
+    let file = downloads.path().join("dialogs.csv");
+    for _ in 0..100 {
+        if file.exists() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let saved =
+        std::fs::read_to_string(&file).with_context(|| format!("{} not saved", file.display()))?;
+    let (stored,): (i64,) = app
+        .db
+        .fetch_optional("SELECT COUNT(*) FROM dialogs", vec![])
+        .await?
+        .context("a count")?;
+    let exported = csv::Reader::from_reader(saved.as_bytes()).records().count() as i64;
+    ensure!(
+        exported == stored,
+        "{exported} of {stored} dialogs exported"
+    );
 
     // Visitor-supplied text shows as text and runs nothing.
     let first = texts(browser, "#dialogs tbody tr:first-child td").await?;
@@ -289,6 +378,10 @@ async fn operator(app: &TestApp, browser: &Browser) -> anyhow::Result<()> {
     }
     let dialog = find(browser, "#dialog").await?.text().await?;
     ensure!(dialog.contains("+79001234567"), "{dialog}");
+    // The thread shows the contact's message as text, and runs nothing.
+    let thread = texts(browser, "#thread .message.in p").await?;
+    ensure!(thread == [HOSTILE_TEXT], "{thread:?}");
+    ensure!(js(browser, "window.__xss === undefined").await? == Value::Bool(true));
     let tag_input = find(browser, "#add-tag input[name=tag]").await?;
     tag_input.send_keys("wholesale").await?;
     find(browser, "#add-tag button").await?.click().await?;
@@ -325,7 +418,12 @@ async fn operator(app: &TestApp, browser: &Browser) -> anyhow::Result<()> {
         .context("matched card has a session")?;
     ensure!(session.contains(channel), "{session}");
     let device = find(browser, "#device").await?.text().await?;
-    ensure!(device.contains("unknown"), "region without GeoIP: {device}");
+    // The generator places its visitors as GeoIP would (a few unknown).
+    let region = card["session"]["region"].as_str().unwrap_or("unknown");
+    ensure!(
+        device.contains(region),
+        "the session's region {region}: {device}"
+    );
     screenshot(browser, "card-matched").await
 }
 
@@ -360,9 +458,47 @@ async fn analyst(app: &TestApp, browser: &Browser) -> anyhow::Result<()> {
         "{shown} vs {total}"
     );
     ensure!(total > 0, "the last 30 days have dialogs");
+    // Against the previous period (the default), the tile says how the count changed, as the
+    // API's counts give it.
+    let compared = api(
+        app,
+        &token,
+        &format!("/reports/new-repeat?{range}&compare=previous"),
+    )
+    .await?;
+    let before: i64 = compared["rows"].as_array().map_or(0, |r| {
+        r.iter()
+            .filter_map(|r| r["dialogs_previous"].as_i64())
+            .sum()
+    });
+    ensure!(before > 0, "the 30 days before have dialogs");
+    let change = js(
+        browser,
+        "document.querySelector('#kpi-dialogs').parentElement.querySelector('.change')?.textContent",
+    )
+    .await?;
+    let change = change
+        .as_str()
+        .context("the dialogs tile shows its change")?;
+    let expected = js(
+        browser,
+        &format!(
+            "new Intl.NumberFormat(document.documentElement.lang, {{style: 'percent', \
+             minimumFractionDigits: 1, maximumFractionDigits: 1}}).format({} / {before})",
+            total - before
+        ),
+    )
+    .await?;
+    let expected = expected.as_str().context("a formatted change")?;
+    ensure!(change.contains(expected), "{change} lacks {expected}");
+    // The last bucket, today's, is drawn as still filling, not as a fall.
+    find(browser, "#dynamics-chart path.total.partial").await?;
+    find(browser, "#dynamics .legend .partial-note").await?;
+    let tiles = texts(browser, ".kpi .change").await?;
+    ensure!(tiles.len() == 4, "every tile shows its change: {tiles:?}");
     // Every table has its CSV download; the channels one saves the API's CSV.
     let csv = texts(browser, "button.csv").await?;
-    ensure!(csv.len() == 10, "{csv:?}");
+    ensure!(csv.len() == 13, "{csv:?}");
     let downloads = tempfile::tempdir()?;
     browser
         .cdp(
@@ -423,6 +559,8 @@ async fn analyst(app: &TestApp, browser: &Browser) -> anyhow::Result<()> {
     .await?;
     wait_for(browser, &points(buckets(&days))).await?;
     find(browser, "#dynamics-chart path[data-series=comparison]").await?;
+    // (The CSV button's click scrolled it into view.)
+    js(browser, "window.scrollTo(0, 0) || true").await?;
     screenshot(browser, "reports").await?;
 
     // Switch to weeks: fewer points, as many as the API's weeks.
@@ -471,7 +609,51 @@ async fn analyst(app: &TestApp, browser: &Browser) -> anyhow::Result<()> {
     )
     .await?;
     let compare_from = year_ago["compare_from"].as_str().context("compare_from")?;
-    ensure!(legend.contains(compare_from), "{legend}");
+    let compare_to = year_ago["compare_to"].as_str().context("compare_to")?;
+    // The period as the page's locale writes it (Intl), e.g. "Nov 23, 2025 – Dec 22, 2025".
+    let written = js(
+        browser,
+        &format!(
+            "new Intl.DateTimeFormat(document.documentElement.lang, {{timeZone: 'UTC', dateStyle: 'medium'}})\
+             .formatRange(new Date('{compare_from}T12:00:00Z'), new Date('{compare_to}T12:00:00Z'))"
+        ),
+    )
+    .await?;
+    let written = written.as_str().context("a formatted period")?;
+    ensure!(legend.contains(written), "{legend} lacks {written}");
+
+    // A custom comparison waits for its dates: choosing it fetches nothing and says what
+    // to do; with both dates, the comparison is that period.
+    let hash_before = js(browser, "location.hash").await?;
+    find(browser, "#report-controls select[name=compare]")
+        .await?
+        .select_by_value("custom")
+        .await?;
+    tokio::time::sleep(std::time::Duration::from_millis(900)).await;
+    ensure!(
+        js(browser, "location.hash").await? == hash_before,
+        "fetched before the dates"
+    );
+    ensure!(
+        js(browser, "!document.querySelector('.custom-note').hidden").await? == Value::Bool(true),
+        "the custom comparison says what to do"
+    );
+    ensure!(
+        texts(browser, ".error").await?.is_empty(),
+        "no error before the dates are typed"
+    );
+    js(
+        browser,
+        "(() => { const f = document.querySelector('#report-controls'); \
+         f.elements.compare_from.value = '2020-01-01'; \
+         f.elements.compare_to.value = '2020-01-31'; \
+         f.requestSubmit(); return true; })()",
+    )
+    .await?;
+    wait_for(browser, "location.hash.includes('compare_from=2020-01-01')").await?;
+    settled(browser).await?;
+    let legend = find(browser, "#dynamics .legend").await?.text().await?;
+    ensure!(legend.contains("2020"), "{legend}");
 
     // Analysts have no dialogs page.
     browser

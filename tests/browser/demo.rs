@@ -1,11 +1,20 @@
 //! The quick start's demo: click a tracked link on /demo, send the filled-in message, and
-//! land on a source card matched by its code.
+//! land on a source card matched by its code — the card itself, readable on a phone, not a
+//! dump of its JSON — and from there, signed in, on the same card in the dashboard.
 
 use chatrail_collector::config::Settings;
+use chatrail_collector::domain::token::Role;
 use chatrail_collector::routes::demo;
 use chatrail_collector::startup::Application;
+use chatrail_tests::app::create_token;
 use chatrail_tests::browser::Browser;
 use fantoccini::Locator;
+use serde_json::Value;
+
+/// Runs `script` (a JS expression) in the page.
+async fn run(c: &fantoccini::Client, script: &str) -> Result<Value, fantoccini::error::CmdError> {
+    c.execute(&format!("return ({script});"), vec![]).await
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_demo_shows_a_matched_source_card() {
@@ -14,7 +23,8 @@ async fn the_demo_shows_a_matched_source_card() {
         Settings::for_database(format!("sqlite://{}", dir.path().join("demo.db").display()));
     settings.demo = true;
     let app = Application::build(settings).await.unwrap();
-    demo::ensure_site(app.store().as_ref()).await.unwrap();
+    let site = demo::ensure_site(app.store().as_ref()).await.unwrap();
+    let token = create_token(&app.store(), &site, Role::Operator).await;
     let base = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until_stopped());
 
@@ -52,8 +62,60 @@ async fn the_demo_shows_a_matched_source_card() {
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         }
         let page = c.find(Locator::Css("body")).await?.text().await?;
-        anyhow::ensure!(page.contains("exact"), "card not matched exactly: {page}");
-        anyhow::ensure!(page.contains("Ana Souza"), "{page}");
+        let matched = c.find(Locator::Css("#match-kind")).await?.text().await?;
+        anyhow::ensure!(matched == "exact", "card not matched exactly: {page}");
+        let title = c.find(Locator::Css("#card h1")).await?.text().await?;
+        anyhow::ensure!(title.contains("Ana Souza"), "{page}");
+        // The card's sections, not the API's JSON as nested tables.
+        for section in ["#contact", "#dialog", "#session", "#device"] {
+            c.find(Locator::Css(section)).await?;
+        }
+        let session = c.find(Locator::Css("#session")).await?.text().await?;
+        anyhow::ensure!(session.contains("/demo"), "landing page missing: {session}");
+        anyhow::ensure!(
+            run(c, "document.querySelectorAll('table').length").await? == 0,
+            "a JSON dump: {page}"
+        );
+        anyhow::ensure!(
+            !page.contains("dialog_id") && !page.contains("business_number"),
+            "field names of the JSON on the page: {page}"
+        );
+        // Its icon is there, and the card fits a phone.
+        let icon = run(c, "fetch(document.querySelector('link[rel=icon]').href).then((r) => r.status)")
+            .await?;
+        anyhow::ensure!(icon == 200, "the icon answers {icon}");
+        browser
+            .cdp(
+                "Emulation.setDeviceMetricsOverride",
+                serde_json::json!({"width": 390, "height": 900, "deviceScaleFactor": 1, "mobile": false}),
+            )
+            .await?;
+        let fits = run(c, "document.documentElement.scrollWidth <= document.documentElement.clientWidth")
+            .await?;
+        anyhow::ensure!(fits == Value::Bool(true), "the card scrolls sideways at 390 px");
+        // On to the dashboard: signed in there, the same card.
+        let id = c.current_url().await?.path().rsplit('/').next().unwrap_or_default().to_owned();
+        c.find(Locator::Css("#open-dashboard")).await?.click().await?;
+        let input = c.wait().for_element(Locator::Css("#signin input[name=token]")).await?;
+        input.send_keys(&token).await?;
+        c.find(Locator::Css("#signin button[type=submit]")).await?.click().await?;
+        c.wait().for_element(Locator::Css("#card #dialog")).await?;
+        anyhow::ensure!(
+            c.current_url().await?.fragment() == Some(format!("/dialogs/{id}").as_str()),
+            "the dashboard left the card"
+        );
+        let title = c.find(Locator::Css("#card h1")).await?.text().await?;
+        anyhow::ensure!(title.contains("Ana Souza"), "{title}");
+        // The demo's other pages fit the phone too.
+        for path in ["/demo", "/demo/dialogs"] {
+            c.goto(&format!("{base}{path}")).await?;
+            let fits = run(
+                c,
+                "document.documentElement.scrollWidth <= document.documentElement.clientWidth",
+            )
+            .await?;
+            anyhow::ensure!(fits == Value::Bool(true), "{path} scrolls sideways at 390 px");
+        }
         Ok::<_, anyhow::Error>(())
     }
     .await;

@@ -1,23 +1,32 @@
-//! kill -9 under load: an acknowledgement is a commit.
+//! Faults under load: an acknowledgement is a commit, whatever happens to the process or
+//! its storage.
 //!
 //! The real `chatrail` binary runs as a child process (set up with `chatrail site create`,
-//! then `chatrail serve`), takes visit beacons, click beacons and signed Cloud API webhooks
-//! from concurrent connections, and is killed with SIGKILL in the middle of it. Restarted on
-//! the same database, it must have stored every page view, click and message it answered
-//! `2xx` for: the stored rows are read straight from the database.
+//! then `chatrail serve`) and takes visit beacons, click beacons and signed Cloud API
+//! webhooks from concurrent connections while something goes wrong:
+//! - [`kill9`]: it is killed with SIGKILL, then restarted on the same database;
+//! - [`outage`]: its storage fails under it and comes back (SQLite's disk fills up and is
+//!   freed; PostgreSQL is stopped and started again); it must answer `503` meanwhile, never
+//!   a `500` or an acknowledgement, and take writes again by itself, without a restart.
+//!
+//! Every time, the database must hold every page view, click and message answered `2xx`:
+//! the stored rows are read straight from it.
+
+mod backup;
+mod kill9;
+mod outage;
 
 use std::collections::HashSet;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
-use chatrail_tests::app::{fresh_database, Backend};
 use chatrail_tests::loadgen::{self, Outcome, Plan, Stop};
-use chatrail_tests::on_both_backends;
 use chatrail_tests::process::{Chatrail, SITE};
 use chatrail_tests::traffic::{Clicks, Promise, Visits, Webhooks};
 use sqlx::{Connection, PgConnection, SqliteConnection};
-
-/// Load before the kill.
-const LOAD_BEFORE_KILL: Duration = Duration::from_millis(1500);
+use tokio::task::JoinHandle;
 
 /// What the database holds: page views as `session URL`, click ids, `wamid`s; ids in the
 /// beacons' 32 lower-case hex characters.
@@ -91,68 +100,11 @@ fn losses(acked: &[Promise], stored: &Stored) -> Vec<(&'static str, usize, usize
     kinds.into()
 }
 
-async fn kill_9_under_load_loses_nothing_acknowledged(backend: Backend) {
-    let (database_url, _dir) = fresh_database(backend).await;
-    let log_dir = tempfile::tempdir().unwrap();
-    let chatrail = Chatrail {
-        bin: env!("CARGO_BIN_EXE_chatrail-for-tests").into(),
-        database_url: database_url.clone(),
-        workers: 2,
-        log: log_dir.path().join("chatrail.log"),
-    };
-    chatrail.create_site().await.unwrap();
-    let mut server = chatrail.serve().await.unwrap();
-
-    // A few sessions first, whose codes the messages carry (so some match exactly).
-    let warm = loadgen::run(server.addr, plan(1), Stop::after_acks(20), |i| {
-        Visits::new(SITE, 1 << 16 | i as u64)
-    })
-    .await;
-    let codes: Vec<String> = warm
-        .promises
-        .iter()
-        .filter_map(|p| match p {
-            Promise::PageView { code, .. } => Some(code.clone()),
-            _ => None,
-        })
-        .collect();
-    let codes = std::sync::Arc::new(codes);
-
-    let stop = Stop::by_hand();
-    let addr = server.addr;
-    let visits = tokio::spawn(loadgen::run(addr, plan(24), stop.clone(), |i| {
-        Visits::new(SITE, 2 << 16 | i as u64)
-    }));
-    let clicks = tokio::spawn(loadgen::run(addr, plan(12), stop.clone(), |i| {
-        Clicks::new(SITE, 3 << 16 | i as u64)
-    }));
-    let messages = tokio::spawn(loadgen::run(addr, plan(8), stop.clone(), move |i| {
-        Webhooks::new(4 << 16 | i as u64, codes.clone())
-    }));
-    tokio::time::sleep(LOAD_BEFORE_KILL).await;
-    server.kill9().await.unwrap();
-    stop.now();
-    let mut acked = warm.promises;
-    let mut outcomes: Vec<Outcome> = Vec::new();
-    for task in [visits, clicks, messages] {
-        let mut out = task.await.unwrap();
-        acked.append(&mut out.promises);
-        outcomes.push(out);
-    }
-    let refused: Vec<&String> = outcomes.iter().flat_map(|o| &o.samples).collect();
-    let (v, c, m) = (outcomes[0].acked, outcomes[1].acked, outcomes[2].acked);
-    // The load must have been real for the check to mean anything.
-    assert!(
-        v >= 50 && c >= 20 && m >= 10,
-        "too little load before the kill: {v} visits, {c} clicks, {m} messages acknowledged; \
-         answers other than 2xx: {refused:?}\n{}",
-        server.log_tail()
-    );
-
-    let restarted = chatrail.serve().await.unwrap();
-    let stored = stored(&database_url).await.unwrap();
-    drop(restarted);
-    let report = losses(&acked, &stored);
+/// Checks that every acknowledged promise is in the database at `database_url`; `what`
+/// names the fault for the messages. Returns the one-line summary.
+async fn assert_nothing_lost(what: &str, acked: &[Promise], database_url: &str) -> String {
+    let stored = stored(database_url).await.unwrap();
+    let report = losses(acked, &stored);
     let lost: usize = report.iter().map(|r| r.2).sum();
     let summary: Vec<String> = report
         .iter()
@@ -164,13 +116,115 @@ async fn kill_9_under_load_loses_nothing_acknowledged(backend: Backend) {
             format!("{lost} of {total} acknowledged {kind} lost{example}")
         })
         .collect();
-    assert_eq!(
-        lost,
-        0,
-        "kill -9 after {LOAD_BEFORE_KILL:?} of load on {backend:?}: {}",
-        summary.join("; ")
-    );
-    eprintln!("{backend:?}: nothing lost: {}", summary.join("; "));
+    let summary = summary.join("; ");
+    assert_eq!(lost, 0, "{what}: {summary}");
+    summary
+}
+
+/// The mixed load of the fault tests: visits, clicks, and messages carrying the codes of a
+/// few sessions made first (so some match exactly).
+struct Load {
+    stop: Arc<Stop>,
+    tasks: Vec<JoinHandle<Outcome>>,
+    /// The warm-up's acknowledgements.
+    warm: Vec<Promise>,
+}
+
+/// Everything a [`Load`] got back: `[visits, clicks, messages]`.
+struct Outcomes {
+    kinds: [Outcome; 3],
+    /// What every acknowledged request promised, the warm-up's included.
+    acked: Vec<Promise>,
+}
+
+impl Load {
+    /// Sends a few sessions, then starts 24 connections of visits, 12 of clicks and 8 of
+    /// webhooks, each of which retries a `503` after a pause, as the snippet does.
+    async fn start(addr: SocketAddr) -> Load {
+        let warm = loadgen::run(addr, plan(1), Stop::after_acks(20), |i| {
+            Visits::new(SITE, 1 << 16 | i as u64)
+        })
+        .await;
+        let codes: Vec<String> = warm
+            .promises
+            .iter()
+            .filter_map(|p| match p {
+                Promise::PageView { code, .. } => Some(code.clone()),
+                _ => None,
+            })
+            .collect();
+        let codes = Arc::new(codes);
+        let stop = Stop::by_hand();
+        let tasks = vec![
+            tokio::spawn(loadgen::run(addr, plan(24), stop.clone(), |i| {
+                Visits::new(SITE, 2 << 16 | i as u64)
+            })),
+            tokio::spawn(loadgen::run(addr, plan(12), stop.clone(), |i| {
+                Clicks::new(SITE, 3 << 16 | i as u64)
+            })),
+            tokio::spawn(loadgen::run(addr, plan(8), stop.clone(), move |i| {
+                Webhooks::new(4 << 16 | i as u64, codes.clone())
+            })),
+        ];
+        Load {
+            stop,
+            tasks,
+            warm: warm.promises,
+        }
+    }
+
+    /// Requests acknowledged so far (the warm-up's not counted).
+    fn acked(&self) -> u64 {
+        self.stop.acked()
+    }
+
+    /// Stops sending and waits for the answers in flight.
+    async fn finish(self) -> Outcomes {
+        self.stop.now();
+        let mut acked = self.warm;
+        let mut kinds: Vec<Outcome> = Vec::new();
+        for task in self.tasks {
+            let mut out = task.await.unwrap();
+            acked.append(&mut out.promises);
+            kinds.push(out);
+        }
+        Outcomes {
+            kinds: kinds.try_into().unwrap(),
+            acked,
+        }
+    }
+}
+
+impl Outcomes {
+    /// One line per kind: acknowledged, `503`, other answers, no answer; and a few of the
+    /// answers that were not `2xx`.
+    fn describe(&self) -> String {
+        let names = ["visits", "clicks", "messages"];
+        let mut lines: Vec<String> = names
+            .iter()
+            .zip(&self.kinds)
+            .map(|(name, o)| {
+                format!(
+                    "{name}: {} acknowledged, {} answered 503, {} other answers, {} without answer",
+                    o.acked, o.unavailable, o.refused, o.failed
+                )
+            })
+            .collect();
+        let samples: Vec<&String> = self.kinds.iter().flat_map(|o| &o.samples).collect();
+        lines.push(format!("samples: {samples:?}"));
+        lines.join("\n")
+    }
+}
+
+/// The `chatrail` binary (`chatrail-for-tests`) on `database_url`, with two workers, its
+/// output in `log_dir`.
+fn chatrail(database_url: &str, log_dir: &Path) -> Chatrail {
+    Chatrail {
+        bin: env!("CARGO_BIN_EXE_chatrail-for-tests").into(),
+        database_url: database_url.to_owned(),
+        workers: 2,
+        log: log_dir.join("chatrail.log"),
+    }
 }
 
 /// `connections` connections, keeping every promise; a `503` is retried after a pause, as
@@ -182,5 +236,3 @@ fn plan(connections: usize) -> Plan {
         backoff_503: Some(Duration::from_millis(20)),
     }
 }
-
-on_both_backends!(kill_9_under_load_loses_nothing_acknowledged);

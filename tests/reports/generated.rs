@@ -41,7 +41,16 @@ pub async fn generated_data_gives_consistent_totals(backend: Backend) {
         .table
         .sum("dialogs");
     assert!(unattributed > 0 && unattributed < dialogs / 2);
-    assert_eq!(sum("pages", "dialogs", "").await, dialogs - unattributed);
+    // Click-to-WhatsApp ad chats have no click, so no page of contact.
+    let from_ads = report(&f, "match-quality", &from, &to, "match=referral")
+        .await
+        .table
+        .sum("dialogs");
+    assert!(from_ads > 0 && from_ads < dialogs / 5, "{from_ads}");
+    assert_eq!(
+        sum("pages", "dialogs", "").await,
+        dialogs - unattributed - from_ads
+    );
     for granularity in ["day", "week", "month", "quarter"] {
         let dynamics = report(
             &f,
@@ -69,6 +78,20 @@ pub async fn generated_data_gives_consistent_totals(backend: Backend) {
         .expect("the display campaign is listed");
     assert!(banners[3].as_i64().unwrap() > 0, "clicks: {banners:?}");
     assert_eq!(banners[4], 0, "dialogs: {banners:?}");
+
+    // Every channel's rate is a share of its clicks, and Click-to-WhatsApp (one spelling)
+    // has its chats without a visit.
+    let channels = report(&f, "channels", &from, &to, "").await.table;
+    for row in channels.json_rows() {
+        let rate = row["click_to_chat"].as_f64().unwrap_or(0.0);
+        assert!((0.0..=1.0).contains(&rate), "{row}");
+    }
+    let ctwa = channels
+        .json_rows()
+        .into_iter()
+        .find(|r| r["channel"] == "Click-to-WhatsApp")
+        .expect("the Click-to-WhatsApp row");
+    assert!(ctwa["dialogs"].as_i64().unwrap() > 0, "{ctwa}");
 
     // Tagged dialogs are a part of all.
     let hot = sum("new-repeat", "dialogs", "tag=Hot Lead").await;

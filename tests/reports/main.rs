@@ -4,10 +4,13 @@
 //! 2025-03-30, so local days and hours differ from UTC ones.
 
 mod generated;
+mod realistic;
 
 use generated::generated_data_gives_consistent_totals;
+use realistic::generated_traffic_looks_real;
 
 use chatrail_collector::domain::dialog::{DialogKind, MatchKind};
+use chatrail_collector::domain::page::page_key;
 use chatrail_collector::domain::tag::Tag;
 use chatrail_collector::domain::token::Role;
 use chatrail_collector::generate::{
@@ -28,6 +31,7 @@ on_both_backends!(
     bad_parameters_are_400_and_operators_are_403,
     the_tag_filter_counts_tagged_dialogs_only,
     generated_data_gives_consistent_totals,
+    generated_traffic_looks_real,
 );
 
 /// Epoch ms of a UTC wall time.
@@ -40,6 +44,10 @@ fn utc(s: &str) -> i64 {
 const PAGE_A: &str = "https://shop.test/a?x=1";
 const PAGE_B: &str = "https://shop.test/b";
 const PAGE_ODD: &str = "https://shop.test/p,\"q\"";
+/// The pages as reports count them (`domain::page`).
+const KEY_A: &str = "/a";
+const KEY_B: &str = "/b";
+const KEY_ODD: &str = "/p,\"q\"";
 
 struct Fixture {
     app: TestApp,
@@ -61,6 +69,7 @@ fn session(
         started_at: at,
         pageviews: 1,
         landing_page: landing.into(),
+        landing_key: page_key(landing, &[]),
         utm_campaign: campaign.map(Into::into),
         utm_content: content.map(Into::into),
         utm_term: term.map(Into::into),
@@ -77,6 +86,7 @@ fn click(s: &SyntheticSession, page: &str, at: i64) -> SyntheticClick {
         code: s.code.clone(),
         number: "79001234567".into(),
         page_url: page.into(),
+        page_key: page_key(page, &[]),
         clicked_at: at,
     }
 }
@@ -98,6 +108,9 @@ fn dialog(
         match_kind: MatchKind::parse(match_kind).unwrap(),
         session_id: click.map(|c| c.session_id),
         click_id: click.map(|c| c.click_id),
+        code: None,
+        confidence: None,
+        referral_id: None,
         tags: Vec::new(),
     }
 }
@@ -186,6 +199,7 @@ async fn fixture(backend: Backend) -> Fixture {
         clicks: vec![c1, c2, c3, c4, c5],
         contacts: vec![a, b, c, d],
         dialogs,
+        ..SyntheticBatch::default()
     };
     generate::insert(&app.db, app.site.id, &batch)
         .await
@@ -244,9 +258,9 @@ async fn shares_pages_and_funnels_count_the_hand_built_traffic(backend: Backend)
     assert_eq!(
         f.rows(&format!("pages?{MARCH}")).await,
         vec![
-            json!({"page": PAGE_A, "clicks": 2, "dialogs": 2, "click_to_chat": 1.0}),
-            json!({"page": PAGE_ODD, "clicks": 1, "dialogs": 1, "click_to_chat": 1.0}),
-            json!({"page": PAGE_B, "clicks": 2, "dialogs": 0, "click_to_chat": 0.0}),
+            json!({"page": KEY_A, "clicks": 2, "dialogs": 2, "click_to_chat": 1.0}),
+            json!({"page": KEY_ODD, "clicks": 1, "dialogs": 1, "click_to_chat": 1.0}),
+            json!({"page": KEY_B, "clicks": 2, "dialogs": 0, "click_to_chat": 0.0}),
         ]
     );
     let channels = f.rows(&format!("channels?{MARCH}")).await;
@@ -281,7 +295,7 @@ async fn shares_pages_and_funnels_count_the_hand_built_traffic(backend: Backend)
     let landing = f.rows(&format!("landing-pages?{MARCH}")).await;
     assert_eq!(
         landing[0],
-        json!({"landing_page": "https://shop.test/a", "visits": 2, "clicks": 2,
+        json!({"landing_page": KEY_A, "visits": 2, "clicks": 2,
             "dialogs": 2, "click_to_chat": 1.0})
     );
     // Filters: channel, campaign, match kind, tracked number in any notation.
@@ -345,8 +359,12 @@ async fn dynamics_bucket_by_local_day_across_dst_with_comparisons(backend: Backe
     assert_eq!((total("current"), total("comparison")), (4, 1));
     assert!(rows.contains(
         &json!({"period": "comparison", "index": 0, "bucket": "2025-02-01",
-        "channel": null, "dialogs": 1})
+        "channel": null, "dialogs": 1, "partial": false})
     ));
+    assert!(
+        rows.iter().all(|r| r["partial"] == false),
+        "March 2025 is over: no bucket is partial"
+    );
 
     let previous = f.json(&format!("dynamics?{MARCH}&compare=previous")).await;
     assert_eq!(
@@ -417,9 +435,9 @@ async fn csv_is_served_and_escaped(backend: Backend) {
     assert_eq!(
         body,
         "page,clicks,dialogs,click_to_chat\n\
-         https://shop.test/a?x=1,2,2,1.0\n\
-         \"https://shop.test/p,\"\"q\"\"\",1,1,1.0\n\
-         https://shop.test/b,2,0,0.0\n"
+         /a,2,2,1.0\n\
+         \"/p,\"\"q\"\"\",1,1,1.0\n\
+         /b,2,0,0.0\n"
     );
     let channels = f
         .get(&format!("channels?{MARCH}&format=csv"))

@@ -193,6 +193,26 @@ impl TestApp {
         self.post_whatsapp_signed(body, APP_SECRET).await
     }
 
+    /// Posts a beacon (`kind` is `visit` or `click`) as a browser behind the test's trusted
+    /// proxy sends it: from `user_agent`, forwarded for `client`.
+    pub async fn beacon_from(
+        &self,
+        kind: &str,
+        body: &serde_json::Value,
+        user_agent: &str,
+        client: &str,
+    ) -> reqwest::Response {
+        self.http
+            .post(format!("{}/collect/{kind}", self.base))
+            .header("user-agent", user_agent)
+            .header("x-forwarded-for", client)
+            .header("content-type", "text/plain")
+            .body(body.to_string())
+            .send()
+            .await
+            .expect("beacon request")
+    }
+
     /// GETs an API path with the operator token.
     pub async fn api_get(&self, path: &str) -> reqwest::Response {
         self.http

@@ -152,6 +152,14 @@ pub const SUITE: &[(&str, &str, &str)] = &[
         "campaign=spring-sale",
     ),
     ("channels, number", "channels", "number=79001234567"),
+    // The period's summary, and comparisons (each a second read of the earlier period).
+    ("summary", "summary", ""),
+    ("summary, vs previous", "summary", "compare=previous"),
+    ("campaigns, vs previous", "campaigns", "compare=previous"),
+    // Breakdowns, alone and filtered by a channel (their groupings hold it).
+    ("regions", "regions", ""),
+    ("devices", "devices", ""),
+    ("browsers, channel", "browsers", "channel=Paid Search"),
 ];
 
 /// How many of the [`SUITE`] requests the dashboard page shows (all unfiltered reports).

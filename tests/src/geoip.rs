@@ -135,3 +135,22 @@ pub fn write_all(dir: &Path) -> Vec<PathBuf> {
     paths.extend(write_ip_location_db(dir));
     paths
 }
+
+/// A collector with the fixture databases written to a temporary folder (kept alive by the
+/// returned guard), believing forwarding headers from `trusted_proxies`.
+pub async fn app_with_regions(
+    backend: crate::app::Backend,
+    trusted_proxies: &str,
+) -> (crate::app::TestApp, tempfile::TempDir) {
+    let fixtures = tempfile::tempdir().expect("temp dir");
+    let dbs = write_all(fixtures.path());
+    let proxies = trusted_proxies
+        .parse::<chatrail_collector::enrich::client_ip::TrustedProxies>()
+        .expect("proxies");
+    let app = crate::app::spawn_app_with(backend, |s| {
+        s.geoip_db = dbs;
+        s.trusted_proxies = proxies;
+    })
+    .await;
+    (app, fixtures)
+}

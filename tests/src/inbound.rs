@@ -41,6 +41,9 @@ pub struct Browsing {
     pub visitor: String,
     /// Its code.
     pub code: String,
+    /// The client signal its visits and clicks carry (the collector makes it from the
+    /// address and user agent; the store-level helpers take it as given).
+    pub client: Option<i64>,
 }
 
 impl Browsing {
@@ -50,6 +53,15 @@ impl Browsing {
             session: format_id(*uuid::Uuid::new_v4().as_bytes()),
             visitor: format_id(*uuid::Uuid::new_v4().as_bytes()),
             code: code.into(),
+            client: None,
+        }
+    }
+
+    /// The same session, sent from `client`.
+    pub fn from_client(self, client: i64) -> Browsing {
+        Browsing {
+            client: Some(client),
+            ..self
         }
     }
 
@@ -80,6 +92,10 @@ impl TestApp {
         };
         let visit = Visit::parse(&self.site, beacon, Sender::user_agent(CHROME_UA), at_ms)
             .expect("valid visit");
+        let visit = Visit {
+            client: b.client,
+            ..visit
+        };
         self.store
             .write_batch(&[IngestEvent::Visit(Box::new(visit))])
             .await
@@ -105,6 +121,10 @@ impl TestApp {
             id: None,
         };
         let click = Click::parse(&self.site, beacon, at_ms).expect("valid click");
+        let click = Click {
+            client: b.client,
+            ..click
+        };
         self.store
             .write_batch(&[IngestEvent::Click(Box::new(click))])
             .await

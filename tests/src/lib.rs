@@ -14,11 +14,13 @@ pub mod geoip;
 pub mod http1;
 pub mod inbound;
 pub mod loadgen;
+pub mod money_bench;
 pub mod openapi;
 pub mod pages;
 pub mod plan;
 pub mod postgres;
 pub mod process;
+pub mod raw;
 pub mod traffic;
 
 use std::net::{Ipv4Addr, TcpListener};

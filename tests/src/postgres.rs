@@ -1,15 +1,17 @@
 //! A throwaway PostgreSQL cluster, started once per test process, with a
-//! fresh database for every caller of [`database`].
+//! fresh database for every caller of [`database`]; and [`Cluster::own`], a cluster of one
+//! test's own, which it may stop and start again (the outage test).
 //!
 //! The cluster lives in a temporary directory and listens on 127.0.0.1 only,
 //! with trust authentication. It is started by a `sh` watchdog whose standard
 //! input is a pipe held by this process: when the process exits for any
 //! reason (end of tests, panic, SIGKILL) the pipe closes, and the watchdog
 //! stops the server and deletes the directory (within a fraction of a second
-//! after the process has gone).
+//! after the process has gone). Lines written to that pipe (`stop`, `start`) stop the
+//! server (a fast shutdown) and start it again on the same data and port.
 
 use std::fs;
-use std::io::Read;
+use std::io::{Read, Write};
 use std::net::{Ipv4Addr, TcpStream};
 use std::os::unix::fs::MetadataExt;
 use std::os::unix::process::CommandExt;
@@ -45,16 +47,73 @@ pub fn use_durable_settings() {
     DURABLE.store(true, Ordering::Relaxed);
 }
 
-/// A running cluster. Never dropped: it lives in [`CLUSTER`] until the process exits.
-struct Cluster {
+/// A running cluster. The shared one is never dropped: it lives in [`CLUSTER`] until the
+/// process exits. One of a test's own ([`Cluster::own`]) is stopped and deleted when dropped.
+pub struct Cluster {
     port: u16,
-    /// Holds the write end of the watchdog's stdin open for the life of the process.
-    _watchdog: Child,
+    /// Holds the write end of the watchdog's stdin open while the cluster lives.
+    watchdog: Child,
+    /// The server's log, which the watchdog appends to across restarts.
+    log: PathBuf,
 }
 
 impl Cluster {
     fn url(&self, db: &str) -> String {
         format!("postgres://{SUPERUSER}@127.0.0.1:{}/{db}", self.port)
+    }
+
+    /// Starts a cluster for the caller alone, with PostgreSQL's durable defaults.
+    pub async fn own() -> anyhow::Result<Cluster> {
+        tokio::task::spawn_blocking(|| start(true))
+            .await
+            .context("the PostgreSQL start-up task failed")?
+    }
+
+    /// Creates a fresh database and returns its URL.
+    pub async fn database(&self) -> anyhow::Result<String> {
+        let name = format!("test_{}", NEXT_DB.fetch_add(1, Ordering::Relaxed));
+        // sqlx rather than psql/createdb: it needs no client binaries
+        // (postgresql-client) on the machine, and the tests use sqlx anyway.
+        // A connection per call, not a shared pool: each #[tokio::test] has its
+        // own runtime, and a pool must not outlive the runtime it was made on.
+        let mut admin = PgConnection::connect(&self.url("postgres"))
+            .await
+            .context("connecting to the test cluster's `postgres` database")?;
+        sqlx::query(&format!("CREATE DATABASE \"{name}\""))
+            .execute(&mut admin)
+            .await
+            .with_context(|| format!("creating database {name}"))?;
+        admin.close().await.ok();
+        Ok(self.url(&name))
+    }
+
+    /// Stops the server (a fast shutdown: clients are disconnected, open transactions
+    /// rolled back, committed ones kept) and waits until it has exited.
+    pub async fn stop(&mut self) -> anyhow::Result<()> {
+        let from = fs::metadata(&self.log).map(|m| m.len()).unwrap_or(0);
+        self.tell("stop")?;
+        let (port, log) = (self.port, self.log.clone());
+        tokio::task::spawn_blocking(move || wait_until_stopped(port, &log, from)).await?
+    }
+
+    /// Starts the server again on the same data and port, and waits until it takes
+    /// connections.
+    pub async fn start(&mut self) -> anyhow::Result<()> {
+        let from = fs::metadata(&self.log).map(|m| m.len()).unwrap_or(0);
+        self.tell("start")?;
+        let (port, log) = (self.port, self.log.clone());
+        tokio::task::spawn_blocking(move || wait_until_ready(port, &log, from)).await?
+    }
+
+    fn tell(&mut self, command: &str) -> anyhow::Result<()> {
+        let stdin = self
+            .watchdog
+            .stdin
+            .as_mut()
+            .context("the watchdog is gone")?;
+        writeln!(stdin, "{command}").context("writing to the PostgreSQL watchdog")?;
+        stdin.flush()?;
+        Ok(())
     }
 }
 
@@ -65,36 +124,23 @@ pub async fn database() -> anyhow::Result<String> {
     let cluster = tokio::task::spawn_blocking(cluster)
         .await
         .context("the PostgreSQL start-up task failed")??;
-    let name = format!("test_{}", NEXT_DB.fetch_add(1, Ordering::Relaxed));
-    // sqlx rather than psql/createdb: it needs no client binaries
-    // (postgresql-client) on the machine, and the tests use sqlx anyway.
-    // A connection per call, not a shared pool: each #[tokio::test] has its
-    // own runtime, and a pool must not outlive the runtime it was made on.
-    let mut admin = PgConnection::connect(&cluster.url("postgres"))
-        .await
-        .context("connecting to the test cluster's `postgres` database")?;
-    sqlx::query(&format!("CREATE DATABASE \"{name}\""))
-        .execute(&mut admin)
-        .await
-        .with_context(|| format!("creating database {name}"))?;
-    admin.close().await.ok();
-    Ok(cluster.url(&name))
+    cluster.database().await
 }
 
 /// The running cluster, started on first call (blocking; thread-safe).
 fn cluster() -> anyhow::Result<&'static Cluster> {
     CLUSTER
-        .get_or_init(|| start().map_err(|e| format!("{e:#}")))
+        .get_or_init(|| start(DURABLE.load(Ordering::Relaxed)).map_err(|e| format!("{e:#}")))
         .as_ref()
         .map_err(|e| anyhow!("the test PostgreSQL server did not start: {e}"))
 }
 
-fn start() -> anyhow::Result<Cluster> {
+fn start(durable: bool) -> anyhow::Result<Cluster> {
     let bin = PathBuf::from(std::env::var_os("CHATRAIL_PG_BIN").unwrap_or(DEFAULT_PG_BIN.into()));
     let user = RunAs::detect()?;
     let mut last_error = None;
     for _ in 0..START_ATTEMPTS {
-        match start_once(&bin, user) {
+        match start_once(&bin, user, durable) {
             Ok(cluster) => return Ok(cluster),
             Err(Start::PortTaken(e)) => last_error = Some(e),
             Err(Start::Failed(e)) => return Err(e),
@@ -115,7 +161,7 @@ impl<E: Into<anyhow::Error>> From<E> for Start {
     }
 }
 
-fn start_once(bin: &Path, user: Option<RunAs>) -> Result<Cluster, Start> {
+fn start_once(bin: &Path, user: Option<RunAs>, durable: bool) -> Result<Cluster, Start> {
     let dir = tempfile::Builder::new()
         .prefix("chatrail-pg-")
         .tempdir()
@@ -156,7 +202,7 @@ fn start_once(bin: &Path, user: Option<RunAs>) -> Result<Cluster, Start> {
     // From here the watchdog owns the directory: it deletes it once the
     // server has stopped, so the TempDir must not.
     let dir = dir.keep();
-    let fast: &[&str] = if DURABLE.load(Ordering::Relaxed) {
+    let fast: &[&str] = if durable {
         &[]
     } else {
         &[
@@ -168,16 +214,22 @@ fn start_once(bin: &Path, user: Option<RunAs>) -> Result<Cluster, Start> {
             "full_page_writes=off",
         ]
     };
-    // Immediate shutdown (SIGQUIT): nothing in the cluster is worth a checkpoint.
+    // `stop` is a fast shutdown (SIGINT); at the end, an immediate one (SIGQUIT): nothing in
+    // the cluster is worth a checkpoint then.
     let watchdog = user
         .apply(Command::new("sh"))
         .current_dir(&dir)
         .args([
             "-c",
             r#"dir=$1; shift
-"$@" >"$dir/postgres.log" 2>&1 &
+"$@" >>"$dir/postgres.log" 2>&1 &
 pid=$!
-cat >/dev/null
+while read -r command; do
+  case $command in
+    stop) kill -INT "$pid"; wait "$pid" ;;
+    start) "$@" >>"$dir/postgres.log" 2>&1 & pid=$! ;;
+  esac
+done
 kill -QUIT "$pid" 2>/dev/null
 wait "$pid"
 rm -rf "$dir""#,
@@ -212,10 +264,11 @@ rm -rf "$dir""#,
         }
     };
 
-    match wait_until_ready(port, &log) {
+    match wait_until_ready(port, &log, 0) {
         Ok(()) => Ok(Cluster {
             port,
-            _watchdog: watchdog,
+            watchdog,
+            log,
         }),
         Err(e) => {
             let server_log = fs::read_to_string(&log).unwrap_or_default();
@@ -234,11 +287,12 @@ rm -rf "$dir""#,
     }
 }
 
-/// Waits until the server logs that it is ready and accepts a TCP connection.
-fn wait_until_ready(port: u16, log: &Path) -> anyhow::Result<()> {
+/// Waits until the server logs (after byte `from` of its log) that it is ready, and accepts
+/// a TCP connection.
+fn wait_until_ready(port: u16, log: &Path, from: u64) -> anyhow::Result<()> {
     let started = Instant::now();
     loop {
-        let text = read_lossy(log);
+        let text = read_lossy(log, from);
         if text.contains("ready to accept connections")
             && TcpStream::connect_timeout(
                 &(Ipv4Addr::LOCALHOST, port).into(),
@@ -248,10 +302,7 @@ fn wait_until_ready(port: u16, log: &Path) -> anyhow::Result<()> {
         {
             return Ok(());
         }
-        if text.contains("FATAL")
-            || text.contains("PANIC")
-            || text.contains("database system is shut down")
-        {
+        if failed(&text) {
             bail!("PostgreSQL failed to start on port {port}");
         }
         if started.elapsed() > START_TIMEOUT {
@@ -261,12 +312,46 @@ fn wait_until_ready(port: u16, log: &Path) -> anyhow::Result<()> {
     }
 }
 
-fn read_lossy(path: &Path) -> String {
+/// Whether the server's log says it failed: a `PANIC`, a shutdown, or a `FATAL` error other
+/// than those it answers clients while it starts up (a restarted server's clients are
+/// already trying to reconnect).
+fn failed(log: &str) -> bool {
+    log.contains("PANIC")
+        || log.contains("database system is shut down")
+        || log.lines().any(|line| {
+            line.contains("FATAL") && !line.contains("the database system is starting up")
+        })
+}
+
+/// Waits until the server logs (after byte `from`) that it has shut down, and refuses
+/// connections.
+fn wait_until_stopped(port: u16, log: &Path, from: u64) -> anyhow::Result<()> {
+    let started = Instant::now();
+    loop {
+        if read_lossy(log, from).contains("database system is shut down")
+            && TcpStream::connect_timeout(
+                &(Ipv4Addr::LOCALHOST, port).into(),
+                Duration::from_secs(1),
+            )
+            .is_err()
+        {
+            return Ok(());
+        }
+        if started.elapsed() > START_TIMEOUT {
+            bail!("PostgreSQL on port {port} did not stop within {START_TIMEOUT:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// The file at `path` from byte `from` on, as text.
+fn read_lossy(path: &Path, from: u64) -> String {
     let mut bytes = Vec::new();
     if let Ok(mut file) = fs::File::open(path) {
         file.read_to_end(&mut bytes).ok();
     }
-    String::from_utf8_lossy(&bytes).into_owned()
+    let from = (from as usize).min(bytes.len());
+    String::from_utf8_lossy(&bytes[from..]).into_owned()
 }
 
 /// The user to run initdb and postgres as: they refuse to run as root, so as

@@ -201,8 +201,14 @@ impl Chatrail {
     /// loopback address. They are set through the environment, which builds without them
     /// ignore.
     pub async fn serve(&self) -> anyhow::Result<Server> {
+        self.serve_with(&[]).await
+    }
+
+    /// [`Chatrail::serve`] with more environment variables (`CHATRAIL_LOG_FORMAT`, …).
+    pub async fn serve_with(&self, env: &[(&str, &str)]) -> anyhow::Result<Server> {
         let addr = free_addr()?;
         let mut cmd = command(&self.bin, &self.log)?;
+        cmd.envs(env.iter().copied());
         cmd.env("CHATRAIL_CLIENT_RATE", "0")
             .env("CHATRAIL_SITE_RATE", "0")
             .args(["serve", "--database-url", &self.database_url])

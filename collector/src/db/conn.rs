@@ -4,21 +4,23 @@ use sqlx::pool::PoolConnection;
 use sqlx::{PgConnection, Postgres, Sqlite, SqliteConnection, Transaction};
 use tokio::sync::OwnedMutexGuard;
 
+use std::sync::Arc;
+
 use super::args::{arguments, values_sql, Arg, Record};
-use super::Backend;
+use super::{Backend, WriteHealth};
 
 /// Most parameters one multi-row statement binds: under SQLite's limit (32,766) and
 /// PostgreSQL's (65,535).
 const MAX_PARAMS: usize = 30_000;
 
 /// The driver's connection under one statement.
-enum Raw<'c> {
+pub(super) enum Raw<'c> {
     Sqlite(&'c mut SqliteConnection),
     Postgres(&'c mut PgConnection),
 }
 
 impl Raw<'_> {
-    async fn execute(self, sql: &str, args: Vec<Arg<'_>>) -> Result<u64, sqlx::Error> {
+    pub(super) async fn execute(self, sql: &str, args: Vec<Arg<'_>>) -> Result<u64, sqlx::Error> {
         Ok(match self {
             Raw::Sqlite(c) => sqlx::query_with(sql, arguments::<Sqlite>(args)?)
                 .execute(c)
@@ -72,8 +74,15 @@ impl Raw<'_> {
 
 /// What a [`Conn`] runs on.
 pub(super) enum Inner {
-    SqliteTx(Transaction<'static, Sqlite>),
-    PostgresTx(Transaction<'static, Postgres>),
+    /// A SQLite connection inside a transaction begun with `BEGIN IMMEDIATE`, by us rather
+    /// than by sqlx's `Transaction`: after an error SQLite may have rolled the transaction
+    /// back on its own (`SQLITE_FULL`, `SQLITE_IOERR`), sqlx's count of open transactions
+    /// then stays wrong, its next "transaction" on that connection is a savepoint whose
+    /// rollback leaves the write lock held, and every writer after it fails with "database
+    /// is locked" until a restart. `None` once committed or handed to [`end_sqlite`].
+    SqliteTx(Option<PoolConnection<Sqlite>>),
+    /// sqlx's transaction, which PostgreSQL keeps in step with (`None` once committed).
+    PostgresTx(Option<Transaction<'static, Postgres>>),
     Sqlite(PoolConnection<Sqlite>),
     Postgres(PoolConnection<Postgres>),
 }
@@ -83,9 +92,11 @@ pub(super) enum Inner {
 /// [`Conn::commit`] rolls back.
 pub struct Conn {
     inner: Inner,
-    /// SQLite's writer queue, held until the transaction ends (declared after `inner`, so a
-    /// dropped transaction rolls back before the next writer starts).
+    /// SQLite's writer queue, held until the transaction ends (a dropped transaction hands
+    /// it to its rollback, so the next writer starts after that).
     _writer: Option<OwnedMutexGuard<()>>,
+    /// The database's [`WriteHealth`], told of failures and commits.
+    health: Arc<WriteHealth>,
 }
 
 impl std::fmt::Debug for Conn {
@@ -96,18 +107,52 @@ impl std::fmt::Debug for Conn {
     }
 }
 
+impl Drop for Conn {
+    /// A SQLite transaction neither committed nor rolled back yet is rolled back off the
+    /// caller's path, and the next writer waits for that ([`end_sqlite`]).
+    fn drop(&mut self) {
+        if let Inner::SqliteTx(slot) = &mut self.inner {
+            if let Some(conn) = slot.take() {
+                let writer = self._writer.take();
+                match tokio::runtime::Handle::try_current() {
+                    Ok(runtime) => drop(runtime.spawn(end_sqlite(conn, writer))),
+                    // No runtime to roll back on: closing the connection rolls back.
+                    Err(_) => drop(conn.detach()),
+                }
+            }
+        }
+    }
+}
+
+/// Rolls back a SQLite transaction that was not committed, then lets the next writer in. A
+/// connection whose rollback fails (also when SQLite had rolled back already) is closed
+/// rather than returned to the pool: whatever state it is in, closing ends it, and the
+/// pool opens a fresh one.
+async fn end_sqlite(mut conn: PoolConnection<Sqlite>, writer: Option<OwnedMutexGuard<()>>) {
+    if let Err(e) = Raw::Sqlite(&mut conn).execute("ROLLBACK", Vec::new()).await {
+        tracing::debug!(error = %e, "rollback failed; closing the connection");
+        drop(conn.detach());
+    }
+    drop(writer);
+}
+
 impl Conn {
-    pub(super) fn new(inner: Inner, writer: Option<OwnedMutexGuard<()>>) -> Conn {
+    pub(super) fn new(
+        inner: Inner,
+        writer: Option<OwnedMutexGuard<()>>,
+        health: Arc<WriteHealth>,
+    ) -> Conn {
         Conn {
             inner,
             _writer: writer,
+            health,
         }
     }
 
     fn raw(&mut self) -> Raw<'_> {
         match &mut self.inner {
-            Inner::SqliteTx(tx) => Raw::Sqlite(tx),
-            Inner::PostgresTx(tx) => Raw::Postgres(tx),
+            Inner::SqliteTx(tx) => Raw::Sqlite(tx.as_mut().expect("an open transaction")),
+            Inner::PostgresTx(tx) => Raw::Postgres(tx.as_mut().expect("an open transaction")),
             Inner::Sqlite(c) => Raw::Sqlite(c),
             Inner::Postgres(c) => Raw::Postgres(c),
         }
@@ -123,7 +168,8 @@ impl Conn {
 
     /// Runs a statement; the number of rows it changed.
     pub async fn execute(&mut self, sql: &str, args: Vec<Arg<'_>>) -> Result<u64, sqlx::Error> {
-        self.raw().execute(sql, args).await
+        let result = self.raw().execute(sql, args).await;
+        self.health.note(result)
     }
 
     /// Runs a query and returns its rows.
@@ -132,7 +178,8 @@ impl Conn {
         sql: &str,
         args: Vec<Arg<'_>>,
     ) -> Result<Vec<T>, sqlx::Error> {
-        self.raw().fetch_all(sql, args).await
+        let result = self.raw().fetch_all(sql, args).await;
+        self.health.note(result)
     }
 
     /// Runs a query and returns its first row, if any.
@@ -141,7 +188,8 @@ impl Conn {
         sql: &str,
         args: Vec<Arg<'_>>,
     ) -> Result<Option<T>, sqlx::Error> {
-        self.raw().fetch_optional(sql, args).await
+        let result = self.raw().fetch_optional(sql, args).await;
+        self.health.note(result)
     }
 
     /// Runs a query that yields exactly one row.
@@ -150,8 +198,7 @@ impl Conn {
         sql: &str,
         args: Vec<Arg<'_>>,
     ) -> Result<T, sqlx::Error> {
-        self.raw()
-            .fetch_optional(sql, args)
+        self.fetch_optional(sql, args)
             .await?
             .ok_or(sqlx::Error::RowNotFound)
     }
@@ -175,13 +222,25 @@ impl Conn {
         Ok(())
     }
 
-    /// Commits a transaction (then lets the next SQLite writer in); a no-op outside one.
-    pub async fn commit(self) -> Result<(), sqlx::Error> {
-        match self.inner {
-            Inner::SqliteTx(tx) => tx.commit().await,
-            Inner::PostgresTx(tx) => tx.commit().await,
-            Inner::Sqlite(_) | Inner::Postgres(_) => Ok(()),
-        }
+    /// Commits a transaction (then lets the next SQLite writer in); a no-op outside one. A
+    /// commit that fails leaves the transaction to be rolled back as if dropped.
+    pub async fn commit(mut self) -> Result<(), sqlx::Error> {
+        let committed = match &mut self.inner {
+            Inner::SqliteTx(slot) => {
+                let conn = slot.as_mut().expect("an open transaction");
+                let committed = Raw::Sqlite(conn).execute("COMMIT", Vec::new()).await;
+                if committed.is_ok() {
+                    // Back to the pool.
+                    slot.take();
+                }
+                committed.map(drop)
+            }
+            Inner::PostgresTx(slot) => slot.take().expect("an open transaction").commit().await,
+            Inner::Sqlite(_) | Inner::Postgres(_) => return Ok(()),
+        };
+        self.health.note(committed)?;
+        self.health.committed();
+        Ok(())
     }
 
     /// Makes two writers that meet on one session wait for each other: the transaction

@@ -14,6 +14,7 @@ mod memo;
 use std::any::Any;
 use std::future::Future;
 use std::str::FromStr;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -24,7 +25,7 @@ use tokio::sync::{Mutex, OwnedMutexGuard};
 
 pub use args::{placeholders, values_sql, Arg, Record};
 pub use conn::Conn;
-use conn::Inner;
+use conn::{Inner, Raw};
 use memo::Memo;
 pub use memo::POLL as CONFIG_POLL;
 
@@ -47,30 +48,8 @@ impl StoreError {
     /// restarting, out of disk, busy past the timeout), as opposed to refusing this
     /// statement: the request may succeed when retried later.
     pub fn is_unavailable(&self) -> bool {
-        let StoreError::Database(e) = self else {
-            return false;
-        };
-        match e {
-            sqlx::Error::Io(_)
-            | sqlx::Error::PoolTimedOut
-            | sqlx::Error::PoolClosed
-            | sqlx::Error::WorkerCrashed
-            | sqlx::Error::Protocol(_)
-            | sqlx::Error::Tls(_) => true,
-            sqlx::Error::Database(db) => {
-                let code = db.code().unwrap_or_default();
-                // SQLite: BUSY (5), LOCKED (6), NOMEM (7), READONLY (8), IOERR (10 and its
-                // extended codes), FULL (13), CANTOPEN (14). PostgreSQL: class 08
-                // (connection), 53 (insufficient resources: disk full, out of memory,
-                // too many connections), 57P0x (shutting down, cannot connect now).
-                let sqlite = code
-                    .parse::<i32>()
-                    .is_ok_and(|c| matches!(c & 0xff, 5 | 6 | 7 | 8 | 10 | 13 | 14));
-                sqlite
-                    || code.starts_with("08")
-                    || code.starts_with("53")
-                    || code.starts_with("57P0")
-            }
+        match self {
+            StoreError::Database(e) => unavailable(e),
             _ => false,
         }
     }
@@ -83,6 +62,59 @@ impl StoreError {
         }
     }
 }
+
+/// See [`StoreError::is_unavailable`].
+fn unavailable(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Io(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed
+        | sqlx::Error::Protocol(_)
+        | sqlx::Error::Tls(_) => true,
+        sqlx::Error::Database(db) => {
+            let code = db.code().unwrap_or_default();
+            // SQLite: BUSY (5), LOCKED (6), NOMEM (7), READONLY (8), IOERR (10 and its
+            // extended codes), FULL (13), CANTOPEN (14). PostgreSQL: class 08
+            // (connection), 53 (insufficient resources: disk full, out of memory,
+            // too many connections), 57P0x (shutting down, cannot connect now).
+            let sqlite = code
+                .parse::<i32>()
+                .is_ok_and(|c| matches!(c & 0xff, 5 | 6 | 7 | 8 | 10 | 13 | 14));
+            sqlite || code.starts_with("08") || code.starts_with("53") || code.starts_with("57P0")
+        }
+        _ => false,
+    }
+}
+
+/// Whether writes are failing for want of the database (see [`StoreError::is_unavailable`]):
+/// set by any statement or commit that fails so, cleared by the next commit. While set,
+/// [`Db::ping`] proves recovery with a write, since a full disk still answers reads.
+#[derive(Debug, Default)]
+pub(crate) struct WriteHealth(AtomicBool);
+
+impl WriteHealth {
+    /// Passes `result` on, noting an unavailable database.
+    pub(crate) fn note<T>(&self, result: Result<T, sqlx::Error>) -> Result<T, sqlx::Error> {
+        if let Err(e) = &result {
+            if unavailable(e) {
+                self.0.store(true, Ordering::Relaxed);
+            }
+        }
+        result
+    }
+
+    pub(crate) fn committed(&self) {
+        self.0.store(false, Ordering::Relaxed);
+    }
+
+    fn failing(&self) -> bool {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
+/// How long a request waits for a connection while the database has been failing.
+const FAILING_PATIENCE: Duration = Duration::from_millis(250);
 
 /// Which database a [`Db`] talks to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -110,6 +142,8 @@ pub struct Db {
     writer: Option<Arc<Mutex<()>>>,
     /// Sites and their numbers, kept in memory (see [`Db::remembered`]).
     memo: Arc<Memo>,
+    /// Whether writes are failing.
+    health: Arc<WriteHealth>,
 }
 
 impl Db {
@@ -151,7 +185,12 @@ impl Db {
     fn new(pool: Pool, writer: Option<Arc<Mutex<()>>>) -> Db {
         let memo = Arc::new(Memo::default());
         tokio::spawn(memo::watch(pool.clone(), Arc::downgrade(&memo)));
-        Db { pool, writer, memo }
+        Db {
+            pool,
+            writer,
+            memo,
+            health: Arc::default(),
+        }
     }
 
     /// What `load` finds, remembered under `key` until sites or numbers change (on this
@@ -190,14 +229,41 @@ impl Db {
     }
 
     /// Starts a write transaction; on SQLite it first waits for the previous writer's
-    /// commit. Dropped without [`Conn::commit`], it rolls back.
+    /// commit, then takes the write lock at once (`BEGIN IMMEDIATE`). Dropped without
+    /// [`Conn::commit`], it rolls back.
     pub async fn begin(&self) -> Result<Conn, sqlx::Error> {
         let writer = self.writer_turn().await;
-        let inner = match &self.pool {
-            Pool::Sqlite(p) => Inner::SqliteTx(p.begin().await?),
-            Pool::Postgres(p) => Inner::PostgresTx(p.begin().await?),
-        };
-        Ok(Conn::new(inner, writer))
+        let inner = self.health.note(self.begin_inner().await)?;
+        Ok(Conn::new(inner, writer, self.health.clone()))
+    }
+
+    async fn begin_inner(&self) -> Result<Inner, sqlx::Error> {
+        Ok(match &self.pool {
+            Pool::Sqlite(p) => {
+                let mut conn = self.connected(p.acquire()).await?;
+                Raw::Sqlite(&mut conn)
+                    .execute("BEGIN IMMEDIATE", Vec::new())
+                    .await?;
+                Inner::SqliteTx(Some(conn))
+            }
+            Pool::Postgres(p) => Inner::PostgresTx(Some(self.connected(p.begin()).await?)),
+        })
+    }
+
+    /// Waits for a connection; while the database has been failing, for a moment only
+    /// ([`FAILING_PATIENCE`]), so a request gets its `503` at once rather than after the
+    /// pool's acquire timeout, and the probe of `/health` finds recovery as quickly.
+    async fn connected<T>(
+        &self,
+        connecting: impl Future<Output = Result<T, sqlx::Error>>,
+    ) -> Result<T, sqlx::Error> {
+        if self.health.failing() {
+            tokio::time::timeout(FAILING_PATIENCE, connecting)
+                .await
+                .unwrap_or(Err(sqlx::Error::PoolTimedOut))
+        } else {
+            connecting.await
+        }
     }
 
     /// Waits for SQLite's previous writer to finish; the guard lets the next one in when
@@ -211,11 +277,11 @@ impl Db {
 
     /// A connection for reads, outside any transaction.
     pub async fn read(&self) -> Result<Conn, sqlx::Error> {
-        let inner = match &self.pool {
-            Pool::Sqlite(p) => Inner::Sqlite(p.acquire().await?),
-            Pool::Postgres(p) => Inner::Postgres(p.acquire().await?),
-        };
-        Ok(Conn::new(inner, None))
+        let inner = self.health.note(match &self.pool {
+            Pool::Sqlite(p) => self.connected(p.acquire()).await.map(Inner::Sqlite),
+            Pool::Postgres(p) => self.connected(p.acquire()).await.map(Inner::Postgres),
+        })?;
+        Ok(Conn::new(inner, None, self.health.clone()))
     }
 
     /// Runs one read and returns its rows.
@@ -246,6 +312,14 @@ impl Db {
         changed
     }
 
+    /// The pool's connections: `(open, idle, max)`; open minus idle are in use.
+    pub fn pool_state(&self) -> (u32, usize, u32) {
+        match &self.pool {
+            Pool::Sqlite(p) => (p.size(), p.num_idle(), p.options().get_max_connections()),
+            Pool::Postgres(p) => (p.size(), p.num_idle(), p.options().get_max_connections()),
+        }
+    }
+
     /// Closes every connection; later statements fail as if the database were down.
     pub async fn close(&self) {
         match &self.pool {
@@ -254,11 +328,26 @@ impl Db {
         }
     }
 
-    /// Checks that the database answers, within `within`.
+    /// Checks, within `within`, that the database answers, and while writes have been
+    /// failing, that it takes one again.
     pub async fn ping(&self, within: Duration) -> Result<(), StoreError> {
-        let ping = self.fetch_optional::<(i32,)>("SELECT 1", crate::args![]);
+        let ping = async {
+            self.fetch_optional::<(i32,)>("SELECT 1", crate::args![])
+                .await?;
+            if self.health.failing() {
+                let mut tx = self.begin().await?;
+                let now = crate::domain::now_ms();
+                tx.execute(
+                    "UPDATE write_probe SET at = $1 WHERE id = 1",
+                    crate::args![now],
+                )
+                .await?;
+                tx.commit().await?;
+            }
+            Ok::<(), sqlx::Error>(())
+        };
         match tokio::time::timeout(within, ping).await {
-            Ok(answer) => answer.map(drop).map_err(StoreError::from),
+            Ok(answer) => answer.map_err(StoreError::from),
             Err(_) => Err(StoreError::Database(sqlx::Error::PoolTimedOut)),
         }
     }

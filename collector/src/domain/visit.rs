@@ -12,6 +12,7 @@ use chatrail_core::phone::normalize_number;
 use url::Url;
 use uuid::Uuid;
 
+use super::page::page_key;
 use super::provider::telegram_number;
 use super::site::{Site, SiteId};
 use crate::enrich::attribution::Attribution;
@@ -35,6 +36,8 @@ pub struct Visit {
     pub at_ms: i64,
     /// Page URL.
     pub url: String,
+    /// The page as reports count it ([`page_key`]).
+    pub page_key: String,
     /// Referrer, when external to the site.
     pub referrer: Option<String>,
     /// Host of the referrer.
@@ -59,6 +62,8 @@ pub struct Visit {
     pub language: Option<String>,
     /// IANA time zone.
     pub timezone: Option<String>,
+    /// The client signal ([`crate::client_signal`]), set by the caller when known.
+    pub client: Option<i64>,
 }
 
 /// A click on a tracked chat link.
@@ -81,8 +86,12 @@ pub struct Click {
     pub kind: LinkKind,
     /// Page of contact: the URL where the link was clicked.
     pub page_url: String,
+    /// The page of contact as reports count it ([`page_key`]).
+    pub page_key: String,
     /// Server receipt time.
     pub at_ms: i64,
+    /// The client signal ([`crate::client_signal`]), set by the caller when known.
+    pub client: Option<i64>,
 }
 
 /// Why a beacon was refused.
@@ -148,16 +157,6 @@ fn screen(field: &'static str, v: Option<u32>) -> Result<Option<i32>, BeaconErro
     }
 }
 
-/// Whether `host` is one of the site's own domains or a subdomain of one.
-fn is_internal(site: &Site, host: &str) -> bool {
-    site.domains.iter().any(|d| {
-        host == d
-            || host
-                .strip_suffix(d.as_str())
-                .is_some_and(|p| p.ends_with('.'))
-    })
-}
-
 /// What the request tells of whoever sent a beacon, besides the beacon: what enrichment
 /// needs. The IP address is looked up and forgotten; only the region is kept.
 #[derive(Debug, Clone, Copy)]
@@ -204,7 +203,10 @@ impl Visit {
             None => None,
         };
         // Navigation inside the site is not a traffic source.
-        let referrer = referrer.filter(|r| r.host_str().is_some_and(|h| !is_internal(site, h)));
+        let referrer = referrer.filter(|r| {
+            r.host_str()
+                .is_some_and(|h| !filter::is_own_host(&site.domains, h))
+        });
         let referrer_domain = referrer.as_ref().and_then(channel::referrer_domain);
         let attribution = Attribution::from_url(&url);
         let class = channel::classify(&attribution, referrer.as_ref(), &site.channel_rules);
@@ -221,6 +223,7 @@ impl Visit {
             session_id,
             code,
             at_ms,
+            page_key: page_key(url.as_str(), &site.domains),
             url: url.into(),
             referrer: referrer.map(String::from),
             referrer_domain,
@@ -235,6 +238,7 @@ impl Visit {
             screen_h,
             language,
             timezone,
+            client: None,
         })
     }
 
@@ -260,7 +264,9 @@ impl Click {
             }
         }
         .ok_or_else(|| invalid(beacon::field::NUMBER, "not a tracked number of this site"))?;
+        let page = parse_page_url(beacon::field::PAGE, &b.page)?;
         Ok(Click {
+            page_key: page_key(page.as_str(), &site.domains),
             site_id: site.id,
             click_id: match b.id {
                 Some(id) => parse_uuid(beacon::field::ID, &id)?,
@@ -271,8 +277,9 @@ impl Click {
             code: parse_code(&b.code)?,
             number,
             kind,
-            page_url: parse_page_url(beacon::field::PAGE, &b.page)?.into(),
+            page_url: page.into(),
             at_ms,
+            client: None,
         })
     }
 }

@@ -1,5 +1,6 @@
-//! What never reaches storage: crawlers, headless browsers and referrer spam. Such beacons
-//! are answered like any other (a robot learns nothing from a refusal) and counted.
+//! What never reaches storage: crawlers, headless browsers, referrer spam, and beacons a
+//! browser sent from a page off the site. Such beacons are answered like any other (a
+//! robot learns nothing from a refusal) and counted.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -15,6 +16,8 @@ pub enum Dropped {
     Headless,
     /// The referrer is on the referrer-spam list.
     ReferrerSpam,
+    /// The browser sent it from a page on none of the site's domains.
+    ForeignOrigin,
 }
 
 impl Dropped {
@@ -24,6 +27,7 @@ impl Dropped {
             Dropped::Crawler => "crawler",
             Dropped::Headless => "headless",
             Dropped::ReferrerSpam => "referrer_spam",
+            Dropped::ForeignOrigin => "foreign_origin",
         }
     }
 }
@@ -46,6 +50,8 @@ pub struct FilterStats {
     pub headless: AtomicU64,
     /// Visits with a spam referrer.
     pub referrer_spam: AtomicU64,
+    /// Beacons from pages off the site.
+    pub foreign_origin: AtomicU64,
 }
 
 impl FilterStats {
@@ -55,6 +61,7 @@ impl FilterStats {
             Dropped::Crawler => &self.crawler,
             Dropped::Headless => &self.headless,
             Dropped::ReferrerSpam => &self.referrer_spam,
+            Dropped::ForeignOrigin => &self.foreign_origin,
         };
         counter.fetch_add(1, Ordering::Relaxed);
     }
@@ -65,6 +72,7 @@ impl FilterStats {
             "crawler": self.crawler.load(Ordering::Relaxed),
             "headless": self.headless.load(Ordering::Relaxed),
             "referrer_spam": self.referrer_spam.load(Ordering::Relaxed),
+            "foreign_origin": self.foreign_origin.load(Ordering::Relaxed),
         })
     }
 }
@@ -78,6 +86,43 @@ pub fn screen_visit(robot: Option<Robot>, referrer_domain: Option<&str>) -> Opti
     referrer_domain
         .filter(|d| lists::is_referrer_spam(d))
         .map(|_| Dropped::ReferrerSpam)
+}
+
+/// Whether a beacon whose request came with the `Origin` header `origin` must be dropped:
+/// when the site lists its `domains`, a browser's beacon from a page on none of them (another
+/// site embedding this one's key, a proxy, a sandboxed frame's `null`). Pages on loopback
+/// hosts (a developer's machine) pass, and so does a request without `Origin`: browsers
+/// always send one with a cross-origin POST, and a script can send any, so this keeps
+/// other sites' visitors out, not a determined forger.
+pub fn screen_origin(domains: &[String], origin: Option<&[u8]>) -> Option<Dropped> {
+    let origin = origin?;
+    if domains.is_empty() {
+        return None;
+    }
+    let host = std::str::from_utf8(origin)
+        .ok()
+        .and_then(|o| url::Url::parse(o).ok())
+        .and_then(|u| {
+            u.host_str()
+                .map(|h| h.trim_matches(['[', ']']).to_ascii_lowercase())
+        });
+    let own = host.is_some_and(|h| {
+        is_own_host(domains, &h)
+            || h == "localhost"
+            || h.parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback())
+    });
+    (!own).then_some(Dropped::ForeignOrigin)
+}
+
+/// Whether `host` is one of `domains` (a site's own) or a subdomain of one.
+pub fn is_own_host(domains: &[String], host: &str) -> bool {
+    domains.iter().any(|d| {
+        host == d
+            || host
+                .strip_suffix(d.as_str())
+                .is_some_and(|p| p.ends_with('.'))
+    })
 }
 
 /// Why a click from `user_agent` must not be stored, if it must not.

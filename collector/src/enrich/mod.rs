@@ -1,5 +1,5 @@
 //! Enrichment of visits: attribution parameters, device, region, traffic channel, and the
-//! filter that keeps robots and referrer spam out of storage.
+//! filter that keeps robots, referrer spam and other sites' pages out of storage.
 
 pub mod attribution;
 pub mod channel;

@@ -1,7 +1,7 @@
-//! The traffic mix the generator draws from: channels with their campaigns, ads and
-//! keywords, and landing pages with a long tail.
-
-use crate::enrich::channel::Channel;
+//! The traffic mix the generator draws from: how visitors arrive (each source as a real
+//! landing URL with its tags and click id, and a real referrer, which the classifier turns
+//! into a channel as it does for beacons), and landing pages with a long tail, some with
+//! Cyrillic paths.
 
 pub(super) struct Campaign {
     pub(super) name: &'static str,
@@ -10,14 +10,35 @@ pub(super) struct Campaign {
     pub(super) chats: bool,
 }
 
-pub(super) struct ChannelSpec {
-    pub(super) channel: Channel,
+/// The ad platform's click id added to landing URLs (auto-tagging).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum ClickId {
+    None,
+    Gclid,
+    Yclid,
+    Fbclid,
+}
+
+impl ClickId {
+    pub(super) fn param(self) -> Option<&'static str> {
+        match self {
+            ClickId::None => None,
+            ClickId::Gclid => Some("gclid"),
+            ClickId::Yclid => Some("yclid"),
+            ClickId::Fbclid => Some("fbclid"),
+        }
+    }
+}
+
+pub(super) struct Source {
     pub(super) share: f64,
     /// Relative chance that a visit clicks a chat link.
     pub(super) clicky: f64,
-    pub(super) source: Option<&'static str>,
-    pub(super) medium: Option<&'static str>,
-    pub(super) referrer: Option<&'static str>,
+    /// `utm_source` and `utm_medium` of tagged campaigns.
+    pub(super) tags: Option<(&'static str, &'static str)>,
+    pub(super) click_id: ClickId,
+    /// Referrers, one drawn per visit (none: the browser sends none).
+    pub(super) referrers: &'static [&'static str],
     pub(super) campaigns: &'static [Campaign],
 }
 
@@ -34,101 +55,114 @@ pub(super) const fn campaign(
     }
 }
 
-pub(super) const CHANNELS: &[ChannelSpec] = &[
-    ChannelSpec {
-        channel: Channel::OrganicSearch,
-        share: 0.33,
-        clicky: 1.0,
-        source: None,
-        medium: None,
-        referrer: Some("www.google.com"),
+const fn source(share: f64, clicky: f64, referrers: &'static [&'static str]) -> Source {
+    Source {
+        share,
+        clicky,
+        tags: None,
+        click_id: ClickId::None,
+        referrers,
         campaigns: &[],
-    },
-    ChannelSpec {
-        channel: Channel::PaidSearch,
-        share: 0.18,
+    }
+}
+
+pub(super) const SOURCES: &[Source] = &[
+    // Organic search: Google and Yandex, no tags.
+    source(
+        0.31,
+        1.0,
+        &[
+            "https://www.google.com/",
+            "https://www.google.com/",
+            "https://yandex.ru/",
+        ],
+    ),
+    // Google Ads: UTM tags and auto-tagging's gclid.
+    Source {
+        share: 0.12,
         clicky: 1.4,
-        source: Some("google"),
-        medium: Some("cpc"),
-        referrer: Some("www.google.com"),
+        tags: Some(("google", "cpc")),
+        click_id: ClickId::Gclid,
+        referrers: &["https://www.google.com/"],
         campaigns: &[
             campaign(
                 "spring-sale",
                 &["ad-red", "ad-blue", "ad-green"],
-                &["buy sofa", "sofa sale", "corner sofa", "sofa delivery"],
+                &["buy sofa", "sofa sale", "corner sofa", "купить диван"],
             ),
             campaign("brand", &["brand-text"], &["homely", "homely shop"]),
             campaign(
                 "competitors",
                 &["vs-text-1", "vs-text-2"],
-                &["ikea sofa", "hoff sofa"],
+                &["ikea sofa", "hoff диван"],
             ),
         ],
     },
-    ChannelSpec {
-        channel: Channel::Direct,
-        share: 0.16,
-        clicky: 1.1,
-        source: None,
-        medium: None,
-        referrer: None,
-        campaigns: &[],
+    // Yandex Direct: UTM tags and yclid.
+    Source {
+        share: 0.07,
+        clicky: 1.3,
+        tags: Some(("yandex", "cpc")),
+        click_id: ClickId::Yclid,
+        referrers: &["https://yandex.ru/"],
+        campaigns: &[
+            campaign(
+                "kitchens-search",
+                &["kitchen-text-1", "kitchen-text-2"],
+                &["кухни на заказ", "модульная кухня", "кухня недорого"],
+            ),
+            campaign("brand", &["brand-text"], &["homely", "хоумли"]),
+        ],
     },
-    ChannelSpec {
-        channel: Channel::OrganicSocial,
-        share: 0.09,
+    // Direct: no referrer, no tags.
+    source(0.15, 1.1, &[]),
+    // Organic social: Instagram and VK links; Facebook adds an fbclid to organic links too.
+    source(0.06, 0.7, &["https://l.instagram.com/", "https://vk.com/"]),
+    Source {
+        share: 0.02,
         clicky: 0.7,
-        source: None,
-        medium: None,
-        referrer: Some("l.instagram.com"),
+        tags: None,
+        click_id: ClickId::Fbclid,
+        referrers: &["https://m.facebook.com/"],
         campaigns: &[],
     },
-    ChannelSpec {
-        channel: Channel::PaidSocial,
+    // Paid social: tagged Instagram ads with fbclid.
+    Source {
         share: 0.08,
         clicky: 0.9,
-        source: Some("instagram"),
-        medium: Some("paid_social"),
-        referrer: Some("l.instagram.com"),
+        tags: Some(("instagram", "paid_social")),
+        click_id: ClickId::Fbclid,
+        referrers: &["https://l.instagram.com/"],
         campaigns: &[
             campaign("stories-autumn", &["story-1", "story-2"], &[]),
             campaign("reels-kitchen", &["reel-1"], &[]),
         ],
     },
-    ChannelSpec {
-        channel: Channel::Referral,
-        share: 0.06,
-        clicky: 0.8,
-        source: None,
-        medium: None,
-        referrer: Some("blog.example.org"),
-        campaigns: &[],
-    },
-    ChannelSpec {
-        channel: Channel::Email,
+    // Referral: a blog and a marketplace review.
+    source(
+        0.06,
+        0.8,
+        &[
+            "https://blog.example.org/sofas-2025",
+            "https://dzen.ru/a/Z1x2",
+        ],
+    ),
+    // Email: the weekly newsletter.
+    Source {
         share: 0.05,
         clicky: 1.6,
-        source: Some("newsletter"),
-        medium: Some("email"),
-        referrer: None,
+        tags: Some(("newsletter", "email")),
+        click_id: ClickId::None,
+        referrers: &[],
         campaigns: &[campaign("weekly", &["header", "footer"], &[])],
     },
-    ChannelSpec {
-        channel: Channel::ClickToWhatsApp,
+    // Display: banners that bring visits and clicks but never chats.
+    Source {
         share: 0.03,
-        clicky: 3.0,
-        source: Some("facebook"),
-        medium: Some("ctwa"),
-        referrer: None,
-        campaigns: &[campaign("ctwa-promo", &["ctwa-1", "ctwa-2"], &[])],
-    },
-    ChannelSpec {
-        channel: Channel::Display,
-        share: 0.02,
         clicky: 0.5,
-        source: Some("gdn"),
-        medium: Some("display"),
-        referrer: None,
+        tags: Some(("gdn", "display")),
+        click_id: ClickId::None,
+        referrers: &[],
         campaigns: &[Campaign {
             name: "awareness-banners",
             ads: &["banner-300x250", "banner-728x90"],
@@ -138,25 +172,53 @@ pub(super) const CHANNELS: &[ChannelSpec] = &[
     },
 ];
 
+/// Landing pages and pages of contact, most visited first; paths as typed (the generator
+/// percent-encodes them as browsers send them).
 pub(super) const PAGES: &[&str] = &[
     "/",
-    "/sofas",
-    "/sofas/corner",
-    "/sofas/sale",
-    "/kitchens",
-    "/kitchens/modular",
-    "/tables",
-    "/chairs",
-    "/beds",
-    "/wardrobes",
-    "/delivery",
-    "/contacts",
-    "/blog/how-to-choose-a-sofa",
-    "/blog/small-kitchen-ideas",
-    "/product/sofa-oslo",
-    "/product/sofa-bergen",
-    "/product/kitchen-nord",
-    "/product/table-loft",
-    "/product/bed-dream",
-    "/about",
+    "/sofas/",
+    "/каталог/диваны/",
+    "/sofas/corner/",
+    "/sale/",
+    "/kitchens/",
+    "/каталог/кухни/модульные/",
+    "/tables/",
+    "/chairs/",
+    "/beds/",
+    "/wardrobes/",
+    "/доставка/",
+    "/contacts/",
+    "/blog/how-to-choose-a-sofa/",
+    "/блог/идеи-для-маленькой-кухни/",
+    "/product/sofa-oslo/",
+    "/product/sofa-bergen/",
+    "/товар/кухня-норд/",
+    "/product/table-loft/",
+    "/product/bed-dream/",
+    "/about/",
+];
+
+/// Click-to-WhatsApp ads: dialogs that start from an ad with no website visit.
+pub(super) struct CtwaAd {
+    pub(super) id: &'static str,
+    pub(super) headline: &'static str,
+    pub(super) body: &'static str,
+}
+
+pub(super) const CTWA_ADS: &[CtwaAd] = &[
+    CtwaAd {
+        id: "120210556720440123",
+        headline: "Диваны со скидкой до 40%",
+        body: "Доставим за 3 дня. Напишите нам в WhatsApp!",
+    },
+    CtwaAd {
+        id: "120210556720440456",
+        headline: "Кухни на заказ за 14 дней",
+        body: "Бесплатный замер и 3D-проект.",
+    },
+    CtwaAd {
+        id: "120210556720440789",
+        headline: "Corner sofas from 499 €",
+        body: "Ask us anything on WhatsApp.",
+    },
 ];

@@ -1,13 +1,19 @@
 //! Synthetic traffic for benchmarks and demos: `chatrail generate`.
 //!
-//! Sessions get a channel mix with campaigns, ads and keywords, landing pages with a long
-//! tail, devices, and start times that follow the site's local day and week (busy weekday
-//! afternoons, quiet nights), a yearly wave and growth. A share of sessions clicks a chat
-//! link (more for paid search and email, none for one display campaign, so "clicks but no
-//! chats" shows); most clicks become dialogs, some contacts come back (repeat dialogs), and
-//! the rest of the dialogs are unattributed; a third of the dialogs carry operators' tags.
-//! Rows go in with multi-row inserts, one transaction per batch. The same seed gives the
-//! same data.
+//! Sessions look as beacons make them: landing URLs with real ad tags and click ids (gclid,
+//! yclid, fbclid) and some Cyrillic paths, referrers, both classified into channels by the
+//! collector's own classifier; devices named by its user-agent parser, screens, places as
+//! GeoIP names them; real session codes; start times that follow the site's local day and
+//! week (busy weekday afternoons, quiet nights), a yearly wave and growth. A share of
+//! sessions clicks a chat link (more for paid search and email, none for one display
+//! campaign, so "clicks but no chats" shows), and a share of those clicks (at most one
+//! dialog per click) becomes a chat whose first message is what the link prefilled — the
+//! site's (or page's) template with the session's code — or, for probable matches, what the
+//! visitor typed instead. Click-to-WhatsApp ads start chats without a visit; the rest of the
+//! dialogs are unattributed. Every dialog has its messages: the contact's and the business's
+//! replies with their delivery statuses. Some contacts come back (repeat dialogs), a third
+//! of the dialogs carry operators' tags. Rows go in with multi-row inserts, one transaction
+//! per batch. The same seed gives the same data.
 
 use std::time::{Duration, Instant};
 
@@ -17,21 +23,26 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use uuid::Uuid;
 
+mod chats;
 mod insert;
 mod mix;
+mod people;
 mod rows;
+mod thread;
+mod visit;
 
-use mix::{CHANNELS, PAGES};
+use chats::{Chats, Source};
+use mix::SOURCES;
+use visit::Visits;
 
 pub use insert::insert;
 pub use rows::{
-    SyntheticBatch, SyntheticClick, SyntheticContact, SyntheticDialog, SyntheticSession,
+    SyntheticBatch, SyntheticClick, SyntheticContact, SyntheticDialog, SyntheticMessage,
+    SyntheticReferral, SyntheticSession, SyntheticStatus,
 };
 
 use crate::db::Db;
-use crate::domain::dialog::{DialogKind, MatchKind};
 use crate::domain::site::Site;
-use crate::enrich::channel::Channel;
 use crate::reports::store::Reports;
 
 /// How much to generate.
@@ -75,6 +86,8 @@ pub struct GenerateStats {
     pub contacts: u64,
     /// Dialogs.
     pub dialogs: u64,
+    /// Messages from contacts, the business's messages (by their statuses) and ad referrals.
+    pub messages: u64,
     /// Time spent.
     pub elapsed: Duration,
 }
@@ -82,7 +95,7 @@ pub struct GenerateStats {
 impl GenerateStats {
     /// Rows written (visitors not counted).
     pub fn rows(&self) -> u64 {
-        self.sessions + self.clicks + self.contacts + self.dialogs
+        self.sessions + self.clicks + self.contacts + self.dialogs + self.messages
     }
 
     /// Rows per second.
@@ -92,7 +105,7 @@ impl GenerateStats {
 }
 
 /// Weighted pick: index by cumulative weights.
-fn pick(rng: &mut StdRng, cumulative: &[f64]) -> usize {
+pub(super) fn pick(rng: &mut StdRng, cumulative: &[f64]) -> usize {
     let total = cumulative.last().copied().unwrap_or(1.0);
     let x = rng.random::<f64>() * total;
     cumulative
@@ -100,7 +113,7 @@ fn pick(rng: &mut StdRng, cumulative: &[f64]) -> usize {
         .min(cumulative.len() - 1)
 }
 
-fn cumulative(weights: impl Iterator<Item = f64>) -> Vec<f64> {
+pub(super) fn cumulative(weights: impl Iterator<Item = f64>) -> Vec<f64> {
     weights
         .scan(0.0, |acc, w| {
             *acc += w;
@@ -109,12 +122,12 @@ fn cumulative(weights: impl Iterator<Item = f64>) -> Vec<f64> {
         .collect()
 }
 
-fn uuid(rng: &mut StdRng) -> Uuid {
+pub(super) fn uuid(rng: &mut StdRng) -> Uuid {
     uuid::Builder::from_random_bytes(rng.random()).into_uuid()
 }
 
 /// Operators' tags: a third of the dialogs get one or two.
-fn tags(rng: &mut StdRng) -> Vec<String> {
+pub(super) fn tags(rng: &mut StdRng) -> Vec<String> {
     const TAGS: [&str; 5] = ["hot lead", "price", "delivery", "sofa", "kitchen"];
     let mut out = Vec::new();
     if rng.random::<f64>() < 0.33 {
@@ -140,6 +153,13 @@ fn hour_weight(t: chrono::NaiveDateTime, progress: f64) -> f64 {
         * season
         * (0.6 + 0.8 * progress)
 }
+
+/// Share of clicks that become a chat: many who click never send the prefilled message.
+const CHAT_PER_CLICK: f64 = 0.42;
+/// Shares of the dialogs from Click-to-WhatsApp ads and of unknown source; the rest come
+/// from clicks.
+const FROM_ADS: f64 = 0.06;
+const UNKNOWN: f64 = 0.15;
 
 /// Fills the database with synthetic traffic for `site`; `progress` sees the running totals
 /// after each batch.
@@ -167,33 +187,21 @@ pub async fn generate(
         let h = pick(rng, &hour_cum) as i64;
         start_ms + h * HOUR + rng.random_range(0..HOUR)
     };
-    let channel_cum = cumulative(CHANNELS.iter().map(|c| c.share));
-    let page_cum = cumulative((0..PAGES.len()).map(|i| 1.0 / (i as f64 + 1.0)));
     let number = site
         .numbers
         .first()
         .map_or_else(|| "79990000000".to_owned(), |n| n.number.clone());
-    // Calibrate clicks so that ~85% of the dialogs come from clicks, 62% of clicks chatting.
-    const CHAT_PER_CLICK: f64 = 0.62;
-    let avg_clicky: f64 = CHANNELS.iter().map(|c| c.share * c.clicky).sum();
-    let attributed_target = (opts.dialogs as f64 * 0.85).round() as u64;
-    let click_base =
-        attributed_target as f64 / CHAT_PER_CLICK / (opts.sessions.max(1) as f64 * avg_clicky);
+    let mut visits = Visits::new(site, &mut rng);
+    let mut chats = Chats::new(site, tz, number.clone());
+    // Calibrate clicks so that the clicks' share of the dialogs comes from CHAT_PER_CLICK of
+    // them; ad chats come at a steady rate alongside the sessions.
+    let sessions = opts.sessions.max(1) as f64;
+    let avg_clicky: f64 = SOURCES.iter().map(|s| s.share * s.clicky).sum();
+    let from_clicks = opts.dialogs as f64 * (1.0 - FROM_ADS - UNKNOWN);
+    let click_base = from_clicks / CHAT_PER_CLICK / (sessions * avg_clicky);
+    let ad_per_session = opts.dialogs as f64 * FROM_ADS / sessions;
 
     let mut stats = GenerateStats::default();
-    let mut contacts: Vec<Uuid> = Vec::new();
-    // Phones are numbered, not random: contacts are unique per phone.
-    let new_contact = |rng: &mut StdRng, n: usize, at: i64, batch: &mut SyntheticBatch| {
-        let id = uuid(rng);
-        let phone = format!("4917{n:08}");
-        batch.contacts.push(SyntheticContact {
-            contact_id: id,
-            phone,
-            name: None,
-            first_seen_at: at,
-        });
-        id
-    };
     // Sessions go in in time order, as real traffic does, so each batch touches the rollups
     // of a few days rather than of the whole history.
     let mut session_times: Vec<i64> = (0..opts.sessions).map(|_| random_time(&mut rng)).collect();
@@ -205,56 +213,22 @@ pub async fn generate(
         remaining -= n;
         let mut batch = SyntheticBatch::default();
         for _ in 0..n {
-            let ch = &CHANNELS[pick(&mut rng, &channel_cum)];
-            let camp = (!ch.campaigns.is_empty())
-                .then(|| &ch.campaigns[rng.random_range(0..ch.campaigns.len())]);
-            let ad = camp
-                .filter(|c| !c.ads.is_empty())
-                .map(|c| c.ads[rng.random_range(0..c.ads.len())]);
-            let keyword = camp
-                .filter(|c| !c.keywords.is_empty())
-                .map(|c| c.keywords[rng.random_range(0..c.keywords.len())]);
-            let landing = PAGES[pick(&mut rng, &page_cum)];
-            let device = match rng.random_range(0..100) {
-                0..62 => (
-                    "mobile",
-                    ["Android", "iOS"][rng.random_range(0..2)],
-                    "Chrome",
-                ),
-                62..95 => (
-                    "desktop",
-                    "Windows",
-                    ["Chrome", "Edge", "Firefox"][rng.random_range(0..3)],
-                ),
-                _ => ("tablet", "iPadOS", "Safari"),
-            };
             let started_at = session_times.next().unwrap_or(start_ms);
-            let session = SyntheticSession {
-                session_id: uuid(&mut rng),
-                visitor_id: uuid(&mut rng),
-                code: format!("{:06x}", rng.random_range(0..0xff_ffffu32)),
-                started_at,
-                pageviews: rng.random_range(1..8),
-                landing_page: format!("https://shop.example{landing}"),
-                referring_domain: ch.referrer.map(Into::into),
-                utm_source: camp.and(ch.source).map(Into::into),
-                utm_medium: camp.and(ch.medium).map(Into::into),
-                utm_campaign: camp.map(|c| c.name.to_owned()),
-                utm_content: ad.map(Into::into),
-                utm_term: keyword.map(Into::into),
-                channel: ch.channel.as_str().to_owned(),
-                device: Some(device.0.into()),
-                os: Some(device.1.into()),
-                browser: Some(device.2.into()),
-            };
-            let p_click = (click_base * ch.clicky).min(0.9);
+            let drawn = visits.draw(&mut rng, started_at);
+            let session = &drawn.session;
+            if stats.dialogs < opts.dialogs && rng.random::<f64>() < ad_per_session {
+                let at = started_at + rng.random_range(0..HOUR);
+                chats.start(&mut rng, Source::Ad, at, &mut batch);
+                stats.dialogs += 1;
+            }
+            let p_click = (click_base * drawn.clicky).min(0.9);
             if rng.random::<f64>() < p_click {
                 let clicks = if rng.random::<f64>() < 0.15 { 2 } else { 1 };
                 for i in 0..clicks {
-                    let page = if rng.random::<f64>() < 0.7 {
-                        landing
+                    let page_url = if rng.random::<f64>() < 0.7 {
+                        visits.page_url(drawn.landing)
                     } else {
-                        PAGES[pick(&mut rng, &page_cum)]
+                        visits.page(&mut rng).1
                     };
                     let clicked_at = started_at + rng.random_range(10_000..600_000);
                     let click = SyntheticClick {
@@ -263,80 +237,31 @@ pub async fn generate(
                         visitor_id: session.visitor_id,
                         code: session.code.clone(),
                         number: number.clone(),
-                        page_url: format!("https://shop.example{page}"),
+                        page_key: visits.key(&page_url),
+                        page_url,
                         clicked_at,
                     };
-                    let chats = camp.is_none_or(|c| c.chats);
+                    // One dialog per click at most, and from the session's first click.
                     if i == 0
-                        && chats
+                        && drawn.chats
                         && stats.dialogs < opts.dialogs
                         && rng.random::<f64>() < CHAT_PER_CLICK
                     {
                         let at = clicked_at + rng.random_range(5_000..300_000);
-                        let repeat = !contacts.is_empty() && rng.random::<f64>() < 0.28;
-                        let contact_id = if repeat {
-                            contacts[rng.random_range(0..contacts.len())]
-                        } else {
-                            let id = new_contact(&mut rng, contacts.len(), at, &mut batch);
-                            contacts.push(id);
-                            id
-                        };
-                        let match_kind = match (ch.channel, rng.random_range(0..100)) {
-                            (Channel::ClickToWhatsApp, 0..80) => MatchKind::Referral,
-                            (_, 0..84) => MatchKind::Exact,
-                            _ => MatchKind::Probable,
-                        };
-                        batch.dialogs.push(SyntheticDialog {
-                            dialog_id: uuid(&mut rng),
-                            contact_id,
-                            kind: if repeat {
-                                DialogKind::Repeat
-                            } else {
-                                DialogKind::New
-                            },
-                            started_at: at,
-                            business_number: number.clone(),
-                            first_message: Some(format!("Hello! Is it in stock? {}", session.code)),
-                            match_kind,
-                            session_id: Some(session.session_id),
-                            click_id: Some(click.click_id),
-                            tags: tags(&mut rng),
-                        });
+                        let source = Source::Click(session, &click, drawn.place);
+                        chats.start(&mut rng, source, at, &mut batch);
                         stats.dialogs += 1;
                     }
                     batch.clicks.push(click);
                 }
             }
-            batch.sessions.push(session);
+            batch.sessions.push(drawn.session);
         }
-        // The last batch tops up with unattributed dialogs (no session, no click).
+        // The last batch tops up with dialogs of unknown source (no session, no click).
         if remaining == 0 {
             while stats.dialogs < opts.dialogs {
                 let at = random_time(&mut rng);
-                let repeat = !contacts.is_empty() && rng.random::<f64>() < 0.2;
-                let contact_id = if repeat {
-                    contacts[rng.random_range(0..contacts.len())]
-                } else {
-                    let id = new_contact(&mut rng, contacts.len(), at, &mut batch);
-                    contacts.push(id);
-                    id
-                };
-                batch.dialogs.push(SyntheticDialog {
-                    dialog_id: uuid(&mut rng),
-                    contact_id,
-                    kind: if repeat {
-                        DialogKind::Repeat
-                    } else {
-                        DialogKind::New
-                    },
-                    started_at: at,
-                    business_number: number.clone(),
-                    first_message: Some("Hi, how much is delivery?".into()),
-                    match_kind: MatchKind::None,
-                    session_id: None,
-                    click_id: None,
-                    tags: tags(&mut rng),
-                });
+                chats.start(&mut rng, Source::Unknown, at, &mut batch);
                 stats.dialogs += 1;
             }
         }
@@ -344,6 +269,7 @@ pub async fn generate(
         stats.sessions += batch.sessions.len() as u64;
         stats.clicks += batch.clicks.len() as u64;
         stats.contacts += batch.contacts.len() as u64;
+        stats.messages = chats.message_rows;
         stats.elapsed = started.elapsed();
         progress(&stats);
     }

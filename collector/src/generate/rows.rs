@@ -3,6 +3,7 @@
 use uuid::Uuid;
 
 use crate::domain::dialog::{DialogKind, MatchKind};
+use crate::domain::status::DeliveryStatus;
 
 /// A synthetic session (generator, report tests): the columns reports read.
 #[derive(Debug, Clone, Default)]
@@ -19,6 +20,10 @@ pub struct SyntheticSession {
     pub pageviews: i64,
     /// Landing page URL.
     pub landing_page: String,
+    /// Its page key (`domain::page`).
+    pub landing_key: String,
+    /// Referrer URL.
+    pub referrer: Option<String>,
     /// Referring domain.
     pub referring_domain: Option<String>,
     /// UTM source.
@@ -31,14 +36,38 @@ pub struct SyntheticSession {
     pub utm_content: Option<String>,
     /// UTM term.
     pub utm_term: Option<String>,
+    /// Ad click ids of the landing URL, a JSON object.
+    pub click_ids: Option<String>,
     /// Channel.
     pub channel: String,
-    /// Device class.
+    /// Normalised traffic source.
+    pub source: Option<String>,
+    /// Search keyword.
+    pub keyword: Option<String>,
+    /// Device class, as the user-agent parser names it.
     pub device: Option<String>,
     /// Operating system.
     pub os: Option<String>,
+    /// Its version.
+    pub os_version: Option<String>,
     /// Browser.
     pub browser: Option<String>,
+    /// Its version.
+    pub browser_version: Option<String>,
+    /// Screen width, CSS pixels.
+    pub screen_w: Option<i32>,
+    /// Screen height.
+    pub screen_h: Option<i32>,
+    /// Browser language.
+    pub language: Option<String>,
+    /// Browser time zone.
+    pub timezone: Option<String>,
+    /// Country (ISO code).
+    pub country: Option<String>,
+    /// Region.
+    pub region: Option<String>,
+    /// City.
+    pub city: Option<String>,
 }
 
 /// A synthetic chat-link click.
@@ -56,6 +85,8 @@ pub struct SyntheticClick {
     pub number: String,
     /// Page of the click.
     pub page_url: String,
+    /// Its page key.
+    pub page_key: String,
     /// When, epoch ms.
     pub clicked_at: i64,
 }
@@ -94,8 +125,79 @@ pub struct SyntheticDialog {
     pub session_id: Option<Uuid>,
     /// Matched click.
     pub click_id: Option<Uuid>,
+    /// The session code of an exact match.
+    pub code: Option<String>,
+    /// The match's confidence.
+    pub confidence: Option<f64>,
+    /// The Click-to-WhatsApp ad it came from.
+    pub referral_id: Option<Uuid>,
     /// Operators' tags (valid, normalised).
     pub tags: Vec<String>,
+}
+
+/// A synthetic message from a contact.
+#[derive(Debug, Clone)]
+pub struct SyntheticMessage {
+    /// Its dialog.
+    pub dialog_id: Uuid,
+    /// Its contact.
+    pub contact_id: Uuid,
+    /// Provider's message id (`wamid.…`).
+    pub provider_message_id: String,
+    /// Text.
+    pub body: String,
+    /// Send time, epoch ms.
+    pub sent_at: i64,
+}
+
+/// The delivery statuses of a message the business sent (a `message_statuses` row).
+#[derive(Debug, Clone)]
+pub struct SyntheticStatus {
+    /// Provider's message id.
+    pub provider_message_id: String,
+    /// The contact's phone.
+    pub recipient: String,
+    /// Sent, epoch ms.
+    pub sent_at: i64,
+    /// Delivered.
+    pub delivered_at: Option<i64>,
+    /// Read.
+    pub read_at: Option<i64>,
+    /// Failed.
+    pub failed_at: Option<i64>,
+}
+
+impl SyntheticStatus {
+    /// The latest status and when it happened.
+    pub fn latest(&self) -> (DeliveryStatus, i64) {
+        match (self.failed_at, self.read_at, self.delivered_at) {
+            (Some(at), _, _) => (DeliveryStatus::Failed, at),
+            (None, Some(at), _) => (DeliveryStatus::Read, at),
+            (None, None, Some(at)) => (DeliveryStatus::Delivered, at),
+            _ => (DeliveryStatus::Sent, self.sent_at),
+        }
+    }
+}
+
+/// A Click-to-WhatsApp ad's referral on a dialog's first message.
+#[derive(Debug, Clone)]
+pub struct SyntheticReferral {
+    /// Referral id.
+    pub referral_id: Uuid,
+    /// The first message's id.
+    pub provider_message_id: String,
+    /// Ad id.
+    pub source_id: String,
+    /// Ad URL.
+    pub source_url: String,
+    /// Headline.
+    pub headline: String,
+    /// Body.
+    pub body: String,
+    /// Meta's click id.
+    pub ctwa_clid: String,
+    /// Received, epoch ms.
+    pub received_at: i64,
 }
 
 /// Rows written together in one transaction.
@@ -109,12 +211,26 @@ pub struct SyntheticBatch {
     pub contacts: Vec<SyntheticContact>,
     /// Dialogs.
     pub dialogs: Vec<SyntheticDialog>,
+    /// Messages from contacts.
+    pub messages: Vec<SyntheticMessage>,
+    /// Messages the business sent, by their statuses.
+    pub statuses: Vec<SyntheticStatus>,
+    /// Ad referrals of dialogs.
+    pub referrals: Vec<SyntheticReferral>,
+    /// Earlier dialogs never answered, whose contact the batch's statuses answer first.
+    pub answered_earlier: Vec<Uuid>,
 }
 
 impl SyntheticBatch {
     /// Rows in the batch.
     pub fn len(&self) -> usize {
-        self.sessions.len() + self.clicks.len() + self.contacts.len() + self.dialogs.len()
+        self.sessions.len()
+            + self.clicks.len()
+            + self.contacts.len()
+            + self.dialogs.len()
+            + self.messages.len()
+            + self.statuses.len()
+            + self.referrals.len()
     }
 
     /// Whether the batch holds no rows.

@@ -73,7 +73,13 @@ pub struct IngestWriter {
 
 impl IngestQueue {
     /// Starts the writer task and returns the queue feeding it.
-    pub fn start(store: SharedStore, capacity: usize, batch: usize) -> (IngestQueue, IngestWriter) {
+    /// `commit_seconds` times every batch write (`/metrics`).
+    pub fn start(
+        store: SharedStore,
+        capacity: usize,
+        batch: usize,
+        commit_seconds: prometheus::Histogram,
+    ) -> (IngestQueue, IngestWriter) {
         let (tx, rx) = mpsc::channel(capacity.max(1));
         let stats = Arc::new(IngestStats::default());
         let stop = Arc::new(Notify::new());
@@ -83,6 +89,7 @@ impl IngestQueue {
             batch.max(1),
             stats.clone(),
             stop.clone(),
+            commit_seconds,
         ));
         (IngestQueue { tx, stats }, IngestWriter { handle, stop })
     }
@@ -117,6 +124,11 @@ impl IngestQueue {
     pub fn stats(&self) -> &IngestStats {
         &self.stats
     }
+
+    /// Beacons waiting in the queue for the writer (not those in the batch being written).
+    pub fn depth(&self) -> usize {
+        self.tx.max_capacity() - self.tx.capacity()
+    }
 }
 
 impl IngestWriter {
@@ -135,6 +147,7 @@ async fn run_writer(
     batch: usize,
     stats: Arc<IngestStats>,
     stop: Arc<Notify>,
+    commit_seconds: prometheus::Histogram,
 ) {
     let mut buf = Vec::with_capacity(batch);
     loop {
@@ -147,22 +160,32 @@ async fn run_writer(
             _ = stop.notified() => {
                 rx.close();
                 while rx.recv_many(&mut buf, batch).await > 0 {
-                    write(&store, &mut buf, &stats).await;
+                    write(&store, &mut buf, &stats, &commit_seconds).await;
                 }
                 return;
             }
         }
-        write(&store, &mut buf, &stats).await;
+        write(&store, &mut buf, &stats, &commit_seconds).await;
     }
 }
 
-/// Writes one batch and answers its senders; retries it, then falls back to one event at a
-/// time so a single bad record cannot take its neighbours down with it.
-async fn write(store: &SharedStore, buf: &mut Vec<Pending>, stats: &IngestStats) {
+/// Writes one batch and answers its senders. A batch the database cannot take now (down, out
+/// of disk) is refused at once, whole: the senders retry later. Any other failure is retried,
+/// then the batch is written one event at a time, so a single bad record cannot take its
+/// neighbours down with it.
+async fn write(
+    store: &SharedStore,
+    buf: &mut Vec<Pending>,
+    stats: &IngestStats,
+    commit_seconds: &prometheus::Histogram,
+) {
     let (events, done): (Vec<IngestEvent>, Vec<_>) =
         buf.drain(..).map(|p| (p.event, p.done)).unzip();
     for attempt in 0..3u32 {
-        match store.write_batch(&events).await {
+        let timer = commit_seconds.start_timer();
+        let written = store.write_batch(&events).await;
+        timer.observe_duration();
+        match written {
             Ok(()) => {
                 stats
                     .written
@@ -170,6 +193,16 @@ async fn write(store: &SharedStore, buf: &mut Vec<Pending>, stats: &IngestStats)
                 stats.batches.fetch_add(1, Ordering::Relaxed);
                 for d in done {
                     let _ = d.send(Ok(()));
+                }
+                return;
+            }
+            Err(e) if e.is_unavailable() => {
+                tracing::warn!(error = %e, size = events.len(), "storage unavailable: batch refused");
+                stats
+                    .failed
+                    .fetch_add(events.len() as u64, Ordering::Relaxed);
+                for d in done {
+                    let _ = d.send(Err(NotStored::Refused));
                 }
                 return;
             }

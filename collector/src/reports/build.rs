@@ -14,8 +14,31 @@ use super::{ReportError, ReportName, ReportRequest, Table};
 use crate::domain::dialog::{DialogKind, MatchKind};
 use crate::domain::site::SiteId;
 
-/// Builds the table of `req`.
+/// Builds the table of `req`; with a comparison period, every report but `dynamics` (which
+/// has it as rows) gets its counts and rates in that period beside the current ones, as
+/// `<column>_previous`.
 pub async fn table(
+    store: &dyn Reports,
+    site_id: SiteId,
+    tz: Tz,
+    req: &ReportRequest,
+) -> Result<Table, ReportError> {
+    let current = period_table(store, site_id, tz, req).await?;
+    let earlier = match req.comparison_period() {
+        Some(period) if req.name != ReportName::Dynamics => ReportRequest {
+            period,
+            // Every row, so each current row finds its counterpart.
+            limit: usize::MAX,
+            ..req.clone()
+        },
+        _ => return Ok(current),
+    };
+    let previous = period_table(store, site_id, tz, &earlier).await?;
+    Ok(current.beside(&previous, req.limit))
+}
+
+/// The table of `req` for its own period.
+async fn period_table(
     store: &dyn Reports,
     site_id: SiteId,
     tz: Tz,
@@ -33,7 +56,7 @@ pub async fn table(
         offset_ms: 0,
         filters: &req.filters,
     };
-    Ok(match req.name {
+    let mut t = match req.name {
         ReportName::NewRepeat => {
             let rows = store.count(&q(Fact::Dialogs, &[Key::Kind], false)).await?;
             shares("kind", &DialogKind::ALL.map(DialogKind::as_str), rows)
@@ -61,16 +84,51 @@ pub async fn table(
             let keys = &[Key::LandingPage];
             funnel(store, req, q, &["landing_page"], keys, true).await?
         }
+        ReportName::Regions => {
+            let keys = &[Key::Country, Key::Region];
+            funnel(store, req, q, &["country", "region"], keys, false).await?
+        }
+        ReportName::Devices => {
+            let keys = &[Key::Device, Key::Os];
+            funnel(store, req, q, &["device", "os"], keys, false).await?
+        }
+        ReportName::Browsers => funnel(store, req, q, &["browser"], &[Key::Browser], false).await?,
         ReportName::Pages => {
             // Clicks and dialogs only: a visit has no "page of contact".
-            let (cq, dq) = (
-                q(Fact::Clicks, &[Key::ClickPage], true),
-                q(Fact::Dialogs, &[Key::ClickPage], true),
-            );
-            let (clicks, dialogs) = tokio::try_join!(store.count(&cq), store.count(&dq))?;
-            ranked(&["page"], None, clicks, dialogs, req.limit)
+            let [cq, dq, xq] = [Fact::Clicks, Fact::Dialogs, Fact::ChatClicks]
+                .map(|f| q(f, &[Key::ClickPage], true));
+            let contact = tokio::try_join!(store.count(&cq), store.count(&dq), store.count(&xq))?;
+            ranked(&["page"], None, contact, req.limit)
         }
         ReportName::Dynamics => dynamics(store, site_id, tz, req).await?,
+        ReportName::Summary => {
+            let s = store.summary(site_id, from_ms, to_ms, &req.filters).await?;
+            let mut t = Table::new(&[
+                "dialogs",
+                "contacts",
+                "new_contacts",
+                "returning_contacts",
+                "messages_received",
+                "messages_sent",
+                "delivered",
+                "read",
+                "failed",
+                "median_first_response_s",
+            ]);
+            t.rows.push(vec![
+                s.dialogs.into(),
+                s.contacts.into(),
+                s.new_contacts.into(),
+                (s.contacts - s.new_contacts).into(),
+                s.messages_received.into(),
+                s.messages_sent.into(),
+                s.delivered.into(),
+                s.read.into(),
+                s.failed.into(),
+                s.median_first_response_s.into(),
+            ]);
+            t
+        }
         ReportName::Hours => {
             let mut grid = [[0i64; 24]; 7];
             for (from_ms, to_ms, offset_ms) in time::offset_segments(tz, from_ms, to_ms) {
@@ -98,7 +156,9 @@ pub async fn table(
             }
             t
         }
-    })
+    };
+    super::money::add(store, site_id, req, (from_ms, to_ms), &mut t).await?;
+    Ok(t)
 }
 
 /// Counts per value with their share of the total; `fixed` values always get a row.
@@ -141,28 +201,39 @@ async fn funnel<'a>(
     keys: &'static [Key],
     required: bool,
 ) -> Result<Table, ReportError> {
-    let (vq, cq, dq) = (
-        q(Fact::Sessions, keys, required),
-        q(Fact::Clicks, keys, required),
-        q(Fact::Dialogs, keys, required),
-    );
-    let (visits, clicks, dialogs) =
-        tokio::try_join!(store.count(&vq), store.count(&cq), store.count(&dq))?;
-    Ok(ranked(columns, Some(visits), clicks, dialogs, req.limit))
+    let [vq, cq, dq, xq] = [
+        Fact::Sessions,
+        Fact::Clicks,
+        Fact::Dialogs,
+        Fact::ChatClicks,
+    ]
+    .map(|f| q(f, keys, required));
+    let (visits, clicks, dialogs, chats) = tokio::try_join!(
+        store.count(&vq),
+        store.count(&cq),
+        store.count(&dq),
+        store.count(&xq)
+    )?;
+    Ok(ranked(
+        columns,
+        Some(visits),
+        (clicks, dialogs, chats),
+        req.limit,
+    ))
 }
 
-/// Merges counts by key and ranks by dialogs, then clicks, then visits.
+/// Merges counts by key and ranks by dialogs, then clicks, then visits; `click_to_chat` is
+/// the share of clicks some dialog points at (`contact`: clicks, dialogs, chat clicks).
 fn ranked(
     columns: &[&'static str],
     visits: Option<Vec<CountRow>>,
-    clicks: Vec<CountRow>,
-    dialogs: Vec<CountRow>,
+    (clicks, dialogs, chats): (Vec<CountRow>, Vec<CountRow>, Vec<CountRow>),
     limit: usize,
 ) -> Table {
     type K = (Option<String>, Option<String>);
-    let mut merged: BTreeMap<K, [i64; 3]> = BTreeMap::new();
+    let mut merged: BTreeMap<K, [i64; 4]> = BTreeMap::new();
     let with_visits = visits.is_some();
-    for (i, rows) in [visits.unwrap_or_default(), clicks, dialogs]
+    for (i, rows) in [visits.unwrap_or_default(), clicks, dialogs, chats]
         .into_iter()
         .enumerate()
     {
@@ -170,7 +241,7 @@ fn ranked(
             merged.entry((r.k1, r.k2)).or_default()[i] += r.n;
         }
     }
-    let mut rows: Vec<(K, [i64; 3])> = merged.into_iter().collect();
+    let mut rows: Vec<(K, [i64; 4])> = merged.into_iter().collect();
     rows.sort_by(|a, b| (b.1[2], b.1[1], b.1[0]).cmp(&(a.1[2], a.1[1], a.1[0])));
     let mut header = columns.to_vec();
     if with_visits {
@@ -178,7 +249,7 @@ fn ranked(
     }
     header.extend(["clicks", "dialogs", "click_to_chat"]);
     let mut t = Table::new(&header);
-    for ((k1, k2), [v, c, d]) in rows.into_iter().take(limit) {
+    for ((k1, k2), [v, c, d, x]) in rows.into_iter().take(limit) {
         let mut row: Vec<Value> = vec![k1.into()];
         if columns.len() > 1 {
             row.push(k2.into());
@@ -186,7 +257,7 @@ fn ranked(
         if with_visits {
             row.push(v.into());
         }
-        row.extend([c.into(), d.into(), ratio(d, c)]);
+        row.extend([c.into(), d.into(), ratio(x, c)]);
         t.rows.push(row);
     }
     t
@@ -242,9 +313,19 @@ async fn dynamics(
         .chain(comparison.iter().flat_map(|c| c.1.keys()))
         .map(|(ch, _)| ch.clone())
         .collect();
-    let mut t = Table::new(&["period", "index", "bucket", "channel", "dialogs"]);
+    // A bucket of the current period that has not ended yet (today is in it, or it is
+    // still to come) is partial: its counts are not a fall.
+    let today = time::local(tz, crate::domain::now_ms()).date();
+    let ends = |starts: &[NaiveDate], i: usize| {
+        starts
+            .get(i + 1)
+            .and_then(|next| next.pred_opt())
+            .unwrap_or(req.period.to)
+    };
+    let mut t = Table::new(&["period", "index", "bucket", "channel", "dialogs", "partial"]);
     let mut emit = |label: &str, (starts, counts): &(Vec<NaiveDate>, BTreeMap<_, i64>)| {
         for (i, start) in starts.iter().enumerate() {
+            let partial = label == "current" && ends(starts, i) >= today;
             for ch in &channels {
                 let n = counts.get(&(ch.clone(), i)).copied().unwrap_or(0);
                 t.rows.push(vec![
@@ -253,6 +334,7 @@ async fn dynamics(
                     start.to_string().into(),
                     ch.clone().into(),
                     n.into(),
+                    partial.into(),
                 ]);
             }
         }

@@ -5,7 +5,11 @@
 //! turns it into a few grouped counts on the store and shapes them into a [`Table`].
 
 mod build;
+pub mod costs;
+pub mod money;
+pub mod money_sql;
 pub mod query;
+pub mod retained;
 pub mod rollups;
 pub mod store;
 pub mod table;
@@ -47,11 +51,19 @@ pub enum ReportName {
     Hours,
     /// Dialogs per match kind.
     MatchQuality,
+    /// One row: dialogs, contacts, messages and first response time of the period.
+    Summary,
+    /// Countries and regions with the funnel.
+    Regions,
+    /// Device types and operating systems with the funnel.
+    Devices,
+    /// Browsers with the funnel.
+    Browsers,
 }
 
 impl ReportName {
     /// Every report.
-    pub const ALL: [ReportName; 10] = [
+    pub const ALL: [ReportName; 14] = [
         ReportName::NewRepeat,
         ReportName::Pages,
         ReportName::LandingPages,
@@ -62,6 +74,10 @@ impl ReportName {
         ReportName::Dynamics,
         ReportName::Hours,
         ReportName::MatchQuality,
+        ReportName::Summary,
+        ReportName::Regions,
+        ReportName::Devices,
+        ReportName::Browsers,
     ];
 
     /// The URL name.
@@ -77,6 +93,10 @@ impl ReportName {
             ReportName::Dynamics => "dynamics",
             ReportName::Hours => "hours",
             ReportName::MatchQuality => "match-quality",
+            ReportName::Summary => "summary",
+            ReportName::Regions => "regions",
+            ReportName::Devices => "devices",
+            ReportName::Browsers => "browsers",
         }
     }
 
@@ -86,7 +106,7 @@ impl ReportName {
     }
 }
 
-/// Which period dynamics are compared with.
+/// Which period a report is compared with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Comparison {
     /// The period of equal length just before.
@@ -110,8 +130,10 @@ pub struct ReportRequest {
     pub limit: usize,
     /// Dynamics bucket.
     pub granularity: Granularity,
-    /// Dynamics comparison.
+    /// The comparison period, if any.
     pub compare: Option<Comparison>,
+    /// Currency and attribution model of the money columns.
+    pub money: money::MoneyOptions,
 }
 
 /// Why a report could not be produced.
@@ -132,7 +154,7 @@ fn invalid(msg: impl Into<String>) -> ReportError {
 /// Longest period a report covers.
 const MAX_DAYS: i64 = 3 * 366;
 /// Query parameters other than the report's own (`format` is read by the HTTP layer).
-pub(crate) const KNOWN: [&str; 13] = [
+pub(crate) const KNOWN: [&str; 15] = [
     "from",
     "to",
     "channel",
@@ -145,6 +167,8 @@ pub(crate) const KNOWN: [&str; 13] = [
     "compare",
     "compare_from",
     "compare_to",
+    "currency",
+    "model",
     "format",
 ];
 
@@ -248,6 +272,7 @@ impl ReportRequest {
                 )))
             }
         };
+        let money = money::MoneyOptions::parse(text("currency"), text("model")).map_err(invalid)?;
         Ok(ReportRequest {
             name,
             period: main,
@@ -261,6 +286,7 @@ impl ReportRequest {
             limit,
             granularity,
             compare,
+            money,
         })
     }
 
@@ -299,10 +325,10 @@ impl Report {
         });
         if r.name == ReportName::Dynamics {
             v["granularity"] = r.granularity.as_str().into();
-            if let Some(c) = r.comparison_period() {
-                v["compare_from"] = c.from.to_string().into();
-                v["compare_to"] = c.to.to_string().into();
-            }
+        }
+        if let Some(c) = r.comparison_period() {
+            v["compare_from"] = c.from.to_string().into();
+            v["compare_to"] = c.to.to_string().into();
         }
         v
     }

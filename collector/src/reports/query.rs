@@ -18,6 +18,10 @@ pub enum Fact {
     Clicks,
     /// Dialogs (`dialogs.started_at`).
     Dialogs,
+    /// Chat-link clicks that led to a dialog (a dialog points at them), by click time: the
+    /// numerator of `click_to_chat`, so one click with two dialogs is one, and the rate
+    /// never passes 100%.
+    ChatClicks,
 }
 
 impl Fact {
@@ -25,8 +29,16 @@ impl Fact {
     fn alias(self) -> &'static str {
         match self {
             Fact::Sessions => "s",
-            Fact::Clicks => "c",
+            Fact::Clicks | Fact::ChatClicks => "c",
             Fact::Dialogs => "d",
+        }
+    }
+
+    /// The fact whose table rows this one counts (a subset of them, for chat clicks).
+    pub fn table_fact(self) -> Fact {
+        match self {
+            Fact::ChatClicks => Fact::Clicks,
+            f => f,
         }
     }
 }
@@ -48,24 +60,54 @@ pub enum Key {
     Content,
     /// `utm_term` (the keyword).
     Term,
-    /// The session's landing page.
+    /// The session's landing page, as a page key (`domain::page`).
     LandingPage,
-    /// The page of the chat-link click.
+    /// The page of the chat-link click, as a page key.
     ClickPage,
     /// The tracked number (clicks' number, dialogs' business number).
     Number,
+    /// The session's country (ISO code).
+    Country,
+    /// The session's region within it.
+    Region,
+    /// The session's device type (`smartphone`, `pc`, …).
+    Device,
+    /// The session's operating system.
+    Os,
+    /// The session's browser.
+    Browser,
 }
 
 /// The session columns that clicks and dialogs carry copies of, under the same names. They
 /// are copied whenever a click or dialog is counted into the rollups (see
 /// `storage::sql::rollups::copy_attribution!`), which every write that adds one or changes
 /// what it points at does.
-pub const COPIED_FROM_SESSION: [&str; 5] = [
+pub const COPIED_FROM_SESSION: [&str; 10] = [
     "channel",
     "utm_campaign",
     "utm_content",
     "utm_term",
-    "landing_page",
+    "landing_key",
+    "country",
+    "region",
+    "device",
+    "os",
+    "browser",
+];
+
+/// The report columns that hold keys, and their keys.
+pub const ROW_KEYS: [(&str, Key); 11] = [
+    ("channel", Key::Channel),
+    ("campaign", Key::Campaign),
+    ("ad", Key::Content),
+    ("keyword", Key::Term),
+    ("landing_page", Key::LandingPage),
+    ("page", Key::ClickPage),
+    ("country", Key::Country),
+    ("region", Key::Region),
+    ("device", Key::Device),
+    ("os", Key::Os),
+    ("browser", Key::Browser),
 ];
 
 impl Key {
@@ -77,9 +119,14 @@ impl Key {
             Key::Campaign => "utm_campaign",
             Key::Content => "utm_content",
             Key::Term => "utm_term",
-            Key::LandingPage => "landing_page",
-            Key::ClickPage => "page_url",
+            Key::LandingPage => "landing_key",
+            Key::ClickPage => "page_key",
             Key::Number => "number",
+            Key::Country => "country",
+            Key::Region => "region",
+            Key::Device => "device",
+            Key::Os => "os",
+            Key::Browser => "browser",
         }
     }
 
@@ -96,6 +143,17 @@ impl Key {
             _ => self.column(),
         };
         format!("{}.{column}", fact.alias())
+    }
+
+    /// The key's column on dialogs aliased `d`.
+    pub fn dialog_column(self) -> String {
+        self.sql(Fact::Dialogs)
+    }
+
+    /// The key a report column names (`campaign`, `ad`, `landing_page`, …), for filtering
+    /// the dialogs behind a report row by the row's keys.
+    pub fn of_report_column(name: &str) -> Option<Key> {
+        ROW_KEYS.iter().find(|(n, _)| *n == name).map(|(_, k)| *k)
     }
 
     /// The filters in `f` that apply to `fact` (see [`ReportFilters`]) and are keys, with
@@ -170,6 +228,27 @@ pub struct CountRow {
     pub n: i64,
 }
 
+/// The conditions `f` puts on dialogs aliased `d`, as ` AND …` with numbered parameters
+/// from `$first` on, and their values (the tag as an `EXISTS`).
+pub fn dialog_conditions(f: &ReportFilters, first: usize) -> (String, Vec<String>) {
+    let mut sql = String::new();
+    let mut binds = Vec::new();
+    for (key, value) in Key::filters(Fact::Dialogs, f) {
+        binds.push(value.to_owned());
+        let n = first + binds.len() - 1;
+        sql.push_str(&format!(" AND {} = ${n}", key.sql(Fact::Dialogs)));
+    }
+    if let Some(tag) = &f.tag {
+        binds.push(tag.clone());
+        let n = first + binds.len() - 1;
+        sql.push_str(&format!(
+            " AND EXISTS (SELECT 1 FROM dialog_tags t WHERE t.site_id = d.site_id \
+             AND t.dialog_id = d.dialog_id AND t.tag = ${n})"
+        ));
+    }
+    (sql, binds)
+}
+
 impl CountQuery<'_> {
     /// The SQL text and the string parameters after `$1` site, `$2` from, `$3` to.
     pub fn to_sql(&self) -> (String, Vec<String>) {
@@ -183,10 +262,18 @@ impl CountQuery<'_> {
     }
 
     fn sql(&self, ids: Option<usize>) -> (String, Vec<String>) {
-        let (table, time, id) = match self.fact {
+        let (table, time, id) = match self.fact.table_fact() {
             Fact::Sessions => ("sessions", "started_at", "session_id"),
-            Fact::Clicks => ("clicks", "clicked_at", "click_id"),
             Fact::Dialogs => ("dialogs", "started_at", "dialog_id"),
+            _ => ("clicks", "clicked_at", "click_id"),
+        };
+        // A chat click is a click some dialog points at.
+        let chatted = match self.fact {
+            Fact::ChatClicks => {
+                " AND EXISTS (SELECT 1 FROM dialogs x WHERE x.site_id = c.site_id \
+                 AND x.click_id = c.click_id)"
+            }
+            _ => "",
         };
         let a = self.fact.alias();
         let key = |i: usize| {
@@ -218,13 +305,13 @@ impl CountQuery<'_> {
         if let Some(n) = ids {
             let list: Vec<String> = (2..n + 2).map(|i| format!("${i}")).collect();
             sql.push_str(&format!(
-                " WHERE {a}.site_id = $1 AND {a}.{id} IN ({}) GROUP BY 1, 2, 3, 4",
+                " WHERE {a}.site_id = $1 AND {a}.{id} IN ({}){chatted} GROUP BY 1, 2, 3, 4",
                 list.join(", ")
             ));
             return (sql, Vec::new());
         }
         sql.push_str(&format!(
-            " WHERE {a}.site_id = $1 AND {a}.{time} >= $2 AND {a}.{time} < $3"
+            " WHERE {a}.site_id = $1 AND {a}.{time} >= $2 AND {a}.{time} < $3{chatted}"
         ));
         let f = self.filters;
         let mut binds = Vec::new();
@@ -327,7 +414,7 @@ mod tests {
         assert!(pages
             .to_sql()
             .0
-            .starts_with("SELECT d.page_url AS k1, d.match_kind AS k2"));
+            .starts_with("SELECT d.page_key AS k1, d.match_kind AS k2"));
         let visits = CountQuery {
             fact: Fact::Sessions,
             ..pages

@@ -3,7 +3,11 @@
 
 use async_trait::async_trait;
 
-use super::query::{CountQuery, CountRow, Fact, ReportFilters};
+use super::costs::store::{CostImport, CostTotal};
+use super::costs::CostRow;
+use super::money_sql::{self as money, OutcomeRow, SiteMoney};
+use super::query::Key;
+use super::query::{dialog_conditions, CountQuery, CountRow, Fact, ReportFilters};
 use super::rollups::{self, copy_attribution_sql, drift, Part, RollupDelta, DIMS};
 use crate::args;
 use crate::db::{Arg, Conn, Db, StoreError};
@@ -28,7 +32,79 @@ pub trait Reports: Send + Sync {
     /// fact tables, in one transaction; the number of rollup rows written. A repair: every
     /// write keeps them in step, and [`Reports::rollup_drift`] tells whether one is needed.
     async fn rebuild_rollups(&self, site_id: SiteId) -> Result<usize, StoreError>;
+    /// The `summary` report's figures for `[from_ms, to_ms)` (see [`Summary`]).
+    async fn summary(
+        &self,
+        site_id: SiteId,
+        from_ms: i64,
+        to_ms: i64,
+        filters: &ReportFilters,
+    ) -> Result<Summary, StoreError>;
+    /// Stores imported ad costs, replacing the stored days and sources they hold.
+    async fn import_costs(
+        &self,
+        site_id: SiteId,
+        rows: &[CostRow],
+    ) -> Result<CostImport, StoreError>;
+    /// The site's stages and its reports' default currency (see [`money`](super::money)).
+    async fn site_money(&self, site_id: SiteId) -> Result<SiteMoney, StoreError>;
+    /// Outcome groups of dialogs by `keys` (see [`money_sql::outcomes`](super::money_sql::outcomes)).
+    async fn outcomes(
+        &self,
+        site_id: SiteId,
+        keys: &[Key],
+        first_touch: bool,
+        bounds: (i64, i64),
+        filters: &ReportFilters,
+    ) -> Result<Vec<OutcomeRow>, StoreError>;
+    /// Spend by `keys` over UTC days (see [`money_sql::spend`](super::money_sql::spend)).
+    async fn spend(
+        &self,
+        site_id: SiteId,
+        keys: &[Key],
+        days: (i64, i64),
+        currency: &str,
+        filters: &ReportFilters,
+    ) -> Result<Vec<(Option<String>, Option<String>, i64)>, StoreError>;
+    /// The site's stored ad spend over UTC days `from..=to`.
+    async fn cost_totals(
+        &self,
+        site_id: SiteId,
+        from: i64,
+        to: i64,
+    ) -> Result<Vec<CostTotal>, StoreError>;
 }
+
+/// The figures of the `summary` report. Dialog figures are over the dialogs started in the
+/// period that match the filters; message figures over the messages of the period, and
+/// with a filter, only of contacts with such a dialog.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Summary {
+    /// Dialogs started.
+    pub dialogs: i64,
+    /// People behind them.
+    pub contacts: i64,
+    /// Of those, people whose first dialog ever is in the period.
+    pub new_contacts: i64,
+    /// Messages from contacts.
+    pub messages_received: i64,
+    /// Messages the business sent (known from their delivery statuses).
+    pub messages_sent: i64,
+    /// Of those, delivered (read and played included).
+    pub delivered: i64,
+    /// Of those, read (played included).
+    pub read: i64,
+    /// Failed.
+    pub failed: i64,
+    /// Median seconds from a dialog's first message to the business's first message to that
+    /// contact after it, over the dialogs answered.
+    pub median_first_response_s: Option<i64>,
+}
+
+/// When the business sent a message, as its statuses tell (`message_statuses` as `ms`;
+/// `message_statuses_by_time` indexes it).
+pub const STATUS_TIME: &str =
+    "COALESCE(ms.sent_at, ms.delivered_at, ms.read_at, ms.played_at, ms.failed_at, ms.status_at)";
 
 #[async_trait]
 impl Reports for Db {
@@ -78,17 +154,21 @@ impl Reports for Db {
     async fn rollup_drift(&self, site_id: SiteId) -> Result<Vec<String>, StoreError> {
         let site = site_id.0;
         let mut conn = self.read().await?;
-        type Row = (String, i64, String, String, String, i64, i64, i64);
+        type Row = (String, i64, String, String, String, i64, i64, i64, i64);
         let rows: Vec<Row> = conn
             .fetch_all(
-                "SELECT dim, slot, k1, k2, k3, visits, clicks, dialogs FROM report_rollups \
-                 WHERE site_id = $1",
+                &format!(
+                    "SELECT dim, slot, k1, k2, k3, {} FROM report_rollups WHERE site_id = $1",
+                    rollups::COUNTERS.join(", ")
+                ),
                 args![site],
             )
             .await?;
         let mut stored = RollupDelta::default();
-        for (dim, slot, k1, k2, k3, v, c, d) in rows {
-            stored.0.insert((site, dim, slot, k1, k2, k3), [v, c, d]);
+        for (dim, slot, k1, k2, k3, v, c, d, chats) in rows {
+            stored
+                .0
+                .insert((site, dim, slot, k1, k2, k3), [v, c, d, chats]);
         }
         let recomputed = recompute(&mut conn, site_id).await?;
         let mut out = drift(&stored, &recomputed);
@@ -110,15 +190,160 @@ impl Reports for Db {
                 tx.execute(&sql, args![site_id.0]).await?;
             }
         }
+        // Recomputed first: the counts of days before a retention horizon are read from
+        // the stored rollups.
+        let delta = recompute(&mut tx, site_id).await?;
         tx.execute(
             "DELETE FROM report_rollups WHERE site_id = $1",
             args![site_id.0],
         )
         .await?;
-        let delta = recompute(&mut tx, site_id).await?;
         delta.write(&mut tx).await?;
         tx.commit().await?;
         Ok(delta.rows().len())
+    }
+
+    async fn summary(
+        &self,
+        site_id: SiteId,
+        from_ms: i64,
+        to_ms: i64,
+        filters: &ReportFilters,
+    ) -> Result<Summary, StoreError> {
+        let (conditions, binds) = dialog_conditions(filters, 4);
+        let args = || {
+            let mut a = args![site_id.0, from_ms, to_ms];
+            a.extend(binds.iter().map(Arg::from));
+            a
+        };
+        let period =
+            format!("d.site_id = $1 AND d.started_at >= $2 AND d.started_at < $3{conditions}");
+        // Dialogs, people, new people and answered dialogs, from `dialogs_for_summary`.
+        let (dialogs, contacts, new_contacts, answered): (i64, i64, i64, i64) = self
+            .fetch_optional(
+                &format!(
+                    "SELECT COUNT(*), COUNT(DISTINCT d.contact_id), \
+                     COUNT(DISTINCT CASE WHEN d.kind = 'new' THEN d.contact_id END), \
+                     COUNT(d.first_reply_at) FROM dialogs d WHERE {period}"
+                ),
+                args(),
+            )
+            .await?
+            .unwrap_or_default();
+        let mut s = Summary {
+            dialogs,
+            contacts,
+            new_contacts,
+            ..Summary::default()
+        };
+        // The median wait: the middle one or two of the answered dialogs' waits, in seconds.
+        if answered > 0 {
+            let mut a = args();
+            a.push(Arg::from((answered - 1) / 2));
+            let offset = binds.len() + 4;
+            let middle: Vec<(i64,)> = self
+                .fetch_all(
+                    &format!(
+                        "SELECT (d.first_reply_at - d.started_at) / 1000 AS w FROM dialogs d \
+                         WHERE {period} AND d.first_reply_at IS NOT NULL \
+                         ORDER BY w LIMIT 2 OFFSET ${offset}"
+                    ),
+                    a,
+                )
+                .await?;
+            let w: Vec<i64> = middle.into_iter().map(|(w,)| w.max(0)).collect();
+            s.median_first_response_s = match (answered % 2, &w[..]) {
+                (1, [m, ..]) => Some(*m),
+                (0, [a, b]) => Some((a + b) / 2),
+                _ => None,
+            };
+        }
+        // Messages of the period; with a filter, of the contacts it leaves.
+        let filtered = filters != &ReportFilters::default();
+        let only = |column: &str, of: &str| {
+            if filtered {
+                format!(
+                    " AND {column} IN (SELECT {of} FROM dialogs d JOIN contacts c \
+                     ON c.site_id = d.site_id AND c.contact_id = d.contact_id WHERE {period})"
+                )
+            } else {
+                String::new()
+            }
+        };
+        let (received,): (i64,) = self
+            .fetch_optional(
+                &format!(
+                    "SELECT COUNT(*) FROM messages m WHERE m.site_id = $1 AND m.sent_at >= $2 \
+                     AND m.sent_at < $3{}",
+                    only("m.contact_id", "c.contact_id")
+                ),
+                args(),
+            )
+            .await?
+            .unwrap_or((0,));
+        s.messages_received = received;
+        let (sent, delivered, read, failed): (i64, i64, i64, i64) = self
+            .fetch_optional(
+                &format!(
+                    "SELECT COUNT(*), \
+                     COALESCE(SUM(CASE WHEN ms.delivered_at IS NOT NULL OR ms.read_at IS NOT NULL \
+                       OR ms.played_at IS NOT NULL THEN 1 ELSE 0 END), 0), \
+                     COALESCE(SUM(CASE WHEN ms.read_at IS NOT NULL OR ms.played_at IS NOT NULL \
+                       THEN 1 ELSE 0 END), 0), \
+                     COALESCE(SUM(CASE WHEN ms.failed_at IS NOT NULL THEN 1 ELSE 0 END), 0) \
+                     FROM message_statuses ms WHERE ms.site_id = $1 \
+                     AND {STATUS_TIME} >= $2 AND {STATUS_TIME} < $3{}",
+                    only("ms.recipient", "c.phone")
+                ),
+                args(),
+            )
+            .await?
+            .unwrap_or_default();
+        (s.messages_sent, s.delivered, s.read, s.failed) = (sent, delivered, read, failed);
+        Ok(s)
+    }
+
+    async fn import_costs(
+        &self,
+        site_id: SiteId,
+        rows: &[CostRow],
+    ) -> Result<CostImport, StoreError> {
+        super::costs::store::import(self, site_id, rows).await
+    }
+
+    async fn cost_totals(
+        &self,
+        site_id: SiteId,
+        from: i64,
+        to: i64,
+    ) -> Result<Vec<CostTotal>, StoreError> {
+        super::costs::store::totals(self, site_id, from, to).await
+    }
+
+    async fn site_money(&self, site_id: SiteId) -> Result<SiteMoney, StoreError> {
+        money::site_money(self, site_id).await
+    }
+
+    async fn outcomes(
+        &self,
+        site_id: SiteId,
+        keys: &[Key],
+        first_touch: bool,
+        bounds: (i64, i64),
+        filters: &ReportFilters,
+    ) -> Result<Vec<OutcomeRow>, StoreError> {
+        money::outcomes(self, site_id, keys, first_touch, bounds, filters).await
+    }
+
+    async fn spend(
+        &self,
+        site_id: SiteId,
+        keys: &[Key],
+        days: (i64, i64),
+        currency: &str,
+        filters: &ReportFilters,
+    ) -> Result<Vec<(Option<String>, Option<String>, i64)>, StoreError> {
+        money::spend(self, site_id, keys, days, currency, filters).await
     }
 }
 
@@ -130,16 +355,18 @@ async fn count_rows(conn: &mut Conn, q: &CountQuery<'_>) -> Result<Vec<CountRow>
     conn.fetch_all(&sql, args).await
 }
 
-/// The site's rollups recomputed from the fact tables.
+/// The site's rollups recomputed from the fact tables, but for days before its retention
+/// horizons, taken as stored ([`Horizons`](super::retained::Horizons)).
 async fn recompute(conn: &mut Conn, site_id: SiteId) -> Result<RollupDelta, sqlx::Error> {
     let mut recomputed = RollupDelta::default();
     let none = ReportFilters::default();
+    let horizons = super::retained::Horizons::of(conn, site_id).await?;
     for dim in DIMS {
         for fact in dim.facts {
             let q = CountQuery {
                 site_id,
                 fact: *fact,
-                from_ms: i64::MIN,
+                from_ms: horizons.recompute_from(*fact),
                 to_ms: i64::MAX,
                 keys: dim.keys,
                 first_key_required: false,
@@ -153,5 +380,8 @@ async fn recompute(conn: &mut Conn, site_id: SiteId) -> Result<RollupDelta, sqlx
             }
         }
     }
+    horizons
+        .keep_expired(conn, site_id, &mut recomputed)
+        .await?;
     Ok(recomputed)
 }

@@ -24,13 +24,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 /// Reads a beacon and the site it names, and takes it from the client's and the site's
-/// rate limits; the client's address comes along (for the region lookup).
+/// rate limits; the client's address comes along (for the region lookup). A beacon sent
+/// from a page off the site comes back as the reason it is dropped.
 async fn beacon<T: DeserializeOwned>(
     req: &HttpRequest,
     state: &AppState,
     payload: web::Payload,
     site_key: impl Fn(&T) -> &str,
-) -> Result<(T, Arc<Site>, Option<IpAddr>), ApiError> {
+) -> Result<Result<(T, Arc<Site>, Option<IpAddr>), Dropped>, ApiError> {
     let body = read_body(payload, MAX_BEACON_BYTES).await?;
     let beacon: T = parse_json(&body, "beacon")?;
     let site = state
@@ -41,7 +42,11 @@ async fn beacon<T: DeserializeOwned>(
     let peer = req.peer_addr().map(|a| a.ip());
     let client = state.proxies.client_ip(peer, req.headers());
     state.limits.take(client, site.id)?;
-    Ok((beacon, site, client))
+    let origin = req.headers().get(header::ORIGIN).map(|v| v.as_bytes());
+    if let Some(why) = filter::screen_origin(&site.domains, origin) {
+        return Ok(Err(why));
+    }
+    Ok(Ok((beacon, site, client)))
 }
 
 /// Stores the event and answers 202 once it is committed.
@@ -74,7 +79,7 @@ fn user_agent(req: &HttpRequest) -> &str {
     tag = "tracker",
     request_body(content = VisitBeacon, content_type = "text/plain", description = "A page view of a session, as JSON sent as text/plain so browsers skip the CORS preflight; at most 8 KiB"),
     responses(
-        (status = 202, description = "Stored (committed), or dropped as a robot or spam", body = crate::routes::schemas::BeaconAnswer),
+        (status = 202, description = "Stored (committed), or dropped as a robot, spam, or sent from a page off the site's domains", body = crate::routes::schemas::BeaconAnswer),
         (status = 400, description = "Invalid beacon"),
         (status = 404, description = "No such site"),
         (status = 413, description = "Body too large"),
@@ -96,18 +101,25 @@ async fn take_visit(
     payload: web::Payload,
     state: &AppState,
 ) -> Result<HttpResponse, ApiError> {
-    let (b, site, ip) = beacon::<VisitBeacon>(req, state, payload, |b| &b.site).await?;
+    let (b, site, ip) = match beacon::<VisitBeacon>(req, state, payload, |b| &b.site).await? {
+        Ok(beacon) => beacon,
+        Err(why) => return Ok(dropped(state, why)),
+    };
     // The address is used for the region lookup and then forgotten: only the region is kept.
     let sender = Sender {
         user_agent: user_agent(req),
         ip,
         geo: &state.geo,
     };
-    let view = Visit::parse(&site, b, sender, now_ms())
+    let mut view = Visit::parse(&site, b, sender, now_ms())
         .map_err(|e| ApiError::bad_request(e.to_string()))?;
     if let Some(why) = view.dropped() {
         return Ok(dropped(state, why));
     }
+    view.client = state
+        .clients
+        .of(&*state.store, site.id, ip, sender.user_agent, view.at_ms)
+        .await;
     store(state, IngestEvent::Visit(Box::new(view))).await
 }
 
@@ -116,7 +128,7 @@ async fn take_visit(
     tag = "tracker",
     request_body(content = ClickBeacon, content_type = "text/plain", description = "A click on a chat link, as JSON sent as text/plain so browsers skip the CORS preflight; at most 8 KiB"),
     responses(
-        (status = 202, description = "Stored (committed), or dropped as a robot or spam", body = crate::routes::schemas::BeaconAnswer),
+        (status = 202, description = "Stored (committed), or dropped as a robot, spam, or sent from a page off the site's domains", body = crate::routes::schemas::BeaconAnswer),
         (status = 400, description = "Invalid beacon"),
         (status = 404, description = "No such site"),
         (status = 413, description = "Body too large"),
@@ -138,11 +150,18 @@ async fn take_click(
     payload: web::Payload,
     state: &AppState,
 ) -> Result<HttpResponse, ApiError> {
-    let (b, site, _) = beacon::<ClickBeacon>(req, state, payload, |b| &b.site).await?;
-    let chat =
+    let (b, site, ip) = match beacon::<ClickBeacon>(req, state, payload, |b| &b.site).await? {
+        Ok(beacon) => beacon,
+        Err(why) => return Ok(dropped(state, why)),
+    };
+    let mut chat =
         Click::parse(&site, b, now_ms()).map_err(|e| ApiError::bad_request(e.to_string()))?;
     if let Some(why) = filter::screen_click(user_agent(req)) {
         return Ok(dropped(state, why));
     }
+    chat.client = state
+        .clients
+        .of(&*state.store, site.id, ip, user_agent(req), chat.at_ms)
+        .await;
     store(state, IngestEvent::Click(Box::new(chat))).await
 }

@@ -56,11 +56,22 @@ fn layout(title: &str, body: Markup) -> HttpResponse {
         html lang="en" {
             head {
                 meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                link rel="icon" href="/dashboard/favicon.svg" type="image/svg+xml";
                 title { (title) " · chatrail demo" }
                 style { (PreEscaped("body{font:16px system-ui,sans-serif;max-width:52rem;margin:2rem auto;padding:0 1rem}\
                     a.wa{display:inline-block;margin:.3rem 0;padding:.5rem .9rem;border-radius:6px;background:#25d366;color:#fff;text-decoration:none}\
-                    a.wa.untracked{background:#777}table{border-collapse:collapse}td,th{border:1px solid #ddd;padding:.25rem .5rem;text-align:left;vertical-align:top}\
-                    textarea,input{width:100%;box-sizing:border-box;margin:.2rem 0 .6rem}"))
+                    a.wa.untracked{background:#777}table{border-collapse:collapse;display:block;max-width:100%;overflow-x:auto}td,th{border:1px solid #ddd;padding:.25rem .5rem;text-align:left;vertical-align:top}\
+                    textarea,input{width:100%;box-sizing:border-box;margin:.2rem 0 .6rem}\
+                    .grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(min(22rem,100%),1fr));gap:1rem}\
+                    .facts{border:1px solid #ddd;border-radius:8px;padding:.6rem 1rem}.facts h2{font-size:1rem;margin:0 0 .5rem}\
+                    .facts dl{display:grid;grid-template-columns:minmax(7em,40%) minmax(0,1fr);gap:.25rem .75rem;margin:0}\
+                    .facts dt{color:#555}.facts dd{margin:0;overflow-wrap:anywhere}\
+                    .first-message{margin:0 0 1rem;padding:.6rem 1rem;border-left:4px solid #2563eb;background:#f6f7f9;white-space:pre-wrap;overflow-wrap:anywhere}\
+                    .badge{display:inline-block;padding:0 .5rem;border-radius:1rem;font-size:.8rem;background:#e5e7eb}\
+                    .badge.exact,.badge.new{background:#dcfce7;color:#166534}.badge.probable{background:#fef3c7;color:#92400e}\
+                    .badge.none{background:#fee2e2;color:#991b1b}.badge.repeat{background:#ede9fe;color:#5b21b6}\
+                    .next{margin-top:1.5rem;padding:.8rem 1rem;background:#eff6ff;border-radius:8px}"))
                 }
             }
             body { (body) }
@@ -177,17 +188,96 @@ async fn dialogs(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     ))
 }
 
-/// Renders any JSON value as nested tables; maud escapes every string.
-fn render(value: &Value) -> Markup {
+/// The text at `path` (`"session.channel"`) in the card's JSON, if it is a non-empty value.
+fn text(json: &Value, path: &str) -> Option<String> {
+    let value = path.split('.').try_fold(json, |v, key| v.get(key))?;
     match value {
-        Value::Object(map) => html! {
-            table { @for (k, v) in map { tr { th { (k) } td { (render(v)) } } } }
-        },
-        Value::Array(items) if items.is_empty() => html! { "—" },
-        Value::Array(items) => html! { @for v in items { (render(v)) } },
-        Value::Null => html! { "—" },
-        Value::String(s) => html! { (s) },
-        other => html! { (other.to_string()) },
+        Value::Null => None,
+        Value::String(s) if s.is_empty() => None,
+        // Times (`…_at`) in RFC 3339, as people read them.
+        Value::String(s) if path.ends_with("_at") => {
+            Some(chrono::DateTime::parse_from_rfc3339(s).map_or_else(
+                |_| s.clone(),
+                |t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
+            ))
+        }
+        // Phone numbers are stored as digits.
+        Value::String(s)
+            if (path.ends_with("phone") || path == "business_number")
+                && s.bytes().all(|b| b.is_ascii_digit()) =>
+        {
+            Some(format!("+{s}"))
+        }
+        Value::String(s) => Some(s.clone()),
+        Value::Object(map) if map.is_empty() => None,
+        Value::Object(map) => Some(
+            map.iter()
+                .map(|(k, v)| {
+                    format!(
+                        "{k} {}",
+                        v.as_str().map_or_else(|| v.to_string(), str::to_owned)
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join(", "),
+        ),
+        other => Some(other.to_string()),
+    }
+}
+
+/// One section of the json: a title and label → value pairs (a dash for a missing value).
+/// maud escapes every value: they come from visitors and chats.
+fn facts(id: &str, title: &str, json: &Value, pairs: &[(&str, &str)]) -> Markup {
+    html! {
+        section.facts id=(id) {
+            h2 { (title) }
+            dl {
+                @for (label, path) in pairs {
+                    dt { (label) }
+                    dd { (text(json, path).unwrap_or_else(|| "—".to_owned())) }
+                }
+            }
+        }
+    }
+}
+
+/// The source json as the dashboard shows it: who wrote, how the chat was matched, where
+/// the visitor came from, and on what device.
+fn source_card(json: &Value) -> Markup {
+    let contact = text(json, "contact.name")
+        .or_else(|| text(json, "contact.phone"))
+        .unwrap_or_else(|| "Unknown contact".to_owned());
+    let kind = text(json, "kind").unwrap_or_default();
+    let matched = text(json, "match.kind").unwrap_or_default();
+    html! {
+        article #card {
+            h1 { (contact) " " span.badge.(kind) { (kind) } }
+            blockquote.first-message { (text(json, "first_message").unwrap_or_default()) }
+            p.match { "Matched: " span.badge.(matched) #match-kind { (matched) }
+                @if let Some(code) = text(json, "match.code") { " by the session code " code { (code) } } }
+            div.grid {
+                (facts("contact", "Contact", json, &[
+                    ("Name", "contact.name"), ("Phone", "contact.phone"),
+                    ("Messenger", "contact.channel"), ("Contact type", "kind"),
+                ]))
+                (facts("dialog", "Dialog", json, &[
+                    ("First message", "started_at"), ("Number written to", "business_number"),
+                    ("Match", "match.kind"), ("Session code", "match.code"),
+                    ("Page of contact", "page_of_contact"), ("Link clicked", "clicked_at"),
+                ]))
+                (facts("session", "Source of this visit", json, &[
+                    ("Channel", "session.channel"), ("Source", "session.source"),
+                    ("Medium", "session.utm_medium"), ("Campaign", "session.utm_campaign"),
+                    ("Referrer", "session.referrer"), ("Landing page", "session.landing_page"),
+                    ("Click ids", "session.click_ids"), ("Pages viewed", "session.pageviews"),
+                ]))
+                (facts("device", "Device and region", json, &[
+                    ("OS", "session.os"), ("Browser", "session.browser"),
+                    ("Device", "session.device"), ("Language", "session.language"),
+                    ("Time zone", "session.timezone"), ("Country", "session.country"),
+                ]))
+            }
+        }
     }
 }
 
@@ -204,9 +294,21 @@ async fn card(id: web::Path<String>, state: web::Data<AppState>) -> Result<HttpR
     Ok(layout(
         "Source card",
         html! {
-            h1 { "Source card" }
-            p { a href="/demo" { "Demo page" } " · " a href="/demo/dialogs" { "All dialogs" } }
-            (render(&value))
+            p.nav { a href="/demo" { "Demo page" } " · " a href="/demo/dialogs" { "All dialogs" } }
+            @if text(&value, "match.kind").as_deref() == Some("none") {
+                p.lead { "The message you sent arrived by the WhatsApp webhook, but no visit was found for "
+                    "it: click a green link on the demo page first, in this browser, and send the message "
+                    "it fills in. Its source card:" }
+            } @else {
+                p.lead { "The message you sent arrived by the WhatsApp webhook and was joined to your "
+                    "visit. This is its source card:" }
+            }
+            (source_card(&value))
+            p.next {
+                a #open-dashboard href={"/dashboard/#/dialogs/" (id)} { "Open this card in the dashboard" }
+                " (sign in with the API token the demo printed), with the reports of the demo site's "
+                "three months of traffic."
+            }
         },
     ))
 }

@@ -163,6 +163,13 @@ async fn record(
         id: None,
     };
     let now = now_ms();
+    let ip = state
+        .proxies
+        .client_ip(req.peer_addr().map(|a| a.ip()), req.headers());
+    let client = state
+        .clients
+        .of(&*state.store, site.id, ip, user_agent, now)
+        .await;
     // An unusable Referer is not worth losing the session over.
     let sender = Sender::user_agent(user_agent);
     let visit = Visit::parse(site, visit.clone(), sender, now).or_else(|_| {
@@ -173,9 +180,10 @@ async fn record(
         Visit::parse(site, visit, sender, now)
     });
     let events = visit.and_then(|visit| {
+        let click = Click::parse(site, click, now)?;
         Ok([
-            IngestEvent::Visit(Box::new(visit)),
-            IngestEvent::Click(Box::new(Click::parse(site, click, now)?)),
+            IngestEvent::Visit(Box::new(Visit { client, ..visit })),
+            IngestEvent::Click(Box::new(Click { client, ..click })),
         ])
     });
     match events {

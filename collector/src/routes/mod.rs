@@ -6,6 +6,7 @@ pub mod dashboard;
 pub mod demo;
 pub mod go;
 pub mod health;
+pub mod metrics;
 pub mod schemas;
 pub mod tracker;
 pub mod webhooks;
@@ -29,24 +30,89 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     webhooks::configure(cfg);
     api::configure(cfg);
     dashboard::configure(cfg);
+    metrics::configure(cfg);
 }
 
-/// Refuses, before any route sees it, a request whose path or query string holds a NUL
-/// character (`%00`): no stored text may hold one (PostgreSQL refuses it), so a site key,
-/// a path segment or a filter with one is malformed input, answered 400 naming where it
-/// was, never a database error. The snippet's readers get the answer cross-origin.
+/// Longest request path taken, in bytes as sent (percent-encoded): far above any route's
+/// (a `/go` link's, a dialog's tag), far below what would cost anything to look at.
+pub const MAX_PATH_BYTES: usize = 2048;
+/// Longest query string taken, in bytes as sent: a `/go` link's UTM tags and click ids, or
+/// a report's filters, are a few hundred; a `/go` text longer than the 1,000 characters it
+/// is cut to (6 bytes each, percent-encoded Cyrillic) is still cut, not refused.
+pub const MAX_QUERY_BYTES: usize = 32 * 1024;
+/// Largest body any route takes (a Cloud API delivery); each route has its own, smaller or
+/// equal limit ([`body_limit`]), checked as it reads.
+pub const MAX_BODY_BYTES: usize = webhooks::whatsapp::MAX_WEBHOOK_BYTES;
+
+/// The most body bytes the operation `method` `template` (as the API description names it)
+/// reads; a larger body is answered 413. Routes that take no body are held to the
+/// collector-wide [`MAX_BODY_BYTES`], which is refused from `Content-Length` before any
+/// route runs.
+pub fn body_limit(method: &str, template: &str) -> usize {
+    use chatrail_core::beacon::MAX_BEACON_BYTES;
+    match (method.to_ascii_uppercase().as_str(), template) {
+        ("POST", "/collect/visit" | "/collect/click") => MAX_BEACON_BYTES,
+        ("POST", "/webhooks/whatsapp") => webhooks::whatsapp::MAX_WEBHOOK_BYTES,
+        ("POST", "/webhooks/twilio") => webhooks::twilio::MAX_BODY_BYTES,
+        ("POST", "/webhooks/telegram/{site_key}") => webhooks::telegram::MAX_BODY_BYTES,
+        ("POST", "/api/v1/messages") => api::messages::MAX_BODY_BYTES,
+        ("PUT", "/api/v1/site") => api::site::MAX_BODY_BYTES,
+        ("POST", "/api/v1/tokens") => api::tokens::MAX_BODY_BYTES,
+        ("POST", "/api/v1/costs") => api::costs::MAX_BODY_BYTES,
+        ("PUT", "/api/v1/dialogs/{id}/outcome" | "/api/v1/site/outcomes") => {
+            api::outcomes::MAX_BODY_BYTES
+        }
+        _ => MAX_BODY_BYTES,
+    }
+}
+
+/// Refuses, before any route sees it, a request malformed at the edge, with a JSON error
+/// naming the problem (readable cross-origin, for the snippet):
+///
+/// - a path or query string holding a NUL character (`%00`): no stored text may hold one
+///   (PostgreSQL refuses it), so a site key, a path segment or a filter with one is
+///   malformed input, answered 400 naming where it was, never a database error;
+/// - a path over [`MAX_PATH_BYTES`] or a query over [`MAX_QUERY_BYTES`]: 414;
+/// - a `Content-Length` over [`MAX_BODY_BYTES`]: 413 before a byte of it is read (each
+///   route also stops reading at its own limit, chunked bodies included).
 pub async fn refuse_nul(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    let problem = crate::text::nul_in_uri(req.path(), req.query_string());
-    match problem {
-        Some(place) => {
-            let error = ApiError::bad_request(format!("{place} holds a NUL character (%00)"));
+    match edge_problem(&req) {
+        Some(error) => {
             let response = readable(Err(error));
             Ok(req.into_response(response).map_into_right_body())
         }
         None => Ok(next.call(req).await?.map_into_left_body()),
+    }
+}
+
+fn edge_problem(req: &ServiceRequest) -> Option<ApiError> {
+    let (path, query) = (req.uri().path(), req.query_string());
+    if path.len() > MAX_PATH_BYTES {
+        return Some(ApiError::UriTooLong(format!(
+            "the path is longer than {MAX_PATH_BYTES} bytes"
+        )));
+    }
+    if query.len() > MAX_QUERY_BYTES {
+        return Some(ApiError::UriTooLong(format!(
+            "the query string is longer than {MAX_QUERY_BYTES} bytes"
+        )));
+    }
+    if let Some(place) = crate::text::nul_in_uri(req.path(), query) {
+        return Some(ApiError::bad_request(format!(
+            "{place} holds a NUL character (%00)"
+        )));
+    }
+    let length = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    match length {
+        Some(n) if n > MAX_BODY_BYTES as u64 => Some(ApiError::PayloadTooLarge(MAX_BODY_BYTES)),
+        _ => None,
     }
 }
 

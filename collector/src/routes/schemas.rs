@@ -167,15 +167,16 @@ pub struct ReportBody {
     /// `dynamics` only: the bucket size.
     #[schema(required = false)]
     pub granularity: Option<GranularityName>,
-    /// `dynamics` with `compare` only: the comparison period.
+    /// With `compare` only: the comparison period's first day.
     #[schema(required = false, format = Date)]
     pub compare_from: Option<String>,
-    /// `dynamics` with `compare` only.
+    /// With `compare` only: its last day.
     #[schema(required = false, format = Date)]
     pub compare_to: Option<String>,
 }
 
-/// A report cell: a key (string), a count or share (number), or null.
+/// A report cell: a key (string), a count or share (number), a flag (`dynamics`' `partial`),
+/// or null.
 pub struct Cell;
 
 impl PartialSchema for Cell {
@@ -185,6 +186,7 @@ impl PartialSchema for Cell {
             .schema_type(SchemaType::from_iter([
                 Type::String,
                 Type::Number,
+                Type::Boolean,
                 Type::Null,
             ]))
             .into()
@@ -235,8 +237,9 @@ pub struct ReportParams {
     pub campaign: Option<String>,
     /// Only dialogs with this tracked number (any notation).
     pub number: Option<String>,
-    /// Only dialogs of this match kind: `exact`, `referral`, `probable` or `none`.
-    #[param(pattern = "^(exact|referral|probable|none)$")]
+    /// Only dialogs of this match kind: `exact`, `referral`, `probable` or `none` (empty:
+    /// any, as for every filter).
+    #[param(pattern = "^(exact|referral|probable|none)?$")]
     pub r#match: Option<String>,
     /// Only dialogs with this operator tag.
     pub tag: Option<String>,
@@ -246,18 +249,27 @@ pub struct ReportParams {
     /// `dynamics`: bucket size (default `day`).
     #[param(inline)]
     pub granularity: Option<GranularityName>,
-    /// `dynamics`: compare with `previous`, `year`, `custom` (needs `compare_from` and
-    /// `compare_to`) or `none`.
-    #[param(pattern = "^(previous|year|custom|none)$")]
+    /// Compare with `previous`, `year`, `custom` (needs `compare_from` and `compare_to`) or
+    /// `none`: `dynamics` adds the comparison period's rows, every other report
+    /// `<count>_previous` columns beside its counts and rates.
+    #[param(pattern = "^(previous|year|custom|none)?$")]
     pub compare: Option<String>,
-    /// `dynamics` with `compare=custom`: first date.
+    /// With `compare=custom`: first date.
     #[param(format = Date)]
     pub compare_from: Option<String>,
-    /// `dynamics` with `compare=custom`: last date.
+    /// With `compare=custom`: last date.
     #[param(format = Date)]
     pub compare_to: Option<String>,
+    /// Money columns (channels, campaigns, ads, keywords, landing and contact pages): their
+    /// ISO 4217 currency (default: the site's most used); other currencies are left out.
+    #[param(pattern = "^([A-Za-z]{3})?$")]
+    pub currency: Option<String>,
+    /// Revenue attribution: `last` (the matched session, default) or `first` (the
+    /// visitor's first session).
+    #[param(pattern = "^(last|first)?$")]
+    pub model: Option<String>,
     /// `csv` for CSV (as does `Accept: text/csv`), `json` for JSON (the default).
-    #[param(pattern = "^(json|csv)$")]
+    #[param(pattern = "^(json|csv)?$")]
     pub format: Option<String>,
 }
 
@@ -291,12 +303,14 @@ pub enum DropReason {
     Headless,
     /// A referrer on the spam list.
     ReferrerSpam,
+    /// Sent by a browser from a page on none of the site's domains.
+    ForeignOrigin,
 }
 
 /// `GET /health`.
 #[derive(ToSchema)]
 pub struct Health {
-    /// `ok`, or `degraded` (answered with 503) when the database does not answer.
+    /// `ok`, or `degraded` (answered with 503) when the database does not answer or, while writes have failed, take a write.
     #[schema(pattern = "^(ok|degraded)$")]
     pub status: String,
     /// `ok`, or `unavailable` (the reason is logged).
@@ -305,7 +319,7 @@ pub struct Health {
     pub snippet: bool,
     /// The beacon queue's counters.
     pub ingest: IngestCounters,
-    /// Beacons dropped, by reason (`crawler`, `headless`, `referrer_spam`).
+    /// Beacons dropped, by reason (`crawler`, `headless`, `referrer_spam`, `foreign_origin`).
     pub dropped: BTreeMap<String, u64>,
     /// Whether a GeoIP database is loaded.
     pub geoip: bool,

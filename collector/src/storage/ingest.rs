@@ -24,6 +24,10 @@ pub enum IngestEvent {
 pub trait Ingest: Send + Sync {
     /// Writes a batch of visits and clicks in one transaction.
     async fn write_batch(&self, events: &[IngestEvent]) -> Result<(), StoreError>;
+
+    /// The salt of client signals on `day` (days since the epoch, UTC), made on first
+    /// request; salts of days before the one before are deleted.
+    async fn client_salt(&self, day: i64) -> Result<String, StoreError>;
 }
 
 #[async_trait]
@@ -46,6 +50,23 @@ impl Ingest for Db {
         delta.write(&mut tx).await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    async fn client_salt(&self, day: i64) -> Result<String, StoreError> {
+        let fresh = hex::encode(rand::random::<[u8; 32]>());
+        let mut tx = self.begin().await?;
+        tx.execute(
+            "INSERT INTO client_salts (day, salt) VALUES ($1, $2) ON CONFLICT (day) DO NOTHING",
+            args![day, fresh],
+        )
+        .await?;
+        tx.execute("DELETE FROM client_salts WHERE day < $1", args![day - 1])
+            .await?;
+        let (salt,): (String,) = tx
+            .fetch_one("SELECT salt FROM client_salts WHERE day = $1", args![day])
+            .await?;
+        tx.commit().await?;
+        Ok(salt)
     }
 }
 
@@ -159,7 +180,7 @@ impl<'a> Batch<'a> {
              last_seen_at, pageviews, landing_page, referrer, referring_domain, utm_source, \
              utm_medium, utm_campaign, utm_content, utm_term, click_ids, channel, os, \
              os_version, browser, browser_version, device, screen_w, screen_h, language, \
-             timezone, source, keyword, country, region, city)",
+             timezone, source, keyword, country, region, city, client, landing_key)",
             "ON CONFLICT (site_id, session_id) DO UPDATE SET \
              pageviews = sessions.pageviews + excluded.pageviews, \
              last_seen_at = CASE WHEN excluded.last_seen_at > sessions.last_seen_at \
@@ -177,7 +198,7 @@ impl<'a> Batch<'a> {
         .await?;
         tx.insert_rows(
             "INSERT INTO clicks (site_id, click_id, session_id, visitor_id, code, number, \
-             kind, page_url, clicked_at)",
+             kind, page_url, clicked_at, client, page_key)",
             "ON CONFLICT (site_id, click_id) DO NOTHING",
             self.clicks.values().map(|c| {
                 args![
@@ -190,6 +211,8 @@ impl<'a> Batch<'a> {
                     c.kind.as_str(),
                     &c.page_url,
                     c.at_ms,
+                    c.client,
+                    &c.page_key,
                 ]
             }),
         )
@@ -234,5 +257,7 @@ fn session_args<'a>(s: &SessionRow<'a>) -> Vec<Arg<'a>> {
         &v.region.country,
         &v.region.region,
         &v.region.city,
+        v.client,
+        &v.page_key,
     ]
 }

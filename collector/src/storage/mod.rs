@@ -5,15 +5,21 @@
 //! - [`inbound`]: chat messages matched to sessions and dialogs, statuses, identity changes.
 //! - [`dialogs`]: the dialogs list, source cards, tags.
 //! - [`admin`]: sites and API tokens.
+//! - [`first_steps`]: what a fresh site has seen yet.
+//! - [`privacy`]: erasing a contact, retention.
+//! - [`catch_up`]: rows from earlier versions given what this one derives, at start-up.
 //!
 //! Reports read through [`Reports`](crate::reports::store::Reports), which lives with the
 //! reports. Every table carries `site_id` in its primary key, and every statement is keyed
 //! by it, so one site never sees another's data and the schema can be distributed by site.
 
 mod admin;
-mod dialogs;
+mod catch_up;
+pub mod dialogs;
+mod first_steps;
 mod inbound;
 mod ingest;
+mod privacy;
 mod records;
 
 use std::sync::Arc;
@@ -21,18 +27,23 @@ use std::sync::Arc;
 pub use crate::db::{Db, StoreError};
 use crate::reports::store::Reports;
 pub use admin::{Admin, Revoke, TokenView};
+pub use catch_up::catch_up;
 pub use dialogs::Dialogs;
-pub use inbound::Inbound;
+pub use first_steps::{FirstSteps, FirstStepsStore};
+pub use inbound::{refresh_first_replies, Inbound};
 pub use ingest::{Ingest, IngestEvent};
+pub use privacy::{spawn_retention, Erased, Expired, Privacy, Retention, MAX_RETENTION_DAYS};
 pub use records::{
-    ContactView, DialogCursor, DialogFilters, DialogListQuery, DialogSummary, HistoryEntry,
+    fold, ContactView, DialogCursor, DialogFilters, DialogListQuery, DialogSummary, HistoryEntry,
     IdentityOutcome, IngestOutcome, MatchView, ReferralView, SessionView, SourceCard, StatusView,
     TagChange,
 };
 
 /// Everything the collector reads and writes, by concern.
 #[async_trait::async_trait]
-pub trait Store: Ingest + Inbound + Dialogs + Admin + Reports + std::fmt::Debug {
+pub trait Store:
+    Ingest + Inbound + Dialogs + Admin + Reports + FirstStepsStore + Privacy + std::fmt::Debug
+{
     /// Checks that the database answers within `within` (for `/health`).
     async fn ping(&self, within: std::time::Duration) -> Result<(), StoreError>;
 }
@@ -49,5 +60,7 @@ pub type SharedStore = Arc<dyn Store>;
 
 /// Opens the database named by `url` (`sqlite://…` or `postgres://…`) and applies migrations.
 pub async fn connect(url: &str) -> Result<SharedStore, StoreError> {
-    Ok(Arc::new(Db::connect(url).await?))
+    let db = Db::connect(url).await?;
+    catch_up(&db).await?;
+    Ok(Arc::new(db))
 }

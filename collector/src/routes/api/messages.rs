@@ -12,7 +12,7 @@ use crate::routes::webhooks::{store_events, Report};
 use crate::state::AppState;
 
 /// A message is at most 16 KiB of text plus a few short fields and a referral.
-const MAX_BODY_BYTES: usize = 64 * 1024;
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
 /// Registers the route.
 pub fn configure(cfg: &mut web::ServiceConfig) {

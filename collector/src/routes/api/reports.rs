@@ -3,7 +3,6 @@
 
 use std::collections::HashMap;
 
-use actix_web::http::header;
 use actix_web::{get, web, HttpRequest, HttpResponse};
 
 use crate::auth::Authenticated;
@@ -23,25 +22,6 @@ impl From<ReportError> for ApiError {
             ReportError::Store(e) => e.into(),
         }
     }
-}
-
-fn wants_csv(req: &HttpRequest, params: &HashMap<String, String>) -> Result<bool, ApiError> {
-    match params.get("format").map(String::as_str) {
-        Some("csv") => return Ok(true),
-        Some("json") => return Ok(false),
-        Some(other) => {
-            return Err(ApiError::bad_request(format!(
-                "format must be json or csv, got {other:?}"
-            )))
-        }
-        None => {}
-    }
-    let accept = req
-        .headers()
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    Ok(accept.contains("text/csv"))
 }
 
 #[utoipa::path(
@@ -72,23 +52,13 @@ async fn report(
             "reports need an analyst or admin token",
         ));
     }
-    let csv = wants_csv(&req, &params)?;
+    let csv = super::wants_csv(&req, params.get("format").map(String::as_str))?;
     let request = ReportRequest::parse(&name, &params)?;
     let report = reports::run(state.store.as_ref(), auth.0.site_id, request).await?;
     if csv {
-        let body = report
-            .table
-            .to_csv()
-            .map_err(|e| ApiError::Internal(e.into()))?;
         let r = &report.request;
         let file = format!("{}_{}_{}.csv", r.name.as_str(), r.period.from, r.period.to);
-        Ok(HttpResponse::Ok()
-            .content_type("text/csv; charset=utf-8")
-            .insert_header((
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{file}\""),
-            ))
-            .body(body))
+        super::csv_attachment(&report.table, &file)
     } else {
         Ok(HttpResponse::Ok().json(report.to_json()))
     }

@@ -13,11 +13,23 @@ use crate::error::{parse_json, read_body, ApiError};
 use crate::state::AppState;
 
 /// Settings are a few kilobytes; a megabyte of page rules is a mistake.
-const MAX_BODY_BYTES: usize = 256 * 1024;
+pub const MAX_BODY_BYTES: usize = 256 * 1024;
 
 /// Registers the routes.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(show).service(update);
+}
+
+/// A display name as typed (a site's, a token's): at most 100 characters, not blank, no
+/// control characters (the description's pattern says the same); the name trimmed.
+pub(super) fn display_name(raw: &str) -> Result<&str, ApiError> {
+    let name = raw.trim();
+    if name.is_empty() || raw.chars().count() > 100 || raw.chars().any(char::is_control) {
+        return Err(ApiError::bad_request(
+            "name must be 1-100 characters, without control characters",
+        ));
+    }
+    Ok(name)
 }
 
 pub(super) fn require_admin(auth: &Authenticated) -> Result<(), ApiError> {
@@ -58,10 +70,7 @@ pub(super) struct NumberBody {
 impl SettingsBody {
     /// Validates the settings with the same rules as `chatrail site create`.
     fn parse(self, key: &str) -> Result<(NewSite, chrono_tz::Tz), ApiError> {
-        let name = self.name.trim();
-        if name.is_empty() || name.chars().count() > 100 {
-            return Err(ApiError::bad_request("name must be 1-100 characters"));
-        }
+        let name = display_name(&self.name)?;
         let timezone: chrono_tz::Tz = self.timezone.parse().map_err(|_| {
             ApiError::bad_request(format!(
                 "unknown time zone {:?} (IANA names, e.g. Europe/Berlin)",

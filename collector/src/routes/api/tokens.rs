@@ -14,6 +14,9 @@ use crate::error::{parse_json, read_body, ApiError};
 use crate::state::AppState;
 use crate::storage::Revoke;
 
+/// A token's name and role fit in far less.
+pub const MAX_BODY_BYTES: usize = 4096;
+
 /// Registers the routes.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(list).service(create).service(revoke);
@@ -61,16 +64,13 @@ async fn create(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     require_admin(&auth)?;
-    let body = read_body(payload, 4096).await?;
+    let body = read_body(payload, MAX_BODY_BYTES).await?;
     let new: NewToken = parse_json(&body, "token").map_err(|e| {
         ApiError::bad_request(format!(
             "{e} (expected {{\"name\": ..., \"role\": \"operator\" | \"analyst\" | \"admin\"}})"
         ))
     })?;
-    let name = new.name.trim();
-    if name.is_empty() || name.chars().count() > 100 {
-        return Err(ApiError::bad_request("name must be 1-100 characters"));
-    }
+    let name = super::site::display_name(&new.name)?;
     let token = generate_token();
     state
         .store

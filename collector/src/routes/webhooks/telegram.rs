@@ -16,7 +16,7 @@ use crate::providers::telegram::Update;
 use crate::state::AppState;
 
 /// Telegram updates are small; a message is at most 4,096 characters.
-const MAX_BODY_BYTES: usize = 1024 * 1024;
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
 /// Registers the route.
 pub fn configure(cfg: &mut web::ServiceConfig) {

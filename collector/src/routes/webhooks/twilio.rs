@@ -18,7 +18,7 @@ use crate::providers::twilio::{self, Form};
 use crate::state::AppState;
 
 /// Twilio's requests are small forms; a MMS with many media URLs stays far below this.
-const MAX_BODY_BYTES: usize = 256 * 1024;
+pub const MAX_BODY_BYTES: usize = 256 * 1024;
 
 /// The TwiML that tells Twilio to do nothing more.
 const EMPTY_TWIML: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response/>";

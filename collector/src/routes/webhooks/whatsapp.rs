@@ -19,7 +19,7 @@ use crate::providers::whatsapp::{events, Envelope};
 use crate::state::AppState;
 
 /// Meta documents payloads of up to 3 MB.
-const MAX_WEBHOOK_BYTES: usize = 4 * 1024 * 1024;
+pub const MAX_WEBHOOK_BYTES: usize = 4 * 1024 * 1024;
 
 /// Registers the routes.
 pub fn configure(cfg: &mut web::ServiceConfig) {

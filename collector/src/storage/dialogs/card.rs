@@ -6,7 +6,7 @@ use uuid::Uuid;
 use crate::args;
 use crate::db::{Conn, Db, StoreError};
 use crate::domain::site::SiteId;
-use crate::storage::records::{DialogRow, VisitorView};
+use crate::storage::records::{DialogRow, ThreadMessage, VisitorView};
 use crate::storage::{ContactView, HistoryEntry, MatchView, ReferralView, SessionView, SourceCard};
 
 /// Columns of a [`SessionView`] of session `$2` of site `$1`.
@@ -100,6 +100,10 @@ pub async fn source_card(
             args![site, dialog.contact_id, dialog.dialog_id, dialog.started_at],
         )
         .await?;
+    let messages = thread(&mut conn, site, &dialog, contact.phone.as_deref()).await?;
+    let outcome = super::outcome::outcome(&mut conn, site, dialog.dialog_id)
+        .await?
+        .ok_or(sqlx::Error::RowNotFound)?;
     let (page_of_contact, clicked_at) = click.unzip();
     Ok(Some(SourceCard {
         dialog,
@@ -112,7 +116,51 @@ pub async fn source_card(
         clicked_at,
         visitor,
         history,
+        messages,
+        outcome,
     }))
+}
+
+/// Most messages a card shows.
+const THREAD_MAX: usize = 200;
+
+/// The dialog's messages, oldest first: the contact's (`messages`), and those the business
+/// sent the contact's phone from the dialog's start until the contact's next dialog, from
+/// their delivery statuses.
+async fn thread(
+    conn: &mut Conn,
+    site: Uuid,
+    dialog: &DialogRow,
+    phone: Option<&str>,
+) -> Result<Vec<ThreadMessage>, sqlx::Error> {
+    let mut messages: Vec<ThreadMessage> = conn
+        .fetch_all(
+            "SELECT sent_at AS at, 'in' AS direction, body AS text, \
+             CAST(NULL AS TEXT) AS status FROM messages \
+             WHERE site_id = $1 AND dialog_id = $2 ORDER BY sent_at LIMIT 200",
+            args![site, dialog.dialog_id],
+        )
+        .await?;
+    if let Some(phone) = phone {
+        let at = "COALESCE(sent_at, delivered_at, read_at, played_at, failed_at, status_at)";
+        let sent: Vec<ThreadMessage> = conn
+            .fetch_all(
+                &format!(
+                    "SELECT {at} AS at, 'out' AS direction, CAST(NULL AS TEXT) AS text, status \
+                     FROM message_statuses WHERE site_id = $1 AND recipient = $2 \
+                     AND {at} >= $3 AND {at} < COALESCE((SELECT MIN(d.started_at) \
+                     FROM dialogs d WHERE d.site_id = $1 AND d.contact_id = $4 \
+                     AND d.started_at > $3), {}) ORDER BY 1 LIMIT 200",
+                    i64::MAX
+                ),
+                args![site, phone, dialog.started_at, dialog.contact_id],
+            )
+            .await?;
+        messages.extend(sent);
+    }
+    messages.sort_by_key(|m| m.at);
+    messages.truncate(THREAD_MAX);
+    Ok(messages)
 }
 
 /// The visitor of session `s`: first touch, sessions up to the chat, time to chat.

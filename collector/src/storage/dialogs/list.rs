@@ -1,7 +1,7 @@
 //! The dialogs list: newest first, keyset-paged, filtered.
 
 use crate::args;
-use crate::db::{Db, StoreError};
+use crate::db::{Arg, Db, StoreError};
 use crate::domain::dialog::{DialogKind, MatchKind};
 use crate::domain::site::SiteId;
 use crate::storage::{DialogCursor, DialogListQuery, DialogSummary};
@@ -28,42 +28,61 @@ pub async fn list(
         started_at: i64::MAX,
         dialog_id: uuid::Uuid::max(),
     });
+    // A report row's keys and period, from `$12` on.
+    let mut extra = String::new();
+    let mut binds: Vec<Arg> = Vec::new();
+    for (key, value) in &f.keys {
+        match value {
+            Some(v) => {
+                binds.push(v.into());
+                extra.push_str(&format!(
+                    " AND {} = ${}",
+                    key.dialog_column(),
+                    11 + binds.len()
+                ));
+            }
+            None => extra.push_str(&format!(" AND {} IS NULL", key.dialog_column())),
+        }
+    }
+    if let Some((from_ms, to_ms)) = f.started {
+        binds.extend([Arg::from(from_ms), Arg::from(to_ms)]);
+        extra.push_str(&format!(
+            " AND d.started_at >= ${} AND d.started_at < ${}",
+            10 + binds.len(),
+            11 + binds.len()
+        ));
+    }
     let sql = format!(
         "SELECT d.dialog_id, d.started_at, d.kind, d.match_kind, \
          c.name AS contact_name, c.phone AS contact_phone, \
-         d.first_message, s.channel, s.utm_campaign, s.source, d.business_number \
+         d.first_message, d.channel, d.utm_campaign, s.source, d.business_number \
          FROM {from} \
          LEFT JOIN sessions s ON s.site_id = d.site_id AND s.session_id = d.session_id \
          WHERE c.site_id = d.site_id AND c.contact_id = d.contact_id \
          AND d.site_id = $1 AND (d.started_at, d.dialog_id) < ($2, $3) \
-         AND ($4 IS NULL OR s.channel = $4) \
+         AND ($4 IS NULL OR d.channel = $4) \
          AND ($5 IS NULL OR d.match_kind = $5) \
          AND ($6 IS NULL OR d.kind = $6) \
          AND ($7 IS NULL OR d.business_number = $7) \
          AND ($8 IS NULL OR EXISTS (SELECT 1 FROM dialog_tags t \
               WHERE t.site_id = d.site_id AND t.dialog_id = d.dialog_id AND t.tag = $8)) \
-         AND ($9 IS NULL OR LOWER(c.name) LIKE $9 ESCAPE '\\' \
-              OR c.name LIKE $10 ESCAPE '\\' \
-              OR ($11 IS NOT NULL AND c.phone LIKE $11)) \
-         ORDER BY d.started_at DESC, d.dialog_id DESC LIMIT $12"
+         AND ($9 IS NULL OR c.name_folded LIKE $9 ESCAPE '\\' \
+              OR ($10 IS NOT NULL AND c.phone LIKE $10)){extra} \
+         ORDER BY d.started_at DESC, d.dialog_id DESC LIMIT $11"
     );
-    Ok(db
-        .fetch_all(
-            &sql,
-            args![
-                site_id.0,
-                after.started_at,
-                after.dialog_id,
-                &f.channel,
-                f.match_kind.map(MatchKind::as_str),
-                f.kind.map(DialogKind::as_str),
-                &f.number,
-                &f.tag,
-                &f.name_like,
-                &f.name_like_as_typed,
-                &f.phone_like,
-                q.limit,
-            ],
-        )
-        .await?)
+    let mut args = args![
+        site_id.0,
+        after.started_at,
+        after.dialog_id,
+        &f.channel,
+        f.match_kind.map(MatchKind::as_str),
+        f.kind.map(DialogKind::as_str),
+        &f.number,
+        &f.tag,
+        &f.name_like,
+        &f.phone_like,
+        q.limit,
+    ];
+    args.extend(binds);
+    Ok(db.fetch_all(&sql, args).await?)
 }

@@ -1,16 +1,19 @@
-//! What operators read and change: the dialogs list, source cards, tags.
+//! What operators read and change: the dialogs list, source cards, tags, outcomes.
 
 mod card;
 mod list;
+pub mod outcome;
 mod tags;
 
 use async_trait::async_trait;
 use uuid::Uuid;
 
 use crate::db::{Db, StoreError};
+use crate::domain::outcome::{Rule, Stages};
 use crate::domain::site::SiteId;
 use crate::domain::tag::Tag;
 use crate::storage::{DialogListQuery, DialogSummary, SourceCard, TagChange};
+use outcome::{ChangedBy, NewOutcome, OutcomeSet, OutcomeSettings, OutcomeView, SettingsSaved};
 
 /// The operators' side of storage.
 #[async_trait]
@@ -47,6 +50,29 @@ pub trait Dialogs: Send + Sync {
         dialog_id: Uuid,
         tag: &Tag,
     ) -> Result<TagChange, StoreError>;
+    /// The outcome of one dialog of a site and its changes (`None`: no such dialog).
+    async fn outcome(
+        &self,
+        site_id: SiteId,
+        dialog_id: Uuid,
+    ) -> Result<Option<OutcomeView>, StoreError>;
+    /// Sets the outcome of a dialog of a site (setting the one it has changes nothing).
+    async fn set_outcome(
+        &self,
+        site_id: SiteId,
+        dialog_id: Uuid,
+        new: &NewOutcome,
+        by: &ChangedBy,
+    ) -> Result<OutcomeSet, StoreError>;
+    /// A site's stages and outcome rules.
+    async fn outcome_settings(&self, site_id: SiteId) -> Result<OutcomeSettings, StoreError>;
+    /// Replaces a site's stages and outcome rules.
+    async fn save_outcome_settings(
+        &self,
+        site_id: SiteId,
+        stages: &Stages,
+        rules: &[Rule],
+    ) -> Result<SettingsSaved, StoreError>;
 }
 
 #[async_trait]
@@ -92,5 +118,37 @@ impl Dialogs for Db {
         tag: &Tag,
     ) -> Result<TagChange, StoreError> {
         tags::remove(self, site_id, dialog_id, tag).await
+    }
+
+    async fn outcome(
+        &self,
+        site_id: SiteId,
+        dialog_id: Uuid,
+    ) -> Result<Option<OutcomeView>, StoreError> {
+        let mut conn = self.read().await?;
+        Ok(outcome::outcome(&mut conn, site_id.0, dialog_id).await?)
+    }
+
+    async fn set_outcome(
+        &self,
+        site_id: SiteId,
+        dialog_id: Uuid,
+        new: &NewOutcome,
+        by: &ChangedBy,
+    ) -> Result<OutcomeSet, StoreError> {
+        outcome::set(self, site_id, dialog_id, new, by).await
+    }
+
+    async fn outcome_settings(&self, site_id: SiteId) -> Result<OutcomeSettings, StoreError> {
+        outcome::settings(self, site_id).await
+    }
+
+    async fn save_outcome_settings(
+        &self,
+        site_id: SiteId,
+        stages: &Stages,
+        rules: &[Rule],
+    ) -> Result<SettingsSaved, StoreError> {
+        outcome::save_settings(self, site_id, stages, rules).await
     }
 }

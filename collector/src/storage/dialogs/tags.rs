@@ -57,6 +57,8 @@ pub async fn add(
             args![site_id.0, dialog_id, tag.as_str(), now_ms()],
         )
         .await?;
+        let event = super::outcome::RuleEvent::Tag(tag.as_str());
+        super::outcome::apply_rules(&mut tx, site_id.0, dialog_id, event).await?;
     }
     let now = of(&mut tx, site_id, dialog_id).await?.unwrap_or_default();
     tx.commit().await?;

@@ -9,6 +9,7 @@ use crate::domain::dialog::MatchKind;
 use crate::domain::inbound::InboundMessage;
 use crate::matching::{probable, DialogPolicy, Match};
 use crate::reports::query::Fact;
+use crate::reports::rollups::write::clicks_of;
 use crate::reports::rollups::RollupDelta;
 
 /// A session a code in the message belongs to, with that code.
@@ -82,7 +83,11 @@ async fn exact(
         )
         .await?;
     let wrong: Vec<Uuid> = wrong.into_iter().map(|(d,)| d).collect();
+    let clicks = clicks_of(tx, site_id, &wrong).await?;
     delta.count_out(tx, site_id, Fact::Dialogs, &wrong).await?;
+    delta
+        .count_out(tx, site_id, Fact::ChatClicks, &clicks)
+        .await?;
     for dialog_id in &wrong {
         tx.execute(
             "UPDATE dialogs SET match_kind = $3, confidence = NULL, session_id = NULL, \
@@ -97,6 +102,9 @@ async fn exact(
         .await?;
     }
     delta.count_in(tx, site_id, Fact::Dialogs, &wrong).await?;
+    delta
+        .count_in(tx, site_id, Fact::ChatClicks, &clicks)
+        .await?;
     Ok(Match {
         kind: MatchKind::Exact,
         code: Some(coded.code.clone()),
@@ -107,16 +115,28 @@ async fn exact(
 }
 
 /// Newest click on number `$2` in `[$3, $4]` of a session no dialog has claimed, other than
-/// session `$5` (NULL: any): a backward walk of `clicks_by_number` that stops at the first
-/// such click, so its cost does not grow with the clicks in the window. A click counts only
-/// with its session's visit: a click beacon alone (forged with nothing but the site key)
-/// cannot take a chat.
-const NEWEST_UNCLAIMED_CLICK: &str = "SELECT c.session_id, c.clicked_at, c.click_id FROM clicks c \
-     WHERE c.site_id = $1 AND c.number = $2 AND c.clicked_at >= $3 AND c.clicked_at <= $4 \
-     AND ($5 IS NULL OR c.session_id <> $5) AND NOT EXISTS (SELECT 1 FROM dialogs d \
+/// session `$5` (NULL: any), among the newest 64 clicks of the window: a bounded
+/// backward walk of `clicks_by_number`, so its cost grows neither with the table nor with a
+/// flood of clicks in the window (a number that busy has no single candidate anyway). A click
+/// counts only with its session's visit, from the client of that visit (a click beacon alone,
+/// forged with nothing but the site key, cannot take a chat), and not from a client whose
+/// clicks in the window belong to two other sessions: a person has one session at a time, so
+/// one address and browser behind three within minutes is a forger's made-up sessions (or too
+/// many people to tell apart), which neither take a chat nor make it ambiguous. Rows from
+/// before the client signal (NULL) count as from an unknown client.
+const NEWEST_UNCLAIMED_CLICK: &str = "SELECT c.session_id, c.clicked_at, c.click_id FROM \
+     (SELECT site_id, session_id, clicked_at, click_id, client FROM clicks \
+     WHERE site_id = $1 AND number = $2 AND clicked_at >= $3 AND clicked_at <= $4 \
+     AND ($5 IS NULL OR session_id <> $5) ORDER BY clicked_at DESC LIMIT 64) c \
+     WHERE NOT EXISTS (SELECT 1 FROM dialogs d \
      WHERE d.site_id = c.site_id AND d.session_id = c.session_id) \
      AND EXISTS (SELECT 1 FROM sessions s \
-     WHERE s.site_id = c.site_id AND s.session_id = c.session_id) \
+     WHERE s.site_id = c.site_id AND s.session_id = c.session_id \
+     AND (s.client IS NULL OR c.client IS NULL OR s.client = c.client)) \
+     AND (c.client IS NULL OR (SELECT COUNT(DISTINCT session_id) FROM (SELECT f.session_id \
+     FROM clicks f WHERE f.site_id = c.site_id AND f.client = c.client \
+     AND f.clicked_at >= $3 AND f.clicked_at <= $4 AND f.session_id <> c.session_id \
+     LIMIT 16) other) < 2) \
      ORDER BY c.clicked_at DESC LIMIT 1";
 
 /// The one session that clicked the number shortly before and that no dialog has claimed,

@@ -5,6 +5,7 @@ use uuid::Uuid;
 use crate::args;
 use crate::db::Conn;
 use crate::domain::inbound::ContactIdentity;
+use crate::storage::fold;
 
 /// `(contact_id, identity)` of the contact of site `$1` and channel `$2` with identity `$3`,
 /// else phone `$4`, else provider user id `$5`. One indexed lookup per branch: the same
@@ -48,7 +49,8 @@ pub async fn resolve(
 ) -> Result<Uuid, sqlx::Error> {
     if let Some((contact_id, _)) = find(tx, site_id, c).await? {
         tx.execute(
-            "UPDATE contacts SET name = COALESCE($3, name), phone = COALESCE($4, phone), \
+            "UPDATE contacts SET name = COALESCE($3, name), \
+             name_folded = COALESCE($8, name_folded), phone = COALESCE($4, phone), \
              provider_user_id = COALESCE($5, provider_user_id), \
              username = COALESCE($6, username), last_seen_at = CASE \
              WHEN $7 > last_seen_at THEN $7 ELSE last_seen_at END \
@@ -60,7 +62,8 @@ pub async fn resolve(
                 &c.phone,
                 &c.user_id,
                 &c.username,
-                at_ms
+                at_ms,
+                c.name.as_deref().map(fold)
             ],
         )
         .await?;
@@ -71,10 +74,11 @@ pub async fn resolve(
     let (contact_id,): (Uuid,) = tx
         .fetch_one(
             "INSERT INTO contacts (site_id, contact_id, channel, identity, phone, \
-             provider_user_id, name, username, first_seen_at, last_seen_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) \
+             provider_user_id, name, username, first_seen_at, last_seen_at, name_folded) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10) \
              ON CONFLICT (site_id, channel, identity) DO UPDATE SET \
              name = COALESCE(excluded.name, contacts.name), \
+             name_folded = COALESCE(excluded.name_folded, contacts.name_folded), \
              phone = COALESCE(excluded.phone, contacts.phone), \
              provider_user_id = COALESCE(excluded.provider_user_id, contacts.provider_user_id), \
              username = COALESCE(excluded.username, contacts.username), \
@@ -91,6 +95,7 @@ pub async fn resolve(
                 &c.name,
                 &c.username,
                 at_ms,
+                c.name.as_deref().map(fold),
             ],
         )
         .await?;

@@ -4,6 +4,7 @@
 use uuid::Uuid;
 
 use super::attribution::{attribute_start, CodedSession};
+use super::statuses::refresh_first_replies;
 use crate::args;
 use crate::db::Conn;
 use crate::domain::dialog::{DialogKind, MatchKind};
@@ -80,9 +81,14 @@ pub async fn prepend_to_dialog(
         args![site_id, dialog_id, m.sent_at_ms, &m.text],
     )
     .await?;
+    refresh_first_replies(tx, site_id, &[dialog_id]).await?;
     let unattributed = dialog.is_some_and(ContactDialog::is_unattributed);
     if unattributed && (s.coded.is_some() || m.referral.is_some()) {
         let found = attribute_start(tx, m, s.contact_id, s.coded, s.policy, delta).await?;
+        let clicks: Vec<Uuid> = found.click_id.into_iter().collect();
+        delta
+            .count_out(tx, site_id, Fact::ChatClicks, &clicks)
+            .await?;
         tx.execute(
             "UPDATE dialogs SET match_kind = $3, code = $4, confidence = $5, \
              session_id = $6, click_id = $7 WHERE site_id = $1 AND dialog_id = $2",
@@ -97,6 +103,9 @@ pub async fn prepend_to_dialog(
             ],
         )
         .await?;
+        delta
+            .count_in(tx, site_id, Fact::ChatClicks, &clicks)
+            .await?;
     }
     if dialog.is_some_and(|d| d.referral_id.is_none()) && s.referral_id.is_some() {
         tx.execute(
@@ -159,6 +168,10 @@ pub async fn start_dialog(
         }
         delta.count_in(tx, site_id, Fact::Dialogs, &later).await?;
     }
+    let clicks: Vec<Uuid> = found.click_id.into_iter().collect();
+    delta
+        .count_out(tx, site_id, Fact::ChatClicks, &clicks)
+        .await?;
     tx.execute(
         "INSERT INTO dialogs (site_id, dialog_id, contact_id, kind, started_at, \
          last_message_at, business_number, first_message, match_kind, code, \
@@ -181,8 +194,12 @@ pub async fn start_dialog(
         ],
     )
     .await?;
+    refresh_first_replies(tx, site_id, &[dialog_id]).await?;
     delta
         .count_in(tx, site_id, Fact::Dialogs, &[dialog_id])
+        .await?;
+    delta
+        .count_in(tx, site_id, Fact::ChatClicks, &clicks)
         .await?;
     Ok(dialog_id)
 }

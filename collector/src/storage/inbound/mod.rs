@@ -12,6 +12,7 @@ mod contacts;
 mod dialog;
 mod identity;
 mod statuses;
+pub use statuses::refresh_first_replies;
 
 use async_trait::async_trait;
 use uuid::Uuid;
@@ -224,6 +225,10 @@ async fn ingest_message(
         ],
     )
     .await?;
+    if let Some(text) = &m.text {
+        let event = crate::storage::dialogs::outcome::RuleEvent::Text(text);
+        crate::storage::dialogs::outcome::apply_rules(tx, site_id, dialog_id, event).await?;
+    }
     delta.write(tx).await?;
     Ok(IngestOutcome::Stored {
         dialog_id,

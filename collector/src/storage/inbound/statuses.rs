@@ -1,11 +1,15 @@
 //! Delivery statuses of the messages a business sent.
 
+use uuid::Uuid;
+
 use crate::args;
-use crate::db::{Db, StoreError};
+use crate::db::{placeholders, Arg, Conn, Db, StoreError};
 use crate::domain::now_ms;
 use crate::domain::provider::Provider;
 use crate::domain::site::SiteId;
 use crate::domain::status::{DeliveryStatus, StatusUpdate};
+use crate::reports::rollups::write::ID_CHUNK;
+use crate::reports::store::STATUS_TIME;
 use crate::storage::StatusView;
 
 /// One upsert whose every column only moves forward — the status to a higher rank, each
@@ -49,32 +53,73 @@ const UPSERT: &str =
     errors = COALESCE(excluded.errors, message_statuses.errors), \
     pricing_category = COALESCE(excluded.pricing_category, \
     message_statuses.pricing_category), \
-    updated_at = excluded.updated_at";
+    updated_at = excluded.updated_at \
+    RETURNING recipient, COALESCE(sent_at, delivered_at, read_at, played_at, failed_at, status_at)";
 
-/// Records a delivery status.
+/// The contact's dialogs that started at or before `$3` and have no earlier answer take
+/// `$3` (a status time of a message to phone `$2`) as the business's first answer.
+const ANSWERED: &str = "UPDATE dialogs SET first_reply_at = $3 WHERE site_id = $1 \
+    AND contact_id IN (SELECT contact_id FROM contacts WHERE site_id = $1 AND phone = $2) \
+    AND started_at <= $3 AND (first_reply_at IS NULL OR first_reply_at > $3)";
+
+/// Sets the dialogs' (of site `$1`) first answer from the statuses: the earliest status time
+/// of a message to the contact's phone at or after the dialog's start. For dialogs that start
+/// or start earlier; statuses that arrive later update it with [`ANSWERED`].
+pub fn first_reply_sql(ids: usize) -> String {
+    format!(
+        "UPDATE dialogs SET first_reply_at = (SELECT MIN({STATUS_TIME}) FROM message_statuses ms \
+         WHERE ms.site_id = dialogs.site_id AND ms.recipient = (SELECT c.phone FROM contacts c \
+         WHERE c.site_id = dialogs.site_id AND c.contact_id = dialogs.contact_id) \
+         AND {STATUS_TIME} >= dialogs.started_at) WHERE site_id = $1 AND dialog_id IN ({})",
+        placeholders(2, ids)
+    )
+}
+
+/// Sets the first answer of the dialogs `ids` of `site` (see [`first_reply_sql`]).
+pub async fn refresh_first_replies(
+    conn: &mut Conn,
+    site: Uuid,
+    ids: &[Uuid],
+) -> Result<(), sqlx::Error> {
+    for chunk in ids.chunks(ID_CHUNK) {
+        let mut args = args![site];
+        args.extend(chunk.iter().map(|id| Arg::from(*id)));
+        conn.execute(&first_reply_sql(chunk.len()), args).await?;
+    }
+    Ok(())
+}
+
+/// Records a delivery status, and the answer it is to the contact's dialogs.
 pub async fn record(db: &Db, s: &StatusUpdate) -> Result<(), StoreError> {
     let at = |status: DeliveryStatus| (s.status == status).then_some(s.at_ms);
-    db.execute(
-        UPSERT,
-        args![
-            s.site_id.0,
-            s.provider.as_str(),
-            &s.provider_message_id,
-            &s.recipient,
-            s.status.as_str(),
-            s.status.rank(),
-            s.at_ms,
-            at(DeliveryStatus::Sent),
-            at(DeliveryStatus::Delivered),
-            at(DeliveryStatus::Read),
-            at(DeliveryStatus::Played),
-            at(DeliveryStatus::Failed),
-            &s.errors,
-            &s.pricing_category,
-            now_ms(),
-        ],
-    )
-    .await?;
+    let mut tx = db.begin().await?;
+    let (recipient, sent): (Option<String>, i64) = tx
+        .fetch_one(
+            UPSERT,
+            args![
+                s.site_id.0,
+                s.provider.as_str(),
+                &s.provider_message_id,
+                &s.recipient,
+                s.status.as_str(),
+                s.status.rank(),
+                s.at_ms,
+                at(DeliveryStatus::Sent),
+                at(DeliveryStatus::Delivered),
+                at(DeliveryStatus::Read),
+                at(DeliveryStatus::Played),
+                at(DeliveryStatus::Failed),
+                &s.errors,
+                &s.pricing_category,
+                now_ms(),
+            ],
+        )
+        .await?;
+    if let Some(phone) = recipient {
+        tx.execute(ANSWERED, args![s.site_id.0, phone, sent])
+            .await?;
+    }
+    tx.commit().await?;
     Ok(())
 }
 

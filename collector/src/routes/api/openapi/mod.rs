@@ -14,11 +14,16 @@
 //!    `COMPLETE_ROWS`;
 //! 3. list the handler in `paths(...)` of [`ApiV1`] (token API, paths relative to `/api/v1`)
 //!    or [`ApiDoc`] (public routes);
-//! 4. drive it, with each status it documents, in `tests/api/openapi_conformance.rs`.
+//! 4. drive it, with each status it documents, in `tests/api/openapi_conformance.rs`;
+//! 5. state in [`constraints`] every rule its parsers enforce that the annotations cannot
+//!    (patterns, bounds, enums): schemathesis (`tests/api/schemathesis.rs`) fails when the
+//!    server refuses what the description allows, or takes what it forbids.
 //!
 //! `cargo test -p chatrail-tests --test api openapi` fails when a route under `/api/v1` is
 //! missing from the description, a described path does not exist, an answer, its status or a
 //! query parameter is not as described, or a documented status was never seen.
+
+mod constraints;
 
 use std::sync::OnceLock;
 
@@ -27,7 +32,9 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, Http, HttpAuthScheme, Secur
 use utoipa::openapi::{ContentBuilder, Ref, RefOr};
 use utoipa::{Modify, OpenApi};
 
-use super::{dialogs, me, messages, reports, site, tags, tokens};
+use super::{
+    costs, dialogs, first_steps, me, messages, outcomes, privacy, reports, site, tags, tokens,
+};
 use crate::routes::schemas::ErrorBody;
 use crate::routes::{collect, go, health, tracker, webhooks};
 
@@ -45,14 +52,24 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     tags::list,
     tags::add,
     tags::remove,
+    outcomes::show,
+    outcomes::set,
+    outcomes::settings,
+    outcomes::save_settings,
     messages::post_message,
     reports::report,
+    costs::import,
+    costs::totals,
     me::me,
     site::show,
     site::update,
+    first_steps::first_steps,
     tokens::list,
     tokens::create,
     tokens::revoke,
+    privacy::erase,
+    privacy::show_retention,
+    privacy::set_retention,
 ))]
 pub struct ApiV1;
 
@@ -85,7 +102,7 @@ pub struct ApiV1;
         (name = "dialogs", description = "Dialogs, source cards and tags (operator, admin)"),
         (name = "messages", description = "Inbound messages from any platform (operator, admin)"),
         (name = "reports", description = "Reports as JSON or CSV (analyst, admin)"),
-        (name = "site", description = "Who a token is; site settings and tokens (admin)"),
+        (name = "site", description = "Who a token is; site settings, tokens, retention, erasure (admin)"),
         (name = "tracker", description = "The snippet, its beacons and off-site links"),
         (name = "webhooks", description = "Messaging providers' webhooks, each signed its way"),
         (name = "meta", description = "Health and this description"),
@@ -123,13 +140,16 @@ impl ApiDoc {
             .map(|(_, methods)| methods.clone())
     }
 
-    /// The description as JSON, built once.
+    /// The description as JSON, built once: the annotations' description with the
+    /// constraints they cannot state ([`constraints`]).
     pub fn json() -> &'static str {
         static JSON: OnceLock<String> = OnceLock::new();
         JSON.get_or_init(|| {
-            ApiDoc::openapi()
-                .to_pretty_json()
-                .expect("the OpenAPI description serializes")
+            let mut doc = serde_json::to_value(ApiDoc::openapi())
+                .expect("the OpenAPI description serializes");
+            let missing = constraints::apply(&mut doc);
+            debug_assert!(missing.is_empty(), "constraints on nothing: {missing:?}");
+            serde_json::to_string_pretty(&doc).expect("the OpenAPI description serializes")
         })
     }
 }
@@ -179,7 +199,8 @@ struct Conventions;
 
 /// Schemas of answers that serialize every field, `null` included (utoipa takes an `Option`
 /// field for one that may be absent): clients may rely on each being there.
-const COMPLETE_ROWS: [&str; 11] = [
+const COMPLETE_ROWS: [&str; 12] = [
+    "Erased",
     "DialogSummary",
     "ContactView",
     "MatchView",
@@ -322,6 +343,12 @@ mod tests {
             .map(|p| p.name)
             .collect();
         assert_eq!(documented, crate::reports::KNOWN);
+    }
+
+    #[test]
+    fn every_constraint_has_its_parameter_or_field() {
+        let mut doc = serde_json::to_value(ApiDoc::openapi()).unwrap();
+        assert_eq!(constraints::apply(&mut doc), Vec::<String>::new());
     }
 
     #[test]

@@ -1,6 +1,9 @@
 //! The command line: run the server or the demo, create sites and API tokens.
 
+mod subcommands;
+
 use clap::{Parser, Subcommand};
+use subcommands::{ContactCommand, CostsCommand, Database, ReportsCommand, TokenCommand};
 
 use crate::config::Settings;
 use crate::domain::secret::{sha256_hex, Secret};
@@ -34,6 +37,31 @@ enum Command {
     /// Report maintenance.
     #[command(subcommand)]
     Reports(ReportsCommand),
+    /// Chat contacts.
+    #[command(subcommand)]
+    Contact(ContactCommand),
+    /// Ad spend.
+    #[command(subcommand)]
+    Costs(CostsCommand),
+    /// Copy the SQLite database into FILE, consistent while the collector serves
+    /// (PostgreSQL: use pg_dump).
+    Backup {
+        #[command(flatten)]
+        db: Database,
+        /// The backup file to write (must not exist).
+        file: std::path::PathBuf,
+    },
+    /// Put a backup made by `chatrail backup` in place of the SQLite database; refused while
+    /// a collector runs on it (PostgreSQL: use pg_restore).
+    Restore {
+        #[command(flatten)]
+        db: Database,
+        /// The backup file.
+        file: std::path::PathBuf,
+        /// Replace an existing database (kept beside it as `<file>.before-restore-<time>`).
+        #[arg(long)]
+        force: bool,
+    },
     /// Fill a site with synthetic traffic (sessions, clicks, contacts, dialogs) for
     /// benchmarks and demos.
     Generate {
@@ -60,6 +88,8 @@ enum Command {
     },
 }
 
+// Parsed once per run and already boxed in `Command::Site`.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 enum SiteCommand {
     /// Register a site with its tracked numbers.
@@ -116,52 +146,25 @@ enum SiteCommand {
         #[arg(long, default_value = "UTC")]
         timezone: String,
     },
-}
-
-#[derive(Debug, Subcommand)]
-enum ReportsCommand {
-    /// Compare a site's report rollups (and the attribution copied onto its clicks and
-    /// dialogs) with the fact tables, and recompute them if they differ. Writes keep them in
-    /// step; this repairs what they cannot, e.g. rows edited by hand.
-    Rebuild {
+    /// Show or set how long a site keeps visits and clicks, and dialogs and messages;
+    /// 0 days keeps them for ever. The collector deletes what is older every
+    /// CHATRAIL_RETENTION_EVERY_SECONDS.
+    Retention {
         #[command(flatten)]
         db: Database,
         /// Site key.
         #[arg(long)]
         site: String,
-        /// Recompute even if nothing differs.
+        /// Days visits (sessions, pageviews, visitors) and clicks are kept.
         #[arg(long)]
-        force: bool,
-    },
-}
-
-#[derive(Debug, Subcommand)]
-enum TokenCommand {
-    /// Create an API token; it is printed once and stored only as a hash.
-    Create {
-        #[command(flatten)]
-        db: Database,
-        /// Site key.
+        visits_days: Option<u32>,
+        /// Days dialogs, messages and delivery statuses are kept.
         #[arg(long)]
-        site: String,
-        /// What the token may do.
-        #[arg(long, value_enum, default_value = "operator")]
-        role: Role,
-        /// A label, e.g. who holds it.
-        #[arg(long, default_value = "")]
-        name: String,
+        dialogs_days: Option<u32>,
+        /// Delete what is older now, rather than at the collector's next run.
+        #[arg(long)]
+        run: bool,
     },
-}
-
-#[derive(Debug, clap::Args)]
-struct Database {
-    /// Database URL, as for `serve`.
-    #[arg(
-        long,
-        env = "CHATRAIL_DATABASE_URL",
-        default_value = "sqlite://chatrail.db"
-    )]
-    database_url: String,
 }
 
 impl Cli {
@@ -221,32 +224,63 @@ impl Cli {
                     println!("{}", serde_json::to_string_pretty(&json)?);
                     Ok(())
                 }
+                SiteCommand::Retention {
+                    db,
+                    site,
+                    visits_days,
+                    dialogs_days,
+                    run,
+                } => {
+                    let (store, site) = store_and_site(&db, &site).await?;
+                    let mut r = store.retention(site).await?;
+                    let days = |d: u32| (d > 0).then_some(d);
+                    r.visits_days = visits_days.map_or(r.visits_days, days);
+                    r.dialogs_days = dialogs_days.map_or(r.dialogs_days, days);
+                    r.validate().map_err(anyhow::Error::msg)?;
+                    store.set_retention(site, &r).await?;
+                    println!("{}", serde_json::to_string(&r)?);
+                    if run {
+                        let now = chrono::Utc::now().timestamp_millis();
+                        println!(
+                            "{}",
+                            serde_json::to_string(&store.expire(site, now).await?)?
+                        );
+                    }
+                    Ok(())
+                }
             },
+            Command::Contact(ContactCommand::Erase {
+                db,
+                site,
+                phone,
+                user_id,
+            }) => {
+                let digits = chatrail_core::phone::normalize_number(&phone)
+                    .ok_or_else(|| anyhow::anyhow!("--phone is not a phone number"))?;
+                let (store, site) = store_and_site(&db, &site).await?;
+                let erased = store
+                    .erase_contact(site, Some(&digits), user_id.as_deref(), "cli")
+                    .await?;
+                println!("{}", serde_json::to_string_pretty(&erased)?);
+                Ok(())
+            }
             Command::Token(TokenCommand::Create {
                 db,
                 site,
                 role,
                 name,
             }) => {
-                let store = storage::connect(&db.database_url).await?;
-                let site = store
-                    .site_by_key(&site)
-                    .await?
-                    .ok_or_else(|| anyhow::anyhow!("no site with key {site:?}"))?;
+                let (store, site) = store_and_site(&db, &site).await?;
                 let token = generate_token();
                 store
-                    .create_token(site.id, &sha256_hex(&token), role, &name)
+                    .create_token(site, &sha256_hex(&token), role, &name)
                     .await?;
                 println!("{token}");
                 Ok(())
             }
             Command::Reports(ReportsCommand::Rebuild { db, site, force }) => {
-                let store = storage::connect(&db.database_url).await?;
-                let site = store
-                    .site_by_key(&site)
-                    .await?
-                    .ok_or_else(|| anyhow::anyhow!("no site with key {site:?}"))?;
-                let drift = store.rollup_drift(site.id).await?;
+                let (store, site) = store_and_site(&db, &site).await?;
+                let drift = store.rollup_drift(site).await?;
                 for line in drift.iter().take(20) {
                     eprintln!("{line}");
                 }
@@ -254,10 +288,47 @@ impl Cli {
                 if drift.is_empty() && !force {
                     return Ok(());
                 }
-                let rows = store.rebuild_rollups(site.id).await?;
-                let left = store.rollup_drift(site.id).await?.len();
+                let rows = store.rebuild_rollups(site).await?;
+                let left = store.rollup_drift(site).await?.len();
                 println!("rebuilt: {rows} rollup rows, {left} differences left");
                 anyhow::ensure!(left == 0, "differences remain after the rebuild");
+                Ok(())
+            }
+            Command::Costs(CostsCommand::Import {
+                db,
+                site,
+                map,
+                file,
+            }) => {
+                let store = storage::connect(&db.database_url).await?;
+                let site = store
+                    .site_by_key(&site)
+                    .await?
+                    .ok_or_else(|| anyhow::anyhow!("no site with key {site:?}"))?;
+                let mapping =
+                    crate::reports::costs::Mapping::parse(map.iter().map(String::as_str))?;
+                let body = std::fs::read(&file)?;
+                let rows = crate::reports::costs::parse_csv(&body, &mapping, &site.channel_rules)?;
+                let stored = store.import_costs(site.id, &rows).await?;
+                println!("{}", serde_json::to_string_pretty(&stored)?);
+                Ok(())
+            }
+            Command::Backup { db, file } => {
+                let done = crate::backup::backup(&db.database_url, &file).await?;
+                println!(
+                    "backed up to {} ({} bytes) in {:.2} s",
+                    file.display(),
+                    done.bytes,
+                    done.elapsed.as_secs_f64()
+                );
+                Ok(())
+            }
+            Command::Restore { db, file, force } => {
+                let kept = crate::backup::restore(&file, &db.database_url, force).await?;
+                println!("restored {} to {}", file.display(), db.database_url);
+                if let Some(kept) = kept {
+                    println!("the replaced database is kept as {}", kept.display());
+                }
                 Ok(())
             }
             Command::Generate {
@@ -310,9 +381,25 @@ impl Cli {
     }
 }
 
+/// The store of `db` and the id of the site keyed `key`.
+async fn store_and_site(
+    db: &Database,
+    key: &str,
+) -> anyhow::Result<(storage::SharedStore, crate::domain::site::SiteId)> {
+    let store = storage::connect(&db.database_url).await?;
+    let site = store
+        .site_by_key(key)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("no site with key {key:?}"))?;
+    Ok((store, site.id))
+}
+
 async fn serve(settings: Settings) -> anyhow::Result<()> {
     let demo_mode = settings.demo;
+    let database_url = settings.database_url.clone();
     let app = Application::build(settings).await?;
+    // Held while serving: `chatrail restore` will not replace the file under us.
+    let _lock = crate::backup::hold_shared(&database_url)?;
     let base = format!("http://127.0.0.1:{}", app.port());
     if demo_mode {
         let store = app.store();

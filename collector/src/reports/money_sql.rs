@@ -1,0 +1,193 @@
+//! The SQL behind the reports' money columns ([`money`](super::money)): outcome groups of
+//! dialogs, spend from `ad_costs`, and what a site keeps of money.
+
+use super::query::{dialog_conditions, Key, ReportFilters};
+use crate::args;
+use crate::db::{Arg, Db, StoreError};
+use crate::domain::outcome::{Stage, StageKind, Stages};
+use crate::domain::site::SiteId;
+
+/// One group of dialogs of one stage and currency.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct OutcomeRow {
+    /// First key.
+    pub k1: Option<String>,
+    /// Second key.
+    pub k2: Option<String>,
+    /// The stage (NULL: the first).
+    pub stage: Option<String>,
+    /// The currency of won values.
+    pub currency: Option<String>,
+    /// Dialogs.
+    pub n: i64,
+    /// Sum of their values, thousandths.
+    pub v: i64,
+}
+
+fn column(key: Key) -> &'static str {
+    match key {
+        Key::Channel => "channel",
+        Key::Campaign => "utm_campaign",
+        Key::Content => "utm_content",
+        Key::Term => "utm_term",
+        Key::LandingPage => "landing_key",
+        _ => "page_key",
+    }
+}
+
+fn cost_column(key: Key) -> &'static str {
+    match key {
+        Key::Channel => "channel",
+        Key::Campaign => "NULLIF(campaign, '')",
+        _ => "NULLIF(ad, '')",
+    }
+}
+
+/// The outcome groups of dialogs started in `[from_ms, to_ms)` matching `filters`, by
+/// `keys`: last touch, dialogs with an outcome; first touch, every dialog (their count is
+/// the row's dialogs under that model).
+pub async fn outcomes(
+    db: &Db,
+    site_id: SiteId,
+    keys: &[Key],
+    first_touch: bool,
+    (from_ms, to_ms): (i64, i64),
+    filters: &ReportFilters,
+) -> Result<Vec<OutcomeRow>, StoreError> {
+    let key = |i: usize| match keys.get(i) {
+        None => "CAST(NULL AS TEXT)".to_owned(),
+        Some(k @ Key::ClickPage) => format!("d.{}", column(*k)),
+        Some(k) if first_touch => format!(
+            "CASE WHEN f.session_id IS NULL THEN d.{0} ELSE f.{0} END",
+            column(*k)
+        ),
+        Some(k) => format!("d.{}", column(*k)),
+    };
+    let (from, only) = if first_touch {
+        (
+            "dialogs d LEFT JOIN sessions s ON s.site_id = d.site_id \
+             AND s.session_id = d.session_id LEFT JOIN visitors v ON v.site_id = s.site_id \
+             AND v.visitor_id = s.visitor_id LEFT JOIN sessions f ON f.site_id = v.site_id \
+             AND f.session_id = v.first_session_id",
+            "",
+        )
+    } else {
+        ("dialogs d", " AND d.stage IS NOT NULL")
+    };
+    let (conditions, binds) = dialog_conditions(filters, 4);
+    let sql = format!(
+        "SELECT {} AS k1, {} AS k2, d.stage AS stage, d.currency AS currency, \
+         COUNT(*) AS n, CAST(COALESCE(SUM(d.value_milli), 0) AS BIGINT) AS v FROM {from} \
+         WHERE d.site_id = $1 AND d.started_at >= $2 AND d.started_at < $3{only}{conditions} \
+         GROUP BY 1, 2, 3, 4",
+        key(0),
+        key(1)
+    );
+    let mut a = args![site_id.0, from_ms, to_ms];
+    a.extend(binds.iter().map(Arg::from));
+    Ok(db.fetch_all(&sql, a).await?)
+}
+
+/// Spend in `currency` over UTC days `from..=to` by `keys`, within the channel and campaign
+/// filters.
+pub async fn spend(
+    db: &Db,
+    site_id: SiteId,
+    keys: &[Key],
+    (from, to): (i64, i64),
+    currency: &str,
+    filters: &ReportFilters,
+) -> Result<Vec<(Option<String>, Option<String>, i64)>, StoreError> {
+    let key = |i: usize| {
+        keys.get(i)
+            .map_or("CAST(NULL AS TEXT)", |k| cost_column(*k))
+    };
+    let mut a = args![site_id.0, from, to, currency];
+    let mut extra = String::new();
+    for (col, value) in [
+        ("channel", &filters.channel),
+        ("campaign", &filters.campaign),
+    ] {
+        if let Some(v) = value {
+            a.push(Arg::from(v));
+            extra.push_str(&format!(" AND {col} = ${}", a.len()));
+        }
+    }
+    let sql = format!(
+        "SELECT {} AS k1, {} AS k2, CAST(SUM(cost_milli) AS BIGINT) AS n FROM ad_costs \
+         WHERE site_id = $1 AND day >= $2 AND day <= $3 AND currency = $4{extra} GROUP BY 1, 2",
+        key(0),
+        key(1)
+    );
+    Ok(db.fetch_all(&sql, a).await?)
+}
+
+/// What a site keeps of money: its stages, the currency its reports use by default (the
+/// most frequent of its won dialogs', else its latest cost's), and whether any dialog has
+/// an outcome and whether any cost is stored.
+#[derive(Debug, Clone)]
+pub struct SiteMoney {
+    /// The stages.
+    pub stages: Stages,
+    /// The default currency.
+    pub currency: Option<String>,
+    /// Some dialog has an outcome.
+    pub outcomes: bool,
+    /// Some cost is stored.
+    pub costs: bool,
+}
+
+/// The site's [`SiteMoney`].
+pub async fn site_money(db: &Db, site_id: SiteId) -> Result<SiteMoney, StoreError> {
+    let rows: Vec<(String, String)> = db
+        .fetch_all(
+            "SELECT name, kind FROM outcome_stages WHERE site_id = $1 ORDER BY position",
+            args![site_id.0],
+        )
+        .await?;
+    let stages: Option<Vec<Stage>> = rows
+        .into_iter()
+        .map(|(name, kind)| {
+            Some(Stage {
+                name,
+                kind: StageKind::parse(&kind).ok()?,
+            })
+        })
+        .collect();
+    let stages = stages
+        .and_then(|s| Stages::new(s).ok())
+        .unwrap_or_else(Stages::default_set);
+    let any = |sql: &'static str| async move {
+        let row: Option<(i64,)> = db.fetch_optional(sql, args![site_id.0]).await?;
+        Ok::<_, StoreError>(row.is_some())
+    };
+    let outcomes = any(
+        "SELECT CAST(1 AS BIGINT) FROM dialogs WHERE site_id = $1 AND stage IS NOT NULL \
+         AND started_at > -1 LIMIT 1",
+    )
+    .await?;
+    let costs = any("SELECT CAST(1 AS BIGINT) FROM ad_costs WHERE site_id = $1 LIMIT 1").await?;
+    let won: Option<(String,)> = db
+        .fetch_optional(
+            "SELECT currency FROM dialogs WHERE site_id = $1 AND stage IS NOT NULL \
+             AND currency IS NOT NULL GROUP BY currency ORDER BY COUNT(*) DESC, currency LIMIT 1",
+            args![site_id.0],
+        )
+        .await?;
+    let currency = match won {
+        Some((c,)) => Some(c),
+        None => db
+            .fetch_optional::<(String,)>(
+                "SELECT currency FROM ad_costs WHERE site_id = $1 ORDER BY day DESC LIMIT 1",
+                args![site_id.0],
+            )
+            .await?
+            .map(|(c,)| c),
+    };
+    Ok(SiteMoney {
+        stages,
+        currency,
+        outcomes,
+        costs,
+    })
+}

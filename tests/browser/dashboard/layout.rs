@@ -1,0 +1,206 @@
+//! Every page of the dashboard on phones (390 and 360 px) and on wide screens (1280, 1366 and
+//! 1920 px): nothing scrolls the page sideways, no report widget clips a column, the heat map
+//! shows all 24 hours in text that contrasts with its cells, every chart has a legend; on a
+//! phone "Sign out" is on screen, the chart's labels are at least 11 px and the touch
+//! targets at least 44 px high. Screenshots of each page at 390 and 1366 px go with the
+//! others (`layout-<page>-<width>.png`).
+
+use anyhow::{ensure, Context};
+use chatrail_collector::domain::token::Role;
+use chatrail_tests::app::{create_token, TestApp};
+use chatrail_tests::browser::Browser;
+use serde_json::Value;
+
+use super::{api, app_with_traffic, js, screenshot, settled, sign_in, viewport, wait_for};
+
+/// Elements wider than the page, as `tag#id.class (right edge)`, or an empty list.
+pub(super) const OVERFLOW: &str = "(() => {
+  const width = document.documentElement.clientWidth;
+  if (document.documentElement.scrollWidth <= width) return [];
+  return [...document.querySelectorAll('body *')]
+    .filter((e) => e.getBoundingClientRect().right > width + 0.5)
+    .filter((e) => !e.closest('.scroll, .heat-frame'))
+    .slice(0, 8)
+    .map((e) => `${e.tagName.toLowerCase()}#${e.id}.${e.className} (${Math.round(e.getBoundingClientRect().right)} > ${width})`)
+    .concat([`scrollWidth ${document.documentElement.scrollWidth} > ${width}`]);
+})()";
+
+/// Touch targets lower than 44 px, as `tag "text" (height)`.
+const SMALL_TARGETS: &str = "[...document.querySelectorAll(
+    'button, select, input:not([type=checkbox]):not([type=hidden]), summary, #nav a, .presets a, a.back, #dialogs td.when a')]
+  .filter((e) => e.checkVisibility() && e.getBoundingClientRect().width > 0)
+  .filter((e) => e.getBoundingClientRect().height < 43.5)
+  .map((e) => `${e.tagName.toLowerCase()} \"${(e.textContent || e.name || '').trim().slice(0, 30)}\" (${e.getBoundingClientRect().height.toFixed(1)})`)";
+
+/// The dynamics chart's labels as shown, in CSS pixels: its font size times the SVG's scale.
+const CHART_LABEL_PX: &str = "(() => {
+  const svg = document.getElementById('dynamics-chart');
+  if (!svg) return 0;
+  const scale = svg.getBoundingClientRect().width / svg.viewBox.baseVal.width;
+  return Math.min(...[...svg.querySelectorAll('text')]
+    .map((t) => parseFloat(getComputedStyle(t).fontSize) * scale));
+})()";
+
+/// Problems of the heat map and the report widgets at the current width, or an empty list.
+const REPORT_PROBLEMS: &str = "(() => {
+  const problems = [];
+  const grid = document.getElementById('hours-grid');
+  if (!grid) return ['no heat map'];
+  const hours = [...grid.querySelectorAll('.hour-label')];
+  if (hours.length !== 24) problems.push(`${hours.length} hour columns`);
+  const cells = [...grid.querySelectorAll('.cell')];
+  if (cells.length !== 7 * 24) problems.push(`${cells.length} cells`);
+  const frame = grid.parentElement.getBoundingClientRect();
+  for (const e of [...hours, ...cells]) {
+    const r = e.getBoundingClientRect();
+    if (r.right > frame.right + 0.5 || r.left < frame.left - 0.5) {
+      problems.push(`heat map cut at hour ${e.textContent || e.dataset.hour}`);
+      break;
+    }
+  }
+  const rgb = (css) => css.match(/[\\d.]+/g).slice(0, 3).map(Number);
+  const lum = (c) => {
+    const [r, g, b] = c.map((v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; });
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+  };
+  const ratio = (a, b) => { const [x, y] = [lum(a), lum(b)].sort((m, n) => n - m); return (x + 0.05) / (y + 0.05); };
+  for (const c of cells.filter((c) => c.textContent.trim())) {
+    const s = getComputedStyle(c);
+    const contrast = ratio(rgb(s.color), rgb(s.backgroundColor));
+    if (contrast < 3) {
+      problems.push(`cell ${c.dataset.day}/${c.dataset.hour} \"${c.textContent}\" contrast ${contrast.toFixed(2)}`);
+      break;
+    }
+  }
+  for (const box of document.querySelectorAll('#report-results .widget .scroll')) {
+    if (box.scrollWidth > box.clientWidth + 1) {
+      problems.push(`#${box.closest('.widget').id} clips: ${box.scrollWidth} > ${box.clientWidth}`);
+    }
+  }
+  for (const id of ['dynamics', 'new-repeat', 'match-quality', 'hours']) {
+    const legend = document.querySelector(`#${id} .legend`);
+    if (!legend || !legend.checkVisibility() || !legend.innerText.trim()) problems.push(`#${id} has no legend`);
+  }
+  return problems;
+})()";
+
+async fn strings(browser: &Browser, script: &str) -> anyhow::Result<Vec<String>> {
+    Ok(serde_json::from_value(js(browser, script).await?)?)
+}
+
+/// Opens `hash` and checks the page at the current width (under 700 px: as a phone).
+async fn page(
+    app: &TestApp,
+    browser: &Browser,
+    name: &str,
+    hash: &str,
+    width: u32,
+) -> anyhow::Result<()> {
+    let phone = width < 700;
+    browser
+        .client
+        .goto(&format!("{}/dashboard/{hash}", app.base))
+        .await?;
+    settled(browser).await?;
+    let inner = js(browser, "innerWidth").await?;
+    ensure!(inner == width, "the viewport is {inner}, not {width}");
+    if name == "reports" {
+        wait_for(browser, "!!document.getElementById('hours-grid')").await?;
+        if phone {
+            // The chart is drawn again at the width it gets: its labels stay readable.
+            wait_for(browser, &format!("{CHART_LABEL_PX} >= 11")).await?;
+        }
+        let mut problems = strings(browser, REPORT_PROBLEMS).await?;
+        // On a phone a wide table may scroll inside its own box.
+        problems.retain(|p| !(phone && p.contains(" clips: ")));
+        ensure!(problems.is_empty(), "{name} at {width}: {problems:?}");
+    }
+    let overflow = strings(browser, OVERFLOW).await?;
+    ensure!(
+        overflow.is_empty(),
+        "{name} at {width} scrolls sideways: {overflow:?}"
+    );
+    if phone {
+        let small = strings(browser, SMALL_TARGETS).await?;
+        ensure!(
+            small.is_empty(),
+            "{name} at {width}: targets under 44 px: {small:?}"
+        );
+        if name != "sign-in" {
+            let reachable = js(
+                browser,
+                "(() => { const r = document.getElementById('signout').getBoundingClientRect();
+                  return r.width > 0 && r.left >= 0 && r.right <= document.documentElement.clientWidth
+                    && r.top >= 0 && r.bottom <= innerHeight; })()",
+            )
+            .await?;
+            ensure!(
+                reachable == Value::Bool(true),
+                "{name} at {width}: Sign out is off screen"
+            );
+        }
+    }
+    if width == 390 || width == 1366 {
+        js(browser, "window.scrollTo(0, 0) || true").await?;
+        screenshot(browser, &format!("layout-{name}-{width}")).await?;
+    }
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_page_fits_phones_and_wide_screens() {
+    let app = app_with_traffic(3_000, 300).await;
+    let admin = create_token(&app.store, &app.site, Role::Admin).await;
+    let matched = api(&app, &admin, "/dialogs?match=exact&limit=1")
+        .await
+        .expect("dialogs");
+    let card = format!(
+        "#/dialogs/{}",
+        matched["dialogs"][0]["dialog_id"]
+            .as_str()
+            .expect("an exact dialog")
+    );
+    let browser = Browser::start().await.expect("chromium starts");
+    let result = async {
+        for width in [390, 360, 1366, 1280, 1920] {
+            viewport(&browser, width).await?;
+            // Every page at 390, 360 and 1366 px; the reports and the list at the other widths.
+            let wide_only = width == 1280 || width == 1920;
+            if !wide_only {
+                browser
+                    .client
+                    .goto(&format!("{}/dashboard/", app.base))
+                    .await?;
+                settled(&browser).await?;
+                if js(&browser, "!!document.getElementById('signout')").await? == Value::Bool(true)
+                {
+                    super::find(&browser, "#signout").await?.click().await?;
+                    settled(&browser).await?;
+                }
+                page(&app, &browser, "sign-in", "#/", width).await?;
+                sign_in(&app, &browser, &admin).await?;
+            }
+            let pages: &[(&str, &str)] = if wide_only {
+                &[("reports", "#/reports"), ("dialogs", "#/dialogs")]
+            } else {
+                &[
+                    ("dialogs", "#/dialogs"),
+                    ("card", &card),
+                    ("reports", "#/reports"),
+                    ("settings", "#/settings"),
+                ]
+            };
+            for (name, hash) in pages {
+                page(&app, &browser, name, hash, width)
+                    .await
+                    .with_context(|| format!("{name} at {width} px"))?;
+            }
+        }
+        Ok::<_, anyhow::Error>(())
+    }
+    .await;
+    let errors = browser.console_errors().await;
+    browser.close().await.expect("browser closes");
+    result.expect("every page fits");
+    assert_eq!(errors.expect("console log"), Vec::<String>::new());
+}

@@ -1,0 +1,153 @@
+//! The money columns' benchmark (`examples/money_bench.rs`): generated traffic, half its
+//! dialogs given an outcome (a fifth won with a value), a day of costs for every tagged
+//! source / medium / campaign / ad over the whole history, then the reports with money.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chatrail_collector::args;
+use chatrail_collector::domain::site::Site;
+use chatrail_collector::generate::{generate, GenerateOptions};
+use chatrail_collector::reports::costs::{parse_csv, Mapping};
+use chatrail_collector::reports::{self, ReportRequest};
+use chatrail_collector::storage::{Db, SharedStore};
+
+use crate::app::{create_site, fresh_database, Backend};
+
+/// A database filled with traffic, outcomes and costs.
+pub struct MoneyDb {
+    /// The store.
+    pub store: SharedStore,
+    /// The site.
+    pub site: Site,
+    /// First day of the history (UTC).
+    pub from: String,
+    /// Last day.
+    pub to: String,
+    /// Dialogs given an outcome.
+    pub outcomes: u64,
+    /// Cost rows stored.
+    pub cost_rows: usize,
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl std::fmt::Debug for MoneyDb {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MoneyDb").field("from", &self.from).finish()
+    }
+}
+
+fn day(ms: i64) -> String {
+    chatrail_collector::domain::rfc3339_ms(ms)[..10].to_owned()
+}
+
+/// A fresh database on `backend` filled by the generator, with outcomes and costs.
+pub async fn filled_with_money(backend: Backend, opts: &GenerateOptions) -> MoneyDb {
+    let (url, dir) = fresh_database(backend).await;
+    let db = Db::connect(&url).await.expect("store");
+    let store: SharedStore = Arc::new(db.clone());
+    let site = create_site(&store, "bench", &["+7 900 123-45-67"]).await;
+    generate(&db, &site, opts, |_| {}).await.expect("generated");
+    // Half the dialogs: a fifth won (values 50-1049 USD), a fifth leads, a tenth lost.
+    let outcomes = db
+        .execute(
+            "UPDATE dialogs SET stage = CASE WHEN started_at % 10 < 2 THEN 'won' \
+             WHEN started_at % 10 < 4 THEN 'lead' ELSE 'lost' END, \
+             value_milli = CASE WHEN started_at % 10 < 2 \
+             THEN (started_at % 1000) * 1000 + 50000 END, \
+             currency = CASE WHEN started_at % 10 < 2 THEN 'USD' END, \
+             stage_changed_at = started_at WHERE site_id = $1 AND started_at % 10 < 5",
+            args![site.id.0],
+        )
+        .await
+        .expect("outcomes");
+    type Tagged = (Option<String>, Option<String>, String, Option<String>);
+    let tagged: Vec<Tagged> = db
+        .fetch_all(
+            "SELECT DISTINCT utm_source, utm_medium, utm_campaign, utm_content FROM sessions \
+             WHERE site_id = $1 AND utm_campaign IS NOT NULL",
+            args![site.id.0],
+        )
+        .await
+        .expect("campaigns");
+    let start = opts.end_ms - i64::from(opts.months) * 31 * 86_400_000;
+    let mut csv = String::from("date,source,medium,campaign,ad,cost,currency\n");
+    let mut at = start;
+    while at <= opts.end_ms {
+        for (i, (source, medium, campaign, ad)) in tagged.iter().enumerate() {
+            let q = |v: &Option<String>| v.clone().unwrap_or_default().replace(',', " ");
+            csv.push_str(&format!(
+                "{},{},{},{},{},{}.{:02},USD\n",
+                day(at),
+                q(source),
+                q(medium),
+                campaign.replace(',', " "),
+                q(ad),
+                10 + i % 40,
+                at / 86_400_000 % 100
+            ));
+        }
+        at += 86_400_000;
+    }
+    let rows = parse_csv(csv.as_bytes(), &Mapping::default(), &site.channel_rules).expect("costs");
+    store.import_costs(site.id, &rows).await.expect("imported");
+    if backend == Backend::Postgres {
+        use sqlx::Connection as _;
+        let mut conn = sqlx::PgConnection::connect(&url).await.expect("connect");
+        sqlx::query("VACUUM ANALYZE")
+            .execute(&mut conn)
+            .await
+            .expect("vacuum");
+    }
+    MoneyDb {
+        store,
+        site,
+        from: day(start),
+        to: day(opts.end_ms),
+        outcomes,
+        cost_rows: rows.len(),
+        _dir: dir,
+    }
+}
+
+/// The benchmarked requests: `(label, report, extra query parameters)`.
+pub const MONEY_SUITE: &[(&str, &str, &str)] = &[
+    ("channels", "channels", ""),
+    ("campaigns", "campaigns", ""),
+    ("ads", "ads", ""),
+    ("keywords", "keywords", ""),
+    ("landing-pages", "landing-pages", ""),
+    ("pages", "pages", ""),
+    ("channels, first touch", "channels", "model=first"),
+    ("campaigns, first touch", "campaigns", "model=first"),
+    ("campaigns, vs previous", "campaigns", "compare=previous"),
+    ("ads, channel", "ads", "channel=Paid Search"),
+];
+
+/// The best of `runs` timings of each [`MONEY_SUITE`] request over `from..=to`.
+pub async fn time_money(m: &MoneyDb, from: &str, to: &str, runs: usize) -> Vec<Duration> {
+    let mut out = Vec::new();
+    for (_, name, extra) in MONEY_SUITE {
+        let mut best = Duration::MAX;
+        for _ in 0..runs.max(1) {
+            let mut params: HashMap<String, String> = extra
+                .split('&')
+                .filter_map(|kv| kv.split_once('='))
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .collect();
+            params.insert("from".into(), from.into());
+            params.insert("to".into(), to.into());
+            params.insert("limit".into(), "1000".into());
+            let req = ReportRequest::parse(name, &params).expect("valid request");
+            let t = Instant::now();
+            let report = reports::run(m.store.as_ref(), m.site.id, req)
+                .await
+                .expect("report runs");
+            best = best.min(t.elapsed());
+            assert!(report.table.columns.contains(&"revenue"), "{name}");
+        }
+        out.push(best);
+    }
+    out
+}
