@@ -195,6 +195,7 @@ fn bench(c: &mut Criterion) {
             screen_h: Some(844),
             language: Some("en-GB".into()),
             timezone: Some("Europe/London".into()),
+            ..VisitBeacon::default()
         })
         .collect();
     let mut g = c.benchmark_group("visit");

@@ -12,7 +12,7 @@ on_both_backends!(
     a_click_sent_again_is_stored_once,
 );
 
-async fn post(app: &TestApp, path: &str, body: String) -> reqwest::Response {
+pub(crate) async fn post(app: &TestApp, path: &str, body: String) -> reqwest::Response {
     app.http
         .post(format!("{}{path}", app.base))
         .header("content-type", "text/plain;charset=UTF-8")
@@ -26,7 +26,7 @@ async fn post(app: &TestApp, path: &str, body: String) -> reqwest::Response {
         .unwrap()
 }
 
-fn ids() -> (String, String, SessionCode) {
+pub(crate) fn ids() -> (String, String, SessionCode) {
     let code = SessionCode::generate(|| (uuid::Uuid::new_v4().as_u128() >> 96) as u32);
     (
         format_id(*uuid::Uuid::new_v4().as_bytes()),

@@ -131,6 +131,7 @@ async fn seed_sessions(app: &TestApp, sessions: usize, rng: &mut XorShift) -> (V
             screen_h: Some(844),
             language: Some("ru-RU".into()),
             timezone: Some("Europe/Moscow".into()),
+            ..VisitBeacon::default()
         };
         let visit = Visit::parse(&app.site, beacon, Sender::user_agent("Mozilla/5.0"), at)
             .expect("valid visit");
@@ -145,6 +146,7 @@ async fn seed_sessions(app: &TestApp, sessions: usize, rng: &mut XorShift) -> (V
                 number: TRACKED_NUMBER.into(),
                 kind: "wa.me".into(),
                 id: Some(rng.id()),
+                ..ClickBeacon::default()
             };
             let click = Click::parse(&app.site, beacon, at + 5_000).expect("valid click");
             events.push(IngestEvent::Click(Box::new(click)));

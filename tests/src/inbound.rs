@@ -89,6 +89,7 @@ impl TestApp {
             screen_h: Some(844),
             language: Some("en-GB".into()),
             timezone: Some("Europe/London".into()),
+            ..VisitBeacon::default()
         };
         let visit = Visit::parse(&self.site, beacon, Sender::user_agent(CHROME_UA), at_ms)
             .expect("valid visit");
@@ -119,6 +120,7 @@ impl TestApp {
             number: number.into(),
             kind: kind.into(),
             id: None,
+            ..ClickBeacon::default()
         };
         let click = Click::parse(&self.site, beacon, at_ms).expect("valid click");
         let click = Click {

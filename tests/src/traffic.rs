@@ -225,6 +225,7 @@ impl Traffic for Visits {
             screen_h: Some(s.screen.1),
             language: Some("ru-RU".into()),
             timezone: Some("Europe/Moscow".into()),
+            ..VisitBeacon::default()
         };
         Request {
             path: "/collect/visit",
@@ -286,6 +287,7 @@ fn click(
         number: TRACKED_DIGITS.to_owned(),
         kind: ["wa.me", "api.whatsapp.com", "whatsapp"][rng.below(3)].to_owned(),
         id: Some(id.clone()),
+        ..ClickBeacon::default()
     };
     Request {
         path: "/collect/click",

@@ -19,11 +19,13 @@ use chatrail_tests::app::{create_site, create_token, fresh_database, Backend, TR
 use chatrail_tests::on_both_backends;
 use uuid::Uuid;
 
+mod ad_platforms;
 mod config;
 mod migrations;
 mod owners;
 mod rollups;
 
+use ad_platforms::ids_stay_first_and_consent_follows_the_newest_beacon;
 use config::site_changes_reach_every_collector;
 use migrations::telegram_bots_get_one_spelling;
 use owners::{
@@ -52,6 +54,7 @@ on_both_backends!(
     telegram_bots_get_one_spelling,
     two_sites_racing_for_a_number_leave_one_owner,
     the_first_claim_keeps_a_number_two_sites_held,
+    ids_stay_first_and_consent_follows_the_newest_beacon,
 );
 
 const CHROME_UA: &str = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36";
@@ -113,6 +116,7 @@ impl Browsing {
             screen_h: Some(720),
             language: Some("pt-BR".into()),
             timezone: Some("America/Sao_Paulo".into()),
+            ..VisitBeacon::default()
         };
         IngestEvent::Visit(Box::new(
             Visit::parse(site, beacon, Sender::user_agent(CHROME_UA), at_ms).unwrap(),
@@ -129,6 +133,7 @@ impl Browsing {
             number: TRACKED_DIGITS.into(),
             kind: "wa.me".into(),
             id: None,
+            ..ClickBeacon::default()
         };
         IngestEvent::Click(Box::new(Click::parse(site, beacon, at_ms).unwrap()))
     }

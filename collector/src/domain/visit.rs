@@ -21,6 +21,10 @@ use crate::enrich::filter::{self, Dropped};
 use crate::enrich::geo::{GeoIp, Region};
 use crate::enrich::user_agent::Device;
 
+mod ads;
+
+pub use ads::AdSignals;
+
 /// A page view: opens a session on its first occurrence, extends it after.
 #[derive(Debug, Clone)]
 pub struct Visit {
@@ -62,6 +66,8 @@ pub struct Visit {
     pub language: Option<String>,
     /// IANA time zone.
     pub timezone: Option<String>,
+    /// The visitor's GA4 and Metrica ids, and whether advertising consent is denied.
+    pub ads: AdSignals,
     /// The client signal ([`crate::client_signal`]), set by the caller when known.
     pub client: Option<i64>,
 }
@@ -90,6 +96,9 @@ pub struct Click {
     pub page_key: String,
     /// Server receipt time.
     pub at_ms: i64,
+    /// The visitor denies advertising consent (withdrawn since the session's last page
+    /// view, say): the session is marked so (see `storage/ingest.rs`).
+    pub ads_denied: bool,
     /// The client signal ([`crate::client_signal`]), set by the caller when known.
     pub client: Option<i64>,
 }
@@ -217,6 +226,7 @@ impl Visit {
         let screen_h = screen(beacon::field::SCREEN_H, b.screen_h)?;
         let language = short(beacon::field::LANGUAGE, b.language)?;
         let timezone = short(beacon::field::TIMEZONE, b.timezone)?;
+        let ads = AdSignals::parse(b.ga_client_id, b.ga_session_id, b.ym_client_id, b.ads)?;
         Ok(Visit {
             site_id: site.id,
             visitor_id,
@@ -238,6 +248,7 @@ impl Visit {
             screen_h,
             language,
             timezone,
+            ads,
             client: None,
         })
     }
@@ -279,6 +290,7 @@ impl Click {
             kind,
             page_url: page.into(),
             at_ms,
+            ads_denied: ads::ads_denied(b.ads),
             client: None,
         })
     }
@@ -308,6 +320,7 @@ mod tests {
             number: number.into(),
             kind: kind.into(),
             id: None,
+            ..ClickBeacon::default()
         };
         Click::parse(&site, b, 0)
     }

@@ -161,6 +161,7 @@ async fn record(
         number,
         kind: kind.as_str().into(),
         id: None,
+        ..ClickBeacon::default()
     };
     let now = now_ms();
     let ip = state

@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use uuid::Uuid;
 
 use crate::args;
-use crate::db::{Arg, Conn, Db, StoreError};
+use crate::db::{placeholders, Arg, Conn, Db, StoreError};
 use crate::domain::visit::{Click, Visit};
 use crate::reports::rollups::RollupDelta;
 
@@ -71,10 +71,20 @@ impl Ingest for Db {
 }
 
 /// A session as a batch writes it: its first visit in the batch, and what the others add.
+///
+/// The platforms' ids are the first the session's beacons carried (in the batch, and over
+/// batches: a stored id is kept), since a later page view may come after the visitor's
+/// analytics cookies were cleared; advertising consent is the newest beacon's (a click's
+/// too), so consent withdrawn or given again on a later page counts from then on.
 struct SessionRow<'a> {
     first: &'a Visit,
     last_seen_at: i64,
     pageviews: i64,
+    ga_client_id: Option<&'a str>,
+    ga_session_id: Option<&'a str>,
+    ym_client_id: Option<&'a str>,
+    /// The newest consent signal: its time and whether it denies.
+    consent: (i64, bool),
 }
 
 /// A visitor as a batch writes it.
@@ -92,6 +102,8 @@ struct Batch<'a> {
     sessions: BTreeMap<(Uuid, Uuid), SessionRow<'a>>,
     pageviews: Vec<&'a Visit>,
     clicks: BTreeMap<(Uuid, Uuid), &'a Click>,
+    /// Per session with no visit in the batch, the newest consent its clicks carried.
+    click_consent: BTreeMap<(Uuid, Uuid), (i64, bool)>,
 }
 
 impl<'a> Batch<'a> {
@@ -101,15 +113,31 @@ impl<'a> Batch<'a> {
             sessions: BTreeMap::new(),
             pageviews: Vec::new(),
             clicks: BTreeMap::new(),
+            click_consent: BTreeMap::new(),
         };
         for event in events {
             match event {
                 IngestEvent::Visit(v) => b.add_visit(v),
                 IngestEvent::Click(c) => {
                     b.clicks.entry((c.site_id.0, c.click_id)).or_insert(c);
+                    newest(
+                        b.click_consent
+                            .entry((c.site_id.0, c.session_id))
+                            .or_default(),
+                        (c.at_ms, c.ads_denied),
+                    );
                 }
             }
         }
+        // A click's consent goes with its session's row when the batch has one.
+        b.click_consent
+            .retain(|key, signal| match b.sessions.get_mut(key) {
+                Some(row) => {
+                    newest(&mut row.consent, *signal);
+                    false
+                }
+                None => true,
+            });
         b
     }
 
@@ -135,8 +163,17 @@ impl<'a> Batch<'a> {
                 first: v,
                 last_seen_at: v.at_ms,
                 pageviews: 0,
+                ga_client_id: None,
+                ga_session_id: None,
+                ym_client_id: None,
+                consent: (v.at_ms, v.ads.ads_denied),
             });
         session.pageviews += 1;
+        let ads = &v.ads;
+        session.ga_client_id = session.ga_client_id.or(ads.ga_client_id.as_deref());
+        session.ga_session_id = session.ga_session_id.or(ads.ga_session_id.as_deref());
+        session.ym_client_id = session.ym_client_id.or(ads.ym_client_id.as_deref());
+        newest(&mut session.consent, (v.at_ms, ads.ads_denied));
         session.last_seen_at = session.last_seen_at.max(v.at_ms);
         if v.at_ms < session.first.at_ms {
             session.first = v;
@@ -180,14 +217,21 @@ impl<'a> Batch<'a> {
              last_seen_at, pageviews, landing_page, referrer, referring_domain, utm_source, \
              utm_medium, utm_campaign, utm_content, utm_term, click_ids, channel, os, \
              os_version, browser, browser_version, device, screen_w, screen_h, language, \
-             timezone, source, keyword, country, region, city, client, landing_key)",
+             timezone, source, keyword, country, region, city, client, landing_key, \
+             ga_client_id, ga_session_id, ym_client_id, ads_denied)",
             "ON CONFLICT (site_id, session_id) DO UPDATE SET \
              pageviews = sessions.pageviews + excluded.pageviews, \
              last_seen_at = CASE WHEN excluded.last_seen_at > sessions.last_seen_at \
-             THEN excluded.last_seen_at ELSE sessions.last_seen_at END",
+             THEN excluded.last_seen_at ELSE sessions.last_seen_at END, \
+             ga_client_id = COALESCE(sessions.ga_client_id, excluded.ga_client_id), \
+             ga_session_id = COALESCE(sessions.ga_session_id, excluded.ga_session_id), \
+             ym_client_id = COALESCE(sessions.ym_client_id, excluded.ym_client_id), \
+             ads_denied = CASE WHEN excluded.last_seen_at >= sessions.last_seen_at \
+             THEN excluded.ads_denied ELSE sessions.ads_denied END",
             self.sessions.values().map(session_args),
         )
         .await?;
+        self.click_consent(tx).await?;
         tx.insert_rows(
             "INSERT INTO pageviews (site_id, pageview_id, session_id, url, viewed_at)",
             "",
@@ -220,7 +264,49 @@ impl<'a> Batch<'a> {
     }
 }
 
-/// A session's row: its first visit's attribution, device and region.
+/// Whichever of two consent signals (time, denied) is newer; on a tie, the later one.
+fn newest(signal: &mut (i64, bool), other: (i64, bool)) {
+    if other.0 >= signal.0 {
+        *signal = other;
+    }
+}
+
+/// Ids per `UPDATE … IN (…)` statement.
+const ID_CHUNK: usize = 500;
+
+impl Batch<'_> {
+    /// Marks the sessions whose clicks (and no visit) in this batch carry consent: denied
+    /// sets `ads_denied`, granted clears it; the rows that already say so are not written.
+    async fn click_consent(&self, tx: &mut Conn) -> Result<(), sqlx::Error> {
+        let mut by_change: BTreeMap<(bool, Uuid), Vec<Uuid>> = BTreeMap::new();
+        for ((site, session), (_, denied)) in &self.click_consent {
+            by_change
+                .entry((*denied, *site))
+                .or_default()
+                .push(*session);
+        }
+        for ((denied, site), sessions) in by_change {
+            let set = if denied {
+                "ads_denied = 1 WHERE ads_denied IS NULL"
+            } else {
+                "ads_denied = NULL WHERE ads_denied IS NOT NULL"
+            };
+            for chunk in sessions.chunks(ID_CHUNK) {
+                let sql = format!(
+                    "UPDATE sessions SET {set} AND site_id = $1 AND session_id IN ({})",
+                    placeholders(2, chunk.len())
+                );
+                let mut args = args![site];
+                args.extend(chunk.iter().map(|id| Arg::from(*id)));
+                tx.execute(&sql, args).await?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A session's row: its first visit's attribution, device and region; the platforms' ids
+/// and consent as [`SessionRow`] folds them.
 fn session_args<'a>(s: &SessionRow<'a>) -> Vec<Arg<'a>> {
     let v = s.first;
     let a = &v.attribution;
@@ -259,5 +345,9 @@ fn session_args<'a>(s: &SessionRow<'a>) -> Vec<Arg<'a>> {
         &v.region.city,
         v.client,
         &v.page_key,
+        s.ga_client_id,
+        s.ga_session_id,
+        s.ym_client_id,
+        s.consent.1.then_some(1i32),
     ]
 }

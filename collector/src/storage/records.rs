@@ -355,6 +355,18 @@ pub struct SessionView {
     pub region: Option<String>,
     /// City (GeoIP), in English.
     pub city: Option<String>,
+    /// GA4 client id (`<random>.<timestamp>`, from the visitor's `_ga` cookie), for the
+    /// Measurement Protocol's `client_id`; the first the session's beacons carried.
+    pub ga_client_id: Option<String>,
+    /// GA4 session id (from the visitor's `_ga_<container>` cookie); the first carried.
+    pub ga_session_id: Option<String>,
+    /// Yandex Metrica ClientID (the visitor's `_ym_uid` cookie); the first carried.
+    pub ym_client_id: Option<String>,
+    /// Whether the visitor allows advertising use, as the session's newest beacon said:
+    /// `false` when the site or the visitor denied it (`data-ads-consent="denied"`,
+    /// `chatrail.consent({ads: false})`). No conversion of this session goes to an ad
+    /// platform while it is `false`.
+    pub ads_consent: bool,
 }
 
 /// One of the contact's earlier dialogs.

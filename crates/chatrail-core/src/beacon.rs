@@ -44,6 +44,11 @@ pub const SESSION_IDLE_MS: f64 = 30.0 * 60.0 * 1000.0;
 /// Absence after which the snippet forgets a visitor id, in ms (a year).
 pub const VISITOR_IDLE_MS: f64 = 365.0 * 24.0 * 3600.0 * 1000.0;
 
+/// Most digits in each dot-separated part of an analytics id the snippet reads from a
+/// cookie (GA4's client and session ids, Metrica's ClientID); the snippet's regexes in
+/// `tracker-wasm/js/beacons.js` spell the same bound.
+pub const MAX_ID_DIGITS: usize = 20;
+
 /// Click-id query parameters of ad networks: the collector stores them as
 /// the session's click ids, and the snippet starts a new session when one
 /// arrives.
@@ -103,6 +108,14 @@ pub mod field {
     pub const KIND: &str = "kind";
     /// A click's own id, 32 hex characters: a click sent again is stored once.
     pub const ID: &str = "id";
+    /// The GA4 client id, from the `_ga` cookie.
+    pub const GA_CLIENT_ID: &str = "ga_client_id";
+    /// The GA4 session id, from a `_ga_<container>` cookie.
+    pub const GA_SESSION_ID: &str = "ga_session_id";
+    /// Yandex Metrica's ClientID, from the `_ym_uid` cookie.
+    pub const YM_CLIENT_ID: &str = "ym_client_id";
+    /// `false` when the visitor denies advertising consent; absent when granted.
+    pub const ADS: &str = "ads";
     /// The site config's tracked numbers.
     pub const NUMBERS: &str = "numbers";
     /// The message template, of the site config and of a page rule.
@@ -164,6 +177,31 @@ pub struct VisitBeacon {
         serde(default, skip_serializing_if = "Option::is_none")
     )]
     pub timezone: Option<String>,
+    /// The GA4 client id (`<random>.<timestamp>`, the last two fields of `_ga`).
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
+    pub ga_client_id: Option<String>,
+    /// The GA4 session id (digits, from a `_ga_<container>` cookie).
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
+    pub ga_session_id: Option<String>,
+    /// Yandex Metrica's ClientID (digits, the `_ym_uid` cookie).
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
+    pub ym_client_id: Option<String>,
+    /// `Some(false)` when the visitor denies advertising consent; the snippet leaves it
+    /// out when consent is granted.
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
+    pub ads: Option<bool>,
 }
 
 /// Sent when a rewritten chat link is clicked.
@@ -194,6 +232,13 @@ pub struct ClickBeacon {
         serde(default, skip_serializing_if = "Option::is_none")
     )]
     pub id: Option<String>,
+    /// `Some(false)` when the visitor denies advertising consent (withdrawn since the page
+    /// view, say); the snippet leaves it out when consent is granted.
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
+    pub ads: Option<bool>,
 }
 
 /// What the collector serves the snippet for one site.

@@ -52,6 +52,7 @@ fn visit(site: &Site, query: Option<&str>, referrer: Option<&str>) -> Visit {
         screen_h: None,
         language: None,
         timezone: None,
+        ..VisitBeacon::default()
     };
     Visit::parse(site, beacon, Sender::user_agent("Mozilla/5.0"), 0).expect("a valid visit")
 }

@@ -13,7 +13,8 @@ use crate::storage::{ContactView, HistoryEntry, MatchView, ReferralView, Session
 const SELECT_SESSION: &str = "SELECT session_id, visitor_id, started_at, landing_page, \
     referrer, referring_domain, channel, source, keyword, utm_source, utm_medium, \
     utm_campaign, utm_content, utm_term, click_ids, pageviews, os, os_version, browser, \
-    browser_version, device, screen_w, screen_h, language, timezone, country, region, city \
+    browser_version, device, screen_w, screen_h, language, timezone, country, region, city, \
+    ga_client_id, ga_session_id, ym_client_id, ads_denied IS NULL AS ads_consent \
     FROM sessions WHERE site_id = $1 AND session_id = $2";
 
 /// The source card of one dialog of a site.

@@ -118,6 +118,10 @@ mod serde_wire {
             screen_h: Some(1080),
             language: Some("en-GB".into()),
             timezone: Some("Europe/London".into()),
+            ga_client_id: Some("123456789.1700000000".into()),
+            ga_session_id: Some("1700000000".into()),
+            ym_client_id: Some("1700000000123456789".into()),
+            ads: Some(false),
         };
         let value = serde_json::to_value(&visit).unwrap();
         let want = vec![
@@ -131,6 +135,10 @@ mod serde_wire {
             field::SCREEN_H,
             field::LANGUAGE,
             field::TIMEZONE,
+            field::GA_CLIENT_ID,
+            field::GA_SESSION_ID,
+            field::YM_CLIENT_ID,
+            field::ADS,
         ];
         assert_keys(&value, want);
         assert_eq!(serde_json::from_value::<VisitBeacon>(value).unwrap(), visit);
@@ -163,6 +171,7 @@ mod serde_wire {
             number: "79001234567".into(),
             kind: crate::LinkKind::WaMe.as_str().into(),
             id: Some(format_id([5; 16])),
+            ads: Some(false),
         };
         let value = serde_json::to_value(&click).unwrap();
         let want = vec![
@@ -174,6 +183,7 @@ mod serde_wire {
             field::NUMBER,
             field::KIND,
             field::ID,
+            field::ADS,
         ];
         assert_keys(&value, want);
         assert_eq!(serde_json::from_value::<ClickBeacon>(value).unwrap(), click);

@@ -16,7 +16,7 @@
 
 use serde_json::{json, Map, Value};
 
-use chatrail_core::beacon::{MAX_SCREEN_PX, MAX_SHORT_LEN, MAX_URL_LEN};
+use chatrail_core::beacon::{MAX_ID_DIGITS, MAX_SCREEN_PX, MAX_SHORT_LEN, MAX_URL_LEN};
 
 use crate::domain::outcome;
 use crate::domain::tag::MAX_TAG_CHARS;
@@ -206,6 +206,14 @@ pub fn apply(doc: &mut Value) -> Vec<String> {
             json!({"minimum": 1, "maximum": MAX_SCREEN_PX}),
         );
     }
+    // Analytics ids (`domain::visit::AdSignals`): digits, GA4's client id two runs; or empty.
+    let run = format!("[0-9]{{1,{MAX_ID_DIGITS}}}");
+    let client = json!({ "pattern": format!("^({run}\\.{run})?$") });
+    prop(doc, "VisitBeacon", "ga_client_id", client);
+    for field in ["ga_session_id", "ym_client_id"] {
+        let digits = json!({ "pattern": format!("^({run})?$") });
+        prop(doc, "VisitBeacon", field, digits);
+    }
     prop(doc, "ClickBeacon", "id", json!({"pattern": HEX_ID}));
     prop(
         doc,
@@ -334,7 +342,8 @@ pub fn apply(doc: &mut Value) -> Vec<String> {
             json!({"site": "shop", "visitor": ids[0], "session": ids[1], "code": code.as_str(),
                 "url": "https://shop.example/tables?utm_source=google&utm_medium=cpc&gclid=Cj0KCQ",
                 "referrer": "https://www.google.com/", "screen_w": 390, "screen_h": 844,
-                "language": "en-GB", "timezone": "Europe/London"}),
+                "language": "en-GB", "timezone": "Europe/London",
+                "ga_client_id": "123456789.1700000000", "ga_session_id": "1700000000"}),
         ),
         (
             "/collect/click",
