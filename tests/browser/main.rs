@@ -2,6 +2,7 @@
 //! script tag, clicks a tracked WhatsApp link, and the chat that arrives by webhook gets a
 //! source card with where the visitor came from.
 
+mod ad_platforms;
 mod bench;
 mod dashboard;
 mod demo;

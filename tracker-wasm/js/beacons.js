@@ -32,6 +32,15 @@ var post = function (beacon) {
       fields[FIELD_LANGUAGE] = short(navigator.language);
       try {
         fields[FIELD_TIMEZONE] = short(Intl.DateTimeFormat().resolvedOptions().timeZone);
+        // The visitor's ids in GA4 and Yandex Metrica, from their own cookies,
+        // digits only (MAX_ID_DIGITS a run, as the collector checks): GA4's
+        // client id is the last two fields of `_ga` (GA1.1.<random>.<time>),
+        // its session id the first `_ga_<container>`'s (GS1.1.<id>.… or
+        // GS2.1.s<id>$…), Metrica's ClientID `_ym_uid`. Here, not at the page
+        // view: reading document.cookie may throw (sandboxed frames).
+        fields[FIELD_GA_CLIENT_ID] = cookie(/; _ga=GA\d+\.\d+\.(\d{1,20}\.\d{1,20});/);
+        fields[FIELD_GA_SESSION_ID] = cookie(/; _ga_\w+=GS\d+\.\d+\.s?(\d{1,20})[.$]/);
+        fields[FIELD_YM_CLIENT_ID] = cookie(/; _ym_uid=(\d{1,20});/);
       } catch (e) {}
     }
     beacon[1] = JSON.stringify(fields);
@@ -80,6 +89,8 @@ var send = function (path, fields, now) {
     fields[FIELD_VISITOR] = visitor;
     fields[FIELD_SESSION] = session;
     fields[FIELD_CODE] = api.code;
+    // Advertising consent denied: every beacon says so from now on.
+    ads || (fields[FIELD_ADS] = false);
     outbox.push([path, fields, 0]);
   }
   now ? flush() : setTimeout(flush);
@@ -93,6 +104,9 @@ var clip = function (url) {
 };
 var short = function (s) {
   return s && s.length <= MAX_SHORT_LEN ? s : undefined;
+};
+var cookie = function (re) {
+  return (("; " + d.cookie + ";").match(re) || [])[1];
 };
 var size = function (n) {
   return n > 0 && n <= MAX_SCREEN_PX ? n : undefined;

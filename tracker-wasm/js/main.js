@@ -4,6 +4,8 @@ var site,
   // Everything before the script's own file name: the collector's prefix.
   base,
   consented,
+  // Advertising consent (see `consent`).
+  ads,
   loaded = 0,
   started = 0,
   // What the collector wrote into the script: [] for /t.js; for
@@ -86,6 +88,7 @@ try {
     site = preset[0] || script.getAttribute("data-site") || "";
     base = script.src.replace(/\/[^\/?#]*([?#].*)?$/, "");
     consented = script.getAttribute("data-consent") != "required";
+    ads = script.getAttribute("data-ads-consent") != "denied";
 
     // The page's API: the one global the snippet adds.
     api = w.chatrail = {
@@ -110,8 +113,15 @@ try {
         waiting ? waiting.push(f) : safe(f)(api);
       },
       // consent(true) starts storing and sending (with data-consent="required");
-      // consent(false) forgets the visitor and restores the links.
+      // consent(false) forgets the visitor and restores the links. An object
+      // sets either or both: {analytics: true} as consent(true), {ads: false}
+      // advertising consent (only `true` grants it), which the next beacons carry.
       consent: safe(function (granted) {
+        if (granted instanceof Object) {
+          if (FIELD_ADS in granted) ads = granted[FIELD_ADS] === true;
+          // Without `analytics`, that consent stays as it was.
+          if ((granted = granted.analytics) == null) return;
+        }
         consented = granted !== false;
         if (consented) return start();
         if (started) {

@@ -27,8 +27,10 @@ use std::process::{Command, ExitCode};
 /// fewer loader fallbacks brought it to 11,734 B; links written straight into the wasm's
 /// answer (no `Rewritten` in the snippet) and no non-streaming wasm fallback, to 11,714 B.
 /// Issue 3's ceiling is 12 KiB; this one sits just above what is reached, and only moves
-/// down.
-const SNIPPET_BUDGET_GZ: u64 = 11_640;
+/// down, but for a feature that needs the bytes: issue 19 (the visitor's GA4 and Metrica
+/// ids read from their cookies, advertising consent on every beacon) took it from 11,631 B
+/// to 11,797 B, all in the loader (96 B the cookies, 70 B the consent).
+const SNIPPET_BUDGET_GZ: u64 = 11_800;
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
