@@ -344,6 +344,9 @@ async fn reports(d: &Driver<'_>, analyst: &str, operator: &str) {
         format!("pages?{period}&match=maybe"),
         format!("pages?{period}&format=xml"),
         format!("pages?{period}&surprise=1"),
+        // An integer left empty is not an integer (schemathesis found it answered 200).
+        format!("dynamics?{period}&limit="),
+        format!("pages?{period}&limit=0"),
     ] {
         d.expect(get(bad).token(analyst), 400).await;
     }

@@ -245,8 +245,10 @@ impl ReportRequest {
             ),
             None => None,
         };
-        let limit = match text("limit") {
+        // Not `text`: an empty number is not an absent one (the description says integer).
+        let limit = match params.get("limit") {
             Some(l) => l
+                .trim()
                 .parse::<usize>()
                 .ok()
                 .filter(|l| (1..=1000).contains(l))
