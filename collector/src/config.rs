@@ -72,6 +72,22 @@ pub struct Settings {
     /// than their retention (`chatrail site retention`); 0 turns it off.
     #[arg(long, env = "CHATRAIL_RETENTION_EVERY_SECONDS", default_value_t = 3600)]
     pub retention_every_seconds: u64,
+    /// Milliseconds the conversions sender waits when nothing is due; 0 turns sending off
+    /// (events still go to the outbox, for another collector to send).
+    #[arg(long, env = "CHATRAIL_CONVERSIONS_POLL_MS", default_value_t = 1000)]
+    pub conversions_poll_ms: u64,
+    /// Milliseconds before the second attempt at a delivery; doubled after each failure,
+    /// up to an hour.
+    #[arg(long, env = "CHATRAIL_CONVERSIONS_RETRY_MS", default_value_t = 30_000)]
+    pub conversions_retry_ms: u64,
+    /// Milliseconds a conversion request may take; a delivery a sender holds is left to
+    /// others after twice that and 5 s (its sender died).
+    #[arg(
+        long,
+        env = "CHATRAIL_CONVERSIONS_TIMEOUT_MS",
+        default_value_t = 15_000
+    )]
+    pub conversions_timeout_ms: u64,
     /// Mount the demo site (`chatrail demo` sets this).
     #[arg(skip)]
     pub demo: bool,
@@ -99,6 +115,9 @@ impl Settings {
             metrics_token: None,
             metrics_listen: None,
             retention_every_seconds: 3600,
+            conversions_poll_ms: 1000,
+            conversions_retry_ms: 30_000,
+            conversions_timeout_ms: 15_000,
             demo: false,
         }
     }

@@ -7,6 +7,7 @@ pub mod backup;
 pub mod cli;
 pub mod client_signal;
 pub mod config;
+pub mod conversions;
 pub mod db;
 pub mod domain;
 pub mod enrich;

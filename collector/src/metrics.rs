@@ -6,7 +6,8 @@
 //! at scrape time instead of counting twice. Dialogs by match kind are counted in the
 //! database at each scrape: a probable match can be confirmed or undone by a later message,
 //! so only the stored rows say how many of each kind there are (matches by kind: `exact`,
-//! `probable`, `referral`, `none`). The pool's connections are read at each scrape too.
+//! `probable`, `referral`, `none`). The pool's connections and conversion deliveries by
+//! state are read at each scrape too.
 
 use std::time::Instant;
 
@@ -51,6 +52,8 @@ pub struct Metrics {
     pool: IntGaugeVec,
     /// The most connections the pool opens.
     pool_max: IntGauge,
+    /// Conversion deliveries by state, counted at each scrape.
+    deliveries: IntGaugeVec,
     db: Db,
 }
 
@@ -108,6 +111,15 @@ impl Metrics {
             "db_pool_max_connections",
             "The most database connections the pool opens",
         )?;
+        let deliveries = IntGaugeVec::new(
+            Opts::new(
+                "conversion_deliveries",
+                "Conversion deliveries of every site by state (pending, sent, failed, expired, \
+                 dropped), at the scrape",
+            ),
+            &["state"],
+        )?;
+        registry.register(Box::new(deliveries.clone()))?;
         registry.register(Box::new(pool.clone()))?;
         registry.register(Box::new(pool_max.clone()))?;
         registry.register(Box::new(storage_up.clone()))?;
@@ -125,6 +137,7 @@ impl Metrics {
             storage_up,
             pool,
             pool_max,
+            deliveries,
             db,
         })
     }
@@ -196,6 +209,11 @@ impl Metrics {
             Err(e) => {
                 tracing::warn!(error = %e, "metrics: dialogs not counted");
                 self.storage_up.set(0);
+            }
+        }
+        if let Ok(states) = crate::storage::Conversions::delivery_counts(&self.db).await {
+            for (state, n) in states {
+                self.deliveries.with_label_values(&[state.as_str()]).set(n);
             }
         }
         let mut out = Vec::new();

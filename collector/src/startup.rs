@@ -61,6 +61,14 @@ impl Application {
             let every = std::time::Duration::from_secs(settings.retention_every_seconds);
             crate::storage::spawn_retention(db.clone(), every);
         }
+        if settings.conversions_poll_ms > 0 {
+            let config = crate::conversions::sender::SenderConfig {
+                poll: std::time::Duration::from_millis(settings.conversions_poll_ms),
+                retry_base: std::time::Duration::from_millis(settings.conversions_retry_ms),
+                timeout: std::time::Duration::from_millis(settings.conversions_timeout_ms.max(1)),
+            };
+            crate::conversions::sender::spawn(store.clone(), config);
+        }
         let (queue, writer) = IngestQueue::start(
             store.clone(),
             settings.queue_capacity,

@@ -15,7 +15,8 @@ on_both_backends!(
 
 const T0: i64 = 1_763_805_600;
 
-async fn send(
+/// A call of the token API: its status and JSON answer (`null` when none).
+pub(crate) async fn send(
     app: &TestApp,
     method: reqwest::Method,
     path: &str,

@@ -13,6 +13,7 @@
 //! the stored rows are read straight from it.
 
 mod backup;
+mod conversions;
 mod kill9;
 mod outage;
 

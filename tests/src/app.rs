@@ -168,6 +168,20 @@ pub fn whatsapp_text(message_id: &str, from: &str, name: &str, text: &str, unix_
 }
 
 impl TestApp {
+    /// Starts another collector on this one's database (as several collectors share one
+    /// PostgreSQL), with settings changed by `configure`; its base URL.
+    pub async fn another_collector(&self, configure: impl FnOnce(&mut Settings)) -> String {
+        let mut settings = Settings::for_database(self.database_url.clone());
+        settings.public_url = Some(PUBLIC_URL.into());
+        configure(&mut settings);
+        let app = Application::build(settings)
+            .await
+            .expect("application builds");
+        let base = format!("http://127.0.0.1:{}", app.port());
+        tokio::spawn(app.run_until_stopped());
+        base
+    }
+
     /// The directory holding the SQLite database file (`None` on PostgreSQL).
     pub fn sqlite_dir(&self) -> Option<&std::path::Path> {
         self._dir.as_ref().map(|d| d.path())

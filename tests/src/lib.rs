@@ -10,6 +10,7 @@ pub mod bench_args;
 mod both;
 pub mod browser;
 pub mod dashboard_bench;
+pub mod fake_endpoint;
 pub mod geoip;
 pub mod http1;
 pub mod inbound;

@@ -339,3 +339,32 @@ pub struct IngestCounters {
     /// Batches written.
     pub batches: u64,
 }
+
+/// `POST /conversions/destinations`: the destination as stored, and a webhook's made-up
+/// signing secret, shown this once.
+#[derive(ToSchema)]
+pub struct CreatedDestination {
+    /// Its id.
+    pub destination_id: Uuid,
+    /// `webhook`, `meta` or `ga4`.
+    pub kind: crate::domain::conversion::DestinationKind,
+    /// Its name.
+    pub name: String,
+    /// Where requests go.
+    pub endpoint: String,
+    /// Ids the platform needs.
+    pub settings: BTreeMap<String, String>,
+    /// Trigger → the event's name there.
+    pub events: BTreeMap<String, String>,
+    /// Whether events are sent.
+    pub enabled: bool,
+    /// A webhook's `whsec_…` signing secret, when it was made up; never shown again.
+    pub secret: Option<String>,
+}
+
+/// A conversion event queued (a test) or made due again (a retry).
+#[derive(ToSchema)]
+pub struct QueuedEvent {
+    /// The event's id, as the delivery log shows it.
+    pub event_id: Uuid,
+}

@@ -5,6 +5,7 @@
 //! - [`inbound`]: chat messages matched to sessions and dialogs, statuses, identity changes.
 //! - [`dialogs`]: the dialogs list, source cards, tags.
 //! - [`admin`]: sites and API tokens.
+//! - [`conversions`]: destinations, the outbox of conversion events and their deliveries.
 //! - [`first_steps`]: what a fresh site has seen yet.
 //! - [`privacy`]: erasing a contact, retention.
 //! - [`catch_up`]: rows from earlier versions given what this one derives, at start-up.
@@ -15,6 +16,7 @@
 
 mod admin;
 mod catch_up;
+pub mod conversions;
 pub mod dialogs;
 mod first_steps;
 mod inbound;
@@ -28,6 +30,7 @@ pub use crate::db::{Db, StoreError};
 use crate::reports::store::Reports;
 pub use admin::{Admin, Revoke, TokenView};
 pub use catch_up::catch_up;
+pub use conversions::Conversions;
 pub use dialogs::Dialogs;
 pub use first_steps::{FirstSteps, FirstStepsStore};
 pub use inbound::{refresh_first_replies, Inbound};
@@ -42,7 +45,15 @@ pub use records::{
 /// Everything the collector reads and writes, by concern.
 #[async_trait::async_trait]
 pub trait Store:
-    Ingest + Inbound + Dialogs + Admin + Reports + FirstStepsStore + Privacy + std::fmt::Debug
+    Ingest
+    + Inbound
+    + Dialogs
+    + Admin
+    + Reports
+    + FirstStepsStore
+    + Privacy
+    + Conversions
+    + std::fmt::Debug
 {
     /// Checks that the database answers within `within` (for `/health`).
     async fn ping(&self, within: std::time::Duration) -> Result<(), StoreError>;

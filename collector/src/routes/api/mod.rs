@@ -1,5 +1,6 @@
 //! The token-protected JSON API under `/api/v1`.
 
+pub mod conversions;
 pub mod costs;
 pub mod dialogs;
 pub mod first_steps;
@@ -37,6 +38,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(messages::configure)
             .configure(reports::configure)
             .configure(costs::configure)
+            .configure(conversions::configure)
             .configure(me::configure)
             .configure(site::configure)
             .configure(first_steps::configure)

@@ -23,16 +23,17 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(set_retention);
 }
 
-/// The JSON body of an admin's request: `403` for other tokens, `413` past
-/// [`MAX_BODY_BYTES`], `400` naming the problem and the `expected` shape.
-async fn admin_json<T: serde::de::DeserializeOwned>(
+/// The JSON body of an admin's request: `403` for other tokens, `413` past `limit` bytes,
+/// `400` naming the problem and the `expected` shape.
+pub(super) async fn admin_json<T: serde::de::DeserializeOwned>(
     auth: &Authenticated,
     payload: web::Payload,
+    limit: usize,
     what: &str,
     expected: &str,
 ) -> Result<T, ApiError> {
     require_admin(auth)?;
-    let body = read_body(payload, MAX_BODY_BYTES).await?;
+    let body = read_body(payload, limit).await?;
     let refused = |e: String| ApiError::bad_request(format!("{e} (expected {expected})"));
     // An object only: serde would also take the fields as an array.
     let value: serde_json::Value = parse_json(&body, what).map_err(|e| refused(e.to_string()))?;
@@ -76,6 +77,7 @@ async fn erase(
     let who: EraseBody = admin_json(
         &auth,
         payload,
+        MAX_BODY_BYTES,
         "erasure",
         r#"{"phone": "+1 555 0100", "user_id": optional}"#,
     )
@@ -137,6 +139,7 @@ async fn set_retention(
     let r: Retention = admin_json(
         &auth,
         payload,
+        MAX_BODY_BYTES,
         "retention",
         r#"{"visits_days": days or null, "dialogs_days": days or null}"#,
     )

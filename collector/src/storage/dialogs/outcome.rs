@@ -6,6 +6,7 @@ use uuid::Uuid;
 
 use crate::args;
 use crate::db::{Backend, Conn, Db, StoreError};
+use crate::domain::conversion::{Event, EventKind};
 use crate::domain::now_ms;
 use crate::domain::outcome::{
     format_amount, OutcomeError, Rule, Stage, StageKind, Stages, MAX_RULES,
@@ -329,7 +330,15 @@ async fn write(
         ],
     )
     .await?;
-    Ok(())
+    let event = Event {
+        kind: EventKind::OutcomeChanged,
+        stage: Some(stage.name.clone()),
+        stage_kind: Some(stage.kind),
+        value_milli: value,
+        currency,
+        ..Event::new(EventKind::OutcomeChanged, site, dialog, at)
+    };
+    crate::storage::conversions::record(tx, &event).await
 }
 
 /// What a rule may react to.

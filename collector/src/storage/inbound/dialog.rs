@@ -7,8 +7,10 @@ use super::attribution::{attribute_start, CodedSession};
 use super::statuses::refresh_first_replies;
 use crate::args;
 use crate::db::Conn;
+use crate::domain::conversion::{Event, EventKind};
 use crate::domain::dialog::{DialogKind, MatchKind};
 use crate::domain::inbound::InboundMessage;
+use crate::domain::now_ms;
 use crate::matching::{ContactDialog, DialogPolicy};
 use crate::reports::query::Fact;
 use crate::reports::rollups::RollupDelta;
@@ -54,6 +56,8 @@ pub async fn continue_dialog(
         args![site_id, dialog_id, MatchKind::Exact.as_str(), &coded.code],
     )
     .await?;
+    let matched = Event::new(EventKind::DialogMatched, site_id, dialog_id, now_ms());
+    crate::storage::conversions::record(tx, &matched).await?;
     delta
         .count_in(tx, site_id, Fact::Dialogs, &[dialog_id])
         .await
@@ -106,6 +110,10 @@ pub async fn prepend_to_dialog(
         delta
             .count_in(tx, site_id, Fact::ChatClicks, &clicks)
             .await?;
+        if found.kind != MatchKind::None {
+            let matched = Event::new(EventKind::DialogMatched, site_id, dialog_id, now_ms());
+            crate::storage::conversions::record(tx, &matched).await?;
+        }
     }
     if dialog.is_some_and(|d| d.referral_id.is_none()) && s.referral_id.is_some() {
         tx.execute(
@@ -201,5 +209,7 @@ pub async fn start_dialog(
     delta
         .count_in(tx, site_id, Fact::ChatClicks, &clicks)
         .await?;
+    let started = Event::new(EventKind::DialogStarted, site_id, dialog_id, now_ms());
+    crate::storage::conversions::record(tx, &started).await?;
     Ok(dialog_id)
 }

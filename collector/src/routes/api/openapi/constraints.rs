@@ -258,7 +258,13 @@ pub fn apply(doc: &mut Value) -> Vec<String> {
     // A name: 1–100 characters once trimmed, none of them a control character.
     let name = json!({"pattern": "^[^\\u0000-\\u001f\\u007f-\\u009f]*[^\\s\\u0000-\\u001f\\u007f-\\u009f][^\\u0000-\\u001f\\u007f-\\u009f]*$", "maxLength": 100});
     prop(doc, "NewToken", "name", name.clone());
-    prop(doc, "SettingsBody", "name", name);
+    prop(doc, "SettingsBody", "name", name.clone());
+    let short_name = json!({"pattern": name["pattern"].clone(), "maxLength": 60});
+    let url = json!({"pattern": HTTP_URL, "maxLength": 500});
+    let secret = json!({"pattern": "\\S", "maxLength": 1000});
+    for (field, c) in [("name", short_name), ("endpoint", url), ("secret", secret)] {
+        prop(doc, "NewDestination", field, c);
+    }
     prop(
         doc,
         "SettingsBody",

@@ -33,7 +33,8 @@ use utoipa::openapi::{ContentBuilder, Ref, RefOr};
 use utoipa::{Modify, OpenApi};
 
 use super::{
-    costs, dialogs, first_steps, me, messages, outcomes, privacy, reports, site, tags, tokens,
+    conversions, costs, dialogs, first_steps, me, messages, outcomes, privacy, reports, site, tags,
+    tokens,
 };
 use crate::routes::schemas::ErrorBody;
 use crate::routes::{collect, go, health, tracker, webhooks};
@@ -70,6 +71,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     privacy::erase,
     privacy::show_retention,
     privacy::set_retention,
+    conversions::list,
+    conversions::create,
+    conversions::remove,
+    conversions::deliveries,
+    conversions::retry,
+    conversions::test,
 ))]
 pub struct ApiV1;
 
@@ -102,6 +109,7 @@ pub struct ApiV1;
         (name = "dialogs", description = "Dialogs, source cards and tags (operator, admin)"),
         (name = "messages", description = "Inbound messages from any platform (operator, admin)"),
         (name = "reports", description = "Reports as JSON or CSV (analyst, admin)"),
+        (name = "conversions", description = "Conversions sent to Meta, GA4 and webhooks: destinations and delivery logs (admin)"),
         (name = "site", description = "Who a token is; site settings, tokens, retention, erasure (admin)"),
         (name = "tracker", description = "The snippet, its beacons and off-site links"),
         (name = "webhooks", description = "Messaging providers' webhooks, each signed its way"),

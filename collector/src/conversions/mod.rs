@@ -1,0 +1,16 @@
+//! Conversions sent back to where the money is spent, and to the site's own systems: Meta's
+//! Conversions API, GA4's Measurement Protocol and signed outbound webhooks (a CRM).
+//!
+//! - [`payload`]: the request each platform gets for an event and a dialog's source card.
+//! - [`sender`]: the background task that delivers the outbox.
+//!
+//! Events and destinations themselves are [`crate::domain::conversion`]; the outbox (written
+//! in the transaction of the change) and the delivery log are
+//! [`crate::storage::conversions`]. How it all works: `README.md` here.
+
+pub mod payload;
+pub mod sender;
+
+pub use crate::domain::conversion::{
+    Destination, DestinationKind, Event, EventKind, NewDestination, Trigger,
+};

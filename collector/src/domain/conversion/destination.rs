@@ -1,0 +1,341 @@
+//! Destinations: where a site's conversions go, what each needs, and which events it gets
+//! under which names.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use uuid::Uuid;
+
+use super::event::{Event, EventKind, Trigger};
+use crate::domain::names::closed_names;
+use crate::domain::secret::Secret;
+
+/// The platforms chatrail sends to.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum DestinationKind {
+    /// An HTTPS endpoint of the site's own (a CRM), signed per Standard Webhooks.
+    Webhook,
+    /// Meta's Conversions API (Click-to-WhatsApp chats and website chats with `fbclid`).
+    Meta,
+    /// GA4's Measurement Protocol.
+    Ga4,
+}
+
+closed_names!(DestinationKind, "destination kind", {
+    Webhook = "webhook",
+    Meta = "meta",
+    Ga4 = "ga4",
+});
+
+/// A setting's name and the check of its value.
+type Setting = (&'static str, fn(&str) -> bool);
+
+const DAY: Duration = Duration::from_secs(86_400);
+
+impl DestinationKind {
+    /// How long after its event a delivery is still worth trying: Meta takes events up to
+    /// 7 days old, GA4 backdates up to 72 hours; a webhook is retried for 3 days, as
+    /// Standard Webhooks senders do.
+    pub fn window(self) -> Duration {
+        match self {
+            DestinationKind::Webhook => 3 * DAY,
+            DestinationKind::Meta => 7 * DAY,
+            DestinationKind::Ga4 => 3 * DAY,
+        }
+    }
+
+    /// Where requests go unless the destination names another base URL.
+    pub fn default_endpoint(self) -> Option<&'static str> {
+        match self {
+            DestinationKind::Webhook => None,
+            DestinationKind::Meta => Some("https://graph.facebook.com/v21.0"),
+            DestinationKind::Ga4 => Some("https://www.google-analytics.com"),
+        }
+    }
+
+    /// The settings it needs, with a check of each value.
+    fn required_settings(self) -> &'static [Setting] {
+        match self {
+            DestinationKind::Webhook => &[],
+            DestinationKind::Meta => &[("dataset_id", digits)],
+            DestinationKind::Ga4 => &[("measurement_id", measurement_id)],
+        }
+    }
+
+    /// The settings it may have.
+    fn optional_settings(self) -> &'static [Setting] {
+        match self {
+            DestinationKind::Webhook => &[],
+            DestinationKind::Meta => &[
+                ("whatsapp_business_account_id", digits),
+                ("test_event_code", token),
+            ],
+            DestinationKind::Ga4 => &[],
+        }
+    }
+
+    /// The events it gets unless told otherwise, by their names there.
+    pub fn default_events(self) -> BTreeMap<String, String> {
+        let pairs: &[(&str, &str)] = match self {
+            DestinationKind::Webhook => &[
+                ("started", "dialog.started"),
+                ("matched", "dialog.matched"),
+                ("outcome", "outcome.changed"),
+            ],
+            // Meta's business-messaging event names (a plain `Lead` is refused there).
+            DestinationKind::Meta => &[
+                ("started", "LeadSubmitted"),
+                ("stage:qualified", "QualifiedLead"),
+                ("won", "Purchase"),
+            ],
+            // GA4's recommended lead events.
+            DestinationKind::Ga4 => &[
+                ("started", "generate_lead"),
+                ("stage:qualified", "qualify_lead"),
+                ("won", "purchase"),
+            ],
+        };
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+}
+
+fn digits(s: &str) -> bool {
+    !s.is_empty() && s.len() <= 30 && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+fn measurement_id(s: &str) -> bool {
+    s.len() <= 30
+        && s.strip_prefix("G-")
+            .is_some_and(|r| !r.is_empty() && r.bytes().all(|b| b.is_ascii_alphanumeric()))
+}
+
+fn token(s: &str) -> bool {
+    !s.is_empty() && s.len() <= 64 && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+}
+
+/// A destination as stored.
+#[derive(Debug, Clone)]
+pub struct Destination {
+    /// Its id.
+    pub destination_id: Uuid,
+    /// The site.
+    pub site_id: Uuid,
+    /// The platform.
+    pub kind: DestinationKind,
+    /// Its name in the site's settings.
+    pub name: String,
+    /// The base URL requests go to (the platform's unless overridden; the webhook's URL).
+    pub endpoint: String,
+    /// Ids and names the platform needs, which may be shown.
+    pub settings: BTreeMap<String, String>,
+    /// The credential (access token, API secret, signing secret); never shown back.
+    pub secret: Option<Secret>,
+    /// Trigger → the event's name there.
+    pub events: BTreeMap<String, String>,
+    /// Whether events are sent.
+    pub enabled: bool,
+}
+
+impl Destination {
+    /// The name `event` has at this destination, if it takes it: the most specific trigger
+    /// the event fires that the destination lists.
+    pub fn name_for(&self, event: &Event) -> Option<&str> {
+        // A test goes to the destination asked for: `test` at a webhook, else the name of
+        // its first event (a dialog's start, where it takes it).
+        if event.kind == EventKind::Test {
+            return match self.kind {
+                DestinationKind::Webhook => Some("test"),
+                _ => self
+                    .events
+                    .get("started")
+                    .or_else(|| self.events.values().next())
+                    .map(String::as_str),
+            };
+        }
+        event
+            .triggers()
+            .iter()
+            .find_map(|t| self.events.get(&t.to_string()))
+            .map(String::as_str)
+    }
+
+    /// A setting's value.
+    pub fn setting(&self, key: &str) -> Option<&str> {
+        self.settings.get(key).map(String::as_str)
+    }
+}
+
+/// A destination as asked for: checked by [`NewDestination::check`].
+#[derive(Debug, Clone, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewDestination {
+    /// `webhook`, `meta` or `ga4`.
+    pub kind: DestinationKind,
+    /// 1–60 characters.
+    #[schema(min_length = 1, max_length = 60)]
+    pub name: String,
+    /// A base URL overriding the platform's (tests, proxies); a webhook's URL (required).
+    #[schema(max_length = 500)]
+    pub endpoint: Option<String>,
+    /// Meta: `dataset_id` (required), `whatsapp_business_account_id` (for Click-to-WhatsApp
+    /// chats), `test_event_code`. GA4: `measurement_id` (`G-…`, required).
+    #[serde(default)]
+    pub settings: BTreeMap<String, String>,
+    /// Meta: the access token; GA4: the API secret; webhook: a `whsec_…` signing secret
+    /// (made up when left out, shown once). Never shown back.
+    #[schema(max_length = 1000)]
+    pub secret: Option<String>,
+    /// Trigger (`started`, `matched`, `outcome`, `won`, `stage:NAME`) → the event's name
+    /// there; the platform's usual names when left out.
+    pub events: Option<BTreeMap<String, String>>,
+}
+
+impl NewDestination {
+    /// Checks every field; the destination to store, or what is wrong with it.
+    pub fn check(self, site_id: Uuid) -> Result<Destination, String> {
+        let name = self.name.trim();
+        if name.is_empty() || name.chars().count() > 60 || name.chars().any(char::is_control) {
+            return Err("name must be 1-60 characters, none of them a control character".into());
+        }
+        let endpoint = match (self.endpoint.as_deref().map(str::trim), self.kind) {
+            (Some(url), _) => check_url(url)?,
+            (None, kind) => kind
+                .default_endpoint()
+                .ok_or("a webhook needs its endpoint URL")?
+                .to_owned(),
+        };
+        for (key, value) in &self.settings {
+            let known = self.kind.required_settings().iter();
+            let check = known
+                .chain(self.kind.optional_settings())
+                .find(|(k, _)| k == key)
+                .ok_or_else(|| format!("{} takes no setting {key:?}", self.kind))?;
+            if !(check.1)(value) {
+                return Err(format!("setting {key} {value:?} is malformed"));
+            }
+        }
+        if let Some((key, _)) = self
+            .kind
+            .required_settings()
+            .iter()
+            .find(|(k, _)| !self.settings.contains_key(*k))
+        {
+            return Err(format!("{} needs setting {key}", self.kind));
+        }
+        let secret = match (self.secret, self.kind) {
+            (Some(s), _) if s.trim().is_empty() || s.len() > 1000 => {
+                return Err("secret must be 1-1000 characters".into())
+            }
+            (Some(s), DestinationKind::Webhook) => {
+                super::webhook::signing_key(&s)?;
+                s
+            }
+            (Some(s), _) => s,
+            (None, DestinationKind::Webhook) => super::webhook::new_secret(),
+            (None, kind) => return Err(format!("{kind} needs its secret")),
+        };
+        let events = self.events.unwrap_or_else(|| self.kind.default_events());
+        if events.is_empty() || events.len() > 30 {
+            return Err("events must list 1-30 triggers".into());
+        }
+        for (trigger, there) in &events {
+            Trigger::parse(trigger)?;
+            if there.trim().is_empty() || there.chars().count() > 100 {
+                return Err(format!(
+                    "the name of event {trigger} must be 1-100 characters"
+                ));
+            }
+        }
+        Ok(Destination {
+            destination_id: Uuid::now_v7(),
+            site_id,
+            kind: self.kind,
+            name: name.to_owned(),
+            endpoint,
+            settings: self.settings,
+            secret: Some(Secret::from(secret)),
+            events,
+            enabled: true,
+        })
+    }
+}
+
+/// An http(s) URL without credentials in it.
+fn check_url(s: &str) -> Result<String, String> {
+    let url = url::Url::parse(s).map_err(|_| format!("endpoint {s:?} is not a URL"))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+        return Err("endpoint must be an http or https URL".into());
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err("endpoint must not hold credentials (put them in secret)".into());
+    }
+    if s.len() > 500 {
+        return Err("endpoint must be at most 500 characters".into());
+    }
+    Ok(s.trim_end_matches('/').to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn meta() -> NewDestination {
+        NewDestination {
+            kind: DestinationKind::Meta,
+            name: "Meta ads".into(),
+            endpoint: None,
+            settings: [("dataset_id".to_owned(), "123".to_owned())].into(),
+            secret: Some("EAAB".into()),
+            events: None,
+        }
+    }
+
+    #[test]
+    fn a_destination_is_checked_field_by_field() {
+        let d = meta().check(Uuid::nil()).unwrap();
+        assert_eq!(d.endpoint, "https://graph.facebook.com/v21.0");
+        assert_eq!(d.events["won"], "Purchase");
+        let mut no_token = meta();
+        no_token.secret = None;
+        assert_eq!(
+            no_token.check(Uuid::nil()).unwrap_err(),
+            "meta needs its secret"
+        );
+        let mut bad = meta();
+        bad.settings.insert("dataset_id".into(), "12a".into());
+        assert!(bad.check(Uuid::nil()).unwrap_err().contains("dataset_id"));
+        let mut unknown = meta();
+        unknown.settings.insert("pixel".into(), "1".into());
+        assert!(unknown.check(Uuid::nil()).unwrap_err().contains("pixel"));
+        let mut creds = meta();
+        creds.endpoint = Some("https://u:p@example.com".into());
+        assert!(creds.check(Uuid::nil()).is_err());
+    }
+
+    #[test]
+    fn a_webhook_needs_a_url_and_gets_a_secret() {
+        let hook = NewDestination {
+            kind: DestinationKind::Webhook,
+            name: "CRM".into(),
+            endpoint: None,
+            settings: BTreeMap::new(),
+            secret: None,
+            events: None,
+        };
+        assert!(hook.clone().check(Uuid::nil()).is_err());
+        let d = NewDestination {
+            endpoint: Some("https://crm.example/hooks/".into()),
+            ..hook
+        }
+        .check(Uuid::nil())
+        .unwrap();
+        assert_eq!(d.endpoint, "https://crm.example/hooks");
+        assert!(d.secret.unwrap().expose().starts_with("whsec_"));
+    }
+}

@@ -1,0 +1,225 @@
+//! Conversions, for admin tokens: the site's destinations (Meta, GA4, webhooks), each one's
+//! delivery log, a retry of one delivery and a test event. Credentials are written and never
+//! shown back; a webhook's signing secret made up here is shown once, in the creation's
+//! answer.
+
+use actix_web::{delete, get, post, web, HttpResponse};
+use serde::Deserialize;
+use uuid::Uuid;
+
+use super::privacy::admin_json;
+use super::site::require_admin;
+use crate::auth::Authenticated;
+use crate::conversions::{DestinationKind, NewDestination};
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// A destination: settings, a secret and up to 30 event names.
+pub const MAX_BODY_BYTES: usize = 16 * 1024;
+
+/// Registers the routes.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(list)
+        .service(create)
+        .service(remove)
+        .service(deliveries)
+        .service(retry)
+        .service(test);
+}
+
+fn uuid(s: &str, what: &str) -> Result<Uuid, ApiError> {
+    Uuid::parse_str(s).map_err(|_| ApiError::bad_request(format!("{what} must be a UUID")))
+}
+
+#[utoipa::path(
+    tag = "conversions",
+    operation_id = "list_destinations",
+    security(("token" = [])),
+    responses(
+        (status = 200, description = "The site's destinations, without their secrets", body = [crate::storage::conversions::DestinationView]),
+        (status = 403, description = "Not an admin token"),
+    )
+)]
+#[get("/conversions/destinations")]
+async fn list(auth: Authenticated, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    require_admin(&auth)?;
+    let all = state.store.destinations(auth.0.site_id).await?;
+    Ok(HttpResponse::Ok().json(all))
+}
+
+#[utoipa::path(
+    tag = "conversions",
+    operation_id = "create_destination",
+    request_body = NewDestination,
+    security(("token" = [])),
+    responses(
+        (status = 201, description = "Added; events from now on go to it. A webhook's made-up \
+            signing secret is in `secret`, shown this once", body = crate::routes::schemas::CreatedDestination),
+        (status = 400, description = "Invalid JSON, kind, endpoint, setting, secret or event, named in the error"),
+        (status = 403, description = "Not an admin token"),
+        (status = 413, description = "Body over 16 KiB"),
+    )
+)]
+#[post("/conversions/destinations")]
+async fn create(
+    auth: Authenticated,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let new: NewDestination = admin_json(
+        &auth,
+        payload,
+        MAX_BODY_BYTES,
+        "destination",
+        r#"{"kind": "webhook" | "meta" | "ga4", "name": ..., "endpoint": optional, "settings": {...}, "secret": ..., "events": optional}"#,
+    )
+    .await?;
+    let made_up = new.kind == DestinationKind::Webhook && new.secret.is_none();
+    let d = new.check(auth.0.site_id.0).map_err(ApiError::bad_request)?;
+    state.store.add_destination(&d).await?;
+    let mut answer = serde_json::json!({
+        "destination_id": d.destination_id,
+        "kind": d.kind,
+        "name": d.name,
+        "endpoint": d.endpoint,
+        "settings": d.settings,
+        "events": d.events,
+        "enabled": d.enabled,
+    });
+    if made_up {
+        answer["secret"] = d.secret.as_ref().map(|s| s.expose()).into();
+    }
+    Ok(HttpResponse::Created().json(answer))
+}
+
+#[utoipa::path(
+    tag = "conversions",
+    operation_id = "remove_destination",
+    params(("id" = Uuid, Path, description = "Destination id")),
+    security(("token" = [])),
+    responses(
+        (status = 204, description = "Removed, with its delivery log; events not yet sent to it never will be"),
+        (status = 400, description = "The id is not a UUID"),
+        (status = 403, description = "Not an admin token"),
+        (status = 404, description = "No such destination on the token's site"),
+    )
+)]
+#[delete("/conversions/destinations/{id}")]
+async fn remove(
+    auth: Authenticated,
+    id: web::Path<String>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    require_admin(&auth)?;
+    let id = uuid(&id, "destination id")?;
+    if state.store.remove_destination(auth.0.site_id, id).await? {
+        Ok(HttpResponse::NoContent().finish())
+    } else {
+        Err(ApiError::NotFound("destination"))
+    }
+}
+
+/// How many deliveries.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+struct LogParams {
+    /// 1-500, default 100.
+    #[param(minimum = 1, maximum = 500)]
+    limit: Option<i64>,
+}
+
+#[utoipa::path(
+    tag = "conversions",
+    operation_id = "list_deliveries",
+    params(("id" = Uuid, Path, description = "Destination id"), LogParams),
+    security(("token" = [])),
+    responses(
+        (status = 200, description = "The destination's deliveries, newest first: state, attempts, the platform's last answer", body = [crate::storage::conversions::DeliveryView]),
+        (status = 400, description = "The id is not a UUID, or the limit is out of 1-500"),
+        (status = 403, description = "Not an admin token"),
+        (status = 404, description = "No such destination on the token's site"),
+    )
+)]
+#[get("/conversions/destinations/{id}/deliveries")]
+async fn deliveries(
+    auth: Authenticated,
+    id: web::Path<String>,
+    params: web::Query<LogParams>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    require_admin(&auth)?;
+    let id = uuid(&id, "destination id")?;
+    let limit = params.limit.unwrap_or(100);
+    if !(1..=500).contains(&limit) {
+        return Err(ApiError::bad_request("limit must be between 1 and 500"));
+    }
+    let log = state
+        .store
+        .deliveries(auth.0.site_id, id, limit)
+        .await?
+        .ok_or(ApiError::NotFound("destination"))?;
+    Ok(HttpResponse::Ok().json(log))
+}
+
+#[utoipa::path(
+    tag = "conversions",
+    operation_id = "retry_delivery",
+    params(
+        ("id" = Uuid, Path, description = "Destination id"),
+        ("event" = Uuid, Path, description = "Event id"),
+    ),
+    security(("token" = [])),
+    responses(
+        (status = 202, description = "Due now: the sender tries it within a second or so", body = crate::routes::schemas::QueuedEvent),
+        (status = 400, description = "An id is not a UUID"),
+        (status = 403, description = "Not an admin token"),
+        (status = 404, description = "No such unsent delivery on the token's site (a sent one is never sent twice)"),
+    )
+)]
+#[post("/conversions/destinations/{id}/deliveries/{event}/retry")]
+async fn retry(
+    auth: Authenticated,
+    path: web::Path<(String, String)>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    require_admin(&auth)?;
+    let id = uuid(&path.0, "destination id")?;
+    let event = uuid(&path.1, "event id")?;
+    if state
+        .store
+        .retry_delivery(auth.0.site_id, id, event)
+        .await?
+    {
+        Ok(HttpResponse::Accepted().json(serde_json::json!({"event_id": event})))
+    } else {
+        Err(ApiError::NotFound("unsent delivery"))
+    }
+}
+
+#[utoipa::path(
+    tag = "conversions",
+    operation_id = "send_test_event",
+    params(("id" = Uuid, Path, description = "Destination id")),
+    security(("token" = [])),
+    responses(
+        (status = 202, description = "Queued: a test event on the site's newest dialog, in the delivery log as `test`", body = crate::routes::schemas::QueuedEvent),
+        (status = 400, description = "The id is not a UUID"),
+        (status = 403, description = "Not an admin token"),
+        (status = 404, description = "No such destination on the token's site"),
+    )
+)]
+#[post("/conversions/destinations/{id}/test")]
+async fn test(
+    auth: Authenticated,
+    id: web::Path<String>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    require_admin(&auth)?;
+    let id = uuid(&id, "destination id")?;
+    let event = state
+        .store
+        .send_test(auth.0.site_id, id)
+        .await?
+        .ok_or(ApiError::NotFound("destination"))?;
+    Ok(HttpResponse::Accepted().json(serde_json::json!({"event_id": event})))
+}
