@@ -30,6 +30,7 @@ on_both_backends!(
     ad_platforms_get_their_documented_shapes_and_only_with_consent,
     a_destination_down_gets_every_event_once_when_it_returns,
     the_outbox_outlives_a_collector_that_never_sent_it,
+    offline_import_files_list_each_platforms_conversions,
 );
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -570,4 +571,143 @@ async fn two_collectors_send_each_event_once(backend: Backend) {
         took.as_secs_f64(),
         N as f64 / took.as_secs_f64()
     );
+}
+
+async fn offline_import_files_list_each_platforms_conversions(backend: Backend) {
+    let app = app(backend).await;
+    app.store
+        .set_site_timezone(app.site.id, "Europe/Moscow")
+        .await
+        .unwrap();
+    let admin = create_token(&app.store, &app.site, Role::Admin).await;
+    let analyst = create_token(&app.store, &app.site, Role::Analyst).await;
+    let google = "https://shop.test/oak-table?gclid=Cj0KCQiA2-test&utm_source=google";
+    let yandex = "https://shop.test/oak-table?yclid=7291001&utm_source=yandex";
+    let a = chat_after_visit(&app, google, json!({}), "447911000001").await;
+    let b = chat_after_visit(
+        &app,
+        yandex,
+        json!({"ym_client_id": "1700000000123456789"}),
+        "447911000002",
+    )
+    .await;
+    let c = chat_after_visit(&app, google, json!({"ads": false}), "447911000003").await;
+    for id in [&a, &b, &c] {
+        won(&app, id, &admin).await;
+    }
+    let today = chrono::Utc::now().date_naive();
+    let period = format!(
+        "from={}&to={}",
+        today.pred_opt().unwrap(),
+        today.succ_opt().unwrap()
+    );
+    let get = |path: String, token: &str| {
+        let url = format!("{}/api/v1/conversions/export/{path}", app.base);
+        app.http.get(url).bearer_auth(token.to_owned()).send()
+    };
+    let text = |r: reqwest::Response| async move {
+        assert_eq!(r.status(), 200);
+        assert_eq!(r.headers()["content-type"], "text/csv; charset=utf-8");
+        r.text().await.unwrap()
+    };
+    let file = text(
+        get(format!("google-ads?{period}&name=Chat%20won"), &analyst)
+            .await
+            .unwrap(),
+    )
+    .await;
+    let lines: Vec<&str> = file.lines().collect();
+    assert_eq!(lines[0], "Parameters:TimeZone=Europe/Moscow");
+    assert_eq!(
+        lines[1],
+        "Google Click ID,Conversion Name,Conversion Time,Conversion Value,Conversion Currency"
+    );
+    assert_eq!(lines.len(), 3, "only the consenting gclid visit: {file}");
+    let row: Vec<&str> = lines[2].split(',').collect();
+    assert_eq!(
+        (row[0], row[1], row[3], row[4]),
+        ("Cj0KCQiA2-test", "Chat won", "1500.50", "USD")
+    );
+    // The time is Moscow's (UTC+3) wall clock of the won change, within the last minute.
+    let at = chrono::NaiveDateTime::parse_from_str(row[2], "%Y-%m-%d %H:%M:%S").unwrap();
+    let moscow = chrono::Utc::now().naive_utc() + chrono::Duration::hours(3);
+    assert!((moscow - at).num_seconds().abs() < 120, "{at} vs {moscow}");
+
+    let file = text(
+        get(format!("yandex-metrica?{period}&name=chat"), &admin)
+            .await
+            .unwrap(),
+    )
+    .await;
+    let lines: Vec<&str> = file.lines().collect();
+    assert_eq!(lines[0], "ClientId,Yclid,Target,DateTime,Price,Currency");
+    assert_eq!(lines.len(), 2, "{file}");
+    assert!(
+        lines[1].starts_with("1700000000123456789,7291001,chat,"),
+        "{file}"
+    );
+    assert!(lines[1].ends_with(",1500.50,USD"), "{file}");
+
+    let started = text(
+        get(
+            format!("google-ads?{period}&name=Chat&event=started"),
+            &analyst,
+        )
+        .await
+        .unwrap(),
+    )
+    .await;
+    assert_eq!(started.lines().count(), 3, "{started}");
+    assert!(
+        started.lines().nth(2).unwrap().ends_with(",,"),
+        "no value: {started}"
+    );
+    let lead = text(
+        get(
+            format!("google-ads?{period}&name=Lead&event=stage:lead"),
+            &analyst,
+        )
+        .await
+        .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        lead.lines().count(),
+        2,
+        "nobody passed through lead: {lead}"
+    );
+
+    for (path, status) in [
+        (format!("google-ads?{period}&name=x&event=stage:nope"), 404),
+        (format!("bing?{period}&name=x"), 400),
+        (format!("google-ads?{period}&name=x&event=lead"), 400),
+        (
+            "google-ads?from=2026-01-02&to=2026-01-01&name=x".to_owned(),
+            400,
+        ),
+        (format!("google-ads?{period}&name=%20"), 400),
+    ] {
+        assert_eq!(
+            get(path.clone(), &analyst).await.unwrap().status(),
+            status,
+            "{path}"
+        );
+    }
+    assert_eq!(
+        get(format!("google-ads?{period}&name=x"), &app.token)
+            .await
+            .unwrap()
+            .status(),
+        403
+    );
+    // Another site's analyst gets its own site's (empty) file.
+    let other = create_site(&app.store, "other", &["+44 7700 900999"]).await;
+    let outsider = create_token(&app.store, &other, Role::Analyst).await;
+    let theirs = text(
+        get(format!("google-ads?{period}&name=x"), &outsider)
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(theirs.lines().count(), 2, "{theirs}");
 }

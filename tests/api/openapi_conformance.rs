@@ -55,7 +55,7 @@ async fn every_operation_answers_as_described(backend: Backend) {
     reports(&d, &analyst, operator).await;
     site(&d, &admin, operator).await;
     super::openapi_privacy::privacy(&d, &admin, operator).await;
-    super::openapi_conversions::conversions(&d, &admin, operator).await;
+    super::openapi_conversions::conversions(&d, &admin, operator, &analyst).await;
     refused_anywhere(&d).await;
     storage_down(&d).await;
 

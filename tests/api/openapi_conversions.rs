@@ -9,10 +9,40 @@ const DESTINATION: &str = "/api/v1/conversions/destinations/{id}";
 const DELIVERIES: &str = "/api/v1/conversions/destinations/{id}/deliveries";
 const RETRY: &str = "/api/v1/conversions/destinations/{id}/deliveries/{event}/retry";
 const TEST: &str = "/api/v1/conversions/destinations/{id}/test";
+const EXPORT: &str = "/api/v1/conversions/export/{platform}";
 const JSON: &str = "application/json";
 
 /// Every conversions operation, with every refusal.
-pub async fn conversions(d: &Driver<'_>, admin: &str, operator: &str) {
+pub async fn conversions(d: &Driver<'_>, admin: &str, operator: &str, analyst: &str) {
+    let export = |q: &str| call("GET", EXPORT, format!("/api/v1/conversions/export/{q}"));
+    let period = "from=2025-11-01&to=2025-11-30";
+    for platform in ["google-ads", "yandex-metrica"] {
+        let file = d
+            .expect(
+                export(&format!("{platform}?{period}&name=Won")).token(analyst),
+                200,
+            )
+            .await;
+        assert_eq!(file.content_type.as_deref(), Some("text/csv"));
+    }
+    d.expect(
+        export(&format!("bing?{period}&name=Won")).token(analyst),
+        400,
+    )
+    .await;
+    d.expect(
+        export(&format!("google-ads?{period}&name=W&event=stage:x")).token(analyst),
+        404,
+    )
+    .await;
+    d.expect(
+        export(&format!("google-ads?{period}&name=W")).token(operator),
+        403,
+    )
+    .await;
+    d.expect(export(&format!("google-ads?{period}&name=W")), 401)
+        .await;
+
     let list = || call("GET", DESTINATIONS, DESTINATIONS);
     let create = || call("POST", DESTINATIONS, DESTINATIONS);
     // Nothing listens on the discard port: deliveries stay pending, retried.

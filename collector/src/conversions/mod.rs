@@ -8,6 +8,7 @@
 //! in the transaction of the change) and the delivery log are
 //! [`crate::storage::conversions`]. How it all works: `README.md` here.
 
+pub mod export;
 pub mod payload;
 pub mod sender;
 

@@ -10,9 +10,13 @@ use uuid::Uuid;
 use super::privacy::admin_json;
 use super::site::require_admin;
 use crate::auth::Authenticated;
+use crate::conversions::export::{file, Platform};
 use crate::conversions::{DestinationKind, NewDestination};
+use crate::domain::outcome::{StageKind, Stages};
 use crate::error::ApiError;
+use crate::reports::time::Period;
 use crate::state::AppState;
+use crate::storage::conversions::ExportEvent;
 
 /// A destination: settings, a secret and up to 30 event names.
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
@@ -24,7 +28,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(remove)
         .service(deliveries)
         .service(retry)
-        .service(test);
+        .service(test)
+        .service(export);
 }
 
 fn uuid(s: &str, what: &str) -> Result<Uuid, ApiError> {
@@ -222,4 +227,120 @@ async fn test(
         .await?
         .ok_or(ApiError::NotFound("destination"))?;
     Ok(HttpResponse::Accepted().json(serde_json::json!({"event_id": event})))
+}
+
+/// The period, the event and its name there.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+struct ExportParams {
+    /// First day (`YYYY-MM-DD`, in the site's time zone).
+    from: String,
+    /// Last day, included (at most 1,098 days after `from`).
+    to: String,
+    /// `won` (default: won dialogs with their value), `started` (every dialog) or
+    /// `stage:NAME` (dialogs that reached the site's stage NAME).
+    event: Option<String>,
+    /// The conversion action's name in Google Ads, or the goal's identifier in Metrica.
+    #[param(min_length = 1, max_length = 100)]
+    name: String,
+}
+
+#[utoipa::path(
+    tag = "conversions",
+    operation_id = "export_conversions",
+    params(("platform" = String, Path, description = "`google-ads` or `yandex-metrica`"), ExportParams),
+    security(("token" = [])),
+    responses(
+        (status = 200, description = "The platform's offline import file (CSV): Google Ads' \
+            template with the site's time zone (dialogs with a gclid), or Metrica's offline \
+            conversions (dialogs with a ClientID or yclid); visitors who denied advertising \
+            consent are left out", content_type = "text/csv", body = String),
+        (status = 400, description = "An unknown platform or event, a bad period or name, named in the error"),
+        (status = 403, description = "Neither an analyst nor an admin token"),
+        (status = 404, description = "The site has no such stage"),
+    )
+)]
+#[get("/conversions/export/{platform}")]
+async fn export(
+    auth: Authenticated,
+    platform: web::Path<String>,
+    params: web::Query<ExportParams>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    if !auth.0.role.can_read_reports() {
+        return Err(ApiError::Forbidden(
+            "conversion files need an analyst or admin token",
+        ));
+    }
+    let platform = Platform::parse(&platform)
+        .ok_or_else(|| ApiError::bad_request("platform must be google-ads or yandex-metrica"))?;
+    let p = params.into_inner();
+    let day = |key: &str, v: &str| {
+        chrono::NaiveDate::parse_from_str(v, "%Y-%m-%d").map_err(|_| {
+            ApiError::bad_request(format!("{key} must be a date YYYY-MM-DD, got {v:?}"))
+        })
+    };
+    let period = Period {
+        from: day("from", &p.from)?,
+        to: day("to", &p.to)?,
+    };
+    if period.to < period.from || period.days() > 3 * 366 {
+        return Err(ApiError::bad_request(
+            "to must be on or after from, at most 1,098 days later",
+        ));
+    }
+    let name = p.name.trim();
+    if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
+        return Err(ApiError::bad_request(
+            "name must be 1-100 characters, none of them a control character",
+        ));
+    }
+    let event = p.event.as_deref().unwrap_or("won");
+    let stage = match event {
+        "started" => None,
+        "won" => Some(None),
+        other => match other.strip_prefix("stage:") {
+            Some(stage) if !stage.trim().is_empty() => Some(Some(stage)),
+            _ => {
+                return Err(ApiError::bad_request(format!(
+                    "event must be won, started or stage:NAME, got {other:?}"
+                )))
+            }
+        },
+    };
+    let what = match stage {
+        None => ExportEvent::Started,
+        Some(name) => {
+            let settings = state.store.outcome_settings(auth.0.site_id).await?;
+            let stages = Stages::new(settings.stages).unwrap_or_else(|_| Stages::default_set());
+            let found = match name {
+                Some(name) => stages.find(name).ok().map(|(_, s)| s),
+                None => stages.all().iter().find(|s| s.kind == StageKind::Won),
+            };
+            ExportEvent::Stage(found.ok_or(ApiError::NotFound("stage"))?.name.clone())
+        }
+    };
+    let tz: chrono_tz::Tz = state
+        .store
+        .site_timezone(auth.0.site_id)
+        .await?
+        .and_then(|t| t.parse().ok())
+        .unwrap_or(chrono_tz::Tz::UTC);
+    let rows = state
+        .store
+        .export_rows(auth.0.site_id, &what, period.bounds_ms(tz))
+        .await?;
+    let body = file(platform, &rows, name, tz);
+    Ok(HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header((
+            actix_web::http::header::CONTENT_DISPOSITION,
+            format!(
+                "attachment; filename=\"{}_{}_{}.csv\"",
+                platform.as_str(),
+                period.from,
+                period.to
+            ),
+        ))
+        .body(body))
 }

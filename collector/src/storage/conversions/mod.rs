@@ -13,8 +13,10 @@ use async_trait::async_trait;
 use uuid::Uuid;
 
 mod destinations;
+mod export;
 mod outbox;
 
+pub use export::MAX_ROWS as MAX_EXPORT_ROWS;
 pub use outbox::record;
 
 use crate::db::{Db, StoreError};
@@ -100,6 +102,33 @@ pub enum Settled {
     Dropped { answer: String },
 }
 
+/// What an offline import file lists.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ExportEvent {
+    /// Dialogs that started.
+    Started,
+    /// Dialogs that reached this stage of the site's (as stored), with the value a won
+    /// one has.
+    Stage(String),
+}
+
+/// One conversion of an offline import file.
+#[derive(Debug, Clone)]
+pub struct ExportRow {
+    /// The dialog.
+    pub dialog_id: Uuid,
+    /// When it started or reached the stage, epoch ms.
+    pub at: i64,
+    /// Its value in thousandths, for a won dialog.
+    pub value_milli: Option<i64>,
+    /// Its currency.
+    pub currency: Option<String>,
+    /// The session's click ids (`gclid`, `yclid` …).
+    pub click_ids: BTreeMap<String, String>,
+    /// The visitor's Yandex Metrica ClientID.
+    pub ym_client_id: Option<String>,
+}
+
 /// The outbox and destinations.
 #[async_trait]
 pub trait Conversions: Send + Sync {
@@ -131,6 +160,14 @@ pub trait Conversions: Send + Sync {
         -> Result<Vec<Claimed>, StoreError>;
     /// Records how a claimed delivery went.
     async fn settle_delivery(&self, c: &Claimed, how: Settled) -> Result<(), StoreError>;
+    /// The conversions of `[from, to)` (epoch ms) for an offline import file, oldest first,
+    /// at most [`MAX_EXPORT_ROWS`].
+    async fn export_rows(
+        &self,
+        site_id: SiteId,
+        what: &ExportEvent,
+        bounds: (i64, i64),
+    ) -> Result<Vec<ExportRow>, StoreError>;
     /// Deliveries of every site by state (for `/metrics`).
     async fn delivery_counts(&self) -> Result<Vec<(String, i64)>, StoreError>;
 }
@@ -181,6 +218,15 @@ impl Conversions for Db {
 
     async fn settle_delivery(&self, c: &Claimed, how: Settled) -> Result<(), StoreError> {
         outbox::settle_delivery(self, c, how).await
+    }
+
+    async fn export_rows(
+        &self,
+        site_id: SiteId,
+        what: &ExportEvent,
+        bounds: (i64, i64),
+    ) -> Result<Vec<ExportRow>, StoreError> {
+        export::export_rows(self, site_id, what, bounds).await
     }
 
     async fn delivery_counts(&self) -> Result<Vec<(String, i64)>, StoreError> {

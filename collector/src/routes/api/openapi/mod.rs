@@ -77,6 +77,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     conversions::deliveries,
     conversions::retry,
     conversions::test,
+    conversions::export,
 ))]
 pub struct ApiV1;
 
