@@ -212,6 +212,9 @@ impl Metrics {
             }
         }
         if let Ok(states) = crate::storage::Conversions::delivery_counts(&self.db).await {
+            for state in ["pending", "sent", "failed", "expired", "dropped"] {
+                self.deliveries.with_label_values(&[state]).set(0);
+            }
             for (state, n) in states {
                 self.deliveries.with_label_values(&[state.as_str()]).set(n);
             }

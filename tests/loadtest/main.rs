@@ -19,6 +19,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
+use chatrail_collector::conversions::{DestinationKind, NewDestination};
 use chatrail_collector::domain::now_ms;
 use chatrail_collector::domain::visit::{Click, Sender, Visit};
 use chatrail_collector::providers::signature::hub_signature;
@@ -28,6 +29,7 @@ use chatrail_core::code::SessionCode;
 use chatrail_tests::app::{
     spawn_app_with, Backend, TestApp, APP_SECRET, PHONE_NUMBER_ID, TRACKED_NUMBER,
 };
+use chatrail_tests::fake_endpoint::FakeEndpoint;
 use chatrail_tests::traffic::{XorShift, LANDINGS};
 use serde_json::{json, Value};
 
@@ -47,13 +49,15 @@ struct Options {
     duplicate_percent: usize,
     max_seconds: u64,
     visits: usize,
+    destinations: usize,
 }
 
 fn usage() -> &'static str {
     "usage: loadtest [--backend sqlite|postgres|both] [--messages N (default 6000)] \
      [--concurrency C (default 8)] [--batch B messages per POST (default 1)] \
      [--duplicates PERCENT of requests redelivered (default 5)] [--max-seconds S (default 120)] \
-     [--visits V stored before the messages, half with a click (default: one per contact)]"
+     [--visits V stored before the messages, half with a click (default: one per contact)] \
+     [--destinations D conversion webhooks taking every event, to a local receiver (default 0)]"
 }
 
 fn parse_args() -> anyhow::Result<Options> {
@@ -65,6 +69,7 @@ fn parse_args() -> anyhow::Result<Options> {
         duplicate_percent: 5,
         max_seconds: 120,
         visits: 0,
+        destinations: 0,
     };
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut it = args.iter();
@@ -85,6 +90,7 @@ fn parse_args() -> anyhow::Result<Options> {
             "--duplicates" => o.duplicate_percent = number()? as usize,
             "--max-seconds" => o.max_seconds = number()?,
             "--visits" => o.visits = number()? as usize,
+            "--destinations" => o.destinations = number()? as usize,
             _ => bail!("unknown flag {flag}\n{}", usage()),
         }
     }
@@ -94,6 +100,7 @@ fn parse_args() -> anyhow::Result<Options> {
         || o.duplicate_percent > 50
         || !(1..=MAX_SECONDS).contains(&o.max_seconds)
         || o.visits > MAX_MESSAGES
+        || o.destinations > 10
     {
         bail!(
             "out of bounds: messages 1-{MAX_MESSAGES}, concurrency 1-512, batch 1-1000, \
@@ -239,7 +246,23 @@ struct Outcome {
 }
 
 async fn run(backend: Backend, o: &Options) -> anyhow::Result<Value> {
-    let app = Arc::new(spawn_app_with(backend, |_| {}).await);
+    let app = Arc::new(spawn_app_with(backend, |s| s.conversions_poll_ms = 100).await);
+    // Conversion webhooks: every dialog's start (and match) goes to the outbox with the
+    // message's commit, and the collector's sender delivers it to a local receiver.
+    let receiver = FakeEndpoint::start();
+    for i in 0..o.destinations {
+        let d = NewDestination {
+            kind: DestinationKind::Webhook,
+            name: format!("CRM {i}"),
+            endpoint: Some(receiver.base.clone()),
+            settings: Default::default(),
+            secret: None,
+            events: None,
+        }
+        .check(app.site.id.0)
+        .map_err(anyhow::Error::msg)?;
+        app.store.add_destination(&d).await?;
+    }
     let mut rng = XorShift(0x9e37_79b9_7f4a_7c15);
     let contacts = o.messages.div_ceil(PER_CONTACT);
     let (codes, ingest_per_s) = seed_sessions(&app, contacts.max(o.visits), &mut rng).await;
@@ -307,6 +330,13 @@ async fn run(backend: Backend, o: &Options) -> anyhow::Result<Value> {
         total.requests += o.requests;
     }
     let elapsed = started.elapsed();
+    // Every event delivered: one per dialog and destination at least (plus late matches).
+    let wanted = contacts * o.destinations;
+    let delivered = receiver
+        .wait_accepted(wanted, Duration::from_secs(o.max_seconds))
+        .await
+        .len();
+    let delivered_after = started.elapsed();
     total.latencies.sort();
     let pct = |p: f64| {
         let l = &total.latencies;
@@ -356,6 +386,9 @@ async fn run(backend: Backend, o: &Options) -> anyhow::Result<Value> {
         "dialogs": dialogs,
         "complete": complete,
         "ingest_events_per_second": ingest_per_s.round(),
+        "conversion_destinations": o.destinations,
+        "conversions_delivered": delivered,
+        "conversions_delivered_seconds": (delivered_after.as_secs_f64() * 100.0).round() / 100.0,
     });
     if complete {
         // Every unique message stored exactly once, one dialog per contact.
@@ -369,6 +402,10 @@ async fn run(backend: Backend, o: &Options) -> anyhow::Result<Value> {
         anyhow::ensure!(
             dialogs == contacts,
             "{dialogs} dialogs for {contacts} contacts"
+        );
+        anyhow::ensure!(
+            delivered >= wanted,
+            "{delivered} of {wanted} conversion events delivered"
         );
     }
     Ok(summary)

@@ -330,14 +330,10 @@ async fn write(
         ],
     )
     .await?;
-    let event = Event {
-        kind: EventKind::OutcomeChanged,
-        stage: Some(stage.name.clone()),
-        stage_kind: Some(stage.kind),
-        value_milli: value,
-        currency,
-        ..Event::new(EventKind::OutcomeChanged, site, dialog, at)
-    };
+    let mut event = Event::new(EventKind::OutcomeChanged, site, dialog, at);
+    event.stage = Some(stage.name.clone());
+    event.stage_kind = Some(stage.kind);
+    (event.value_milli, event.currency) = (value, currency);
     crate::storage::conversions::record(tx, &event).await
 }
 
