@@ -14,6 +14,7 @@ mod feedback;
 mod first_run;
 mod language;
 mod layout;
+mod outcomes;
 mod report_rows;
 
 use std::path::PathBuf;
@@ -180,6 +181,11 @@ const KEPT: &[&str] = &[
     "phone-ru-dialogs",
     "phone-ru-card",
     "phone-ru-reports",
+    "card-outcome",
+    "reports-money",
+    "settings-outcomes",
+    "phone-card-outcome",
+    "phone-reports-funnel",
 ];
 
 async fn screenshot(browser: &Browser, name: &str) -> anyhow::Result<()> {
@@ -498,7 +504,7 @@ async fn analyst(app: &TestApp, browser: &Browser) -> anyhow::Result<()> {
     ensure!(tiles.len() == 4, "every tile shows its change: {tiles:?}");
     // Every table has its CSV download; the channels one saves the API's CSV.
     let csv = texts(browser, "button.csv").await?;
-    ensure!(csv.len() == 13, "{csv:?}");
+    ensure!(csv.len() == 14, "{csv:?}");
     let downloads = tempfile::tempdir()?;
     browser
         .cdp(
