@@ -184,8 +184,8 @@ const KEPT: &[&str] = &[
     "card-outcome",
     "reports-money",
     "settings-outcomes",
-    "phone-card-outcome",
-    "phone-reports-funnel",
+    "phone-ru-card-outcome",
+    "phone-ru-funnel",
 ];
 
 async fn screenshot(browser: &Browser, name: &str) -> anyhow::Result<()> {

@@ -1,9 +1,9 @@
 //! Outcomes and money in the dashboard: an operator marks a dialog won with a value on its
-//! source card and finds it under the stage filter; an admin uploads a cost file in
-//! Settings (and a bad one is refused in place) and adds a stage; the analyst's channels
-//! report then shows
-//! the won count, the revenue and the spend the API gives, and the funnel per channel.
-//! Screenshots of the card and the reports, on a wide screen and a phone.
+//! source card and finds it under the stage filter; an admin uploads a cost file in Settings
+//! (a bad one is refused in place) and adds a stage; the analyst's channels report then
+//! shows the won count, the revenue and the spend the API gives, and the funnel per channel
+//! has the site's stages. Screenshots of the card, the settings and the reports, on a wide
+//! screen in English and a phone in Russian.
 
 use std::fmt::Write;
 
@@ -163,7 +163,7 @@ async fn walk(app: &TestApp, browser: &Browser) -> anyhow::Result<()> {
         history.contains("test on the card") && history.contains("over the API"),
         "who changed it, and how: {history}"
     );
-    shot(browser, "outcome", "card-outcome").await?;
+    shot(browser, "card", "card-outcome").await?;
 
     // The list by stage: every row won, as many as the API lists.
     open(app, browser, "#/dialogs?stage=won").await?;
@@ -265,14 +265,20 @@ async fn walk(app: &TestApp, browser: &Browser) -> anyhow::Result<()> {
     );
     shot(browser, "channels", "reports-money").await?;
 
-    // On a phone: the card's outcome and the report's money and funnel.
+    // On a phone, in Russian: the report's funnel and the card's outcome.
     viewport(browser, 390).await?;
+    js(
+        browser,
+        "localStorage.setItem('chatrail.lang', 'ru') || true",
+    )
+    .await?;
+    browser.client.refresh().await?;
     open(app, browser, "#/reports").await?;
     wait_for(browser, "!!document.querySelector('#funnel table')").await?;
-    shot(browser, "funnel", "phone-reports-funnel").await?;
+    shot(browser, "funnel", "phone-ru-funnel").await?;
     sign_in(app, browser, &app.token).await?;
     open(app, browser, &format!("#/dialogs/{id}")).await?;
-    shot(browser, "outcome", "phone-card-outcome").await?;
+    shot(browser, "outcome", "phone-ru-card-outcome").await?;
     Ok(())
 }
 
