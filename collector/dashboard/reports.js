@@ -115,8 +115,10 @@ function funnelWidget(report, path) {
     r.step > 0 ? h('small', { class: 'muted' }, ' ', percent(r.share, 0)) : null,
     h('span', { class: 'meter', 'aria-hidden': 'true' },
       h('span', { class: `fill ${r.kind}`, style: { width: `${Math.round((r.share || 0) * 100)}%` } })));
+  // Without an outcome every dialog is still in the first stage: say how to fill it.
+  const moved = report.rows.some((r) => r.step > 0 && r.dialogs > 0);
   return frame(title, 'funnel', csv,
-    h('p', { class: 'muted note' }, t('reports.funnel_note')),
+    h('p', { class: 'muted note' }, t(moved ? 'reports.funnel_note' : 'reports.funnel_empty')),
     h('div', { class: 'scroll' }, h('table', { class: 'list funnel' },
       h('thead', null, h('tr', null, h('th', { scope: 'col' }, t('col.channel')),
         stages.map((s) => h('th', { scope: 'col', class: 'num' }, stageName(s.name))))),

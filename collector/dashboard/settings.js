@@ -176,13 +176,16 @@ function stagesSection(settings) {
     const kind = select('stage-kind', KINDS.map((k) => [k, t(`stages.kind_${k}`)]), s.kind);
     kind.setAttribute('aria-label', t('stages.kind', { n: i + 1 }));
     kind.addEventListener('change', () => { s.kind = kind.value; });
+    // The keyboard follows the stage it moves (or the other arrow, at the end).
     const move = (by, label, sign) => h('button', {
-      type: 'button', class: 'link', title: label, 'aria-label': label,
+      type: 'button', class: 'link', title: label, 'aria-label': label, 'data-move': by,
       disabled: i + by < 0 || i + by >= stages.length,
       onclick: () => {
         [stages[i], stages[i + by]] = [stages[i + by], stages[i]];
         draw();
-        list.children[i + by]?.querySelector(`button[title="${label}"]`)?.focus();
+        const row = list.children[i + by];
+        const same = row?.querySelector(`button[data-move="${by}"]`);
+        (same && !same.disabled ? same : row?.querySelector(`button[data-move="${-by}"]`))?.focus();
       },
     }, sign);
     return h('li', null, name, kind,
@@ -190,7 +193,11 @@ function stagesSection(settings) {
       h('button', {
         type: 'button', class: 'link danger', title: t('stages.remove', { n: i + 1 }),
         'aria-label': t('stages.remove', { n: i + 1 }),
-        onclick: () => { stages.splice(i, 1); draw(); },
+        onclick: () => {
+          stages.splice(i, 1);
+          draw();
+          (list.children[i] || list.lastElementChild)?.querySelector('input')?.focus();
+        },
       }, '×'));
   }));
   const rules = h('textarea', { name: 'rules', rows: 3, placeholder: 'tag:paid -> won' },

@@ -208,6 +208,21 @@ async fn walk(app: &TestApp, browser: &Browser) -> anyhow::Result<()> {
         .await?
         .send_keys("Proposal")
         .await?;
+    // Moved up and back down from the keyboard's point of view: the focus follows it.
+    let focused_row = "(() => { const b = document.activeElement;
+        return [b.dataset.move, b.closest('li').querySelector('input').value]; })()";
+    find(browser, "#stages li:nth-child(4) button[data-move='-1']")
+        .await?
+        .click()
+        .await?;
+    let at = js(browser, focused_row).await?;
+    ensure!(at == json!(["-1", "Proposal"]), "{at}");
+    find(browser, "#stages li:nth-child(3) button[data-move='1']")
+        .await?
+        .click()
+        .await?;
+    let at = js(browser, focused_row).await?;
+    ensure!(at == json!(["1", "Proposal"]), "{at}");
     find(browser, "#stages-form button[type=submit]")
         .await?
         .click()
