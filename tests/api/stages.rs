@@ -134,7 +134,7 @@ async fn dialogs_are_listed_by_stage_and_counted_in_the_funnel(backend: Backend)
         lines
             .next()
             .unwrap()
-            .ends_with(",stage,value,currency,dialog_id"),
+            .ends_with(",dialog_id,stage,value,currency"),
         "{csv}"
     );
     assert_eq!(lines.count(), 2, "{csv}");

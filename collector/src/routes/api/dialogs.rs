@@ -361,10 +361,10 @@ async fn export(
         "match",
         "kind",
         "number",
+        "dialog_id",
         "stage",
         "value",
         "currency",
-        "dialog_id",
     ]);
     loop {
         let page = state.store.list_dialogs(auth.0.site_id, &query).await?;
@@ -381,10 +381,10 @@ async fn export(
                 d.match_kind.as_str().into(),
                 d.kind.as_str().into(),
                 d.business_number.clone().into(),
+                d.dialog_id.to_string().into(),
                 d.stage.clone().into(),
                 d.value.map(format_amount).into(),
                 d.currency.clone().into(),
-                d.dialog_id.to_string().into(),
             ]);
         }
         match page.last() {
