@@ -55,11 +55,21 @@ fn steps(rows: &[Value], channel: &str) -> Value {
 async fn dialogs_are_listed_by_stage_and_counted_in_the_funnel(backend: Backend) {
     let app = spawn_app(backend).await;
     let analyst = create_token(&app.store, &app.site, Role::Analyst).await;
-    // Five chats from Google search ads, two from Meta ads.
+    // Five chats from Google search ads, two from Meta ads; the first Google one's visitor
+    // had first come from a Meta ad three days before.
+    let first_visit = Browsing::random();
+    app.visit(&first_visit, &format!("{META}retarget"), T - 3 * 86_400_000)
+        .await;
     let mut google = Vec::new();
     for i in 1..=5 {
         let phone = format!("551190000001{i}");
-        let b = Browsing::random();
+        let b = match i {
+            1 => Browsing {
+                visitor: first_visit.visitor.clone(),
+                ..Browsing::random()
+            },
+            _ => Browsing::random(),
+        };
         google.push(chat(&app, &b, &format!("{GOOGLE}sale"), &phone, T).await);
     }
     let mut meta = Vec::new();
@@ -181,6 +191,28 @@ async fn dialogs_are_listed_by_stage_and_counted_in_the_funnel(backend: Backend)
     )
     .await;
     assert_eq!(back[1]["dialogs_previous"], 3);
+    // First touch: the won Google chat counts where its visitor first came from.
+    let first = report(&app, &analyst, "funnel", "&model=first").await;
+    assert_eq!(
+        steps(&first, "Paid Search"),
+        json!([
+            ["new", 4, 1.0],
+            ["lead", 2, 0.5],
+            ["qualified", 1, 0.25],
+            ["won", 0, 0.0],
+            ["lost", 1, 0.25]
+        ])
+    );
+    assert_eq!(
+        steps(&first, "Paid Social"),
+        json!([
+            ["new", 3, 1.0],
+            ["lead", 2, 0.6667],
+            ["qualified", 2, 0.6667],
+            ["won", 2, 0.6667],
+            ["lost", 0, 0.0]
+        ])
+    );
     // Filters and the limit (channels).
     let search = report(&app, &analyst, "funnel", "&channel=Paid+Search").await;
     assert_eq!(search.len(), 5);
