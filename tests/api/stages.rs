@@ -82,6 +82,8 @@ async fn dialogs_are_listed_by_stage_and_counted_in_the_funnel(backend: Backend)
     set(&app, &google[0], won("1000", "USD")).await;
     set(&app, &google[1], json!({"stage": "qualified"})).await;
     set(&app, &google[2], json!({"stage": "lead"})).await;
+    // google[3] got as far as qualified before it was lost.
+    set(&app, &google[3], json!({"stage": "qualified"})).await;
     set(&app, &google[3], json!({"stage": "lost"})).await;
     // google[4] is never moved: it is new without a stored stage.
     set(&app, &meta[0], won("200.5", "EUR")).await;
@@ -150,14 +152,14 @@ async fn dialogs_are_listed_by_stage_and_counted_in_the_funnel(backend: Backend)
     assert_eq!(lines.count(), 2, "{csv}");
 
     // The funnel: every dialog reached the first stage; an open stage counts those in it or
-    // past it (won included); a lost dialog counts in the first stage and at lost only.
+    // past it (won included), and the lost ones that had got that far.
     let funnel = report(&app, &analyst, "funnel", "").await;
     assert_eq!(
         steps(&funnel, "Paid Search"),
         json!([
             ["new", 5, 1.0],
-            ["lead", 3, 0.6],
-            ["qualified", 2, 0.4],
+            ["lead", 4, 0.8],
+            ["qualified", 3, 0.6],
             ["won", 1, 0.2],
             ["lost", 1, 0.2]
         ])
@@ -179,7 +181,7 @@ async fn dialogs_are_listed_by_stage_and_counted_in_the_funnel(backend: Backend)
     // The comparison period (October): nothing then.
     let compared = report(&app, &analyst, "funnel", "&compare=previous").await;
     assert_eq!(compared.len(), 10);
-    assert_eq!(compared[1]["dialogs"], 3);
+    assert_eq!(compared[1]["dialogs"], 4);
     assert_eq!(compared[1]["dialogs_previous"], 0);
     assert_eq!(compared[1]["share_previous"], Value::Null);
     // Last month's dialogs against an empty one: the earlier period's counts beside.
@@ -190,15 +192,15 @@ async fn dialogs_are_listed_by_stage_and_counted_in_the_funnel(backend: Backend)
         "&compare=custom&compare_from=2025-11-01&compare_to=2025-11-30",
     )
     .await;
-    assert_eq!(back[1]["dialogs_previous"], 3);
+    assert_eq!(back[1]["dialogs_previous"], 4);
     // First touch: the won Google chat counts where its visitor first came from.
     let first = report(&app, &analyst, "funnel", "&model=first").await;
     assert_eq!(
         steps(&first, "Paid Search"),
         json!([
             ["new", 4, 1.0],
-            ["lead", 2, 0.5],
-            ["qualified", 1, 0.25],
+            ["lead", 3, 0.75],
+            ["qualified", 2, 0.5],
             ["won", 0, 0.0],
             ["lost", 1, 0.25]
         ])
