@@ -96,14 +96,8 @@ pub async fn table(
         }
     }
     // How far each lost dialog had gone: the furthest open stage of its history.
-    let lost: Vec<String> = stages
-        .all()
-        .iter()
-        .filter(|s| s.kind == StageKind::Lost)
-        .map(|s| s.name.clone())
-        .collect();
     let steps = store
-        .lost_steps(site_id, KEYS, first, (from_ms, to_ms), &req.filters, &lost)
+        .lost_steps(site_id, KEYS, first, (from_ms, to_ms), &req.filters, stages)
         .await?;
     let mut furthest: BTreeMap<uuid::Uuid, (Option<String>, usize)> = BTreeMap::new();
     for step in steps {

@@ -107,9 +107,9 @@ pub struct LostStep {
     pub stage: String,
 }
 
-/// The stages the dialogs started in `[from_ms, to_ms)` matching `filters` and now in one
-/// of the `lost` stages went through, from their outcome history, by the first of `keys`
-/// (keyed as [`outcomes`] keys them).
+/// The open stages past the first that the dialogs started in `[from_ms, to_ms)` matching
+/// `filters` and now in a lost stage went through, from their outcome history, by the first
+/// of `keys` (keyed as [`outcomes`] keys them).
 pub async fn lost_steps(
     db: &Db,
     site_id: SiteId,
@@ -117,27 +117,38 @@ pub async fn lost_steps(
     first_touch: bool,
     (from_ms, to_ms): (i64, i64),
     filters: &ReportFilters,
-    lost: &[String],
+    stages: &Stages,
 ) -> Result<Vec<LostStep>, StoreError> {
-    if lost.is_empty() {
+    let names = |kind: StageKind, skip: usize| -> Vec<&str> {
+        stages.all()[skip..]
+            .iter()
+            .filter(|s| s.kind == kind)
+            .map(|s| s.name.as_str())
+            .collect()
+    };
+    let (lost, open) = (names(StageKind::Lost, 0), names(StageKind::Open, 1));
+    if lost.is_empty() || open.is_empty() {
         return Ok(Vec::new());
     }
     let ([k1, _], from) = keyed(keys, first_touch);
     let (conditions, binds) = dialog_conditions(filters, 4);
-    let first_lost = 4 + binds.len();
-    let placeholders: Vec<String> = (0..lost.len())
-        .map(|i| format!("${}", first_lost + i))
-        .collect();
-    let sql = format!(
-        "SELECT {k1} AS k1, d.dialog_id AS dialog_id, c.stage AS stage FROM {from} \
-         JOIN dialog_outcome_changes c ON c.site_id = d.site_id AND c.dialog_id = d.dialog_id \
-         WHERE d.site_id = $1 AND d.started_at >= $2 AND d.started_at < $3{conditions} \
-         AND d.stage IN ({})",
-        placeholders.join(", ")
-    );
     let mut a = args![site_id.0, from_ms, to_ms];
     a.extend(binds.iter().map(Arg::from));
-    a.extend(lost.iter().map(|s| Arg::from(s.as_str())));
+    let mut list = |names: &[&str]| {
+        let first = a.len() + 1;
+        a.extend(names.iter().map(|n| Arg::from(n.to_string())));
+        let p: Vec<String> = (first..first + names.len())
+            .map(|i| format!("${i}"))
+            .collect();
+        p.join(", ")
+    };
+    let (lost, open) = (list(&lost), list(&open));
+    let sql = format!(
+        "SELECT DISTINCT {k1} AS k1, d.dialog_id AS dialog_id, c.stage AS stage FROM {from} \
+         JOIN dialog_outcome_changes c ON c.site_id = d.site_id AND c.dialog_id = d.dialog_id \
+         WHERE d.site_id = $1 AND d.started_at >= $2 AND d.started_at < $3{conditions} \
+         AND d.stage IN ({lost}) AND c.stage IN ({open})"
+    );
     Ok(db.fetch_all(&sql, a).await?)
 }
 

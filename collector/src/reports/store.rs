@@ -11,6 +11,7 @@ use super::query::{dialog_conditions, CountQuery, CountRow, Fact, ReportFilters}
 use super::rollups::{self, copy_attribution_sql, drift, Part, RollupDelta, DIMS};
 use crate::args;
 use crate::db::{Arg, Conn, Db, StoreError};
+use crate::domain::outcome::Stages;
 use crate::domain::site::SiteId;
 
 /// What reports read.
@@ -66,7 +67,7 @@ pub trait Reports: Send + Sync {
         first_touch: bool,
         bounds: (i64, i64),
         filters: &ReportFilters,
-        lost: &[String],
+        stages: &Stages,
     ) -> Result<Vec<LostStep>, StoreError>;
     /// Spend by `keys` over UTC days (see [`money_sql::spend`](super::money_sql::spend)).
     async fn spend(
@@ -353,9 +354,9 @@ impl Reports for Db {
         first_touch: bool,
         bounds: (i64, i64),
         filters: &ReportFilters,
-        lost: &[String],
+        stages: &Stages,
     ) -> Result<Vec<LostStep>, StoreError> {
-        money::lost_steps(self, site_id, keys, first_touch, bounds, filters, lost).await
+        money::lost_steps(self, site_id, keys, first_touch, bounds, filters, stages).await
     }
 
     async fn spend(
