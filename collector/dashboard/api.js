@@ -30,19 +30,21 @@ export class ApiError extends Error {
 }
 
 /**
- * Calls `/api/v1{path}` with the token. `body` is sent as JSON; `csv` asks for CSV and
- * resolves to a Blob. Failures reject with an ApiError carrying the server's message.
+ * Calls `/api/v1{path}` with the token. `body` is sent as JSON, `file` (a File or text) as
+ * CSV; `csv` asks for CSV and resolves to a Blob. Failures reject with an ApiError carrying
+ * the server's message.
  */
-export async function api(path, { method = 'GET', body, csv = false, as } = {}) {
+export async function api(path, { method = 'GET', body, file, csv = false, as } = {}) {
   const headers = { Authorization: `Bearer ${as || token()}` };
   if (body !== undefined) headers['Content-Type'] = 'application/json';
+  if (file !== undefined) headers['Content-Type'] = 'text/csv';
   if (csv) headers.Accept = 'text/csv';
   let res;
   try {
     res = await fetch(`/api/v1${path}`, {
       method,
       headers,
-      body: body === undefined ? undefined : JSON.stringify(body),
+      body: file !== undefined ? file : body === undefined ? undefined : JSON.stringify(body),
     });
   } catch (e) {
     throw new ApiError(0, t('error.network', { message: e.message }));

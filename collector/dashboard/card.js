@@ -1,10 +1,11 @@
 // The source card of one dialog: where the client came from and who they are, every field
-// of the product's card, the contact's earlier dialogs, and the operator's tags.
+// of the product's card, the contact's earlier dialogs, the operator's tags, and the
+// dialog's outcome (stage, a won deal's value) with a form to change it and its history.
 
 import { api } from './api.js';
-import { errorBox, h, replace } from './dom.js';
-import { channelName, count, dateTime, duration, kindName, matchName, orDash, percent,
-} from './format.js';
+import { errorBox, field, h, replace, select } from './dom.js';
+import { channelName, count, dateTime, duration, kindName, matchName, money, orDash, percent,
+  stageName } from './format.js';
 import { t } from './i18n.js';
 
 /** A titled list of label → value pairs; empty values show a dash. */
@@ -87,6 +88,86 @@ function tagsSection(card) {
   return h('section', { class: 'card' }, h('h2', null, t('card.tags')), list, form, message);
 }
 
+/** The currency last given on this device, the next won deal's default. */
+const CURRENCY = 'chatrail.currency';
+
+/** A stage as a badge, coloured by its kind (open, won, lost). */
+export function stageBadge(stage, kind) {
+  return h('span', { class: `badge stage ${kind || 'open'}` }, stageName(stage));
+}
+
+/** Who made an outcome change: the token's name, or the rule. */
+function changedBy(c) {
+  return c.source === 'rule' ? t('outcome.by_rule', { rule: c.actor })
+    : t(c.source === 'card' ? 'outcome.by_card' : 'outcome.by_api', { name: c.actor });
+}
+
+/** The dialog's outcome: its stage and value now, a form to change them (the value and
+ * currency only for a won stage), and every change with who made it and when. */
+function outcomeSection(card, settings) {
+  const stages = settings.stages;
+  const kindOf = (name) => (stages.find((s) => s.name === name) || {}).kind || 'open';
+  const now = h('p', { class: 'outcome-now', id: 'outcome-now' });
+  const changes = h('div', { id: 'outcome-history' });
+  const message = h('div', { id: 'outcome-message' });
+  const stage = select('stage', stages.map((s) => [s.name, stageName(s.name)]), card.outcome.stage);
+  const value = h('input', {
+    name: 'value', inputmode: 'decimal', pattern: '[0-9]+([.,][0-9]{1,3})?', size: 10,
+    value: card.outcome.value || '', placeholder: '1500.00',
+  });
+  const currency = h('input', {
+    name: 'currency', size: 4, maxlength: 3, pattern: '[A-Za-z]{3}', placeholder: 'USD',
+    value: card.outcome.currency || localStorage.getItem(CURRENCY) || '',
+  });
+  const amount = h('div', { class: 'outcome-money' },
+    field(t('outcome.value'), value), field(t('outcome.currency'), currency));
+  const form = h('form', { class: 'filters outcome-form', id: 'outcome-form' },
+    field(t('outcome.stage'), stage), amount,
+    h('button', { type: 'submit' }, t('outcome.save')));
+  const won = () => kindOf(stage.value) === 'won';
+  const fold = () => { amount.hidden = !won(); };
+  stage.addEventListener('change', fold);
+  const draw = (o) => {
+    if (o.value != null) {
+      value.value = o.value;
+      currency.value = o.currency;
+    }
+    replace(now, stageBadge(o.stage, o.kind),
+      o.value != null ? [' ', h('b', { id: 'outcome-value' }, money(o.value, o.currency))] : null,
+      o.changed_at ? h('span', { class: 'muted' }, ' · ', dateTime(o.changed_at)) : null);
+    replace(changes, o.history.length
+      ? h('ol', { class: 'plain changes' }, o.history.map((c) => h('li', null,
+        h('span', { class: 'muted' }, dateTime(c.at)), ' ', stageBadge(c.stage, kindOf(c.stage)),
+        c.value != null ? ` ${money(c.value, c.currency)}` : '', ' · ', changedBy(c))))
+      : h('p', { class: 'muted' }, t('outcome.no_changes')));
+  };
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const body = { stage: stage.value, source: 'card' };
+    if (won() && value.value.trim()) {
+      body.value = value.value.trim().replace(',', '.');
+      body.currency = currency.value.trim().toUpperCase();
+      localStorage.setItem(CURRENCY, body.currency);
+    }
+    const button = form.querySelector('button');
+    button.disabled = true;
+    try {
+      const r = await api(`/dialogs/${card.dialog_id}/outcome`, { method: 'PUT', body });
+      draw(r.outcome);
+      replace(message, h('p', { class: 'ok', role: 'status' },
+        t(r.changed ? 'outcome.saved' : 'outcome.unchanged')));
+    } catch (err) {
+      replace(message, errorBox(err));
+    } finally {
+      button.disabled = false;
+    }
+  });
+  fold();
+  draw(card.outcome);
+  return h('section', { class: 'card', id: 'outcome' }, h('h2', null, t('outcome.title')),
+    now, form, message, h('h3', null, t('outcome.history')), changes);
+}
+
 function history(entries) {
   return h('section', { class: 'card', id: 'history' },
     h('h2', null, t('card.history')),
@@ -123,8 +204,10 @@ function thread(messages) {
 
 export async function cardPage(me, id) {
   let card;
+  let settings;
   try {
-    card = await api(`/dialogs/${encodeURIComponent(id)}`);
+    [card, settings] = await Promise.all([api(`/dialogs/${encodeURIComponent(id)}`),
+      api('/site/outcomes')]);
   } catch (err) {
     return h('div', null, h('h1', null, t('card.title')),
       h('p', null, h('a', { href: '#/dialogs', class: 'back' }, t('card.back'))), errorBox(err));
@@ -159,6 +242,7 @@ export async function cardPage(me, id) {
         [t('card.page_of_contact'), link(card.page_of_contact)],
         [t('card.clicked'), card.clicked_at ? dateTime(card.clicked_at) : null],
       ]),
+      outcomeSection(card, settings),
       source(t('card.source_title'), 'session', card.session),
       facts(t('card.visitor'), 'visitor', [
         [t('card.first_visit'), v ? dateTime(v.first_seen_at) : null],

@@ -4,12 +4,14 @@
 // arrow keys does not fetch at every step; the form stays in place, and the focus with it.
 
 import { api, downloadCsv, query } from './api.js';
+import { stageBadge } from './card.js';
 import { checklist } from './checklist.js';
 import { debounce, errorBox, field, foldable, h, replace, select } from './dom.js';
-import { channelName, dateTime, kindName, matchName, orDash, range } from './format.js';
+import { channelName, dateTime, kindName, matchName, money, orDash, range, stageName,
+} from './format.js';
 import { t, tOr } from './i18n.js';
 
-const FILTERS = ['q', 'channel', 'match', 'kind', 'tag', 'number'];
+const FILTERS = ['q', 'channel', 'stage', 'match', 'kind', 'tag', 'number'];
 /** A report row's keys and period (links from the reports' dialog counts): not in the form,
  * shown above the list with a way out. */
 const ROW = ['from', 'to', 'campaign', 'ad', 'keyword', 'landing_page', 'page', 'country',
@@ -17,11 +19,11 @@ const ROW = ['from', 'to', 'campaign', 'ad', 'keyword', 'landing_page', 'page', 
 
 function columns() {
   return [t('dialogs.col.started'), t('dialogs.col.contact'), t('dialogs.col.message'),
-    t('dialogs.col.channel'), t('dialogs.col.campaign'), t('dialogs.col.match'),
-    t('dialogs.col.kind')];
+    t('dialogs.col.channel'), t('dialogs.col.campaign'), t('dialogs.col.stage'),
+    t('dialogs.col.match'), t('dialogs.col.kind')];
 }
 
-function row(d, labels) {
+function row(d, labels, kinds) {
   const contact = d.contact_name || d.contact_phone || t('dialogs.unknown');
   // `data-label`: the column's name, shown beside the value when rows become cards.
   const td = (i, attrs, ...children) => h('td', { 'data-label': labels[i], ...attrs }, ...children);
@@ -33,8 +35,10 @@ function row(d, labels) {
     td(3, null, d.channel ? channelName(d.channel) : '—',
       d.source ? h('div', { class: 'muted' }, d.source) : null),
     td(4, null, orDash(d.utm_campaign)),
-    td(5, null, h('span', { class: `badge ${d.match_kind}` }, matchName(d.match_kind))),
-    td(6, null, h('span', { class: `badge ${d.kind}` }, kindName(d.kind))));
+    td(5, { class: 'stage' }, stageBadge(d.stage, kinds[d.stage]),
+      d.value != null ? h('div', { class: 'value' }, money(d.value, d.currency)) : null),
+    td(6, null, h('span', { class: `badge ${d.match_kind}` }, matchName(d.match_kind))),
+    td(7, null, h('span', { class: `badge ${d.kind}` }, kindName(d.kind))));
 }
 
 /** The report row the list is narrowed to, as a line with a link back to every dialog. */
@@ -55,12 +59,16 @@ function fromRow(current) {
 export async function dialogsPage(me, params, go) {
   const values = (p) => Object.fromEntries([...FILTERS, ...ROW].map((k) => [k, p.get(k) || '']));
   let current = values(params);
+  const { stages } = await api('/site/outcomes');
+  const kinds = Object.fromEntries(stages.map((s) => [s.name, s.kind]));
   const form = h('form', { class: 'filters', id: 'dialog-filters', role: 'search' },
     field(t('dialogs.search'), h('input', {
       name: 'q', type: 'search', value: current.q, placeholder: t('dialogs.search_hint'),
     })),
     field(t('dialogs.channel'), select('channel',
       [['', t('filter.all_channels')], ...me.channels.map((c) => [c, channelName(c)])], current.channel)),
+    field(t('dialogs.stage'), select('stage', [['', t('filter.any_stage')],
+      ...stages.map((s) => [s.name, stageName(s.name)])], current.stage)),
     field(t('dialogs.match'), select('match', [['', t('filter.any_match')],
       ...['exact', 'referral', 'probable', 'none'].map((k) => [k, matchName(k)])], current.match)),
     field(t('dialogs.kind'), select('kind', [['', t('filter.new_and_repeat')],
@@ -91,7 +99,7 @@ export async function dialogsPage(me, params, go) {
   const load = async (body, more, cursor) => {
     const page = await api(`/dialogs${query({ ...current, limit: 50, cursor })}`);
     return { page, draw: () => {
-      body.append(...page.dialogs.map((d) => row(d, labels)));
+      body.append(...page.dialogs.map((d) => row(d, labels, kinds)));
       replace(more, page.next_cursor
         ? h('button', {
           type: 'button', id: 'more',

@@ -93,6 +93,26 @@ export function kindName(kind) {
   return tOr(`kind.${kind}`, kind);
 }
 
+/** A stage of the site's: the default ones in words, the site's own as written. */
+export function stageName(name) {
+  return name ? tOr(`stage.${name}`, name) : '—';
+}
+
+/** An amount (a number or a decimal string) in `currency` (ISO 4217), as the locale writes
+ * money; without a currency, a plain number. */
+export function money(value, currency) {
+  if (value == null || value === '') return '—';
+  const n = Number(value);
+  if (!currency) return new Intl.NumberFormat(locale(), { maximumFractionDigits: 2 }).format(n);
+  try {
+    return new Intl.NumberFormat(locale(), {
+      style: 'currency', currency, maximumFractionDigits: 2,
+    }).format(n);
+  } catch (_) {
+    return `${new Intl.NumberFormat(locale(), { maximumFractionDigits: 2 }).format(n)} ${currency}`;
+  }
+}
+
 /** A token's role, in words. */
 export function roleName(role) {
   return tOr(`role.${role}`, role);

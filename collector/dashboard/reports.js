@@ -6,7 +6,7 @@
 import { api, downloadCsv, query } from './api.js';
 import { debounce, errorBox, field, foldable, h, replace, select } from './dom.js';
 import {
-  channelName, count, kindName, localDate, matchName, percent, pointsChange, range,
+  channelName, count, kindName, localDate, matchName, money, percent, pointsChange, range, stageName,
 } from './format.js';
 import { t, tn, tOr } from './i18n.js';
 import { dynamicsChart } from './chart.js';
@@ -14,16 +14,21 @@ import { hoursWidget } from './hours.js';
 
 const CONTROLS = ['from', 'to', 'granularity', 'compare', 'compare_from', 'compare_to',
   'channel', 'campaign', 'number', 'match', 'tag'];
-const RATE_COLUMNS = new Set(['share', 'click_to_chat', 'share_previous', 'click_to_chat_previous']);
+const RATE_COLUMNS = new Set(['share', 'click_to_chat', 'share_previous', 'click_to_chat_previous',
+  'conversion']);
+/** Money columns, in the row's `currency` (which is then not a column of its own). */
+const MONEY_COLUMNS = new Set(['revenue', 'spend', 'cost_per_dialog', 'cost_per_won']);
 const NAMES = ['new-repeat', 'match-quality', 'channels', 'campaigns', 'ads', 'keywords',
-  'pages', 'landing-pages', 'hours', 'regions', 'devices', 'browsers'];
+  'pages', 'landing-pages', 'hours', 'regions', 'devices', 'browsers', 'funnel'];
 /** Report columns whose values are names the dashboard has words for. */
 const NAMED = { channel: channelName, kind: kindName, match_kind: matchName };
 
 /** A table cell; `key` marks the column a row is about (an empty one: "Unknown", or for
  * channels "No source known"). */
-function cell(column, value, key) {
+function cell(column, value, key, row) {
   if (RATE_COLUMNS.has(column)) return percent(value);
+  if (MONEY_COLUMNS.has(column)) return money(value, row.currency);
+  if (column === 'roas') return value == null ? '—' : `${money(value)}×`;
   if (typeof value === 'number') return count(value);
   if (value == null || value === '') {
     if (!key) return '—';
@@ -66,21 +71,60 @@ function rowDialogs(report, r, f) {
  * report's `filters` (roles that read dialogs), a row's dialog count links to its dialogs. */
 function tableWidget(title, report, path, id, filters = null) {
   const keyed = filters && report.columns.some((c) => KEYS.includes(c));
+  const columns = report.columns.filter((c) => c !== 'currency');
   const value = (r, c, i) => {
-    const shown = cell(c, r[c], i === 0);
+    const shown = cell(c, r[c], i === 0, r);
     return keyed && c === 'dialogs' && r[c] > 0
       ? h('a', { href: rowDialogs(report, r, filters), title: t('reports.row_dialogs') }, shown) : shown;
   };
+  // A column of numbers (some maybe null) is aligned as numbers, its header too.
+  const numeric = new Set(columns.filter((c) => report.rows.some((r) => typeof r[c] === 'number')));
   const rows = report.rows.length ? report.rows.map((r) => h('tr', null,
-    report.columns.map((c, i) => h('td', { class: typeof r[c] === 'number' ? 'num' : `text ${c}` },
+    columns.map((c, i) => h('td', { class: numeric.has(c) ? 'num' : `text ${c}` },
       value(r, c, i)))))
-    : h('tr', null, h('td', { colspan: report.columns.length, class: 'muted empty' }, t('reports.no_data')));
-  return frame(title, id, csvButton(report.report, path, `${report.report}_${report.from}_${report.to}.csv`),
+    : h('tr', null, h('td', { colspan: columns.length, class: 'muted empty' }, t('reports.no_data')));
+  const widget = frame(title, id, csvButton(report.report, path, `${report.report}_${report.from}_${report.to}.csv`),
     h('div', { class: 'scroll' }, h('table', { class: 'list' },
-      h('thead', null, h('tr', null, report.columns.map((c) => h('th', {
-        scope: 'col', class: report.rows.length && typeof report.rows[0][c] === 'number' ? 'num' : null,
+      h('thead', null, h('tr', null, columns.map((c) => h('th', {
+        scope: 'col', class: numeric.has(c) ? 'num' : null,
       }, tOr(`col.${c}`, c.replaceAll('_', ' ')))))),
       h('tbody', null, rows))));
+  // Money columns make a table wide: it takes the grid's whole width.
+  if (report.columns.includes('won')) widget.classList.add('money');
+  return widget;
+}
+
+/** The funnel: per channel, its dialogs and how many reached each of the site's stages, as
+ * a table of bars (each cell's bar is its share of the channel's dialogs). */
+function funnelWidget(report, path) {
+  const title = t('reports.funnel');
+  const stages = [];
+  const channels = new Map();
+  for (const r of report.rows) {
+    if (!stages.some((s) => s.step === r.step)) stages.push({ step: r.step, name: r.stage, kind: r.kind });
+    const key = r.channel ?? '';
+    if (!channels.has(key)) channels.set(key, []);
+    channels.get(key)[r.step] = r;
+  }
+  const csv = csvButton('funnel', path, `funnel_${report.from}_${report.to}.csv`);
+  if (!report.rows.length) {
+    return frame(title, 'funnel', csv, h('p', { class: 'muted empty' }, t('reports.no_data')));
+  }
+  const bar = (r) => h('td', { class: `num step ${r.kind}` },
+    h('span', { class: 'n' }, count(r.dialogs)),
+    r.step > 0 ? h('small', { class: 'muted' }, ' ', percent(r.share, 0)) : null,
+    h('span', { class: 'meter', 'aria-hidden': 'true' },
+      h('span', { class: `fill ${r.kind}`, style: { width: `${Math.round((r.share || 0) * 100)}%` } })));
+  // Without an outcome every dialog is still in the first stage: say how to fill it.
+  const moved = report.rows.some((r) => r.step > 0 && r.dialogs > 0);
+  return frame(title, 'funnel', csv,
+    h('p', { class: 'muted note' }, t(moved ? 'reports.funnel_note' : 'reports.funnel_empty')),
+    h('div', { class: 'scroll' }, h('table', { class: 'list funnel' },
+      h('thead', null, h('tr', null, h('th', { scope: 'col' }, t('col.channel')),
+        stages.map((s) => h('th', { scope: 'col', class: 'num' }, stageName(s.name))))),
+      h('tbody', null, [...channels].map(([channel, steps]) => h('tr', null,
+        h('td', { class: 'text channel' }, cell('channel', channel, true)),
+        stages.map((s) => (steps[s.step] ? bar(steps[s.step]) : h('td', { class: 'num' }, '—')))))))));
 }
 
 /** Shares (new vs repeat, match quality) as a stacked bar with its legend over the table. */
@@ -175,7 +219,7 @@ async function widgets(me, p, retry) {
   const settled = await Promise.allSettled([
     ...NAMES.map((n) => api(path(n, withComparison.has(n) ? compared : {}))), api(dynamicsPath)]);
   const [newRepeat, matchQuality, channels, campaigns, ads, keywords, pages, landing, hours,
-    regions, devices, browsers, dynamics] = settled.map((r) => (r.status === 'fulfilled' ? r.value : null));
+    regions, devices, browsers, funnel, dynamics] = settled.map((r) => (r.status === 'fulfilled' ? r.value : null));
   if (settled.every((r) => r.status === 'rejected')) throw settled[0].reason;
   /** The widget `make()` builds, or the report's error in a widget of its own. */
   const each = (i, title, id, make) => (settled[i].status === 'fulfilled'
@@ -213,7 +257,7 @@ async function widgets(me, p, retry) {
       exact ? kpi(null, percent(exact.share), t('reports.kpi_exact'),
         points(exact.share, exact.share_previous)) : null),
     h('p', { class: 'period muted' }, range(p.from, p.to)),
-    each(12, t(`reports.by.${p.granularity}`), 'dynamics', () => h('section', { class: 'card widget wide', id: 'dynamics' },
+    each(13, t(`reports.by.${p.granularity}`), 'dynamics', () => h('section', { class: 'card widget wide', id: 'dynamics' },
       h('header', null,
         h('h2', null, t(`reports.by.${p.granularity}`),
           compareLabel ? h('span', { class: 'muted' }, ' ', t('reports.vs', { period: compareLabel })) : ''),
@@ -234,6 +278,7 @@ async function widgets(me, p, retry) {
       each(6, t('reports.pages'), 'pages', () => tableWidget(t('reports.pages'), pages, path('pages'), 'pages', rowLinks)),
       each(7, t('reports.landing_pages'), 'landing-pages',
         () => tableWidget(t('reports.landing_pages'), landing, path('landing-pages'), 'landing-pages', rowLinks)),
+      each(12, t('reports.funnel'), 'funnel', () => funnelWidget(funnel, path('funnel'))),
       each(9, t('reports.regions'), 'regions',
         () => tableWidget(t('reports.regions'), regions, path('regions'), 'regions', rowLinks)),
       each(10, t('reports.devices'), 'devices',

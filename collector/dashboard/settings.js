@@ -1,10 +1,11 @@
 // The admins' site settings: tracked numbers, starter phrases and templates, domains, bots,
-// channel rules and time zone; the script tag and webhook URLs to copy; and API tokens.
+// channel rules and time zone; the script tag and webhook URLs to copy; API tokens; the
+// lead stages and their rules; and the upload of ad costs.
 
-import { api } from './api.js';
+import { api, query } from './api.js';
 import { errorBox, field, h, replace, select } from './dom.js';
-import { dateTime, roleName } from './format.js';
-import { t } from './i18n.js';
+import { dateTime, day, money, roleName } from './format.js';
+import { t, tn } from './i18n.js';
 
 const lines = (text) => text.split('\n').map((l) => l.trim()).filter(Boolean);
 
@@ -158,6 +159,120 @@ function tokensSection() {
     form, message), draw };
 }
 
+const KINDS = ['open', 'won', 'lost'];
+
+/** The site's stages in order, each with its kind, moved up and down, added and removed,
+ * and the rules that move dialogs; saved together. */
+function stagesSection(settings) {
+  const list = h('ol', { class: 'stages', id: 'stages' });
+  const message = h('div');
+  let stages = settings.stages.map((s) => ({ ...s }));
+  const draw = () => replace(list, stages.map((s, i) => {
+    const name = h('input', {
+      name: 'stage-name', value: s.name, required: true, maxlength: 30,
+      'aria-label': t('stages.name', { n: i + 1 }),
+      oninput: (e) => { s.name = e.target.value; },
+    });
+    const kind = select('stage-kind', KINDS.map((k) => [k, t(`stages.kind_${k}`)]), s.kind);
+    kind.setAttribute('aria-label', t('stages.kind', { n: i + 1 }));
+    kind.addEventListener('change', () => { s.kind = kind.value; });
+    // The keyboard follows the stage it moves (or the other arrow, at the end).
+    const move = (by, label, sign) => h('button', {
+      type: 'button', class: 'link', title: label, 'aria-label': label, 'data-move': by,
+      disabled: i + by < 0 || i + by >= stages.length,
+      onclick: () => {
+        [stages[i], stages[i + by]] = [stages[i + by], stages[i]];
+        draw();
+        const row = list.children[i + by];
+        const same = row?.querySelector(`button[data-move="${by}"]`);
+        (same && !same.disabled ? same : row?.querySelector(`button[data-move="${-by}"]`))?.focus();
+      },
+    }, sign);
+    return h('li', null, name, kind,
+      move(-1, t('stages.up', { n: i + 1 }), '↑'), move(1, t('stages.down', { n: i + 1 }), '↓'),
+      h('button', {
+        type: 'button', class: 'link danger', title: t('stages.remove', { n: i + 1 }),
+        'aria-label': t('stages.remove', { n: i + 1 }),
+        onclick: () => {
+          stages.splice(i, 1);
+          draw();
+          (list.children[i] || list.lastElementChild)?.querySelector('input')?.focus();
+        },
+      }, '×'));
+  }));
+  const rules = h('textarea', { name: 'rules', rows: 3, placeholder: 'tag:paid -> won' },
+    settings.rules.join('\n'));
+  const form = h('form', { class: 'card settings', id: 'stages-form' },
+    h('h2', null, t('stages.title')),
+    h('p', { class: 'muted' }, t('stages.help')),
+    list,
+    h('p', null, h('button', {
+      type: 'button', class: 'link', id: 'add-stage',
+      onclick: () => {
+        stages.splice(Math.max(stages.length - 2, 1), 0, { name: '', kind: 'open' });
+        draw();
+        list.querySelector('input[value=""]')?.focus();
+      },
+    }, t('stages.add'))),
+    field(t('stages.rules'), rules),
+    message,
+    h('button', { type: 'submit' }, t('stages.save')));
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    try {
+      const saved = await api('/site/outcomes', {
+        method: 'PUT', body: { stages, rules: lines(rules.value) },
+      });
+      stages = saved.stages.map((s) => ({ ...s }));
+      rules.value = saved.rules.join('\n');
+      draw();
+      replace(message, h('p', { class: 'ok', role: 'status' }, t('settings.saved')));
+    } catch (err) {
+      replace(message, errorBox(err));
+    }
+  });
+  draw();
+  return form;
+}
+
+/** The upload of a cost file (`POST /costs`), with its column mapping; says what was
+ * imported, or the API's error, in place. */
+function costsSection() {
+  const file = h('input', { type: 'file', name: 'file', accept: '.csv,.tsv,.txt,text/csv', required: true });
+  const map = h('input', { name: 'map', placeholder: 'date=Day;campaign=Campaign;source:=google' });
+  const message = h('div', { id: 'costs-message' });
+  const form = h('form', { class: 'card settings', id: 'costs-form' },
+    h('h2', null, t('costs.title')),
+    h('p', { class: 'muted' }, t('costs.help')),
+    h('pre', { class: 'sample' }, 'date,source,medium,campaign,cost,currency\n2026-03-01,google,cpc,spring,120.50,USD'),
+    field(t('costs.file'), file),
+    field(t('costs.map'), map),
+    message,
+    h('button', { type: 'submit' }, t('costs.upload')));
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const chosen = file.files[0];
+    if (!chosen) return;
+    const button = form.querySelector('button[type=submit]');
+    button.disabled = true;
+    replace(message, h('p', { class: 'muted', role: 'status' }, t('costs.uploading')));
+    try {
+      const r = await api(`/costs${query({ map: map.value.trim() })}`, { method: 'POST', file: chosen });
+      const totals = Object.entries(r.totals).map(([c, v]) => money(v, c)).join(', ');
+      replace(message, h('p', { class: 'ok', role: 'status', id: 'costs-imported' },
+        tn('costs.imported', r.rows, {
+          days: tn('costs.days', r.days), from: day(r.from), to: day(r.to), totals,
+        })));
+      file.value = '';
+    } catch (err) {
+      replace(message, errorBox(err));
+    } finally {
+      button.disabled = false;
+    }
+  });
+  return form;
+}
+
 export async function settingsPage() {
   const site = await api('/site');
   const zones = typeof Intl.supportedValuesOf === 'function' ? Intl.supportedValuesOf('timeZone') : [];
@@ -170,7 +285,8 @@ export async function settingsPage() {
     h('dl', null, Object.entries(s.webhooks).map(([k, v]) => [h('dt', null, k), h('dd', null, h('code', null, v))])));
   drawInstall(site);
   const tokens = tokensSection();
-  await tokens.draw();
+  const [, outcomes] = await Promise.all([tokens.draw(), api('/site/outcomes')]);
   return h('section', null, h('h1', null, t('settings.title')),
-    h('div', { class: 'grid two' }, settingsForm(site, zones, drawInstall), h('div', null, install, tokens.section)));
+    h('div', { class: 'grid two' }, settingsForm(site, zones, drawInstall), h('div', null, install, tokens.section)),
+    h('div', { class: 'grid two' }, stagesSection(outcomes), costsSection()));
 }

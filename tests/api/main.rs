@@ -27,6 +27,7 @@ mod probable;
 mod real_traffic;
 mod report_rows;
 mod schemathesis;
+mod stages;
 mod tags;
 mod telegram;
 mod twilio;

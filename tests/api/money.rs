@@ -10,13 +10,20 @@ use serde_json::{json, Value};
 
 on_both_backends!(revenue_and_roas_per_channel_and_campaign_under_both_models);
 
-const T: i64 = FIXTURE_T * 1000;
-const GOOGLE: &str = "https://shop.test/?utm_source=google&utm_medium=cpc&utm_campaign=";
-const META: &str = "https://shop.test/?utm_source=facebook&utm_medium=paid_social&utm_campaign=";
+pub(crate) const T: i64 = FIXTURE_T * 1000;
+pub(crate) const GOOGLE: &str = "https://shop.test/?utm_source=google&utm_medium=cpc&utm_campaign=";
+pub(crate) const META: &str =
+    "https://shop.test/?utm_source=facebook&utm_medium=paid_social&utm_campaign=";
 
 /// A visit of `b` landing on `landing`, a click, and a chat from `phone` with its code; the
 /// dialog's id.
-async fn chat(app: &TestApp, b: &Browsing, landing: &str, phone: &str, at: i64) -> String {
+pub(crate) async fn chat(
+    app: &TestApp,
+    b: &Browsing,
+    landing: &str,
+    phone: &str,
+    at: i64,
+) -> String {
     app.visit(b, landing, at - 120_000).await;
     app.click(b, at - 60_000).await;
     let text = format!("Is the oak table in stock? (ref {})", b.code);
@@ -25,7 +32,7 @@ async fn chat(app: &TestApp, b: &Browsing, landing: &str, phone: &str, at: i64) 
     report["dialogs"][0].as_str().unwrap().to_owned()
 }
 
-async fn set(app: &TestApp, id: &str, outcome: Value) {
+pub(crate) async fn set(app: &TestApp, id: &str, outcome: Value) {
     let resp = app
         .http
         .put(format!("{}/api/v1/dialogs/{id}/outcome", app.base))
@@ -37,7 +44,7 @@ async fn set(app: &TestApp, id: &str, outcome: Value) {
     assert_eq!(resp.status(), 200);
 }
 
-async fn report(app: &TestApp, token: &str, name: &str, extra: &str) -> Vec<Value> {
+pub(crate) async fn report(app: &TestApp, token: &str, name: &str, extra: &str) -> Vec<Value> {
     let url = format!(
         "{}/api/v1/reports/{name}?from=2025-11-01&to=2025-11-30{extra}",
         app.base
@@ -47,6 +54,17 @@ async fn report(app: &TestApp, token: &str, name: &str, extra: &str) -> Vec<Valu
     let body: Value = resp.json().await.unwrap();
     assert_eq!(status, 200, "{name}{extra}: {body}");
     body["rows"].as_array().unwrap().clone()
+}
+
+/// Report `name` over November as CSV.
+pub(crate) async fn report_csv(app: &TestApp, token: &str, name: &str) -> String {
+    let url = format!(
+        "{}/api/v1/reports/{name}?from=2025-11-01&to=2025-11-30&format=csv",
+        app.base
+    );
+    let resp = app.http.get(url).bearer_auth(token).send().await.unwrap();
+    assert_eq!(resp.status(), 200);
+    resp.text().await.unwrap()
 }
 
 /// The row whose key columns hold `keys`, as `[leads, won, revenue, conversion, spend,
@@ -198,19 +216,7 @@ async fn revenue_and_roas_per_channel_and_campaign_under_both_models(backend: Ba
     let pages = report(&app, &analyst, "pages", "").await;
     assert_eq!(pages[0]["won"], 3);
     assert!(pages[0].get("spend").is_none());
-    let csv = app
-        .http
-        .get(format!(
-            "{}/api/v1/reports/channels?from=2025-11-01&to=2025-11-30&format=csv",
-            app.base
-        ))
-        .bearer_auth(&analyst)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let csv = report_csv(&app, &analyst, "channels").await;
     assert!(csv.lines().next().unwrap().ends_with(
         "currency,leads,won,revenue,conversion,spend,cost_per_dialog,cost_per_won,roas"
     ));

@@ -220,7 +220,8 @@ fn dialog_list() -> Value {
         "started_at": "2025-11-22T10:00:00.000Z", "kind": "new", "match_kind": "exact",
         "contact_name": null, "contact_phone": "447911123456", "first_message": "hi",
         "channel": "organic", "utm_campaign": null, "source": null,
-        "business_number": "79001234567"}], "next_cursor": null})
+        "business_number": "79001234567", "stage": "won", "value": "10.00",
+        "currency": "USD"}], "next_cursor": null})
 }
 
 const JSON: &str = "application/json";

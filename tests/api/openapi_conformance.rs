@@ -219,7 +219,7 @@ async fn dialogs(d: &Driver<'_>, operator: &str, analyst: &str, admin: &str) -> 
         call(
             "GET",
             DIALOGS,
-            format!("{DIALOGS}?limit=2&cursor={cursor}&q=a&match=exact&kind=new&channel=Direct&tag=vip&number=79001234567"),
+            format!("{DIALOGS}?limit=2&cursor={cursor}&q=a&match=exact&kind=new&channel=Direct&tag=vip&number=79001234567&stage=New"),
         )
         .token(operator),
         200,
@@ -230,6 +230,7 @@ async fn dialogs(d: &Driver<'_>, operator: &str, analyst: &str, admin: &str) -> 
         "limit=abc",
         "cursor=soon",
         "match=maybe",
+        "stage=paid",
         "surprise=1",
     ] {
         d.expect(

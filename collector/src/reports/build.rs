@@ -34,6 +34,12 @@ pub async fn table(
         _ => return Ok(current),
     };
     let previous = period_table(store, site_id, tz, &earlier).await?;
+    if req.name == ReportName::Funnel {
+        // Rows are channels × stages: the limit counts channels.
+        let mut t = current.beside(&previous, usize::MAX);
+        super::funnel::keep_channels(&mut t, req.limit);
+        return Ok(t);
+    }
     Ok(current.beside(&previous, req.limit))
 }
 
@@ -101,6 +107,7 @@ async fn period_table(
             ranked(&["page"], None, contact, req.limit)
         }
         ReportName::Dynamics => dynamics(store, site_id, tz, req).await?,
+        ReportName::Funnel => super::funnel::table(store, site_id, req, (from_ms, to_ms)).await?,
         ReportName::Summary => {
             let s = store.summary(site_id, from_ms, to_ms, &req.filters).await?;
             let mut t = Table::new(&[

@@ -6,6 +6,7 @@
 
 mod build;
 pub mod costs;
+pub mod funnel;
 pub mod money;
 pub mod money_sql;
 pub mod query;
@@ -59,11 +60,13 @@ pub enum ReportName {
     Devices,
     /// Browsers with the funnel.
     Browsers,
+    /// Per channel, its dialogs and how many reached each of the site's stages.
+    Funnel,
 }
 
 impl ReportName {
     /// Every report.
-    pub const ALL: [ReportName; 14] = [
+    pub const ALL: [ReportName; 15] = [
         ReportName::NewRepeat,
         ReportName::Pages,
         ReportName::LandingPages,
@@ -78,6 +81,7 @@ impl ReportName {
         ReportName::Regions,
         ReportName::Devices,
         ReportName::Browsers,
+        ReportName::Funnel,
     ];
 
     /// The URL name.
@@ -97,6 +101,7 @@ impl ReportName {
             ReportName::Regions => "regions",
             ReportName::Devices => "devices",
             ReportName::Browsers => "browsers",
+            ReportName::Funnel => "funnel",
         }
     }
 

@@ -43,6 +43,30 @@ fn cost_column(key: Key) -> &'static str {
     }
 }
 
+/// The key expressions and the `FROM` of dialogs keyed by `keys`: the dialog's own keys
+/// (last touch), or its visitor's first session's (first touch; a dialog without a session
+/// keeps its own; the page of contact is always the dialog's).
+fn keyed(keys: &[Key], first_touch: bool) -> ([String; 2], &'static str) {
+    let key = |i: usize| match keys.get(i) {
+        None => "CAST(NULL AS TEXT)".to_owned(),
+        Some(k @ Key::ClickPage) => format!("d.{}", column(*k)),
+        Some(k) if first_touch => format!(
+            "CASE WHEN f.session_id IS NULL THEN d.{0} ELSE f.{0} END",
+            column(*k)
+        ),
+        Some(k) => format!("d.{}", column(*k)),
+    };
+    let from = if first_touch {
+        "dialogs d LEFT JOIN sessions s ON s.site_id = d.site_id \
+         AND s.session_id = d.session_id LEFT JOIN visitors v ON v.site_id = s.site_id \
+         AND v.visitor_id = s.visitor_id LEFT JOIN sessions f ON f.site_id = v.site_id \
+         AND f.session_id = v.first_session_id"
+    } else {
+        "dialogs d"
+    };
+    ([key(0), key(1)], from)
+}
+
 /// The outcome groups of dialogs started in `[from_ms, to_ms)` matching `filters`, by
 /// `keys`: last touch, dialogs with an outcome; first touch, every dialog (their count is
 /// the row's dialogs under that model).
@@ -54,37 +78,77 @@ pub async fn outcomes(
     (from_ms, to_ms): (i64, i64),
     filters: &ReportFilters,
 ) -> Result<Vec<OutcomeRow>, StoreError> {
-    let key = |i: usize| match keys.get(i) {
-        None => "CAST(NULL AS TEXT)".to_owned(),
-        Some(k @ Key::ClickPage) => format!("d.{}", column(*k)),
-        Some(k) if first_touch => format!(
-            "CASE WHEN f.session_id IS NULL THEN d.{0} ELSE f.{0} END",
-            column(*k)
-        ),
-        Some(k) => format!("d.{}", column(*k)),
-    };
-    let (from, only) = if first_touch {
-        (
-            "dialogs d LEFT JOIN sessions s ON s.site_id = d.site_id \
-             AND s.session_id = d.session_id LEFT JOIN visitors v ON v.site_id = s.site_id \
-             AND v.visitor_id = s.visitor_id LEFT JOIN sessions f ON f.site_id = v.site_id \
-             AND f.session_id = v.first_session_id",
-            "",
-        )
+    let ([k1, k2], from) = keyed(keys, first_touch);
+    let only = if first_touch {
+        ""
     } else {
-        ("dialogs d", " AND d.stage IS NOT NULL")
+        " AND d.stage IS NOT NULL"
     };
     let (conditions, binds) = dialog_conditions(filters, 4);
     let sql = format!(
-        "SELECT {} AS k1, {} AS k2, d.stage AS stage, d.currency AS currency, \
+        "SELECT {k1} AS k1, {k2} AS k2, d.stage AS stage, d.currency AS currency, \
          COUNT(*) AS n, CAST(COALESCE(SUM(d.value_milli), 0) AS BIGINT) AS v FROM {from} \
          WHERE d.site_id = $1 AND d.started_at >= $2 AND d.started_at < $3{only}{conditions} \
-         GROUP BY 1, 2, 3, 4",
-        key(0),
-        key(1)
+         GROUP BY 1, 2, 3, 4"
     );
     let mut a = args![site_id.0, from_ms, to_ms];
     a.extend(binds.iter().map(Arg::from));
+    Ok(db.fetch_all(&sql, a).await?)
+}
+
+/// One stage a lost dialog went through.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct LostStep {
+    /// The dialog's first key.
+    pub k1: Option<String>,
+    /// The dialog.
+    pub dialog_id: uuid::Uuid,
+    /// A stage its history holds.
+    pub stage: String,
+}
+
+/// The open stages past the first that the dialogs started in `[from_ms, to_ms)` matching
+/// `filters` and now in a lost stage went through, from their outcome history, by the first
+/// of `keys` (keyed as [`outcomes`] keys them).
+pub async fn lost_steps(
+    db: &Db,
+    site_id: SiteId,
+    keys: &[Key],
+    first_touch: bool,
+    (from_ms, to_ms): (i64, i64),
+    filters: &ReportFilters,
+    stages: &Stages,
+) -> Result<Vec<LostStep>, StoreError> {
+    let names = |kind: StageKind, skip: usize| -> Vec<&str> {
+        stages.all()[skip..]
+            .iter()
+            .filter(|s| s.kind == kind)
+            .map(|s| s.name.as_str())
+            .collect()
+    };
+    let (lost, open) = (names(StageKind::Lost, 0), names(StageKind::Open, 1));
+    if lost.is_empty() || open.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ([k1, _], from) = keyed(keys, first_touch);
+    let (conditions, binds) = dialog_conditions(filters, 4);
+    let mut a = args![site_id.0, from_ms, to_ms];
+    a.extend(binds.iter().map(Arg::from));
+    let mut list = |names: &[&str]| {
+        let first = a.len() + 1;
+        a.extend(names.iter().map(|n| Arg::from(n.to_string())));
+        let p: Vec<String> = (first..first + names.len())
+            .map(|i| format!("${i}"))
+            .collect();
+        p.join(", ")
+    };
+    let (lost, open) = (list(&lost), list(&open));
+    let sql = format!(
+        "SELECT DISTINCT {k1} AS k1, d.dialog_id AS dialog_id, c.stage AS stage FROM {from} \
+         JOIN dialog_outcome_changes c ON c.site_id = d.site_id AND c.dialog_id = d.dialog_id \
+         WHERE d.site_id = $1 AND d.started_at >= $2 AND d.started_at < $3{conditions} \
+         AND d.stage IN ({lost}) AND c.stage IN ({open})"
+    );
     Ok(db.fetch_all(&sql, a).await?)
 }
 

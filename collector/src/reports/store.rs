@@ -5,12 +5,13 @@ use async_trait::async_trait;
 
 use super::costs::store::{CostImport, CostTotal};
 use super::costs::CostRow;
-use super::money_sql::{self as money, OutcomeRow, SiteMoney};
+use super::money_sql::{self as money, LostStep, OutcomeRow, SiteMoney};
 use super::query::Key;
 use super::query::{dialog_conditions, CountQuery, CountRow, Fact, ReportFilters};
 use super::rollups::{self, copy_attribution_sql, drift, Part, RollupDelta, DIMS};
 use crate::args;
 use crate::db::{Arg, Conn, Db, StoreError};
+use crate::domain::outcome::Stages;
 use crate::domain::site::SiteId;
 
 /// What reports read.
@@ -57,6 +58,17 @@ pub trait Reports: Send + Sync {
         bounds: (i64, i64),
         filters: &ReportFilters,
     ) -> Result<Vec<OutcomeRow>, StoreError>;
+    /// The stages lost dialogs went through (see
+    /// [`money_sql::lost_steps`](super::money_sql::lost_steps)).
+    async fn lost_steps(
+        &self,
+        site_id: SiteId,
+        keys: &[Key],
+        first_touch: bool,
+        bounds: (i64, i64),
+        filters: &ReportFilters,
+        stages: &Stages,
+    ) -> Result<Vec<LostStep>, StoreError>;
     /// Spend by `keys` over UTC days (see [`money_sql::spend`](super::money_sql::spend)).
     async fn spend(
         &self,
@@ -333,6 +345,18 @@ impl Reports for Db {
         filters: &ReportFilters,
     ) -> Result<Vec<OutcomeRow>, StoreError> {
         money::outcomes(self, site_id, keys, first_touch, bounds, filters).await
+    }
+
+    async fn lost_steps(
+        &self,
+        site_id: SiteId,
+        keys: &[Key],
+        first_touch: bool,
+        bounds: (i64, i64),
+        filters: &ReportFilters,
+        stages: &Stages,
+    ) -> Result<Vec<LostStep>, StoreError> {
+        money::lost_steps(self, site_id, keys, first_touch, bounds, filters, stages).await
     }
 
     async fn spend(

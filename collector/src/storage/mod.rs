@@ -38,8 +38,8 @@ pub use ingest::{Ingest, IngestEvent};
 pub use privacy::{spawn_retention, Erased, Expired, Privacy, Retention, MAX_RETENTION_DAYS};
 pub use records::{
     fold, ContactView, DialogCursor, DialogFilters, DialogListQuery, DialogSummary, HistoryEntry,
-    IdentityOutcome, IngestOutcome, MatchView, ReferralView, SessionView, SourceCard, StatusView,
-    TagChange,
+    IdentityOutcome, IngestOutcome, MatchView, ReferralView, SessionView, SourceCard, StageFilter,
+    StatusView, TagChange,
 };
 
 /// Everything the collector reads and writes, by concern.

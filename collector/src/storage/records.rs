@@ -138,6 +138,18 @@ pub struct DialogFilters {
     pub keys: Vec<(Key, Option<String>)>,
     /// Started in `[from, to)`, epoch ms.
     pub started: Option<(i64, i64)>,
+    /// In this stage of the site's.
+    pub stage: Option<StageFilter>,
+}
+
+/// The dialogs list's stage filter: a stage of the site, by its name. Dialogs never moved
+/// have no stored stage and are in the site's first one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StageFilter {
+    /// The stage's name, as the site spells it.
+    pub name: String,
+    /// Whether it is the site's first stage (so dialogs without a stored stage are in it).
+    pub initial: bool,
 }
 
 impl DialogFilters {
@@ -196,6 +208,23 @@ pub struct DialogSummary {
     pub source: Option<String>,
     /// Tracked number written to.
     pub business_number: String,
+    /// The dialog's stage of the site's (the first one until it is moved).
+    #[schema(value_type = String)]
+    pub stage: Option<String>,
+    /// A won dialog's value, a decimal string (`1500.00`).
+    #[sqlx(rename = "value_milli")]
+    #[serde(serialize_with = "amount_opt")]
+    #[schema(value_type = Option<String>)]
+    pub value: Option<i64>,
+    /// The value's ISO 4217 currency.
+    pub currency: Option<String>,
+}
+
+fn amount_opt<S: Serializer>(milli: &Option<i64>, s: S) -> Result<S::Ok, S::Error> {
+    match milli {
+        Some(m) => s.serialize_str(&crate::domain::outcome::format_amount(*m)),
+        None => s.serialize_none(),
+    }
 }
 
 /// The contact of a dialog.

@@ -7,13 +7,14 @@ use uuid::Uuid;
 use crate::auth::Authenticated;
 use crate::domain::dialog::{DialogKind, MatchKind};
 use crate::domain::names::UnknownName;
+use crate::domain::outcome::{format_amount, Stages};
 use crate::domain::tag::Tag;
 use crate::error::ApiError;
 use crate::reports::query::{Key, ROW_KEYS};
 use crate::reports::time::Period;
 use crate::reports::Table;
 use crate::state::AppState;
-use crate::storage::{DialogCursor, DialogFilters, DialogListQuery};
+use crate::storage::{DialogCursor, DialogFilters, DialogListQuery, StageFilter};
 use chatrail_core::phone::normalize_number;
 use chrono::NaiveDate;
 use chrono_tz::Tz;
@@ -53,6 +54,9 @@ struct ListParams {
     kind: Option<String>,
     /// Operator tag.
     tag: Option<String>,
+    /// Stage, one of the site's (`GET /site/outcomes`), any case; the first stage also
+    /// lists the dialogs never moved.
+    stage: Option<String>,
     /// Tracked number written to, any notation.
     number: Option<String>,
     /// First day (`YYYY-MM-DD`, in the site's time zone) of the dialogs' start; with `to`
@@ -162,8 +166,25 @@ impl ListParams {
         }
     }
 
-    fn into_query(mut self, tz: Tz) -> Result<DialogListQuery, ApiError> {
+    fn into_query(mut self, tz: Tz, stages: &Option<Stages>) -> Result<DialogListQuery, ApiError> {
         let keys = self.keys()?;
+        let stage = match (self.stage.take().filter(|s| !s.trim().is_empty()), stages) {
+            (Some(name), Some(stages)) => {
+                if name.chars().count() > 100 {
+                    return Err(ApiError::bad_request(
+                        "stage must be at most 100 characters",
+                    ));
+                }
+                let (at, stage) = stages
+                    .find(&name)
+                    .map_err(|e| ApiError::bad_request(e.to_string()))?;
+                Some(StageFilter {
+                    name: stage.name.clone(),
+                    initial: at == 0,
+                })
+            }
+            _ => None,
+        };
         let started = self.started(tz)?;
         let limit = self.limit.unwrap_or(50);
         if !(1..=500).contains(&limit) {
@@ -224,6 +245,7 @@ impl ListParams {
                 .transpose()?,
             keys,
             started,
+            stage,
             ..DialogFilters::default()
         };
         if let Some(q) = &self.q {
@@ -263,11 +285,12 @@ async fn list(
 ) -> Result<HttpResponse, ApiError> {
     require_dialogs(&auth)?;
     let params = params.into_inner();
+    let stages = site_stages(&auth, &params, &state).await?;
     if super::wants_csv(&req, params.format.as_deref())? {
-        return export(&auth, params, &state).await;
+        return export(&auth, params, &stages, &state).await;
     }
     let tz = site_tz(&auth, &params, &state).await?;
-    let query = params.into_query(tz)?;
+    let query = params.into_query(tz, &stages)?;
     let dialogs = state.store.list_dialogs(auth.0.site_id, &query).await?;
     let next_cursor = (dialogs.len() as i64 == query.limit)
         .then(|| dialogs.last())
@@ -283,6 +306,21 @@ async fn list(
         "dialogs": dialogs,
         "next_cursor": next_cursor,
     })))
+}
+
+/// The site's stages when the list is filtered by one (none read otherwise).
+async fn site_stages(
+    auth: &Authenticated,
+    params: &ListParams,
+    state: &AppState,
+) -> Result<Option<Stages>, ApiError> {
+    if params.stage.as_deref().is_none_or(|s| s.trim().is_empty()) {
+        return Ok(None);
+    }
+    let settings = state.store.outcome_settings(auth.0.site_id).await?;
+    Ok(Some(
+        Stages::new(settings.stages).unwrap_or_else(|_| Stages::default_set()),
+    ))
 }
 
 /// The site's time zone when the list is asked for a period (its days are the site's).
@@ -302,6 +340,7 @@ async fn site_tz(
 async fn export(
     auth: &Authenticated,
     params: ListParams,
+    stages: &Option<Stages>,
     state: &AppState,
 ) -> Result<HttpResponse, ApiError> {
     let tz = site_tz(auth, &params, state).await?;
@@ -310,7 +349,7 @@ async fn export(
         cursor: None,
         ..params
     }
-    .into_query(tz)?;
+    .into_query(tz, stages)?;
     let mut table = Table::new(&[
         "started_at",
         "contact_name",
@@ -323,6 +362,9 @@ async fn export(
         "kind",
         "number",
         "dialog_id",
+        "stage",
+        "value",
+        "currency",
     ]);
     loop {
         let page = state.store.list_dialogs(auth.0.site_id, &query).await?;
@@ -340,6 +382,9 @@ async fn export(
                 d.kind.as_str().into(),
                 d.business_number.clone().into(),
                 d.dialog_id.to_string().into(),
+                d.stage.clone().into(),
+                d.value.map(format_amount).into(),
+                d.currency.clone().into(),
             ]);
         }
         match page.last() {

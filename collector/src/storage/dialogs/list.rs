@@ -4,6 +4,7 @@ use crate::args;
 use crate::db::{Arg, Db, StoreError};
 use crate::domain::dialog::{DialogKind, MatchKind};
 use crate::domain::site::SiteId;
+use crate::storage::dialogs::outcome;
 use crate::storage::{DialogCursor, DialogListQuery, DialogSummary};
 
 /// One page of a site's dialogs.
@@ -52,10 +53,22 @@ pub async fn list(
             11 + binds.len()
         ));
     }
+    if let Some(stage) = &f.stage {
+        binds.push(stage.name.as_str().into());
+        let n = 11 + binds.len();
+        // A dialog never moved has no stored stage: it is in the first one.
+        let unset = if stage.initial {
+            " OR d.stage IS NULL"
+        } else {
+            ""
+        };
+        extra.push_str(&format!(" AND (d.stage = ${n}{unset})"));
+    }
     let sql = format!(
         "SELECT d.dialog_id, d.started_at, d.kind, d.match_kind, \
          c.name AS contact_name, c.phone AS contact_phone, \
-         d.first_message, d.channel, d.utm_campaign, s.source, d.business_number \
+         d.first_message, d.channel, d.utm_campaign, s.source, d.business_number, \
+         d.stage, d.value_milli, d.currency \
          FROM {from} \
          LEFT JOIN sessions s ON s.site_id = d.site_id AND s.session_id = d.session_id \
          WHERE c.site_id = d.site_id AND c.contact_id = d.contact_id \
@@ -84,5 +97,15 @@ pub async fn list(
         q.limit,
     ];
     args.extend(binds);
-    Ok(db.fetch_all(&sql, args).await?)
+    let mut rows: Vec<DialogSummary> = db.fetch_all(&sql, args).await?;
+    // Dialogs never moved are in the site's first stage.
+    if rows.iter().any(|r| r.stage.is_none()) {
+        let mut conn = db.read().await?;
+        let stages = outcome::stages(&mut conn, site_id.0).await?;
+        for r in &mut rows {
+            let (_, stage) = stages.current(r.stage.as_deref());
+            r.stage = Some(stage.name.clone());
+        }
+    }
+    Ok(rows)
 }

@@ -134,6 +134,8 @@ pub fn apply(doc: &mut Value) -> Vec<String> {
         "tag",
         json!({"pattern": tag_or_empty()}),
     );
+    // A stage of the site's (data): any name within the outcome body's length.
+    param(doc, dialogs, "get", "stage", json!({"maxLength": 100}));
     param(
         doc,
         dialogs,
