@@ -2,6 +2,7 @@
 // channel rules and time zone; the script tag and webhook URLs to copy; and API tokens.
 
 import { api } from './api.js';
+import { conversionsSection } from './conversions.js';
 import { errorBox, field, h, replace, select } from './dom.js';
 import { dateTime, roleName } from './format.js';
 import { t } from './i18n.js';
@@ -41,7 +42,7 @@ function parsePages(texts, templates) {
   return [...byPath.values()];
 }
 
-function copyBox(id, text) {
+export function copyBox(id, text) {
   const pre = h('pre', { id }, text);
   const button = h('button', {
     type: 'button', class: 'link',
@@ -172,5 +173,6 @@ export async function settingsPage() {
   const tokens = tokensSection();
   await tokens.draw();
   return h('section', null, h('h1', null, t('settings.title')),
-    h('div', { class: 'grid two' }, settingsForm(site, zones, drawInstall), h('div', null, install, tokens.section)));
+    h('div', { class: 'grid two' }, settingsForm(site, zones, drawInstall), h('div', null, install, tokens.section)),
+    await conversionsSection());
 }
