@@ -3,8 +3,9 @@
 //! delivery log shows sent with 200; with the endpoint down (503) a delivery shown retrying,
 //! then sent by the retry button once the endpoint is back; a Meta destination whose access
 //! token is never on the page; removal after a confirmation; the section on a phone (390 px,
-//! no sideways scrolling, 44 px targets). Screenshots: `conversions` (1366 px) and
-//! `phone-conversions` (390 px).
+//! no sideways scrolling, 44 px targets), in English and in Russian (no English left).
+//! Screenshots: `conversions` (1366 px), `phone-conversions` and `phone-ru-conversions`
+//! (390 px).
 
 use std::time::Duration;
 
@@ -15,6 +16,7 @@ use chatrail_tests::browser::Browser;
 use chatrail_tests::fake_endpoint::FakeEndpoint;
 use serde_json::Value;
 
+use super::language::{english_left, untranslated};
 use super::layout::{OVERFLOW, SMALL_TARGETS};
 use super::{api, find, in_browser, js, now_s, screenshot, settled, sign_in, viewport, wait_for};
 
@@ -324,10 +326,26 @@ async fn meta(
     Ok(())
 }
 
-/// The section on a phone, the delivery log open: nothing scrolls sideways, every target is
-/// 44 px high.
+/// The section on a phone, the delivery log open, in English and in Russian (longer words,
+/// and no English message left): nothing scrolls sideways, every target is 44 px high.
 async fn phone(app: &TestApp, browser: &Browser) -> anyhow::Result<()> {
     viewport(browser, 390).await?;
+    open_log_on_phone(app, browser).await?;
+    section_screenshot(browser, "phone-conversions").await?;
+    js(
+        browser,
+        "localStorage.setItem('chatrail.lang', 'ru') || true",
+    )
+    .await?;
+    open_log_on_phone(app, browser).await?;
+    let left = english_left(browser, &untranslated()).await?;
+    ensure!(left.is_empty(), "English left: {left:?}");
+    section_screenshot(browser, "phone-ru-conversions").await?;
+    js(browser, "localStorage.removeItem('chatrail.lang') || true").await?;
+    viewport(browser, 1366).await
+}
+
+async fn open_log_on_phone(app: &TestApp, browser: &Browser) -> anyhow::Result<()> {
     open_settings(app, browser).await?;
     find(browser, &format!("{WEBHOOK} .show-log"))
         .await?
@@ -342,6 +360,5 @@ async fn phone(app: &TestApp, browser: &Browser) -> anyhow::Result<()> {
     ensure!(overflow.is_empty(), "scrolls sideways: {overflow:?}");
     let small: Vec<String> = serde_json::from_value(js(browser, SMALL_TARGETS).await?)?;
     ensure!(small.is_empty(), "targets under 44 px: {small:?}");
-    section_screenshot(browser, "phone-conversions").await?;
-    viewport(browser, 1366).await
+    Ok(())
 }
