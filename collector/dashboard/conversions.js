@@ -16,6 +16,12 @@ const UNSENT = new Set(['pending', 'failed', 'expired', 'dropped']);
 /** How much of the platform's answer a row shows before it is opened. */
 const ANSWER_CHARS = 60;
 const LOG_LIMIT = 50;
+/** The events each kind gets when the form names none (the server's defaults), as a hint. */
+const DEFAULT_EVENTS = {
+  webhook: 'started = dialog.started\nmatched = dialog.matched\noutcome = outcome.changed',
+  meta: 'started = LeadSubmitted\nstage:qualified = QualifiedLead\nwon = Purchase',
+  ga4: 'started = generate_lead\nstage:qualified = qualify_lead\nwon = purchase',
+};
 
 /** A delivery's state in words; a pending one already tried is "retrying". */
 function stateOf(d) {
@@ -90,7 +96,8 @@ function deliveryLog(d, changed) {
       const log = await draw();
       await changed();
       const soon = log.some((x) => x.state === 'pending' && Date.parse(x.next_at) < Date.now() + 5000);
-      if (times > 0 && soon && body.isConnected) follow = setTimeout(() => refresh(times - 1), 1000);
+      // Not once its page is gone.
+      if (times > 0 && soon) follow = setTimeout(() => body.isConnected && refresh(times - 1), 1000);
     } catch (err) {
       replace(message, errorBox(err, () => refresh()));
     }
@@ -231,7 +238,7 @@ function newDestinationForm(onAdded) {
     }
     // A webhook's endpoint is its URL; the others' base URL is an override.
     baseUrl.hidden = kind.value === 'webhook';
-    events.placeholder = { webhook: 'started = dialog.started', meta: 'started = LeadSubmitted', ga4: 'started = generate_lead' }[kind.value];
+    events.placeholder = DEFAULT_EVENTS[kind.value];
   };
   kind.addEventListener('change', show);
   show();

@@ -270,6 +270,7 @@ async fn meta(
         .click()
         .await?;
     fill(browser, "base_url", &crm.base).await?;
+    section_screenshot(browser, "conversions-meta-form").await?;
     submit(browser).await?;
     let meta = "#destinations .destination[data-kind=meta]";
     wait_for(browser, &format!("!!document.querySelector('{meta}')")).await?;
