@@ -53,9 +53,12 @@ function eventName(d) {
 function answerCell(text) {
   if (!text) return '—';
   if (text.length <= ANSWER_CHARS) return h('code', null, text);
-  return h('details', { class: 'answer' },
-    h('summary', { title: text }, h('code', null, `${text.slice(0, ANSWER_CHARS)}…`)),
-    h('pre', null, text));
+  const cut = () => h('code', null, `${text.slice(0, ANSWER_CHARS)}…`);
+  const summary = h('summary', { title: text }, cut());
+  const details = h('details', { class: 'answer' }, summary, h('pre', null, text));
+  // Open, the whole text is below: the summary only folds it again.
+  details.addEventListener('toggle', () => replace(summary, details.open ? t('conversions.answer_less') : cut()));
+  return details;
 }
 
 /** The delivery log of destination `d`, with its refresh; `changed` redraws the counts. */

@@ -2,7 +2,8 @@
 //! a webhook destination added, its made-up signing secret shown once; a test event that the
 //! delivery log shows sent with 200; with the endpoint down (503) a delivery shown retrying,
 //! then sent by the retry button once the endpoint is back; a Meta destination whose access
-//! token is never on the page; removal after a confirmation; the section on a phone (390 px,
+//! token is never on the page, and its test event dropped with the reason (cut, whole when
+//! opened); removal after a confirmation; the section on a phone (390 px,
 //! no sideways scrolling, 44 px targets), in English and in Russian (no English left).
 //! Screenshots: `conversions` (1366 px), `phone-conversions` and `phone-ru-conversions`
 //! (390 px).
@@ -94,10 +95,11 @@ async fn fill(browser: &Browser, name: &str, text: &str) -> anyhow::Result<()> {
 }
 
 async fn submit(browser: &Browser) -> anyhow::Result<()> {
-    find(browser, "#new-destination button[type=submit]")
-        .await?
-        .click()
-        .await?;
+    click(browser, "#new-destination button[type=submit]").await
+}
+
+async fn click(browser: &Browser, css: &str) -> anyhow::Result<()> {
+    find(browser, css).await?.click().await?;
     Ok(())
 }
 
@@ -155,10 +157,7 @@ async fn webhook(
     );
 
     // A test event: queued, then in the log as sent with 200.
-    find(browser, &format!("{WEBHOOK} .send-test"))
-        .await?
-        .click()
-        .await?;
+    click(browser, &format!("{WEBHOOK} .send-test")).await?;
     let queued = find(browser, &format!("{WEBHOOK} .log-message .ok"))
         .await?
         .text()
@@ -190,10 +189,7 @@ async fn webhook(
 
     // The endpoint is down: the next test event is shown retrying, with the 503.
     crm.answer(503);
-    find(browser, &format!("{WEBHOOK} .send-test"))
-        .await?
-        .click()
-        .await?;
+    click(browser, &format!("{WEBHOOK} .send-test")).await?;
     let retrying = rows("retrying", 503);
     wait_for(browser, &format!("{retrying} === 1")).await?;
     let answer = js(
@@ -213,12 +209,10 @@ async fn webhook(
 
     // Back up: the retry button sends it now.
     crm.answer(200);
-    find(
+    click(
         browser,
         &format!("{WEBHOOK} tr[data-state=retrying] button.retry"),
     )
-    .await?
-    .click()
     .await?;
     wait_for(browser, &format!("{} === 2", rows("sent", 200))).await?;
     wait_for(
@@ -265,10 +259,7 @@ async fn meta(
     fill(browser, "dataset_id", "1234567890").await?;
     fill(browser, "whatsapp_business_account_id", "1022901293").await?;
     fill(browser, "secret", META_TOKEN).await?;
-    find(browser, "#new-destination details.advanced summary")
-        .await?
-        .click()
-        .await?;
+    click(browser, "#new-destination details.advanced summary").await?;
     fill(browser, "base_url", &crm.base).await?;
     section_screenshot(browser, "conversions-meta-form").await?;
     submit(browser).await?;
@@ -306,16 +297,36 @@ async fn meta(
     let page = find(browser, "#conversions").await?.text().await?;
     ensure!(!page.contains(META_TOKEN), "{page}");
 
+    // A test event with nothing Meta could attribute (the dialog came from no ad): dropped,
+    // nothing sent, the reason cut in the row and whole when opened; a retry is offered.
+    let before = crm.received().len();
+    click(browser, &format!("{meta} .send-test")).await?;
+    let dropped = format!("{meta} tbody tr[data-state=dropped]");
+    wait_for(browser, &format!("!!document.querySelector('{dropped}')")).await?;
+    let reason = js(
+        browser,
+        &format!("document.querySelector('{dropped} td.answer summary').title"),
+    )
+    .await?;
+    let reason = reason.as_str().context("the whole answer as the title")?;
+    ensure!(reason.contains("ctwa_clid"), "{reason}");
+    click(browser, &format!("{dropped} td.answer summary")).await?;
+    let whole = find(browser, &format!("{dropped} td.answer pre"))
+        .await?
+        .text()
+        .await?;
+    ensure!(whole == reason, "{whole}");
+    section_screenshot(browser, "conversions-dropped").await?;
+    find(browser, &format!("{dropped} button.retry")).await?;
+    ensure!(crm.received().len() == before, "sent to Meta");
+
     // Removed after a confirmation naming it.
     js(
         browser,
         "(window.confirm = (m) => { window.__asked = m; return true; }) && true",
     )
     .await?;
-    find(browser, &format!("{meta} button.remove"))
-        .await?
-        .click()
-        .await?;
+    click(browser, &format!("{meta} button.remove")).await?;
     wait_for(browser, &format!("!document.querySelector('{meta}')")).await?;
     let asked = js(browser, "window.__asked").await?;
     ensure!(
@@ -348,10 +359,7 @@ async fn phone(app: &TestApp, browser: &Browser) -> anyhow::Result<()> {
 
 async fn open_log_on_phone(app: &TestApp, browser: &Browser) -> anyhow::Result<()> {
     open_settings(app, browser).await?;
-    find(browser, &format!("{WEBHOOK} .show-log"))
-        .await?
-        .click()
-        .await?;
+    click(browser, &format!("{WEBHOOK} .show-log")).await?;
     wait_for(
         browser,
         &format!("document.querySelectorAll('{WEBHOOK} tbody tr[data-state]').length === 2"),
