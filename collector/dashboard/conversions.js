@@ -95,8 +95,11 @@ function deliveryLog(d, changed) {
   // After an action, look again for a few seconds while something is about to be sent.
   const refresh = async (times = 0) => {
     clearTimeout(follow);
+    // A retry button redrawn away takes the focus with it: it goes to the refresh button.
+    const focused = body.contains(document.activeElement);
     try {
       const log = await draw();
+      if (focused && !body.contains(document.activeElement)) refreshButton.focus();
       await changed();
       const soon = log.some((x) => x.state === 'pending' && Date.parse(x.next_at) < Date.now() + 5000);
       // Not once its page is gone.
@@ -116,9 +119,9 @@ function deliveryLog(d, changed) {
     }
     await refresh(10);
   };
+  const refreshButton = h('button', { type: 'button', class: 'link refresh', onclick: () => refresh() }, t('conversions.refresh'));
   const box = h('div', { class: 'log', hidden: true },
-    h('div', { class: 'log-head' }, h('h4', null, t('conversions.log')),
-      h('button', { type: 'button', class: 'link refresh', onclick: () => refresh() }, t('conversions.refresh'))),
+    h('div', { class: 'log-head' }, h('h4', null, t('conversions.log')), refreshButton),
     h('div', { class: 'scroll' }, h('table', { class: 'list cards deliveries' },
       h('thead', null, h('tr', null, labels.map((c) => h('th', { scope: 'col' }, c)))), body)));
   return { box, message, act, refresh };
@@ -286,10 +289,17 @@ function newDestinationForm(onAdded) {
 export async function conversionsSection() {
   const list = h('div', { id: 'destinations' });
   const notice = h('div', { id: 'destination-notice' });
+  const heading = h('h2', { tabindex: -1 }, t('conversions.title'));
+  // The removed one's button is gone: the focus goes to the section's heading.
+  const removed = async () => {
+    replace(notice);
+    await draw();
+    heading.focus();
+  };
   const draw = async () => {
     const all = await api('/conversions/destinations');
     replace(list, all.length
-      ? all.map((d) => destinationItem(d, draw))
+      ? all.map((d) => destinationItem(d, removed))
       : h('p', { class: 'muted empty-list' }, t('conversions.none')));
   };
   try {
@@ -306,7 +316,7 @@ export async function conversionsSection() {
     await draw();
   });
   return h('section', { class: 'card', id: 'conversions' },
-    h('h2', null, t('conversions.title')),
+    heading,
     h('p', { class: 'muted' }, t('conversions.intro')),
     h('div', { class: 'conversions-body' }, h('div', null, notice, list), form));
 }

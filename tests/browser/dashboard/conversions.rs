@@ -215,6 +215,9 @@ async fn webhook(
     )
     .await?;
     wait_for(browser, &format!("{} === 2", rows("sent", 200))).await?;
+    // Its button redrawn away, the focus is on the log's refresh button, not lost.
+    let focused = js(browser, "document.activeElement.className").await?;
+    ensure!(focused == "link refresh", "the focus is on {focused}");
     wait_for(
         browser,
         &format!("document.querySelector('{WEBHOOK} .counts [data-state=sent]')?.textContent === 'sent: 2'"),
@@ -328,6 +331,11 @@ async fn meta(
     .await?;
     click(browser, &format!("{meta} button.remove")).await?;
     wait_for(browser, &format!("!document.querySelector('{meta}')")).await?;
+    wait_for(
+        browser,
+        "document.activeElement === document.querySelector('#conversions h2')",
+    )
+    .await?;
     let asked = js(browser, "window.__asked").await?;
     ensure!(
         asked.as_str().is_some_and(|a| a.contains("Meta ads")),
