@@ -361,6 +361,12 @@ async fn phone(app: &TestApp, browser: &Browser) -> anyhow::Result<()> {
     let left = english_left(browser, &untranslated()).await?;
     ensure!(left.is_empty(), "English left: {left:?}");
     section_screenshot(browser, "phone-ru-conversions").await?;
+    js(
+        browser,
+        "document.getElementById('new-destination').scrollIntoView() || true",
+    )
+    .await?;
+    screenshot(browser, "phone-ru-conversions-form").await?;
     js(browser, "localStorage.removeItem('chatrail.lang') || true").await?;
     viewport(browser, 1366).await
 }
