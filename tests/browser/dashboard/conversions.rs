@@ -3,10 +3,10 @@
 //! delivery log shows sent with 200; with the endpoint down (503) a delivery shown retrying,
 //! then sent by the retry button once the endpoint is back; a Meta destination whose access
 //! token is never on the page, and its test event dropped with the reason (cut, whole when
-//! opened); removal after a confirmation; the section on a phone (390 px,
-//! no sideways scrolling, 44 px targets), in English and in Russian (no English left).
-//! Screenshots: `conversions` (1366 px), `phone-conversions` and `phone-ru-conversions`
-//! (390 px).
+//! opened); removal after a confirmation; the focus kept where a redraw removed its button;
+//! the section on a phone (390 px, no sideways scrolling, 44 px targets), in English and in
+//! Russian (no English left). Screenshots: `conversions` (1366 px), `phone-conversions` and
+//! `phone-ru-conversions` (390 px; the first two kept in the repository).
 
 use std::time::Duration;
 
