@@ -3,6 +3,7 @@
 // lead stages and their rules; and the upload of ad costs.
 
 import { api, query } from './api.js';
+import { conversionsSection } from './conversions.js';
 import { errorBox, field, h, replace, select } from './dom.js';
 import { dateTime, day, money, roleName } from './format.js';
 import { t, tn } from './i18n.js';
@@ -42,7 +43,7 @@ function parsePages(texts, templates) {
   return [...byPath.values()];
 }
 
-function copyBox(id, text) {
+export function copyBox(id, text) {
   const pre = h('pre', { id }, text);
   const button = h('button', {
     type: 'button', class: 'link',
@@ -288,5 +289,6 @@ export async function settingsPage() {
   const [, outcomes] = await Promise.all([tokens.draw(), api('/site/outcomes')]);
   return h('section', null, h('h1', null, t('settings.title')),
     h('div', { class: 'grid two' }, settingsForm(site, zones, drawInstall), h('div', null, install, tokens.section)),
-    h('div', { class: 'grid two' }, stagesSection(outcomes), costsSection()));
+    h('div', { class: 'grid two' }, stagesSection(outcomes), costsSection()),
+    await conversionsSection());
 }

@@ -7,9 +7,11 @@
 //!
 //! The submodules check the dashboard on phones and wide screens (`layout`), in Russian and
 //! with the language switch (`language`), from the keyboard and with failures (`feedback`),
-//! on a fresh install (`first_run`), and its getting-started checklist (`checklist`).
+//! on a fresh install (`first_run`), its getting-started checklist (`checklist`), and the
+//! conversions' destinations and delivery log in the settings (`conversions`).
 
 mod checklist;
+mod conversions;
 mod feedback;
 mod first_run;
 mod language;
@@ -189,6 +191,8 @@ const KEPT: &[&str] = &[
     "settings-outcomes",
     "phone-ru-card-outcome",
     "phone-ru-funnel",
+    "conversions",
+    "phone-conversions",
 ];
 
 async fn screenshot(browser: &Browser, name: &str) -> anyhow::Result<()> {

@@ -75,6 +75,11 @@ const FILES: &[(&str, &str, &[u8])] = &[
         include_str!("../../dashboard/settings.js").as_bytes(),
     ),
     (
+        "conversions.js",
+        JS,
+        include_str!("../../dashboard/conversions.js").as_bytes(),
+    ),
+    (
         "app.css",
         "text/css; charset=utf-8",
         include_str!("../../dashboard/app.css").as_bytes(),

@@ -113,9 +113,38 @@ fn every_catalogue_has_every_message() {
     }
 }
 
+/// English messages that Russian words differently: none may be left on a Russian page.
+pub(super) fn untranslated() -> Vec<String> {
+    let (en, ru) = (catalogue("en"), catalogue("ru"));
+    let mut untranslated: BTreeMap<String, ()> = BTreeMap::new();
+    // (`_language`, the language's own name, is shown in every language: the switch.)
+    for (key, value) in en.iter().filter(|(k, _)| !k.starts_with('_')) {
+        let forms = |v: &Value| -> Vec<String> {
+            match v {
+                Value::String(s) => vec![s.clone()],
+                Value::Object(f) => f
+                    .values()
+                    .filter_map(|x| x.as_str().map(str::to_owned))
+                    .collect(),
+                _ => vec![],
+            }
+        };
+        let russian = forms(&ru[key]);
+        for text in forms(value) {
+            if !text.contains('{') && !russian.contains(&text) {
+                untranslated.insert(text, ());
+            }
+        }
+    }
+    untranslated.into_keys().collect()
+}
+
 /// Text on the page (text nodes, placeholders, labels for assistive tools) that is an
 /// English message with a different Russian one.
-async fn english_left(browser: &Browser, untranslated: &[String]) -> anyhow::Result<Vec<String>> {
+pub(super) async fn english_left(
+    browser: &Browser,
+    untranslated: &[String],
+) -> anyhow::Result<Vec<String>> {
     let list = serde_json::to_string(untranslated)?;
     let found = js(
         browser,
@@ -319,29 +348,7 @@ async fn switch_languages(app: &TestApp, browser: &Browser) -> anyhow::Result<()
 async fn the_dashboard_speaks_the_browsers_language_and_switches() {
     let app = app_with_traffic(1_500, 150).await;
     let admin = create_token(&app.store, &app.site, Role::Admin).await;
-    // English messages that Russian words differently: none may be left on a Russian page.
-    let (en, ru) = (catalogue("en"), catalogue("ru"));
-    let mut untranslated: BTreeMap<String, ()> = BTreeMap::new();
-    // (`_language`, the language's own name, is shown in every language: the switch.)
-    for (key, value) in en.iter().filter(|(k, _)| !k.starts_with('_')) {
-        let forms = |v: &Value| -> Vec<String> {
-            match v {
-                Value::String(s) => vec![s.clone()],
-                Value::Object(f) => f
-                    .values()
-                    .filter_map(|x| x.as_str().map(str::to_owned))
-                    .collect(),
-                _ => vec![],
-            }
-        };
-        let russian = forms(&ru[key]);
-        for text in forms(value) {
-            if !text.contains('{') && !russian.contains(&text) {
-                untranslated.insert(text, ());
-            }
-        }
-    }
-    let untranslated: Vec<String> = untranslated.into_keys().collect();
+    let untranslated = untranslated();
 
     let browser = Browser::start().await.expect("chromium starts");
     // What a browser set to Russian sends and says (`navigator.languages`).

@@ -26,7 +26,7 @@ pub(super) const OVERFLOW: &str = "(() => {
 })()";
 
 /// Touch targets lower than 44 px, as `tag "text" (height)`.
-const SMALL_TARGETS: &str = "[...document.querySelectorAll(
+pub(super) const SMALL_TARGETS: &str = "[...document.querySelectorAll(
     'button, select, input:not([type=checkbox]):not([type=hidden]), summary, #nav a, .presets a, a.back, #dialogs td.when a')]
   .filter((e) => e.checkVisibility() && e.getBoundingClientRect().width > 0)
   .filter((e) => e.getBoundingClientRect().height < 43.5)

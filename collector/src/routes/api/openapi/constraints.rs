@@ -120,22 +120,13 @@ pub fn apply(doc: &mut Value) -> Vec<String> {
         "match",
         json!({"pattern": "^(exact|referral|probable|none)?$"}),
     );
-    param(
-        doc,
-        dialogs,
-        "get",
-        "kind",
-        json!({"pattern": "^(new|repeat)?$"}),
-    );
-    param(
-        doc,
-        dialogs,
-        "get",
-        "tag",
-        json!({"pattern": tag_or_empty()}),
-    );
-    // A stage of the site's (data): any name within the outcome body's length.
-    param(doc, dialogs, "get", "stage", json!({"maxLength": 100}));
+    for (name, pattern) in [
+        ("kind", "^(new|repeat)?$".to_owned()),
+        ("tag", tag_or_empty()),
+    ] {
+        param(doc, dialogs, "get", name, json!({ "pattern": pattern }));
+    }
+    param(doc, dialogs, "get", "stage", json!({"maxLength": 100})); // a stage of the site's
     param(
         doc,
         dialogs,
