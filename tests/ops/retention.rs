@@ -5,9 +5,12 @@
 
 use std::time::Duration;
 
+use chatrail_collector::conversions::{DestinationKind, Event, EventKind, NewDestination};
+use chatrail_collector::domain::now_ms;
 use chatrail_collector::domain::token::Role;
 use chatrail_collector::generate::{generate, GenerateOptions};
 use chatrail_collector::reports::rollups::DAY_MS;
+use chatrail_collector::storage::conversions::record;
 use chatrail_tests::app::{create_token, spawn_app_with, Backend, TestApp};
 use chatrail_tests::on_both_backends;
 use serde_json::{json, Value};
@@ -116,6 +119,9 @@ async fn retention_deletes_exactly_the_expired_rows_and_reports_still_answer(bac
     }
     let admin = create_token(&app.store, &app.site, Role::Admin).await;
     let report_before = channels_report(&app, &admin, periods[0].0, periods[0].1).await;
+    // A conversion event (and its delivery, retried: nothing listens on the discard port)
+    // on the oldest dialog and on the newest: the first expires with its dialog.
+    let conversions = conversion_events_on_oldest_and_newest(&app).await;
     let want = expected(&app, hv, hd).await;
     let had = rows(&app).await;
     for i in 0..3 {
@@ -158,6 +164,18 @@ async fn retention_deletes_exactly_the_expired_rows_and_reports_still_answer(bac
         .unwrap()
         .unwrap();
     assert_eq!(old, 0, "messages older than 60 days");
+    for table in ["conversion_events", "conversion_deliveries"] {
+        let (left,): (i64,) = app
+            .db
+            .fetch_optional(&format!("SELECT COUNT(*) FROM {table}"), Vec::new())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            left, 1,
+            "{table}: only the newest dialog's of {conversions}"
+        );
+    }
 
     for round in ["after retention", "after a rebuild"] {
         for (i, (from, to)) in periods.into_iter().enumerate() {
@@ -175,4 +193,40 @@ async fn retention_deletes_exactly_the_expired_rows_and_reports_still_answer(bac
     }
     let report_after = channels_report(&app, &admin, periods[0].0, periods[0].1).await;
     assert_eq!(report_after, report_before);
+}
+
+/// Adds a webhook destination and records a `dialog.started` event on the site's oldest and
+/// newest dialogs, each with its delivery; how many events.
+async fn conversion_events_on_oldest_and_newest(app: &TestApp) -> usize {
+    let hook = NewDestination {
+        kind: DestinationKind::Webhook,
+        name: "CRM".into(),
+        endpoint: Some("http://127.0.0.1:9/hook".into()),
+        settings: Default::default(),
+        secret: None,
+        events: None,
+    }
+    .check(app.site.id.0)
+    .unwrap();
+    app.store.add_destination(&hook).await.unwrap();
+    let mut ids = Vec::new();
+    for order in ["ASC", "DESC"] {
+        let (id,): (uuid::Uuid,) = app
+            .db
+            .fetch_optional(
+                &format!("SELECT dialog_id FROM dialogs ORDER BY started_at {order} LIMIT 1"),
+                Vec::new(),
+            )
+            .await
+            .unwrap()
+            .unwrap();
+        ids.push(id);
+    }
+    for id in &ids {
+        let mut tx = app.db.begin().await.unwrap();
+        let event = Event::new(EventKind::DialogStarted, app.site.id.0, *id, now_ms());
+        record(&mut tx, &event).await.unwrap();
+        tx.commit().await.unwrap();
+    }
+    ids.len()
 }

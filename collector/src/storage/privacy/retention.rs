@@ -1,6 +1,7 @@
 //! Retention: a background task deletes, per site, the visits and clicks older than its
-//! `visits_days` and the dialogs and messages older than its `dialogs_days`, at whole UTC
-//! days. The rollups are left as they are: reports over expired days answer from them.
+//! `visits_days` and the dialogs and messages older than its `dialogs_days` (with their
+//! conversion events and deliveries), at whole UTC days. The rollups are left as they are:
+//! reports over expired days answer from them.
 //!
 //! Before deleting, the site's horizon moves to the new cutoff (`sites.*_expired_before`),
 //! so a rollup check between the two already takes the expired days from the rollups
@@ -156,6 +157,24 @@ async fn expire_dialogs(db: &Db, site: Uuid, h: i64, out: &mut Expired) -> Resul
             args![site, h],
         )
         .await?;
+    // Conversion events of expired dialogs, and their deliveries (test events, on no
+    // dialog, once older than the horizon).
+    let gone = "FROM conversion_events e WHERE e.site_id = $1 AND (e.kind <> 'test' \
+                OR e.occurred_at < $2) AND NOT EXISTS (SELECT 1 FROM dialogs d \
+                WHERE d.site_id = e.site_id AND d.dialog_id = e.dialog_id)";
+    tx.execute(
+        &format!(
+            "DELETE FROM conversion_deliveries WHERE site_id = $1 AND event_id IN \
+             (SELECT e.event_id {gone})"
+        ),
+        args![site, h],
+    )
+    .await?;
+    tx.execute(
+        &format!("DELETE FROM conversion_events WHERE event_id IN (SELECT e.event_id {gone})"),
+        args![site, h],
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }
