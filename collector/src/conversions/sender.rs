@@ -43,6 +43,8 @@ impl SenderConfig {
 pub fn spawn(store: SharedStore, config: SenderConfig) -> tokio::task::JoinHandle<()> {
     let client = reqwest::Client::builder()
         .timeout(config.timeout)
+        // A redirect is the platform's answer (a failure), never followed elsewhere.
+        .redirect(reqwest::redirect::Policy::none())
         .user_agent(concat!("chatrail/", env!("CARGO_PKG_VERSION")))
         .build()
         .expect("an HTTP client with default TLS");
