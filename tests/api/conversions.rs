@@ -31,6 +31,7 @@ on_both_backends!(
     a_destination_down_gets_every_event_once_when_it_returns,
     the_outbox_outlives_a_collector_that_never_sent_it,
     offline_import_files_list_each_platforms_conversions,
+    the_cli_adds_lists_and_removes_destinations,
 );
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -710,4 +711,108 @@ async fn offline_import_files_list_each_platforms_conversions(backend: Backend) 
     )
     .await;
     assert_eq!(theirs.lines().count(), 2, "{theirs}");
+}
+
+/// `chatrail conversions` on the real binary, against the served database.
+async fn the_cli_adds_lists_and_removes_destinations(backend: Backend) {
+    let app = app(backend).await;
+    let crm = FakeEndpoint::start();
+    let run = |args: &[&str], secret: Option<&str>| {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_chatrail-for-tests"));
+        cmd.arg("conversions")
+            .args(args)
+            .args(["--database-url", &app.database_url, "--site", "shop"])
+            .env_remove("CHATRAIL_DESTINATION_SECRET");
+        if let Some(s) = secret {
+            cmd.env("CHATRAIL_DESTINATION_SECRET", s);
+        }
+        let out = cmd.output().unwrap();
+        let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+        (out.status.success(), text(&out.stdout), text(&out.stderr))
+    };
+    let (ok, out, err) = run(
+        &[
+            "add",
+            "--kind",
+            "webhook",
+            "--name",
+            "CRM",
+            "--endpoint",
+            &crm.base,
+        ],
+        None,
+    );
+    assert!(ok, "{out}{err}");
+    let added: Value = serde_json::from_str(&out).unwrap();
+    let secret = added["secret"].as_str().unwrap().to_owned();
+    assert!(secret.starts_with("whsec_"));
+    let meta = [
+        "add",
+        "--kind",
+        "meta",
+        "--name",
+        "Meta",
+        "--setting",
+        "dataset_id=123",
+        "--event",
+        "won=Purchase",
+    ];
+    let (ok, out, err) = run(&meta, Some("EAAB-from-the-environment"));
+    assert!(ok, "{out}{err}");
+    let (ok, listed, _) = run(&["list"], None);
+    assert!(ok);
+    let listed: Value = serde_json::from_str(&listed).unwrap();
+    assert_eq!(listed.as_array().unwrap().len(), 2, "{listed}");
+    assert!(!listed.to_string().contains("EAAB") && !listed.to_string().contains(&secret[6..]));
+    assert_eq!(listed[1]["events"], json!({"won": "Purchase"}));
+    // What the CLI added is what the sender uses.
+    chat_after_visit(&app, "https://shop.test/", json!({}), "447911123456").await;
+    let got = crm.wait_accepted(1, WAIT).await;
+    assert_eq!(got.len(), 1);
+    verify(&secret, &got[0]);
+    // Refusals name the problem and change nothing.
+    for (args, says) in [
+        (vec!["add", "--kind", "sms", "--name", "x"], "--kind"),
+        (
+            vec![
+                "add",
+                "--kind",
+                "meta",
+                "--name",
+                "x",
+                "--setting",
+                "dataset_id",
+            ],
+            "NAME=VALUE",
+        ),
+        (
+            vec![
+                "add",
+                "--kind",
+                "ga4",
+                "--name",
+                "x",
+                "--setting",
+                "measurement_id=G-1",
+            ],
+            "secret",
+        ),
+    ] {
+        let (ok, out, err) = run(&args, None);
+        assert!(!ok && err.contains(says), "{args:?}: {out}{err}");
+    }
+    let id = added["destination_id"].as_str().unwrap();
+    let (ok, out, err) = run(&["remove", "--id", id], None);
+    assert!(ok && out.contains(id), "{out}{err}");
+    let (ok, _, err) = run(&["remove", "--id", id], None);
+    assert!(!ok && err.contains("no destination"), "{err}");
+    let (_, left) = call(
+        &app,
+        reqwest::Method::GET,
+        "/conversions/destinations",
+        &create_token(&app.store, &app.site, Role::Admin).await,
+        None,
+    )
+    .await;
+    assert_eq!(left.as_array().map(Vec::len), Some(1));
 }

@@ -1,5 +1,6 @@
 //! The command line: run the server or the demo, create sites and API tokens.
 
+mod conversions;
 mod subcommands;
 
 use clap::{Parser, Subcommand};
@@ -43,6 +44,9 @@ enum Command {
     /// Ad spend.
     #[command(subcommand)]
     Costs(CostsCommand),
+    /// Conversions: where a site's leads and sales are sent.
+    #[command(subcommand)]
+    Conversions(conversions::ConversionsCommand),
     /// Copy the SQLite database into FILE, consistent while the collector serves
     /// (PostgreSQL: use pg_dump).
     Backup {
@@ -313,6 +317,7 @@ impl Cli {
                 println!("{}", serde_json::to_string_pretty(&stored)?);
                 Ok(())
             }
+            Command::Conversions(c) => c.run().await,
             Command::Backup { db, file } => {
                 let done = crate::backup::backup(&db.database_url, &file).await?;
                 println!(
