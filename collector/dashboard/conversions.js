@@ -1,6 +1,7 @@
 // Conversions in the admins' settings: where a site's chats and sales are sent back (a CRM's
 // webhook, Meta's Conversions API, GA4's Measurement Protocol), a form to add a destination,
-// and per destination a test event and its delivery log with a retry of what was not sent.
+// and per destination a pause/resume toggle, an edit form, a test event and its delivery log
+// with a retry of what was not sent.
 // Credentials go one way: the API never shows them back, and the form forgets them once
 // sent; only a webhook's signing secret made up by the server is shown, once.
 
@@ -127,8 +128,58 @@ function deliveryLog(d, changed) {
   return { box, message, act, refresh };
 }
 
-/** One destination: what it is, its counts, its actions and its log. */
-function destinationItem(d, onRemoved) {
+/** `trigger = name` per line, as the events textarea reads them. */
+function eventsText(events) {
+  return Object.entries(events || {}).sort(([a], [b]) => triggerRank(a) - triggerRank(b))
+    .map(([trigger, name]) => `${trigger} = ${name}`).join('\n');
+}
+
+/** The form changing destination `d` (hidden until opened); `onSaved()` after the API took it. */
+function editForm(d, onSaved) {
+  const text = (name, attrs = {}) => h('input', { name, spellcheck: 'false', ...attrs });
+  const name = text('name', { required: true, maxlength: 60, value: d.name });
+  const endpoint = text('endpoint', { type: 'url', required: d.kind === 'webhook', value: d.endpoint });
+  const events = h('textarea', { name: 'events', rows: 3, spellcheck: 'false' });
+  events.value = eventsText(d.events);
+  const secret = secretInput('secret', false);
+  const message = h('div', { class: 'message' });
+  const save = h('button', { type: 'submit' }, t('conversions.save'));
+  const form = h('form', { class: 'settings edit-destination', hidden: true },
+    h('h4', null, t('conversions.edit_title', { name: d.name })),
+    field(t('conversions.name'), name),
+    field(t(d.kind === 'webhook' ? 'conversions.endpoint' : 'conversions.base_url'), endpoint),
+    field(t('conversions.events'), events),
+    field(t('conversions.new_secret'), secret),
+    message,
+    h('div', { class: 'actions' }, save, h('button', {
+      type: 'button', class: 'link cancel', onclick: () => { form.hidden = true; replace(message); },
+    }, t('conversions.cancel'))));
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const body = {
+      name: name.value.trim(),
+      endpoint: endpoint.value.trim() || undefined,
+      events: parseEvents(events.value) || {},
+      // Blank keeps the stored secret.
+      secret: secret.value.trim() || undefined,
+    };
+    save.disabled = true;
+    replace(message);
+    try {
+      await api(`/conversions/destinations/${d.destination_id}`, { method: 'PATCH', body });
+      secret.value = '';
+      await onSaved();
+    } catch (err) {
+      replace(message, errorBox(err));
+    } finally {
+      save.disabled = false;
+    }
+  });
+  return form;
+}
+
+/** One destination: what it is, its counts, its actions and its log; `onChanged(id)` redraws. */
+function destinationItem(d, onRemoved, onChanged) {
   const counts = h('p', { class: 'counts' });
   const drawCounts = (deliveries) => {
     const states = Object.entries(deliveries || {}).filter(([, n]) => n > 0);
@@ -157,9 +208,26 @@ function destinationItem(d, onRemoved) {
     if (log.box.hidden) toggle.click();
   };
   const settings = Object.entries(d.settings || {});
-  return h('article', { class: 'destination', 'data-id': d.destination_id, 'data-kind': d.kind },
+  const edit = editForm(d, () => onChanged(d.destination_id, '.edit'));
+  const pause = h('button', {
+    type: 'button', class: 'pause', 'aria-pressed': String(!d.enabled),
+    onclick: async () => {
+      pause.disabled = true;
+      try {
+        const body = { enabled: !d.enabled };
+        await api(`/conversions/destinations/${d.destination_id}`, { method: 'PATCH', body });
+        await onChanged(d.destination_id, '.pause');
+      } catch (err) {
+        replace(log.message, errorBox(err));
+        pause.disabled = false;
+      }
+    },
+  }, t(d.enabled ? 'conversions.pause' : 'conversions.resume'));
+  const state = d.enabled ? 'on' : 'paused';
+  return h('article', { class: `destination ${state}`, 'data-id': d.destination_id, 'data-kind': d.kind, 'data-enabled': String(d.enabled) },
     h('header', null, h('h3', null, d.name), h('span', { class: 'badge kind' }, t(`conversions.kind.${d.kind}`)),
-      d.enabled ? null : h('span', { class: 'badge' }, t('conversions.disabled'))),
+      d.enabled ? null : h('span', { class: 'badge paused' }, t('conversions.disabled'))),
+    d.enabled ? null : h('p', { class: 'paused-note' }, t('conversions.paused_note')),
     h('dl', null,
       h('dt', null, t('conversions.sends_to')), h('dd', null, h('code', { class: 'endpoint' }, d.endpoint)),
       settings.length ? [h('dt', null, t('conversions.ids')), h('dd', null, settings.map(([k, v]) => h('div', null,
@@ -177,6 +245,15 @@ function destinationItem(d, onRemoved) {
           return log.act('/test', t('conversions.test_queued'));
         },
       }, t('conversions.send_test')),
+      pause,
+      h('button', {
+        type: 'button', class: 'link edit', 'aria-expanded': 'false',
+        onclick: (e) => {
+          edit.hidden = !edit.hidden;
+          e.target.setAttribute('aria-expanded', String(!edit.hidden));
+          if (!edit.hidden) edit.elements.name.focus();
+        },
+      }, t('conversions.edit')),
       toggle,
       h('button', {
         type: 'button', class: 'link danger remove',
@@ -190,7 +267,7 @@ function destinationItem(d, onRemoved) {
           }
         },
       }, t('conversions.remove'))),
-    log.message, log.box);
+    edit, log.message, log.box);
 }
 
 /** `trigger = name` per line; `undefined` (the platform's names) when empty. */
@@ -296,10 +373,17 @@ export async function conversionsSection() {
     await draw();
     heading.focus();
   };
+  // A changed one is drawn again: the focus goes back to the button that changed it.
+  const changed = async (id, button) => {
+    replace(notice);
+    await draw();
+    const again = list.querySelector(`[data-id="${id}"] ${button}`);
+    if (again) again.focus();
+  };
   const draw = async () => {
     const all = await api('/conversions/destinations');
     replace(list, all.length
-      ? all.map((d) => destinationItem(d, removed))
+      ? all.map((d) => destinationItem(d, removed, changed))
       : h('p', { class: 'muted empty-list' }, t('conversions.none')));
   };
   try {

@@ -29,6 +29,7 @@ on_both_backends!(
     webhooks_get_each_event_signed_with_the_source_card,
     ad_platforms_get_their_documented_shapes_and_only_with_consent,
     a_destination_down_gets_every_event_once_when_it_returns,
+    a_paused_destination_holds_its_deliveries_and_edits_take_effect,
     the_outbox_outlives_a_collector_that_never_sent_it,
     offline_import_files_list_each_platforms_conversions,
     the_cli_adds_lists_and_removes_destinations,
@@ -67,6 +68,14 @@ async fn add(app: &TestApp, admin: &str, body: Value) -> (String, Value) {
         answer["destination_id"].as_str().unwrap().to_owned(),
         answer,
     )
+}
+
+/// The site's destinations as listed.
+async fn list(app: &TestApp, admin: &str) -> Value {
+    let path = "/conversions/destinations";
+    let (status, answer) = call(app, reqwest::Method::GET, path, admin, None).await;
+    assert_eq!(status, 200, "{answer}");
+    answer
 }
 
 async fn log(app: &TestApp, admin: &str, id: &str) -> Vec<Value> {
@@ -157,8 +166,8 @@ fn fixture_json(name: &str) -> Value {
     serde_json::from_str(&fixture(&format!("conversions/{name}"))).unwrap()
 }
 
-/// Checks a Standard Webhooks signature as a receiver would.
-fn verify(secret: &str, r: &Received) {
+/// The Standard Webhooks signature `secret` gives `r`.
+fn signature(secret: &str, r: &Received) -> String {
     let key = STANDARD
         .decode(secret.strip_prefix("whsec_").unwrap())
         .unwrap();
@@ -166,8 +175,17 @@ fn verify(secret: &str, r: &Received) {
     let mut mac = Hmac::<Sha256>::new_from_slice(&key).unwrap();
     mac.update(format!("{id}.{ts}.").as_bytes());
     mac.update(&r.body);
-    let expected = format!("v1,{}", STANDARD.encode(mac.finalize().into_bytes()));
-    assert_eq!(r.headers["webhook-signature"], expected, "signature");
+    format!("v1,{}", STANDARD.encode(mac.finalize().into_bytes()))
+}
+
+/// Checks a Standard Webhooks signature as a receiver would.
+fn verify(secret: &str, r: &Received) {
+    let ts = &r.headers["webhook-timestamp"];
+    assert_eq!(
+        r.headers["webhook-signature"],
+        signature(secret, r),
+        "signature"
+    );
     let age = chrono::Utc::now().timestamp() - ts.parse::<i64>().unwrap();
     assert!((0..60).contains(&age), "a fresh timestamp");
 }
@@ -311,15 +329,7 @@ async fn webhooks_get_each_event_signed_with_the_source_card(backend: Backend) {
             .0,
         204
     );
-    let (_, none) = call(
-        &app,
-        reqwest::Method::GET,
-        "/conversions/destinations",
-        &admin,
-        None,
-    )
-    .await;
-    assert_eq!(none, json!([]));
+    assert_eq!(list(&app, &admin).await, json!([]));
 }
 
 async fn ad_platforms_get_their_documented_shapes_and_only_with_consent(backend: Backend) {
@@ -505,6 +515,125 @@ async fn a_destination_down_gets_every_event_once_when_it_returns(backend: Backe
     assert!(all
         .iter()
         .all(|d| d["state"] == "sent" && d["attempts"].as_i64() > Some(1)));
+}
+
+/// Changes a destination; the status and the answer.
+async fn edit(app: &TestApp, token: &str, id: &str, body: Value) -> (u16, Value) {
+    let path = format!("/conversions/destinations/{id}");
+    call(app, reqwest::Method::PATCH, &path, token, Some(body)).await
+}
+
+async fn a_paused_destination_holds_its_deliveries_and_edits_take_effect(backend: Backend) {
+    let app = app(backend).await;
+    let crm = FakeEndpoint::start();
+    crm.answer(503);
+    let admin = create_token(&app.store, &app.site, Role::Admin).await;
+    let (id, created) = add(
+        &app,
+        &admin,
+        json!({"kind": "webhook", "name": "CRM", "endpoint": crm.base, "events": {"started": "dialog.started"}}),
+    )
+    .await;
+    let old = created["secret"].as_str().unwrap().to_owned();
+    chat_after_visit(&app, "https://shop.test/", json!({}), "447911000001").await;
+    let until = Instant::now() + WAIT;
+    while crm.received().is_empty() && Instant::now() < until {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(!crm.received().is_empty(), "tried while down");
+
+    // Paused: the pending delivery is held, even made due now, and a new chat's event is
+    // not recorded for it.
+    let (status, paused) = edit(&app, &admin, &id, json!({"enabled": false})).await;
+    assert_eq!(status, 200, "{paused}");
+    assert_eq!(paused["enabled"], false);
+    assert_eq!(paused["name"], "CRM");
+    assert!(paused.get("secret").is_none(), "never shown back");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let tried = crm.received().len();
+    let pending = log(&app, &admin, &id).await;
+    assert_eq!(pending.len(), 1);
+    assert_eq!(pending[0]["state"], "pending");
+    let event = pending[0]["event_id"].as_str().unwrap().to_owned();
+    let retry = format!("/conversions/destinations/{id}/deliveries/{event}/retry");
+    let (status, _) = call(&app, reqwest::Method::POST, &retry, &admin, None).await;
+    assert_eq!(status, 202);
+    chat_after_visit(&app, "https://shop.test/", json!({}), "447911000002").await;
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    assert_eq!(crm.received().len(), tried, "nothing sent while paused");
+    assert_eq!(log(&app, &admin, &id).await.len(), 1, "no new event for it");
+
+    // Resumed, renamed, with other events and a new secret: the held one is sent once,
+    // under its new name, signed with the new secret and not the old.
+    crm.answer(200);
+    let new = format!("whsec_{}", STANDARD.encode([7u8; 24]));
+    let events = json!({"started": "lead.new", "matched": "lead.matched"});
+    let (status, resumed) = edit(
+        &app,
+        &admin,
+        &id,
+        json!({"enabled": true, "name": "CRM 2", "events": events, "secret": new}),
+    )
+    .await;
+    assert_eq!(status, 200, "{resumed}");
+    assert_eq!(resumed["enabled"], true);
+    assert_eq!(resumed["name"], "CRM 2");
+    assert_eq!(resumed["events"], events);
+    assert_eq!(resumed["deliveries"]["pending"], 1);
+    assert!(!resumed.to_string().contains(&new[6..]), "never shown back");
+    let got = crm.wait_accepted(1, WAIT).await;
+    assert_eq!(got[0].json()["type"], "lead.new");
+    let held = format!("msg_{}", event.replace('-', ""));
+    assert_eq!(got[0].headers["webhook-id"], held);
+    verify(&new, &got[0]);
+    assert_ne!(
+        got[0].headers["webhook-signature"],
+        signature(&old, &got[0])
+    );
+    chat_after_visit(&app, "https://shop.test/", json!({}), "447911000003").await;
+    let got = crm.wait_accepted(2, WAIT).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(crm.accepted().len(), 2, "the held one sent once");
+    verify(&new, &got[1]);
+    assert_ne!(got[1].headers["webhook-id"], held);
+    let all = settled(&app, &admin, &id, 2).await;
+    assert!(all.iter().all(|d| d["state"] == "sent"), "{all:#?}");
+
+    // Refusals, naming the problem; nothing changed by them.
+    for (bad, says) in [
+        (json!({"kind": "meta"}), "kind"),
+        (json!({"endpoint": "ftp://crm.test/"}), "endpoint"),
+        (json!({"events": {"lead": "x"}}), "lead"),
+        (json!({"events": {}}), "events"),
+        (json!({"secret": "plain"}), "secret"),
+        (json!({"name": " "}), "name"),
+        (json!({"colour": "red"}), "colour"),
+    ] {
+        let (status, answer) = edit(&app, &admin, &id, bad.clone()).await;
+        assert_eq!(status, 400, "{bad}: {answer}");
+        assert!(answer.to_string().contains(says), "{bad}: {answer}");
+    }
+    let unknown = uuid::Uuid::now_v7().to_string();
+    assert_eq!(edit(&app, &admin, &unknown, json!({})).await.0, 404);
+    assert_eq!(edit(&app, &admin, "nope", json!({})).await.0, 400);
+    let operator = create_token(&app.store, &app.site, Role::Operator).await;
+    assert_eq!(
+        edit(&app, &operator, &id, json!({"enabled": false}))
+            .await
+            .0,
+        403
+    );
+    let other = create_site(&app.store, "other", &["+44 7700 900999"]).await;
+    let outsider = create_token(&app.store, &other, Role::Admin).await;
+    assert_eq!(
+        edit(&app, &outsider, &id, json!({"enabled": false}))
+            .await
+            .0,
+        404
+    );
+    let listed = list(&app, &admin).await;
+    assert_eq!(listed[0]["name"], "CRM 2");
+    assert_eq!(listed[0]["enabled"], true);
 }
 
 async fn the_outbox_outlives_a_collector_that_never_sent_it(backend: Backend) {

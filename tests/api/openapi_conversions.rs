@@ -127,6 +127,32 @@ pub async fn conversions(d: &Driver<'_>, admin: &str, operator: &str, analyst: &
     d.expect(retry(&id, &event).token(operator), 403).await;
     d.expect(retry(&id, &event), 401).await;
 
+    let edit = |id: &str| call("PATCH", DESTINATION, format!("{DESTINATIONS}/{id}"));
+    let pause = json!({"enabled": false, "name": "CRM (paused)"}).to_string();
+    let changed = d
+        .expect(edit(&id).token(admin).body(JSON, pause.clone()), 200)
+        .await
+        .json();
+    assert_eq!(changed["enabled"], false);
+    assert!(changed.get("secret").is_none());
+    for bad in [
+        json!({"kind": "meta"}),
+        json!({"secret": "plain"}),
+        json!(["x"]),
+    ] {
+        d.expect(edit(&id).token(admin).body(JSON, bad.to_string()), 400)
+            .await;
+    }
+    d.expect(edit("nope").token(admin).body(JSON, pause.clone()), 400)
+        .await;
+    d.expect(edit(&unknown).token(admin).body(JSON, pause.clone()), 404)
+        .await;
+    d.expect(edit(&id).token(operator).body(JSON, pause.clone()), 403)
+        .await;
+    d.expect(edit(&id).token(admin).body(JSON, "x".repeat(17_000)), 413)
+        .await;
+    d.expect(edit(&id).body(JSON, pause), 401).await;
+
     let remove = |id: &str| call("DELETE", DESTINATION, format!("{DESTINATIONS}/{id}"));
     d.expect(remove("nope").token(admin), 400).await;
     d.expect(remove(&id).token(operator), 403).await;

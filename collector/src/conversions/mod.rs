@@ -13,5 +13,5 @@ pub mod payload;
 pub mod sender;
 
 pub use crate::domain::conversion::{
-    Destination, DestinationKind, Event, EventKind, NewDestination, Trigger,
+    Destination, DestinationKind, DestinationPatch, Event, EventKind, NewDestination, Trigger,
 };

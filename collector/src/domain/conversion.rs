@@ -6,5 +6,5 @@ pub mod destination;
 pub mod event;
 pub mod webhook;
 
-pub use destination::{Destination, DestinationKind, NewDestination};
+pub use destination::{Destination, DestinationKind, DestinationPatch, NewDestination};
 pub use event::{Event, EventKind, Trigger};

@@ -59,7 +59,8 @@ pub fn body_limit(method: &str, template: &str) -> usize {
         ("PUT", "/api/v1/site") => api::site::MAX_BODY_BYTES,
         ("POST", "/api/v1/tokens") => api::tokens::MAX_BODY_BYTES,
         ("POST", "/api/v1/costs") => api::costs::MAX_BODY_BYTES,
-        ("POST", "/api/v1/conversions/destinations") => api::conversions::MAX_BODY_BYTES,
+        ("POST", "/api/v1/conversions/destinations")
+        | ("PATCH", "/api/v1/conversions/destinations/{id}") => api::conversions::MAX_BODY_BYTES,
         ("PUT", "/api/v1/dialogs/{id}/outcome" | "/api/v1/site/outcomes") => {
             api::outcomes::MAX_BODY_BYTES
         }

@@ -3,9 +3,12 @@
 //! delivery log shows sent with 200; with the endpoint down (503) a delivery shown retrying,
 //! then sent by the retry button once the endpoint is back; a Meta destination whose access
 //! token is never on the page, and its test event dropped with the reason (cut, whole when
-//! opened); removal after a confirmation; the focus kept where a redraw removed its button;
+//! opened); removal after a confirmation; a destination paused (a test event held, the
+//! "paused" state shown), resumed (the held event sent), then edited (a refusal shown in the
+//! edit form, a rename saved); the focus kept where a redraw removed its button;
 //! the section on a phone (390 px, no sideways scrolling, 44 px targets), in English and in
-//! Russian (no English left). Screenshots: `conversions` (1366 px), `phone-conversions` and
+//! Russian (no English left). Screenshots: `conversions`, `conversions-paused` and
+//! `conversions-edit` (1366 px), `phone-conversions` and
 //! `phone-ru-conversions` (390 px; the first two kept in the repository).
 
 use std::time::Duration;
@@ -48,6 +51,9 @@ async fn an_admin_sets_up_conversions_and_reads_the_delivery_log() {
             .await
             .context("webhook")?;
         meta(&app, browser, &admin, &crm).await.context("meta")?;
+        pause_and_edit(&app, browser, &admin, &crm)
+            .await
+            .context("pause and edit")?;
         phone(&app, browser).await.context("phone")
     })
     .await;
@@ -346,6 +352,81 @@ async fn meta(
     Ok(())
 }
 
+/// The webhook paused from its button (shown paused, a test event held, not sent), resumed
+/// (the held one sent), then edited: a refusal in the form, then a rename, as the API says.
+async fn pause_and_edit(
+    app: &TestApp,
+    browser: &Browser,
+    admin: &str,
+    crm: &FakeEndpoint,
+) -> anyhow::Result<()> {
+    let sent = crm.accepted().len();
+    click(browser, &format!("{WEBHOOK} button.pause")).await?;
+    wait_for(
+        browser,
+        &format!("document.querySelector('{WEBHOOK}')?.dataset.enabled === 'false'"),
+    )
+    .await?;
+    let shown = find(browser, WEBHOOK).await?.text().await?;
+    ensure!(
+        shown.contains("paused") && shown.contains("Resume"),
+        "{shown}"
+    );
+    let focused = js(browser, "document.activeElement.className").await?;
+    ensure!(focused == "pause", "the focus is on {focused}");
+    section_screenshot(browser, "conversions-paused").await?;
+    let listed = api(app, admin, "/conversions/destinations").await?;
+    ensure!(listed[0]["enabled"] == false, "{listed}");
+    click(browser, &format!("{WEBHOOK} .send-test")).await?;
+    find(browser, &format!("{WEBHOOK} .log-message .ok")).await?;
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    ensure!(crm.accepted().len() == sent, "sent while paused");
+
+    click(browser, &format!("{WEBHOOK} button.pause")).await?;
+    wait_for(
+        browser,
+        &format!("document.querySelector('{WEBHOOK}')?.dataset.enabled === 'true'"),
+    )
+    .await?;
+    let listed = api(app, admin, "/conversions/destinations").await?;
+    ensure!(listed[0]["enabled"] == true, "{listed}");
+    let got = crm.wait_accepted(sent + 1, Duration::from_secs(10)).await;
+    ensure!(
+        got.len() == sent + 1,
+        "the held test event sent once resumed"
+    );
+
+    let form = format!("{WEBHOOK} form.edit-destination");
+    click(browser, &format!("{WEBHOOK} button.edit")).await?;
+    let events = find(browser, &format!("{form} [name=events]")).await?;
+    events.clear().await?;
+    events.send_keys("lead = x").await?;
+    click(browser, &format!("{form} button[type=submit]")).await?;
+    let error = find(browser, &format!("{form} .message .error"))
+        .await?
+        .text()
+        .await?;
+    ensure!(error.contains("lead"), "{error}");
+    section_screenshot(browser, "conversions-edit").await?;
+    events.clear().await?;
+    events.send_keys("started = lead.new").await?;
+    let name = find(browser, &format!("{form} [name=name]")).await?;
+    name.clear().await?;
+    name.send_keys("CRM main").await?;
+    click(browser, &format!("{form} button[type=submit]")).await?;
+    wait_for(
+        browser,
+        &format!("document.querySelector('{WEBHOOK} h3')?.textContent === 'CRM main'"),
+    )
+    .await?;
+    let listed = api(app, admin, "/conversions/destinations").await?;
+    ensure!(
+        listed[0]["name"] == "CRM main" && listed[0]["events"]["started"] == "lead.new",
+        "{listed}"
+    );
+    Ok(())
+}
+
 /// The section on a phone, the delivery log open, in English and in Russian (longer words,
 /// and no English message left): nothing scrolls sideways, every target is 44 px high.
 async fn phone(app: &TestApp, browser: &Browser) -> anyhow::Result<()> {
@@ -374,9 +455,10 @@ async fn phone(app: &TestApp, browser: &Browser) -> anyhow::Result<()> {
 async fn open_log_on_phone(app: &TestApp, browser: &Browser) -> anyhow::Result<()> {
     open_settings(app, browser).await?;
     click(browser, &format!("{WEBHOOK} .show-log")).await?;
+    // Two test events and the one held while it was paused.
     wait_for(
         browser,
-        &format!("document.querySelectorAll('{WEBHOOK} tbody tr[data-state]').length === 2"),
+        &format!("document.querySelectorAll('{WEBHOOK} tbody tr[data-state]').length === 3"),
     )
     .await?;
     let overflow: Vec<String> = serde_json::from_value(js(browser, OVERFLOW).await?)?;

@@ -266,6 +266,63 @@ impl NewDestination {
     }
 }
 
+/// Changes to a stored destination: each field left out (or `null`) keeps its value, each
+/// given replaces it whole (`settings`, `events`), and the result is checked as a new
+/// destination is ([`NewDestination::check`]). A secret left out or `null` keeps the stored
+/// one (every kind needs one); its kind cannot change.
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DestinationPatch {
+    /// The destination's own kind, if given: a kind cannot be changed (add another
+    /// destination instead).
+    pub kind: Option<DestinationKind>,
+    /// 1–60 characters.
+    #[schema(min_length = 1, max_length = 60)]
+    pub name: Option<String>,
+    /// `false` pauses it: no new events, and its pending deliveries are held until it is
+    /// enabled again.
+    pub enabled: Option<bool>,
+    /// A base URL overriding the platform's; a webhook's URL.
+    #[schema(max_length = 500)]
+    pub endpoint: Option<String>,
+    /// Replaces every setting (the same as on creation).
+    pub settings: Option<BTreeMap<String, String>>,
+    /// A new credential (a webhook's: `whsec_…`); left out or `null`, the stored one stays.
+    /// Never shown back.
+    #[schema(max_length = 1000)]
+    pub secret: Option<String>,
+    /// Replaces the events it gets: trigger → the event's name there.
+    pub events: Option<BTreeMap<String, String>>,
+}
+
+impl DestinationPatch {
+    /// `stored` with these changes, checked as a new destination is; or what is wrong.
+    pub fn apply(self, stored: &Destination) -> Result<Destination, String> {
+        if self.kind.is_some_and(|k| k != stored.kind) {
+            return Err(format!(
+                "kind cannot be changed (this one is {}): add another destination",
+                stored.kind
+            ));
+        }
+        let checked = NewDestination {
+            kind: stored.kind,
+            name: self.name.unwrap_or_else(|| stored.name.clone()),
+            endpoint: Some(self.endpoint.unwrap_or_else(|| stored.endpoint.clone())),
+            settings: self.settings.unwrap_or_else(|| stored.settings.clone()),
+            secret: self
+                .secret
+                .or_else(|| stored.secret.as_ref().map(|s| s.expose().to_owned())),
+            events: Some(self.events.unwrap_or_else(|| stored.events.clone())),
+        }
+        .check(stored.site_id)?;
+        Ok(Destination {
+            destination_id: stored.destination_id,
+            enabled: self.enabled.unwrap_or(stored.enabled),
+            ..checked
+        })
+    }
+}
+
 /// An http(s) URL without credentials in it.
 fn check_url(s: &str) -> Result<String, String> {
     let url = url::Url::parse(s).map_err(|_| format!("endpoint {s:?} is not a URL"))?;
@@ -337,5 +394,37 @@ mod tests {
         .unwrap();
         assert_eq!(d.endpoint, "https://crm.example/hooks");
         assert!(d.secret.unwrap().expose().starts_with("whsec_"));
+    }
+
+    #[test]
+    fn a_patch_keeps_what_it_leaves_out_and_is_checked_as_a_new_one() {
+        let stored = meta().check(Uuid::nil()).unwrap();
+        let paused = DestinationPatch {
+            enabled: Some(false),
+            name: Some(" Meta 2 ".into()),
+            ..Default::default()
+        }
+        .apply(&stored)
+        .unwrap();
+        assert_eq!(paused.destination_id, stored.destination_id);
+        assert!(!paused.enabled);
+        assert_eq!(paused.name, "Meta 2");
+        assert_eq!(paused.secret.unwrap().expose(), "EAAB");
+        assert_eq!(paused.events, stored.events);
+        let kind = DestinationPatch {
+            kind: Some(DestinationKind::Ga4),
+            ..Default::default()
+        };
+        assert!(kind.apply(&stored).unwrap_err().contains("kind"));
+        let settings = DestinationPatch {
+            settings: Some(BTreeMap::new()),
+            ..Default::default()
+        };
+        assert!(settings.apply(&stored).unwrap_err().contains("dataset_id"));
+        let secret = DestinationPatch {
+            secret: Some(" ".into()),
+            ..Default::default()
+        };
+        assert!(secret.apply(&stored).is_err());
     }
 }

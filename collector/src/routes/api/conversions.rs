@@ -3,7 +3,7 @@
 //! shown back; a webhook's signing secret made up here is shown once, in the creation's
 //! answer.
 
-use actix_web::{delete, get, post, web, HttpResponse};
+use actix_web::{delete, get, patch, post, web, HttpResponse};
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -11,12 +11,12 @@ use super::privacy::admin_json;
 use super::site::require_admin;
 use crate::auth::Authenticated;
 use crate::conversions::export::{file, Platform};
-use crate::conversions::{DestinationKind, NewDestination};
+use crate::conversions::{DestinationKind, DestinationPatch, NewDestination};
 use crate::domain::outcome::{StageKind, Stages};
 use crate::error::ApiError;
 use crate::reports::time::Period;
 use crate::state::AppState;
-use crate::storage::conversions::ExportEvent;
+use crate::storage::conversions::{Edited, ExportEvent};
 
 /// A destination: settings, a secret and up to 30 event names.
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
@@ -25,6 +25,7 @@ pub const MAX_BODY_BYTES: usize = 16 * 1024;
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(list)
         .service(create)
+        .service(edit)
         .service(remove)
         .service(deliveries)
         .service(retry)
@@ -95,6 +96,51 @@ async fn create(
         answer["secret"] = d.secret.as_ref().map(|s| s.expose()).into();
     }
     Ok(HttpResponse::Created().json(answer))
+}
+
+#[utoipa::path(
+    tag = "conversions",
+    operation_id = "update_destination",
+    params(("id" = Uuid, Path, description = "Destination id")),
+    request_body = DestinationPatch,
+    security(("token" = [])),
+    responses(
+        (status = 200, description = "Changed: the destination as listed, without its secret. \
+            Paused (`enabled: false`), it gets no new events and its pending deliveries wait \
+            until it is enabled again (then expire if past its window)", body = crate::storage::conversions::DestinationView),
+        (status = 400, description = "The id is not a UUID; invalid JSON, name, endpoint, \
+            setting, secret or event, or another kind, named in the error"),
+        (status = 403, description = "Not an admin token"),
+        (status = 404, description = "No such destination on the token's site"),
+        (status = 413, description = "Body over 16 KiB"),
+    )
+)]
+#[patch("/conversions/destinations/{id}")]
+async fn edit(
+    auth: Authenticated,
+    id: web::Path<String>,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    require_admin(&auth)?;
+    let id = uuid(&id, "destination id")?;
+    let patch: DestinationPatch = admin_json(
+        &auth,
+        payload,
+        MAX_BODY_BYTES,
+        "destination change",
+        r#"{"name", "enabled", "endpoint", "settings", "secret", "events": each optional}"#,
+    )
+    .await?;
+    let site = auth.0.site_id;
+    match state.store.update_destination(site, id, patch).await? {
+        Edited::Done => {}
+        Edited::NotFound => return Err(ApiError::NotFound("destination")),
+        Edited::Refused(e) => return Err(ApiError::bad_request(e)),
+    }
+    let view = state.store.destinations(site).await?;
+    let view = view.into_iter().find(|d| d.destination_id == id);
+    Ok(HttpResponse::Ok().json(view.ok_or(ApiError::NotFound("destination"))?))
 }
 
 #[utoipa::path(

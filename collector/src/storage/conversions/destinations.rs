@@ -6,11 +6,11 @@ use uuid::Uuid;
 
 use crate::args;
 use crate::db::{Conn, Db, StoreError};
-use crate::domain::conversion::{Destination, DestinationKind};
+use crate::domain::conversion::{Destination, DestinationKind, DestinationPatch};
 use crate::domain::site::SiteId;
 use crate::domain::{now_ms, rfc3339_ms};
 
-use super::{DeliveryView, DestinationView};
+use super::{DeliveryView, DestinationView, Edited};
 
 type DestinationRow = (
     Uuid,
@@ -129,6 +129,40 @@ pub(super) async fn add_destination(db: &Db, d: &Destination) -> Result<(), Stor
     )
     .await?;
     Ok(())
+}
+
+pub(super) async fn update_destination(
+    db: &Db,
+    site_id: SiteId,
+    id: Uuid,
+    patch: DestinationPatch,
+) -> Result<Edited, StoreError> {
+    let mut tx = db.begin().await?;
+    let Some(stored) = load_destinations(&mut tx, site_id.0, Some(id)).await?.pop() else {
+        return Ok(Edited::NotFound);
+    };
+    let d = match patch.apply(&stored) {
+        Ok(d) => d,
+        Err(e) => return Ok(Edited::Refused(e)),
+    };
+    let json = |m: &BTreeMap<String, String>| serde_json::to_string(m).expect("JSON of a map");
+    tx.execute(
+        "UPDATE conversion_destinations SET name = $3, endpoint = $4, settings = $5, \
+         secret = $6, events = $7, enabled = $8 WHERE site_id = $1 AND destination_id = $2",
+        args![
+            site_id.0,
+            id,
+            d.name.as_str(),
+            d.endpoint.as_str(),
+            json(&d.settings),
+            d.secret.as_ref().map(|s| s.expose()),
+            json(&d.events),
+            i64::from(d.enabled)
+        ],
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Edited::Done)
 }
 
 pub(super) async fn remove_destination(

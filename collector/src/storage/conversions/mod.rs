@@ -20,7 +20,7 @@ pub use export::MAX_ROWS as MAX_EXPORT_ROWS;
 pub use outbox::record;
 
 use crate::db::{Db, StoreError};
-use crate::domain::conversion::{Destination, DestinationKind, Event};
+use crate::domain::conversion::{Destination, DestinationKind, DestinationPatch, Event};
 use crate::domain::site::SiteId;
 
 /// A destination as the API shows it: never its secret.
@@ -42,6 +42,17 @@ pub struct DestinationView {
     pub enabled: bool,
     /// Deliveries by state (`pending`, `sent`, `failed`, `expired`, `dropped`).
     pub deliveries: BTreeMap<String, i64>,
+}
+
+/// How an edit of a destination went.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Edited {
+    /// Stored.
+    Done,
+    /// The site has no such destination.
+    NotFound,
+    /// The destination it would make is refused, and why.
+    Refused(String),
 }
 
 /// One delivery in the log.
@@ -136,6 +147,13 @@ pub trait Conversions: Send + Sync {
     async fn destinations(&self, site_id: SiteId) -> Result<Vec<DestinationView>, StoreError>;
     /// Adds a destination.
     async fn add_destination(&self, d: &Destination) -> Result<(), StoreError>;
+    /// Changes a destination (checked as a new one is), in one transaction.
+    async fn update_destination(
+        &self,
+        site_id: SiteId,
+        id: Uuid,
+        patch: DestinationPatch,
+    ) -> Result<Edited, StoreError>;
     /// Removes a destination and its deliveries; false if the site has no such destination.
     async fn remove_destination(&self, site_id: SiteId, id: Uuid) -> Result<bool, StoreError>;
     /// A destination's deliveries, newest first; `None` if the site has no such destination.
@@ -180,6 +198,15 @@ impl Conversions for Db {
 
     async fn add_destination(&self, d: &Destination) -> Result<(), StoreError> {
         destinations::add_destination(self, d).await
+    }
+
+    async fn update_destination(
+        &self,
+        site_id: SiteId,
+        id: Uuid,
+        patch: DestinationPatch,
+    ) -> Result<Edited, StoreError> {
+        destinations::update_destination(self, site_id, id, patch).await
     }
 
     async fn remove_destination(&self, site_id: SiteId, id: Uuid) -> Result<bool, StoreError> {

@@ -135,6 +135,8 @@ pub(super) async fn send_test(
     Ok(Some(event.event_id))
 }
 
+/// Takes up to `limit` due deliveries of enabled destinations (a paused one's are held
+/// until it is enabled again), in one statement.
 pub(super) async fn claim_deliveries(
     db: &Db,
     lease_ms: i64,
@@ -151,10 +153,13 @@ pub(super) async fn claim_deliveries(
             &format!(
                 "UPDATE conversion_deliveries SET lease_until = $1 \
                  WHERE (site_id, destination_id, event_id) IN (\
-                 SELECT site_id, destination_id, event_id FROM conversion_deliveries \
-                 WHERE state = 'pending' AND next_at <= $2 \
-                 AND (lease_until IS NULL OR lease_until <= $2) \
-                 ORDER BY next_at LIMIT $3{skip_locked}) \
+                 SELECT d.site_id, d.destination_id, d.event_id FROM conversion_deliveries d \
+                 WHERE d.state = 'pending' AND d.next_at <= $2 \
+                 AND (d.lease_until IS NULL OR d.lease_until <= $2) \
+                 AND EXISTS (SELECT 1 FROM conversion_destinations c \
+                 WHERE c.site_id = d.site_id AND c.destination_id = d.destination_id \
+                 AND c.enabled <> 0) \
+                 ORDER BY d.next_at LIMIT $3{skip_locked}) \
                  RETURNING site_id, destination_id, event_id, attempts"
             ),
             args![now + lease_ms, now, limit],

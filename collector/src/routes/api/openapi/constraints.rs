@@ -256,7 +256,8 @@ pub fn apply(doc: &mut Value) -> Vec<String> {
     let url = json!({"pattern": HTTP_URL, "maxLength": 500});
     let secret = json!({"pattern": "\\S", "maxLength": 1000});
     for (field, c) in [("name", short_name), ("endpoint", url), ("secret", secret)] {
-        prop(doc, "NewDestination", field, c);
+        prop(doc, "NewDestination", field, c.clone());
+        prop(doc, "DestinationPatch", field, c);
     }
     prop(
         doc,

@@ -73,6 +73,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     privacy::set_retention,
     conversions::list,
     conversions::create,
+    conversions::edit,
     conversions::remove,
     conversions::deliveries,
     conversions::retry,
