@@ -122,8 +122,7 @@ async fn edit(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    require_admin(&auth)?;
-    let id = uuid(&id, "destination id")?;
+    // The body first: one over the limit is a 413 whatever the path says.
     let patch: DestinationPatch = admin_json(
         &auth,
         payload,
@@ -132,6 +131,7 @@ async fn edit(
         r#"{"name", "enabled", "endpoint", "settings", "secret", "events": each optional}"#,
     )
     .await?;
+    let id = uuid(&id, "destination id")?;
     let site = auth.0.site_id;
     match state.store.update_destination(site, id, patch).await? {
         Edited::Done => {}
