@@ -104,8 +104,7 @@ impl ConversionsCommand {
                 let (store, site_id) = site_of(&db, &site).await?;
                 let kind = DestinationKind::parse(&kind)
                     .map_err(|_| anyhow::anyhow!("--kind must be webhook, meta or ga4"))?;
-                let made_up = kind == DestinationKind::Webhook && secret.is_none();
-                let d = NewDestination {
+                let new = NewDestination {
                     kind,
                     name,
                     endpoint,
@@ -114,22 +113,11 @@ impl ConversionsCommand {
                     events: (!event.is_empty())
                         .then(|| pairs("event", &event))
                         .transpose()?,
-                }
-                .check(site_id.0)
-                .map_err(anyhow::Error::msg)?;
+                };
+                let made_up = new.makes_up_secret();
+                let d = new.check(site_id.0).map_err(anyhow::Error::msg)?;
                 store.add_destination(&d).await?;
-                let mut out = serde_json::json!({
-                    "destination_id": d.destination_id,
-                    "kind": d.kind,
-                    "name": d.name,
-                    "endpoint": d.endpoint,
-                    "settings": d.settings,
-                    "events": d.events,
-                });
-                if made_up {
-                    out["secret"] = d.secret.as_ref().map(|s| s.expose()).into();
-                }
-                println!("{out}");
+                println!("{}", d.as_created(made_up));
             }
             ConversionsCommand::List { db, site } => {
                 let (store, site_id) = site_of(&db, &site).await?;

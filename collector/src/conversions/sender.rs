@@ -95,6 +95,7 @@ async fn deliver(
 ) -> Settled {
     let (d, e) = (&c.destination, &c.event);
     let now = now_ms();
+    let retry_at = now + backoff(config.retry_base, c.attempts).as_millis() as i64;
     let window = d.kind.window();
     if now - e.occurred_at > window.as_millis() as i64 {
         return Settled::Expired {
@@ -119,7 +120,7 @@ async fn deliver(
                 return Settled::Retry {
                     status: None,
                     answer: format!("the database: {err}"),
-                    next_at: now + backoff(config.retry_base, c.attempts).as_millis() as i64,
+                    next_at: retry_at,
                 }
             }
         }
@@ -135,7 +136,6 @@ async fn deliver(
     for (k, v) in out.headers {
         request = request.header(k, v);
     }
-    let retry_at = now + backoff(config.retry_base, c.attempts).as_millis() as i64;
     match request.send().await {
         Ok(response) => {
             let status = response.status();

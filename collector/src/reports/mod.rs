@@ -157,7 +157,7 @@ fn invalid(msg: impl Into<String>) -> ReportError {
 }
 
 /// Longest period a report covers.
-const MAX_DAYS: i64 = 3 * 366;
+pub const MAX_DAYS: i64 = 3 * 366;
 /// Query parameters other than the report's own (`format` is read by the HTTP layer).
 pub(crate) const KNOWN: [&str; 15] = [
     "from",

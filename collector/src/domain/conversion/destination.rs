@@ -165,6 +165,24 @@ impl Destination {
             .map(String::as_str)
     }
 
+    /// The destination as its creation answers it (API and CLI): never its secret, but one
+    /// [`NewDestination::check`] made up (`made_up`), shown this once.
+    pub fn as_created(&self, made_up: bool) -> serde_json::Value {
+        let mut out = serde_json::json!({
+            "destination_id": self.destination_id,
+            "kind": self.kind,
+            "name": self.name,
+            "endpoint": self.endpoint,
+            "settings": self.settings,
+            "events": self.events,
+            "enabled": self.enabled,
+        });
+        if made_up {
+            out["secret"] = self.secret.as_ref().map(|s| s.expose()).into();
+        }
+        out
+    }
+
     /// A setting's value.
     pub fn setting(&self, key: &str) -> Option<&str> {
         self.settings.get(key).map(String::as_str)
@@ -197,6 +215,11 @@ pub struct NewDestination {
 }
 
 impl NewDestination {
+    /// Whether [`NewDestination::check`] makes up the secret (a webhook given none).
+    pub fn makes_up_secret(&self) -> bool {
+        self.kind == DestinationKind::Webhook && self.secret.is_none()
+    }
+
     /// Checks every field; the destination to store, or what is wrong with it.
     pub fn check(self, site_id: Uuid) -> Result<Destination, String> {
         let name = self.name.trim();

@@ -11,10 +11,11 @@ use super::privacy::admin_json;
 use super::site::require_admin;
 use crate::auth::Authenticated;
 use crate::conversions::export::{file, Platform};
-use crate::conversions::{DestinationKind, DestinationPatch, NewDestination};
+use crate::conversions::{DestinationPatch, NewDestination};
 use crate::domain::outcome::{StageKind, Stages};
 use crate::error::ApiError;
 use crate::reports::time::Period;
+use crate::reports::MAX_DAYS;
 use crate::state::AppState;
 use crate::storage::conversions::{Edited, ExportEvent};
 
@@ -80,22 +81,10 @@ async fn create(
         r#"{"kind": "webhook" | "meta" | "ga4", "name": ..., "endpoint": optional, "settings": {...}, "secret": ..., "events": optional}"#,
     )
     .await?;
-    let made_up = new.kind == DestinationKind::Webhook && new.secret.is_none();
+    let made_up = new.makes_up_secret();
     let d = new.check(auth.0.site_id.0).map_err(ApiError::bad_request)?;
     state.store.add_destination(&d).await?;
-    let mut answer = serde_json::json!({
-        "destination_id": d.destination_id,
-        "kind": d.kind,
-        "name": d.name,
-        "endpoint": d.endpoint,
-        "settings": d.settings,
-        "events": d.events,
-        "enabled": d.enabled,
-    });
-    if made_up {
-        answer["secret"] = d.secret.as_ref().map(|s| s.expose()).into();
-    }
-    Ok(HttpResponse::Created().json(answer))
+    Ok(HttpResponse::Created().json(d.as_created(made_up)))
 }
 
 #[utoipa::path(
@@ -330,7 +319,7 @@ async fn export(
         from: day("from", &p.from)?,
         to: day("to", &p.to)?,
     };
-    if period.to < period.from || period.days() > 3 * 366 {
+    if period.to < period.from || period.days() > MAX_DAYS {
         return Err(ApiError::bad_request(
             "to must be on or after from, at most 1,098 days later",
         ));
