@@ -7,6 +7,7 @@ import { errorBox, field, h, replace, select } from './dom.js';
 import { channelName, count, dateTime, duration, kindName, matchName, money, orDash, percent,
   stageName } from './format.js';
 import { t } from './i18n.js';
+import { markUnread, subscribe } from './live.js';
 
 /** A titled list of label → value pairs; empty values show a dash. */
 function facts(title, id, pairs) {
@@ -218,7 +219,9 @@ export async function cardPage(me, id) {
   const m = card.match;
   const r = card.referral;
   const region = [s.city, s.region, s.country].filter(Boolean).join(', ');
-  return h('article', { id: 'card' },
+  markUnread(me.site.key, id, false);
+  const messages = thread(card.messages || []);
+  const el = h('article', { id: 'card' },
     h('p', null, h('a', { href: '#/dialogs', class: 'back' }, t('card.back'))),
     h('h1', null, c.name || (c.phone ? `+${c.phone}` : c.username || t('card.unknown_contact')),
       ' ', h('span', { class: `badge ${card.kind}` }, kindName(card.kind))),
@@ -271,6 +274,15 @@ export async function cardPage(me, id) {
         ['ctwa_clid', r.ctwa_clid],
       ]) : null,
       tagsSection(card)),
-    thread(card.messages || []),
+    messages,
     history(card.history));
+  // A new message of this dialog: its thread again.
+  subscribe(me, el, async (event) => {
+    if (event.dialog_id !== id) return;
+    try {
+      const fresh = await api(`/dialogs/${encodeURIComponent(id)}`);
+      replace(messages, ...thread(fresh.messages || []).childNodes);
+    } catch (_) { /* the next event tries again */ }
+  }, id);
+  return el;
 }

@@ -10,6 +10,7 @@ import { debounce, errorBox, field, foldable, h, replace, select } from './dom.j
 import { channelName, dateTime, kindName, matchName, money, orDash, range, stageName,
 } from './format.js';
 import { t, tOr } from './i18n.js';
+import { isUnread, subscribe } from './live.js';
 
 const FILTERS = ['q', 'channel', 'stage', 'match', 'kind', 'tag', 'number'];
 /** A report row's keys and period (links from the reports' dialog counts): not in the form,
@@ -23,12 +24,19 @@ function columns() {
     t('dialogs.col.match'), t('dialogs.col.kind')];
 }
 
-function row(d, labels, kinds) {
+/** A dot and, for screen readers, words: the dialog has messages not seen yet. */
+function unreadMark() {
+  return h('span', { class: 'unread' }, h('span', { class: 'dot', 'aria-hidden': 'true' }),
+    h('span', { class: 'sr-only' }, t('live.unread')));
+}
+
+function row(d, labels, kinds, site) {
   const contact = d.contact_name || d.contact_phone || t('dialogs.unknown');
   // `data-label`: the column's name, shown beside the value when rows become cards.
   const td = (i, attrs, ...children) => h('td', { 'data-label': labels[i], ...attrs }, ...children);
   return h('tr', null,
-    td(0, { class: 'nowrap when' }, h('a', { href: `#/dialogs/${d.dialog_id}` }, dateTime(d.started_at))),
+    td(0, { class: 'nowrap when' }, isUnread(site, d.dialog_id) ? unreadMark() : null,
+      h('a', { href: `#/dialogs/${d.dialog_id}` }, dateTime(d.started_at))),
     td(1, { class: 'who' }, h('div', null, contact), d.contact_name && d.contact_phone
       ? h('div', { class: 'muted' }, `+${d.contact_phone}`) : null),
     td(2, { class: 'message' }, orDash(d.first_message)),
@@ -99,7 +107,7 @@ export async function dialogsPage(me, params, go) {
   const load = async (body, more, cursor) => {
     const page = await api(`/dialogs${query({ ...current, limit: 50, cursor })}`);
     return { page, draw: () => {
-      body.append(...page.dialogs.map((d) => row(d, labels, kinds)));
+      body.append(...page.dialogs.map((d) => row(d, labels, kinds, me.site.key)));
       replace(more, page.next_cursor
         ? h('button', {
           type: 'button', id: 'more',
@@ -166,8 +174,19 @@ export async function dialogsPage(me, params, go) {
   } catch (err) {
     fail(err);
   }
+  const el = h('section', null, h('h1', null, t('dialogs.title')), box, rowLine, results);
+  // A new message: the first page again, in place, with the focus kept on the same link.
+  const refresh = debounce(async () => {
+    const focused = document.activeElement;
+    const href = results.contains(focused) ? focused.getAttribute('href') : null;
+    try {
+      await render(new URLSearchParams(query(current)));
+    } catch (_) { return; /* the next event tries again */ }
+    if (href) results.querySelector(`a[href="${CSS.escape(href)}"]`)?.focus();
+  }, 300);
+  subscribe(me, el, () => refresh());
   return {
-    el: h('section', null, h('h1', null, t('dialogs.title')), box, rowLine, results),
+    el,
     update: render,
     fail,
   };

@@ -13,6 +13,7 @@ mod fuzz;
 mod go;
 mod hostile;
 mod limits;
+mod live;
 mod messages;
 mod money;
 mod openapi;

@@ -50,6 +50,7 @@ async fn every_operation_answers_as_described(backend: Backend) {
     messages(&d, operator, &analyst).await;
     let ids = dialogs(&d, operator, &analyst, &admin).await;
     tags(&d, &ids[0], operator, &analyst).await;
+    super::live::live(&d, operator, &analyst).await;
     super::openapi_outcomes::outcomes(&d, &ids[0], operator, &analyst, &admin).await;
     super::openapi_outcomes::costs(&d, operator, &analyst, &admin).await;
     reports(&d, &analyst, operator).await;

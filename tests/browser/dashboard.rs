@@ -16,6 +16,7 @@ mod feedback;
 mod first_run;
 mod language;
 mod layout;
+mod live;
 mod outcomes;
 mod report_rows;
 

@@ -45,6 +45,11 @@ const FILES: &[(&str, &str, &[u8])] = &[
         include_str!("../../dashboard/dialogs.js").as_bytes(),
     ),
     (
+        "live.js",
+        JS,
+        include_str!("../../dashboard/live.js").as_bytes(),
+    ),
+    (
         "checklist.js",
         JS,
         include_str!("../../dashboard/checklist.js").as_bytes(),

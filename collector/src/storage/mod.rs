@@ -21,6 +21,7 @@ pub mod dialogs;
 mod first_steps;
 mod inbound;
 mod ingest;
+mod live;
 mod privacy;
 mod records;
 
@@ -35,6 +36,7 @@ pub use dialogs::Dialogs;
 pub use first_steps::{FirstSteps, FirstStepsStore};
 pub use inbound::{refresh_first_replies, Inbound};
 pub use ingest::{Ingest, IngestEvent};
+pub use live::{LiveMessage, LiveStore};
 pub use privacy::{spawn_retention, Erased, Expired, Privacy, Retention, MAX_RETENTION_DAYS};
 pub use records::{
     fold, ContactView, DialogCursor, DialogFilters, DialogListQuery, DialogSummary, HistoryEntry,
@@ -51,6 +53,7 @@ pub trait Store:
     + Admin
     + Reports
     + FirstStepsStore
+    + LiveStore
     + Privacy
     + Conversions
     + std::fmt::Debug

@@ -4,6 +4,7 @@ pub mod conversions;
 pub mod costs;
 pub mod dialogs;
 pub mod first_steps;
+pub mod live;
 pub mod me;
 pub mod messages;
 pub mod openapi;
@@ -42,6 +43,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(me::configure)
             .configure(site::configure)
             .configure(first_steps::configure)
+            .configure(live::configure)
             .configure(privacy::configure)
             .configure(tokens::configure),
     );

@@ -33,8 +33,8 @@ use utoipa::openapi::{ContentBuilder, Ref, RefOr};
 use utoipa::{Modify, OpenApi};
 
 use super::{
-    conversions, costs, dialogs, first_steps, me, messages, outcomes, privacy, reports, site, tags,
-    tokens,
+    conversions, costs, dialogs, first_steps, live, me, messages, outcomes, privacy, reports, site,
+    tags, tokens,
 };
 use crate::routes::schemas::ErrorBody;
 use crate::routes::{collect, go, health, tracker, webhooks};
@@ -65,6 +65,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     site::show,
     site::update,
     first_steps::first_steps,
+    live::live,
     tokens::list,
     tokens::create,
     tokens::revoke,
