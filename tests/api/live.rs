@@ -132,5 +132,15 @@ pub async fn live(d: &Driver<'_>, operator: &str, analyst: &str) {
         open_ones.push(open(d.app, operator).await);
     }
     d.expect(call("GET", LIVE, LIVE).token(operator), 429).await;
+    // Streams the clients closed give their places back.
     drop(open_ones);
+    let mut again = 0;
+    for _ in 0..40 {
+        again = open(d.app, operator).await.status().as_u16();
+        if again == 200 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(again, 200, "closed streams keep their places");
 }

@@ -7,7 +7,7 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Mutex, OnceLock};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use actix_web::web::Bytes;
 use actix_web::{get, web, HttpResponse};
@@ -24,8 +24,6 @@ use crate::storage::SharedStore;
 pub const MAX_STREAMS_PER_SITE: usize = 20;
 /// How often a stream reads the database.
 const POLL: Duration = Duration::from_secs(1);
-/// How often a comment keeps an idle stream (and the proxies on its way) open.
-const HEARTBEAT: Duration = Duration::from_secs(15);
 /// How far back each poll looks again, for a row another collector committed late.
 const OVERLAP_MS: i64 = 5_000;
 
@@ -88,7 +86,6 @@ struct Live {
     since: i64,
     seen: HashMap<(Provider, String), i64>,
     pending: VecDeque<Bytes>,
-    beat: Instant,
     _slot: Slot,
 }
 
@@ -127,24 +124,24 @@ impl Live {
             }
             let horizon = self.since - 2 * OVERLAP_MS;
             self.seen.retain(|_, at| *at >= horizon);
-            if self.pending.is_empty() && self.beat.elapsed() >= HEARTBEAT {
-                self.beat = Instant::now();
-                self.pending
-                    .push_back(Bytes::from_static(b": heartbeat\n\n"));
+            // A comment on every quiet poll: it keeps proxies from closing an idle stream,
+            // and only a write finds a client gone, so its place is freed within a second.
+            if self.pending.is_empty() {
+                self.pending.push_back(Bytes::from_static(b":\n\n"));
             }
         }
     }
 }
 
 /// The site's new messages as server-sent events (operator, admin): `event: message` with
-/// a [`LiveEvent`] for each message received after the stream opened, and a comment every
-/// 15 s. At most 20 open streams per site.
+/// a [`LiveEvent`] for each message received after the stream opened, and a `:` comment
+/// every quiet second. At most 20 open streams per site.
 #[utoipa::path(
     tag = "dialogs",
     security(("token" = [])),
     responses(
         (status = 200, description = "A never-ending `text/event-stream`: `event: message` \
-            whose `data` is a LiveEvent, and a `: heartbeat` comment every 15 s",
+            whose `data` is a LiveEvent, and a `:` comment every quiet second",
             content_type = "text/event-stream", body = String),
         (status = 403, description = "The role cannot read dialogs"),
         (status = 429, description = "The site has 20 streams open already"),
@@ -167,7 +164,6 @@ async fn live(auth: Authenticated, state: web::Data<AppState>) -> Result<HttpRes
         since: opened,
         seen: HashMap::new(),
         pending: VecDeque::from([Bytes::from_static(b"retry: 3000\n: live\n\n")]),
-        beat: Instant::now(),
         _slot: slot,
     };
     let stream = futures_util::stream::unfold(start, Live::next);
