@@ -1,6 +1,7 @@
 //! Requests as raw bytes on their own connection, for what an HTTP client will not send:
 //! invalid UTF-8 in a path, control characters, odd headers, chunked bodies of any size. The
-//! request should say `Connection: close`; the answer is read to the end of the connection.
+//! request should say `Connection: close`; the answer is read to its end (an event stream: to
+//! its head).
 
 use std::io;
 use std::net::SocketAddr;
@@ -90,7 +91,8 @@ pub async fn exchange(
 }
 
 /// Whether `bytes` hold a whole answer with a body: all its `Content-Length`, or its last
-/// chunk. (An answer without either ends with the connection.)
+/// chunk (an answer without either ends with the connection), or the head of an event
+/// stream, whose body never ends.
 fn complete(bytes: &[u8]) -> bool {
     let mut headers = [httparse::EMPTY_HEADER; 64];
     let mut response = httparse::Response::new(&mut headers);
@@ -104,6 +106,9 @@ fn complete(bytes: &[u8]) -> bool {
         return complete(&bytes[head_len..]);
     }
     let rest = &bytes[head_len..];
+    if response.headers.iter().any(is_event_stream) {
+        return true;
+    }
     for h in response.headers.iter() {
         if h.name.eq_ignore_ascii_case("content-length") {
             let len = std::str::from_utf8(h.value)
@@ -144,7 +149,10 @@ pub fn parse(bytes: &[u8]) -> Option<RawAnswer> {
     let chunked = headers
         .iter()
         .any(|(n, v)| n == "transfer-encoding" && v.to_ascii_lowercase().contains("chunked"));
-    let body = if chunked {
+    let body = if response.headers.iter().any(is_event_stream) {
+        // A stream's first events, if any came with its head: it never ends.
+        rest.to_vec()
+    } else if chunked {
         // Nothing after the head: the answer to a `HEAD`.
         dechunk(rest).or_else(|| rest.is_empty().then(Vec::new))?
     } else {
@@ -162,6 +170,12 @@ pub fn parse(bytes: &[u8]) -> Option<RawAnswer> {
         headers,
         body,
     })
+}
+
+/// Whether `header` says the body is a server-sent event stream.
+fn is_event_stream(header: &httparse::Header<'_>) -> bool {
+    header.name.eq_ignore_ascii_case("content-type")
+        && header.value.starts_with(b"text/event-stream")
 }
 
 fn dechunk(mut rest: &[u8]) -> Option<Vec<u8>> {
