@@ -5,8 +5,10 @@
 //!
 //! Revenue is attributed to the matched session (last touch, the default) or to the
 //! visitor's first session (`model=first`; a dialog without a session keeps its own
-//! attribution). Outcomes are read from the dialogs that have one, through the partial
-//! index `dialogs_with_outcome`; costs from `ad_costs`, itself one row per day.
+//! attribution; each dialog carries a copy of its first session's keys). Outcomes are read
+//! from indexes alone: the partial index `dialogs_money` (dialogs with an outcome and their
+//! keys) under last touch, `dialogs_first_touch` under first; costs from `ad_costs`, itself
+//! one row per day.
 
 use std::collections::BTreeMap;
 

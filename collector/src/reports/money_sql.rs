@@ -43,28 +43,18 @@ fn cost_column(key: Key) -> &'static str {
     }
 }
 
-/// The key expressions and the `FROM` of dialogs keyed by `keys`: the dialog's own keys
-/// (last touch), or its visitor's first session's (first touch; a dialog without a session
-/// keeps its own; the page of contact is always the dialog's).
-fn keyed(keys: &[Key], first_touch: bool) -> ([String; 2], &'static str) {
+/// The key expressions of dialogs `d` keyed by `keys`: the dialog's own keys (last touch),
+/// or the copies of its visitor's first session's (first touch, `first_<key>`; a dialog
+/// without a session carries its own there; the page of contact is always the dialog's).
+/// Both read an index alone: `dialogs_money`, `dialogs_first_touch`.
+fn keyed(keys: &[Key], first_touch: bool) -> [String; 2] {
     let key = |i: usize| match keys.get(i) {
         None => "CAST(NULL AS TEXT)".to_owned(),
         Some(k @ Key::ClickPage) => format!("d.{}", column(*k)),
-        Some(k) if first_touch => format!(
-            "CASE WHEN f.session_id IS NULL THEN d.{0} ELSE f.{0} END",
-            column(*k)
-        ),
+        Some(k) if first_touch => format!("d.first_{}", column(*k)),
         Some(k) => format!("d.{}", column(*k)),
     };
-    let from = if first_touch {
-        "dialogs d LEFT JOIN sessions s ON s.site_id = d.site_id \
-         AND s.session_id = d.session_id LEFT JOIN visitors v ON v.site_id = s.site_id \
-         AND v.visitor_id = s.visitor_id LEFT JOIN sessions f ON f.site_id = v.site_id \
-         AND f.session_id = v.first_session_id"
-    } else {
-        "dialogs d"
-    };
-    ([key(0), key(1)], from)
+    [key(0), key(1)]
 }
 
 /// The outcome groups of dialogs started in `[from_ms, to_ms)` matching `filters`, by
@@ -78,7 +68,7 @@ pub async fn outcomes(
     (from_ms, to_ms): (i64, i64),
     filters: &ReportFilters,
 ) -> Result<Vec<OutcomeRow>, StoreError> {
-    let ([k1, k2], from) = keyed(keys, first_touch);
+    let [k1, k2] = keyed(keys, first_touch);
     let only = if first_touch {
         ""
     } else {
@@ -87,7 +77,7 @@ pub async fn outcomes(
     let (conditions, binds) = dialog_conditions(filters, 4);
     let sql = format!(
         "SELECT {k1} AS k1, {k2} AS k2, d.stage AS stage, d.currency AS currency, \
-         COUNT(*) AS n, CAST(COALESCE(SUM(d.value_milli), 0) AS BIGINT) AS v FROM {from} \
+         COUNT(*) AS n, CAST(COALESCE(SUM(d.value_milli), 0) AS BIGINT) AS v FROM dialogs d \
          WHERE d.site_id = $1 AND d.started_at >= $2 AND d.started_at < $3{only}{conditions} \
          GROUP BY 1, 2, 3, 4"
     );
@@ -130,7 +120,7 @@ pub async fn lost_steps(
     if lost.is_empty() || open.is_empty() {
         return Ok(Vec::new());
     }
-    let ([k1, _], from) = keyed(keys, first_touch);
+    let [k1, _] = keyed(keys, first_touch);
     let (conditions, binds) = dialog_conditions(filters, 4);
     let mut a = args![site_id.0, from_ms, to_ms];
     a.extend(binds.iter().map(Arg::from));
@@ -144,7 +134,7 @@ pub async fn lost_steps(
     };
     let (lost, open) = (list(&lost), list(&open));
     let sql = format!(
-        "SELECT DISTINCT {k1} AS k1, d.dialog_id AS dialog_id, c.stage AS stage FROM {from} \
+        "SELECT DISTINCT {k1} AS k1, d.dialog_id AS dialog_id, c.stage AS stage FROM dialogs d \
          JOIN dialog_outcome_changes c ON c.site_id = d.site_id AND c.dialog_id = d.dialog_id \
          WHERE d.site_id = $1 AND d.started_at >= $2 AND d.started_at < $3{conditions} \
          AND d.stage IN ({lost}) AND c.stage IN ({open})"

@@ -51,6 +51,33 @@ fn dialog_attribution(column: &str) -> String {
     )
 }
 
+/// The keys a dialog also carries as its visitor's first session has them, as
+/// `first_<key>`: what first-touch money reports group by (see `reports::money_sql`).
+pub const FIRST_TOUCH: [&str; 5] = [
+    "channel",
+    "utm_campaign",
+    "utm_content",
+    "utm_term",
+    "landing_key",
+];
+
+/// What a dialog's `dialogs` row is joined to for its copies, as `FROM`: its session `s`,
+/// its ad referral `r`, and its visitor's first session `f` (each possibly empty).
+const DIALOG_SOURCES: &str = "(SELECT 1 AS one) one \
+     LEFT JOIN sessions s ON s.site_id = dialogs.site_id AND s.session_id = dialogs.session_id \
+     LEFT JOIN referrals r ON r.site_id = dialogs.site_id AND r.referral_id = dialogs.referral_id \
+     LEFT JOIN visitors v ON v.site_id = s.site_id AND v.visitor_id = s.visitor_id \
+     LEFT JOIN sessions f ON f.site_id = v.site_id AND f.session_id = v.first_session_id";
+
+/// What a dialog's `first_<column>` should hold (sources as in [`DIALOG_SOURCES`]): its
+/// visitor's first session's value; without one, the dialog's own attribution.
+fn first_touch(column: &str) -> String {
+    format!(
+        "CASE WHEN f.session_id IS NULL THEN {} ELSE f.{column} END",
+        dialog_attribution(column)
+    )
+}
+
 /// The `UPDATE`s refreshing the copied attribution of `ids` rows of `fact` (`$1` site, then
 /// the ids; every row of the site without ids), and for dialogs their start copied onto
 /// their tags; none for sessions, which hold the originals.
@@ -62,16 +89,15 @@ pub fn copy_attribution_sql(fact: Fact, ids: Option<usize>) -> Vec<String> {
     };
     let columns = COPIED_FROM_SESSION.join(", ");
     let mut set = if fact == Fact::Dialogs {
-        let values: Vec<String> = COPIED_FROM_SESSION
+        let mut values: Vec<String> = COPIED_FROM_SESSION
             .iter()
             .map(|c| dialog_attribution(c))
             .collect();
+        values.extend(FIRST_TOUCH.iter().map(|c| first_touch(c)));
+        let firsts: Vec<String> = FIRST_TOUCH.iter().map(|c| format!("first_{c}")).collect();
         format!(
-            "({columns}) = (SELECT {} FROM (SELECT 1 AS one) one \
-             LEFT JOIN sessions s ON s.site_id = dialogs.site_id \
-             AND s.session_id = dialogs.session_id \
-             LEFT JOIN referrals r ON r.site_id = dialogs.site_id \
-             AND r.referral_id = dialogs.referral_id)",
+            "({columns}, {}) = (SELECT {} FROM {DIALOG_SOURCES})",
+            firsts.join(", "),
             values.join(", ")
         )
     } else {
@@ -118,14 +144,21 @@ pub fn copy_attribution_sql(fact: Fact, ids: Option<usize>) -> Vec<String> {
 /// rows `(what, id)`.
 pub fn copy_drift_sql() -> String {
     let differs = |alias: &str| {
-        COPIED_FROM_SESSION
+        let mut checks: Vec<String> = COPIED_FROM_SESSION
             .iter()
             .map(|c| match alias {
                 "d" => format!("d.{c} IS DISTINCT FROM ({})", dialog_attribution(c)),
                 _ => format!("{alias}.{c} IS DISTINCT FROM s.{c}"),
             })
-            .collect::<Vec<_>>()
-            .join(" OR ")
+            .collect();
+        if alias == "d" {
+            checks.extend(
+                FIRST_TOUCH
+                    .iter()
+                    .map(|c| format!("d.first_{c} IS DISTINCT FROM ({})", first_touch(c))),
+            );
+        }
+        checks.join(" OR ")
     };
     format!(
         "SELECT 'click' AS t, c.click_id AS id FROM clicks c LEFT JOIN sessions s \
@@ -134,7 +167,9 @@ pub fn copy_drift_sql() -> String {
          UNION ALL SELECT 'dialog', d.dialog_id FROM dialogs d LEFT JOIN sessions s \
          ON s.site_id = d.site_id AND s.session_id = d.session_id LEFT JOIN clicks c \
          ON c.site_id = d.site_id AND c.click_id = d.click_id LEFT JOIN referrals r \
-         ON r.site_id = d.site_id AND r.referral_id = d.referral_id \
+         ON r.site_id = d.site_id AND r.referral_id = d.referral_id LEFT JOIN visitors v \
+         ON v.site_id = s.site_id AND v.visitor_id = s.visitor_id LEFT JOIN sessions f \
+         ON f.site_id = v.site_id AND f.session_id = v.first_session_id \
          WHERE d.site_id = $1 AND ({} OR d.page_url IS DISTINCT FROM c.page_url \
          OR d.page_key IS DISTINCT FROM c.page_key) \
          UNION ALL SELECT 'tag of dialog', t.dialog_id FROM dialog_tags t LEFT JOIN dialogs d \
