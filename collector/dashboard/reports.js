@@ -13,7 +13,10 @@ import { dynamicsChart } from './chart.js';
 import { hoursWidget } from './hours.js';
 
 const CONTROLS = ['from', 'to', 'granularity', 'compare', 'compare_from', 'compare_to',
-  'channel', 'campaign', 'number', 'match', 'tag'];
+  'channel', 'campaign', 'number', 'match', 'tag', 'model', 'currency'];
+/** The reports with money columns, which take the attribution model and the currency. */
+const MONEY_REPORTS = new Set(['channels', 'campaigns', 'ads', 'keywords', 'pages',
+  'landing-pages', 'funnel']);
 const RATE_COLUMNS = new Set(['share', 'click_to_chat', 'share_previous', 'click_to_chat_previous',
   'conversion']);
 /** Money columns, in the row's `currency` (which is then not a column of its own). */
@@ -164,6 +167,12 @@ function controls(me, p, apply) {
     field(t('reports.match'), select('match', [['', t('filter.any_match')],
       ...['exact', 'referral', 'probable', 'none'].map((k) => [k, matchName(k)])], p.match)),
     field(t('reports.tag'), h('input', { name: 'tag', value: p.tag, size: 10 })),
+    field(t('reports.model'), select('model',
+      ['last', 'first'].map((m) => [m, t(`model.${m}`)]), p.model)),
+    field(t('reports.currency'), h('input', {
+      name: 'currency', value: p.currency, size: 4, maxlength: 3, pattern: '[A-Za-z]{3}',
+      placeholder: t('reports.currency_default'), autocapitalize: 'characters', title: t('reports.currency_hint'),
+    })),
     h('button', { type: 'submit' }, t('reports.apply')));
   const note = h('p', { class: 'muted custom-note', hidden: true }, t('reports.custom_needs_dates'));
   custom.append(note);
@@ -197,6 +206,8 @@ function parameters(params) {
   p.to ||= localDate(0);
   p.granularity ||= 'day';
   p.compare ||= 'previous';
+  p.model = p.model === 'first' ? 'first' : 'last';
+  p.currency = p.currency.toUpperCase();
   if (p.compare !== 'custom') {
     p.compare_from = '';
     p.compare_to = '';
@@ -211,7 +222,11 @@ async function widgets(me, p, retry) {
     match: p.match, tag: p.tag,
   };
   const rowLinks = me.can.dialogs ? filters : null;
-  const path = (name, extra = {}) => `/reports/${name}${query({ ...filters, ...extra })}`;
+  // The model and currency of the money columns: the default model is left out of the URL.
+  const money = { model: p.model === 'first' ? 'first' : '', currency: p.currency };
+  const path = (name, extra = {}) => `/reports/${name}${query({
+    ...filters, ...(MONEY_REPORTS.has(name) ? money : {}), ...extra,
+  })}`;
   const compared = { compare: p.compare, compare_from: p.compare_from, compare_to: p.compare_to };
   const dynamicsPath = path('dynamics', { granularity: p.granularity, ...compared });
   // The KPI tiles' reports come with the comparison period's counts beside their own.

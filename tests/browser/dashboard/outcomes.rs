@@ -33,12 +33,22 @@ async fn set_outcome(app: &TestApp, id: &str, outcome: Value) -> anyhow::Result<
 
 /// The channels report's row of `channel` over the dashboard's default period.
 async fn channel_row(app: &TestApp, token: &str, channel: &str) -> anyhow::Result<Value> {
+    channel_row_with(app, token, channel, "").await
+}
+
+/// [`channel_row`] with more query parameters (`&model=first`).
+async fn channel_row_with(
+    app: &TestApp,
+    token: &str,
+    channel: &str,
+    extra: &str,
+) -> anyhow::Result<Value> {
     let today = chrono::Utc::now().date_naive();
     let from = today - chrono::Days::new(29);
     let report = api(
         app,
         token,
-        &format!("/reports/channels?from={from}&to={today}"),
+        &format!("/reports/channels?from={from}&to={today}{extra}"),
     )
     .await?;
     report["rows"]
@@ -279,6 +289,51 @@ async fn walk(app: &TestApp, browser: &Browser) -> anyhow::Result<()> {
         "the site's stages in order: {steps:?}"
     );
     shot(browser, "channels", "reports-money").await?;
+
+    // First touch in euros, chosen in the controls: the money reports are asked for them
+    // (the funnel too), the others are not, and the table shows what the API answers.
+    js(
+        browser,
+        "(() => { const f = document.querySelector('#report-controls'); \
+          f.elements.model.value = 'first'; f.elements.currency.value = 'eur'; \
+          performance.clearResourceTimings(); f.requestSubmit(); return true; })()",
+    )
+    .await?;
+    wait_for(
+        browser,
+        "!!document.querySelector('#channels table') && location.hash.includes('model=first')",
+    )
+    .await?;
+    wait_for(
+        browser,
+        "performance.getEntriesByType('resource').some((e) => e.name.includes('/reports/funnel?'))",
+    )
+    .await?;
+    let asked: Vec<String> = js(
+        browser,
+        "performance.getEntriesByType('resource').map((e) => e.name)\
+           .filter((n) => n.includes('/api/v1/reports/'))",
+    )
+    .await
+    .map(|v: Value| serde_json::from_value(v).unwrap_or_default())?;
+    for name in ["channels", "campaigns", "funnel", "hours", "regions"] {
+        let url = asked
+            .iter()
+            .find(|u| u.contains(&format!("/reports/{name}?")))
+            .with_context(|| format!("{name} fetched: {asked:?}"))?;
+        let money = url.contains("model=first") && url.contains("currency=EUR");
+        ensure!(money == (name != "hours" && name != "regions"), "{url}");
+    }
+    let first = channel_row_with(app, &analyst, &channel, "&model=first&currency=EUR").await?;
+    let row = shown_row(browser, &channel).await?;
+    ensure!(
+        row["won"].as_str() == Some(first["won"].to_string().as_str()),
+        "{row} vs {first}"
+    );
+    ensure!(
+        first["currency"] == "EUR" && row["revenue"].as_str().is_some_and(|r| r.contains('€')),
+        "{row} vs {first}"
+    );
 
     // On a phone, in Russian: the report's funnel and the card's outcome.
     viewport(browser, 390).await?;
