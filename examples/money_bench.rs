@@ -1,16 +1,20 @@
-//! The money columns' benchmark: generates traffic into a fresh SQLite file and a fresh
-//! database on a throwaway PostgreSQL server, gives half the dialogs an outcome and every
-//! tagged campaign and ad a cost a day over the whole history, then times the reports with
-//! money (best of 3) over the whole history and the last 30 days; prints a Markdown table
-//! of milliseconds.
+//! The reports' benchmark with money: generates traffic into a fresh SQLite file and a fresh
+//! database on a throwaway PostgreSQL server, times every report of the reports benchmark
+//! (as `report_bench` does), then gives half the dialogs an outcome and every tagged
+//! campaign and ad a cost a day over the whole history, and times the reports with money
+//! (best of 3) over the whole history and the last 30 days. Prints two Markdown tables of
+//! milliseconds: one generation per database serves both.
 //!
 //! ```text
 //! cargo run --release -p chatrail-examples --example money_bench -- \
 //!     --sessions 1000000 --dialogs 100000 --months 18 [--backend sqlite|postgres|both]
 //! ```
 
+use std::time::Duration;
+
+use chatrail_tests::bench::{filled, markdown_table, time_suite};
 use chatrail_tests::bench_args::from_args;
-use chatrail_tests::money_bench::{filled_with_money, time_money, MONEY_SUITE};
+use chatrail_tests::money_bench::{add_money, time_money, MONEY_SUITE};
 use chrono::{Days, NaiveDate};
 
 #[tokio::main]
@@ -18,37 +22,45 @@ async fn main() {
     let args: Vec<String> = std::env::args().collect();
     let (opts, backends) = from_args(&args);
     let mut columns = Vec::new();
-    let mut results = Vec::new();
+    let (mut plain, mut money): (Vec<Vec<Duration>>, Vec<Vec<Duration>>) = Default::default();
     for backend in backends {
-        let t = std::time::Instant::now();
-        let m = filled_with_money(backend, &opts).await;
+        let f = filled(backend, "Europe/Berlin", &opts).await;
         eprintln!(
-            "{backend:?}: {} sessions, {} dialogs ({} with an outcome), {} cost rows from {} to {}, in {:.0} s",
-            opts.sessions,
-            opts.dialogs,
-            m.outcomes,
-            m.cost_rows,
-            m.from,
-            m.to,
-            t.elapsed().as_secs_f64()
+            "{backend:?}: {} rows generated in {:.0} s",
+            f.stats.rows(),
+            f.stats.elapsed.as_secs_f64()
         );
-        let to: NaiveDate = m.to.parse().expect("date");
+        let to: NaiveDate = f.to.parse().expect("date");
         let month = to
             .checked_sub_days(Days::new(30))
             .expect("date")
             .to_string();
-        for (label, from) in [("all", m.from.clone()), ("30 d", month)] {
+        let periods = [("all", f.from.clone()), ("30 d", month)];
+        for (label, from) in &periods {
             columns.push(format!("{backend:?} {label}"));
-            results.push(time_money(&m, &from, &m.to, 3).await);
+            plain.push(time_suite(&f, from, &f.to, 3).await);
+        }
+        let t = std::time::Instant::now();
+        let m = add_money(&f, &opts).await;
+        eprintln!(
+            "{backend:?}: {} dialogs given an outcome, {} cost rows, in {:.0} s",
+            m.outcomes,
+            m.cost_rows,
+            t.elapsed().as_secs_f64()
+        );
+        for (_, from) in &periods {
+            money.push(time_money(&f, from, &f.to, 3).await);
         }
     }
+    println!("\nReports, before outcomes and costs:\n");
+    println!("{}", markdown_table(&columns, &plain));
     println!(
-        "\n| report | {} |\n|---|{}",
+        "\nReports with money:\n\n| report | {} |\n|---|{}",
         columns.join(" | "),
         "---:|".repeat(columns.len())
     );
     for (i, (label, _, _)) in MONEY_SUITE.iter().enumerate() {
-        let cells: Vec<String> = results
+        let cells: Vec<String> = money
             .iter()
             .map(|r| format!("{:.1}", r[i].as_secs_f64() * 1000.0))
             .collect();

@@ -26,6 +26,8 @@ pub struct Filled {
     pub from: String,
     /// Last local date.
     pub to: String,
+    /// The database's URL.
+    pub url: String,
     _dir: Option<tempfile::TempDir>,
 }
 
@@ -64,6 +66,7 @@ pub async fn filled(backend: Backend, timezone: &str, opts: &GenerateOptions) ->
         stats,
         from,
         to,
+        url,
         _dir: dir,
     }
 }
@@ -91,6 +94,7 @@ pub async fn existing(url: &str, site_key: &str, opts: &GenerateOptions) -> Fill
         stats: GenerateStats::default(),
         from,
         to,
+        url: url.to_owned(),
         _dir: None,
     }
 }

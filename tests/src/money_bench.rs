@@ -3,52 +3,34 @@
 //! source / medium / campaign / ad over the whole history, then the reports with money.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chatrail_collector::args;
-use chatrail_collector::domain::site::Site;
-use chatrail_collector::generate::{generate, GenerateOptions};
+use chatrail_collector::generate::GenerateOptions;
 use chatrail_collector::reports::costs::{parse_csv, Mapping};
 use chatrail_collector::reports::{self, ReportRequest};
-use chatrail_collector::storage::{Db, SharedStore};
+use chatrail_collector::storage::Db;
 
-use crate::app::{create_site, fresh_database, Backend};
+use crate::bench::Filled;
 
-/// A database filled with traffic, outcomes and costs.
-pub struct MoneyDb {
-    /// The store.
-    pub store: SharedStore,
-    /// The site.
-    pub site: Site,
-    /// First day of the history (UTC).
-    pub from: String,
-    /// Last day.
-    pub to: String,
+/// What [`add_money`] added to a generated database.
+#[derive(Debug, Clone, Copy)]
+pub struct Money {
     /// Dialogs given an outcome.
     pub outcomes: u64,
     /// Cost rows stored.
     pub cost_rows: usize,
-    _dir: Option<tempfile::TempDir>,
-}
-
-impl std::fmt::Debug for MoneyDb {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("MoneyDb").field("from", &self.from).finish()
-    }
 }
 
 fn day(ms: i64) -> String {
     chatrail_collector::domain::rfc3339_ms(ms)[..10].to_owned()
 }
 
-/// A fresh database on `backend` filled by the generator, with outcomes and costs.
-pub async fn filled_with_money(backend: Backend, opts: &GenerateOptions) -> MoneyDb {
-    let (url, dir) = fresh_database(backend).await;
-    let db = Db::connect(&url).await.expect("store");
-    let store: SharedStore = Arc::new(db.clone());
-    let site = create_site(&store, "bench", &["+7 900 123-45-67"]).await;
-    generate(&db, &site, opts, |_| {}).await.expect("generated");
+/// Gives the generated database `f` (generated with `opts`) outcomes and costs: half its
+/// dialogs an outcome, every tagged campaign and ad a cost a day over the whole history.
+pub async fn add_money(f: &Filled, opts: &GenerateOptions) -> Money {
+    let db = Db::connect(&f.url).await.expect("store");
+    let (site, store) = (&f.site, &f.store);
     // Half the dialogs: a fifth won (values 50-1049 USD), a fifth leads, a tenth lost (after
     // being a lead).
     let outcomes = db
@@ -114,22 +96,18 @@ pub async fn filled_with_money(backend: Backend, opts: &GenerateOptions) -> Mone
     }
     let rows = parse_csv(csv.as_bytes(), &Mapping::default(), &site.channel_rules).expect("costs");
     store.import_costs(site.id, &rows).await.expect("imported");
-    if backend == Backend::Postgres {
+    if f.url.starts_with("postgres") {
+        // As autovacuum would, so index-only scans need not visit the heap.
         use sqlx::Connection as _;
-        let mut conn = sqlx::PgConnection::connect(&url).await.expect("connect");
+        let mut conn = sqlx::PgConnection::connect(&f.url).await.expect("connect");
         sqlx::query("VACUUM ANALYZE")
             .execute(&mut conn)
             .await
             .expect("vacuum");
     }
-    MoneyDb {
-        store,
-        site,
-        from: day(start),
-        to: day(opts.end_ms),
+    Money {
         outcomes,
         cost_rows: rows.len(),
-        _dir: dir,
     }
 }
 
@@ -149,7 +127,7 @@ pub const MONEY_SUITE: &[(&str, &str, &str)] = &[
 ];
 
 /// The best of `runs` timings of each [`MONEY_SUITE`] request over `from..=to`.
-pub async fn time_money(m: &MoneyDb, from: &str, to: &str, runs: usize) -> Vec<Duration> {
+pub async fn time_money(f: &Filled, from: &str, to: &str, runs: usize) -> Vec<Duration> {
     let mut out = Vec::new();
     for (_, name, extra) in MONEY_SUITE {
         let mut best = Duration::MAX;
@@ -164,7 +142,7 @@ pub async fn time_money(m: &MoneyDb, from: &str, to: &str, runs: usize) -> Vec<D
             params.insert("limit".into(), "1000".into());
             let req = ReportRequest::parse(name, &params).expect("valid request");
             let t = Instant::now();
-            let report = reports::run(m.store.as_ref(), m.site.id, req)
+            let report = reports::run(f.store.as_ref(), f.site.id, req)
                 .await
                 .expect("report runs");
             best = best.min(t.elapsed());
