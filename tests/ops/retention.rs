@@ -38,8 +38,9 @@ async fn rows(app: &TestApp) -> [i64; 4] {
 }
 
 /// What retention must leave, by its rule written as one predicate per table: dialogs from
-/// `hd` on; clicks from `hv` on or of a kept dialog; sessions from `hv` on or of a kept
-/// click or dialog; messages of kept dialogs, or unlinked from `hd` on.
+/// `hd` on; clicks from `hv` on or of a kept dialog; sessions from `hv` on, of a kept click
+/// or dialog, or first of a visitor with a kept dialog; messages of kept dialogs, or
+/// unlinked from `hd` on.
 async fn expected(app: &TestApp, hv: i64, hd: i64) -> [i64; 4] {
     let kept_dialog = |alias: &str, column: &str| {
         format!(
@@ -52,8 +53,11 @@ async fn expected(app: &TestApp, hv: i64, hd: i64) -> [i64; 4] {
         format!(
             "SELECT COUNT(*) FROM sessions s WHERE s.started_at >= {hv} OR {} OR EXISTS \
              (SELECT 1 FROM clicks c WHERE c.site_id = s.site_id AND c.session_id = s.session_id \
-             AND {kept_click})",
-            kept_dialog("s", "session_id")
+             AND {kept_click}) OR EXISTS (SELECT 1 FROM visitors v JOIN sessions m \
+             ON m.site_id = v.site_id AND m.visitor_id = v.visitor_id \
+             WHERE v.site_id = s.site_id AND v.first_session_id = s.session_id AND {})",
+            kept_dialog("s", "session_id"),
+            kept_dialog("m", "session_id")
         ),
         format!("SELECT COUNT(*) FROM clicks c WHERE {kept_click}"),
         format!("SELECT COUNT(*) FROM dialogs WHERE started_at >= {hd}"),
@@ -106,6 +110,7 @@ async fn retention_deletes_exactly_the_expired_rows_and_reports_still_answer(bac
     generate(&app.db, &app.site, &opts, |_| {}).await.unwrap();
     let today = opts.end_ms.div_euclid(DAY_MS) * DAY_MS;
     let (hv, hd) = (today - 30 * DAY_MS, today - 60 * DAY_MS);
+    let (first, dialog) = first_visit_long_ago(&app, hv, hd).await;
     // Expired, straddling both horizons, everything, and recent only.
     let periods = [
         (hd - 30 * DAY_MS, hd),
@@ -193,6 +198,73 @@ async fn retention_deletes_exactly_the_expired_rows_and_reports_still_answer(bac
     }
     let report_after = channels_report(&app, &admin, periods[0].0, periods[0].1).await;
     assert_eq!(report_after, report_before);
+    // The expired first visit of a kept dialog's visitor stayed, and the dialog's first
+    // touch still names its channel, also after the rebuilds.
+    let (channel,): (Option<String>,) = app
+        .db
+        .fetch_optional(
+            "SELECT d.first_channel FROM dialogs d JOIN sessions f ON f.site_id = d.site_id \
+             AND f.channel = d.first_channel WHERE d.dialog_id = $1 AND f.session_id = $2",
+            chatrail_collector::args![dialog, first],
+        )
+        .await
+        .unwrap()
+        .expect("the first session stays, and the dialog's first touch is its channel");
+    assert!(channel.is_some());
+}
+
+/// Makes an expired session that nothing points at the first visit of the visitor of a
+/// dialog kept by retention (the generator's visitors start their dialogs' sessions), with
+/// a channel of its own, and copies it onto the dialog; `(session, dialog)`.
+async fn first_visit_long_ago(app: &TestApp, hv: i64, hd: i64) -> (uuid::Uuid, uuid::Uuid) {
+    use chatrail_collector::args;
+    let (first,): (uuid::Uuid,) = app
+        .db
+        .fetch_optional(
+            "SELECT s.session_id FROM sessions s WHERE s.started_at < $1 \
+             AND NOT EXISTS (SELECT 1 FROM clicks c WHERE c.session_id = s.session_id) \
+             AND NOT EXISTS (SELECT 1 FROM dialogs d WHERE d.session_id = s.session_id) \
+             ORDER BY s.started_at LIMIT 1",
+            args![hv],
+        )
+        .await
+        .unwrap()
+        .expect("an expired session nothing points at");
+    let (dialog, session): (uuid::Uuid, uuid::Uuid) = app
+        .db
+        .fetch_optional(
+            "SELECT dialog_id, session_id FROM dialogs WHERE started_at >= $1 \
+             AND session_id IS NOT NULL ORDER BY started_at DESC LIMIT 1",
+            args![hd],
+        )
+        .await
+        .unwrap()
+        .expect("a kept dialog with a session");
+    let (kept,): (uuid::Uuid,) = app
+        .db
+        .fetch_optional(
+            "SELECT visitor_id FROM sessions WHERE session_id = $1",
+            args![session],
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    for (sql, a) in [
+        (
+            "UPDATE sessions SET visitor_id = $1, channel = 'Old first channel' \
+             WHERE session_id = $2",
+            args![kept, first],
+        ),
+        (
+            "UPDATE visitors SET first_session_id = $1 WHERE visitor_id = $2",
+            args![first, kept],
+        ),
+    ] {
+        app.db.execute(sql, a).await.unwrap();
+    }
+    // The copies follow on the rebuild, as every write's would.
+    app.store.rebuild_rollups(app.site.id).await.unwrap();
+    (first, dialog)
 }
 
 /// Adds a webhook destination and records a `dialog.started` event on the site's oldest and

@@ -194,10 +194,16 @@ async fn expire_visits(db: &Db, site: Uuid, h: i64, out: &mut Expired) -> Result
         db,
         site,
         h,
+        // A session stays while a click or dialog points at it, and while it is the first
+        // session of a visitor with a dialog: first-touch attribution names it.
         "SELECT session_id FROM sessions s WHERE site_id = $1 AND started_at < $2 \
          AND NOT EXISTS (SELECT 1 FROM clicks c WHERE c.site_id = s.site_id \
          AND c.session_id = s.session_id) AND NOT EXISTS (SELECT 1 FROM dialogs d \
-         WHERE d.site_id = s.site_id AND d.session_id = s.session_id)",
+         WHERE d.site_id = s.site_id AND d.session_id = s.session_id) \
+         AND NOT EXISTS (SELECT 1 FROM visitors v JOIN sessions m ON m.site_id = v.site_id \
+         AND m.visitor_id = v.visitor_id JOIN dialogs d ON d.site_id = m.site_id \
+         AND d.session_id = m.session_id WHERE v.site_id = s.site_id \
+         AND v.visitor_id = s.visitor_id AND v.first_session_id = s.session_id)",
         [
             "DELETE FROM pageviews WHERE site_id = $1 AND session_id",
             "DELETE FROM sessions WHERE site_id = $1 AND session_id",
