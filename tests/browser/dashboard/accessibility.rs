@@ -3,7 +3,9 @@
 //! and 1366 px, in English and in Russian. Each violation is listed with its rule, impact,
 //! first targets, page, width and language. Before the walk, axe must find the violations of
 //! a broken fragment put in the page (an image without `alt`, a nameless button, faint
-//! text), which shows that it ran.
+//! text), which shows that it ran. A table box that scrolls must be a focusable, named
+//! region (what axe's `scrollable-region-focusable` asks), and one that fits must not be a
+//! Tab stop.
 //!
 //! axe-core is installed from npm, pinned, by `cargo xtask setup` (and `cargo xtask test`)
 //! under `target/js-tools` (`crates/xtask/src/setup.rs`); `CHATRAIL_AXE` names another
@@ -56,6 +58,17 @@ const BROKEN: &str = "(() => {
   return axe.run(probe, {resultTypes: ['violations']})
     .then((r) => r.violations.map((v) => `${v.id}/${v.impact}`))
     .finally(() => probe.remove());
+})()";
+
+/// Table boxes that scroll but are not a focusable, named region, or that are one but fit
+/// (a needless Tab stop): `#widget (scrolls: bool)`; and how many scroll.
+const SCROLL_BOXES: &str = "(() => {
+  const boxes = [...document.querySelectorAll('.scroll')];
+  const scrolls = (b) => b.scrollWidth > b.clientWidth + 1 || b.scrollHeight > b.clientHeight + 1;
+  const region = (b) => b.tabIndex === 0 && b.getAttribute('role') === 'region' && !!b.getAttribute('aria-label');
+  return [boxes.filter((b) => scrolls(b) !== region(b))
+    .map((b) => `#${b.parentElement.id || b.closest('[id]')?.id} (scrolls: ${scrolls(b)})`),
+    boxes.filter(scrolls).length];
 })()";
 
 /// Puts axe in the page unless it is there (a new document since the last page).
@@ -115,6 +128,14 @@ async fn axe_finds_no_serious_or_critical_violation_on_any_page() {
                             "axe missed the broken fragment's violations: {broken:?}"
                         );
                     }
+                    let (wrong, scrolling): (Vec<String>, u32) =
+                        serde_json::from_value(js(&browser, SCROLL_BOXES).await?)?;
+                    ensure!(wrong.is_empty(), "scroll boxes: {wrong:?}");
+                    // On a phone the reports' tables scroll in their boxes.
+                    ensure!(
+                        !(name == "reports" && width == 390) || scrolling > 0,
+                        "no report table scrolls at 390 px"
+                    );
                     let all = violations(&browser, &axe, VIOLATIONS)
                         .await
                         .context("axe.run")?;
