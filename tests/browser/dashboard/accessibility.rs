@@ -1,11 +1,11 @@
 //! axe-core, run in the page, finds no serious or critical violation on any page of the
 //! dashboard (sign-in, the dialogs list, a dialog's card, the reports, the settings) at 390
-//! and 1366 px, in English and in Russian. Each violation is listed with its rule, impact,
-//! first targets, page, width and language. Before the walk, axe must find the violations of
-//! a broken fragment put in the page (an image without `alt`, a nameless button, faint
-//! text), which shows that it ran. A table box that scrolls must be a focusable, named
-//! region (what axe's `scrollable-region-focusable` asks), and one that fits must not be a
-//! Tab stop.
+//! and 1366 px, in English and in Russian, with what folds (`details`) open. Each violation
+//! is listed with its rule, impact, first targets, page, width and language. Before the
+//! walk, axe must find the violations of a broken fragment put in the page (an image without
+//! `alt`, a nameless button, faint text), which shows that it ran. A table box that scrolls
+//! must be a focusable, named region (what axe's `scrollable-region-focusable` asks), and one
+//! that fits must not be a Tab stop.
 //!
 //! axe-core is installed from npm, pinned, by `cargo xtask setup` (and `cargo xtask test`)
 //! under `target/js-tools` (`crates/xtask/src/setup.rs`); `CHATRAIL_AXE` names another
@@ -136,6 +136,12 @@ async fn axe_finds_no_serious_or_critical_violation_on_any_page() {
                         !(name == "reports" && width == 390) || scrolling > 0,
                         "no report table scrolls at 390 px"
                     );
+                    // What folds (the filters on a phone, advanced options) is checked open.
+                    js(
+                        &browser,
+                        "document.querySelectorAll('details:not([open])').forEach((d) => { d.open = true; }) || true",
+                    )
+                    .await?;
                     let all = violations(&browser, &axe, VIOLATIONS)
                         .await
                         .context("axe.run")?;
