@@ -3,7 +3,7 @@
 // dialog's outcome (stage, a won deal's value) with a form to change it and its history.
 
 import { api } from './api.js';
-import { errorBox, field, h, replace, select } from './dom.js';
+import { errorBox, field, h, replace, scrollBox, select } from './dom.js';
 import { channelName, count, dateTime, duration, kindName, matchName, money, orDash, percent,
   stageName } from './format.js';
 import { t } from './i18n.js';
@@ -173,7 +173,7 @@ function history(entries) {
   return h('section', { class: 'card', id: 'history' },
     h('h2', null, t('card.history')),
     entries.length
-      ? h('div', { class: 'scroll' }, h('table', { class: 'list' },
+      ? scrollBox(t('card.history'), h('table', { class: 'list' },
         h('thead', null, h('tr', null, [t('dialogs.col.started'), t('card.channel'), t('card.source'),
           t('card.campaign'), t('card.ad_short'), t('dialogs.col.match')]
           .map((c) => h('th', { scope: 'col' }, c)))),

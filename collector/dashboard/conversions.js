@@ -6,7 +6,7 @@
 // sent; only a webhook's signing secret made up by the server is shown, once.
 
 import { api, query } from './api.js';
-import { errorBox, field, h, replace } from './dom.js';
+import { errorBox, field, h, replace, scrollBox } from './dom.js';
 import { count, dateTime } from './format.js';
 import { t, tOr } from './i18n.js';
 import { copyBox } from './settings.js';
@@ -123,7 +123,7 @@ function deliveryLog(d, changed) {
   const refreshButton = h('button', { type: 'button', class: 'link refresh', onclick: () => refresh() }, t('conversions.refresh'));
   const box = h('div', { class: 'log', hidden: true },
     h('div', { class: 'log-head' }, h('h4', null, t('conversions.log')), refreshButton),
-    h('div', { class: 'scroll' }, h('table', { class: 'list cards deliveries' },
+    scrollBox(t('conversions.log'), h('table', { class: 'list cards deliveries' },
       h('thead', null, h('tr', null, labels.map((c) => h('th', { scope: 'col' }, c)))), body)));
   return { box, message, act, refresh };
 }

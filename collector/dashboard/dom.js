@@ -66,6 +66,25 @@ export function debounce(fn, ms) {
   return call;
 }
 
+/**
+ * A box that scrolls `content` (a wide or long table) inside itself. While it does, it can
+ * take the focus, so the arrow keys scroll it, and is a region named `label`; when all of
+ * `content` fits it is a plain box, not one more stop for the Tab key.
+ */
+export function scrollBox(label, content) {
+  const box = h('div', { class: 'scroll' }, content);
+  const fit = () => {
+    const scrolls = box.scrollWidth > box.clientWidth + 1 || box.scrollHeight > box.clientHeight + 1;
+    if (scrolls === box.hasAttribute('tabindex')) return;
+    if (scrolls) build(box, { tabindex: 0, role: 'region', 'aria-label': label }, []);
+    else for (const a of ['tabindex', 'role', 'aria-label']) box.removeAttribute(a);
+  };
+  const sizes = new ResizeObserver(fit);
+  sizes.observe(box);
+  sizes.observe(content);
+  return box;
+}
+
 /** A labelled form field. */
 export function field(label, input) {
   return h('label', { class: 'field' }, h('span', null, label), input);

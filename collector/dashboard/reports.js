@@ -4,7 +4,7 @@
 // the widgets below are fetched again; a report that fails says so in its own widget.
 
 import { api, downloadCsv, query } from './api.js';
-import { debounce, errorBox, field, foldable, h, replace, select } from './dom.js';
+import { debounce, errorBox, field, foldable, h, replace, scrollBox, select } from './dom.js';
 import {
   channelName, count, kindName, localDate, matchName, money, percent, pointsChange, range, stageName,
 } from './format.js';
@@ -87,7 +87,7 @@ function tableWidget(title, report, path, id, filters = null) {
       value(r, c, i)))))
     : h('tr', null, h('td', { colspan: columns.length, class: 'muted empty' }, t('reports.no_data')));
   const widget = frame(title, id, csvButton(report.report, path, `${report.report}_${report.from}_${report.to}.csv`),
-    h('div', { class: 'scroll' }, h('table', { class: 'list' },
+    scrollBox(title, h('table', { class: 'list' },
       h('thead', null, h('tr', null, columns.map((c) => h('th', {
         scope: 'col', class: numeric.has(c) ? 'num' : null,
       }, tOr(`col.${c}`, c.replaceAll('_', ' ')))))),
@@ -122,7 +122,7 @@ function funnelWidget(report, path) {
   const moved = report.rows.some((r) => r.step > 0 && r.dialogs > 0);
   return frame(title, 'funnel', csv,
     h('p', { class: 'muted note' }, t(moved ? 'reports.funnel_note' : 'reports.funnel_empty')),
-    h('div', { class: 'scroll' }, h('table', { class: 'list funnel' },
+    scrollBox(title, h('table', { class: 'list funnel' },
       h('thead', null, h('tr', null, h('th', { scope: 'col' }, t('col.channel')),
         stages.map((s) => h('th', { scope: 'col', class: 'num' }, stageName(s.name))))),
       h('tbody', null, [...channels].map(([channel, steps]) => h('tr', null,

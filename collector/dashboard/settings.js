@@ -4,7 +4,7 @@
 
 import { api, query } from './api.js';
 import { conversionsSection } from './conversions.js';
-import { errorBox, field, h, replace, select } from './dom.js';
+import { errorBox, field, h, replace, scrollBox, select } from './dom.js';
 import { dateTime, day, money, roleName } from './format.js';
 import { t, tn } from './i18n.js';
 
@@ -154,8 +154,9 @@ function tokensSection() {
     }
   });
   return { section: h('section', { class: 'card', id: 'tokens' }, h('h2', null, t('settings.tokens')),
-    h('div', { class: 'scroll' }, h('table', { class: 'list' }, h('thead', null, h('tr', null,
-      [t('settings.token_name'), t('settings.token_role'), t('settings.token_created_at'), '']
+    scrollBox(t('settings.tokens'), h('table', { class: 'list' }, h('thead', null, h('tr', null,
+      [t('settings.token_name'), t('settings.token_role'), t('settings.token_created_at'),
+        h('span', { class: 'sr-only' }, t('settings.revoke'))]
         .map((c) => h('th', { scope: 'col' }, c)))), body)),
     form, message), draw };
 }

@@ -7,9 +7,11 @@
 //!
 //! The submodules check the dashboard on phones and wide screens (`layout`), in Russian and
 //! with the language switch (`language`), from the keyboard and with failures (`feedback`),
-//! on a fresh install (`first_run`), its getting-started checklist (`checklist`), and the
-//! conversions' destinations and delivery log in the settings (`conversions`).
+//! on a fresh install (`first_run`), its getting-started checklist (`checklist`), the
+//! conversions' destinations and delivery log in the settings (`conversions`), and with
+//! axe-core, no serious or critical accessibility violation on any page (`accessibility`).
 
+mod accessibility;
 mod checklist;
 mod conversions;
 mod feedback;

