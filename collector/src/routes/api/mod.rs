@@ -1,15 +1,17 @@
-//! The token-protected JSON API under `/api/v1`.
+//! The JSON API under `/api/v1`, protected by an API token or an account's session cookie.
 
 pub mod conversions;
 pub mod costs;
 pub mod dialogs;
 pub mod first_steps;
 pub mod me;
+pub mod members;
 pub mod messages;
 pub mod openapi;
 pub mod outcomes;
 pub mod privacy;
 pub mod reports;
+pub mod session;
 pub mod site;
 pub mod tags;
 pub mod tokens;
@@ -43,7 +45,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(site::configure)
             .configure(first_steps::configure)
             .configure(privacy::configure)
-            .configure(tokens::configure),
+            .configure(tokens::configure)
+            .configure(session::configure)
+            .configure(members::configure),
     );
 }
 
