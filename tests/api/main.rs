@@ -1,5 +1,6 @@
 //! The collector over real HTTP: a server on a free port, a fresh database per test.
 
+mod accounts;
 mod ad_platforms;
 mod beacons;
 mod compression;

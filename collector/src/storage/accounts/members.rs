@@ -32,7 +32,7 @@ pub enum Reset {
     NotYours,
 }
 
-const SITES_OF: &str = "SELECT s.site_key, s.name, a.role FROM account_sites a \
+const SITES_OF: &str = "SELECT s.site_key AS key, s.name, a.role FROM account_sites a \
      JOIN sites s ON s.site_id = a.site_id WHERE a.account_id = $1 ORDER BY s.name, s.site_key";
 
 /// Whether every site of `account` but `except` is one of `admin_of` (`None`: any).
