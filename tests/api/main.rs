@@ -17,6 +17,7 @@ mod limits;
 mod messages;
 mod money;
 mod openapi;
+mod openapi_accounts;
 mod openapi_conformance;
 mod openapi_conversions;
 mod openapi_outcomes;
