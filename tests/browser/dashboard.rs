@@ -10,6 +10,7 @@
 //! on a fresh install (`first_run`), its getting-started checklist (`checklist`), and the
 //! conversions' destinations and delivery log in the settings (`conversions`).
 
+mod accounts;
 mod checklist;
 mod conversions;
 mod feedback;
