@@ -1,6 +1,7 @@
 //! The collector over real HTTP: a server on a free port, a fresh database per test.
 
 mod accounts;
+mod accounts_cli;
 mod ad_platforms;
 mod beacons;
 mod compression;

@@ -4,7 +4,7 @@
 
 use chatrail_collector::domain::account::SESSION_COOKIE;
 use chatrail_collector::domain::token::Role;
-use chatrail_tests::accounts::{account_with_password, session_cookie};
+use chatrail_tests::accounts::{account_with_password, session_cookie, PASSWORD};
 use chatrail_tests::app::create_site;
 use chatrail_tests::openapi::{call, Answer, Call, Driver};
 use serde_json::json;
@@ -15,7 +15,6 @@ const ACCEPT: &str = "/api/v1/invites/accept";
 const MEMBERS: &str = "/api/v1/site/members";
 const RESET: &str = "/api/v1/site/members/reset";
 const JSON: &str = "application/json";
-const PASSWORD: &str = "a long enough password";
 const EVIL: &str = "https://evil.example";
 
 /// A call with the session `cookie` naming `site`.

@@ -8,6 +8,14 @@ use chatrail_collector::storage::accounts::Invited;
 
 use crate::app::TestApp;
 
+/// A password the tests' accounts set.
+pub const PASSWORD: &str = "a long enough password";
+
+/// The status of the answer to `request`.
+pub async fn status(request: reqwest::RequestBuilder) -> u16 {
+    request.send().await.unwrap().status().as_u16()
+}
+
 /// Gives `email` each role on its site and sets `password` with the invite's link.
 pub async fn account_with_password(
     app: &TestApp,

@@ -23,6 +23,10 @@ pub const SESSION_COOKIE: &str = "chatrail_session";
 /// cross-site form cannot send, it is also what makes such requests CSRF-safe.
 pub const SITE_HEADER: &str = "x-chatrail-site";
 
+/// What [`Email::parse`] takes, as a JSON Schema pattern for the API description: one `@`,
+/// a dot inside the domain, no whitespace or control characters but around it.
+pub const EMAIL_PATTERN: &str = "^\\s*[^\\s@\\u0000-\\u001f\\u007f-\\u009f]+@[^\\s@.\\u0000-\\u001f\\u007f-\\u009f][^\\s@\\u0000-\\u001f\\u007f-\\u009f]*\\.[^\\s@\\u0000-\\u001f\\u007f-\\u009f]*[^\\s@.\\u0000-\\u001f\\u007f-\\u009f]\\s*$";
+
 /// An account's id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct AccountId(pub uuid::Uuid);

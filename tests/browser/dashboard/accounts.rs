@@ -6,15 +6,13 @@
 use anyhow::{ensure, Context};
 use chatrail_collector::domain::account::{new_invite, Email};
 use chatrail_collector::domain::token::Role;
-use chatrail_tests::accounts::account_with_password;
+use chatrail_tests::accounts::{account_with_password, PASSWORD};
 use chatrail_tests::app::{create_site, spawn_app, Backend, TestApp};
 use chatrail_tests::browser::Browser;
 use serde_json::Value;
 
 use super::layout::OVERFLOW;
 use super::{find, in_browser, js, screenshot, settled, viewport, wait_for};
-
-const PASSWORD: &str = "a long enough password";
 
 /// Sessions stored on the server.
 async fn sessions(app: &TestApp) -> i64 {
