@@ -30,6 +30,11 @@ const FILES: &[(&str, &str, &[u8])] = &[
         include_str!("../../dashboard/account.js").as_bytes(),
     ),
     (
+        "members.js",
+        JS,
+        include_str!("../../dashboard/members.js").as_bytes(),
+    ),
+    (
         "i18n.js",
         JS,
         include_str!("../../dashboard/i18n.js").as_bytes(),

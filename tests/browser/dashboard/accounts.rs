@@ -26,6 +26,16 @@ async fn sessions(app: &TestApp) -> i64 {
     n
 }
 
+/// Types `text` into the field `css`.
+async fn type_in(browser: &Browser, css: &str, text: &str) -> anyhow::Result<()> {
+    Ok(find(browser, css).await?.send_keys(text).await?)
+}
+
+/// Clicks `css`.
+async fn click(browser: &Browser, css: &str) -> anyhow::Result<()> {
+    Ok(find(browser, css).await?.click().await?)
+}
+
 async fn no_overflow(browser: &Browser, what: &str) -> anyhow::Result<()> {
     let overflow = js(browser, OVERFLOW).await?;
     ensure!(
@@ -43,20 +53,14 @@ async fn password_sign_in(app: &TestApp, browser: &Browser, email: &str) -> anyh
         .await?;
     settled(browser).await?;
     if js(browser, "!!document.getElementById('signout')").await? == Value::Bool(true) {
-        find(browser, "#signout").await?.click().await?;
+        click(browser, "#signout").await?;
         wait_for(browser, "!!document.getElementById('account-signin')").await?;
     }
     let field = find(browser, "#account-signin input[name=email]").await?;
     field.clear().await?;
     field.send_keys(email).await?;
-    find(browser, "#account-signin input[name=password]")
-        .await?
-        .send_keys(PASSWORD)
-        .await?;
-    find(browser, "#account-signin button[type=submit]")
-        .await?
-        .click()
-        .await?;
+    type_in(browser, "#account-signin input[name=password]", PASSWORD).await?;
+    click(browser, "#account-signin button[type=submit]").await?;
     wait_for(browser, "!!document.getElementById('signout')").await?;
     settled(browser).await
 }
@@ -76,18 +80,19 @@ async fn walk(app: &TestApp, browser: &Browser) -> anyhow::Result<()> {
     no_overflow(browser, "the sign-in page").await?;
     screenshot(browser, "account-sign-in-390").await?;
     viewport(browser, 1366).await?;
-    find(browser, "#account-signin input[name=email]")
-        .await?
-        .send_keys("op@example.com")
-        .await?;
-    find(browser, "#account-signin input[name=password]")
-        .await?
-        .send_keys("not the password")
-        .await?;
-    find(browser, "#account-signin button[type=submit]")
-        .await?
-        .click()
-        .await?;
+    type_in(
+        browser,
+        "#account-signin input[name=email]",
+        "op@example.com",
+    )
+    .await?;
+    type_in(
+        browser,
+        "#account-signin input[name=password]",
+        "not the password",
+    )
+    .await?;
+    click(browser, "#account-signin button[type=submit]").await?;
     let error = find(browser, "#account-signin .error")
         .await?
         .text()
@@ -124,6 +129,29 @@ async fn walk(app: &TestApp, browser: &Browser) -> anyhow::Result<()> {
         .await?;
     settled(browser).await?;
     find(browser, "#script-tag").await?;
+    // The People section: the members, and an invite whose link is shown once.
+    let people = find(browser, "#members").await?.text().await?;
+    ensure!(
+        people.contains("op@example.com") && people.contains("analyst@example.com"),
+        "{people}"
+    );
+    type_in(browser, "#new-member input[name=email]", "new@example.com").await?;
+    click(browser, "#new-member button[type=submit]").await?;
+    wait_for(browser, "!!document.getElementById('member-link')").await?;
+    let link = js(
+        browser,
+        "document.getElementById('member-link').textContent",
+    )
+    .await?;
+    ensure!(
+        link.as_str().is_some_and(|l| l.contains("#invite=cri_")),
+        "{link}"
+    );
+    wait_for(
+        browser,
+        "document.getElementById('members').textContent.includes('new@example.com')",
+    )
+    .await?;
     let options = js(
         browser,
         "[...document.querySelectorAll('#site-switch option')].map(o => o.value)",
@@ -165,7 +193,7 @@ async fn walk(app: &TestApp, browser: &Browser) -> anyhow::Result<()> {
     );
 
     // Signing out ends the session on the server; out everywhere ends them all.
-    find(browser, "#signout").await?.click().await?;
+    click(browser, "#signout").await?;
     wait_for(browser, "!!document.getElementById('account-signin')").await?;
     ensure!(
         sessions(app).await == 0,
@@ -174,7 +202,7 @@ async fn walk(app: &TestApp, browser: &Browser) -> anyhow::Result<()> {
     password_sign_in(app, browser, "admin@example.com").await?;
     let elsewhere = chatrail_tests::accounts::signed_in(app, "admin@example.com", PASSWORD).await;
     ensure!(!elsewhere.is_empty() && sessions(app).await == 2);
-    find(browser, "#signout-all").await?.click().await?;
+    click(browser, "#signout-all").await?;
     wait_for(browser, "!!document.getElementById('account-signin')").await?;
     ensure!(
         sessions(app).await == 0,
@@ -222,27 +250,20 @@ async fn invited(app: &TestApp, browser: &Browser, token: &str) -> anyhow::Resul
     find(browser, "#invite").await?;
     no_overflow(browser, "the invite page").await?;
     screenshot(browser, "account-invite-390").await?;
-    find(browser, "#invite input[name=new-password]")
-        .await?
-        .send_keys(PASSWORD)
-        .await?;
-    find(browser, "#invite input[name=repeat-password]")
-        .await?
-        .send_keys("something else entirely")
-        .await?;
-    find(browser, "#invite button[type=submit]")
-        .await?
-        .click()
-        .await?;
+    type_in(browser, "#invite input[name=new-password]", PASSWORD).await?;
+    type_in(
+        browser,
+        "#invite input[name=repeat-password]",
+        "something else entirely",
+    )
+    .await?;
+    click(browser, "#invite button[type=submit]").await?;
     let error = find(browser, "#invite .error").await?.text().await?;
     ensure!(error.contains("differ"), "{error}");
     let repeat = find(browser, "#invite input[name=repeat-password]").await?;
     repeat.clear().await?;
     repeat.send_keys(PASSWORD).await?;
-    find(browser, "#invite button[type=submit]")
-        .await?
-        .click()
-        .await?;
+    click(browser, "#invite button[type=submit]").await?;
     wait_for(browser, "!!document.getElementById('account-signin')").await?;
     let email = js(
         browser,
@@ -254,14 +275,8 @@ async fn invited(app: &TestApp, browser: &Browser, token: &str) -> anyhow::Resul
         js(browser, "location.hash === ''").await? == Value::Bool(true),
         "the used link leaves the address"
     );
-    find(browser, "#account-signin input[name=password]")
-        .await?
-        .send_keys(PASSWORD)
-        .await?;
-    find(browser, "#account-signin button[type=submit]")
-        .await?
-        .click()
-        .await?;
+    type_in(browser, "#account-signin input[name=password]", PASSWORD).await?;
+    click(browser, "#account-signin button[type=submit]").await?;
     wait_for(browser, "!!document.getElementById('signout')").await?;
     settled(browser).await?;
     no_overflow(browser, "the dialogs of a new operator").await?;
