@@ -52,6 +52,7 @@ async fn an_account_signs_in_switches_sites_and_signs_out(backend: Backend) {
     );
 
     let get = |path: &str, site: Option<&str>| with_session(&app, Method::GET, path, &cookie, site);
+    let get_with = |c: &str| with_session(&app, Method::GET, "/api/v1/session", c, None);
     let me: Value = get("/api/v1/me", Some("shop"))
         .send()
         .await
@@ -136,6 +137,21 @@ async fn an_account_signs_in_switches_sites_and_signs_out(backend: Backend) {
         .contains("Max-Age=0"));
     assert_eq!(status(get("/api/v1/session", None)).await, 401);
     assert_eq!(status(get("/api/v1/me", Some("shop"))).await, 401);
+    // Signing in clears the account's expired sessions; an expired one is refused.
+    let stale = signed_in(&app, "ann@example.com", PASSWORD).await;
+    let expire = "UPDATE account_sessions SET expires_at = 1";
+    app.db.execute(expire, Vec::new()).await.unwrap();
+    let fresh = signed_in(&app, "ann@example.com", PASSWORD).await;
+    let stored: Vec<(String,)> = app
+        .db
+        .fetch_all("SELECT session_hash FROM account_sessions", Vec::new())
+        .await
+        .unwrap();
+    assert_eq!(stored.len(), 1, "the expired session is deleted");
+    assert_eq!(status(get_with(&stale)).await, 401);
+    assert_eq!(status(get_with(&fresh)).await, 200);
+    app.db.execute(expire, Vec::new()).await.unwrap();
+    assert_eq!(status(get_with(&fresh)).await, 401, "past its expiry");
     // API tokens work as before, beside accounts.
     assert_eq!(app.api_get("/api/v1/me").await.status(), 200);
 }

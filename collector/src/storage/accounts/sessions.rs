@@ -41,12 +41,20 @@ pub(super) async fn start(
     now: i64,
     expires_at: i64,
 ) -> Result<(), StoreError> {
-    db.execute(
+    let mut tx = db.begin().await?;
+    // The account's expired sessions go as it starts a new one.
+    tx.execute(
+        "DELETE FROM account_sessions WHERE account_id = $1 AND expires_at <= $2",
+        args![account.0, now],
+    )
+    .await?;
+    tx.execute(
         "INSERT INTO account_sessions (session_hash, account_id, created_at, expires_at, \
          last_seen_at) VALUES ($1, $2, $3, $4, $3)",
         args![session_hash, account.0, now, expires_at],
     )
     .await?;
+    tx.commit().await?;
     Ok(())
 }
 
