@@ -19,6 +19,7 @@ on_both_backends!(
     signing_out_everywhere_and_a_reset_end_every_session,
     invites_are_single_use_expire_and_cannot_take_over_accounts,
     sign_in_attempts_are_limited_per_address,
+    plain_http_development_cookies_are_not_secure,
 );
 
 async fn an_account_signs_in_switches_sites_and_signs_out(backend: Backend) {
@@ -440,4 +441,23 @@ async fn sign_in_attempts_are_limited_per_address(backend: Backend) {
         sign_in(&app, "bob@example.com", PASSWORD).await.status(),
         401
     );
+}
+
+async fn plain_http_development_cookies_are_not_secure(backend: Backend) {
+    let app = spawn_app_with(backend, |s| s.insecure_cookies = true).await;
+    account_with_password(
+        &app,
+        "dev@example.com",
+        &[(&app.site, Role::Admin)],
+        PASSWORD,
+    )
+    .await;
+    let answer = sign_in(&app, "dev@example.com", PASSWORD).await;
+    assert_eq!(answer.status(), 200);
+    let set = answer.headers()["set-cookie"].to_str().unwrap().to_owned();
+    assert!(
+        set.contains("HttpOnly") && set.contains("SameSite=Strict"),
+        "{set}"
+    );
+    assert!(!set.contains("Secure"), "{set}");
 }
