@@ -28,13 +28,7 @@ async fn nothing_secret_is_stored_in_plain(backend: Backend) {
         .json()
         .await
         .unwrap();
-    let invite = added["invite_link"]
-        .as_str()
-        .unwrap()
-        .split("#invite=")
-        .nth(1)
-        .unwrap()
-        .to_owned();
+    let invite = chatrail_tests::accounts::invite_token(&added);
     let accepted = app
         .http
         .post(format!("{}/api/v1/invites/accept", app.base))

@@ -47,6 +47,12 @@ pub async fn account_with_password(
     assert_eq!(accepted.status(), 200, "{}", accepted.text().await.unwrap());
 }
 
+/// The token of the invite link in an answer (`invite_link`: `…/dashboard/#invite=TOKEN`).
+pub fn invite_token(answer: &serde_json::Value) -> String {
+    let link = answer["invite_link"].as_str().expect("an invite link");
+    link.split("#invite=").nth(1).expect("a token").to_owned()
+}
+
 /// `POST /api/v1/session`.
 pub async fn sign_in(app: &TestApp, email: &str, password: &str) -> reqwest::Response {
     app.http

@@ -12,8 +12,9 @@
 //! - [`catch_up`]: rows from earlier versions given what this one derives, at start-up.
 //!
 //! Reports read through [`Reports`](crate::reports::store::Reports), which lives with the
-//! reports. Every table carries `site_id` in its primary key, and every statement is keyed
-//! by it, so one site never sees another's data and the schema can be distributed by site.
+//! reports. Every table of a site's data carries `site_id` in its primary key, and every
+//! statement is keyed by it, so one site never sees another's data and the schema can be
+//! distributed by site; only [`accounts`], whose people may belong to several sites, is not.
 
 pub mod accounts;
 mod admin;
