@@ -1,8 +1,38 @@
-// The dashboard's only way to the data: the same token API anyone can script.
+// The dashboard's only way to the data: the same API anyone can script, with an API token
+// or, for an account signed in with its password, the session cookie (HttpOnly: this code
+// never sees it) and the chosen site in `X-Chatrail-Site`.
 
 import { t } from './i18n.js';
 
 const KEY = 'chatrail.token';
+const SITE = 'chatrail.site';
+
+/** The site an account acts on (its key), kept on this device. */
+export function site() {
+  return localStorage.getItem(SITE) || '';
+}
+
+const ACCOUNT = 'chatrail.account';
+
+/**
+ * Whether an account signed in on this device and has not signed out: only then is the
+ * session asked about on load (its cookie is HttpOnly, out of this code's sight), so a
+ * visitor never signed in sees no refused request.
+ */
+export function hadSession() {
+  return localStorage.getItem(ACCOUNT) === '1';
+}
+
+/** Notes that an account is signed in on this device (or no longer is). */
+export function noteSession(signedIn) {
+  if (signedIn) localStorage.setItem(ACCOUNT, '1');
+  else localStorage.removeItem(ACCOUNT);
+}
+
+/** Chooses the site an account acts on. */
+export function chooseSite(key) {
+  localStorage.setItem(SITE, key);
+}
 
 /** The signed-in token, if any. */
 export function token() {
@@ -21,6 +51,16 @@ export function forgetToken() {
   localStorage.removeItem(KEY);
 }
 
+/**
+ * The headers that authenticate a request: the token's (`as`, else the signed-in one), or
+ * without a token the site header, the session cookie going on its own; the site header
+ * is what the server asks of every cookie-authenticated change (CSRF guard).
+ */
+export function authHeaders(as) {
+  const bearer = as || token();
+  return bearer ? { Authorization: `Bearer ${bearer}` } : { 'X-Chatrail-Site': site() };
+}
+
 /** An error answered by the API: its status and its JSON `error` message. */
 export class ApiError extends Error {
   constructor(status, message) {
@@ -35,7 +75,7 @@ export class ApiError extends Error {
  * the server's message.
  */
 export async function api(path, { method = 'GET', body, file, csv = false, as } = {}) {
-  const headers = { Authorization: `Bearer ${as || token()}` };
+  const headers = authHeaders(as);
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   if (file !== undefined) headers['Content-Type'] = 'text/csv';
   if (csv) headers.Accept = 'text/csv';

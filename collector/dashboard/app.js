@@ -1,12 +1,15 @@
-// The dashboard: a hash router over the token API. Pages by role: operators get dialogs and
-// source cards, analysts reports, admins everything plus the site settings.
+// The dashboard: a hash router over the API. Pages by role: operators get dialogs and
+// source cards, analysts reports, admins everything plus the site settings. People sign in
+// with an account (e-mail and password: a session cookie, a role per site, a switcher
+// between sites) or paste an API token.
 //
 // A page may answer a change of its own address (new filters) by updating its results in
 // place (`update`), so its form, and the focus in it, stay as they are. While a request
 // runs, the page says so and what it shows is dimmed: nothing stale passes for current.
 
-import { api, forgetToken, keepToken, token } from './api.js';
-import { errorBox, field, h, replace } from './dom.js';
+import { api, forgetToken, hadSession, noteSession, token } from './api.js';
+import { errorBox, h, replace } from './dom.js';
+import { invitePage, pickSite, signInPage, siteSwitcher } from './account.js';
 import { roleName, useTimeZone } from './format.js';
 import { available, locale, t, useLanguage } from './i18n.js';
 import { dialogsPage } from './dialogs.js';
@@ -18,6 +21,8 @@ const main = document.getElementById('main');
 const nav = document.getElementById('nav');
 const progress = document.getElementById('progress');
 let me = null;
+/** The signed-in account (`GET /session`): its e-mail and sites; null with a token. */
+let account = null;
 /** The page on screen: its address without the query, and how it updates in place. */
 let current = null;
 /** Counts routes, so an answer that arrives after a newer route started is dropped. */
@@ -47,39 +52,38 @@ function navigate(hash) {
   else location.hash = hash;
 }
 
-function signInPage() {
-  const input = h('input', {
-    type: 'password', name: 'token', autocomplete: 'current-password', required: true,
-    placeholder: 'crt_…', id: 'token',
-  });
-  const remember = h('input', { type: 'checkbox', name: 'remember' });
-  const message = h('div');
-  const form = h('form', { class: 'card narrow', id: 'signin' },
-    h('h1', null, t('signin.title')),
-    h('p', { class: 'muted' },
-      t('signin.help'), ' ', h('code', null, 'chatrail token create'), '.'),
-    field(t('signin.token'), input),
-    h('label', { class: 'check' }, remember, ' ', t('signin.remember')),
-    message,
-    h('button', { type: 'submit' }, t('signin.submit')));
-  form.addEventListener('submit', async (e) => {
-    e.preventDefault();
-    const value = input.value.trim();
-    const button = form.querySelector('button[type=submit]');
-    button.disabled = true;
-    try {
-      me = await api('/me', { as: value });
-      keepToken(value, remember.checked);
-      // Stay on the address asked for (a link to a card), or go home.
+/** Forgets who is signed in: the next route shows the sign-in page. */
+function forget() {
+  me = null;
+  account = null;
+  current = null;
+}
+
+function signIn(email) {
+  return signInPage({
+    email,
+    // Stay on the address asked for (a link to a card), or go home.
+    onAccount: (signedIn) => {
+      account = signedIn;
+      noteSession(true);
+      me = null;
       route();
-    } catch (err) {
-      replace(message, errorBox(err.status === 401 ? t('signin.invalid') : err));
-      input.focus();
-    } finally {
-      button.disabled = false;
-    }
+    },
+    onToken: (tokenMe) => { me = tokenMe; route(); },
   });
-  return form;
+}
+
+/** Signs out: a token is forgotten; an account's session (or all its sessions) ends. */
+async function signOut(everywhere) {
+  if (token()) forgetToken();
+  else {
+    try {
+      await api(everywhere ? '/session/all' : '/session', { method: 'DELETE' });
+    } catch (_) { /* ended already */ }
+    noteSession(false);
+  }
+  forget();
+  navigate('#/');
 }
 
 function renderNav() {
@@ -95,12 +99,15 @@ function renderNav() {
   for (const a of links) {
     if (a.getAttribute('href') === `#/${here}`) a.setAttribute('aria-current', 'page');
   }
+  const switcher = token() ? null : siteSwitcher(account, () => { me = null; current = null; navigate('#/'); });
   replace(nav, links,
-    h('span', { class: 'who' }, me.site.name, ' · ', roleName(me.role)),
-    h('button', {
-      type: 'button', class: 'link', id: 'signout',
-      onclick: () => { forgetToken(); me = null; current = null; navigate('#/'); },
-    }, t('nav.signout')));
+    switcher || h('span', { class: 'who' }, me.site.name, ' · ', roleName(me.role)),
+    h('button', { type: 'button', class: 'link', id: 'signout', onclick: () => signOut(false) },
+      t('nav.signout')),
+    account && !token()
+      ? h('button', { type: 'button', class: 'link', id: 'signout-all', onclick: () => signOut(true) },
+        t('account.signout_all'))
+      : null);
 }
 
 /** The language switch: every catalogue the server has, the choice kept on this device. */
@@ -139,24 +146,52 @@ async function route() {
   const [path, search] = location.hash.replace(/^#/, '').split('?');
   const params = new URLSearchParams(search || '');
   const parts = path.split('/').filter(Boolean);
-  if (!token()) {
-    me = null;
-    current = null;
+  const invite = location.hash.match(/^#invite=([\w-]+)/);
+  if (invite) {
+    forget();
     renderNav();
-    show(signInPage());
+    show(invitePage(invite[1], (email) => {
+      history.replaceState(null, '', location.pathname);
+      show(h('div', null, h('p', { class: 'card narrow notice', role: 'status' }, t('account.password_set')),
+        signIn(email)));
+    }));
     return;
   }
   // What is on screen stays, dimmed, until the answer comes.
   state('loading');
   try {
+    if (!token() && !account && hadSession()) {
+      account = await api('/session').catch((err) => {
+        if (err.status !== 401) throw err;
+        noteSession(false);
+        return null;
+      });
+    }
+    if (mine !== generation) return;
+    if (!token() && !account) {
+      forget();
+      renderNav();
+      show(signIn());
+      return;
+    }
+    if (!token() && !pickSite(account)) {
+      me = null;
+      current = null;
+      replace(nav, h('button', { type: 'button', class: 'link', id: 'signout', onclick: () => signOut(false) },
+        t('nav.signout')));
+      show(h('div', { class: 'card narrow', id: 'no-sites' }, h('p', null, t('account.no_sites'))));
+      return;
+    }
     if (!me) me = await api('/me');
   } catch (err) {
     if (mine !== generation) return;
-    if (err.status === 401) forgetToken();
-    me = null;
-    current = null;
+    if (err.status === 401) {
+      forgetToken();
+      noteSession(false);
+    }
+    forget();
     renderNav();
-    show(h('div', null, errorBox(err), signInPage()));
+    show(h('div', null, errorBox(err), signIn()));
     return;
   }
   useTimeZone(me.site.timezone);

@@ -1,10 +1,11 @@
 // New messages as they arrive: `GET /api/v1/live`, a stream of server-sent events read with
 // fetch() (EventSource cannot send the token's Authorization header, and a token never goes
 // in a URL). A page subscribes while it is shown; the stream reconnects with backoff when it
-// drops. Dialogs with messages the operator has not seen since last opening them are kept
+// drops (signed in with a password, the session cookie and the site header go instead of
+// the token). Dialogs with messages the operator has not seen since last opening them are kept
 // per site on this device, and marked unread in the list.
 
-import { token } from './api.js';
+import { authHeaders, hadSession, token } from './api.js';
 
 const unreadKey = (site) => `chatrail.unread.${site}`;
 
@@ -63,11 +64,11 @@ export function subscribe(me, el, onEvent, open) {
   // Until the page is first shown (it is built before), give it a moment.
   const shown = () => el.isConnected || (!el.dataset.liveShown && Date.now() - born < 10000);
   const connect = async () => {
-    if (!shown() || !token()) return;
+    if (!shown() || !(token() || hadSession())) return;
     controller = new AbortController();
     try {
       const res = await fetch('/api/v1/live', {
-        headers: { Authorization: `Bearer ${token()}` },
+        headers: authHeaders(),
         signal: controller.signal,
       });
       if (!res.ok || !res.body) throw new Error(String(res.status));

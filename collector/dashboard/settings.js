@@ -4,6 +4,7 @@
 
 import { api, query } from './api.js';
 import { conversionsSection } from './conversions.js';
+import { membersSection } from './members.js';
 import { errorBox, field, h, replace, scrollBox, select } from './dom.js';
 import { dateTime, day, money, roleName } from './format.js';
 import { t, tn } from './i18n.js';
@@ -111,6 +112,13 @@ function settingsForm(site, zones, onSaved) {
   return form;
 }
 
+/** A choice of role, each with what it may do; operator first chosen. */
+export function roleSelect() {
+  return h('select', { name: 'role', 'aria-label': t('settings.token_role') },
+    ['operator', 'analyst', 'admin'].map((r) => h('option', { value: r, selected: r === 'operator' },
+      `${roleName(r)}: ${t(`settings.role_${r}`)}`)));
+}
+
 function tokensSection() {
   const body = h('tbody');
   const message = h('div');
@@ -136,9 +144,7 @@ function tokensSection() {
     'aria-label': t('settings.token_name'),
   });
   const form = h('form', { class: 'inline', id: 'new-token' }, name,
-    h('select', { name: 'role', 'aria-label': t('settings.token_role') },
-      ['operator', 'analyst', 'admin'].map((r) => h('option', { value: r, selected: r === 'operator' },
-        `${roleName(r)}: ${t(`settings.role_${r}`)}`))),
+    roleSelect(),
     h('button', { type: 'submit' }, t('settings.create_token')));
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
@@ -287,9 +293,10 @@ export async function settingsPage() {
     h('dl', null, Object.entries(s.webhooks).map(([k, v]) => [h('dt', null, k), h('dd', null, h('code', null, v))])));
   drawInstall(site);
   const tokens = tokensSection();
-  const [, outcomes] = await Promise.all([tokens.draw(), api('/site/outcomes')]);
+  const members = membersSection();
+  const [, , outcomes] = await Promise.all([tokens.draw(), members.draw(), api('/site/outcomes')]);
   return h('section', null, h('h1', null, t('settings.title')),
-    h('div', { class: 'grid two' }, settingsForm(site, zones, drawInstall), h('div', null, install, tokens.section)),
+    h('div', { class: 'grid two' }, settingsForm(site, zones, drawInstall), h('div', null, install, members.section, tokens.section)),
     h('div', { class: 'grid two' }, stagesSection(outcomes), costsSection()),
     await conversionsSection());
 }

@@ -88,6 +88,14 @@ pub struct Settings {
         default_value_t = 15_000
     )]
     pub conversions_timeout_ms: u64,
+    /// Sign-in attempts (`POST /api/v1/session`) one e-mail address may make in 15 minutes,
+    /// one client address five times as many; past it: `429`. 0: no limit.
+    #[arg(long, env = "CHATRAIL_SIGN_IN_ATTEMPTS", default_value_t = 10)]
+    pub sign_in_attempts: u32,
+    /// Plain-http development only: session cookies without `Secure`, so a browser keeps
+    /// them over http on a host other than localhost. Never in production.
+    #[arg(long, env = "CHATRAIL_INSECURE_COOKIES")]
+    pub insecure_cookies: bool,
     /// Mount the demo site (`chatrail demo` sets this).
     #[arg(skip)]
     pub demo: bool,
@@ -118,6 +126,8 @@ impl Settings {
             conversions_poll_ms: 1000,
             conversions_retry_ms: 30_000,
             conversions_timeout_ms: 15_000,
+            sign_in_attempts: 10,
+            insecure_cookies: false,
             demo: false,
         }
     }

@@ -29,6 +29,9 @@ pub enum ApiError {
     /// Past a rate limit; retry after the given seconds.
     #[error("too many requests from this {0}, retry in {1} s")]
     TooManyRequests(&'static str, u64),
+    /// Past the sign-in attempts of an e-mail or client address; retry after the seconds.
+    #[error("too many sign-in attempts: retry in {0} s")]
+    TooManySignIns(u64),
     /// Body over the route's limit.
     #[error("request body larger than {0} bytes")]
     PayloadTooLarge(usize),
@@ -80,7 +83,9 @@ impl ResponseError for ApiError {
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UriTooLong(_) => StatusCode::URI_TOO_LONG,
-            ApiError::TooManyRequests(..) => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::TooManyRequests(..) | ApiError::TooManySignIns(_) => {
+                StatusCode::TOO_MANY_REQUESTS
+            }
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -91,7 +96,7 @@ impl ResponseError for ApiError {
             tracing::error!(error = ?e, "internal error");
         }
         let mut response = HttpResponse::build(self.status_code());
-        if let ApiError::TooManyRequests(_, seconds) = self {
+        if let ApiError::TooManyRequests(_, seconds) | ApiError::TooManySignIns(seconds) = self {
             response.insert_header((actix_web::http::header::RETRY_AFTER, seconds.to_string()));
         }
         response.json(serde_json::json!({ "error": self.to_string() }))

@@ -22,6 +22,7 @@ pub mod providers;
 pub mod reports;
 pub mod request_span;
 pub mod routes;
+pub mod sign_in_limits;
 pub mod snippet;
 pub mod startup;
 pub mod state;

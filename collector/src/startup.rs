@@ -103,6 +103,8 @@ impl Application {
             clients: Default::default(),
             filtered: Arc::default(),
             public_url: public_url(settings.public_url.as_deref())?,
+            sign_ins: crate::sign_in_limits::SignInLimits::start(settings.sign_in_attempts),
+            secure_cookies: !settings.insecure_cookies,
         });
         let metrics = web::Data::new(metrics);
         let metrics_server = match settings.metrics_listen.as_deref().map(str::trim) {

@@ -32,6 +32,10 @@ pub struct AppState {
     pub clients: Arc<crate::client_signal::Clients>,
     /// Counters of beacons dropped as robots or referrer spam.
     pub filtered: Arc<FilterStats>,
+    /// Sign-in attempts per e-mail address and per client address.
+    pub sign_ins: Arc<crate::sign_in_limits::SignInLimits>,
+    /// Whether session cookies are `Secure` (all but plain-http development).
+    pub secure_cookies: bool,
     /// Public base URL (`CHATRAIL_PUBLIC_URL`), without a trailing slash.
     pub public_url: Option<String>,
 }

@@ -1,5 +1,7 @@
 //! The collector over real HTTP: a server on a free port, a fresh database per test.
 
+mod accounts;
+mod accounts_cli;
 mod ad_platforms;
 mod beacons;
 mod compression;
@@ -17,6 +19,7 @@ mod live;
 mod messages;
 mod money;
 mod openapi;
+mod openapi_accounts;
 mod openapi_conformance;
 mod openapi_conversions;
 mod openapi_outcomes;

@@ -57,6 +57,7 @@ async fn every_operation_answers_as_described(backend: Backend) {
     site(&d, &admin, operator).await;
     super::openapi_privacy::privacy(&d, &admin, operator).await;
     super::openapi_conversions::conversions(&d, &admin, operator, &analyst).await;
+    super::openapi_accounts::accounts(&d, &admin, operator).await;
     refused_anywhere(&d).await;
     storage_down(&d).await;
 

@@ -9,9 +9,11 @@
 //! with the language switch (`language`), from the keyboard and with failures (`feedback`),
 //! on a fresh install (`first_run`), its getting-started checklist (`checklist`), the
 //! conversions' destinations and delivery log in the settings (`conversions`), and with
-//! axe-core, no serious or critical accessibility violation on any page (`accessibility`).
+//! axe-core, no serious or critical accessibility violation on any page (`accessibility`),
+//! and people signing in with a password as each role (`accounts`).
 
 mod accessibility;
+mod accounts;
 mod checklist;
 mod conversions;
 mod feedback;

@@ -77,3 +77,66 @@ async fn json_logs_are_json_and_carry_request_ids() {
     assert_eq!(ours[3], "/metrics");
     assert!(ours[2].starts_with("/no/such"), "{ours:?}");
 }
+
+/// Signing in, out and through an invite on the real binary, logging at `debug`: neither
+/// the password, nor the session cookie, nor the invite's token is ever written.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_password_cookie_or_invite_is_logged() {
+    let (database_url, _dir) = fresh_database(Backend::Sqlite).await;
+    let log_dir = tempfile::tempdir().unwrap();
+    let chatrail = Chatrail {
+        bin: env!("CARGO_BIN_EXE_chatrail-for-tests").into(),
+        database_url: database_url.clone(),
+        workers: 1,
+        log: log_dir.path().join("chatrail.log"),
+    };
+    chatrail.create_site().await.unwrap();
+    let added = std::process::Command::new(&chatrail.bin)
+        .args([
+            "accounts",
+            "add",
+            "--email",
+            "ann@example.com",
+            "--site",
+            "shop",
+        ])
+        .args(["--role", "admin", "--database-url", &database_url])
+        .output()
+        .unwrap();
+    assert!(added.status.success(), "{added:?}");
+    let added: Value = serde_json::from_slice(&added.stdout).unwrap();
+    let invite = chatrail_tests::accounts::invite_token(&added);
+    let server = chatrail
+        .serve_with(&[("CHATRAIL_LOG_FORMAT", "json"), ("RUST_LOG", "debug")])
+        .await
+        .unwrap();
+    let http = reqwest::Client::new();
+    let password = "logged-never-password-4242";
+    let post = |path: &str, body: Value| {
+        http.post(format!("{}{path}", server.base))
+            .json(&body)
+            .send()
+    };
+    let accepted = post(
+        "/api/v1/invites/accept",
+        serde_json::json!({"token": invite, "password": password}),
+    );
+    assert_eq!(accepted.await.unwrap().status(), 200);
+    let wrong = serde_json::json!({"email": "ann@example.com", "password": format!("{password}x")});
+    assert_eq!(post("/api/v1/session", wrong).await.unwrap().status(), 401);
+    let right = serde_json::json!({"email": "ann@example.com", "password": password});
+    let signed_in = post("/api/v1/session", right).await.unwrap();
+    assert_eq!(signed_in.status(), 200);
+    let cookie = chatrail_tests::accounts::session_cookie(&signed_in).unwrap();
+    let me = http
+        .get(format!("{}/api/v1/me", server.base))
+        .header("cookie", format!("chatrail_session={cookie}"))
+        .header("x-chatrail-site", "shop");
+    assert_eq!(me.send().await.unwrap().status(), 200);
+    drop(server);
+    let log = std::fs::read_to_string(&chatrail.log).unwrap();
+    assert!(log.contains("/api/v1/session"), "the requests are logged");
+    for secret in [password, cookie.as_str(), invite.as_str()] {
+        assert!(!log.contains(secret), "{secret} is in the log");
+    }
+}

@@ -4,6 +4,7 @@
 //! is killed: each runs under a small `sh` watchdog that holds one end of a
 //! pipe to the test process and tears everything down when it closes.
 
+pub mod accounts;
 pub mod app;
 pub mod bench;
 pub mod bench_args;

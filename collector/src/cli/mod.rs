@@ -1,5 +1,6 @@
-//! The command line: run the server or the demo, create sites and API tokens.
+//! The command line: run the server or the demo, create sites, API tokens and accounts.
 
+mod accounts;
 mod conversions;
 mod subcommands;
 
@@ -35,6 +36,9 @@ enum Command {
     /// Manage API tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Dashboard accounts: people signing in with e-mail and password.
+    #[command(subcommand)]
+    Accounts(accounts::AccountsCommand),
     /// Report maintenance.
     #[command(subcommand)]
     Reports(ReportsCommand),
@@ -318,6 +322,7 @@ impl Cli {
                 Ok(())
             }
             Command::Conversions(c) => c.run().await,
+            Command::Accounts(c) => c.run().await,
             Command::Backup { db, file } => {
                 let done = crate::backup::backup(&db.database_url, &file).await?;
                 println!(

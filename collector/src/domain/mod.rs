@@ -1,5 +1,6 @@
 //! Domain types: parsed at the edge, so everything past a handler holds valid data.
 
+pub mod account;
 pub mod conversion;
 pub mod dialog;
 pub mod inbound;

@@ -79,10 +79,16 @@ pub struct TokenGrant {
 
 /// A new random token (`crt_` + 43 base64url characters, 256 bits).
 pub fn generate_token() -> String {
+    random_token("crt_")
+}
+
+/// `prefix` and 43 base64url characters (256 random bits): API tokens, session cookies,
+/// invite links.
+pub fn random_token(prefix: &str) -> String {
     use base64::Engine as _;
     let mut bytes = [0u8; 32];
     rand::rng().fill_bytes(&mut bytes);
-    let mut token = String::from("crt_");
+    let mut token = String::from(prefix);
     token.push_str(&base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes));
     token
 }

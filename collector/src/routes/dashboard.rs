@@ -25,6 +25,16 @@ const FILES: &[(&str, &str, &[u8])] = &[
         include_str!("../../dashboard/api.js").as_bytes(),
     ),
     (
+        "account.js",
+        JS,
+        include_str!("../../dashboard/account.js").as_bytes(),
+    ),
+    (
+        "members.js",
+        JS,
+        include_str!("../../dashboard/members.js").as_bytes(),
+    ),
+    (
         "i18n.js",
         JS,
         include_str!("../../dashboard/i18n.js").as_bytes(),

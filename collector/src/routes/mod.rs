@@ -58,6 +58,10 @@ pub fn body_limit(method: &str, template: &str) -> usize {
         ("POST", "/api/v1/messages") => api::messages::MAX_BODY_BYTES,
         ("PUT", "/api/v1/site") => api::site::MAX_BODY_BYTES,
         ("POST", "/api/v1/tokens") => api::tokens::MAX_BODY_BYTES,
+        ("POST", "/api/v1/session" | "/api/v1/invites/accept") => api::session::MAX_BODY_BYTES,
+        ("POST", "/api/v1/site/members" | "/api/v1/site/members/reset") => {
+            api::members::MAX_BODY_BYTES
+        }
         ("POST", "/api/v1/costs") => api::costs::MAX_BODY_BYTES,
         ("POST", "/api/v1/conversions/destinations")
         | ("PATCH", "/api/v1/conversions/destinations/{id}") => api::conversions::MAX_BODY_BYTES,

@@ -40,6 +40,44 @@ pub struct Me {
     pub numbers: Vec<String>,
     /// Every traffic channel name, for filters.
     pub channels: Vec<String>,
+    /// The signed-in account and all its sites; null for an API token.
+    pub account: Option<SignedInAccount>,
+}
+
+/// `POST /session`, `GET /session`: who is signed in, and the sites they may choose.
+#[derive(ToSchema)]
+pub struct SignedInAccount {
+    /// Their e-mail address.
+    pub email: String,
+    /// Their sites and roles, by name.
+    pub sites: Vec<crate::storage::accounts::AccountSite>,
+}
+
+/// `POST /invites/accept`: the account whose password is now set.
+#[derive(ToSchema)]
+pub struct AcceptedInvite {
+    /// Its e-mail address, to sign in with.
+    pub email: String,
+}
+
+/// `GET /site/members`.
+#[derive(ToSchema)]
+pub struct MemberList {
+    /// By e-mail address.
+    pub members: Vec<crate::storage::accounts::MemberView>,
+}
+
+/// `POST /site/members`, `POST /site/members/reset`: the member, and the one-time link
+/// that sets their password, shown this once.
+#[derive(ToSchema)]
+pub struct MemberLink {
+    /// Their e-mail address.
+    pub email: String,
+    /// Their role on the site.
+    pub role: crate::domain::token::Role,
+    /// The link (under `CHATRAIL_PUBLIC_URL` when set); null when the person already has a
+    /// password (or belongs to sites you do not administer) and signs in as before.
+    pub invite_link: Option<String>,
 }
 
 /// The token's site, as `/me` shows it.

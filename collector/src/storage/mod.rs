@@ -5,15 +5,18 @@
 //! - [`inbound`]: chat messages matched to sessions and dialogs, statuses, identity changes.
 //! - [`dialogs`]: the dialogs list, source cards, tags.
 //! - [`admin`]: sites and API tokens.
+//! - [`accounts`]: people signing in to the dashboard, their roles, sessions and invites.
 //! - [`conversions`]: destinations, the outbox of conversion events and their deliveries.
 //! - [`first_steps`]: what a fresh site has seen yet.
 //! - [`privacy`]: erasing a contact, retention.
 //! - [`catch_up`]: rows from earlier versions given what this one derives, at start-up.
 //!
 //! Reports read through [`Reports`](crate::reports::store::Reports), which lives with the
-//! reports. Every table carries `site_id` in its primary key, and every statement is keyed
-//! by it, so one site never sees another's data and the schema can be distributed by site.
+//! reports. Every table of a site's data carries `site_id` in its primary key, and every
+//! statement is keyed by it, so one site never sees another's data and the schema can be
+//! distributed by site; only [`accounts`], whose people may belong to several sites, is not.
 
+pub mod accounts;
 mod admin;
 mod catch_up;
 pub mod conversions;
@@ -29,6 +32,7 @@ use std::sync::Arc;
 
 pub use crate::db::{Db, StoreError};
 use crate::reports::store::Reports;
+pub use accounts::Accounts;
 pub use admin::{Admin, Revoke, TokenView};
 pub use catch_up::catch_up;
 pub use conversions::Conversions;
@@ -51,6 +55,7 @@ pub trait Store:
     + Inbound
     + Dialogs
     + Admin
+    + Accounts
     + Reports
     + FirstStepsStore
     + LiveStore

@@ -1,5 +1,6 @@
-//! `GET /api/v1/me`: what the presented token is: its site and role, and so which parts of
-//! the dashboard it opens. Any valid token may ask.
+//! `GET /api/v1/me`: what the presented token (or signed-in account, on the chosen site)
+//! is: its site and role, and so which parts of the dashboard it opens; for an account,
+//! also all its sites. Any valid token or session may ask.
 
 use actix_web::{get, web, HttpResponse};
 
@@ -23,6 +24,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 async fn me(auth: Authenticated, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let (site, timezone) = super::site::load(&state, &auth).await?;
     let role = auth.0.role;
+    let account = match auth.1 {
+        Some(account) => Some(serde_json::json!({
+            "email": state.store.account_email(account).await?,
+            "sites": state.store.account_sites(account).await?,
+        })),
+        None => None,
+    };
     Ok(HttpResponse::Ok().json(serde_json::json!({
         "role": role,
         "site": { "key": site.key, "name": site.name, "timezone": timezone },
@@ -33,5 +41,6 @@ async fn me(auth: Authenticated, state: web::Data<AppState>) -> Result<HttpRespo
         },
         "numbers": site.numbers.iter().map(|n| &n.number).collect::<Vec<_>>(),
         "channels": Channel::ALL.map(Channel::as_str),
+        "account": account,
     })))
 }

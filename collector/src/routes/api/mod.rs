@@ -1,4 +1,4 @@
-//! The token-protected JSON API under `/api/v1`.
+//! The JSON API under `/api/v1`, protected by an API token or an account's session cookie.
 
 pub mod conversions;
 pub mod costs;
@@ -6,11 +6,13 @@ pub mod dialogs;
 pub mod first_steps;
 pub mod live;
 pub mod me;
+pub mod members;
 pub mod messages;
 pub mod openapi;
 pub mod outcomes;
 pub mod privacy;
 pub mod reports;
+pub mod session;
 pub mod site;
 pub mod tags;
 pub mod tokens;
@@ -45,7 +47,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(first_steps::configure)
             .configure(live::configure)
             .configure(privacy::configure)
-            .configure(tokens::configure),
+            .configure(tokens::configure)
+            .configure(session::configure)
+            .configure(members::configure),
     );
 }
 

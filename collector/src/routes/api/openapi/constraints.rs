@@ -18,6 +18,9 @@ use serde_json::{json, Map, Value};
 
 use chatrail_core::beacon::{MAX_ID_DIGITS, MAX_SCREEN_PX, MAX_SHORT_LEN, MAX_URL_LEN};
 
+use crate::domain::account::{
+    EMAIL_PATTERN, MAX_EMAIL_CHARS, MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS,
+};
 use crate::domain::outcome;
 use crate::domain::tag::MAX_TAG_CHARS;
 
@@ -122,7 +125,7 @@ pub fn apply(doc: &mut Value) -> Vec<String> {
     );
     for (name, pattern) in [
         ("kind", "^(new|repeat)?$".to_owned()),
-        ("tag", tag_or_empty()),
+        ("tag", format!("^$|{}", tag())),
     ] {
         param(doc, dialogs, "get", name, json!({ "pattern": pattern }));
     }
@@ -259,6 +262,13 @@ pub fn apply(doc: &mut Value) -> Vec<String> {
         prop(doc, "NewDestination", field, c.clone());
         prop(doc, "DestinationPatch", field, c);
     }
+    // Accounts (`domain::account`): an e-mail address, a new password's length.
+    let email = json!({"pattern": EMAIL_PATTERN, "maxLength": MAX_EMAIL_CHARS});
+    for schema in ["SignInBody", "NewMember", "ResetBody"] {
+        prop(doc, schema, "email", email.clone());
+    }
+    let new = json!({"minLength": MIN_PASSWORD_CHARS, "maxLength": MAX_PASSWORD_CHARS});
+    prop(doc, "AcceptBody", "password", new);
     prop(
         doc,
         "SettingsBody",
@@ -432,10 +442,6 @@ fn tag() -> String {
         any = class(false),
         word = class(true)
     )
-}
-
-fn tag_or_empty() -> String {
-    format!("^$|{}", tag())
 }
 
 /// Adds `patch`'s keys to `target`, an object.

@@ -33,8 +33,8 @@ use utoipa::openapi::{ContentBuilder, Ref, RefOr};
 use utoipa::{Modify, OpenApi};
 
 use super::{
-    conversions, costs, dialogs, first_steps, live, me, messages, outcomes, privacy, reports, site,
-    tags, tokens,
+    conversions, costs, dialogs, first_steps, live, me, members, messages, outcomes, privacy,
+    reports, session, site, tags, tokens,
 };
 use crate::routes::schemas::ErrorBody;
 use crate::routes::{collect, go, health, tracker, webhooks};
@@ -80,6 +80,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     conversions::retry,
     conversions::test,
     conversions::export,
+    session::sign_in,
+    session::signed_in,
+    session::sign_out,
+    session::sign_out_everywhere,
+    session::accept_invite,
+    members::list,
+    members::add,
+    members::reset,
 ))]
 pub struct ApiV1;
 
@@ -113,6 +121,7 @@ pub struct ApiV1;
         (name = "messages", description = "Inbound messages from any platform (operator, admin)"),
         (name = "reports", description = "Reports as JSON or CSV (analyst, admin)"),
         (name = "conversions", description = "Conversions sent to Meta, GA4 and webhooks: destinations and delivery logs (admin)"),
+        (name = "account", description = "Signing in with an e-mail address and a password: the session cookie, signing out, invites"),
         (name = "site", description = "Who a token is; site settings, tokens, retention, erasure (admin)"),
         (name = "tracker", description = "The snippet, its beacons and off-site links"),
         (name = "webhooks", description = "Messaging providers' webhooks, each signed its way"),
@@ -258,6 +267,17 @@ impl Modify for Conventions {
                 ),
             ),
             (
+                "session",
+                SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
+                    crate::domain::account::SESSION_COOKIE,
+                    "An account's session (`POST /api/v1/session`). Every operation that takes \
+                     a token takes it instead, with the `X-Chatrail-Site` header naming the \
+                     site it acts on (a site the account has no role on: 403); a change \
+                     (POST, PUT, PATCH, DELETE) needs that header and, when it names an \
+                     `Origin`, the collector's own.",
+                ))),
+            ),
+            (
                 "whatsapp_signature",
                 header_key(
                     "X-Hub-Signature-256",
@@ -306,16 +326,22 @@ impl Modify for Conventions {
                     .flatten()
                     .any(|s| serde_json::to_value(s).is_ok_and(|v| v.get("token").is_some()));
                 if takes_token {
-                    op.responses
-                        .responses
-                        .entry("401".into())
-                        .or_insert_with(|| {
-                            RefOr::T(
-                                utoipa::openapi::ResponseBuilder::new()
-                                    .description("No token, or an unknown one")
-                                    .build(),
-                            )
-                        });
+                    let answers = [
+                        ("401", "No token, or an unknown one"),
+                        ("403", "Signed in, but without a role on the site named by X-Chatrail-Site, or from another origin"),
+                    ];
+                    for (status, description) in answers {
+                        op.responses
+                            .responses
+                            .entry(status.into())
+                            .or_insert_with(|| {
+                                RefOr::T(
+                                    utoipa::openapi::ResponseBuilder::new()
+                                        .description(description)
+                                        .build(),
+                                )
+                            });
+                    }
                 }
                 for (status, response) in op.responses.responses.iter_mut() {
                     if let RefOr::T(response) = response {

@@ -1,0 +1,70 @@
+// The settings' People section (admins): the site's accounts with their roles, inviting a
+// person by e-mail (a new account's one-time link is shown once, to pass on), and resetting
+// a member's password (their sessions end; a new link is shown).
+
+import { api } from './api.js';
+import { errorBox, h, replace } from './dom.js';
+import { roleName } from './format.js';
+import { t } from './i18n.js';
+import { copyBox, roleSelect } from './settings.js';
+
+/** A link the API answered, absolute (it is a path when no public URL is configured). */
+function absolute(link) {
+  return link.startsWith('/') ? `${location.origin}${link}` : link;
+}
+
+/** The People section and a function that (re)draws its list. */
+export function membersSection() {
+  const body = h('tbody');
+  const message = h('div');
+  const shown = (text, link) => replace(message, h('div', { class: 'ok' },
+    h('p', null, text), link ? copyBox('member-link', absolute(link)) : null));
+  const draw = async () => {
+    const { members } = await api('/site/members');
+    replace(body, members.map((m) => h('tr', null,
+      h('td', null, m.email), h('td', null, roleName(m.role)),
+      h('td', null, m.active ? t('members.active') : t('members.invited')),
+      h('td', null, h('button', {
+        type: 'button', class: 'link',
+        onclick: async () => {
+          if (!confirm(t('members.reset_confirm', { email: m.email }))) return;
+          try {
+            const done = await api('/site/members/reset', { method: 'POST', body: { email: m.email } });
+            shown(t('members.reset_done', { email: done.email }), done.invite_link);
+            await draw();
+          } catch (err) {
+            replace(message, errorBox(err));
+          }
+        },
+      }, t('members.reset'))))));
+  };
+  const email = h('input', {
+    type: 'email', name: 'email', required: true, placeholder: 'name@example.com',
+    'aria-label': t('account.email'),
+  });
+  const form = h('form', { class: 'inline', id: 'new-member' }, email,
+    roleSelect(),
+    h('button', { type: 'submit' }, t('members.invite')));
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    try {
+      const added = await api('/site/members', { method: 'POST', body: { email: email.value, role: form.role.value } });
+      const role = roleName(added.role);
+      shown(added.invite_link
+        ? t('members.invited_link', { email: added.email, role })
+        : t('members.added', { email: added.email, role }), added.invite_link);
+      email.value = '';
+      await draw();
+    } catch (err) {
+      replace(message, errorBox(err));
+    }
+  });
+  return {
+    section: h('section', { class: 'card', id: 'members' }, h('h2', null, t('members.title')),
+      h('div', { class: 'scroll' }, h('table', { class: 'list' }, h('thead', null, h('tr', null,
+        [t('account.email'), t('settings.token_role'), t('members.state'), '']
+          .map((c) => h('th', { scope: 'col' }, c)))), body)),
+      form, message),
+    draw,
+  };
+}
