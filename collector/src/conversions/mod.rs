@@ -3,12 +3,16 @@
 //!
 //! - [`payload`]: the request each platform gets for an event and a dialog's source card.
 //! - [`sender`]: the background task that delivers the outbox.
+//! - [`google_ads`], [`oauth`]: Google's Data Manager API and its access tokens.
 //!
 //! Events and destinations themselves are [`crate::domain::conversion`]; the outbox (written
 //! in the transaction of the change) and the delivery log are
 //! [`crate::storage::conversions`]. How it all works: `README.md` here.
 
 pub mod export;
+pub mod google_ads;
+pub mod oauth;
+pub mod outgoing;
 pub mod payload;
 pub mod sender;
 

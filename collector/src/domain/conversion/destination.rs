@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use uuid::Uuid;
 
+use super::checks::{check_url, client_id, digits, measurement_id, token, url, GoogleCredentials};
 use super::event::{Event, EventKind, Trigger};
 use crate::domain::names::closed_names;
 use crate::domain::secret::Secret;
@@ -22,12 +23,15 @@ pub enum DestinationKind {
     Meta,
     /// GA4's Measurement Protocol.
     Ga4,
+    /// Google Ads offline click conversions, through Google's Data Manager API.
+    GoogleAds,
 }
 
 closed_names!(DestinationKind, "destination kind", {
     Webhook = "webhook",
     Meta = "meta",
     Ga4 = "ga4",
+    GoogleAds = "google_ads",
 });
 
 /// A setting's name and the check of its value.
@@ -38,12 +42,14 @@ const DAY: Duration = Duration::from_secs(86_400);
 impl DestinationKind {
     /// How long after its event a delivery is still worth trying: Meta takes events up to
     /// 7 days old, GA4 backdates up to 72 hours; a webhook is retried for 3 days, as
-    /// Standard Webhooks senders do.
+    /// Standard Webhooks senders do; Google Ads takes a click's conversions for up to 90
+    /// days (the longest click-through window of a conversion action).
     pub fn window(self) -> Duration {
         match self {
             DestinationKind::Webhook => 3 * DAY,
             DestinationKind::Meta => 7 * DAY,
             DestinationKind::Ga4 => 3 * DAY,
+            DestinationKind::GoogleAds => 90 * DAY,
         }
     }
 
@@ -53,6 +59,7 @@ impl DestinationKind {
             DestinationKind::Webhook => None,
             DestinationKind::Meta => Some("https://graph.facebook.com/v21.0"),
             DestinationKind::Ga4 => Some("https://www.google-analytics.com"),
+            DestinationKind::GoogleAds => Some("https://datamanager.googleapis.com"),
         }
     }
 
@@ -62,6 +69,7 @@ impl DestinationKind {
             DestinationKind::Webhook => &[],
             DestinationKind::Meta => &[("dataset_id", digits)],
             DestinationKind::Ga4 => &[("measurement_id", measurement_id)],
+            DestinationKind::GoogleAds => &[("customer_id", digits), ("client_id", client_id)],
         }
     }
 
@@ -74,6 +82,7 @@ impl DestinationKind {
                 ("test_event_code", token),
             ],
             DestinationKind::Ga4 => &[],
+            DestinationKind::GoogleAds => &[("login_customer_id", digits), ("token_url", url)],
         }
     }
 
@@ -97,26 +106,14 @@ impl DestinationKind {
                 ("stage:qualified", "qualify_lead"),
                 ("won", "purchase"),
             ],
+            // Names there are conversion actions' ids: the site's own, none by default.
+            DestinationKind::GoogleAds => &[],
         };
         pairs
             .iter()
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
             .collect()
     }
-}
-
-fn digits(s: &str) -> bool {
-    !s.is_empty() && s.len() <= 30 && s.bytes().all(|b| b.is_ascii_digit())
-}
-
-fn measurement_id(s: &str) -> bool {
-    s.len() <= 30
-        && s.strip_prefix("G-")
-            .is_some_and(|r| !r.is_empty() && r.bytes().all(|b| b.is_ascii_alphanumeric()))
-}
-
-fn token(s: &str) -> bool {
-    !s.is_empty() && s.len() <= 64 && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
 }
 
 /// A destination as stored.
@@ -193,7 +190,7 @@ impl Destination {
 #[derive(Debug, Clone, serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewDestination {
-    /// `webhook`, `meta` or `ga4`.
+    /// `webhook`, `meta`, `ga4` or `google_ads`.
     pub kind: DestinationKind,
     /// 1–60 characters.
     #[schema(min_length = 1, max_length = 60)]
@@ -259,11 +256,21 @@ impl NewDestination {
                 super::webhook::signing_key(&s)?;
                 s
             }
+            (Some(s), DestinationKind::GoogleAds) => {
+                GoogleCredentials::parse(&s)?;
+                s
+            }
             (Some(s), _) => s,
             (None, DestinationKind::Webhook) => super::webhook::new_secret(),
             (None, kind) => return Err(format!("{kind} needs its secret")),
         };
         let events = self.events.unwrap_or_else(|| self.kind.default_events());
+        let ads = self.kind == DestinationKind::GoogleAds;
+        if ads && (events.is_empty() || !events.values().all(|v| digits(v))) {
+            return Err("google_ads events name conversion actions by their ids: \
+                        {\"won\": \"123456789\"}"
+                .into());
+        }
         if events.is_empty() || events.len() > 30 {
             return Err("events must list 1-30 triggers".into());
         }
@@ -305,9 +312,11 @@ pub struct DestinationPatch {
     /// `false` pauses it: no new events, and its pending deliveries are held until it is
     /// enabled again.
     pub enabled: Option<bool>,
-    /// A base URL overriding the platform's; a webhook's URL.
-    #[schema(max_length = 500)]
-    pub endpoint: Option<String>,
+    /// A base URL overriding the platform's; a webhook's URL. Left out, the stored one stays;
+    /// `null` resets it to the platform's own (a webhook has none: it needs its URL).
+    #[schema(max_length = 500, value_type = Option<String>, nullable)]
+    #[serde(default, deserialize_with = "given")]
+    pub endpoint: Option<Option<String>>,
     /// Replaces every setting (the same as on creation).
     pub settings: Option<BTreeMap<String, String>>,
     /// A new credential (a webhook's: `whsec_…`); left out or `null`, the stored one stays.
@@ -316,6 +325,13 @@ pub struct DestinationPatch {
     pub secret: Option<String>,
     /// Replaces the events it gets: trigger → the event's name there.
     pub events: Option<BTreeMap<String, String>>,
+}
+
+/// A field given, `null` included (`Some(None)`); left out it is `None` (`serde(default)`).
+fn given<'de, D: serde::Deserializer<'de>, T: serde::Deserialize<'de>>(
+    d: D,
+) -> Result<Option<T>, D::Error> {
+    T::deserialize(d).map(Some)
 }
 
 impl DestinationPatch {
@@ -330,7 +346,9 @@ impl DestinationPatch {
         let checked = NewDestination {
             kind: stored.kind,
             name: self.name.unwrap_or_else(|| stored.name.clone()),
-            endpoint: Some(self.endpoint.unwrap_or_else(|| stored.endpoint.clone())),
+            endpoint: self
+                .endpoint
+                .unwrap_or_else(|| Some(stored.endpoint.clone())),
             settings: self.settings.unwrap_or_else(|| stored.settings.clone()),
             secret: self
                 .secret
@@ -344,21 +362,6 @@ impl DestinationPatch {
             ..checked
         })
     }
-}
-
-/// An http(s) URL without credentials in it.
-fn check_url(s: &str) -> Result<String, String> {
-    let url = url::Url::parse(s).map_err(|_| format!("endpoint {s:?} is not a URL"))?;
-    if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
-        return Err("endpoint must be an http or https URL".into());
-    }
-    if !url.username().is_empty() || url.password().is_some() {
-        return Err("endpoint must not hold credentials (put them in secret)".into());
-    }
-    if s.len() > 500 {
-        return Err("endpoint must be at most 500 characters".into());
-    }
-    Ok(s.trim_end_matches('/').to_owned())
 }
 
 #[cfg(test)]

@@ -1,0 +1,161 @@
+//! Conversions uploaded to Google Ads through the Data Manager API, against local fake
+//! endpoints for Google's token endpoint and `events:ingest` (no network): the OAuth exchange
+//! (the refresh token sent, the access token used and cached), the payload field by field
+//! against a fixture citing Google's page, consent and missing-click-id drops, a 4xx shown as
+//! `failed` with Google's answer, a 5xx retried until it is sent.
+
+use chatrail_collector::domain::token::Role;
+use chatrail_tests::app::{create_token, Backend};
+use chatrail_tests::fake_endpoint::{FakeEndpoint, Received};
+use chatrail_tests::on_both_backends;
+use serde_json::json;
+
+use crate::conversions::{
+    add, app, assert_shape, chat_after_visit, fixture_json, list, settled, won,
+};
+
+on_both_backends!(google_ads_gets_click_conversions_with_an_oauth_token,);
+
+const GCLID: &str = "Cj0KCQiA-test-gclid";
+const REFRESH: &str = "1//test-refresh-token";
+const CLIENT_SECRET: &str = "GOCSPX-test-client-secret";
+
+fn form(r: &Received) -> Vec<(String, String)> {
+    form_urlencoded::parse(&r.body).into_owned().collect()
+}
+
+async fn google_ads_gets_click_conversions_with_an_oauth_token(backend: Backend) {
+    let app = app(backend).await;
+    let google = FakeEndpoint::start();
+    let oauth = FakeEndpoint::start();
+    oauth.answer_body(
+        r#"{"access_token": "ya29.test-access", "expires_in": 3599, "token_type": "Bearer"}"#,
+    );
+    let admin = create_token(&app.store, &app.site, Role::Admin).await;
+    let secret = json!({"client_secret": CLIENT_SECRET, "refresh_token": REFRESH}).to_string();
+    let (ads, created) = add(
+        &app,
+        &admin,
+        json!({"kind": "google_ads", "name": "Google Ads", "endpoint": google.base,
+            "settings": {"customer_id": "1234567890", "login_customer_id": "9876543210",
+                "client_id": "123-abc.apps.googleusercontent.com",
+                "token_url": format!("{}/token", oauth.base)},
+            "secret": secret, "events": {"started": "111222333", "won": "222333444"}}),
+    )
+    .await;
+    let listed = list(&app, &admin).await.to_string();
+    for shown in [created.to_string(), listed] {
+        assert!(
+            !shown.contains(REFRESH) && !shown.contains(CLIENT_SECRET),
+            "{shown}"
+        );
+    }
+
+    // A chat after a visit from a Google ad: its start, then the purchase.
+    let url = format!("https://shop.example/oak?gclid={GCLID}");
+    let dialog = chat_after_visit(&app, &url, json!({}), "447911123456").await;
+    settled(&app, &admin, &ads, 1).await;
+    won(&app, &dialog, &admin).await;
+    let log = settled(&app, &admin, &ads, 2).await;
+    assert!(log.iter().all(|d| d["state"] == "sent"), "{log:#?}");
+    let sent = google.accepted();
+    assert_eq!(sent.len(), 2);
+    for r in &sent {
+        assert_eq!(r.path_and_query, "/v1/events:ingest");
+        assert_eq!(r.headers["authorization"], "Bearer ya29.test-access");
+    }
+    let lead = sent[0].json();
+    assert_eq!(lead["destinations"][0]["productDestinationId"], "111222333");
+    assert!(lead["events"][0].get("conversionValue").is_none());
+    let purchase = sent[1].json();
+    assert_shape(
+        &fixture_json("google_ads_purchase.json"),
+        &purchase,
+        "google ads",
+    );
+    assert_ne!(
+        lead["events"][0]["transactionId"],
+        purchase["events"][0]["transactionId"]
+    );
+    let at = purchase["events"][0]["eventTimestamp"].as_str().unwrap();
+    assert!(chrono::DateTime::parse_from_rfc3339(at).is_ok(), "{at}");
+    // One exchange for both: the refresh token sent, the access token cached.
+    let exchanges = oauth.received();
+    assert_eq!(exchanges.len(), 1);
+    assert_eq!(exchanges[0].path_and_query, "/token");
+    let mut got = form(&exchanges[0]);
+    got.sort();
+    let mut want: Vec<(String, String)> = [
+        ("client_id", "123-abc.apps.googleusercontent.com"),
+        ("client_secret", CLIENT_SECRET),
+        ("grant_type", "refresh_token"),
+        ("refresh_token", REFRESH),
+    ]
+    .iter()
+    .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+    .collect();
+    want.sort();
+    assert_eq!(got, want);
+
+    // A visitor who denied advertising consent, and a visit without a Google click id.
+    let denied_gclid = "Cj0-denied-visitor";
+    let denied = format!("https://shop.example/oak?gclid={denied_gclid}");
+    chat_after_visit(&app, &denied, json!({"ads": false}), "447911000111").await;
+    let log = settled(&app, &admin, &ads, 3).await;
+    assert_eq!(log[0]["state"], "dropped");
+    assert_eq!(log[0]["answer"], "the visitor denied advertising consent");
+    let plain = "https://shop.example/oak?fbclid=IwAR-not-google";
+    chat_after_visit(&app, plain, json!({}), "447911000222").await;
+    let log = settled(&app, &admin, &ads, 4).await;
+    assert_eq!(log[0]["state"], "dropped");
+    assert_eq!(
+        log[0]["answer"],
+        "the visit came with no Google click id (gclid, gbraid, wbraid)"
+    );
+    let all: Vec<Received> = google.received();
+    assert_eq!(all.len(), 2, "nothing more sent");
+    assert!(!all
+        .iter()
+        .any(|r| String::from_utf8_lossy(&r.body).contains(denied_gclid)));
+
+    // Google refuses an event (4xx): failed, with its answer, not retried.
+    let refusal =
+        r#"{"error": {"code": 400, "status": "INVALID_ARGUMENT", "message": "test refusal"}}"#;
+    google.answer(400);
+    google.answer_body(refusal);
+    let wbraid = "https://shop.example/oak?wbraid=WB-test";
+    chat_after_visit(&app, wbraid, json!({}), "447911000333").await;
+    let log = settled(&app, &admin, &ads, 5).await;
+    assert_eq!(log[0]["state"], "failed", "{:#?}", log[0]);
+    assert_eq!(log[0]["status"], 400);
+    assert!(log[0]["answer"].as_str().unwrap().contains("test refusal"));
+    let refused = google.received().last().unwrap().json();
+    assert_eq!(
+        refused["events"][0]["adIdentifiers"],
+        json!({"wbraid": "WB-test"})
+    );
+
+    // Google is down (5xx): retried, then sent once it is back.
+    google.answer(503);
+    google.answer_body(r#"{"error": {"code": 503}}"#);
+    let gbraid = "https://shop.example/oak?gbraid=GB-test";
+    chat_after_visit(&app, gbraid, json!({}), "447911000444").await;
+    let tried = |google: &FakeEndpoint| {
+        google
+            .received()
+            .iter()
+            .filter(|r| String::from_utf8_lossy(&r.body).contains("GB-test"))
+            .count()
+    };
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while tried(&google) < 2 && std::time::Instant::now() < until {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(tried(&google) >= 2, "retried while down");
+    google.answer(200);
+    google.answer_body(r#"{"requestId": "test-request"}"#);
+    let log = settled(&app, &admin, &ads, 6).await;
+    assert_eq!(log[0]["state"], "sent", "{:#?}", log[0]);
+    assert_eq!(log[0]["status"], 200);
+    assert_eq!(oauth.received().len(), 1, "the access token still cached");
+}
