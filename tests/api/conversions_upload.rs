@@ -11,10 +11,14 @@ use chatrail_tests::on_both_backends;
 use serde_json::json;
 
 use crate::conversions::{
-    add, app, assert_shape, chat_after_visit, fixture_json, list, settled, won,
+    add, app, assert_shape, chat_after_visit, edit, fixture_json, list, log, settled, won,
 };
 
-on_both_backends!(google_ads_gets_click_conversions_with_an_oauth_token,);
+on_both_backends!(
+    google_ads_gets_click_conversions_with_an_oauth_token,
+    a_held_delivery_claimed_past_its_window_expires_unsent,
+    a_null_endpoint_resets_to_the_platforms_own,
+);
 
 const GCLID: &str = "Cj0KCQiA-test-gclid";
 const REFRESH: &str = "1//test-refresh-token";
@@ -158,4 +162,84 @@ async fn google_ads_gets_click_conversions_with_an_oauth_token(backend: Backend)
     assert_eq!(log[0]["state"], "sent", "{:#?}", log[0]);
     assert_eq!(log[0]["status"], 200);
     assert_eq!(oauth.received().len(), 1, "the access token still cached");
+}
+
+async fn a_held_delivery_claimed_past_its_window_expires_unsent(backend: Backend) {
+    let app = app(backend).await;
+    let crm = FakeEndpoint::start();
+    crm.answer(503);
+    let admin = create_token(&app.store, &app.site, Role::Admin).await;
+    let (hook, _) = add(
+        &app,
+        &admin,
+        json!({"kind": "webhook", "name": "CRM", "endpoint": crm.base, "events": {"started": "s"}}),
+    )
+    .await;
+    chat_after_visit(&app, "https://shop.example/oak", json!({}), "447911000555").await;
+    // Tried while the CRM is down, then held by a pause.
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while crm.received().is_empty() && std::time::Instant::now() < until {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let (status, answer) = edit(&app, &admin, &hook, json!({"enabled": false})).await;
+    assert_eq!(status, 200, "{answer}");
+    let tried = crm.received().len();
+    assert!(tried >= 1);
+    // Four days pass (the webhook's window is three) while it is paused.
+    let four_days = 4 * 86_400_000;
+    let sql = format!("UPDATE conversion_events SET occurred_at = occurred_at - {four_days}");
+    app.db.execute(&sql, vec![]).await.unwrap();
+    crm.answer(200);
+    let (status, answer) = edit(&app, &admin, &hook, json!({"enabled": true})).await;
+    assert_eq!(status, 200, "{answer}");
+    let done = settled(&app, &admin, &hook, 1).await;
+    assert_eq!(done[0]["state"], "expired", "{:#?}", done[0]);
+    assert_eq!(
+        done[0]["answer"],
+        "not sent within 72 hours of the event, webhook's window"
+    );
+    assert!(crm.accepted().is_empty(), "nothing sent after the window");
+    assert_eq!(crm.received().len(), tried);
+}
+
+async fn a_null_endpoint_resets_to_the_platforms_own(backend: Backend) {
+    let app = app(backend).await;
+    let admin = create_token(&app.store, &app.site, Role::Admin).await;
+    let (ga4, _) = add(
+        &app,
+        &admin,
+        json!({"kind": "ga4", "name": "GA4", "endpoint": "http://127.0.0.1:9/proxy",
+            "settings": {"measurement_id": "G-TEST123"}, "secret": "mp-secret"}),
+    )
+    .await;
+    let (status, kept) = edit(&app, &admin, &ga4, json!({"name": "GA4 (EU)"})).await;
+    assert_eq!(status, 200, "{kept}");
+    assert_eq!(
+        kept["endpoint"], "http://127.0.0.1:9/proxy",
+        "left out: kept"
+    );
+    let (status, reset) = edit(&app, &admin, &ga4, json!({"endpoint": null})).await;
+    assert_eq!(status, 200, "{reset}");
+    assert_eq!(reset["endpoint"], "https://www.google-analytics.com");
+    assert_eq!(reset["name"], "GA4 (EU)");
+    let (hook, _) = add(
+        &app,
+        &admin,
+        json!({"kind": "webhook", "name": "CRM", "endpoint": "http://127.0.0.1:9/hook"}),
+    )
+    .await;
+    let (status, refused) = edit(&app, &admin, &hook, json!({"endpoint": null})).await;
+    assert_eq!(status, 400, "{refused}");
+    assert!(
+        refused
+            .to_string()
+            .contains("a webhook needs its endpoint URL"),
+        "{refused}"
+    );
+    let listed = list(&app, &admin).await;
+    assert!(
+        listed.to_string().contains("http://127.0.0.1:9/hook"),
+        "{listed}"
+    );
+    assert!(log(&app, &admin, &ga4).await.is_empty());
 }
