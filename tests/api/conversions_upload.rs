@@ -18,6 +18,7 @@ on_both_backends!(
     google_ads_gets_click_conversions_with_an_oauth_token,
     a_held_delivery_claimed_past_its_window_expires_unsent,
     a_null_endpoint_resets_to_the_platforms_own,
+    yandex_metrica_gets_chats_and_offline_conversions_as_csv_uploads,
 );
 
 const GCLID: &str = "Cj0KCQiA-test-gclid";
@@ -242,4 +243,100 @@ async fn a_null_endpoint_resets_to_the_platforms_own(backend: Backend) {
         "{listed}"
     );
     assert!(log(&app, &admin, &ga4).await.is_empty());
+}
+
+/// The CSV file of a Metrica upload (`multipart/form-data`, one part `file`): its header,
+/// then its rows.
+fn uploaded_csv(r: &Received) -> Vec<Vec<String>> {
+    let boundary = r.headers["content-type"]
+        .strip_prefix("multipart/form-data; boundary=")
+        .expect("a multipart upload")
+        .to_owned();
+    let body = String::from_utf8(r.body.clone()).unwrap();
+    let part = body
+        .split(&format!("--{boundary}"))
+        .nth(1)
+        .expect("one part");
+    assert!(part.contains("name=\"file\""), "{part}");
+    let csv = part
+        .split_once("\r\n\r\n")
+        .unwrap()
+        .1
+        .trim_end_matches("\r\n");
+    csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(csv.as_bytes())
+        .into_records()
+        .map(|r| r.unwrap().iter().map(str::to_owned).collect())
+        .collect()
+}
+
+/// `r`'s upload has the fixture's path, header and row (`*`: any non-empty value).
+fn assert_upload(expected: &serde_json::Value, r: &Received) {
+    assert_eq!(r.path_and_query, expected["path"].as_str().unwrap());
+    assert_eq!(r.headers["authorization"], "OAuth y0_test-oauth-token");
+    let rows = uploaded_csv(r);
+    assert_eq!(rows.len(), 2, "one row and the header: {rows:?}");
+    let (header, row) = (&rows[0], &rows[1]);
+    assert_eq!(json!(header), expected["header"]);
+    let want = expected["row"].as_array().unwrap();
+    assert_eq!(row.len(), want.len(), "{row:?}");
+    for (i, (got, want)) in row.iter().zip(want).enumerate() {
+        match want.as_str().unwrap() {
+            "*" => assert!(!got.is_empty(), "column {i} empty"),
+            want => assert_eq!(got, want, "column {}", header[i]),
+        }
+    }
+}
+
+async fn yandex_metrica_gets_chats_and_offline_conversions_as_csv_uploads(backend: Backend) {
+    let app = app(backend).await;
+    let metrica = FakeEndpoint::start();
+    let admin = create_token(&app.store, &app.site, Role::Admin).await;
+    let (ym, created) = add(
+        &app,
+        &admin,
+        json!({"kind": "yandex_metrica", "name": "Metrica", "endpoint": metrica.base,
+            "settings": {"counter_id": "2215573", "chats": "true"},
+            "secret": "y0_test-oauth-token"}),
+    )
+    .await;
+    assert!(!created.to_string().contains("y0_test"), "{created}");
+    let fixture = fixture_json("yandex_metrica.json");
+    let ym_id = json!({"ym_client_id": "1700000000123456789"});
+    let dialog = chat_after_visit(
+        &app,
+        "https://shop.example/oak?yclid=7291",
+        ym_id.clone(),
+        "447911000666",
+    )
+    .await;
+    settled(&app, &admin, &ym, 1).await;
+    won(&app, &dialog, &admin).await;
+    let log = settled(&app, &admin, &ym, 2).await;
+    assert!(log.iter().all(|d| d["state"] == "sent"), "{log:#?}");
+    let sent = metrica.accepted();
+    assert_eq!(sent.len(), 2);
+    assert_upload(&fixture["chat"], &sent[0]);
+    assert_eq!(
+        uploaded_csv(&sent[0])[1][4],
+        dialog,
+        "the chat's id is the dialog's"
+    );
+    assert_upload(&fixture["purchase"], &sent[1]);
+
+    // No Metrica ids, or no consent: dropped, never uploaded.
+    chat_after_visit(&app, "https://shop.example/oak", json!({}), "447911000777").await;
+    let log = settled(&app, &admin, &ym, 3).await;
+    assert_eq!(log[0]["state"], "dropped");
+    assert_eq!(
+        log[0]["answer"],
+        "the visit carried no Metrica ClientID (_ym_uid) nor yclid"
+    );
+    let denied = json!({"ads": false, "ym_client_id": "1700000000999999999"});
+    chat_after_visit(&app, "https://shop.example/oak", denied, "447911000888").await;
+    let log = settled(&app, &admin, &ym, 4).await;
+    assert_eq!(log[0]["state"], "dropped");
+    assert_eq!(log[0]["answer"], "the visitor denied advertising consent");
+    assert_eq!(metrica.received().len(), 2);
 }

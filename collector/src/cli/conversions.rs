@@ -17,7 +17,7 @@ pub(super) enum ConversionsCommand {
         /// Site key.
         #[arg(long)]
         site: String,
-        /// `webhook`, `meta`, `ga4` or `google_ads`.
+        /// `webhook`, `meta`, `ga4`, `google_ads` or `yandex_metrica`.
         #[arg(long)]
         kind: String,
         /// Its name.
@@ -103,7 +103,9 @@ impl ConversionsCommand {
             } => {
                 let (store, site_id) = site_of(&db, &site).await?;
                 let kind = DestinationKind::parse(&kind).map_err(|_| {
-                    anyhow::anyhow!("--kind must be webhook, meta, ga4 or google_ads")
+                    anyhow::anyhow!(
+                        "--kind must be webhook, meta, ga4, google_ads or yandex_metrica"
+                    )
                 })?;
                 let new = NewDestination {
                     kind,

@@ -12,7 +12,7 @@ use crate::storage::SourceCard;
 pub struct Outgoing {
     /// Where to `POST`.
     pub url: String,
-    /// Headers besides `content-type: application/json`.
+    /// Headers; `content-type` is `application/json` unless one is given here.
     pub headers: Vec<(&'static str, String)>,
     /// The JSON body.
     pub body: Vec<u8>,

@@ -27,6 +27,7 @@ pub fn build(
         DestinationKind::Meta => meta(dest, event, name, card),
         DestinationKind::Ga4 => ga4(dest, event, name, card),
         DestinationKind::GoogleAds => super::google_ads::build(dest, event, name, card),
+        DestinationKind::YandexMetrica => super::yandex::build(dest, event, name, card),
     }
 }
 

@@ -133,10 +133,11 @@ async fn deliver(
         Built::Send(out) => out,
         Built::Skip(why) => return Settled::Dropped { answer: why },
     };
-    let mut request = client
-        .post(&out.url)
-        .header("content-type", "application/json")
-        .body(out.body);
+    let json = !out.headers.iter().any(|(k, _)| *k == "content-type");
+    let mut request = client.post(&out.url).body(out.body);
+    if json {
+        request = request.header("content-type", "application/json");
+    }
     for (k, v) in out.headers {
         request = request.header(k, v);
     }

@@ -34,6 +34,11 @@ pub fn client_id(s: &str) -> bool {
     !s.is_empty() && s.len() <= 200 && s.bytes().all(|b| b.is_ascii_graphic())
 }
 
+/// `true` or `false`.
+pub fn flag(s: &str) -> bool {
+    matches!(s, "true" | "false")
+}
+
 /// A URL setting (a token endpoint overridden for tests or a proxy).
 pub fn url(s: &str) -> bool {
     check_url(s).is_ok()

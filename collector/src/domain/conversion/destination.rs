@@ -6,7 +6,9 @@ use std::time::Duration;
 
 use uuid::Uuid;
 
-use super::checks::{check_url, client_id, digits, measurement_id, token, url, GoogleCredentials};
+use super::checks::{
+    check_url, client_id, digits, flag, measurement_id, token, url, GoogleCredentials,
+};
 use super::event::{Event, EventKind, Trigger};
 use crate::domain::names::closed_names;
 use crate::domain::secret::Secret;
@@ -25,6 +27,8 @@ pub enum DestinationKind {
     Ga4,
     /// Google Ads offline click conversions, through Google's Data Manager API.
     GoogleAds,
+    /// Yandex Metrica's offline conversions (and chats) upload.
+    YandexMetrica,
 }
 
 closed_names!(DestinationKind, "destination kind", {
@@ -32,6 +36,7 @@ closed_names!(DestinationKind, "destination kind", {
     Meta = "meta",
     Ga4 = "ga4",
     GoogleAds = "google_ads",
+    YandexMetrica = "yandex_metrica",
 });
 
 /// A setting's name and the check of its value.
@@ -50,6 +55,8 @@ impl DestinationKind {
             DestinationKind::Meta => 7 * DAY,
             DestinationKind::Ga4 => 3 * DAY,
             DestinationKind::GoogleAds => 90 * DAY,
+            // Metrica attaches a conversion at most 21 days after the visit.
+            DestinationKind::YandexMetrica => 21 * DAY,
         }
     }
 
@@ -60,6 +67,7 @@ impl DestinationKind {
             DestinationKind::Meta => Some("https://graph.facebook.com/v21.0"),
             DestinationKind::Ga4 => Some("https://www.google-analytics.com"),
             DestinationKind::GoogleAds => Some("https://datamanager.googleapis.com"),
+            DestinationKind::YandexMetrica => Some("https://api-metrika.yandex.net"),
         }
     }
 
@@ -70,6 +78,7 @@ impl DestinationKind {
             DestinationKind::Meta => &[("dataset_id", digits)],
             DestinationKind::Ga4 => &[("measurement_id", measurement_id)],
             DestinationKind::GoogleAds => &[("customer_id", digits), ("client_id", client_id)],
+            DestinationKind::YandexMetrica => &[("counter_id", digits)],
         }
     }
 
@@ -83,6 +92,7 @@ impl DestinationKind {
             ],
             DestinationKind::Ga4 => &[],
             DestinationKind::GoogleAds => &[("login_customer_id", digits), ("token_url", url)],
+            DestinationKind::YandexMetrica => &[("chats", flag)],
         }
     }
 
@@ -108,6 +118,8 @@ impl DestinationKind {
             ],
             // Names there are conversion actions' ids: the site's own, none by default.
             DestinationKind::GoogleAds => &[],
+            // Goal identifiers of the counter (JavaScript-event goals).
+            DestinationKind::YandexMetrica => &[("started", "chat_started"), ("won", "purchase")],
         };
         pairs
             .iter()
@@ -190,7 +202,7 @@ impl Destination {
 #[derive(Debug, Clone, serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewDestination {
-    /// `webhook`, `meta`, `ga4` or `google_ads`.
+    /// `webhook`, `meta`, `ga4`, `google_ads` or `yandex_metrica`.
     pub kind: DestinationKind,
     /// 1–60 characters.
     #[schema(min_length = 1, max_length = 60)]
