@@ -211,10 +211,13 @@ pub struct NewDestination {
     #[schema(max_length = 500)]
     pub endpoint: Option<String>,
     /// Meta: `dataset_id` (required), `whatsapp_business_account_id` (for Click-to-WhatsApp
-    /// chats), `test_event_code`. GA4: `measurement_id` (`G-…`, required).
+    /// chats), `test_event_code`. GA4: `measurement_id` (`G-…`, required). Google Ads:
+    /// `customer_id`, `client_id` (required), `login_customer_id`, `token_url`. Yandex
+    /// Metrica: `counter_id` (required), `chats` (`true`: a dialog's start as a chat).
     #[serde(default)]
     pub settings: BTreeMap<String, String>,
-    /// Meta: the access token; GA4: the API secret; webhook: a `whsec_…` signing secret
+    /// Meta: the access token; GA4: the API secret; Google Ads: `{"client_secret": "…",
+    /// "refresh_token": "…"}`; Yandex Metrica: the OAuth token; webhook: a `whsec_…` signing secret
     /// (made up when left out, shown once). Never shown back.
     #[schema(max_length = 1000)]
     pub secret: Option<String>,
@@ -411,6 +414,31 @@ mod tests {
         let mut creds = meta();
         creds.endpoint = Some("https://u:p@example.com".into());
         assert!(creds.check(Uuid::nil()).is_err());
+    }
+
+    #[test]
+    fn google_ads_needs_its_credentials_and_conversion_action_ids() {
+        let ads = |secret: &str, events: Option<BTreeMap<String, String>>| NewDestination {
+            kind: DestinationKind::GoogleAds,
+            name: "Ads".into(),
+            endpoint: None,
+            settings: [("customer_id", "123"), ("client_id", "c.apps")]
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .into(),
+            secret: Some(secret.into()),
+            events,
+        };
+        let creds = r#"{"client_secret": "s", "refresh_token": "r"}"#;
+        let won = || Some([("won".to_owned(), "456".to_owned())].into());
+        assert!(ads(creds, won()).check(Uuid::nil()).is_ok());
+        let e = ads("r-only", won()).check(Uuid::nil()).unwrap_err();
+        assert!(e.contains("client_secret") && !e.contains("r-only"), "{e}");
+        assert!(ads(creds, None)
+            .check(Uuid::nil())
+            .unwrap_err()
+            .contains("ids"));
+        let named = Some([("won".to_owned(), "Purchase".to_owned())].into());
+        assert!(ads(creds, named).check(Uuid::nil()).is_err());
     }
 
     #[test]

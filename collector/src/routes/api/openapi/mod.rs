@@ -111,7 +111,7 @@ pub struct ApiV1;
         (name = "dialogs", description = "Dialogs, source cards and tags (operator, admin)"),
         (name = "messages", description = "Inbound messages from any platform (operator, admin)"),
         (name = "reports", description = "Reports as JSON or CSV (analyst, admin)"),
-        (name = "conversions", description = "Conversions sent to Meta, GA4 and webhooks: destinations and delivery logs (admin)"),
+        (name = "conversions", description = "Conversions sent to Meta, GA4, Google Ads, Yandex Metrica and webhooks: destinations and delivery logs (admin)"),
         (name = "site", description = "Who a token is; site settings, tokens, retention, erasure (admin)"),
         (name = "tracker", description = "The snippet, its beacons and off-site links"),
         (name = "webhooks", description = "Messaging providers' webhooks, each signed its way"),
