@@ -44,7 +44,7 @@ const WAIT: Duration = Duration::from_secs(20);
 const METRICS_TOKEN: &str = "metrics-token-of-the-test";
 
 /// A collector whose sender looks for due deliveries every 50 ms and retries after 100 ms.
-async fn app(backend: Backend) -> TestApp {
+pub(crate) async fn app(backend: Backend) -> TestApp {
     spawn_app_with(backend, |s| {
         s.conversions_poll_ms = 50;
         s.conversions_retry_ms = 100;
@@ -54,7 +54,7 @@ async fn app(backend: Backend) -> TestApp {
 }
 
 /// Adds a destination; its id and the creation's answer.
-async fn add(app: &TestApp, admin: &str, body: Value) -> (String, Value) {
+pub(crate) async fn add(app: &TestApp, admin: &str, body: Value) -> (String, Value) {
     let (status, answer) = call(
         app,
         reqwest::Method::POST,
@@ -71,14 +71,14 @@ async fn add(app: &TestApp, admin: &str, body: Value) -> (String, Value) {
 }
 
 /// The site's destinations as listed.
-async fn list(app: &TestApp, admin: &str) -> Value {
+pub(crate) async fn list(app: &TestApp, admin: &str) -> Value {
     let path = "/conversions/destinations";
     let (status, answer) = call(app, reqwest::Method::GET, path, admin, None).await;
     assert_eq!(status, 200, "{answer}");
     answer
 }
 
-async fn log(app: &TestApp, admin: &str, id: &str) -> Vec<Value> {
+pub(crate) async fn log(app: &TestApp, admin: &str, id: &str) -> Vec<Value> {
     let path = format!("/conversions/destinations/{id}/deliveries");
     let (status, answer) = call(app, reqwest::Method::GET, &path, admin, None).await;
     assert_eq!(status, 200, "{answer}");
@@ -86,7 +86,7 @@ async fn log(app: &TestApp, admin: &str, id: &str) -> Vec<Value> {
 }
 
 /// Waits until the destination's log has `n` deliveries none of them pending; them.
-async fn settled(app: &TestApp, admin: &str, id: &str, n: usize) -> Vec<Value> {
+pub(crate) async fn settled(app: &TestApp, admin: &str, id: &str, n: usize) -> Vec<Value> {
     let until = Instant::now() + WAIT;
     loop {
         let all = log(app, admin, id).await;
@@ -101,7 +101,12 @@ async fn settled(app: &TestApp, admin: &str, id: &str, n: usize) -> Vec<Value> {
 
 /// A visit of `url` with the beacon's `extra` fields, then a WhatsApp message carrying its
 /// code from `phone`; the dialog's id.
-async fn chat_after_visit(app: &TestApp, url: &str, extra: Value, phone: &str) -> String {
+pub(crate) async fn chat_after_visit(
+    app: &TestApp,
+    url: &str,
+    extra: Value,
+    phone: &str,
+) -> String {
     let (visitor, session, code) = ids();
     let mut visit = json!({"site": "shop", "visitor": visitor, "session": session,
         "code": code.as_str(), "url": url});
@@ -129,7 +134,7 @@ async fn chat_after_visit(app: &TestApp, url: &str, extra: Value, phone: &str) -
     report["dialogs"][0].as_str().unwrap().to_owned()
 }
 
-async fn won(app: &TestApp, id: &str, token: &str) {
+pub(crate) async fn won(app: &TestApp, id: &str, token: &str) {
     let path = format!("/dialogs/{id}/outcome");
     let body = json!({"stage": "won", "value": "1500.50", "currency": "USD"});
     let (status, answer) = call(app, reqwest::Method::PUT, &path, token, Some(body)).await;
@@ -138,7 +143,7 @@ async fn won(app: &TestApp, id: &str, token: &str) {
 
 /// `actual` has the shape of `expected`: the same keys (but `_source`), equal values, where
 /// `"*"` stands for any non-null value.
-fn assert_shape(expected: &Value, actual: &Value, at: &str) {
+pub(crate) fn assert_shape(expected: &Value, actual: &Value, at: &str) {
     match (expected, actual) {
         (Value::String(s), a) if s == "*" => assert!(!a.is_null(), "{at}: missing"),
         (Value::Object(e), Value::Object(a)) => {
@@ -162,7 +167,7 @@ fn assert_shape(expected: &Value, actual: &Value, at: &str) {
     }
 }
 
-fn fixture_json(name: &str) -> Value {
+pub(crate) fn fixture_json(name: &str) -> Value {
     serde_json::from_str(&fixture(&format!("conversions/{name}"))).unwrap()
 }
 
@@ -520,7 +525,7 @@ async fn a_destination_down_gets_every_event_once_when_it_returns(backend: Backe
 }
 
 /// Changes a destination; the status and the answer.
-async fn edit(app: &TestApp, token: &str, id: &str, body: Value) -> (u16, Value) {
+pub(crate) async fn edit(app: &TestApp, token: &str, id: &str, body: Value) -> (u16, Value) {
     let path = format!("/conversions/destinations/{id}");
     call(app, reqwest::Method::PATCH, &path, token, Some(body)).await
 }

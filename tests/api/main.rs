@@ -7,6 +7,7 @@ mod beacons;
 mod compression;
 mod concurrency;
 mod conversions;
+mod conversions_upload;
 mod costs;
 mod dashboard;
 mod enrichment;

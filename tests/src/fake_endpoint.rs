@@ -36,6 +36,7 @@ pub struct FakeEndpoint {
     received: Arc<Mutex<Vec<Received>>>,
     status: Arc<AtomicU16>,
     delay_ms: Arc<AtomicU64>,
+    body: Arc<Mutex<Option<String>>>,
     handle: actix_web::dev::ServerHandle,
 }
 
@@ -45,12 +46,19 @@ impl FakeEndpoint {
         let received: Arc<Mutex<Vec<Received>>> = Arc::default();
         let status = Arc::new(AtomicU16::new(200));
         let delay_ms = Arc::new(AtomicU64::new(0));
-        let (r, s, d) = (received.clone(), status.clone(), delay_ms.clone());
+        let body: Arc<Mutex<Option<String>>> = Arc::default();
+        let (r, s, d, b) = (
+            received.clone(),
+            status.clone(),
+            delay_ms.clone(),
+            body.clone(),
+        );
         let server = HttpServer::new(move || {
-            let (r, s, d) = (r.clone(), s.clone(), d.clone());
+            let (r, s, d, b) = (r.clone(), s.clone(), d.clone(), b.clone());
             App::new().default_service(web::to(move |req: HttpRequest, body: web::Bytes| {
                 let wait = Duration::from_millis(d.load(Ordering::SeqCst));
-                answer(r.clone(), s.clone(), wait, req, body)
+                let reply = b.lock().unwrap().clone();
+                answer(r.clone(), s.clone(), wait, reply, req, body)
             }))
         })
         .workers(1)
@@ -66,8 +74,14 @@ impl FakeEndpoint {
             received,
             status,
             delay_ms,
+            body,
             handle,
         }
+    }
+
+    /// Answers with `body` (JSON) from now on, whatever the status.
+    pub fn answer_body(&self, body: &str) {
+        *self.body.lock().unwrap() = Some(body.to_owned());
     }
 
     /// Answers `status` from now on.
@@ -111,6 +125,7 @@ async fn answer(
     received: Arc<Mutex<Vec<Received>>>,
     status: Arc<AtomicU16>,
     wait: Duration,
+    reply: Option<String>,
     req: HttpRequest,
     body: web::Bytes,
 ) -> HttpResponse {
@@ -130,11 +145,13 @@ async fn answer(
     let code = actix_web::http::StatusCode::from_u16(status).expect("a status");
     HttpResponse::build(code)
         .content_type("application/json")
-        .body(if status < 300 {
-            r#"{"ok":true}"#
-        } else {
-            r#"{"error":"down for the test"}"#
-        })
+        .body(reply.unwrap_or_else(|| {
+            if status < 300 {
+                r#"{"ok":true}"#.into()
+            } else {
+                r#"{"error":"down for the test"}"#.into()
+            }
+        }))
 }
 
 impl Drop for FakeEndpoint {

@@ -17,7 +17,7 @@ pub(super) enum ConversionsCommand {
         /// Site key.
         #[arg(long)]
         site: String,
-        /// `webhook`, `meta` or `ga4`.
+        /// `webhook`, `meta`, `ga4`, `google_ads` or `yandex_metrica`.
         #[arg(long)]
         kind: String,
         /// Its name.
@@ -102,8 +102,11 @@ impl ConversionsCommand {
                 event,
             } => {
                 let (store, site_id) = site_of(&db, &site).await?;
-                let kind = DestinationKind::parse(&kind)
-                    .map_err(|_| anyhow::anyhow!("--kind must be webhook, meta or ga4"))?;
+                let kind = DestinationKind::parse(&kind).map_err(|_| {
+                    anyhow::anyhow!(
+                        "--kind must be webhook, meta, ga4, google_ads or yandex_metrica"
+                    )
+                })?;
                 let new = NewDestination {
                     kind,
                     name,

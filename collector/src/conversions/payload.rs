@@ -3,34 +3,15 @@
 //! `../shared/reference/conversions.md`; the shapes are pinned field by field in
 //! `tests/api/conversions.rs` against fixtures that cite the platforms' pages.
 
-use serde_json::{json, Map, Value};
+use serde_json::{json, Map};
 use sha2::{Digest, Sha256};
 
+use super::outgoing::{click_id, money};
+pub use super::outgoing::{Built, Outgoing};
 use crate::domain::conversion::webhook;
 use crate::domain::conversion::{Destination, DestinationKind, Event, EventKind};
 use crate::domain::rfc3339_ms;
 use crate::storage::SourceCard;
-
-/// An HTTP request to make. Its URL may hold a credential (Meta's access token, GA4's API
-/// secret): it is never logged nor shown.
-#[derive(Debug)]
-pub struct Outgoing {
-    /// Where to `POST`.
-    pub url: String,
-    /// Headers besides `content-type: application/json`.
-    pub headers: Vec<(&'static str, String)>,
-    /// The JSON body.
-    pub body: Vec<u8>,
-}
-
-/// What to do with a delivery.
-#[derive(Debug)]
-pub enum Built {
-    /// Send this.
-    Send(Outgoing),
-    /// Nothing can be sent, for this reason (shown in the delivery log).
-    Skip(String),
-}
 
 /// The request for `event` at `dest`, where it is called `name`; `card` is the dialog's
 /// (`None` once erased, or for a test event on a site without dialogs); `now` is epoch ms.
@@ -45,6 +26,8 @@ pub fn build(
         DestinationKind::Webhook => Built::Send(webhook_request(dest, event, name, card, now)),
         DestinationKind::Meta => meta(dest, event, name, card),
         DestinationKind::Ga4 => ga4(dest, event, name, card),
+        DestinationKind::GoogleAds => super::google_ads::build(dest, event, name, card),
+        DestinationKind::YandexMetrica => super::yandex::build(dest, event, name, card),
     }
 }
 
@@ -100,21 +83,6 @@ pub fn hashed_phone(phone: &str) -> Option<String> {
     let digits: String = phone.chars().filter(char::is_ascii_digit).collect();
     let digits = digits.trim_start_matches('0');
     (digits.len() >= 7).then(|| hex::encode(Sha256::digest(digits.as_bytes())))
-}
-
-/// One click id of the session's (`gclid`, `fbclid` …), from its JSON object.
-fn click_id(card: &SourceCard, key: &str) -> Option<String> {
-    let ids: Map<String, Value> =
-        serde_json::from_str(card.session.as_ref()?.click_ids.as_deref()?).ok()?;
-    ids.get(key)?.as_str().map(str::to_owned)
-}
-
-/// `custom_data` (Meta) or GA4 params of a won event: value and currency.
-fn money(event: &Event, into: &mut Map<String, Value>) {
-    if let Some((value, currency)) = event.value() {
-        into.insert("value".into(), value.into());
-        into.insert("currency".into(), currency.into());
-    }
 }
 
 /// Meta's Conversions API: a business-messaging event for a chat from a Click-to-WhatsApp

@@ -9,7 +9,9 @@ use std::time::Duration;
 
 use futures_util::StreamExt;
 
+use super::oauth::Tokens;
 use super::payload::{build, Built};
+use crate::domain::conversion::DestinationKind;
 use crate::domain::now_ms;
 use crate::domain::site::SiteId;
 use crate::storage::conversions::{Claimed, Settled};
@@ -48,6 +50,7 @@ pub fn spawn(store: SharedStore, config: SenderConfig) -> tokio::task::JoinHandl
         .user_agent(concat!("chatrail/", env!("CARGO_PKG_VERSION")))
         .build()
         .expect("an HTTP client with default TLS");
+    let tokens = Tokens::default();
     tokio::spawn(async move {
         loop {
             match store
@@ -58,9 +61,9 @@ pub fn spawn(store: SharedStore, config: SenderConfig) -> tokio::task::JoinHandl
                     let full = claimed.len() as i64 == BATCH;
                     futures_util::stream::iter(claimed)
                         .for_each_concurrent(CONCURRENCY, |c| {
-                            let (store, client) = (&store, &client);
+                            let (store, client, tokens) = (&store, &client, &tokens);
                             async move {
-                                let how = deliver(store, client, &c, config).await;
+                                let how = deliver(store, client, tokens, &c, config).await;
                                 if let Err(e) = store.settle_delivery(&c, how).await {
                                     // Its lease ends and it is sent again.
                                     tracing::warn!(error = %e, "a delivery was not settled");
@@ -90,6 +93,7 @@ pub fn backoff(base: Duration, attempts: i64) -> Duration {
 async fn deliver(
     store: &SharedStore,
     client: &reqwest::Client,
+    tokens: &Tokens,
     c: &Claimed,
     config: SenderConfig,
 ) -> Settled {
@@ -129,18 +133,44 @@ async fn deliver(
         Built::Send(out) => out,
         Built::Skip(why) => return Settled::Dropped { answer: why },
     };
-    let mut request = client
-        .post(&out.url)
-        .header("content-type", "application/json")
-        .body(out.body);
+    let json = !out.headers.iter().any(|(k, _)| *k == "content-type");
+    let mut request = client.post(&out.url).body(out.body);
+    if json {
+        request = request.header("content-type", "application/json");
+    }
     for (k, v) in out.headers {
         request = request.header(k, v);
+    }
+    if d.kind == DestinationKind::GoogleAds {
+        match tokens.get(client, d).await {
+            Ok(token) => request = request.bearer_auth(token),
+            Err(no) if no.retry => {
+                return Settled::Retry {
+                    status: no.status,
+                    answer: no.answer,
+                    next_at: retry_at,
+                }
+            }
+            Err(no) => {
+                return match no.status {
+                    Some(status) => Settled::Failed {
+                        status,
+                        answer: no.answer,
+                    },
+                    None => Settled::Dropped { answer: no.answer },
+                }
+            }
+        }
     }
     match request.send().await {
         Ok(response) => {
             let status = response.status();
             let answer = response.text().await.unwrap_or_default();
             let code = i64::from(status.as_u16());
+            if code == 401 {
+                // An access token revoked before its time: the next attempt gets another.
+                tokens.forget(d);
+            }
             if status.is_success() {
                 Settled::Sent {
                     status: code,

@@ -2,6 +2,7 @@
 //! ([`destination`]), and how a webhook to the site's own systems is signed ([`webhook`]).
 //! Sending them is [`crate::conversions`]; the outbox is [`crate::storage::conversions`].
 
+pub mod checks;
 pub mod destination;
 pub mod event;
 pub mod webhook;

@@ -384,7 +384,7 @@ pub struct IngestCounters {
 pub struct CreatedDestination {
     /// Its id.
     pub destination_id: Uuid,
-    /// `webhook`, `meta` or `ga4`.
+    /// `webhook`, `meta`, `ga4`, `google_ads` or `yandex_metrica`.
     pub kind: crate::domain::conversion::DestinationKind,
     /// Its name.
     pub name: String,

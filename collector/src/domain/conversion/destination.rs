@@ -6,6 +6,9 @@ use std::time::Duration;
 
 use uuid::Uuid;
 
+use super::checks::{
+    check_url, client_id, digits, flag, measurement_id, token, url, GoogleCredentials,
+};
 use super::event::{Event, EventKind, Trigger};
 use crate::domain::names::closed_names;
 use crate::domain::secret::Secret;
@@ -22,12 +25,18 @@ pub enum DestinationKind {
     Meta,
     /// GA4's Measurement Protocol.
     Ga4,
+    /// Google Ads offline click conversions, through Google's Data Manager API.
+    GoogleAds,
+    /// Yandex Metrica's offline conversions (and chats) upload.
+    YandexMetrica,
 }
 
 closed_names!(DestinationKind, "destination kind", {
     Webhook = "webhook",
     Meta = "meta",
     Ga4 = "ga4",
+    GoogleAds = "google_ads",
+    YandexMetrica = "yandex_metrica",
 });
 
 /// A setting's name and the check of its value.
@@ -38,12 +47,16 @@ const DAY: Duration = Duration::from_secs(86_400);
 impl DestinationKind {
     /// How long after its event a delivery is still worth trying: Meta takes events up to
     /// 7 days old, GA4 backdates up to 72 hours; a webhook is retried for 3 days, as
-    /// Standard Webhooks senders do.
+    /// Standard Webhooks senders do; Google Ads takes a click's conversions for up to 90
+    /// days (the longest click-through window of a conversion action).
     pub fn window(self) -> Duration {
         match self {
             DestinationKind::Webhook => 3 * DAY,
             DestinationKind::Meta => 7 * DAY,
             DestinationKind::Ga4 => 3 * DAY,
+            DestinationKind::GoogleAds => 90 * DAY,
+            // Metrica attaches a conversion at most 21 days after the visit.
+            DestinationKind::YandexMetrica => 21 * DAY,
         }
     }
 
@@ -53,6 +66,8 @@ impl DestinationKind {
             DestinationKind::Webhook => None,
             DestinationKind::Meta => Some("https://graph.facebook.com/v21.0"),
             DestinationKind::Ga4 => Some("https://www.google-analytics.com"),
+            DestinationKind::GoogleAds => Some("https://datamanager.googleapis.com"),
+            DestinationKind::YandexMetrica => Some("https://api-metrika.yandex.net"),
         }
     }
 
@@ -62,6 +77,8 @@ impl DestinationKind {
             DestinationKind::Webhook => &[],
             DestinationKind::Meta => &[("dataset_id", digits)],
             DestinationKind::Ga4 => &[("measurement_id", measurement_id)],
+            DestinationKind::GoogleAds => &[("customer_id", digits), ("client_id", client_id)],
+            DestinationKind::YandexMetrica => &[("counter_id", digits)],
         }
     }
 
@@ -74,6 +91,8 @@ impl DestinationKind {
                 ("test_event_code", token),
             ],
             DestinationKind::Ga4 => &[],
+            DestinationKind::GoogleAds => &[("login_customer_id", digits), ("token_url", url)],
+            DestinationKind::YandexMetrica => &[("chats", flag)],
         }
     }
 
@@ -97,26 +116,16 @@ impl DestinationKind {
                 ("stage:qualified", "qualify_lead"),
                 ("won", "purchase"),
             ],
+            // Names there are conversion actions' ids: the site's own, none by default.
+            DestinationKind::GoogleAds => &[],
+            // Goal identifiers of the counter (JavaScript-event goals).
+            DestinationKind::YandexMetrica => &[("started", "chat_started"), ("won", "purchase")],
         };
         pairs
             .iter()
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
             .collect()
     }
-}
-
-fn digits(s: &str) -> bool {
-    !s.is_empty() && s.len() <= 30 && s.bytes().all(|b| b.is_ascii_digit())
-}
-
-fn measurement_id(s: &str) -> bool {
-    s.len() <= 30
-        && s.strip_prefix("G-")
-            .is_some_and(|r| !r.is_empty() && r.bytes().all(|b| b.is_ascii_alphanumeric()))
-}
-
-fn token(s: &str) -> bool {
-    !s.is_empty() && s.len() <= 64 && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
 }
 
 /// A destination as stored.
@@ -193,7 +202,7 @@ impl Destination {
 #[derive(Debug, Clone, serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewDestination {
-    /// `webhook`, `meta` or `ga4`.
+    /// `webhook`, `meta`, `ga4`, `google_ads` or `yandex_metrica`.
     pub kind: DestinationKind,
     /// 1–60 characters.
     #[schema(min_length = 1, max_length = 60)]
@@ -202,10 +211,13 @@ pub struct NewDestination {
     #[schema(max_length = 500)]
     pub endpoint: Option<String>,
     /// Meta: `dataset_id` (required), `whatsapp_business_account_id` (for Click-to-WhatsApp
-    /// chats), `test_event_code`. GA4: `measurement_id` (`G-…`, required).
+    /// chats), `test_event_code`. GA4: `measurement_id` (`G-…`, required). Google Ads:
+    /// `customer_id`, `client_id` (required), `login_customer_id`, `token_url`. Yandex
+    /// Metrica: `counter_id` (required), `chats` (`true`: a dialog's start as a chat).
     #[serde(default)]
     pub settings: BTreeMap<String, String>,
-    /// Meta: the access token; GA4: the API secret; webhook: a `whsec_…` signing secret
+    /// Meta: the access token; GA4: the API secret; Google Ads: `{"client_secret": "…",
+    /// "refresh_token": "…"}`; Yandex Metrica: the OAuth token; webhook: a `whsec_…` signing secret
     /// (made up when left out, shown once). Never shown back.
     #[schema(max_length = 1000)]
     pub secret: Option<String>,
@@ -259,11 +271,21 @@ impl NewDestination {
                 super::webhook::signing_key(&s)?;
                 s
             }
+            (Some(s), DestinationKind::GoogleAds) => {
+                GoogleCredentials::parse(&s)?;
+                s
+            }
             (Some(s), _) => s,
             (None, DestinationKind::Webhook) => super::webhook::new_secret(),
             (None, kind) => return Err(format!("{kind} needs its secret")),
         };
         let events = self.events.unwrap_or_else(|| self.kind.default_events());
+        let ads = self.kind == DestinationKind::GoogleAds;
+        if ads && (events.is_empty() || !events.values().all(|v| digits(v))) {
+            return Err("google_ads events name conversion actions by their ids: \
+                        {\"won\": \"123456789\"}"
+                .into());
+        }
         if events.is_empty() || events.len() > 30 {
             return Err("events must list 1-30 triggers".into());
         }
@@ -305,9 +327,11 @@ pub struct DestinationPatch {
     /// `false` pauses it: no new events, and its pending deliveries are held until it is
     /// enabled again.
     pub enabled: Option<bool>,
-    /// A base URL overriding the platform's; a webhook's URL.
-    #[schema(max_length = 500)]
-    pub endpoint: Option<String>,
+    /// A base URL overriding the platform's; a webhook's URL. Left out, the stored one stays;
+    /// `null` resets it to the platform's own (a webhook has none: it needs its URL).
+    #[schema(max_length = 500, value_type = Option<String>, nullable)]
+    #[serde(default, deserialize_with = "given")]
+    pub endpoint: Option<Option<String>>,
     /// Replaces every setting (the same as on creation).
     pub settings: Option<BTreeMap<String, String>>,
     /// A new credential (a webhook's: `whsec_…`); left out or `null`, the stored one stays.
@@ -316,6 +340,13 @@ pub struct DestinationPatch {
     pub secret: Option<String>,
     /// Replaces the events it gets: trigger → the event's name there.
     pub events: Option<BTreeMap<String, String>>,
+}
+
+/// A field given, `null` included (`Some(None)`); left out it is `None` (`serde(default)`).
+fn given<'de, D: serde::Deserializer<'de>, T: serde::Deserialize<'de>>(
+    d: D,
+) -> Result<Option<T>, D::Error> {
+    T::deserialize(d).map(Some)
 }
 
 impl DestinationPatch {
@@ -330,7 +361,9 @@ impl DestinationPatch {
         let checked = NewDestination {
             kind: stored.kind,
             name: self.name.unwrap_or_else(|| stored.name.clone()),
-            endpoint: Some(self.endpoint.unwrap_or_else(|| stored.endpoint.clone())),
+            endpoint: self
+                .endpoint
+                .unwrap_or_else(|| Some(stored.endpoint.clone())),
             settings: self.settings.unwrap_or_else(|| stored.settings.clone()),
             secret: self
                 .secret
@@ -344,21 +377,6 @@ impl DestinationPatch {
             ..checked
         })
     }
-}
-
-/// An http(s) URL without credentials in it.
-fn check_url(s: &str) -> Result<String, String> {
-    let url = url::Url::parse(s).map_err(|_| format!("endpoint {s:?} is not a URL"))?;
-    if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
-        return Err("endpoint must be an http or https URL".into());
-    }
-    if !url.username().is_empty() || url.password().is_some() {
-        return Err("endpoint must not hold credentials (put them in secret)".into());
-    }
-    if s.len() > 500 {
-        return Err("endpoint must be at most 500 characters".into());
-    }
-    Ok(s.trim_end_matches('/').to_owned())
 }
 
 #[cfg(test)]
@@ -396,6 +414,31 @@ mod tests {
         let mut creds = meta();
         creds.endpoint = Some("https://u:p@example.com".into());
         assert!(creds.check(Uuid::nil()).is_err());
+    }
+
+    #[test]
+    fn google_ads_needs_its_credentials_and_conversion_action_ids() {
+        let ads = |secret: &str, events: Option<BTreeMap<String, String>>| NewDestination {
+            kind: DestinationKind::GoogleAds,
+            name: "Ads".into(),
+            endpoint: None,
+            settings: [("customer_id", "123"), ("client_id", "c.apps")]
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .into(),
+            secret: Some(secret.into()),
+            events,
+        };
+        let creds = r#"{"client_secret": "s", "refresh_token": "r"}"#;
+        let won = || Some([("won".to_owned(), "456".to_owned())].into());
+        assert!(ads(creds, won()).check(Uuid::nil()).is_ok());
+        let e = ads("r-only", won()).check(Uuid::nil()).unwrap_err();
+        assert!(e.contains("client_secret") && !e.contains("r-only"), "{e}");
+        assert!(ads(creds, None)
+            .check(Uuid::nil())
+            .unwrap_err()
+            .contains("ids"));
+        let named = Some([("won".to_owned(), "Purchase".to_owned())].into());
+        assert!(ads(creds, named).check(Uuid::nil()).is_err());
     }
 
     #[test]

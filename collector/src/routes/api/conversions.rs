@@ -78,7 +78,7 @@ async fn create(
         payload,
         MAX_BODY_BYTES,
         "destination",
-        r#"{"kind": "webhook" | "meta" | "ga4", "name": ..., "endpoint": optional, "settings": {...}, "secret": ..., "events": optional}"#,
+        r#"{"kind": "webhook" | "meta" | "ga4" | "google_ads" | "yandex_metrica", "name": ..., "endpoint": optional, "settings": {...}, "secret": ..., "events": optional}"#,
     )
     .await?;
     let made_up = new.makes_up_secret();

@@ -28,7 +28,7 @@ use crate::domain::site::SiteId;
 pub struct DestinationView {
     /// Its id.
     pub destination_id: Uuid,
-    /// `webhook`, `meta` or `ga4`.
+    /// `webhook`, `meta`, `ga4`, `google_ads` or `yandex_metrica`.
     pub kind: DestinationKind,
     /// Its name.
     pub name: String,

@@ -120,7 +120,7 @@ pub struct ApiV1;
         (name = "dialogs", description = "Dialogs, source cards and tags (operator, admin)"),
         (name = "messages", description = "Inbound messages from any platform (operator, admin)"),
         (name = "reports", description = "Reports as JSON or CSV (analyst, admin)"),
-        (name = "conversions", description = "Conversions sent to Meta, GA4 and webhooks: destinations and delivery logs (admin)"),
+        (name = "conversions", description = "Conversions sent to Meta, GA4, Google Ads, Yandex Metrica and webhooks: destinations and delivery logs (admin)"),
         (name = "account", description = "Signing in with an e-mail address and a password: the session cookie, signing out, invites"),
         (name = "site", description = "Who a token is; site settings, tokens, retention, erasure (admin)"),
         (name = "tracker", description = "The snippet, its beacons and off-site links"),
