@@ -21,12 +21,14 @@ use uuid::Uuid;
 
 mod ad_platforms;
 mod config;
+mod message_rollups;
 mod migrations;
 mod owners;
 mod rollups;
 
 use ad_platforms::ids_stay_first_and_consent_follows_the_newest_beacon;
 use config::site_changes_reach_every_collector;
+use message_rollups::message_rollups_follow_statuses_and_erasure;
 use migrations::telegram_bots_get_one_spelling;
 use owners::{
     the_first_claim_keeps_a_number_two_sites_held, two_sites_racing_for_a_number_leave_one_owner,
@@ -48,6 +50,7 @@ on_both_backends!(
     statuses_end_the_same_whatever_the_order,
     tags_belong_to_one_dialog_of_one_site,
     rollups_follow_every_write,
+    message_rollups_follow_statuses_and_erasure,
     a_late_visit_racing_a_probable_match,
     same_second_messages_make_one_exact_dialog_in_any_order,
     site_changes_reach_every_collector,

@@ -223,7 +223,7 @@ pub async fn rollups_follow_every_write(backend: Backend) {
     counts_agree(&store, &site).await;
 }
 
-async fn execute(backend: Backend, url: &str, sql: &str) {
+pub async fn execute(backend: Backend, url: &str, sql: &str) {
     use sqlx::Connection as _;
     match backend {
         Backend::Sqlite => {

@@ -11,6 +11,7 @@ use crate::args;
 use crate::db::{Db, StoreError};
 use crate::domain::provider::{ChatChannel, Provider};
 use crate::domain::site::SiteId;
+use crate::reports::rollups::messages::MessageDelta;
 use crate::reports::rollups::RollupDelta;
 use crate::storage::{fold, refresh_first_replies};
 
@@ -247,6 +248,18 @@ pub async fn insert(db: &Db, site_id: SiteId, batch: &SyntheticBatch) -> Result<
     refresh_first_replies(&mut tx, site, &dialogs).await?;
     delta.after_write(&mut tx, site, &touched).await?;
     delta.write(&mut tx).await?;
+    let mut counts = MessageDelta::default();
+    for m in &batch.messages {
+        counts.received(site, m.sent_at, 1);
+    }
+    for s in &batch.statuses {
+        let read = s.read_at.is_some();
+        let flags = i64::from(read || s.delivered_at.is_some())
+            + 2 * i64::from(read)
+            + 4 * i64::from(s.failed_at.is_some());
+        counts.status(site, s.sent_at, flags, 1);
+    }
+    counts.write(&mut tx).await?;
     tx.commit().await?;
     Ok(())
 }

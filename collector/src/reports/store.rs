@@ -8,6 +8,7 @@ use super::costs::CostRow;
 use super::money_sql::{self as money, LostStep, OutcomeRow, SiteMoney};
 use super::query::Key;
 use super::query::{dialog_conditions, CountQuery, CountRow, Fact, ReportFilters};
+use super::rollups::messages::{self, MessageDelta};
 use super::rollups::{self, copy_attribution_sql, drift, Part, RollupDelta, DIMS};
 use crate::args;
 use crate::db::{Arg, Conn, Db, StoreError};
@@ -184,6 +185,15 @@ impl Reports for Db {
         }
         let recomputed = recompute(&mut conn, site_id).await?;
         let mut out = drift(&stored, &recomputed);
+        let horizon = super::retained::Horizons::of(&mut conn, site_id)
+            .await?
+            .dialogs;
+        let messages = MessageDelta::recompute(&mut conn, site, horizon).await?;
+        out.extend(
+            MessageDelta::stored(&mut conn, site)
+                .await?
+                .drift(&messages),
+        );
         let stale: Vec<(String, uuid::Uuid)> = conn
             .fetch_all(&rollups::copy_drift_sql(), args![site])
             .await?;
@@ -211,8 +221,13 @@ impl Reports for Db {
         )
         .await?;
         delta.write(&mut tx).await?;
+        let horizon = super::retained::Horizons::of(&mut tx, site_id)
+            .await?
+            .dialogs;
+        let messages = MessageDelta::recompute(&mut tx, site_id.0, horizon).await?;
+        messages.replace(&mut tx, site_id.0).await?;
         tx.commit().await?;
-        Ok(delta.rows().len())
+        Ok(delta.rows().len() + messages.rows().count())
     }
 
     async fn summary(
@@ -273,44 +288,25 @@ impl Reports for Db {
         // Messages of the period; with a filter, of the contacts it leaves.
         let filtered = filters != &ReportFilters::default();
         let only = |column: &str, of: &str| {
-            if filtered {
-                format!(
-                    " AND {column} IN (SELECT {of} FROM dialogs d JOIN contacts c \
-                     ON c.site_id = d.site_id AND c.contact_id = d.contact_id WHERE {period})"
-                )
-            } else {
-                String::new()
-            }
+            format!(
+                " AND {column} IN (SELECT {of} FROM dialogs d JOIN contacts c \
+                 ON c.site_id = d.site_id AND c.contact_id = d.contact_id WHERE {period})"
+            )
         };
-        let (received,): (i64,) = self
-            .fetch_optional(
-                &format!(
-                    "SELECT COUNT(*) FROM messages m WHERE m.site_id = $1 AND m.sent_at >= $2 \
-                     AND m.sent_at < $3{}",
-                    only("m.contact_id", "c.contact_id")
-                ),
-                args(),
-            )
-            .await?
-            .unwrap_or((0,));
+        let (only_m, only_ms) = (
+            only("m.contact_id", "c.contact_id"),
+            only("ms.recipient", "c.phone"),
+        );
+        let extra: Vec<Arg> = binds.iter().map(Arg::from).collect();
+        let [received, sent, delivered, read, failed] = messages::counts(
+            &mut self.read().await?,
+            site_id.0,
+            (from_ms, to_ms),
+            filtered.then_some((only_m.as_str(), only_ms.as_str())),
+            &extra,
+        )
+        .await?;
         s.messages_received = received;
-        let (sent, delivered, read, failed): (i64, i64, i64, i64) = self
-            .fetch_optional(
-                &format!(
-                    "SELECT COUNT(*), \
-                     COALESCE(SUM(CASE WHEN ms.delivered_at IS NOT NULL OR ms.read_at IS NOT NULL \
-                       OR ms.played_at IS NOT NULL THEN 1 ELSE 0 END), 0), \
-                     COALESCE(SUM(CASE WHEN ms.read_at IS NOT NULL OR ms.played_at IS NOT NULL \
-                       THEN 1 ELSE 0 END), 0), \
-                     COALESCE(SUM(CASE WHEN ms.failed_at IS NOT NULL THEN 1 ELSE 0 END), 0) \
-                     FROM message_statuses ms WHERE ms.site_id = $1 \
-                     AND {STATUS_TIME} >= $2 AND {STATUS_TIME} < $3{}",
-                    only("ms.recipient", "c.phone")
-                ),
-                args(),
-            )
-            .await?
-            .unwrap_or_default();
         (s.messages_sent, s.delivered, s.read, s.failed) = (sent, delivered, read, failed);
         Ok(s)
     }

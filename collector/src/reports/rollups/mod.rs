@@ -15,6 +15,7 @@
 //! change them, and add the new contributions back ([`RollupDelta`]).
 
 mod delta;
+pub mod messages;
 mod plan;
 mod sql;
 #[cfg(test)]

@@ -8,6 +8,7 @@ use super::{claim_message, contacts};
 use crate::args;
 use crate::db::Conn;
 use crate::domain::inbound::IdentityChange;
+use crate::reports::rollups::messages::MessageDelta;
 use crate::storage::IdentityOutcome;
 
 /// Applies `c` in transaction `tx` (which the caller commits unless it is a duplicate).
@@ -26,6 +27,9 @@ pub async fn change(tx: &mut Conn, c: &IdentityChange) -> Result<IdentityOutcome
     if !claimed {
         return Ok(IdentityOutcome::Duplicate);
     }
+    let mut received = MessageDelta::default();
+    received.received(site_id, c.at_ms, 1);
+    received.write(tx).await?;
     let Some((contact_id, identity)) = contacts::find(tx, site_id, &c.old).await? else {
         return Ok(IdentityOutcome::UnknownContact);
     };

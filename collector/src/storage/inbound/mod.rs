@@ -26,6 +26,7 @@ use crate::domain::referral::Referral;
 use crate::domain::site::SiteId;
 use crate::domain::status::StatusUpdate;
 use crate::matching::{ad_key, decide, ContactDialog, DialogDecision, DialogPolicy, Evidence};
+use crate::reports::rollups::messages::MessageDelta;
 use crate::reports::rollups::RollupDelta;
 use crate::storage::{IdentityOutcome, IngestOutcome, StatusView};
 use attribution::CodedSession;
@@ -230,6 +231,9 @@ async fn ingest_message(
         crate::storage::dialogs::outcome::apply_rules(tx, site_id, dialog_id, event).await?;
     }
     delta.write(tx).await?;
+    let mut received = MessageDelta::default();
+    received.received(site_id, m.sent_at_ms, 1);
+    received.write(tx).await?;
     Ok(IngestOutcome::Stored {
         dialog_id,
         started_dialog,

@@ -1,5 +1,7 @@
 //! Delivery statuses of the messages a business sent.
 
+use std::sync::LazyLock;
+
 use uuid::Uuid;
 
 use crate::args;
@@ -8,19 +10,26 @@ use crate::domain::now_ms;
 use crate::domain::provider::Provider;
 use crate::domain::site::SiteId;
 use crate::domain::status::{DeliveryStatus, StatusUpdate};
+use crate::reports::rollups::messages::{status_flags_sql, MessageDelta};
 use crate::reports::rollups::write::ID_CHUNK;
 use crate::reports::store::STATUS_TIME;
 use crate::storage::StatusView;
 
 /// One upsert whose every column only moves forward — the status to a higher rank, each
 /// status's time to its earliest report — so the stored row is the same whatever order (and
-/// however often) the notifications arrive.
-const UPSERT: &str =
-    "INSERT INTO message_statuses (site_id, provider, provider_message_id, recipient, \
+/// however often) the notifications arrive. It returns the recipient, the row's first status
+/// time and flags ([`status_flags_sql`]) after it, and before it (`counted_*`: NULL for a new
+/// row), which the message rollups move by.
+static UPSERT: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "INSERT INTO message_statuses (site_id, provider, provider_message_id, recipient, \
     status, status_rank, status_at, sent_at, delivered_at, read_at, played_at, \
-    failed_at, errors, pricing_category, updated_at) \
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) \
+    failed_at, errors, pricing_category, updated_at, counted_at, counted_flags) \
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, NULL, NULL) \
     ON CONFLICT (site_id, provider, provider_message_id) DO UPDATE SET \
+    counted_at = COALESCE(message_statuses.sent_at, message_statuses.delivered_at, \
+    message_statuses.read_at, message_statuses.played_at, message_statuses.failed_at, \
+    message_statuses.status_at), counted_flags = {}, \
     recipient = COALESCE(message_statuses.recipient, excluded.recipient), \
     status = CASE WHEN excluded.status_rank > message_statuses.status_rank \
     THEN excluded.status ELSE message_statuses.status END, \
@@ -54,7 +63,12 @@ const UPSERT: &str =
     pricing_category = COALESCE(excluded.pricing_category, \
     message_statuses.pricing_category), \
     updated_at = excluded.updated_at \
-    RETURNING recipient, COALESCE(sent_at, delivered_at, read_at, played_at, failed_at, status_at)";
+    RETURNING recipient, COALESCE(sent_at, delivered_at, read_at, played_at, failed_at, \
+    status_at), {}, counted_at, counted_flags",
+        status_flags_sql("message_statuses."),
+        status_flags_sql("")
+    )
+});
 
 /// The contact's dialogs that started at or before `$3` and have no earlier answer take
 /// `$3` (a status time of a message to phone `$2`) as the business's first answer.
@@ -93,9 +107,10 @@ pub async fn refresh_first_replies(
 pub async fn record(db: &Db, s: &StatusUpdate) -> Result<(), StoreError> {
     let at = |status: DeliveryStatus| (s.status == status).then_some(s.at_ms);
     let mut tx = db.begin().await?;
-    let (recipient, sent): (Option<String>, i64) = tx
+    type Row = (Option<String>, i64, i64, Option<i64>, Option<i64>);
+    let (recipient, sent, flags, counted_at, counted_flags): Row = tx
         .fetch_one(
-            UPSERT,
+            &UPSERT,
             args![
                 s.site_id.0,
                 s.provider.as_str(),
@@ -119,6 +134,12 @@ pub async fn record(db: &Db, s: &StatusUpdate) -> Result<(), StoreError> {
         tx.execute(ANSWERED, args![s.site_id.0, phone, sent])
             .await?;
     }
+    let mut counts = MessageDelta::default();
+    if let (Some(at), Some(flags)) = (counted_at, counted_flags) {
+        counts.status(s.site_id.0, at, flags, -1);
+    }
+    counts.status(s.site_id.0, sent, flags, 1);
+    counts.write(&mut tx).await?;
     tx.commit().await?;
     Ok(())
 }

@@ -11,9 +11,10 @@ use uuid::Uuid;
 
 use super::{in_chunks, Erased};
 use crate::args;
-use crate::db::{Backend, Conn, Db, StoreError};
+use crate::db::{Arg, Backend, Conn, Db, StoreError};
 use crate::domain::site::SiteId;
 use crate::reports::query::Fact;
+use crate::reports::rollups::messages::MessageDelta;
 use crate::reports::rollups::write::ids_in;
 use crate::reports::rollups::RollupDelta;
 
@@ -203,9 +204,26 @@ async fn erase_in(
     .await? as i64;
     in_chunks(tx, &del("referrals", "referral_id"), site, &referrals).await?;
     in_chunks(tx, &del("dialog_tags", "dialog_id"), site, &dialogs).await?;
+    // What the message rollups counted of the messages and statuses deleted below.
+    let mut counts = MessageDelta::default();
+    counts
+        .messages_out(tx, site, "contact_id", &ids, None)
+        .await?;
     e.messages = in_chunks(tx, &del("messages", "contact_id"), site, &ids).await? as i64;
+    counts
+        .messages_out(tx, site, "dialog_id", &dialogs, None)
+        .await?;
     e.messages += in_chunks(tx, &del("messages", "dialog_id"), site, &dialogs).await? as i64;
     for p in &phones {
+        let system = format!("%{p}%");
+        let system_cond = "m.message_type = 'system' AND m.body LIKE $2";
+        let (system_arg, phone_arg) = ([Arg::from(&system)], [Arg::from(p)]);
+        counts
+            .collect(tx, site, Some(system_cond), None, &system_arg, -1)
+            .await?;
+        counts
+            .collect(tx, site, None, Some("ms.recipient = $2"), &phone_arg, -1)
+            .await?;
         e.statuses += tx
             .execute(
                 "DELETE FROM message_statuses WHERE site_id = $1 AND recipient = $2",
@@ -217,7 +235,7 @@ async fn erase_in(
             .execute(
                 "DELETE FROM messages WHERE site_id = $1 AND message_type = 'system' \
                  AND body LIKE $2",
-                args![site, format!("%{p}%")],
+                args![site, system],
             )
             .await? as i64;
     }
@@ -234,6 +252,7 @@ async fn erase_in(
 
     delta.count_in(tx, site, Fact::Dialogs, &touched).await?;
     delta.write(tx).await?;
+    counts.write(tx).await?;
     tx.execute(
         "INSERT INTO erasures (site_id, erasure_id, erased_at, requested_by, contacts, \
          dialogs, messages, statuses, sessions, clicks, visitors) \

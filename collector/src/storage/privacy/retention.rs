@@ -18,6 +18,7 @@ use super::{in_chunks, Expired, Retention};
 use crate::args;
 use crate::db::{Db, StoreError};
 use crate::domain::site::SiteId;
+use crate::reports::rollups::messages::MessageDelta;
 use crate::reports::rollups::DAY_MS;
 
 /// Rows selected and deleted per transaction.
@@ -89,11 +90,13 @@ async fn move_horizon(db: &Db, site: Uuid, column: &str, h: i64) -> Result<(), S
 
 /// Selects up to [`BATCH`] ids with `select` (`$1` site, `$2` cutoff) and runs `deletes`
 /// on them, one transaction per batch, until none is left; the rows each delete removed.
+/// `messages_of`: the messages' column the ids are in, when the deletes take messages.
 async fn batches<const N: usize>(
     db: &Db,
     site: Uuid,
     h: i64,
     select: &str,
+    messages_of: Option<&str>,
     deletes: [&str; N],
 ) -> Result<[u64; N], StoreError> {
     let mut total = [0; N];
@@ -106,9 +109,18 @@ async fn batches<const N: usize>(
             return Ok(total);
         }
         let ids: Vec<Uuid> = ids.into_iter().map(|(id,)| id).collect();
+        // Messages of expired dialogs sent on kept days leave the message rollups with them
+        // (those of expired days stay counted, as every rollup of an expired day does).
+        let mut counts = MessageDelta::default();
+        if let Some(column) = messages_of {
+            counts
+                .messages_out(&mut tx, site, column, &ids, Some(h))
+                .await?;
+        }
         for (i, head) in deletes.iter().enumerate() {
             total[i] += in_chunks(&mut tx, head, site, &ids).await?;
         }
+        counts.write(&mut tx).await?;
         tx.commit().await?;
     }
 }
@@ -119,6 +131,7 @@ async fn expire_dialogs(db: &Db, site: Uuid, h: i64, out: &mut Expired) -> Resul
         site,
         h,
         "SELECT dialog_id FROM dialogs WHERE site_id = $1 AND started_at < $2",
+        Some("dialog_id"),
         [
             "DELETE FROM messages WHERE site_id = $1 AND dialog_id",
             "DELETE FROM dialog_tags WHERE site_id = $1 AND dialog_id",
@@ -186,6 +199,7 @@ async fn expire_visits(db: &Db, site: Uuid, h: i64, out: &mut Expired) -> Result
         h,
         "SELECT click_id FROM clicks c WHERE site_id = $1 AND clicked_at < $2 AND NOT EXISTS \
          (SELECT 1 FROM dialogs d WHERE d.site_id = c.site_id AND d.click_id = c.click_id)",
+        None,
         ["DELETE FROM clicks WHERE site_id = $1 AND click_id"],
     )
     .await?;
@@ -204,6 +218,7 @@ async fn expire_visits(db: &Db, site: Uuid, h: i64, out: &mut Expired) -> Result
          AND m.visitor_id = v.visitor_id JOIN dialogs d ON d.site_id = m.site_id \
          AND d.session_id = m.session_id WHERE v.site_id = s.site_id \
          AND v.visitor_id = s.visitor_id AND v.first_session_id = s.session_id)",
+        None,
         [
             "DELETE FROM pageviews WHERE site_id = $1 AND session_id",
             "DELETE FROM sessions WHERE site_id = $1 AND session_id",
@@ -218,6 +233,7 @@ async fn expire_visits(db: &Db, site: Uuid, h: i64, out: &mut Expired) -> Result
         "SELECT visitor_id FROM visitors v WHERE site_id = $1 AND last_seen_at < $2 \
          AND NOT EXISTS (SELECT 1 FROM sessions s WHERE s.site_id = v.site_id \
          AND s.visitor_id = v.visitor_id)",
+        None,
         ["DELETE FROM visitors WHERE site_id = $1 AND visitor_id"],
     )
     .await?;
