@@ -5,7 +5,7 @@
 use chatrail_collector::generate::GenerateOptions;
 use chatrail_collector::reports::query::ReportFilters;
 use chatrail_tests::app::Backend;
-use chatrail_tests::bench::{filled, markdown_table, report, time_suite};
+use chatrail_tests::bench::{filled, markdown_table, report, time_suite, Filled};
 use chatrail_tests::plan;
 
 pub async fn generated_data_gives_consistent_totals(backend: Backend) {
@@ -121,6 +121,7 @@ pub async fn generated_data_gives_consistent_totals(backend: Backend) {
     ];
     let seen = plan::counts_agree(&f.store, f.site.id, from_ms, to_ms, &filters).await;
     assert!(seen.from_rollups > 0 && seen.filtered_found > 0, "{seen:?}");
+    summary_agrees(&f, from_ms, to_ms).await;
 
     let times = time_suite(&f, &from, &to, 1).await;
     let table = format!(
@@ -138,4 +139,55 @@ pub async fn generated_data_gives_consistent_totals(backend: Backend) {
         .join("report-bench");
     std::fs::create_dir_all(&dir).expect("target dir");
     std::fs::write(dir.join(format!("{backend:?}.md").to_lowercase()), table).expect("written");
+}
+
+/// The summary reads a long period in index order (SQLite) and a short one by collecting
+/// its dialogs, its message figures from the rollups: both ways give the figures the fact
+/// tables give.
+async fn summary_agrees(f: &Filled, from_ms: i64, to_ms: i64) {
+    use std::sync::atomic::Ordering;
+    let in_order = &chatrail_collector::reports::summary_sql::IN_INDEX_ORDER;
+    let none = ReportFilters::default();
+    let summary = || f.store.summary(f.site.id, from_ms, to_ms, &none);
+    let usual = in_order.load(Ordering::Relaxed);
+    in_order.store(0, Ordering::Relaxed);
+    let indexed = summary().await.unwrap();
+    in_order.store(i64::MAX, Ordering::Relaxed);
+    let collected = summary().await.unwrap();
+    in_order.store(usual, Ordering::Relaxed);
+    assert_eq!(indexed, collected);
+    let db = chatrail_collector::storage::Db::connect(&f.url)
+        .await
+        .unwrap();
+    let time = "COALESCE(sent_at, delivered_at, read_at, played_at, failed_at, status_at)";
+    let mut facts = Vec::new();
+    for sql in [
+        "SELECT COUNT(DISTINCT contact_id) FROM dialogs WHERE site_id = $1 \
+         AND started_at >= $2 AND started_at < $3"
+            .to_owned(),
+        "SELECT COUNT(*) FROM messages WHERE site_id = $1 AND sent_at >= $2 AND sent_at < $3"
+            .to_owned(),
+        format!(
+            "SELECT COUNT(*) FROM message_statuses WHERE site_id = $1 \
+             AND {time} >= $2 AND {time} < $3"
+        ),
+        format!(
+            "SELECT COUNT(*) FROM message_statuses WHERE site_id = $1 AND read_at IS NOT NULL \
+             AND {time} >= $2 AND {time} < $3"
+        ),
+    ] {
+        let sql = format!("SELECT CAST(({sql}) AS BIGINT)");
+        let args = chatrail_collector::args![f.site.id.0, from_ms, to_ms];
+        let (n,): (i64,) = db.fetch_optional(&sql, args).await.unwrap().unwrap();
+        facts.push(n);
+    }
+    let got = [
+        indexed.contacts,
+        indexed.messages_received,
+        indexed.messages_sent,
+        indexed.read,
+    ];
+    assert_eq!(got, facts[..], "{indexed:?}");
+    assert!(indexed.contacts > 0 && indexed.read > 0 && indexed.failed > 0);
+    assert!(indexed.median_first_response_s.is_some());
 }

@@ -13,6 +13,7 @@ pub mod query;
 pub mod retained;
 pub mod rollups;
 pub mod store;
+pub mod summary_sql;
 pub mod table;
 pub mod time;
 

@@ -7,8 +7,8 @@ use super::costs::store::{CostImport, CostTotal};
 use super::costs::CostRow;
 use super::money_sql::{self as money, LostStep, OutcomeRow, SiteMoney};
 use super::query::Key;
-use super::query::{dialog_conditions, CountQuery, CountRow, Fact, ReportFilters};
-use super::rollups::messages::{self, MessageDelta};
+use super::query::{CountQuery, CountRow, Fact, ReportFilters};
+use super::rollups::messages::MessageDelta;
 use super::rollups::{self, copy_attribution_sql, drift, Part, RollupDelta, DIMS};
 use crate::args;
 use crate::db::{Arg, Conn, Db, StoreError};
@@ -237,78 +237,7 @@ impl Reports for Db {
         to_ms: i64,
         filters: &ReportFilters,
     ) -> Result<Summary, StoreError> {
-        let (conditions, binds) = dialog_conditions(filters, 4);
-        let args = || {
-            let mut a = args![site_id.0, from_ms, to_ms];
-            a.extend(binds.iter().map(Arg::from));
-            a
-        };
-        let period =
-            format!("d.site_id = $1 AND d.started_at >= $2 AND d.started_at < $3{conditions}");
-        // Dialogs, people, new people and answered dialogs, from `dialogs_for_summary`.
-        let (dialogs, contacts, new_contacts, answered): (i64, i64, i64, i64) = self
-            .fetch_optional(
-                &format!(
-                    "SELECT COUNT(*), COUNT(DISTINCT d.contact_id), \
-                     COUNT(DISTINCT CASE WHEN d.kind = 'new' THEN d.contact_id END), \
-                     COUNT(d.first_reply_at) FROM dialogs d WHERE {period}"
-                ),
-                args(),
-            )
-            .await?
-            .unwrap_or_default();
-        let mut s = Summary {
-            dialogs,
-            contacts,
-            new_contacts,
-            ..Summary::default()
-        };
-        // The median wait: the middle one or two of the answered dialogs' waits, in seconds.
-        if answered > 0 {
-            let mut a = args();
-            a.push(Arg::from((answered - 1) / 2));
-            let offset = binds.len() + 4;
-            let middle: Vec<(i64,)> = self
-                .fetch_all(
-                    &format!(
-                        "SELECT (d.first_reply_at - d.started_at) / 1000 AS w FROM dialogs d \
-                         WHERE {period} AND d.first_reply_at IS NOT NULL \
-                         ORDER BY w LIMIT 2 OFFSET ${offset}"
-                    ),
-                    a,
-                )
-                .await?;
-            let w: Vec<i64> = middle.into_iter().map(|(w,)| w.max(0)).collect();
-            s.median_first_response_s = match (answered % 2, &w[..]) {
-                (1, [m, ..]) => Some(*m),
-                (0, [a, b]) => Some((a + b) / 2),
-                _ => None,
-            };
-        }
-        // Messages of the period; with a filter, of the contacts it leaves.
-        let filtered = filters != &ReportFilters::default();
-        let only = |column: &str, of: &str| {
-            format!(
-                " AND {column} IN (SELECT {of} FROM dialogs d JOIN contacts c \
-                 ON c.site_id = d.site_id AND c.contact_id = d.contact_id WHERE {period})"
-            )
-        };
-        let (only_m, only_ms) = (
-            only("m.contact_id", "c.contact_id"),
-            only("ms.recipient", "c.phone"),
-        );
-        let extra: Vec<Arg> = binds.iter().map(Arg::from).collect();
-        let [received, sent, delivered, read, failed] = messages::counts(
-            &mut self.read().await?,
-            site_id.0,
-            (from_ms, to_ms),
-            filtered.then_some((only_m.as_str(), only_ms.as_str())),
-            &extra,
-        )
-        .await?;
-        s.messages_received = received;
-        (s.messages_sent, s.delivered, s.read, s.failed) = (sent, delivered, read, failed);
-        Ok(s)
+        super::summary_sql::summary(self, site_id, (from_ms, to_ms), filters).await
     }
 
     async fn import_costs(

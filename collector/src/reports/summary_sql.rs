@@ -1,0 +1,119 @@
+//! The `summary` report's SQL (see [`Summary`]).
+//!
+//! Message figures come from the message rollups ([`messages::counts`]). Dialog figures read
+//! the dialogs of the period: counts from `dialogs_for_summary`; unfiltered, the people
+//! behind them in contact order (`dialogs_by_contact`) and the median wait in wait order
+//! (`dialogs_by_wait`, migration 0041), so neither collects and sorts a long period's
+//! dialogs. A contact's first dialog ever is its only `new` one, so new people are counted
+//! as such dialogs.
+
+use std::sync::atomic::{AtomicI64, Ordering};
+
+use super::query::{dialog_conditions, ReportFilters};
+use super::rollups::messages;
+use super::store::Summary;
+use crate::args;
+use crate::db::{Arg, Backend, Db, StoreError};
+use crate::domain::site::SiteId;
+
+/// Above this many dialogs, SQLite reads them in an index's order rather than collecting
+/// and sorting them (PostgreSQL's planner chooses itself). Tests lower it to drive both ways
+/// on small data (both give the same figures).
+pub static IN_INDEX_ORDER: AtomicI64 = AtomicI64::new(10_000);
+
+/// The figures of `[from_ms, to_ms)`.
+pub async fn summary(
+    db: &Db,
+    site_id: SiteId,
+    (from_ms, to_ms): (i64, i64),
+    filters: &ReportFilters,
+) -> Result<Summary, StoreError> {
+    let (conditions, binds) = dialog_conditions(filters, 4);
+    let args = || {
+        let mut a = args![site_id.0, from_ms, to_ms];
+        a.extend(binds.iter().map(Arg::from));
+        a
+    };
+    let filtered = filters != &ReportFilters::default();
+    let period = format!("d.site_id = $1 AND d.started_at >= $2 AND d.started_at < $3{conditions}");
+    let mut conn = db.read().await?;
+    let (dialogs, new_contacts, answered): (i64, i64, i64) = conn
+        .fetch_one(
+            &format!(
+                "SELECT CAST(COUNT(*) AS BIGINT), \
+                 CAST(COALESCE(SUM(CASE WHEN d.kind = 'new' THEN 1 ELSE 0 END), 0) AS BIGINT), \
+                 CAST(COUNT(d.first_reply_at) AS BIGINT) FROM dialogs d WHERE {period}"
+            ),
+            args(),
+        )
+        .await?;
+    // SQLite reads a long unfiltered period in an index's order (`INDEXED BY`).
+    let by = |index: &str, n: i64| match db.backend() {
+        Backend::Sqlite if !filtered && n > IN_INDEX_ORDER.load(Ordering::Relaxed) => {
+            format!(" INDEXED BY {index}")
+        }
+        _ => String::new(),
+    };
+    let (contacts,): (i64,) = conn
+        .fetch_one(
+            &format!(
+                "SELECT CAST(COUNT(*) AS BIGINT) FROM (SELECT DISTINCT d.contact_id \
+                 FROM dialogs d{} WHERE {period}) people",
+                by("dialogs_by_contact", dialogs)
+            ),
+            args(),
+        )
+        .await?;
+    let mut s = Summary {
+        dialogs,
+        contacts,
+        new_contacts,
+        ..Summary::default()
+    };
+    // The median wait: the middle one or two of the answered dialogs' waits, in seconds.
+    if answered > 0 {
+        let mut a = args();
+        a.push(Arg::from((answered - 1) / 2));
+        let offset = binds.len() + 4;
+        let middle: Vec<(i64,)> = conn
+            .fetch_all(
+                &format!(
+                    "SELECT CAST((d.first_reply_at - d.started_at) / 1000 AS BIGINT) \
+                     FROM dialogs d{} WHERE {period} AND d.first_reply_at IS NOT NULL \
+                     ORDER BY d.first_reply_at - d.started_at LIMIT 2 OFFSET ${offset}",
+                    by("dialogs_by_wait", answered)
+                ),
+                a,
+            )
+            .await?;
+        let w: Vec<i64> = middle.into_iter().map(|(w,)| w.max(0)).collect();
+        s.median_first_response_s = match (answered % 2, &w[..]) {
+            (1, [m, ..]) => Some(*m),
+            (0, [a, b]) => Some((a + b) / 2),
+            _ => None,
+        };
+    }
+    // Messages of the period; with a filter, of the contacts it leaves.
+    let only = |column: &str, of: &str| {
+        format!(
+            " AND {column} IN (SELECT {of} FROM dialogs d JOIN contacts c \
+             ON c.site_id = d.site_id AND c.contact_id = d.contact_id WHERE {period})"
+        )
+    };
+    let (only_m, only_ms) = (
+        only("m.contact_id", "c.contact_id"),
+        only("ms.recipient", "c.phone"),
+    );
+    let extra: Vec<Arg> = binds.iter().map(Arg::from).collect();
+    let [received, sent, delivered, read, failed] = messages::counts(
+        &mut conn,
+        site_id.0,
+        (from_ms, to_ms),
+        filtered.then_some((only_m.as_str(), only_ms.as_str())),
+        &extra,
+    )
+    .await?;
+    s.messages_received = received;
+    (s.messages_sent, s.delivered, s.read, s.failed) = (sent, delivered, read, failed);
+    Ok(s)
+}
