@@ -1,19 +1,20 @@
 //! The `summary` report's SQL (see [`Summary`]).
 //!
-//! Message figures come from the message rollups ([`messages::counts`]). Dialog figures read
-//! the dialogs of the period: counts from `dialogs_for_summary`; unfiltered, the people
-//! behind them in contact order (`dialogs_by_contact`) and the median wait in wait order
-//! (`dialogs_by_wait`, migration 0041), so neither collects and sorts a long period's
-//! dialogs. A contact's first dialog ever is its only `new` one, so new people are counted
-//! as such dialogs.
+//! Message figures come from the message rollups ([`messages::counts`]), dialogs by kind
+//! from the report rollups (a contact's first dialog ever is its only `new` one, so new
+//! people are counted as such dialogs). The rest reads the dialogs of the period through
+//! indexes: answered ones and their median wait in wait order (`dialogs_by_wait` on the
+//! generated `wait_ms`, migration 0041), the people behind them in contact order
+//! (`dialogs_by_contact`), so a long period's dialogs are neither collected nor sorted.
 
 use std::sync::atomic::{AtomicI64, Ordering};
 
-use super::query::{dialog_conditions, ReportFilters};
+use super::query::{dialog_conditions, CountQuery, Fact, Key, ReportFilters};
 use super::rollups::messages;
-use super::store::Summary;
+use super::store::{Reports, Summary};
 use crate::args;
 use crate::db::{Arg, Backend, Db, StoreError};
+use crate::domain::dialog::DialogKind;
 use crate::domain::site::SiteId;
 
 /// Above this many dialogs, SQLite reads them in an index's order rather than collecting
@@ -37,12 +38,31 @@ pub async fn summary(
     let filtered = filters != &ReportFilters::default();
     let period = format!("d.site_id = $1 AND d.started_at >= $2 AND d.started_at < $3{conditions}");
     let mut conn = db.read().await?;
-    let (dialogs, new_contacts, answered): (i64, i64, i64) = conn
+    // Dialogs and first dialogs, by kind, from the rollups where they serve.
+    let (mut dialogs, mut new_contacts) = (0, 0);
+    let by_kind = CountQuery {
+        site_id,
+        fact: Fact::Dialogs,
+        from_ms,
+        to_ms,
+        keys: &[Key::Kind],
+        first_key_required: false,
+        bucket_ms: None,
+        offset_ms: 0,
+        filters,
+    };
+    for row in db.count(&by_kind).await? {
+        dialogs += row.n;
+        if row.k1.as_deref() == Some(DialogKind::New.as_str()) {
+            new_contacts += row.n;
+        }
+    }
+    // Answered dialogs, from `dialogs_by_wait`.
+    let (answered,): (i64,) = conn
         .fetch_one(
             &format!(
-                "SELECT CAST(COUNT(*) AS BIGINT), \
-                 CAST(COALESCE(SUM(CASE WHEN d.kind = 'new' THEN 1 ELSE 0 END), 0) AS BIGINT), \
-                 CAST(COUNT(d.first_reply_at) AS BIGINT) FROM dialogs d WHERE {period}"
+                "SELECT CAST(COUNT(*) AS BIGINT) FROM dialogs d \
+                 WHERE {period} AND d.wait_ms IS NOT NULL"
             ),
             args(),
         )
@@ -78,9 +98,9 @@ pub async fn summary(
         let middle: Vec<(i64,)> = conn
             .fetch_all(
                 &format!(
-                    "SELECT CAST((d.first_reply_at - d.started_at) / 1000 AS BIGINT) \
-                     FROM dialogs d{} WHERE {period} AND d.first_reply_at IS NOT NULL \
-                     ORDER BY d.first_reply_at - d.started_at LIMIT 2 OFFSET ${offset}",
+                    "SELECT CAST(d.wait_ms / 1000 AS BIGINT) FROM dialogs d{} \
+                     WHERE {period} AND d.wait_ms IS NOT NULL \
+                     ORDER BY d.wait_ms LIMIT 2 OFFSET ${offset}",
                     by("dialogs_by_wait", answered)
                 ),
                 a,
