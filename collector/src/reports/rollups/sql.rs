@@ -61,15 +61,18 @@ pub const FIRST_TOUCH: [&str; 5] = [
     "landing_key",
 ];
 
-/// What a dialog's `dialogs` row is joined to for its copies, as `FROM`: its session `s`,
-/// its ad referral `r`, and its visitor's first session `f` (each possibly empty).
-const DIALOG_SOURCES: &str = "(SELECT 1 AS one) one \
-     LEFT JOIN sessions s ON s.site_id = dialogs.site_id AND s.session_id = dialogs.session_id \
-     LEFT JOIN referrals r ON r.site_id = dialogs.site_id AND r.referral_id = dialogs.referral_id \
-     LEFT JOIN visitors v ON v.site_id = s.site_id AND v.visitor_id = s.visitor_id \
-     LEFT JOIN sessions f ON f.site_id = v.site_id AND f.session_id = v.first_session_id";
+/// What a dialog (`d`: its table or alias) is joined to for its copies: its session `s`, its
+/// ad referral `r`, and its visitor `v`'s first session `f` (each possibly empty).
+fn dialog_joins(d: &str) -> String {
+    format!(
+        "LEFT JOIN sessions s ON s.site_id = {d}.site_id AND s.session_id = {d}.session_id \
+         LEFT JOIN referrals r ON r.site_id = {d}.site_id AND r.referral_id = {d}.referral_id \
+         LEFT JOIN visitors v ON v.site_id = s.site_id AND v.visitor_id = s.visitor_id \
+         LEFT JOIN sessions f ON f.site_id = v.site_id AND f.session_id = v.first_session_id"
+    )
+}
 
-/// What a dialog's `first_<column>` should hold (sources as in [`DIALOG_SOURCES`]): its
+/// What a dialog's `first_<column>` should hold (sources as in [`dialog_joins`]): its
 /// visitor's first session's value; without one, the dialog's own attribution.
 fn first_touch(column: &str) -> String {
     format!(
@@ -96,9 +99,10 @@ pub fn copy_attribution_sql(fact: Fact, ids: Option<usize>) -> Vec<String> {
         values.extend(FIRST_TOUCH.iter().map(|c| first_touch(c)));
         let firsts: Vec<String> = FIRST_TOUCH.iter().map(|c| format!("first_{c}")).collect();
         format!(
-            "({columns}, {}) = (SELECT {} FROM {DIALOG_SOURCES})",
+            "({columns}, {}) = (SELECT {} FROM (SELECT 1 AS one) one {})",
             firsts.join(", "),
-            values.join(", ")
+            values.join(", "),
+            dialog_joins("dialogs")
         )
     } else {
         let from: Vec<String> = COPIED_FROM_SESSION
@@ -164,18 +168,15 @@ pub fn copy_drift_sql() -> String {
         "SELECT 'click' AS t, c.click_id AS id FROM clicks c LEFT JOIN sessions s \
          ON s.site_id = c.site_id AND s.session_id = c.session_id \
          WHERE c.site_id = $1 AND ({}) \
-         UNION ALL SELECT 'dialog', d.dialog_id FROM dialogs d LEFT JOIN sessions s \
-         ON s.site_id = d.site_id AND s.session_id = d.session_id LEFT JOIN clicks c \
-         ON c.site_id = d.site_id AND c.click_id = d.click_id LEFT JOIN referrals r \
-         ON r.site_id = d.site_id AND r.referral_id = d.referral_id LEFT JOIN visitors v \
-         ON v.site_id = s.site_id AND v.visitor_id = s.visitor_id LEFT JOIN sessions f \
-         ON f.site_id = v.site_id AND f.session_id = v.first_session_id \
+         UNION ALL SELECT 'dialog', d.dialog_id FROM dialogs d {} LEFT JOIN clicks c \
+         ON c.site_id = d.site_id AND c.click_id = d.click_id \
          WHERE d.site_id = $1 AND ({} OR d.page_url IS DISTINCT FROM c.page_url \
          OR d.page_key IS DISTINCT FROM c.page_key) \
          UNION ALL SELECT 'tag of dialog', t.dialog_id FROM dialog_tags t LEFT JOIN dialogs d \
          ON d.site_id = t.site_id AND d.dialog_id = t.dialog_id \
          WHERE t.site_id = $1 AND t.dialog_started_at IS DISTINCT FROM d.started_at",
         differs("c"),
+        dialog_joins("d"),
         differs("d")
     )
 }
