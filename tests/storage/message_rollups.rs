@@ -148,3 +148,26 @@ pub async fn message_rollups_follow_statuses_and_erasure(backend: Backend) {
         [1, 1, 0, 0, 1]
     );
 }
+
+/// Setting dialogs' first reply reads the contact's statuses by recipient, not every later
+/// status of the site in time order (which made a generation of history quadratic on
+/// SQLite; PostgreSQL's planner weighs the two itself).
+#[tokio::test]
+async fn first_replies_read_the_contacts_statuses() {
+    use sqlx::Connection as _;
+    let (url, _dir) = fresh_database(Backend::Sqlite).await;
+    storage::connect(&url).await.expect("migrated");
+    let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
+    let sql = storage::first_reply_sql(2)
+        .replace("$1", "x'00'")
+        .replace("$2", "x'01'")
+        .replace("$3", "x'02'");
+    let plan: Vec<(i64, i64, i64, String)> = sqlx::query_as(&format!("EXPLAIN QUERY PLAN {sql}"))
+        .fetch_all(&mut conn)
+        .await
+        .unwrap();
+    let details: Vec<&str> = plan.iter().map(|r| r.3.as_str()).collect();
+    let uses = |index: &str| details.iter().any(|d| d.contains(index));
+    assert!(uses("message_statuses_by_recipient"), "{details:#?}");
+    assert!(!uses("message_statuses_by_time"), "{details:#?}");
+}

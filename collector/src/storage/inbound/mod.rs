@@ -12,7 +12,7 @@ mod contacts;
 mod dialog;
 mod identity;
 mod statuses;
-pub use statuses::refresh_first_replies;
+pub use statuses::{first_reply_sql, refresh_first_replies};
 
 use async_trait::async_trait;
 use uuid::Uuid;

@@ -78,13 +78,17 @@ const ANSWERED: &str = "UPDATE dialogs SET first_reply_at = $3 WHERE site_id = $
 
 /// Sets the dialogs' (of site `$1`) first answer from the statuses: the earliest status time
 /// of a message to the contact's phone at or after the dialog's start. For dialogs that start
-/// or start earlier; statuses that arrive later update it with [`ANSWERED`].
+/// or start earlier; statuses that arrive later update it with [`ANSWERED`]. The time is
+/// written `+ 0` so that it does not match `message_statuses_by_time`: SQLite would
+/// otherwise walk that index from the dialog's start over every later status of the site
+/// (quadratic in a generation of history) instead of the contact's few by recipient.
 pub fn first_reply_sql(ids: usize) -> String {
+    let at = format!("({STATUS_TIME}) + 0");
     format!(
-        "UPDATE dialogs SET first_reply_at = (SELECT MIN({STATUS_TIME}) FROM message_statuses ms \
+        "UPDATE dialogs SET first_reply_at = (SELECT MIN({at}) FROM message_statuses ms \
          WHERE ms.site_id = dialogs.site_id AND ms.recipient = (SELECT c.phone FROM contacts c \
          WHERE c.site_id = dialogs.site_id AND c.contact_id = dialogs.contact_id) \
-         AND {STATUS_TIME} >= dialogs.started_at) WHERE site_id = $1 AND dialog_id IN ({})",
+         AND {at} >= dialogs.started_at) WHERE site_id = $1 AND dialog_id IN ({})",
         placeholders(2, ids)
     )
 }
