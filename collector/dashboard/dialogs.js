@@ -127,7 +127,14 @@ export async function dialogsPage(me, params, go) {
         : null);
     } };
   };
-  const render = async (p) => {
+  /** The newest render: one that a newer one overtook resolves with it, so whoever waits
+   * for a render (the router, before it marks the page ready) waits for what is shown. */
+  let latest = null;
+  const render = (p) => {
+    latest = renderOnce(p);
+    return latest;
+  };
+  const renderOnce = async (p) => {
     const mine = ++loaded;
     current = values(p);
     // Back and forward change the address: the form follows it.
@@ -138,7 +145,7 @@ export async function dialogsPage(me, params, go) {
     const body = h('tbody');
     const more = h('div', { class: 'more' });
     const { page, draw } = await load(body, more);
-    if (mine !== loaded) return;
+    if (mine !== loaded) return latest;
     const active = FILTERS.filter((k) => current[k]).length;
     replace(summary, active ? t('filter.summary_active', { n: active }) : t('filter.summary'));
     const row = fromRow(current);
@@ -148,7 +155,7 @@ export async function dialogsPage(me, params, go) {
     box.hidden = !filtered && !page.dialogs.length;
     if (!page.dialogs.length) {
       const guide = filtered ? null : await checklist(me);
-      if (mine !== loaded) return;
+      if (mine !== loaded) return latest;
       replace(results, guide
         || h('p', { class: 'card muted empty', id: 'no-match' }, t('dialogs.none_match'), ' ',
           h('a', { href: '#/dialogs' }, t('dialogs.clear'))));
