@@ -1,6 +1,7 @@
 // The settings' People section (admins): the site's accounts with their roles, inviting a
-// person by e-mail (a new account's one-time link is shown once, to pass on), and resetting
-// a member's password (their sessions end; a new link is shown).
+// person by e-mail (a new account's one-time link is shown once, to pass on), resetting
+// a member's password (their sessions end; a new link is shown) and removing a member from
+// the site (after a confirmation; the site's last admin account cannot go).
 
 import { api } from './api.js';
 import { errorBox, h, replace } from './dom.js';
@@ -24,7 +25,7 @@ export function membersSection() {
     replace(body, members.map((m) => h('tr', null,
       h('td', null, m.email), h('td', null, roleName(m.role)),
       h('td', null, m.active ? t('members.active') : t('members.invited')),
-      h('td', null, h('button', {
+      h('td', { class: 'actions' }, h('button', {
         type: 'button', class: 'link',
         onclick: async () => {
           if (!confirm(t('members.reset_confirm', { email: m.email }))) return;
@@ -36,7 +37,28 @@ export function membersSection() {
             replace(message, errorBox(err));
           }
         },
-      }, t('members.reset'))))));
+      }, t('members.reset')), h('button', {
+        type: 'button', class: 'link danger', 'data-remove': m.email,
+        onclick: () => remove(m),
+      }, t('members.remove'))))));
+  };
+  // The role goes at once, on every device; an admin who removed themselves has no role
+  // left here, so the page starts again (on another of their sites, or signed out).
+  const remove = async (m) => {
+    if (!confirm(t('members.remove_confirm', { email: m.email }))) return;
+    try {
+      await api(`/site/members/${encodeURIComponent(m.account_id)}`, { method: 'DELETE' });
+    } catch (err) {
+      replace(message, errorBox(err));
+      return;
+    }
+    replace(message, h('div', { class: 'ok' }, h('p', null, t('members.removed', { email: m.email }))));
+    try {
+      await draw();
+    } catch (err) {
+      if (err.status === 403) location.reload();
+      else replace(message, errorBox(err));
+    }
   };
   const email = h('input', {
     type: 'email', name: 'email', required: true, placeholder: 'name@example.com',
