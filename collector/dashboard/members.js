@@ -4,7 +4,7 @@
 // the site (after a confirmation; the site's last admin account cannot go).
 
 import { api } from './api.js';
-import { errorBox, h, replace } from './dom.js';
+import { errorBox, h, replace, scrollBox } from './dom.js';
 import { roleName } from './format.js';
 import { t } from './i18n.js';
 import { copyBox, roleSelect } from './settings.js';
@@ -83,7 +83,7 @@ export function membersSection() {
   });
   return {
     section: h('section', { class: 'card', id: 'members' }, h('h2', null, t('members.title')),
-      h('div', { class: 'scroll' }, h('table', { class: 'list' }, h('thead', null, h('tr', null,
+      scrollBox(t('members.title'), h('table', { class: 'list' }, h('thead', null, h('tr', null,
         [t('account.email'), t('settings.token_role'), t('members.state'), '']
           .map((c) => h('th', { scope: 'col' }, c)))), body)),
       form, message),

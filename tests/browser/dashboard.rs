@@ -12,7 +12,7 @@
 //! axe-core, no serious or critical accessibility violation on any page (`accessibility`),
 //! and people signing in with a password as each role (`accounts`).
 
-mod accessibility;
+pub(crate) mod accessibility;
 mod accounts;
 mod checklist;
 mod conversions;
@@ -70,7 +70,7 @@ async fn in_browser(
 
 /// Lays the page out `width` CSS pixels wide (a headless window is at least 500 wide, so the
 /// viewport is set through DevTools; it stays for the tab's next pages).
-async fn viewport(browser: &Browser, width: u32) -> anyhow::Result<()> {
+pub(crate) async fn viewport(browser: &Browser, width: u32) -> anyhow::Result<()> {
     browser
         .cdp(
             "Emulation.setDeviceMetricsOverride",
