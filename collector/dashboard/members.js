@@ -17,15 +17,18 @@ function absolute(link) {
 /** The People section and a function that (re)draws its list. */
 export function membersSection() {
   const body = h('tbody');
+  const columns = [t('account.email'), t('settings.token_role'), t('members.state')];
   const message = h('div');
   const shown = (text, link) => replace(message, h('div', { class: 'ok' },
     h('p', null, text), link ? copyBox('member-link', absolute(link)) : null));
   const draw = async () => {
     const { members } = await api('/site/members');
+    // `data-label`: the column's name, shown beside the value when rows become cards.
+    const td = (i, ...children) => h('td', { 'data-label': columns[i] }, ...children);
     replace(body, members.map((m) => h('tr', null,
-      h('td', null, m.email), h('td', null, roleName(m.role)),
-      h('td', null, m.active ? t('members.active') : t('members.invited')),
-      h('td', { class: 'actions' }, h('button', {
+      td(0, m.email), td(1, roleName(m.role)),
+      td(2, m.active ? t('members.active') : t('members.invited')),
+      h('td', { class: 'actions' }, h('div', { class: 'member-actions' }, h('button', {
         type: 'button', class: 'link',
         onclick: async () => {
           if (!confirm(t('members.reset_confirm', { email: m.email }))) return;
@@ -40,7 +43,7 @@ export function membersSection() {
       }, t('members.reset')), h('button', {
         type: 'button', class: 'link danger', 'data-remove': m.email,
         onclick: () => remove(m),
-      }, t('members.remove'))))));
+      }, t('members.remove')))))));
   };
   // The role goes at once, on every device; an admin who removed themselves has no role
   // left here, so the page starts again (on another of their sites, or signed out).
@@ -83,9 +86,8 @@ export function membersSection() {
   });
   return {
     section: h('section', { class: 'card', id: 'members' }, h('h2', null, t('members.title')),
-      scrollBox(t('members.title'), h('table', { class: 'list' }, h('thead', null, h('tr', null,
-        [t('account.email'), t('settings.token_role'), t('members.state'), '']
-          .map((c) => h('th', { scope: 'col' }, c)))), body)),
+      scrollBox(t('members.title'), h('table', { class: 'list cards' }, h('thead', null, h('tr', null,
+        [...columns, ''].map((c) => h('th', { scope: 'col' }, c)))), body)),
       form, message),
     draw,
   };

@@ -198,6 +198,11 @@ const KEPT: &[&str] = &[
     "phone-ru-funnel",
     "conversions",
     "phone-conversions",
+    "phone-sign-in",
+    "people",
+    "phone-people",
+    "ru-people",
+    "phone-ru-people",
 ];
 
 async fn screenshot(browser: &Browser, name: &str) -> anyhow::Result<()> {
@@ -211,6 +216,16 @@ async fn screenshot(browser: &Browser, name: &str) -> anyhow::Result<()> {
         std::fs::write(dir.join(format!("{name}.png")), &png)?;
     }
     Ok(())
+}
+
+/// A screenshot from the top of the section `id`.
+async fn section_screenshot(browser: &Browser, id: &str, name: &str) -> anyhow::Result<()> {
+    js(
+        browser,
+        &format!("window.scrollTo(0, document.getElementById('{id}').offsetTop - 8) || true"),
+    )
+    .await?;
+    screenshot(browser, name).await
 }
 
 async fn sign_in(app: &TestApp, browser: &Browser, token: &str) -> anyhow::Result<()> {
@@ -251,7 +266,6 @@ async fn operator(app: &TestApp, browser: &Browser) -> anyhow::Result<()> {
         .goto(&format!("{}/dashboard/", app.base))
         .await?;
     settled(browser).await?;
-    screenshot(browser, "sign-in").await?;
     let input = find(browser, "#signin input[name=token]").await?;
     input.send_keys("crt_not-a-token").await?;
     find(browser, "#signin button[type=submit]")
