@@ -80,6 +80,8 @@ async fn an_admin_removes_a_member_and_their_access_to_the_site_goes(backend: Ba
     // Only an admin removes.
     assert_eq!(remove(&app, &bob, &ann_id).await.0, 403);
     assert_eq!(remove(&app, &ann, "not-a-uuid").await.0, 400);
+    // The reset's path is not a member's: DELETE is not one of its methods.
+    assert_eq!(remove(&app, &ann, "reset").await.0, 405);
     assert_eq!(remove(&app, &ann, &bob_id).await.0, 204);
     // The same session, still valid, has no role left on the site, and keeps the other.
     assert_eq!(status(me("shop")).await, 403);

@@ -41,6 +41,12 @@ pub(super) struct ResetBody {
     email: String,
 }
 
+/// Keeps `DELETE /site/members/reset` off the member route: that path is
+/// `POST /site/members/reset`'s, so another method on it answers 405 (`routes::no_route`).
+fn not_reset(ctx: &actix_web::guard::GuardContext) -> bool {
+    !ctx.head().uri.path().ends_with("/site/members/reset")
+}
+
 /// The sites the caller administers: an account's, or an admin token's one site.
 async fn admin_of(state: &AppState, auth: &Authenticated) -> Result<Vec<SiteId>, ApiError> {
     Ok(match auth.1 {
@@ -179,7 +185,7 @@ async fn reset(
         (status = 409, description = "The site's last admin account: make another member admin first"),
     )
 )]
-#[delete("/site/members/{id}")]
+#[delete("/site/members/{id}", guard = "not_reset")]
 async fn remove(
     auth: Authenticated,
     id: web::Path<String>,
