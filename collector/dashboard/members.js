@@ -1,9 +1,10 @@
 // The settings' People section (admins): the site's accounts with their roles, inviting a
-// person by e-mail (a new account's one-time link is shown once, to pass on), and resetting
-// a member's password (their sessions end; a new link is shown).
+// person by e-mail (a new account's one-time link is shown once, to pass on), resetting
+// a member's password (their sessions end; a new link is shown) and removing a member from
+// the site (after a confirmation; the site's last admin account cannot go).
 
 import { api } from './api.js';
-import { errorBox, h, replace } from './dom.js';
+import { errorBox, h, replace, scrollBox } from './dom.js';
 import { roleName } from './format.js';
 import { t } from './i18n.js';
 import { copyBox, roleSelect } from './settings.js';
@@ -16,15 +17,18 @@ function absolute(link) {
 /** The People section and a function that (re)draws its list. */
 export function membersSection() {
   const body = h('tbody');
+  const columns = [t('account.email'), t('settings.token_role'), t('members.state')];
   const message = h('div');
   const shown = (text, link) => replace(message, h('div', { class: 'ok' },
     h('p', null, text), link ? copyBox('member-link', absolute(link)) : null));
   const draw = async () => {
     const { members } = await api('/site/members');
+    // `data-label`: the column's name, shown beside the value when rows become cards.
+    const td = (i, ...children) => h('td', { 'data-label': columns[i] }, ...children);
     replace(body, members.map((m) => h('tr', null,
-      h('td', null, m.email), h('td', null, roleName(m.role)),
-      h('td', null, m.active ? t('members.active') : t('members.invited')),
-      h('td', null, h('button', {
+      td(0, m.email), td(1, roleName(m.role)),
+      td(2, m.active ? t('members.active') : t('members.invited')),
+      h('td', { class: 'actions' }, h('div', { class: 'member-actions' }, h('button', {
         type: 'button', class: 'link',
         onclick: async () => {
           if (!confirm(t('members.reset_confirm', { email: m.email }))) return;
@@ -36,7 +40,28 @@ export function membersSection() {
             replace(message, errorBox(err));
           }
         },
-      }, t('members.reset'))))));
+      }, t('members.reset')), h('button', {
+        type: 'button', class: 'link danger', 'data-remove': m.email,
+        onclick: () => remove(m),
+      }, t('members.remove')))))));
+  };
+  // The role goes at once, on every device; an admin who removed themselves has no role
+  // left here, so the page starts again (on another of their sites, or signed out).
+  const remove = async (m) => {
+    if (!confirm(t('members.remove_confirm', { email: m.email }))) return;
+    try {
+      await api(`/site/members/${encodeURIComponent(m.account_id)}`, { method: 'DELETE' });
+    } catch (err) {
+      replace(message, errorBox(err));
+      return;
+    }
+    replace(message, h('div', { class: 'ok' }, h('p', null, t('members.removed', { email: m.email }))));
+    try {
+      await draw();
+    } catch (err) {
+      if (err.status === 403) location.reload();
+      else replace(message, errorBox(err));
+    }
   };
   const email = h('input', {
     type: 'email', name: 'email', required: true, placeholder: 'name@example.com',
@@ -61,9 +86,8 @@ export function membersSection() {
   });
   return {
     section: h('section', { class: 'card', id: 'members' }, h('h2', null, t('members.title')),
-      h('div', { class: 'scroll' }, h('table', { class: 'list' }, h('thead', null, h('tr', null,
-        [t('account.email'), t('settings.token_role'), t('members.state'), '']
-          .map((c) => h('th', { scope: 'col' }, c)))), body)),
+      scrollBox(t('members.title'), h('table', { class: 'list cards' }, h('thead', null, h('tr', null,
+        [...columns, ''].map((c) => h('th', { scope: 'col' }, c)))), body)),
       form, message),
     draw,
   };

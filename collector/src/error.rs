@@ -26,6 +26,9 @@ pub enum ApiError {
     /// A uniqueness rule was broken.
     #[error("{0} already exists")]
     Conflict(&'static str),
+    /// The change would break a rule of what is stored (the message says which).
+    #[error("{0}")]
+    Refused(&'static str),
     /// Past a rate limit; retry after the given seconds.
     #[error("too many requests from this {0}, retry in {1} s")]
     TooManyRequests(&'static str, u64),
@@ -80,7 +83,7 @@ impl ResponseError for ApiError {
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
-            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::Conflict(_) | ApiError::Refused(_) => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UriTooLong(_) => StatusCode::URI_TOO_LONG,
             ApiError::TooManyRequests(..) | ApiError::TooManySignIns(_) => {

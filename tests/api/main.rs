@@ -17,6 +17,7 @@ mod go;
 mod hostile;
 mod limits;
 mod live;
+mod members;
 mod messages;
 mod money;
 mod openapi;

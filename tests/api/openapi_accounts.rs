@@ -14,6 +14,7 @@ const EVERYWHERE: &str = "/api/v1/session/all";
 const ACCEPT: &str = "/api/v1/invites/accept";
 const MEMBERS: &str = "/api/v1/site/members";
 const RESET: &str = "/api/v1/site/members/reset";
+const MEMBER: &str = "/api/v1/site/members/{id}";
 const JSON: &str = "application/json";
 const EVIL: &str = "https://evil.example";
 
@@ -172,6 +173,7 @@ pub async fn accounts(d: &Driver<'_>, admin: &str, operator: &str) {
     d.expect(reset().token(admin).body(JSON, "x".repeat(5000)), 413)
         .await;
     d.expect(reset().body(JSON, bob_email), 401).await;
+    remove_member(d, admin, operator).await;
 
     no_role_is_refused_everywhere(d, &cookie, &other.key).await;
 
@@ -192,6 +194,29 @@ pub async fn accounts(d: &Driver<'_>, admin: &str, operator: &str) {
     let second = signed_in(d, "ann@example.com").await;
     d.expect(as_account(all(), &second, "shop"), 204).await;
     d.expect(as_account(all(), &second, "shop"), 401).await;
+}
+
+/// `DELETE /site/members/{id}`: Bob (an operator of the site) goes, Ann (its only admin
+/// account) stays.
+async fn remove_member(d: &Driver<'_>, admin: &str, operator: &str) {
+    let listed = d
+        .expect(call("GET", MEMBERS, MEMBERS).token(admin), 200)
+        .await
+        .json();
+    let id_of = |email: &str| {
+        let members = listed["members"].as_array().unwrap();
+        let member = members.iter().find(|m| m["email"] == email).unwrap();
+        member["account_id"].as_str().unwrap().to_owned()
+    };
+    let (bob, ann) = (id_of("bob@example.com"), id_of("ann@example.com"));
+    let remove = |id: &str| call("DELETE", MEMBER, format!("{MEMBERS}/{id}"));
+    d.expect(remove(&bob).token(operator), 403).await;
+    d.expect(remove("not-a-uuid").token(admin), 400).await;
+    d.expect(remove(&bob), 401).await;
+    d.expect(remove(&bob).token(admin), 204).await;
+    d.expect(remove(&bob).token(admin), 404).await;
+    let refused = d.expect(remove(&ann).token(admin), 409).await.json();
+    assert!(refused["error"].as_str().unwrap().contains("last admin"));
 }
 
 /// Every operation that takes a token answers a valid session naming a site the account

@@ -12,7 +12,7 @@
 //! axe-core, no serious or critical accessibility violation on any page (`accessibility`),
 //! and people signing in with a password as each role (`accounts`).
 
-mod accessibility;
+pub(crate) mod accessibility;
 mod accounts;
 mod checklist;
 mod conversions;
@@ -70,7 +70,7 @@ async fn in_browser(
 
 /// Lays the page out `width` CSS pixels wide (a headless window is at least 500 wide, so the
 /// viewport is set through DevTools; it stays for the tab's next pages).
-async fn viewport(browser: &Browser, width: u32) -> anyhow::Result<()> {
+pub(crate) async fn viewport(browser: &Browser, width: u32) -> anyhow::Result<()> {
     browser
         .cdp(
             "Emulation.setDeviceMetricsOverride",
@@ -198,6 +198,11 @@ const KEPT: &[&str] = &[
     "phone-ru-funnel",
     "conversions",
     "phone-conversions",
+    "phone-sign-in",
+    "people",
+    "phone-people",
+    "ru-people",
+    "phone-ru-people",
 ];
 
 async fn screenshot(browser: &Browser, name: &str) -> anyhow::Result<()> {
@@ -211,6 +216,16 @@ async fn screenshot(browser: &Browser, name: &str) -> anyhow::Result<()> {
         std::fs::write(dir.join(format!("{name}.png")), &png)?;
     }
     Ok(())
+}
+
+/// A screenshot from the top of the section `id`.
+async fn section_screenshot(browser: &Browser, id: &str, name: &str) -> anyhow::Result<()> {
+    js(
+        browser,
+        &format!("window.scrollTo(0, document.getElementById('{id}').offsetTop - 8) || true"),
+    )
+    .await?;
+    screenshot(browser, name).await
 }
 
 async fn sign_in(app: &TestApp, browser: &Browser, token: &str) -> anyhow::Result<()> {
@@ -251,7 +266,6 @@ async fn operator(app: &TestApp, browser: &Browser) -> anyhow::Result<()> {
         .goto(&format!("{}/dashboard/", app.base))
         .await?;
     settled(browser).await?;
-    screenshot(browser, "sign-in").await?;
     let input = find(browser, "#signin input[name=token]").await?;
     input.send_keys("crt_not-a-token").await?;
     find(browser, "#signin button[type=submit]")

@@ -60,8 +60,8 @@ fn layout(title: &str, body: Markup) -> HttpResponse {
                 link rel="icon" href="/dashboard/favicon.svg" type="image/svg+xml";
                 title { (title) " · chatrail demo" }
                 style { (PreEscaped("body{font:16px system-ui,sans-serif;max-width:52rem;margin:2rem auto;padding:0 1rem}\
-                    a.wa{display:inline-block;margin:.3rem 0;padding:.5rem .9rem;border-radius:6px;background:#25d366;color:#fff;text-decoration:none}\
-                    a.wa.untracked{background:#777}table{border-collapse:collapse;display:block;max-width:100%;overflow-x:auto}td,th{border:1px solid #ddd;padding:.25rem .5rem;text-align:left;vertical-align:top}\
+                    a.wa{display:inline-block;margin:.3rem 0;padding:.5rem .9rem;border-radius:6px;background:#1a7f37;color:#fff;text-decoration:none}\
+                    a.wa.untracked{background:#5f6368}table{border-collapse:collapse;display:block;max-width:100%;overflow-x:auto}td,th{border:1px solid #ddd;padding:.25rem .5rem;text-align:left;vertical-align:top}\
                     textarea,input{width:100%;box-sizing:border-box;margin:.2rem 0 .6rem}\
                     .grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(min(22rem,100%),1fr));gap:1rem}\
                     .facts{border:1px solid #ddd;border-radius:8px;padding:.6rem 1rem}.facts h2{font-size:1rem;margin:0 0 .5rem}\
@@ -74,7 +74,7 @@ fn layout(title: &str, body: Markup) -> HttpResponse {
                     .next{margin-top:1.5rem;padding:.8rem 1rem;background:#eff6ff;border-radius:8px}"))
                 }
             }
-            body { (body) }
+            body { main { (body) } }
         }
     };
     HttpResponse::Ok()

@@ -1,7 +1,8 @@
 //! Accounts in the dashboard: people sign in with their e-mail and password as operator,
 //! analyst and admin, each seeing what the role allows; an account with two sites switches
 //! between them; signing out (and out everywhere) ends the sessions on the server; an
-//! invite link opens the page that sets the password. Nothing scrolls sideways at 390 px.
+//! invite link opens the page that sets the password; an admin invites a person and removes
+//! them again from Settings → People. Nothing scrolls sideways at 390 px.
 
 use anyhow::{ensure, Context};
 use chatrail_collector::domain::account::{new_invite, Email};
@@ -12,7 +13,7 @@ use chatrail_tests::browser::Browser;
 use serde_json::Value;
 
 use super::layout::OVERFLOW;
-use super::{find, in_browser, js, screenshot, settled, viewport, wait_for};
+use super::{find, in_browser, js, screenshot, section_screenshot, settled, viewport, wait_for};
 
 /// Sessions stored on the server.
 async fn sessions(app: &TestApp) -> i64 {
@@ -78,8 +79,9 @@ async fn walk(app: &TestApp, browser: &Browser) -> anyhow::Result<()> {
     settled(browser).await?;
     viewport(browser, 390).await?;
     no_overflow(browser, "the sign-in page").await?;
-    screenshot(browser, "account-sign-in-390").await?;
+    screenshot(browser, "phone-sign-in").await?;
     viewport(browser, 1366).await?;
+    screenshot(browser, "sign-in").await?;
     type_in(
         browser,
         "#account-signin input[name=email]",
@@ -152,6 +154,35 @@ async fn walk(app: &TestApp, browser: &Browser) -> anyhow::Result<()> {
         "document.getElementById('members').textContent.includes('new@example.com')",
     )
     .await?;
+    section_screenshot(browser, "members", "people").await?;
+    viewport(browser, 390).await?;
+    no_overflow(browser, "the People section").await?;
+    section_screenshot(browser, "members", "phone-people").await?;
+    viewport(browser, 1366).await?;
+    // Removed after a confirmation naming them: off the list, and off the site's members.
+    js(
+        browser,
+        "(window.confirm = (m) => { window.__asked = m; return true; }) && true",
+    )
+    .await?;
+    click(browser, "#members [data-remove='new@example.com']").await?;
+    wait_for(
+        browser,
+        "!document.querySelector('#members tbody').textContent.includes('new@example.com')",
+    )
+    .await?;
+    let asked = js(browser, "window.__asked").await?;
+    ensure!(
+        asked
+            .as_str()
+            .is_some_and(|m| m.contains("new@example.com")),
+        "{asked}"
+    );
+    let members = app.store.members(app.site.id).await?;
+    ensure!(
+        !members.iter().any(|m| m.email == "new@example.com"),
+        "{members:?}"
+    );
     let options = js(
         browser,
         "[...document.querySelectorAll('#site-switch option')].map(o => o.value)",

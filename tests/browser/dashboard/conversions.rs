@@ -22,7 +22,10 @@ use serde_json::Value;
 
 use super::language::{english_left, untranslated};
 use super::layout::{OVERFLOW, SMALL_TARGETS};
-use super::{api, find, in_browser, js, now_s, screenshot, settled, sign_in, viewport, wait_for};
+use super::{
+    api, find, in_browser, js, now_s, screenshot, section_screenshot, settled, sign_in, viewport,
+    wait_for,
+};
 
 /// What the admin types as the Meta access token: it must never come back.
 const META_TOKEN: &str = "EAABmeta-access-token-of-the-test";
@@ -64,16 +67,6 @@ async fn an_admin_sets_up_conversions_and_reads_the_delivery_log() {
         .filter(|e| !(e.contains("/api/v1/conversions/destinations") && e.contains("400")))
         .collect();
     assert_eq!(unexpected, Vec::<String>::new());
-}
-
-/// A screenshot from the top of the section.
-async fn section_screenshot(browser: &Browser, name: &str) -> anyhow::Result<()> {
-    js(
-        browser,
-        "window.scrollTo(0, document.getElementById('conversions').offsetTop - 8) || true",
-    )
-    .await?;
-    screenshot(browser, name).await
 }
 
 async fn open_settings(app: &TestApp, browser: &Browser) -> anyhow::Result<()> {
@@ -211,7 +204,7 @@ async fn webhook(
             .is_some_and(|a| a.contains("down for the test")),
         "{answer}"
     );
-    section_screenshot(browser, "conversions").await?;
+    section_screenshot(browser, "conversions", "conversions").await?;
 
     // Back up: the retry button sends it now.
     crm.answer(200);
@@ -270,7 +263,7 @@ async fn meta(
     fill(browser, "secret", META_TOKEN).await?;
     click(browser, "#new-destination details.advanced summary").await?;
     fill(browser, "base_url", &crm.base).await?;
-    section_screenshot(browser, "conversions-meta-form").await?;
+    section_screenshot(browser, "conversions", "conversions-meta-form").await?;
     submit(browser).await?;
     let meta = "#destinations .destination[data-kind=meta]";
     wait_for(browser, &format!("!!document.querySelector('{meta}')")).await?;
@@ -325,7 +318,7 @@ async fn meta(
         .text()
         .await?;
     ensure!(whole == reason, "{whole}");
-    section_screenshot(browser, "conversions-dropped").await?;
+    section_screenshot(browser, "conversions", "conversions-dropped").await?;
     find(browser, &format!("{dropped} button.retry")).await?;
     ensure!(crm.received().len() == before, "sent to Meta");
 
@@ -374,7 +367,7 @@ async fn pause_and_edit(
     );
     let focused = js(browser, "document.activeElement.className").await?;
     ensure!(focused == "pause", "the focus is on {focused}");
-    section_screenshot(browser, "conversions-paused").await?;
+    section_screenshot(browser, "conversions", "conversions-paused").await?;
     let listed = api(app, admin, "/conversions/destinations").await?;
     ensure!(listed[0]["enabled"] == false, "{listed}");
     click(browser, &format!("{WEBHOOK} .send-test")).await?;
@@ -407,7 +400,7 @@ async fn pause_and_edit(
         .text()
         .await?;
     ensure!(error.contains("lead"), "{error}");
-    section_screenshot(browser, "conversions-edit").await?;
+    section_screenshot(browser, "conversions", "conversions-edit").await?;
     events.clear().await?;
     events.send_keys("started = lead.new").await?;
     let name = find(browser, &format!("{form} [name=name]")).await?;
@@ -432,7 +425,7 @@ async fn pause_and_edit(
 async fn phone(app: &TestApp, browser: &Browser) -> anyhow::Result<()> {
     viewport(browser, 390).await?;
     open_log_on_phone(app, browser).await?;
-    section_screenshot(browser, "phone-conversions").await?;
+    section_screenshot(browser, "conversions", "phone-conversions").await?;
     js(
         browser,
         "localStorage.setItem('chatrail.lang', 'ru') || true",
@@ -441,7 +434,7 @@ async fn phone(app: &TestApp, browser: &Browser) -> anyhow::Result<()> {
     open_log_on_phone(app, browser).await?;
     let left = english_left(browser, &untranslated()).await?;
     ensure!(left.is_empty(), "English left: {left:?}");
-    section_screenshot(browser, "phone-ru-conversions").await?;
+    section_screenshot(browser, "conversions", "phone-ru-conversions").await?;
     js(
         browser,
         "document.getElementById('new-destination').scrollIntoView() || true",

@@ -6,15 +6,18 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use anyhow::{ensure, Context};
+use chatrail_collector::domain::account::{new_invite, Email};
 use chatrail_collector::domain::token::Role;
 use chatrail_collector::routes::dashboard::LANGUAGES;
+use chatrail_tests::accounts::{account_with_password, PASSWORD};
 use chatrail_tests::app::{create_token, TestApp};
 use chatrail_tests::browser::{Browser, DESKTOP_CHROME_UA};
 use fantoccini::Locator;
 use serde_json::{Map, Value};
 
 use super::{
-    api, app_with_traffic, find, js, screenshot, settled, sign_in, texts, viewport, wait_for,
+    api, app_with_traffic, find, js, screenshot, section_screenshot, settled, sign_in, texts,
+    viewport, wait_for,
 };
 
 fn catalogue(code: &str) -> Map<String, Value> {
@@ -279,9 +282,17 @@ async fn phone_screenshots(app: &TestApp, browser: &Browser, admin: &str) -> any
             )
             .await?;
             screenshot(browser, "phone-ru-reports").await?;
+        } else {
+            section_screenshot(browser, "members", "phone-ru-people").await?;
         }
     }
-    viewport(browser, 1366).await
+    viewport(browser, 1366).await?;
+    browser
+        .client
+        .goto(&format!("{}/dashboard/#/settings", app.base))
+        .await?;
+    settled(browser).await?;
+    section_screenshot(browser, "members", "ru-people").await
 }
 
 async fn fits(browser: &Browser, page: &str) -> anyhow::Result<()> {
@@ -349,6 +360,26 @@ async fn the_dashboard_speaks_the_browsers_language_and_switches() {
     let app = app_with_traffic(1_500, 150).await;
     let admin = create_token(&app.store, &app.site, Role::Admin).await;
     let untranslated = untranslated();
+    // People in the settings: one with a password, one whose link is pending.
+    account_with_password(
+        &app,
+        "anna@example.com",
+        &[(&app.site, Role::Admin)],
+        PASSWORD,
+    )
+    .await;
+    let (_, hash, expires_at) = new_invite();
+    let ivan = Email::parse("ivan@example.com").expect("an e-mail");
+    app.store
+        .add_member(
+            &ivan,
+            app.site.id,
+            Role::Operator,
+            (&hash, expires_at),
+            None,
+        )
+        .await
+        .expect("a member");
 
     let browser = Browser::start().await.expect("chromium starts");
     // What a browser set to Russian sends and says (`navigator.languages`).

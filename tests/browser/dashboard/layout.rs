@@ -99,13 +99,7 @@ pub(super) async fn every_page(
     widths: &[u32],
     mut check: impl AsyncFnMut(&str, u32) -> anyhow::Result<()>,
 ) -> anyhow::Result<()> {
-    let matched = api(app, admin, "/dialogs?match=exact&limit=1").await?;
-    let card = format!(
-        "#/dialogs/{}",
-        matched["dialogs"][0]["dialog_id"]
-            .as_str()
-            .context("an exact dialog")?
-    );
+    let card = exact_card(app, admin).await?;
     for &width in widths {
         viewport(browser, width).await?;
         let wide_only = width == 1280 || width == 1920;
@@ -141,7 +135,15 @@ pub(super) async fn every_page(
     Ok(())
 }
 
-async fn open(app: &TestApp, browser: &Browser, hash: &str) -> anyhow::Result<()> {
+/// The dashboard's hash of an exact dialog's card.
+pub(super) async fn exact_card(app: &TestApp, token: &str) -> anyhow::Result<String> {
+    let matched = api(app, token, "/dialogs?match=exact&limit=1").await?;
+    let id = matched["dialogs"][0]["dialog_id"].as_str();
+    Ok(format!("#/dialogs/{}", id.context("an exact dialog")?))
+}
+
+/// Opens the dashboard at `hash` and waits for it to settle.
+pub(super) async fn open(app: &TestApp, browser: &Browser, hash: &str) -> anyhow::Result<()> {
     browser
         .client
         .goto(&format!("{}/dashboard/{hash}", app.base))

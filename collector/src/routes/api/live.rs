@@ -80,6 +80,9 @@ impl Drop for Slot {
 struct Live {
     store: SharedStore,
     site: crate::domain::site::SiteId,
+    /// The account of a session-authenticated stream: its role is read again every poll,
+    /// so a member removed from the site (or made analyst) stops getting events.
+    account: Option<crate::domain::account::AccountId>,
     /// When the stream opened: nothing received before is told.
     opened: i64,
     /// The newest message told.
@@ -97,6 +100,16 @@ impl Live {
                 return Some((Ok(chunk), self));
             }
             tokio::time::sleep(POLL).await;
+            if let Some(account) = self.account {
+                match self.store.account_role(account, self.site).await {
+                    Ok(Some(role)) if role.can_read_dialogs() => {}
+                    Ok(_) => return None,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "live stream: role not read, closing it");
+                        return None;
+                    }
+                }
+            }
             let messages = match self
                 .store
                 .messages_since(self.site, (self.since - OVERLAP_MS).max(self.opened))
@@ -160,6 +173,7 @@ async fn live(auth: Authenticated, state: web::Data<AppState>) -> Result<HttpRes
     let start = Live {
         store: state.store.clone(),
         site: auth.0.site_id,
+        account: auth.1,
         opened,
         since: opened,
         seen: HashMap::new(),

@@ -1,27 +1,31 @@
 //! A site's members (admins only): `GET /site/members` lists them, `POST /site/members`
 //! gives a person a role on the site (a new account gets a one-time link to set its
 //! password), `POST /site/members/reset` clears a member's password, ends their sessions
-//! and answers a new link. No admin can reset or take over an account that also belongs
+//! and answers a new link, `DELETE /site/members/{id}` takes a member's role away (never the
+//! site's last admin account's). No admin can reset or take over an account that also belongs
 //! to a site they do not administer.
 
-use actix_web::{get, post, web, HttpResponse};
+use actix_web::{delete, get, post, web, HttpResponse};
 use serde::Deserialize;
 
 use super::site::require_admin;
 use crate::auth::Authenticated;
-use crate::domain::account::{invite_link, new_invite, Email};
+use crate::domain::account::{invite_link, new_invite, AccountId, Email};
 use crate::domain::site::SiteId;
 use crate::domain::token::Role;
 use crate::error::{parse_json, read_body, ApiError};
 use crate::state::AppState;
-use crate::storage::accounts::{Invited, Reset};
+use crate::storage::accounts::{Invited, Removal, Reset};
 
 /// An e-mail address and a role fit in far less.
 pub const MAX_BODY_BYTES: usize = 4096;
 
 /// Registers the routes.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(list).service(add).service(reset);
+    cfg.service(list)
+        .service(add)
+        .service(reset)
+        .service(remove);
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -35,6 +39,12 @@ pub(super) struct NewMember {
 #[serde(deny_unknown_fields)]
 pub(super) struct ResetBody {
     email: String,
+}
+
+/// Keeps `DELETE /site/members/reset` off the member route: that path is
+/// `POST /site/members/reset`'s, so another method on it answers 405 (`routes::no_route`).
+fn not_reset(ctx: &actix_web::guard::GuardContext) -> bool {
+    !ctx.head().uri.path().ends_with("/site/members/reset")
 }
 
 /// The sites the caller administers: an account's, or an admin token's one site.
@@ -160,4 +170,39 @@ async fn reset(
         "role": role,
         "invite_link": invite_link(state.public_url.as_deref(), &token),
     })))
+}
+
+#[utoipa::path(
+    tag = "site",
+    operation_id = "remove_member",
+    params(("id" = Uuid, Path, description = "The member's account id (`account_id` in the list)")),
+    security(("token" = [])),
+    responses(
+        (status = 204, description = "The role is gone, and with it every session's access to the site; an account left without a site is deleted"),
+        (status = 400, description = "The id is not a UUID"),
+        (status = 403, description = "Not an admin"),
+        (status = 404, description = "No such member of the site"),
+        (status = 409, description = "The site's last admin account: make another member admin first"),
+    )
+)]
+#[delete("/site/members/{id}", guard = "not_reset")]
+async fn remove(
+    auth: Authenticated,
+    id: web::Path<String>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    require_admin(&auth)?;
+    let id = uuid::Uuid::parse_str(&id)
+        .map_err(|_| ApiError::bad_request("member id must be a UUID"))?;
+    match state
+        .store
+        .remove_member(AccountId(id), auth.0.site_id)
+        .await?
+    {
+        Removal::Removed => Ok(HttpResponse::NoContent().finish()),
+        Removal::NoMember => Err(ApiError::NotFound("member")),
+        Removal::LastAdmin => Err(ApiError::Refused(
+            "the site's last admin account cannot be removed: make another member admin first",
+        )),
+    }
 }

@@ -32,6 +32,17 @@ pub enum Reset {
     NotYours,
 }
 
+/// What removing a member from a site did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Removal {
+    /// The role is gone (and the account with it, when it had no other site).
+    Removed,
+    /// The account has no role on the site.
+    NoMember,
+    /// The account is the site's only admin account.
+    LastAdmin,
+}
+
 const SITES_OF: &str = "SELECT s.site_key AS key, s.name, a.role FROM account_sites a \
      JOIN sites s ON s.site_id = a.site_id WHERE a.account_id = $1 ORDER BY s.name, s.site_key";
 
@@ -260,12 +271,76 @@ pub(super) async fn admin_sites(db: &Db, account: AccountId) -> Result<Vec<SiteI
 pub(super) async fn of_site(db: &Db, site: SiteId) -> Result<Vec<MemberView>, StoreError> {
     Ok(db
         .fetch_all(
-            "SELECT a.email, m.role, a.password_hash IS NOT NULL AS active, \
+            "SELECT a.account_id, a.email, m.role, a.password_hash IS NOT NULL AS active, \
              m.created_at AS added_at FROM account_sites m JOIN accounts a \
              ON a.account_id = m.account_id WHERE m.site_id = $1 ORDER BY a.email_folded",
             args![site.0],
         )
         .await?)
+}
+
+pub(super) async fn remove_from_site(
+    db: &Db,
+    account: AccountId,
+    site: SiteId,
+) -> Result<Removal, StoreError> {
+    let mut tx = db.begin().await?;
+    let role: Option<(String,)> = tx
+        .fetch_optional(
+            "SELECT role FROM account_sites WHERE account_id = $1 AND site_id = $2",
+            args![account.0, site.0],
+        )
+        .await?;
+    let Some((role,)) = role else {
+        return Ok(Removal::NoMember);
+    };
+    if role == Role::Admin.as_str() {
+        let (admins,): (i64,) = tx
+            .fetch_one(
+                "SELECT COUNT(*) FROM account_sites WHERE site_id = $1 AND role = $2",
+                args![site.0, Role::Admin.as_str()],
+            )
+            .await?;
+        if admins <= 1 {
+            return Ok(Removal::LastAdmin);
+        }
+    }
+    tx.execute(
+        "DELETE FROM account_sites WHERE account_id = $1 AND site_id = $2",
+        args![account.0, site.0],
+    )
+    .await?;
+    // Every request looks its session's role up, so the role going is the access going.
+    // An account left without a site goes whole: its pending link would otherwise still
+    // set a password for nothing, and its sessions would sign in to an empty dashboard.
+    let (left,): (i64,) = tx
+        .fetch_one(
+            "SELECT COUNT(*) FROM account_sites WHERE account_id = $1",
+            args![account.0],
+        )
+        .await?;
+    if left == 0 {
+        delete_account(&mut tx, account.0).await?;
+    }
+    tx.commit().await?;
+    Ok(Removal::Removed)
+}
+
+/// Deletes an account with its roles, sessions and links.
+async fn delete_account(tx: &mut Conn, account: Uuid) -> Result<(), StoreError> {
+    for table in [
+        "account_sites",
+        "account_sessions",
+        "account_invites",
+        "accounts",
+    ] {
+        tx.execute(
+            &format!("DELETE FROM {table} WHERE account_id = $1"),
+            args![account],
+        )
+        .await?;
+    }
+    Ok(())
 }
 
 pub(super) async fn all(db: &Db) -> Result<Vec<AccountListing>, StoreError> {
@@ -299,18 +374,7 @@ pub(super) async fn remove(db: &Db, email: &Email) -> Result<bool, StoreError> {
     let Some((account,)) = found else {
         return Ok(false);
     };
-    for table in [
-        "account_sites",
-        "account_sessions",
-        "account_invites",
-        "accounts",
-    ] {
-        tx.execute(
-            &format!("DELETE FROM {table} WHERE account_id = $1"),
-            args![account],
-        )
-        .await?;
-    }
+    delete_account(&mut tx, account).await?;
     tx.commit().await?;
     Ok(true)
 }

@@ -18,7 +18,7 @@ use crate::domain::account::{AccountId, Email};
 use crate::domain::site::SiteId;
 use crate::domain::token::Role;
 
-pub use members::{Invited, Reset};
+pub use members::{Invited, Removal, Reset};
 
 /// One of an account's sites, with its role there.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
@@ -34,6 +34,8 @@ pub struct AccountSite {
 /// A member of a site, as listed to its admins.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct MemberView {
+    /// Their account's id (what `DELETE /site/members/{id}` names).
+    pub account_id: uuid::Uuid,
     /// Their e-mail address.
     pub email: String,
     /// `operator`, `analyst` or `admin`.
@@ -64,6 +66,15 @@ pub struct Credentials {
     pub account: AccountId,
     /// Its argon2id hash; `None` until an invite is accepted.
     pub password_hash: Option<String>,
+}
+
+/// What [`Accounts::purge_expired`] deleted.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Purged {
+    /// Sessions past their expiry.
+    pub sessions: u64,
+    /// Links to set a password past theirs.
+    pub invites: u64,
 }
 
 /// Accounts, roles, sessions and invites.
@@ -121,6 +132,9 @@ pub trait Accounts: Send + Sync {
     async fn admin_sites(&self, account: AccountId) -> Result<Vec<SiteId>, StoreError>;
     /// A site's members, by e-mail.
     async fn members(&self, site: SiteId) -> Result<Vec<MemberView>, StoreError>;
+    /// Takes an account's role on a site away (the account too, if it has no other site);
+    /// never the site's last admin account.
+    async fn remove_member(&self, account: AccountId, site: SiteId) -> Result<Removal, StoreError>;
     /// Every account, by e-mail (the CLI).
     async fn all_accounts(&self) -> Result<Vec<AccountListing>, StoreError>;
     /// Deletes an account with its roles, sessions and links; `false` if there is none.
@@ -143,6 +157,9 @@ pub trait Accounts: Send + Sync {
     async fn end_session(&self, session_hash: &str) -> Result<(), StoreError>;
     /// Ends every session of an account; how many there were.
     async fn end_sessions(&self, account: AccountId) -> Result<u64, StoreError>;
+    /// Deletes every session and every link to set a password expired at `now` (the
+    /// retention task's hourly sweep; a sign-in only sweeps its own account's sessions).
+    async fn purge_expired(&self, now: i64) -> Result<Purged, StoreError>;
 }
 
 #[async_trait]
@@ -213,6 +230,10 @@ impl Accounts for Db {
         members::of_site(self, site).await
     }
 
+    async fn remove_member(&self, account: AccountId, site: SiteId) -> Result<Removal, StoreError> {
+        members::remove_from_site(self, account, site).await
+    }
+
     async fn all_accounts(&self) -> Result<Vec<AccountListing>, StoreError> {
         members::all(self).await
     }
@@ -245,5 +266,9 @@ impl Accounts for Db {
 
     async fn end_sessions(&self, account: AccountId) -> Result<u64, StoreError> {
         sessions::end_all(self, account).await
+    }
+
+    async fn purge_expired(&self, now: i64) -> Result<Purged, StoreError> {
+        sessions::purge_expired(self, now).await
     }
 }

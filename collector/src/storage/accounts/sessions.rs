@@ -3,7 +3,7 @@
 
 use uuid::Uuid;
 
-use super::Credentials;
+use super::{Credentials, Purged};
 use crate::args;
 use crate::db::{Db, StoreError};
 use crate::domain::account::{AccountId, Email};
@@ -103,4 +103,20 @@ pub(super) async fn end_all(db: &Db, account: AccountId) -> Result<u64, StoreErr
             args![account.0],
         )
         .await?)
+}
+
+pub(super) async fn purge_expired(db: &Db, now: i64) -> Result<Purged, StoreError> {
+    let sessions = db
+        .execute(
+            "DELETE FROM account_sessions WHERE expires_at <= $1",
+            args![now],
+        )
+        .await?;
+    let invites = db
+        .execute(
+            "DELETE FROM account_invites WHERE expires_at <= $1",
+            args![now],
+        )
+        .await?;
+    Ok(Purged { sessions, invites })
 }

@@ -8,7 +8,8 @@
 //! ([`crate::reports::retained`]). A visit or click that a kept dialog came from stays as
 //! long as the dialog (its attribution and source card need it), and a session stays while
 //! one of its clicks does. Deletes run in batches of [`BATCH`] rows per transaction, so
-//! beacons and webhooks wait for a short write at most.
+//! beacons and webhooks wait for a short write at most. The same task deletes the accounts'
+//! expired sessions and invite links.
 
 use std::time::Duration;
 
@@ -20,6 +21,7 @@ use crate::db::{Db, StoreError};
 use crate::domain::site::SiteId;
 use crate::reports::rollups::messages::MessageDelta;
 use crate::reports::rollups::DAY_MS;
+use crate::storage::accounts::{Accounts as _, Purged};
 
 /// Rows selected and deleted per transaction.
 const BATCH: i64 = 500;
@@ -253,6 +255,24 @@ async fn sites_with_retention(db: &Db) -> Result<Vec<SiteId>, StoreError> {
     Ok(rows.into_iter().map(|(id,)| SiteId(id)).collect())
 }
 
+/// Deletes the accounts' expired sessions and links to set a password: they sign no one
+/// in, yet would pile up (a session is swept at its account's next sign-in, a link when
+/// used or replaced, and some never are).
+async fn purge_expired_sign_ins(db: &Db) {
+    let now = chrono::Utc::now().timestamp_millis();
+    match db.purge_expired(now).await {
+        Ok(p) if p != Purged::default() => {
+            tracing::info!(
+                sessions = p.sessions,
+                invites = p.invites,
+                "retention: expired sessions and invites deleted"
+            );
+        }
+        Ok(_) => {}
+        Err(e) => tracing::warn!(error = %e, "retention: expired sessions not deleted"),
+    }
+}
+
 /// Runs retention over every site with one set, every `every` (the first run one `every`
 /// after start), until the process ends. A failed run is logged and tried again next time.
 pub fn spawn_retention(db: Db, every: Duration) -> tokio::task::JoinHandle<()> {
@@ -262,6 +282,7 @@ pub fn spawn_retention(db: Db, every: Duration) -> tokio::task::JoinHandle<()> {
         tick.tick().await;
         loop {
             tick.tick().await;
+            purge_expired_sign_ins(&db).await;
             let sites = match sites_with_retention(&db).await {
                 Ok(sites) => sites,
                 Err(e) => {

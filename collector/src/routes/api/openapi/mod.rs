@@ -88,6 +88,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     members::list,
     members::add,
     members::reset,
+    members::remove,
 ))]
 pub struct ApiV1;
 
