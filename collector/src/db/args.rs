@@ -195,6 +195,8 @@ mod tests {
             values_sql(Backend::Sqlite, "INSERT INTO t (a, b)", 2, 2, ""),
             "INSERT INTO t (a, b) VALUES (?, ?), (?, ?) "
         );
+        assert_eq!(list(Backend::Postgres, 3, 2), "$3, $4");
+        assert_eq!(list(Backend::Sqlite, 3, 2), "?, ?");
     }
 
     #[test]
