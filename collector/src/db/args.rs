@@ -136,6 +136,16 @@ pub fn placeholders(first: usize, n: usize) -> String {
     list.join(", ")
 }
 
+/// A list of `n` parameters from `$first` on: `$first, $first+1, …` on PostgreSQL, `?, ?, …`
+/// on SQLite (for statements run together by [`Conn::execute_all`](super::Conn::execute_all),
+/// whose parameters must be anonymous there).
+pub fn list(backend: Backend, first: usize, n: usize) -> String {
+    match backend {
+        Backend::Sqlite => vec!["?"; n].join(", "),
+        Backend::Postgres => placeholders(first, n),
+    }
+}
+
 /// `head VALUES ($1, …), (…) tail` for `rows` rows of `width` parameters each: a multi-row
 /// insert whose parameters are the rows' values, row after row (`head` and `tail` take
 /// none).
@@ -185,6 +195,8 @@ mod tests {
             values_sql(Backend::Sqlite, "INSERT INTO t (a, b)", 2, 2, ""),
             "INSERT INTO t (a, b) VALUES (?, ?), (?, ?) "
         );
+        assert_eq!(list(Backend::Postgres, 3, 2), "$3, $4");
+        assert_eq!(list(Backend::Sqlite, 3, 2), "?, ?");
     }
 
     #[test]

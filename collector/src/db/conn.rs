@@ -211,24 +211,70 @@ impl Conn {
         tail: &str,
         rows: impl IntoIterator<Item = Vec<Arg<'a>>>,
     ) -> Result<(), sqlx::Error> {
+        let statements = self.rows_statements(head, tail, rows);
+        self.execute_all(statements).await
+    }
+
+    /// The statements [`Conn::insert_rows`] runs, for [`Conn::execute_all`].
+    pub fn rows_statements<'a>(
+        &self,
+        head: &str,
+        tail: &str,
+        rows: impl IntoIterator<Item = Vec<Arg<'a>>>,
+    ) -> Vec<Statement<'a>> {
         let rows: Vec<Vec<Arg<'a>>> = rows.into_iter().collect();
         let Some(width) = rows.first().map(Vec::len) else {
-            return Ok(());
+            return Vec::new();
         };
-        for chunk in rows.chunks((MAX_PARAMS / width.max(1)).max(1)) {
-            let sql = values_sql(self.backend(), head, width, chunk.len(), tail);
-            self.execute(&sql, chunk.concat()).await?;
+        rows.chunks((MAX_PARAMS / width.max(1)).max(1))
+            .map(|chunk| {
+                let sql = values_sql(self.backend(), head, width, chunk.len(), tail);
+                (sql, chunk.concat())
+            })
+            .collect()
+    }
+
+    /// Runs `statements` in order: on SQLite as one multi-statement text, one round trip to
+    /// the driver's connection thread instead of one each (their parameters must all be
+    /// anonymous `?`, as [`values_sql`] and [`list`](super::list) write them there, so each
+    /// statement binds the values after the previous one's); on PostgreSQL one after another.
+    pub async fn execute_all(&mut self, statements: Vec<Statement<'_>>) -> Result<(), sqlx::Error> {
+        if self.backend() == Backend::Sqlite && statements.len() > 1 {
+            let (sql, args) = script(statements);
+            self.execute(&sql, args).await?;
+            return Ok(());
+        }
+        for (sql, args) in statements {
+            self.execute(&sql, args).await?;
         }
         Ok(())
     }
 
+    /// Runs `statements` as [`Conn::execute_all`] does, then commits: on SQLite in the same
+    /// round trip (a statement that fails stops the text before `COMMIT`, and the
+    /// transaction is rolled back as if dropped).
+    pub async fn commit_after(mut self, statements: Vec<Statement<'_>>) -> Result<(), sqlx::Error> {
+        if !matches!(self.inner, Inner::SqliteTx(_)) || statements.is_empty() {
+            self.execute_all(statements).await?;
+            return self.commit().await;
+        }
+        let (sql, args) = script(statements);
+        self.finish(Some((format!("{sql};\nCOMMIT"), args))).await
+    }
+
     /// Commits a transaction (then lets the next SQLite writer in); a no-op outside one. A
     /// commit that fails leaves the transaction to be rolled back as if dropped.
-    pub async fn commit(mut self) -> Result<(), sqlx::Error> {
+    pub async fn commit(self) -> Result<(), sqlx::Error> {
+        self.finish(None).await
+    }
+
+    /// Commits, on SQLite with `script` (ending in `COMMIT`) instead of a bare `COMMIT`.
+    async fn finish(mut self, script: Option<(String, Vec<Arg<'_>>)>) -> Result<(), sqlx::Error> {
         let committed = match &mut self.inner {
             Inner::SqliteTx(slot) => {
                 let conn = slot.as_mut().expect("an open transaction");
-                let committed = Raw::Sqlite(conn).execute("COMMIT", Vec::new()).await;
+                let (sql, args) = script.unwrap_or_else(|| ("COMMIT".to_owned(), Vec::new()));
+                let committed = Raw::Sqlite(conn).execute(&sql, args).await;
                 if committed.is_ok() {
                     // Back to the pool.
                     slot.take();
@@ -266,6 +312,23 @@ impl Conn {
         }
         Ok(())
     }
+}
+
+/// A statement and its parameters.
+pub type Statement<'a> = (String, Vec<Arg<'a>>);
+
+/// Statements joined into one SQLite text, their parameters in order.
+fn script(statements: Vec<Statement<'_>>) -> Statement<'_> {
+    let mut sql = String::new();
+    let mut args = Vec::new();
+    for (text, values) in statements {
+        if !sql.is_empty() {
+            sql.push_str(";\n");
+        }
+        sql.push_str(&text);
+        args.extend(values);
+    }
+    (sql, args)
 }
 
 /// The lock keys of `sessions`, sorted (so writers locking several take them in one order

@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use super::{contribution_sql, copy_attribution_sql, RollupDelta, Touched, COUNTERS};
 use crate::args;
-use crate::db::{placeholders, Arg, Conn};
+use crate::db::{placeholders, Arg, Conn, Statement};
 use crate::reports::query::Fact;
 
 /// Ids per `IN (…)` list: well under both databases' parameter limits.
@@ -211,12 +211,18 @@ impl RollupDelta {
 
     /// Adds the delta to `report_rollups`, in key order.
     pub async fn write(&self, conn: &mut Conn) -> Result<(), sqlx::Error> {
+        let statements = self.statements(conn);
+        conn.execute_all(statements).await
+    }
+
+    /// The statements [`RollupDelta::write`] runs, for [`Conn::execute_all`].
+    pub fn statements(&self, conn: &Conn) -> Vec<Statement<'_>> {
         let rows = self.rows();
         let add: Vec<String> = COUNTERS
             .iter()
             .map(|c| format!("{c} = report_rollups.{c} + excluded.{c}"))
             .collect();
-        conn.insert_rows(
+        conn.rows_statements(
             &format!(
                 "INSERT INTO report_rollups (site_id, dim, slot, k1, k2, k3, {})",
                 COUNTERS.join(", ")
@@ -231,7 +237,6 @@ impl RollupDelta {
                 row
             }),
         )
-        .await
     }
 }
 

@@ -1,14 +1,18 @@
 //! Beacon-derived writes: visits and clicks, in batches from the ingest writer.
 
+mod stored;
+
 use std::collections::BTreeMap;
 
 use async_trait::async_trait;
 use uuid::Uuid;
 
 use crate::args;
-use crate::db::{placeholders, Arg, Conn, Db, StoreError};
+use crate::db::{list, Arg, Conn, Db, Statement, StoreError};
 use crate::domain::visit::{Click, Visit};
+use crate::reports::query::Fact;
 use crate::reports::rollups::RollupDelta;
+use stored::{count_sessions_in, Stored};
 
 /// Beacon-derived records written in batches by the ingest writer.
 #[derive(Debug, Clone)]
@@ -32,23 +36,47 @@ pub trait Ingest: Send + Sync {
 
 #[async_trait]
 impl Ingest for Db {
+    /// Per site, one read finds which sessions and clicks are new (and on PostgreSQL a
+    /// second, after locking them, what points at the new sessions); then the rows, the
+    /// rollups and the commit. A batch of visits alone (no clicks, nothing pointing at its
+    /// sessions) knows its rollup contributions without reading them back, so on SQLite its
+    /// writes and commit are one round trip: three in all, with `BEGIN` and the read.
     async fn write_batch(&self, events: &[IngestEvent]) -> Result<(), StoreError> {
         let batch = Batch::of(events);
         let mut tx = self.begin().await?;
         let mut delta = RollupDelta::default();
         let mut touched = Vec::new();
         for (site, (sessions, clicks)) in batch.ids_by_site() {
-            touched.push((
-                site,
-                delta.before_write(&mut tx, site, sessions, clicks).await?,
-            ));
+            let stored = Stored::read(&mut tx, site, &sessions, &clicks).await?;
+            delta
+                .count_out(&mut tx, site, Fact::Clicks, &stored.orphan_clicks)
+                .await?;
+            delta
+                .count_out(&mut tx, site, Fact::Dialogs, &stored.orphan_dialogs)
+                .await?;
+            touched.push((site, stored.touched()));
         }
-        batch.insert(&mut tx).await?;
+        let writes = batch.statements(&tx);
+        let read_back = touched
+            .iter()
+            .any(|(_, t)| !t.clicks.is_empty() || !t.dialogs.is_empty());
+        let mut last = Vec::new();
+        if read_back {
+            tx.execute_all(writes).await?;
+        } else {
+            last = writes;
+        }
         for (site, t) in &touched {
-            delta.after_write(&mut tx, *site, t).await?;
+            count_sessions_in(&mut delta, *site, &t.sessions, &batch.sessions);
+            delta
+                .count_in(&mut tx, *site, Fact::Clicks, &t.clicks)
+                .await?;
+            delta
+                .count_in(&mut tx, *site, Fact::Dialogs, &t.dialogs)
+                .await?;
         }
-        delta.write(&mut tx).await?;
-        tx.commit().await?;
+        last.extend(delta.statements(&tx));
+        tx.commit_after(last).await?;
         Ok(())
     }
 
@@ -192,10 +220,10 @@ impl<'a> Batch<'a> {
         by_site
     }
 
-    /// Writes the batch: visitors, sessions (new, or more page views of one), page views,
+    /// The batch's writes: visitors, sessions (new, or more page views of one), page views,
     /// clicks (a redelivered click beacon changes nothing), a statement per table.
-    async fn insert(&self, tx: &mut Conn) -> Result<(), sqlx::Error> {
-        tx.insert_rows(
+    fn statements(&self, tx: &Conn) -> Vec<Statement<'a>> {
+        let mut out = tx.rows_statements(
             "INSERT INTO visitors (site_id, visitor_id, first_seen_at, last_seen_at, \
              first_session_id)",
             "ON CONFLICT (site_id, visitor_id) DO UPDATE SET last_seen_at = CASE \
@@ -210,9 +238,8 @@ impl<'a> Batch<'a> {
                     r.first_session_id
                 ]
             }),
-        )
-        .await?;
-        tx.insert_rows(
+        );
+        out.extend(tx.rows_statements(
             "INSERT INTO sessions (site_id, session_id, visitor_id, code, started_at, \
              last_seen_at, pageviews, landing_page, referrer, referring_domain, utm_source, \
              utm_medium, utm_campaign, utm_content, utm_term, click_ids, channel, os, \
@@ -229,18 +256,18 @@ impl<'a> Batch<'a> {
              ads_denied = CASE WHEN excluded.last_seen_at >= sessions.last_seen_at \
              THEN excluded.ads_denied ELSE sessions.ads_denied END",
             self.sessions.values().map(session_args),
-        )
-        .await?;
-        self.click_consent(tx).await?;
-        tx.insert_rows(
-            "INSERT INTO pageviews (site_id, pageview_id, session_id, url, viewed_at)",
-            "",
-            self.pageviews
-                .iter()
-                .map(|v| args![v.site_id.0, Uuid::now_v7(), v.session_id, &v.url, v.at_ms]),
-        )
-        .await?;
-        tx.insert_rows(
+        ));
+        out.extend(self.click_consent(tx));
+        out.extend(
+            tx.rows_statements(
+                "INSERT INTO pageviews (site_id, pageview_id, session_id, url, viewed_at)",
+                "",
+                self.pageviews
+                    .iter()
+                    .map(|v| args![v.site_id.0, Uuid::now_v7(), v.session_id, &v.url, v.at_ms]),
+            ),
+        );
+        out.extend(tx.rows_statements(
             "INSERT INTO clicks (site_id, click_id, session_id, visitor_id, code, number, \
              kind, page_url, clicked_at, client, page_key)",
             "ON CONFLICT (site_id, click_id) DO NOTHING",
@@ -259,8 +286,8 @@ impl<'a> Batch<'a> {
                     &c.page_key,
                 ]
             }),
-        )
-        .await
+        ));
+        out
     }
 }
 
@@ -277,7 +304,7 @@ const ID_CHUNK: usize = 500;
 impl Batch<'_> {
     /// Marks the sessions whose clicks (and no visit) in this batch carry consent: denied
     /// sets `ads_denied`, granted clears it; the rows that already say so are not written.
-    async fn click_consent(&self, tx: &mut Conn) -> Result<(), sqlx::Error> {
+    fn click_consent(&self, tx: &Conn) -> Vec<Statement<'static>> {
         let mut by_change: BTreeMap<(bool, Uuid), Vec<Uuid>> = BTreeMap::new();
         for ((site, session), (_, denied)) in &self.click_consent {
             by_change
@@ -285,6 +312,7 @@ impl Batch<'_> {
                 .or_default()
                 .push(*session);
         }
+        let mut out = Vec::new();
         for ((denied, site), sessions) in by_change {
             let set = if denied {
                 "ads_denied = 1 WHERE ads_denied IS NULL"
@@ -293,15 +321,16 @@ impl Batch<'_> {
             };
             for chunk in sessions.chunks(ID_CHUNK) {
                 let sql = format!(
-                    "UPDATE sessions SET {set} AND site_id = $1 AND session_id IN ({})",
-                    placeholders(2, chunk.len())
+                    "UPDATE sessions SET {set} AND site_id = {} AND session_id IN ({})",
+                    list(tx.backend(), 1, 1),
+                    list(tx.backend(), 2, chunk.len())
                 );
                 let mut args = args![site];
                 args.extend(chunk.iter().map(|id| Arg::from(*id)));
-                tx.execute(&sql, args).await?;
+                out.push((sql, args));
             }
         }
-        Ok(())
+        out
     }
 }
 
