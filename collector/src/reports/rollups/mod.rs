@@ -112,6 +112,14 @@ pub const DIMS: &[Dim] = &[
         facts: CONTACT,
         slot_ms: DAY_MS,
     },
+    // Regions alone: a year and a half of the wide grouping is too many rows for the
+    // unfiltered report to sum within its budget.
+    Dim {
+        name: "place",
+        keys: &[Key::Country, Key::Region],
+        facts: FUNNEL,
+        slot_ms: DAY_MS,
+    },
     Dim {
         name: "region",
         keys: &[Key::Country, Key::Region, Key::Channel],
