@@ -88,36 +88,7 @@ pub trait Reports: Send + Sync {
     ) -> Result<Vec<CostTotal>, StoreError>;
 }
 
-/// The figures of the `summary` report. Dialog figures are over the dialogs started in the
-/// period that match the filters; message figures over the messages of the period, and
-/// with a filter, only of contacts with such a dialog.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Summary {
-    /// Dialogs started.
-    pub dialogs: i64,
-    /// People behind them.
-    pub contacts: i64,
-    /// Of those, people whose first dialog ever is in the period.
-    pub new_contacts: i64,
-    /// Messages from contacts.
-    pub messages_received: i64,
-    /// Messages the business sent (known from their delivery statuses).
-    pub messages_sent: i64,
-    /// Of those, delivered (read and played included).
-    pub delivered: i64,
-    /// Of those, read (played included).
-    pub read: i64,
-    /// Failed.
-    pub failed: i64,
-    /// Median seconds from a dialog's first message to the business's first message to that
-    /// contact after it, over the dialogs answered.
-    pub median_first_response_s: Option<i64>,
-}
-
-/// When the business sent a message, as its statuses tell (`message_statuses` as `ms`;
-/// `message_statuses_by_time` indexes it).
-pub const STATUS_TIME: &str =
-    "COALESCE(ms.sent_at, ms.delivered_at, ms.read_at, ms.played_at, ms.failed_at, ms.status_at)";
+pub use super::summary_sql::Summary;
 
 #[async_trait]
 impl Reports for Db {
@@ -237,7 +208,20 @@ impl Reports for Db {
         to_ms: i64,
         filters: &ReportFilters,
     ) -> Result<Summary, StoreError> {
-        super::summary_sql::summary(self, site_id, (from_ms, to_ms), filters).await
+        // Dialogs and first dialogs, by kind, from the rollups where they serve.
+        let by_kind = CountQuery {
+            site_id,
+            fact: Fact::Dialogs,
+            from_ms,
+            to_ms,
+            keys: &[Key::Kind],
+            first_key_required: false,
+            bucket_ms: None,
+            offset_ms: 0,
+            filters,
+        };
+        let kinds = self.count(&by_kind).await?;
+        super::summary_sql::summary(self, site_id, (from_ms, to_ms), filters, &kinds).await
     }
 
     async fn import_costs(

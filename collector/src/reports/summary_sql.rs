@@ -9,9 +9,8 @@
 
 use std::sync::atomic::{AtomicI64, Ordering};
 
-use super::query::{dialog_conditions, CountQuery, Fact, Key, ReportFilters};
+use super::query::{dialog_conditions, CountRow, ReportFilters};
 use super::rollups::messages;
-use super::store::{Reports, Summary};
 use crate::args;
 use crate::db::{Arg, Backend, Db, StoreError};
 use crate::domain::dialog::DialogKind;
@@ -22,12 +21,39 @@ use crate::domain::site::SiteId;
 /// on small data (both give the same figures).
 pub static IN_INDEX_ORDER: AtomicI64 = AtomicI64::new(10_000);
 
-/// The figures of `[from_ms, to_ms)`.
+/// The figures of the `summary` report. Dialog figures are over the dialogs started in the
+/// period that match the filters; message figures over the messages of the period, and
+/// with a filter, only of contacts with such a dialog.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Summary {
+    /// Dialogs started.
+    pub dialogs: i64,
+    /// People behind them.
+    pub contacts: i64,
+    /// Of those, people whose first dialog ever is in the period.
+    pub new_contacts: i64,
+    /// Messages from contacts.
+    pub messages_received: i64,
+    /// Messages the business sent (known from their delivery statuses).
+    pub messages_sent: i64,
+    /// Of those, delivered (read and played included).
+    pub delivered: i64,
+    /// Of those, read (played included).
+    pub read: i64,
+    /// Failed.
+    pub failed: i64,
+    /// Median seconds from a dialog's first message to the business's first message to that
+    /// contact after it, over the dialogs answered.
+    pub median_first_response_s: Option<i64>,
+}
+
+/// The figures of `[from_ms, to_ms)`, given the period's dialogs by kind (`kinds`).
 pub async fn summary(
     db: &Db,
     site_id: SiteId,
     (from_ms, to_ms): (i64, i64),
     filters: &ReportFilters,
+    kinds: &[CountRow],
 ) -> Result<Summary, StoreError> {
     let (conditions, binds) = dialog_conditions(filters, 4);
     let args = || {
@@ -38,20 +64,8 @@ pub async fn summary(
     let filtered = filters != &ReportFilters::default();
     let period = format!("d.site_id = $1 AND d.started_at >= $2 AND d.started_at < $3{conditions}");
     let mut conn = db.read().await?;
-    // Dialogs and first dialogs, by kind, from the rollups where they serve.
     let (mut dialogs, mut new_contacts) = (0, 0);
-    let by_kind = CountQuery {
-        site_id,
-        fact: Fact::Dialogs,
-        from_ms,
-        to_ms,
-        keys: &[Key::Kind],
-        first_key_required: false,
-        bucket_ms: None,
-        offset_ms: 0,
-        filters,
-    };
-    for row in db.count(&by_kind).await? {
+    for row in kinds {
         dialogs += row.n;
         if row.k1.as_deref() == Some(DialogKind::New.as_str()) {
             new_contacts += row.n;

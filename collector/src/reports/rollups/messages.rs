@@ -20,13 +20,17 @@ use super::write::ID_CHUNK;
 use super::DAY_MS;
 use crate::args;
 use crate::db::{placeholders, Arg, Conn};
-use crate::reports::store::STATUS_TIME;
 
 /// `message_rollups`' count columns.
 pub const MESSAGE_COUNTERS: [&str; 5] = ["received", "sent", "delivered", "read", "failed"];
 
 /// Counts in the order of [`MESSAGE_COUNTERS`].
 pub type MessageCounts = [i64; 5];
+
+/// When the business sent a message, as its statuses tell (`message_statuses` as `ms`;
+/// `message_statuses_by_time` indexes it).
+pub const STATUS_TIME: &str =
+    "COALESCE(ms.sent_at, ms.delivered_at, ms.read_at, ms.played_at, ms.failed_at, ms.status_at)";
 
 /// Rows per site and day that writes spread over.
 pub const SHARDS: i64 = 8;

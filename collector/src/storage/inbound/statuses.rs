@@ -10,9 +10,8 @@ use crate::domain::now_ms;
 use crate::domain::provider::Provider;
 use crate::domain::site::SiteId;
 use crate::domain::status::{DeliveryStatus, StatusUpdate};
-use crate::reports::rollups::messages::{status_flags_sql, MessageDelta};
+use crate::reports::rollups::messages::{status_flags_sql, MessageDelta, STATUS_TIME};
 use crate::reports::rollups::write::ID_CHUNK;
-use crate::reports::store::STATUS_TIME;
 use crate::storage::StatusView;
 
 /// One upsert whose every column only moves forward — the status to a higher rank, each
