@@ -19,6 +19,7 @@ use serde_json::{json, Value};
 on_both_backends!(
     an_admin_removes_a_member_and_their_access_to_the_site_goes,
     the_last_admin_account_cannot_be_removed,
+    two_admins_removing_each_other_at_once_leave_one,
     a_removed_members_live_stream_ends,
     expired_sessions_and_invites_are_swept_and_live_ones_stay,
 );
@@ -129,6 +130,49 @@ async fn the_last_admin_account_cannot_be_removed(backend: Backend) {
     assert_eq!(remove(&app, &ann, &ann_id).await.0, 204);
     let dan_id = member_id(&app, &dan, "dan@example.com").await;
     assert_eq!(remove(&app, &dan, &dan_id).await.0, 409);
+}
+
+/// Two admins each removing the other at the same moment: one goes, the other stays the
+/// site's admin (the second removal waits for the first and then sees the last admin).
+async fn two_admins_removing_each_other_at_once_leave_one(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let mut survivor: Option<(String, String)> = None;
+    for round in 0..8 {
+        let (a, b) = (
+            format!("a{round}@example.com"),
+            format!("b{round}@example.com"),
+        );
+        let ann = member(&app, &a, Role::Admin).await;
+        let bob = member(&app, &b, Role::Admin).await;
+        // The last round's survivor leaves, so these two are the site's only admins.
+        if let Some((cookie, id)) = survivor.take() {
+            assert_eq!(remove(&app, &cookie, &id).await.0, 204);
+        }
+        let (ann_id, bob_id) = (
+            member_id(&app, &ann, &a).await,
+            member_id(&app, &ann, &b).await,
+        );
+        let (x, y) = tokio::join!(remove(&app, &ann, &bob_id), remove(&app, &bob, &ann_id));
+        // The slower one is refused: its target is the last admin (409), or its own role
+        // went first (403; 401 once its account, left without a site, is gone too).
+        let mut codes = [x.0, y.0];
+        codes.sort_unstable();
+        assert!(
+            codes[0] == 204 && [401, 403, 409].contains(&codes[1]),
+            "round {round}: {x:?}, {y:?}"
+        );
+        let kept = if x.0 == 204 {
+            (ann, ann_id)
+        } else {
+            (bob, bob_id)
+        };
+        assert_eq!(
+            members(&app, &kept.0, "shop").await.len(),
+            1,
+            "round {round}"
+        );
+        survivor = Some(kept);
+    }
 }
 
 async fn a_removed_members_live_stream_ends(backend: Backend) {

@@ -5,7 +5,7 @@ use uuid::Uuid;
 
 use super::{AccountListing, AccountSite, MemberView};
 use crate::args;
-use crate::db::{Conn, Db, StoreError};
+use crate::db::{Backend, Conn, Db, StoreError};
 use crate::domain::account::{AccountId, Email};
 use crate::domain::now_ms;
 use crate::domain::site::SiteId;
@@ -295,13 +295,21 @@ pub(super) async fn remove_from_site(
         return Ok(Removal::NoMember);
     };
     if role == Role::Admin.as_str() {
-        let (admins,): (i64,) = tx
-            .fetch_one(
-                "SELECT COUNT(*) FROM account_sites WHERE site_id = $1 AND role = $2",
+        // The site's admin rows stay locked until this commits (SQLite has one writer), so
+        // two admins removing each other at once cannot both go.
+        let lock = match tx.backend() {
+            Backend::Postgres => " FOR UPDATE",
+            Backend::Sqlite => "",
+        };
+        let admins: Vec<(Uuid,)> = tx
+            .fetch_all(
+                &format!(
+                    "SELECT account_id FROM account_sites WHERE site_id = $1 AND role = $2{lock}"
+                ),
                 args![site.0, Role::Admin.as_str()],
             )
             .await?;
-        if admins <= 1 {
+        if admins.len() <= 1 {
             return Ok(Removal::LastAdmin);
         }
     }
