@@ -392,6 +392,23 @@ async fn links_in_the_page_are_tagged_and_counted() {
             browser_said,
             "the visit's screen, language and time zone"
         );
+        // The browser's new ids are UUIDv7s of now, so the collector's indexes take new
+        // visitors, sessions and clicks at their end.
+        let ids: (uuid::Uuid, uuid::Uuid, uuid::Uuid) = sqlx::query_as(
+            "SELECT s.visitor_id, s.session_id, c.click_id FROM sessions s \
+             JOIN clicks c ON c.session_id = s.session_id WHERE s.code = $1",
+        )
+        .bind(&code)
+        .fetch_one(&f.db)
+        .await?;
+        for id in [ids.0, ids.1, ids.2] {
+            let at = id.get_timestamp().map(|t| t.to_unix().0 as i64);
+            assert_eq!(id.get_version_num(), 7, "{id} is not a UUIDv7");
+            assert!(
+                at.is_some_and(|at| (at - now_s()).abs() < 600),
+                "{id} says {at:?}, not now"
+            );
+        }
         f.browser.client.back().await?;
 
         // The link's own text is kept; a starter fills a link without one; keyboard works.

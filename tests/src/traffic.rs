@@ -43,10 +43,16 @@ impl XorShift {
         (self.next_u64() % n.max(1) as u64) as usize
     }
 
-    /// A random id in the beacons' format.
+    /// A new id in the beacons' format, made as the snippet makes it: a UUIDv7 (the time
+    /// first, then random bits).
     pub fn id(&mut self) -> String {
         let (a, b) = (self.next_u64(), self.next_u64());
-        format_id((u128::from(a) << 64 | u128::from(b)).to_be_bytes())
+        let random = u128::from(a) << 64 | u128::from(b);
+        let id = uuid::Builder::from_unix_timestamp_millis(
+            now_ms(),
+            &random.to_be_bytes()[..10].try_into().expect("10 bytes"),
+        );
+        format_id(*id.as_uuid().as_bytes())
     }
 
     /// A fresh session code.
@@ -358,4 +364,11 @@ impl Traffic for Webhooks {
             promise: Promise::Message(wamid),
         }
     }
+}
+
+/// Milliseconds since the epoch, by this machine's clock.
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
 }

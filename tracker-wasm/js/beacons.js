@@ -127,7 +127,7 @@ var opened = function (url) {
         [FIELD_PAGE]: clip(location.href),
         [FIELD_NUMBER]: chat[0],
         [FIELD_KIND]: chat[1],
-        [FIELD_ID]: random(ID_BYTES),
+        [FIELD_ID]: newId(),
       },
       1
     );

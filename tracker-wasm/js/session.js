@@ -52,7 +52,7 @@ var view = function (referrer) {
       hash = Math.imul(hash ^ source.charCodeAt(i), 16777619);
     source = (hash >>> 0).toString(16).padStart(8, 0);
   }
-  visitor = ID.test(v[0]) && !(now - v[1] > VISITOR_IDLE_MS) ? v[0].toLowerCase() : random(ID_BYTES);
+  visitor = ID.test(v[0]) && !(now - v[1] > VISITOR_IDLE_MS) ? v[0].toLowerCase() : newId();
   var goesOn =
     ID.test(s[0]) &&
     /^\d+$/.test(s[2]) &&
@@ -63,7 +63,7 @@ var view = function (referrer) {
   if (goesOn && code == s[1]) {
     session = s[0].toLowerCase();
     source = s[3] || "";
-  } else session = random(ID_BYTES);
+  } else session = newId();
   set(VISITOR, visitor + "|" + now);
   set(SESSION, [session, code, now, source].join("|"));
   api.code = code;

@@ -29,8 +29,9 @@ use std::process::{Command, ExitCode};
 /// Issue 3's ceiling is 12 KiB; this one sits just above what is reached, and only moves
 /// down, but for a feature that needs the bytes: issue 19 (the visitor's GA4 and Metrica
 /// ids read from their cookies, advertising consent on every beacon) took it from 11,631 B
-/// to 11,797 B, all in the loader (96 B the cookies, 70 B the consent).
-const SNIPPET_BUDGET_GZ: u64 = 11_800;
+/// to 11,797 B, all in the loader (96 B the cookies, 70 B the consent); issue 15 (new ids
+/// as UUIDv7s, in time order, so the collector's indexes grow at their end) to 11,834 B.
+const SNIPPET_BUDGET_GZ: u64 = 11_840;
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
