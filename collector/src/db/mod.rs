@@ -24,8 +24,8 @@ use sqlx::{PgPool, SqlitePool};
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
 pub use args::{list, placeholders, values_sql, Arg, Record};
+use conn::Inner;
 pub use conn::{Conn, Statement};
-use conn::{Inner, Raw};
 use memo::Memo;
 pub use memo::POLL as CONFIG_POLL;
 
@@ -266,8 +266,8 @@ impl Db {
     }
 
     /// Starts a write transaction; on SQLite it first waits for the previous writer's
-    /// commit, then takes the write lock at once (`BEGIN IMMEDIATE`). Dropped without
-    /// [`Conn::commit`], it rolls back.
+    /// commit, then takes the write lock (`BEGIN IMMEDIATE`, sent with the transaction's
+    /// first statement). Dropped without [`Conn::commit`], it rolls back.
     pub async fn begin(&self) -> Result<Conn, sqlx::Error> {
         let writer = self.writer_turn().await;
         let inner = self.health.note(self.begin_inner().await)?;
@@ -277,19 +277,9 @@ impl Db {
     async fn begin_inner(&self) -> Result<Inner, sqlx::Error> {
         Ok(match (&self.pool, &self.writer) {
             (Pool::Sqlite(_), Some(writer)) => {
-                let mut conn = self.connected(writer.pool.acquire()).await?;
-                Raw::Sqlite(&mut conn)
-                    .execute("BEGIN IMMEDIATE", Vec::new())
-                    .await?;
-                Inner::SqliteTx(Some(conn))
+                Inner::SqliteTx(Some(self.connected(writer.pool.acquire()).await?))
             }
-            (Pool::Sqlite(p), None) => {
-                let mut conn = self.connected(p.acquire()).await?;
-                Raw::Sqlite(&mut conn)
-                    .execute("BEGIN IMMEDIATE", Vec::new())
-                    .await?;
-                Inner::SqliteTx(Some(conn))
-            }
+            (Pool::Sqlite(p), None) => Inner::SqliteTx(Some(self.connected(p.acquire()).await?)),
             (Pool::Postgres(p), _) => Inner::PostgresTx(Some(self.connected(p.begin()).await?)),
         })
     }
