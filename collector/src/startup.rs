@@ -50,6 +50,17 @@ fn open_geoip(settings: &Settings) -> anyhow::Result<GeoIp> {
     Ok(geo)
 }
 
+/// Ingest writer tasks (see [`IngestQueue`]). On SQLite one: with two, each batch was half
+/// the size and visits fell from 13.4k/s to 11.3k/s. On PostgreSQL four transactions side
+/// by side: click beacons went from 1.9k/s to 2.3k/s, visits stayed (PostgreSQL's own CPU
+/// is the limit there); `tests/README.md#ingest-benchmark`.
+fn ingest_writers(backend: crate::db::Backend) -> usize {
+    match backend {
+        crate::db::Backend::Sqlite => 1,
+        crate::db::Backend::Postgres => 4,
+    }
+}
+
 impl Application {
     /// Opens the database, starts the writer and binds the listener.
     pub async fn build(settings: Settings) -> anyhow::Result<Application> {
@@ -73,6 +84,7 @@ impl Application {
             store.clone(),
             settings.queue_capacity,
             settings.batch_size,
+            ingest_writers(db.backend()),
             metrics.commit_seconds(),
         );
         metrics.watch_ingest(queue.clone())?;

@@ -20,6 +20,7 @@ use chatrail_tests::on_both_backends;
 use uuid::Uuid;
 
 mod ad_platforms;
+mod concurrent_batches;
 mod config;
 mod message_rollups;
 mod migrations;
@@ -27,6 +28,7 @@ mod owners;
 mod rollups;
 
 use ad_platforms::ids_stay_first_and_consent_follows_the_newest_beacon;
+use concurrent_batches::batches_sharing_sessions_count_each_once;
 use config::site_changes_reach_every_collector;
 use message_rollups::message_rollups_follow_statuses_and_erasure;
 use migrations::telegram_bots_get_one_spelling;
@@ -58,6 +60,7 @@ on_both_backends!(
     two_sites_racing_for_a_number_leave_one_owner,
     the_first_claim_keeps_a_number_two_sites_held,
     ids_stay_first_and_consent_follows_the_newest_beacon,
+    batches_sharing_sessions_count_each_once,
 );
 
 const CHROME_UA: &str = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36";

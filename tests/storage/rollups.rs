@@ -13,7 +13,7 @@ use super::{message, stored, Browsing, T0};
 
 const HOUR: i64 = 3_600_000;
 
-async fn no_drift(store: &SharedStore, site: &Site, after: &str) {
+pub(crate) async fn no_drift(store: &SharedStore, site: &Site, after: &str) {
     let drift = store.rollup_drift(site.id).await.expect("drift");
     assert!(drift.is_empty(), "after {after}: {drift:#?}");
 }

@@ -1,5 +1,9 @@
-//! The beacon ingest path: handlers push parsed events into a bounded queue and wait; one
-//! writer task drains it in batches and answers every event once its batch is committed.
+//! The beacon ingest path: handlers push parsed events into a bounded queue and wait;
+//! writer tasks drain it in batches and answer every event once its batch is committed.
+//! While one writer's batch is in the database, the next takes what has queued meanwhile,
+//! and on PostgreSQL their transactions run side by side (the sessions they share are
+//! locked, so one commits before the other reads them). SQLite has one writer task: with
+//! two, each batch was half the size for the same single writer connection.
 //!
 //! This is group commit: an acknowledgement (a beacon's 202) is sent only after what it
 //! acknowledges is durable, and the requests that arrive while one batch is being written
@@ -11,7 +15,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::{mpsc, oneshot, Notify};
+use tokio::sync::{mpsc, oneshot, watch, Mutex};
 use tokio::task::JoinHandle;
 
 use crate::storage::{IngestEvent, SharedStore};
@@ -64,34 +68,40 @@ pub struct IngestQueue {
     stats: Arc<IngestStats>,
 }
 
-/// The writer task, stopped with [`IngestWriter::shutdown`] after the server stops.
+/// The writer tasks, stopped with [`IngestWriter::shutdown`] after the server stops.
 #[derive(Debug)]
 pub struct IngestWriter {
-    handle: JoinHandle<()>,
-    stop: Arc<Notify>,
+    handles: Vec<JoinHandle<()>>,
+    stop: watch::Sender<bool>,
 }
 
 impl IngestQueue {
-    /// Starts the writer task and returns the queue feeding it.
+    /// Starts `writers` writer tasks and returns the queue feeding them.
     /// `commit_seconds` times every batch write (`/metrics`).
     pub fn start(
         store: SharedStore,
         capacity: usize,
         batch: usize,
+        writers: usize,
         commit_seconds: prometheus::Histogram,
     ) -> (IngestQueue, IngestWriter) {
         let (tx, rx) = mpsc::channel(capacity.max(1));
+        let rx = Arc::new(Mutex::new(rx));
         let stats = Arc::new(IngestStats::default());
-        let stop = Arc::new(Notify::new());
-        let handle = tokio::spawn(run_writer(
-            store,
-            rx,
-            batch.max(1),
-            stats.clone(),
-            stop.clone(),
-            commit_seconds,
-        ));
-        (IngestQueue { tx, stats }, IngestWriter { handle, stop })
+        let (stop, stopped) = watch::channel(false);
+        let handles = (0..writers.max(1))
+            .map(|_| {
+                tokio::spawn(run_writer(
+                    store.clone(),
+                    rx.clone(),
+                    batch.max(1),
+                    stats.clone(),
+                    stopped.clone(),
+                    commit_seconds.clone(),
+                ))
+            })
+            .collect();
+        (IngestQueue { tx, stats }, IngestWriter { handles, stop })
     }
 
     /// Stores `events` and returns once they are committed, in one batch or neighbouring
@@ -134,35 +144,40 @@ impl IngestQueue {
 impl IngestWriter {
     /// Writes everything still queued, then stops.
     pub async fn shutdown(self) {
-        self.stop.notify_one();
-        if let Err(e) = self.handle.await {
-            tracing::error!(error = %e, "ingest writer panicked");
+        self.stop.send_replace(true);
+        for handle in self.handles {
+            if let Err(e) = handle.await {
+                tracing::error!(error = %e, "ingest writer panicked");
+            }
         }
     }
 }
 
+/// One writer: takes the queue, waits for a batch, lets the queue go to the next writer and
+/// writes. Once stopped, the queue is closed and what is left in it written.
 async fn run_writer(
     store: SharedStore,
-    mut rx: mpsc::Receiver<Pending>,
+    rx: Arc<Mutex<mpsc::Receiver<Pending>>>,
     batch: usize,
     stats: Arc<IngestStats>,
-    stop: Arc<Notify>,
+    mut stopped: watch::Receiver<bool>,
     commit_seconds: prometheus::Histogram,
 ) {
     let mut buf = Vec::with_capacity(batch);
     loop {
-        tokio::select! {
-            n = rx.recv_many(&mut buf, batch) => {
-                if n == 0 {
-                    return;
+        {
+            let mut rx = rx.lock().await;
+            tokio::select! {
+                biased;
+                n = rx.recv_many(&mut buf, batch) => {
+                    if n == 0 {
+                        return;
+                    }
                 }
-            }
-            _ = stop.notified() => {
-                rx.close();
-                while rx.recv_many(&mut buf, batch).await > 0 {
-                    write(&store, &mut buf, &stats, &commit_seconds).await;
+                _ = stopped.wait_for(|stop| *stop) => {
+                    rx.close();
+                    continue;
                 }
-                return;
             }
         }
         write(&store, &mut buf, &stats, &commit_seconds).await;

@@ -2,7 +2,7 @@
 
 mod stored;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use async_trait::async_trait;
 use uuid::Uuid;
@@ -47,7 +47,8 @@ impl Ingest for Db {
         let mut delta = RollupDelta::default();
         let mut touched = Vec::new();
         for (site, (sessions, clicks)) in batch.ids_by_site() {
-            let stored = Stored::read(&mut tx, site, &sessions, &clicks).await?;
+            let locks = batch.sessions_of(site);
+            let stored = Stored::read(&mut tx, site, &sessions, &clicks, locks).await?;
             delta
                 .count_out(&mut tx, site, Fact::Clicks, &stored.orphan_clicks)
                 .await?;
@@ -206,6 +207,21 @@ impl<'a> Batch<'a> {
         if v.at_ms < session.first.at_ms {
             session.first = v;
         }
+    }
+
+    /// The sessions of `site` the batch's visits and clicks belong to.
+    fn sessions_of(&self, site: Uuid) -> BTreeSet<Uuid> {
+        self.sessions
+            .keys()
+            .filter(|(s, _)| *s == site)
+            .map(|(_, session)| *session)
+            .chain(
+                self.clicks
+                    .values()
+                    .filter(|c| c.site_id.0 == site)
+                    .map(|c| c.session_id),
+            )
+            .collect()
     }
 
     /// Per site, the sessions and clicks the batch may add.

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use uuid::Uuid;
 
 use super::SessionRow;
-use crate::db::{list, Arg, Backend, Conn};
+use crate::db::{list, Arg, Conn};
 use crate::reports::query::{Fact, Key};
 use crate::reports::rollups::write::ID_CHUNK;
 use crate::reports::rollups::{RollupDelta, Touched, DIMS};
@@ -28,42 +28,33 @@ pub(super) struct Stored {
 type Found = (String, Uuid, Uuid);
 
 impl Stored {
-    /// Reads it. On SQLite, one statement (per 500 sessions and clicks) answers everything;
-    /// on PostgreSQL the new sessions are locked before what points at them is read (see
-    /// [`Conn::lock_sessions`]), so that read is a second statement.
+    /// Reads it, in one statement (per 500 sessions and clicks). On PostgreSQL the
+    /// sessions `locks` (the batch's visits' and clicks') are locked first (see
+    /// [`Conn::lock_sessions`]): a concurrent batch with one of them, or a transaction
+    /// attributing a dialog to one, then commits before this one reads, so a session or
+    /// click is counted new by one writer only.
     pub(super) async fn read(
         conn: &mut Conn,
         site: Uuid,
         sessions: &[Uuid],
         clicks: &[Uuid],
+        locks: impl IntoIterator<Item = Uuid>,
     ) -> Result<Stored, sqlx::Error> {
-        let sqlite = conn.backend() == Backend::Sqlite;
-        let first = find(
-            conn,
-            site,
-            sessions,
-            clicks,
-            if sqlite { "scod" } else { "sc" },
-        )
-        .await?;
-        let stored_sessions: BTreeSet<Uuid> = ids(&first, "s").collect();
-        let stored_clicks: BTreeSet<Uuid> = ids(&first, "c").collect();
+        conn.lock_sessions(locks).await?;
+        let found = find(conn, site, sessions, clicks, "scod").await?;
+        let stored_sessions: BTreeSet<Uuid> = ids(&found, "s").collect();
+        let stored_clicks: BTreeSet<Uuid> = ids(&found, "c").collect();
         let new_sessions: Vec<Uuid> = sorted(sessions)
             .filter(|id| !stored_sessions.contains(id))
             .collect();
         let new_clicks = sorted(clicks)
             .filter(|id| !stored_clicks.contains(id))
             .collect();
-        let pointing = if sqlite {
-            let new: BTreeSet<&Uuid> = new_sessions.iter().collect();
-            first
-                .into_iter()
-                .filter(|(_, _, s)| new.contains(s))
-                .collect()
-        } else {
-            conn.lock_sessions(new_sessions.iter().copied()).await?;
-            find(conn, site, &new_sessions, &[], "od").await?
-        };
+        let new: BTreeSet<&Uuid> = new_sessions.iter().collect();
+        let pointing: Vec<Found> = found
+            .into_iter()
+            .filter(|(_, _, s)| new.contains(s))
+            .collect();
         Ok(Stored {
             orphan_clicks: sorted_ids(&pointing, "o"),
             orphan_dialogs: sorted_ids(&pointing, "d"),
