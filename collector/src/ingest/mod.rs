@@ -68,7 +68,8 @@ pub struct IngestQueue {
     stats: Arc<IngestStats>,
 }
 
-/// The writer tasks, stopped with [`IngestWriter::shutdown`] after the server stops.
+/// The writer tasks, stopped with [`IngestWriter::shutdown`] after the server stops (dropped,
+/// it stops them the same way without waiting: the queue is closed and what it holds written).
 #[derive(Debug)]
 pub struct IngestWriter {
     handles: Vec<JoinHandle<()>>,
