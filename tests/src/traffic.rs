@@ -49,7 +49,7 @@ impl XorShift {
         let (a, b) = (self.next_u64(), self.next_u64());
         let random = u128::from(a) << 64 | u128::from(b);
         let id = uuid::Builder::from_unix_timestamp_millis(
-            now_ms(),
+            chatrail_collector::domain::now_ms() as u64,
             &random.to_be_bytes()[..10].try_into().expect("10 bytes"),
         );
         format_id(*id.as_uuid().as_bytes())
@@ -364,11 +364,4 @@ impl Traffic for Webhooks {
             promise: Promise::Message(wamid),
         }
     }
-}
-
-/// Milliseconds since the epoch, by this machine's clock.
-fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64)
 }

@@ -42,7 +42,7 @@ impl Raw<'_> {
         let Raw::Sqlite(c) = self else {
             unreachable!("only SQLite defers its BEGIN")
         };
-        let sql = format!("BEGIN IMMEDIATE;\n{sql}");
+        let sql = after_begin(sql);
         let query = sqlx::query_with(&sql, arguments::<Sqlite>(args)?);
         let mut results = c.fetch_many(query);
         let mut changed = None;
@@ -188,7 +188,7 @@ impl Conn {
     /// rolled back as if dropped, which then fails harmlessly and closes the connection.
     fn begun<'s>(&mut self, sql: &'s str) -> Cow<'s, str> {
         if std::mem::take(&mut self.begin_pending) {
-            Cow::Owned(format!("BEGIN IMMEDIATE;\n{sql}"))
+            Cow::Owned(after_begin(sql))
         } else {
             Cow::Borrowed(sql)
         }
@@ -332,7 +332,7 @@ impl Conn {
                 let conn = slot.as_mut().expect("an open transaction");
                 let (sql, args) = script.unwrap_or_else(|| ("COMMIT".to_owned(), Vec::new()));
                 let sql = match std::mem::take(&mut self.begin_pending) {
-                    true => format!("BEGIN IMMEDIATE;\n{sql}"),
+                    true => after_begin(&sql),
                     false => sql,
                 };
                 let committed = Raw::Sqlite(conn).execute(&sql, args).await;
@@ -373,6 +373,11 @@ impl Conn {
         }
         Ok(())
     }
+}
+
+/// `sql` after the `BEGIN IMMEDIATE` a SQLite transaction sends with its first statement.
+fn after_begin(sql: &str) -> String {
+    format!("BEGIN IMMEDIATE;\n{sql}")
 }
 
 /// A statement and its parameters.

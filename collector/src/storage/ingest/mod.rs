@@ -46,9 +46,8 @@ impl Ingest for Db {
         let mut tx = self.begin().await?;
         let mut delta = RollupDelta::default();
         let mut touched = Vec::new();
-        for (site, (sessions, clicks)) in batch.ids_by_site() {
-            let locks = batch.sessions_of(site);
-            let stored = Stored::read(&mut tx, site, &sessions, &clicks, locks).await?;
+        for (site, ids) in batch.ids_by_site() {
+            let stored = Stored::read(&mut tx, site, &ids.sessions, &ids.clicks, ids.locks).await?;
             delta
                 .count_out(&mut tx, site, Fact::Clicks, &stored.orphan_clicks)
                 .await?;
@@ -121,6 +120,14 @@ struct VisitorRow {
     first_seen_at: i64,
     last_seen_at: i64,
     first_session_id: Uuid,
+}
+
+/// What a batch reads and locks for one site ([`Batch::ids_by_site`]).
+#[derive(Default)]
+struct SiteIds {
+    sessions: Vec<Uuid>,
+    clicks: Vec<Uuid>,
+    locks: BTreeSet<Uuid>,
 }
 
 /// A batch's events folded into one row per table key, so each table takes one multi-row
@@ -209,29 +216,19 @@ impl<'a> Batch<'a> {
         }
     }
 
-    /// The sessions of `site` the batch's visits and clicks belong to.
-    fn sessions_of(&self, site: Uuid) -> BTreeSet<Uuid> {
-        self.sessions
-            .keys()
-            .filter(|(s, _)| *s == site)
-            .map(|(_, session)| *session)
-            .chain(
-                self.clicks
-                    .values()
-                    .filter(|c| c.site_id.0 == site)
-                    .map(|c| c.session_id),
-            )
-            .collect()
-    }
-
-    /// Per site, the sessions and clicks the batch may add.
-    fn ids_by_site(&self) -> BTreeMap<Uuid, (Vec<Uuid>, Vec<Uuid>)> {
-        let mut by_site: BTreeMap<Uuid, (Vec<Uuid>, Vec<Uuid>)> = BTreeMap::new();
+    /// Per site, the sessions and clicks the batch may add, and the sessions its visits and
+    /// clicks belong to.
+    fn ids_by_site(&self) -> BTreeMap<Uuid, SiteIds> {
+        let mut by_site: BTreeMap<Uuid, SiteIds> = BTreeMap::new();
         for (site, session) in self.sessions.keys() {
-            by_site.entry(*site).or_default().0.push(*session);
+            let ids = by_site.entry(*site).or_default();
+            ids.sessions.push(*session);
+            ids.locks.insert(*session);
         }
-        for (site, click) in self.clicks.keys() {
-            by_site.entry(*site).or_default().1.push(*click);
+        for ((site, click), c) in &self.clicks {
+            let ids = by_site.entry(*site).or_default();
+            ids.clicks.push(*click);
+            ids.locks.insert(c.session_id);
         }
         by_site
     }

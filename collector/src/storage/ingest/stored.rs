@@ -41,7 +41,7 @@ impl Stored {
         locks: impl IntoIterator<Item = Uuid>,
     ) -> Result<Stored, sqlx::Error> {
         conn.lock_sessions(locks).await?;
-        let found = find(conn, site, sessions, clicks, "scod").await?;
+        let found = find(conn, site, sessions, clicks).await?;
         let stored_sessions: BTreeSet<Uuid> = ids(&found, "s").collect();
         let stored_clicks: BTreeSet<Uuid> = ids(&found, "c").collect();
         let new_sessions: Vec<Uuid> = sorted(sessions)
@@ -94,14 +94,13 @@ fn sorted_ids(rows: &[Found], what: &str) -> Vec<Uuid> {
         .collect()
 }
 
-/// The rows of site `site` that `parts` asks for: `s` stored sessions among `sessions`, `c`
-/// stored clicks among `clicks`, `o` and `d` stored clicks and dialogs of `sessions`.
+/// The rows of site `site` a batch needs: `s` stored sessions among `sessions`, `c` stored
+/// clicks among `clicks`, `o` and `d` stored clicks and dialogs of `sessions`.
 async fn find(
     conn: &mut Conn,
     site: Uuid,
     sessions: &[Uuid],
     clicks: &[Uuid],
-    parts: &str,
 ) -> Result<Vec<Found>, sqlx::Error> {
     let backend = conn.backend();
     let mut found = Vec::new();
@@ -117,7 +116,7 @@ async fn find(
         let (s, c) = (chunk(sessions), chunk(clicks));
         let mut selects = Vec::new();
         let mut args: Vec<Arg<'static>> = Vec::new();
-        for part in parts.chars() {
+        for part in "scod".chars() {
             let (select, column, ids) = match part {
                 's' => (
                     "SELECT 's', session_id, session_id FROM sessions",
