@@ -22,6 +22,7 @@ use uuid::Uuid;
 mod ad_platforms;
 mod concurrent_batches;
 mod config;
+mod deferred;
 mod message_rollups;
 mod migrations;
 mod owners;
@@ -30,6 +31,7 @@ mod rollups;
 use ad_platforms::ids_stay_first_and_consent_follows_the_newest_beacon;
 use concurrent_batches::batches_sharing_sessions_count_each_once;
 use config::site_changes_reach_every_collector;
+use deferred::deferred_writes_are_read_committed_or_fail_the_transaction;
 use message_rollups::message_rollups_follow_statuses_and_erasure;
 use migrations::telegram_bots_get_one_spelling;
 use owners::{
@@ -39,6 +41,7 @@ use rollups::{a_late_visit_racing_a_probable_match, rollups_follow_every_write};
 
 on_both_backends!(
     site_keys_are_unique,
+    deferred_writes_are_read_committed_or_fail_the_transaction,
     tokens_resolve_to_their_site_and_role,
     a_coded_message_joins_its_session_and_click,
     redelivered_messages_are_stored_once,

@@ -30,6 +30,19 @@ pub enum Arg<'a> {
     Text(Option<Cow<'a, str>>),
 }
 
+impl Arg<'_> {
+    /// The same value, owning its text.
+    pub fn into_owned(self) -> Arg<'static> {
+        match self {
+            Arg::Uuid(v) => Arg::Uuid(v),
+            Arg::Int(v) => Arg::Int(v),
+            Arg::Int4(v) => Arg::Int4(v),
+            Arg::Real(v) => Arg::Real(v),
+            Arg::Text(v) => Arg::Text(v.map(|t| Cow::Owned(t.into_owned()))),
+        }
+    }
+}
+
 /// A `Vec<Arg>` from values of any type an [`Arg`] can be made from.
 #[macro_export]
 macro_rules! args {

@@ -8,6 +8,7 @@ use std::borrow::Cow;
 use std::sync::Arc;
 
 use super::args::{arguments, values_sql, Arg, Record};
+use super::script::{script, Statement};
 use super::{Backend, WriteHealth};
 
 /// Most parameters one multi-row statement binds: under SQLite's limit (32,766) and
@@ -34,25 +35,32 @@ impl Raw<'_> {
         })
     }
 
-    /// Runs `BEGIN IMMEDIATE;\n` + `sql` on SQLite; the rows `sql` changed. (SQLite counts
-    /// for `BEGIN` the changes of the last write before it, so its count is left out.)
-    async fn execute_begun(self, sql: &str, args: Vec<Arg<'_>>) -> Result<u64, sqlx::Error> {
+    /// Runs the SQLite script `sql`; the rows changed by its statements after the first
+    /// `skip` (those sent in front of it: a `BEGIN`, whose count is the changes of the last
+    /// write before it, and deferred writes, whose counts nobody reads).
+    async fn execute_after(
+        self,
+        skip: usize,
+        sql: &str,
+        args: Vec<Arg<'_>>,
+    ) -> Result<u64, sqlx::Error> {
         use futures_util::TryStreamExt;
         use sqlx::Executor;
         let Raw::Sqlite(c) = self else {
-            unreachable!("only SQLite defers its BEGIN")
+            unreachable!("only SQLite sends statements in front")
         };
-        let sql = after_begin(sql);
-        let query = sqlx::query_with(&sql, arguments::<Sqlite>(args)?);
+        let query = sqlx::query_with(sql, arguments::<Sqlite>(args)?);
         let mut results = c.fetch_many(query);
-        let mut changed = None;
+        let (mut seen, mut changed) = (0, 0);
         while let Some(step) = results.try_next().await? {
             if let sqlx::Either::Left(done) = step {
-                // The first result is the BEGIN's.
-                changed = Some(changed.map_or(0, |n: u64| n + done.rows_affected()));
+                seen += 1;
+                if seen > skip {
+                    changed += done.rows_affected();
+                }
             }
         }
-        Ok(changed.unwrap_or(0))
+        Ok(changed)
     }
 
     async fn fetch_all<T: Record>(
@@ -124,6 +132,9 @@ pub struct Conn {
     /// load each costs as much as a small write). Its writer's turn is already held, so
     /// no other writer can come between.
     begin_pending: bool,
+    /// Writes whose changed-row counts nobody reads ([`Conn::defer`]), sent in front of the
+    /// transaction's next statement or its commit.
+    deferred: Vec<Statement<'static>>,
 }
 
 impl std::fmt::Debug for Conn {
@@ -140,7 +151,8 @@ impl Drop for Conn {
     fn drop(&mut self) {
         if let Inner::SqliteTx(slot) = &mut self.inner {
             if self.begin_pending {
-                // Nothing was begun: the connection goes back to the pool as it is.
+                // Nothing was begun or sent (deferred writes included): the connection goes
+                // back to the pool as it is.
                 return;
             }
             if let Some(conn) = slot.take() {
@@ -179,18 +191,58 @@ impl Conn {
             _writer: writer,
             health,
             begin_pending,
+            deferred: Vec::new(),
         }
     }
 
-    /// `sql`, after the pending `BEGIN IMMEDIATE` if there is one, for a statement whose
-    /// rows are read (writes go through [`Raw::execute_begun`], which counts their changes
-    /// without the `BEGIN`'s). No longer pending once sent: if it failed, the transaction is
-    /// rolled back as if dropped, which then fails harmlessly and closes the connection.
-    fn begun<'s>(&mut self, sql: &'s str) -> Cow<'s, str> {
+    /// `sql` with what goes in front of it: on SQLite one script of the pending
+    /// `BEGIN IMMEDIATE`, the deferred writes and `sql` (their parameters bound in order,
+    /// see `db/script.rs`), and how many statements precede `sql`; on PostgreSQL the deferred writes
+    /// are run here, one by one, and `sql` is returned as it is. Nothing is pending after
+    /// this: if the script fails, the transaction is rolled back as if dropped.
+    async fn with_front<'s, 'a>(
+        &mut self,
+        sql: &'s str,
+        args: Vec<Arg<'a>>,
+    ) -> Result<(Cow<'s, str>, Vec<Arg<'a>>, usize), sqlx::Error> {
+        let mut front: Vec<Statement<'a>> = Vec::new();
         if std::mem::take(&mut self.begin_pending) {
-            Cow::Owned(after_begin(sql))
-        } else {
-            Cow::Borrowed(sql)
+            front.push((BEGIN.to_owned(), Vec::new()));
+        }
+        front.extend(std::mem::take(&mut self.deferred));
+        if front.is_empty() {
+            return Ok((Cow::Borrowed(sql), args, 0));
+        }
+        if self.backend() == Backend::Postgres {
+            for (text, values) in front {
+                let ran = self.raw().execute(&text, values).await;
+                self.health.note(ran)?;
+            }
+            return Ok((Cow::Borrowed(sql), args, 0));
+        }
+        let skip = front.len();
+        front.push((sql.to_owned(), args));
+        let (script, args) = script(front);
+        Ok((Cow::Owned(script), args, skip))
+    }
+
+    /// Queues a write whose changed-row count is not needed: it is sent with the
+    /// transaction's next statement or its commit (on SQLite in the same round trip to the
+    /// driver's connection thread), so a failure shows there. Only inside a transaction,
+    /// whose commit sends what is still queued.
+    pub fn defer(&mut self, sql: impl Into<String>, args: Vec<Arg<'_>>) {
+        debug_assert!(
+            matches!(self.inner, Inner::SqliteTx(_) | Inner::PostgresTx(_)),
+            "deferred writes need a transaction to send them"
+        );
+        let args = args.into_iter().map(Arg::into_owned).collect();
+        self.deferred.push((sql.into(), args));
+    }
+
+    /// [`Conn::defer`] for several statements, in order.
+    pub fn defer_all(&mut self, statements: Vec<Statement<'_>>) {
+        for (sql, args) in statements {
+            self.defer(sql, args);
         }
     }
 
@@ -213,10 +265,10 @@ impl Conn {
 
     /// Runs a statement; the number of rows it changed.
     pub async fn execute(&mut self, sql: &str, args: Vec<Arg<'_>>) -> Result<u64, sqlx::Error> {
-        let result = if std::mem::take(&mut self.begin_pending) {
-            self.raw().execute_begun(sql, args).await
-        } else {
-            self.raw().execute(sql, args).await
+        let (sql, args, skip) = self.with_front(sql, args).await?;
+        let result = match skip {
+            0 => self.raw().execute(&sql, args).await,
+            _ => self.raw().execute_after(skip, &sql, args).await,
         };
         self.health.note(result)
     }
@@ -227,7 +279,9 @@ impl Conn {
         sql: &str,
         args: Vec<Arg<'_>>,
     ) -> Result<Vec<T>, sqlx::Error> {
-        let sql = self.begun(sql);
+        // Statements in front of a query change rows and return none, so the rows are
+        // the query's.
+        let (sql, args, _) = self.with_front(sql, args).await?;
         let result = self.raw().fetch_all(&sql, args).await;
         self.health.note(result)
     }
@@ -238,7 +292,7 @@ impl Conn {
         sql: &str,
         args: Vec<Arg<'_>>,
     ) -> Result<Option<T>, sqlx::Error> {
-        let sql = self.begun(sql);
+        let (sql, args, _) = self.with_front(sql, args).await?;
         let result = self.raw().fetch_optional(&sql, args).await;
         self.health.note(result)
     }
@@ -286,9 +340,7 @@ impl Conn {
     }
 
     /// Runs `statements` in order: on SQLite as one multi-statement text, one round trip to
-    /// the driver's connection thread instead of one each (their parameters must all be
-    /// anonymous `?`, as [`values_sql`] and [`list`](super::list) write them there, so each
-    /// statement binds the values after the previous one's); on PostgreSQL one after another.
+    /// the driver's connection thread instead of one each; on PostgreSQL one after another.
     pub async fn execute_all(&mut self, statements: Vec<Statement<'_>>) -> Result<(), sqlx::Error> {
         if self.backend() == Backend::Sqlite && statements.len() > 1 {
             let (sql, args) = script(statements);
@@ -304,49 +356,63 @@ impl Conn {
     /// Runs `statements` as [`Conn::execute_all`] does, then commits: on SQLite in the same
     /// round trip (a statement that fails stops the text before `COMMIT`, and the
     /// transaction is rolled back as if dropped).
-    pub async fn commit_after(mut self, statements: Vec<Statement<'_>>) -> Result<(), sqlx::Error> {
-        if !matches!(self.inner, Inner::SqliteTx(_)) || statements.is_empty() {
-            self.execute_all(statements).await?;
-            return self.commit().await;
-        }
-        let (sql, args) = script(statements);
-        self.finish(Some((format!("{sql};\nCOMMIT"), args))).await
+    pub async fn commit_after(self, statements: Vec<Statement<'_>>) -> Result<(), sqlx::Error> {
+        self.finish(statements).await
     }
 
-    /// Commits a transaction (then lets the next SQLite writer in); a no-op outside one. A
-    /// commit that fails leaves the transaction to be rolled back as if dropped.
+    /// Sends what is deferred and commits a transaction (then lets the next SQLite writer
+    /// in); a no-op outside one. A commit that fails leaves the transaction to
+    /// be rolled back as if dropped.
     pub async fn commit(self) -> Result<(), sqlx::Error> {
-        self.finish(None).await
+        self.finish(Vec::new()).await
     }
 
-    /// Commits, on SQLite with `script` (ending in `COMMIT`) instead of a bare `COMMIT`.
-    async fn finish(mut self, script: Option<(String, Vec<Arg<'_>>)>) -> Result<(), sqlx::Error> {
-        let committed = match &mut self.inner {
-            Inner::SqliteTx(slot) if self.begin_pending && script.is_none() => {
-                // Nothing was begun, so nothing to commit.
-                self.begin_pending = false;
-                slot.take();
-                return Ok(());
-            }
+    /// Runs `statements`, then commits: on SQLite in one script behind the pending `BEGIN`
+    /// and the deferred writes.
+    async fn finish(mut self, mut statements: Vec<Statement<'_>>) -> Result<(), sqlx::Error> {
+        match &mut self.inner {
             Inner::SqliteTx(slot) => {
-                let conn = slot.as_mut().expect("an open transaction");
-                let (sql, args) = script.unwrap_or_else(|| ("COMMIT".to_owned(), Vec::new()));
-                let sql = match std::mem::take(&mut self.begin_pending) {
-                    true => after_begin(&sql),
-                    false => sql,
-                };
-                let committed = Raw::Sqlite(conn).execute(&sql, args).await;
-                if committed.is_ok() {
-                    // Back to the pool.
+                if self.begin_pending && self.deferred.is_empty() && statements.is_empty() {
+                    // Nothing was begun, so nothing to commit.
+                    self.begin_pending = false;
+                    slot.take();
+                    return Ok(());
+                }
+                statements.push(("COMMIT".to_owned(), Vec::new()));
+                let (sql, args) = script(statements);
+                self.execute(&sql, args).await?;
+                if let Inner::SqliteTx(slot) = &mut self.inner {
+                    // Committed: back to the pool.
                     slot.take();
                 }
-                committed.map(drop)
             }
-            Inner::PostgresTx(slot) => slot.take().expect("an open transaction").commit().await,
-            Inner::Sqlite(_) | Inner::Postgres(_) => return Ok(()),
-        };
-        self.health.note(committed)?;
+            Inner::PostgresTx(_) => {
+                let deferred = std::mem::take(&mut self.deferred);
+                statements.splice(0..0, deferred);
+                self.execute_all(statements).await?;
+                let Inner::PostgresTx(slot) = &mut self.inner else {
+                    unreachable!("matched above")
+                };
+                let committed = slot.take().expect("an open transaction").commit().await;
+                self.health.note(committed)?;
+            }
+            Inner::Sqlite(_) | Inner::Postgres(_) => return self.execute_all(statements).await,
+        }
         self.health.committed();
+        Ok(())
+    }
+
+    /// Makes dialog starts on one business number wait for each other until the transaction
+    /// ends: on PostgreSQL with a transaction-scoped advisory lock (a row update used as the
+    /// lock before left a dead row version per dialog start on one hot row); SQLite already
+    /// has one writer at a time.
+    pub async fn lock_number(&mut self, site: uuid::Uuid, number: &str) -> Result<(), sqlx::Error> {
+        if self.backend() == Backend::Sqlite {
+            return Ok(());
+        }
+        let sql = "SELECT pg_advisory_xact_lock(7302, $1)";
+        self.execute(sql, crate::args![number_key(site, number)])
+            .await?;
         Ok(())
     }
 
@@ -375,27 +441,17 @@ impl Conn {
     }
 }
 
-/// `sql` after the `BEGIN IMMEDIATE` a SQLite transaction sends with its first statement.
-fn after_begin(sql: &str) -> String {
-    format!("BEGIN IMMEDIATE;\n{sql}")
+/// The lock key of a site's business number: FNV-1a over both, the same on every collector.
+fn number_key(site: uuid::Uuid, number: &str) -> i32 {
+    let bytes = site.as_bytes().iter().chain(number.as_bytes());
+    let hash = bytes.fold(0x811c_9dc5_u32, |h, b| {
+        (h ^ u32::from(*b)).wrapping_mul(0x0100_0193)
+    });
+    hash as i32
 }
 
-/// A statement and its parameters.
-pub type Statement<'a> = (String, Vec<Arg<'a>>);
-
-/// Statements joined into one SQLite text, their parameters in order.
-fn script(statements: Vec<Statement<'_>>) -> Statement<'_> {
-    let mut sql = String::new();
-    let mut args = Vec::new();
-    for (text, values) in statements {
-        if !sql.is_empty() {
-            sql.push_str(";\n");
-        }
-        sql.push_str(&text);
-        args.extend(values);
-    }
-    (sql, args)
-}
+/// What a SQLite transaction sends in front of its first statement.
+const BEGIN: &str = "BEGIN IMMEDIATE";
 
 /// The lock keys of `sessions`, sorted (so writers locking several take them in one order
 /// and cannot deadlock) and comma-separated. Two sessions may share a key: that only makes

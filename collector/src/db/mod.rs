@@ -10,6 +10,7 @@
 mod args;
 mod conn;
 mod memo;
+mod script;
 
 use std::any::Any;
 use std::future::Future;
@@ -24,10 +25,11 @@ use sqlx::{PgPool, SqlitePool};
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
 pub use args::{list, placeholders, values_sql, Arg, Record};
+pub use conn::Conn;
 use conn::Inner;
-pub use conn::{Conn, Statement};
 use memo::Memo;
 pub use memo::POLL as CONFIG_POLL;
+pub use script::Statement;
 
 /// A failure of the database layer.
 #[derive(Debug, thiserror::Error)]

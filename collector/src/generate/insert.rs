@@ -245,9 +245,9 @@ pub async fn insert(db: &Db, site_id: SiteId, batch: &SyntheticBatch) -> Result<
         .map(|d| d.dialog_id)
         .chain(batch.answered_earlier.iter().copied())
         .collect();
-    refresh_first_replies(&mut tx, site, &dialogs).await?;
+    refresh_first_replies(&mut tx, site, &dialogs);
     delta.after_write(&mut tx, site, &touched).await?;
-    delta.write(&mut tx).await?;
+    delta.write(&mut tx);
     let mut counts = MessageDelta::default();
     for m in &batch.messages {
         counts.received(site, m.sent_at, 1);
@@ -259,7 +259,7 @@ pub async fn insert(db: &Db, site_id: SiteId, batch: &SyntheticBatch) -> Result<
             + 4 * i64::from(s.failed_at.is_some());
         counts.status(site, s.sent_at, flags, 1);
     }
-    counts.write(&mut tx).await?;
+    counts.write(&mut tx);
     tx.commit().await?;
     Ok(())
 }

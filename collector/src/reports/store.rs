@@ -191,7 +191,7 @@ impl Reports for Db {
             args![site_id.0],
         )
         .await?;
-        delta.write(&mut tx).await?;
+        delta.write(&mut tx);
         let horizon = super::retained::Horizons::of(&mut tx, site_id)
             .await?
             .dialogs;

@@ -84,17 +84,18 @@ impl MessageDelta {
         self.0.iter().filter(|(_, c)| c.iter().any(|n| *n != 0))
     }
 
-    /// Adds the delta to `message_rollups`, in key order, on one random shard.
-    pub async fn write(&self, conn: &mut Conn) -> Result<(), sqlx::Error> {
-        self.write_shard(conn, rand::random_range(0..SHARDS)).await
+    /// Adds the delta to `message_rollups`, in key order, on one random shard, with the
+    /// transaction's next statement or its commit ([`Conn::defer`]).
+    pub fn write(&self, conn: &mut Conn) {
+        self.write_shard(conn, rand::random_range(0..SHARDS));
     }
 
-    async fn write_shard(&self, conn: &mut Conn, shard: i64) -> Result<(), sqlx::Error> {
+    fn write_shard(&self, conn: &mut Conn, shard: i64) {
         let add: Vec<String> = MESSAGE_COUNTERS
             .iter()
             .map(|c| format!("{c} = message_rollups.{c} + excluded.{c}"))
             .collect();
-        conn.insert_rows(
+        let statements = conn.rows_statements(
             &format!(
                 "INSERT INTO message_rollups (site_id, slot, shard, {})",
                 MESSAGE_COUNTERS.join(", ")
@@ -108,8 +109,8 @@ impl MessageDelta {
                 row.extend(counts.iter().map(|n| Arg::from(*n)));
                 row
             }),
-        )
-        .await
+        );
+        conn.defer_all(statements);
     }
 
     /// Adds `sign` × the messages and statuses of `site` that the conditions select
@@ -235,7 +236,8 @@ impl MessageDelta {
             args![site],
         )
         .await?;
-        self.write_shard(conn, 0).await
+        self.write_shard(conn, 0);
+        Ok(())
     }
 
     /// Days where `self` (stored) and `recomputed` differ, one line each.

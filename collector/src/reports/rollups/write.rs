@@ -65,19 +65,13 @@ pub async fn clicks_of(
 /// Copies into the `fact` rows `ids` (clicks or dialogs) their session's attribution, into
 /// dialogs their click's page and into dialogs' tags their start (see
 /// [`COPIED_FROM_SESSION`](crate::reports::query::COPIED_FROM_SESSION)); NULLs where the
-/// session or click is missing.
-async fn copy_attribution(
-    conn: &mut Conn,
-    site: Uuid,
-    fact: Fact,
-    ids: &[Uuid],
-) -> Result<(), sqlx::Error> {
+/// session or click is missing. Deferred ([`Conn::defer`]): sent with the next statement.
+fn copy_attribution(conn: &mut Conn, site: Uuid, fact: Fact, ids: &[Uuid]) {
     for chunk in ids.chunks(ID_CHUNK) {
         for sql in copy_attribution_sql(fact, Some(chunk.len())) {
-            conn.execute(&sql, site_and_ids(site, chunk)).await?;
+            conn.defer(sql, site_and_ids(site, chunk));
         }
     }
-    Ok(())
 }
 
 impl RollupDelta {
@@ -137,7 +131,7 @@ impl RollupDelta {
         fact: Fact,
         ids: &[Uuid],
     ) -> Result<(), sqlx::Error> {
-        copy_attribution(conn, site, fact, ids).await?;
+        copy_attribution(conn, site, fact, ids);
         self.collect(conn, site, fact, ids, 1).await
     }
 
@@ -209,10 +203,11 @@ impl RollupDelta {
             .await
     }
 
-    /// Adds the delta to `report_rollups`, in key order.
-    pub async fn write(&self, conn: &mut Conn) -> Result<(), sqlx::Error> {
+    /// Adds the delta to `report_rollups`, in key order, with the transaction's next
+    /// statement or its commit ([`Conn::defer`]).
+    pub fn write(&self, conn: &mut Conn) {
         let statements = self.statements(conn);
-        conn.execute_all(statements).await
+        conn.defer_all(statements);
     }
 
     /// The statements [`RollupDelta::write`] runs, for [`Conn::execute_all`].

@@ -32,7 +32,7 @@ pub async fn record(tx: &mut Conn, event: &Event) -> Result<(), sqlx::Error> {
 }
 
 async fn insert_event(tx: &mut Conn, e: &Event) -> Result<(), sqlx::Error> {
-    tx.execute(
+    tx.defer(
         "INSERT INTO conversion_events (site_id, event_id, kind, dialog_id, stage, stage_kind, \
          value_milli, currency, occurred_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         args![
@@ -46,19 +46,17 @@ async fn insert_event(tx: &mut Conn, e: &Event) -> Result<(), sqlx::Error> {
             &e.currency,
             e.occurred_at
         ],
-    )
-    .await?;
+    );
     Ok(())
 }
 
 async fn insert_delivery(tx: &mut Conn, e: &Event, destination: Uuid) -> Result<(), sqlx::Error> {
     let now = now_ms();
-    tx.execute(
+    tx.defer(
         "INSERT INTO conversion_deliveries (site_id, destination_id, event_id, state, attempts, \
          next_at, created_at) VALUES ($1, $2, $3, 'pending', 0, $4, $4)",
         args![e.site_id, destination, e.event_id, now],
-    )
-    .await?;
+    );
     Ok(())
 }
 

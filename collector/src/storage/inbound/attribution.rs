@@ -32,14 +32,10 @@ pub async fn attribute_start(
     delta: &mut RollupDelta,
 ) -> Result<Match, sqlx::Error> {
     let site_id = m.site_id.0;
-    // On PostgreSQL this row lock serialises dialog starts on one number, so two chats
-    // cannot both see the same click as the only candidate, and an exact match cannot miss
-    // a probable claim committed a moment earlier. SQLite already holds the write lock.
-    tx.execute(
-        "UPDATE tracked_numbers SET last_dialog_at = $3 WHERE site_id = $1 AND number = $2",
-        args![site_id, &m.business_number, m.sent_at_ms],
-    )
-    .await?;
+    // Dialog starts on one number wait for each other, so two chats cannot both see the
+    // same click as the only candidate, and an exact match cannot miss a probable claim
+    // committed a moment earlier.
+    tx.lock_number(site_id, &m.business_number).await?;
     if let Some(coded) = coded {
         return exact(tx, m, contact_id, coded, delta).await;
     }
@@ -89,7 +85,7 @@ async fn exact(
         .count_out(tx, site_id, Fact::ChatClicks, &clicks)
         .await?;
     for dialog_id in &wrong {
-        tx.execute(
+        tx.defer(
             "UPDATE dialogs SET match_kind = $3, confidence = NULL, session_id = NULL, \
              click_id = NULL WHERE site_id = $1 AND dialog_id = $2 AND match_kind = $4",
             args![
@@ -98,8 +94,7 @@ async fn exact(
                 MatchKind::None.as_str(),
                 MatchKind::Probable.as_str()
             ],
-        )
-        .await?;
+        );
     }
     delta.count_in(tx, site_id, Fact::Dialogs, &wrong).await?;
     delta

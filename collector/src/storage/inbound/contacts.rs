@@ -48,7 +48,7 @@ pub async fn resolve(
     at_ms: i64,
 ) -> Result<Uuid, sqlx::Error> {
     if let Some((contact_id, _)) = find(tx, site_id, c).await? {
-        tx.execute(
+        tx.defer(
             "UPDATE contacts SET name = COALESCE($3, name), \
              name_folded = COALESCE($8, name_folded), phone = COALESCE($4, phone), \
              provider_user_id = COALESCE($5, provider_user_id), \
@@ -65,8 +65,7 @@ pub async fn resolve(
                 at_ms,
                 c.name.as_deref().map(fold)
             ],
-        )
-        .await?;
+        );
         return Ok(contact_id);
     }
     // Two first messages of a new contact may race here: the unique identity makes the

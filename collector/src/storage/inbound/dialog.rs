@@ -35,12 +35,11 @@ pub async fn continue_dialog(
     delta: &mut RollupDelta,
 ) -> Result<(), sqlx::Error> {
     let site_id = m.site_id.0;
-    tx.execute(
+    tx.defer(
         "UPDATE dialogs SET last_message_at = CASE WHEN $3 > last_message_at \
          THEN $3 ELSE last_message_at END WHERE site_id = $1 AND dialog_id = $2",
         args![site_id, dialog_id, m.sent_at_ms],
-    )
-    .await?;
+    );
     let (Some(d), Some(coded)) = (before, coded) else {
         return Ok(());
     };
@@ -50,12 +49,11 @@ pub async fn continue_dialog(
     delta
         .count_out(tx, site_id, Fact::Dialogs, &[dialog_id])
         .await?;
-    tx.execute(
+    tx.defer(
         "UPDATE dialogs SET match_kind = $3, code = $4, confidence = 1.0 \
          WHERE site_id = $1 AND dialog_id = $2",
         args![site_id, dialog_id, MatchKind::Exact.as_str(), &coded.code],
-    )
-    .await?;
+    );
     let matched = Event::new(EventKind::DialogMatched, site_id, dialog_id, now_ms());
     crate::storage::conversions::record(tx, &matched).await?;
     delta
@@ -79,13 +77,12 @@ pub async fn prepend_to_dialog(
     delta
         .count_out(tx, site_id, Fact::Dialogs, &[dialog_id])
         .await?;
-    tx.execute(
+    tx.defer(
         "UPDATE dialogs SET started_at = $3, first_message = $4 \
          WHERE site_id = $1 AND dialog_id = $2",
         args![site_id, dialog_id, m.sent_at_ms, &m.text],
-    )
-    .await?;
-    refresh_first_replies(tx, site_id, &[dialog_id]).await?;
+    );
+    refresh_first_replies(tx, site_id, &[dialog_id]);
     let unattributed = dialog.is_some_and(ContactDialog::is_unattributed);
     if unattributed && (s.coded.is_some() || m.referral.is_some()) {
         let found = attribute_start(tx, m, s.contact_id, s.coded, s.policy, delta).await?;
@@ -93,7 +90,7 @@ pub async fn prepend_to_dialog(
         delta
             .count_out(tx, site_id, Fact::ChatClicks, &clicks)
             .await?;
-        tx.execute(
+        tx.defer(
             "UPDATE dialogs SET match_kind = $3, code = $4, confidence = $5, \
              session_id = $6, click_id = $7 WHERE site_id = $1 AND dialog_id = $2",
             args![
@@ -105,8 +102,7 @@ pub async fn prepend_to_dialog(
                 found.session_id,
                 found.click_id
             ],
-        )
-        .await?;
+        );
         delta
             .count_in(tx, site_id, Fact::ChatClicks, &clicks)
             .await?;
@@ -116,11 +112,10 @@ pub async fn prepend_to_dialog(
         }
     }
     if dialog.is_some_and(|d| d.referral_id.is_none()) && s.referral_id.is_some() {
-        tx.execute(
+        tx.defer(
             "UPDATE dialogs SET referral_id = $3 WHERE site_id = $1 AND dialog_id = $2",
             args![site_id, dialog_id, s.referral_id],
-        )
-        .await?;
+        );
     }
     delta
         .count_in(tx, site_id, Fact::Dialogs, &[dialog_id])
@@ -162,7 +157,7 @@ pub async fn start_dialog(
         let later: Vec<Uuid> = later.into_iter().map(|(d,)| d).collect();
         delta.count_out(tx, site_id, Fact::Dialogs, &later).await?;
         for later_id in &later {
-            tx.execute(
+            tx.defer(
                 "UPDATE dialogs SET kind = $3 WHERE site_id = $1 AND dialog_id = $2 \
                  AND kind = $4",
                 args![
@@ -171,8 +166,7 @@ pub async fn start_dialog(
                     DialogKind::Repeat.as_str(),
                     DialogKind::New.as_str()
                 ],
-            )
-            .await?;
+            );
         }
         delta.count_in(tx, site_id, Fact::Dialogs, &later).await?;
     }
@@ -180,7 +174,7 @@ pub async fn start_dialog(
     delta
         .count_out(tx, site_id, Fact::ChatClicks, &clicks)
         .await?;
-    tx.execute(
+    tx.defer(
         "INSERT INTO dialogs (site_id, dialog_id, contact_id, kind, started_at, \
          last_message_at, business_number, first_message, match_kind, code, \
          confidence, session_id, click_id, referral_id) \
@@ -200,9 +194,8 @@ pub async fn start_dialog(
             found.click_id,
             s.referral_id,
         ],
-    )
-    .await?;
-    refresh_first_replies(tx, site_id, &[dialog_id]).await?;
+    );
+    refresh_first_replies(tx, site_id, &[dialog_id]);
     delta
         .count_in(tx, site_id, Fact::Dialogs, &[dialog_id])
         .await?;

@@ -29,7 +29,7 @@ pub async fn change(tx: &mut Conn, c: &IdentityChange) -> Result<IdentityOutcome
     }
     let mut received = MessageDelta::default();
     received.received(site_id, c.at_ms, 1);
-    received.write(tx).await?;
+    received.write(tx);
     let Some((contact_id, identity)) = contacts::find(tx, site_id, &c.old).await? else {
         return Ok(IdentityOutcome::UnknownContact);
     };

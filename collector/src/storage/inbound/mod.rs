@@ -214,7 +214,7 @@ async fn ingest_message(
             (dialog_id, true)
         }
     };
-    tx.execute(
+    tx.defer(
         "UPDATE messages SET dialog_id = $4, contact_id = $5 \
          WHERE site_id = $1 AND provider = $2 AND provider_message_id = $3",
         args![
@@ -224,16 +224,15 @@ async fn ingest_message(
             dialog_id,
             contact_id
         ],
-    )
-    .await?;
+    );
     if let Some(text) = &m.text {
         let event = crate::storage::dialogs::outcome::RuleEvent::Text(text);
         crate::storage::dialogs::outcome::apply_rules(tx, site_id, dialog_id, event).await?;
     }
-    delta.write(tx).await?;
+    delta.write(tx);
     let mut received = MessageDelta::default();
     received.received(site_id, m.sent_at_ms, 1);
-    received.write(tx).await?;
+    received.write(tx);
     Ok(IngestOutcome::Stored {
         dialog_id,
         started_dialog,
@@ -247,7 +246,7 @@ async fn insert_referral(
     r: &Referral,
 ) -> Result<Uuid, sqlx::Error> {
     let referral_id = Uuid::now_v7();
-    tx.execute(
+    tx.defer(
         "INSERT INTO referrals (site_id, referral_id, provider, provider_message_id, \
          source_id, source_url, source_type, headline, body, media_type, media_id, \
          image_url, video_url, thumbnail_url, ctwa_clid, welcome_message, received_at) \
@@ -271,8 +270,7 @@ async fn insert_referral(
             &r.welcome_message,
             now_ms(),
         ],
-    )
-    .await?;
+    );
     Ok(referral_id)
 }
 
@@ -309,7 +307,7 @@ async fn coded_session(
     Ok(matched)
 }
 
-/// The contact's dialog in effect at `at_ms` and the next one after it.
+/// The contact's dialog in effect at `at_ms` and the next one after it, in one query.
 async fn dialogs_around(
     tx: &mut Conn,
     site_id: Uuid,
@@ -321,17 +319,15 @@ async fn dialogs_around(
         d.referral_id FROM dialogs d \
         LEFT JOIN referrals r ON r.site_id = d.site_id AND r.referral_id = d.referral_id \
         WHERE d.site_id = $1 AND d.contact_id = $2";
-    let before = tx
-        .fetch_optional(
-            &format!("{SELECT} AND d.started_at <= $3 ORDER BY d.started_at DESC LIMIT 1"),
-            args![site_id, contact_id, at_ms],
-        )
+    let sql = format!(
+        "SELECT * FROM ({SELECT} AND d.started_at <= $3 ORDER BY d.started_at DESC LIMIT 1) \
+         AS before_at UNION ALL \
+         SELECT * FROM ({SELECT} AND d.started_at > $3 ORDER BY d.started_at ASC LIMIT 1) \
+         AS after_at"
+    );
+    let found: Vec<ContactDialog> = tx
+        .fetch_all(&sql, args![site_id, contact_id, at_ms])
         .await?;
-    let after = tx
-        .fetch_optional(
-            &format!("{SELECT} AND d.started_at > $3 ORDER BY d.started_at ASC LIMIT 1"),
-            args![site_id, contact_id, at_ms],
-        )
-        .await?;
-    Ok((before, after))
+    let (before, after): (Vec<_>, Vec<_>) = found.into_iter().partition(|d| d.started_at <= at_ms);
+    Ok((before.into_iter().next(), after.into_iter().next()))
 }

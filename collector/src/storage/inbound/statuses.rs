@@ -92,18 +92,14 @@ pub fn first_reply_sql(ids: usize) -> String {
     )
 }
 
-/// Sets the first answer of the dialogs `ids` of `site` (see [`first_reply_sql`]).
-pub async fn refresh_first_replies(
-    conn: &mut Conn,
-    site: Uuid,
-    ids: &[Uuid],
-) -> Result<(), sqlx::Error> {
+/// Sets the first answer of the dialogs `ids` of `site` (see [`first_reply_sql`]), with
+/// the transaction's next statement or its commit ([`Conn::defer`]).
+pub fn refresh_first_replies(conn: &mut Conn, site: Uuid, ids: &[Uuid]) {
     for chunk in ids.chunks(ID_CHUNK) {
         let mut args = args![site];
         args.extend(chunk.iter().map(|id| Arg::from(*id)));
-        conn.execute(&first_reply_sql(chunk.len()), args).await?;
+        conn.defer(first_reply_sql(chunk.len()), args);
     }
-    Ok(())
 }
 
 /// Records a delivery status, and the answer it is to the contact's dialogs.
@@ -142,7 +138,7 @@ pub async fn record(db: &Db, s: &StatusUpdate) -> Result<(), StoreError> {
         counts.status(s.site_id.0, at, flags, -1);
     }
     counts.status(s.site_id.0, sent, flags, 1);
-    counts.write(&mut tx).await?;
+    counts.write(&mut tx);
     tx.commit().await?;
     Ok(())
 }

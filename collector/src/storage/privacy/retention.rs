@@ -122,7 +122,7 @@ async fn batches<const N: usize>(
         for (i, head) in deletes.iter().enumerate() {
             total[i] += in_chunks(&mut tx, head, site, &ids).await?;
         }
-        counts.write(&mut tx).await?;
+        counts.write(&mut tx);
         tx.commit().await?;
     }
 }
