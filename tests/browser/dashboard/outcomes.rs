@@ -299,14 +299,13 @@ async fn walk(app: &TestApp, browser: &Browser) -> anyhow::Result<()> {
           performance.clearResourceTimings(); f.requestSubmit(); return true; })()",
     )
     .await?;
+    wait_for(browser, "location.hash.includes('model=first')").await?;
+    settled(browser).await?;
+    // Resource entries appear as responses finish, in any order: wait for all five.
     wait_for(
         browser,
-        "!!document.querySelector('#channels table') && location.hash.includes('model=first')",
-    )
-    .await?;
-    wait_for(
-        browser,
-        "performance.getEntriesByType('resource').some((e) => e.name.includes('/reports/funnel?'))",
+        "['channels', 'campaigns', 'funnel', 'hours', 'regions'].every((r) => \
+           performance.getEntriesByType('resource').some((e) => e.name.includes(`/reports/${r}?`)))",
     )
     .await?;
     let asked: Vec<String> = js(
