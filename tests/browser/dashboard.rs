@@ -148,6 +148,27 @@ async fn settled(browser: &Browser) -> anyhow::Result<()> {
     .await
 }
 
+/// The text of download `name` in `dir`, once whole. Chromium reserves the final name with
+/// an empty file while it writes a `.crdownload` beside it.
+async fn downloaded(dir: &tempfile::TempDir, name: &str) -> anyhow::Result<String> {
+    let file = dir.path().join(name);
+    let whole = || {
+        let partial = std::fs::read_dir(dir.path()).is_ok_and(|entries| {
+            entries
+                .flatten()
+                .any(|e| e.file_name().to_string_lossy().ends_with(".crdownload"))
+        });
+        !partial && std::fs::metadata(&file).is_ok_and(|m| m.len() > 0)
+    };
+    for _ in 0..100 {
+        if whole() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    std::fs::read_to_string(&file).with_context(|| format!("{} not saved", file.display()))
+}
+
 /// Waits until the JS expression `condition` holds.
 async fn wait_for(browser: &Browser, condition: &str) -> anyhow::Result<()> {
     for _ in 0..200 {
@@ -299,15 +320,7 @@ async fn operator(app: &TestApp, browser: &Browser) -> anyhow::Result<()> {
         )
         .await?;
     find(browser, "#dialogs-csv").await?.click().await?;
-    let file = downloads.path().join("dialogs.csv");
-    for _ in 0..100 {
-        if file.exists() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let saved =
-        std::fs::read_to_string(&file).with_context(|| format!("{} not saved", file.display()))?;
+    let saved = downloaded(&downloads, "dialogs.csv").await?;
     let (stored,): (i64,) = app
         .db
         .fetch_optional("SELECT COUNT(*) FROM dialogs", vec![])
@@ -542,19 +555,12 @@ async fn analyst(app: &TestApp, browser: &Browser) -> anyhow::Result<()> {
         .await?
         .click()
         .await?;
-    let file = downloads.path().join(format!(
+    let name = format!(
         "channels_{}_{}.csv",
         from.as_str().unwrap_or(""),
         to.as_str().unwrap_or("")
-    ));
-    for _ in 0..100 {
-        if file.exists() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let saved =
-        std::fs::read_to_string(&file).with_context(|| format!("{} not saved", file.display()))?;
+    );
+    let saved = downloaded(&downloads, &name).await?;
     let expected = app
         .http
         .get(format!(
