@@ -1,9 +1,9 @@
 //! Prometheus metrics: what `/metrics` serves, and the middleware that counts answers.
 //!
 //! Each [`Metrics`] has its own registry (no global one), so several collectors in one
-//! process (the tests) count apart. The ingest counters already live in
-//! [`IngestStats`](crate::ingest::IngestStats) for `/health`; [`IngestCollector`] reads them
-//! at scrape time instead of counting twice. Dialogs by match kind are counted in the
+//! process (the tests) count apart. The counters of the beacon and inbound queues already
+//! live in [`QueueStats`](crate::ingest::QueueStats) for `/health`; [`QueueCollector`] reads
+//! them at scrape time instead of counting twice. Dialogs by match kind are counted in the
 //! database at each scrape: a probable match can be confirmed or undone by a later message,
 //! so only the stored rows say how many of each kind there are (matches by kind: `exact`,
 //! `probable`, `referral`, `none`). The pool's connections and conversion deliveries by
@@ -23,7 +23,8 @@ use prometheus::{
 };
 
 use crate::domain::secret::Secret;
-use crate::ingest::IngestQueue;
+use crate::ingest::queue::Batch;
+use crate::ingest::{Queue, QueueStats};
 use crate::storage::Db;
 
 /// Bucket bounds of the latency histograms, in seconds: 1 ms to 10 s.
@@ -42,8 +43,6 @@ pub struct Metrics {
     http: [IntCounter; 5],
     /// Webhook deliveries by provider and status class, with their latency.
     webhooks: HistogramVec,
-    /// Batch writes of beacons.
-    commit: Histogram,
     /// Stored dialogs by match kind, counted at each scrape.
     dialogs: IntGaugeVec,
     /// Whether the last scrape's read of the database answered.
@@ -58,8 +57,8 @@ pub struct Metrics {
 }
 
 impl Metrics {
-    /// A registry with every metric, for a collector on `db`; the ingest writer times its
-    /// commits with [`Metrics::commit_seconds`], and [`Metrics::watch_ingest`] adds its queue.
+    /// A registry with every metric, for a collector on `db`; each queue's writers time their
+    /// commits with [`Metrics::commit_seconds`], and [`Metrics::watch_queue`] adds its counters.
     pub fn new(token: Option<Secret>, db: Db) -> anyhow::Result<Metrics> {
         let registry = Registry::new_custom(Some("chatrail".into()), None)?;
         let http = IntCounterVec::new(
@@ -74,13 +73,6 @@ impl Metrics {
             )
             .buckets(LATENCY_BUCKETS.to_vec()),
             &["provider", "class"],
-        )?;
-        let commit = Histogram::with_opts(
-            HistogramOpts::new(
-                "ingest_commit_seconds",
-                "Batch writes of beacons (one transaction each), failed attempts included",
-            )
-            .buckets(LATENCY_BUCKETS.to_vec()),
         )?;
         let dialogs = IntGaugeVec::new(
             Opts::new(
@@ -125,14 +117,12 @@ impl Metrics {
         registry.register(Box::new(storage_up.clone()))?;
         registry.register(Box::new(http.clone()))?;
         registry.register(Box::new(webhooks.clone()))?;
-        registry.register(Box::new(commit.clone()))?;
         registry.register(Box::new(dialogs.clone()))?;
         Ok(Metrics {
             registry,
             token: token.filter(|t| !t.expose().is_empty()),
             http: CLASSES.map(|class| http.with_label_values(&[class])),
             webhooks,
-            commit,
             dialogs,
             storage_up,
             pool,
@@ -142,15 +132,34 @@ impl Metrics {
         })
     }
 
-    /// The histogram the ingest writer times its commits with.
-    pub fn commit_seconds(&self) -> Histogram {
-        self.commit.clone()
+    /// A histogram `{queue}_commit_seconds` for the batch writes of a queue of `what`.
+    pub fn commit_seconds(&self, queue: &str, what: &str) -> anyhow::Result<Histogram> {
+        let commit = Histogram::with_opts(
+            HistogramOpts::new(
+                format!("{queue}_commit_seconds"),
+                format!("Batch writes of {what} (one transaction each), failed attempts included"),
+            )
+            .buckets(LATENCY_BUCKETS.to_vec()),
+        )?;
+        self.registry.register(Box::new(commit.clone()))?;
+        Ok(commit)
     }
 
-    /// Adds the ingest counters and queue depth of `queue`.
-    pub fn watch_ingest(&self, queue: IngestQueue) -> anyhow::Result<()> {
+    /// Adds the counters and depth of `queue` (of `what`) as `{name}_…`.
+    pub fn watch_queue<B: Batch>(
+        &self,
+        name: &'static str,
+        what: &'static str,
+        queue: Queue<B>,
+    ) -> anyhow::Result<()> {
+        let view = QueueView {
+            name,
+            what,
+            stats: queue.stats_handle(),
+            depth: Box::new(move || queue.depth()),
+        };
         self.registry
-            .register(Box::new(IngestCollector::new(queue)?))?;
+            .register(Box::new(QueueCollector::new(view)?))?;
         Ok(())
     }
 
@@ -269,47 +278,47 @@ pub async fn observe(
     answer
 }
 
-/// The ingest counters of `/health` and the queue's depth, read at each scrape.
-#[derive(Debug)]
-struct IngestCollector {
-    queue: IngestQueue,
+/// What a scrape reads of one queue.
+struct QueueView {
+    /// The metrics' prefix: `ingest`, `inbound`.
+    name: &'static str,
+    /// What is queued, for the help texts: "Beacon events".
+    what: &'static str,
+    stats: std::sync::Arc<QueueStats>,
+    depth: Box<dyn Fn() -> usize + Send + Sync>,
+}
+
+/// A queue's counters of `/health` and its depth, read at each scrape.
+struct QueueCollector {
+    view: QueueView,
     descs: Vec<Desc>,
 }
 
-/// Names and help of the ingest counters, in the order [`IngestCollector::collect`] reads them.
-const INGEST_COUNTERS: [(&str, &str); 5] = [
+/// Names and help of a queue's counters, in the order [`QueueCollector::metrics`] reads them.
+const QUEUE_COUNTERS: [(&str, &str); 5] = [
+    ("accepted_total", "accepted into the queue"),
+    ("written_total", "committed to the database"),
+    ("failed_total", "the database did not take (answered 503)"),
     (
-        "ingest_accepted_total",
-        "Beacon events accepted into the queue",
+        "refused_total",
+        "refused because the queue was full (answered 503)",
     ),
-    (
-        "ingest_written_total",
-        "Beacon events committed to the database",
-    ),
-    (
-        "ingest_failed_total",
-        "Beacon events the database did not take (answered 503)",
-    ),
-    (
-        "ingest_refused_total",
-        "Beacon events refused because the queue was full (answered 503)",
-    ),
-    ("ingest_batches_total", "Batches committed"),
+    ("batches_total", "Batches committed"),
 ];
 
-impl IngestCollector {
-    fn new(queue: IngestQueue) -> anyhow::Result<IngestCollector> {
+impl QueueCollector {
+    fn new(view: QueueView) -> anyhow::Result<QueueCollector> {
         let mut descs = Vec::new();
-        for m in Self::metrics(&queue)? {
+        for m in Self::metrics(&view)? {
             descs.extend(m.desc().into_iter().cloned());
         }
-        Ok(IngestCollector { queue, descs })
+        Ok(QueueCollector { view, descs })
     }
 
     /// Fresh metrics holding the current values.
-    fn metrics(queue: &IngestQueue) -> prometheus::Result<Vec<Box<dyn Collector>>> {
+    fn metrics(view: &QueueView) -> prometheus::Result<Vec<Box<dyn Collector>>> {
         use std::sync::atomic::Ordering::Relaxed;
-        let s = queue.stats();
+        let s = &view.stats;
         let values = [
             s.accepted.load(Relaxed),
             s.written.load(Relaxed),
@@ -318,28 +327,33 @@ impl IngestCollector {
             s.batches.load(Relaxed),
         ];
         let mut out: Vec<Box<dyn Collector>> = Vec::new();
-        for ((name, help), value) in INGEST_COUNTERS.into_iter().zip(values) {
-            let counter = IntCounter::new(name, help)?;
+        for ((name, help), value) in QUEUE_COUNTERS.into_iter().zip(values) {
+            let help = if name == "batches_total" {
+                help.to_owned()
+            } else {
+                format!("{} {help}", view.what)
+            };
+            let counter = IntCounter::new(format!("{}_{name}", view.name), help)?;
             counter.inc_by(value);
             out.push(Box::new(counter));
         }
         let depth = IntGauge::new(
-            "ingest_queue_depth",
-            "Beacon events waiting in the queue for the writer",
+            format!("{}_queue_depth", view.name),
+            format!("{} waiting in the queue for a writer", view.what),
         )?;
-        depth.set(i64::try_from(queue.depth()).unwrap_or(i64::MAX));
+        depth.set(i64::try_from((view.depth)()).unwrap_or(i64::MAX));
         out.push(Box::new(depth));
         Ok(out)
     }
 }
 
-impl Collector for IngestCollector {
+impl Collector for QueueCollector {
     fn desc(&self) -> Vec<&Desc> {
         self.descs.iter().collect()
     }
 
     fn collect(&self) -> Vec<prometheus::proto::MetricFamily> {
-        Self::metrics(&self.queue)
+        Self::metrics(&self.view)
             .map(|ms| ms.iter().flat_map(|m| m.collect()).collect())
             .unwrap_or_default()
     }

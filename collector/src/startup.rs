@@ -11,7 +11,7 @@ use crate::config::Settings;
 use crate::enrich::channel::lists;
 use crate::enrich::geo::GeoIp;
 use crate::error::extractor_error;
-use crate::ingest::{IngestQueue, IngestWriter};
+use crate::ingest::{Beacons, InboundQueue, IngestQueue, Messages, Writers};
 use crate::limits::Limits;
 use crate::matching::DialogPolicy;
 use crate::metrics::Metrics;
@@ -27,7 +27,8 @@ pub struct Application {
     server: Server,
     /// The `CHATRAIL_METRICS_LISTEN` server, if configured.
     metrics_server: Option<Server>,
-    writer: IngestWriter,
+    /// The writers of the beacon and inbound queues.
+    writers: [Writers; 2],
     store: SharedStore,
     db: Db,
 }
@@ -61,6 +62,10 @@ fn ingest_writers(backend: crate::db::Backend) -> usize {
     }
 }
 
+/// Most inbound messages matched in one transaction. A batch holds the number's lock
+/// (PostgreSQL) until it commits, so it is kept small enough for a short wait.
+const INBOUND_BATCH: usize = 64;
+
 impl Application {
     /// Opens the database, starts the writer and binds the listener.
     pub async fn build(settings: Settings) -> anyhow::Result<Application> {
@@ -80,14 +85,31 @@ impl Application {
             };
             crate::conversions::sender::spawn(store.clone(), config);
         }
-        let (queue, writer) = IngestQueue::start(
-            store.clone(),
+        let (queue, beacon_writers) = IngestQueue::start(
+            Beacons(store.clone()),
             settings.queue_capacity,
             settings.batch_size,
             ingest_writers(db.backend()),
-            metrics.commit_seconds(),
+            metrics.commit_seconds("ingest", "beacon events")?,
         );
-        metrics.watch_ingest(queue.clone())?;
+        metrics.watch_queue("ingest", "Beacon events", queue.clone())?;
+        let policy = DialogPolicy {
+            silence_ms: settings.dialog_silence_hours.max(0) * 3600 * 1000,
+            probable_window_ms: settings.probable_window_minutes.max(0) * 60 * 1000,
+            ..DialogPolicy::default()
+        };
+        // One writer: messages are matched in the order they arrived.
+        let (inbound, inbound_writers) = InboundQueue::start(
+            Messages {
+                store: store.clone(),
+                policy: policy.clone(),
+            },
+            settings.queue_capacity,
+            INBOUND_BATCH,
+            1,
+            metrics.commit_seconds("inbound", "inbound messages")?,
+        );
+        metrics.watch_queue("inbound", "Inbound messages", inbound.clone())?;
         let snippet = Snippet::embedded();
         if snippet.is_none() {
             tracing::warn!(
@@ -99,12 +121,9 @@ impl Application {
         let state = web::Data::new(AppState {
             store: store.clone(),
             queue,
+            inbound,
             snippet,
-            policy: DialogPolicy {
-                silence_ms: settings.dialog_silence_hours.max(0) * 3600 * 1000,
-                probable_window_ms: settings.probable_window_minutes.max(0) * 60 * 1000,
-                ..DialogPolicy::default()
-            },
+            policy,
             geo: Arc::new(geo),
             proxies: settings.trusted_proxies.clone(),
             limits: Limits::start(
@@ -156,7 +175,7 @@ impl Application {
             port,
             server: server.run(),
             metrics_server,
-            writer,
+            writers: [beacon_writers, inbound_writers],
             store,
             db,
         })
@@ -177,7 +196,8 @@ impl Application {
         &self.db
     }
 
-    /// Serves until SIGINT/SIGTERM, then writes every queued beacon before returning.
+    /// Serves until SIGINT/SIGTERM, then writes every queued beacon and message before
+    /// returning.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         let apart = self.metrics_server.map(|s| (s.handle(), tokio::spawn(s)));
         let served = self.server.await;
@@ -185,7 +205,9 @@ impl Application {
             handle.stop(true).await;
             let _ = task.await;
         }
-        self.writer.shutdown().await;
+        for writers in self.writers {
+            writers.shutdown().await;
+        }
         Ok(served?)
     }
 }

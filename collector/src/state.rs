@@ -5,7 +5,7 @@ use std::sync::Arc;
 use crate::enrich::client_ip::TrustedProxies;
 use crate::enrich::filter::FilterStats;
 use crate::enrich::geo::GeoIp;
-use crate::ingest::IngestQueue;
+use crate::ingest::{InboundQueue, IngestQueue};
 use crate::limits::Limits;
 use crate::matching::DialogPolicy;
 use crate::snippet::Snippet;
@@ -18,6 +18,8 @@ pub struct AppState {
     pub store: SharedStore,
     /// Queue to the batch writer.
     pub queue: IngestQueue,
+    /// Queue to the inbound message writer.
+    pub inbound: InboundQueue,
     /// The tracker files, when this binary was built with them.
     pub snippet: Option<Snippet>,
     /// Dialog matching rules.

@@ -138,6 +138,10 @@ async fn metrics_count_beacons_webhooks_and_matches(backend: Backend) {
         ("chatrail_ingest_refused_total", "counter"),
         ("chatrail_ingest_queue_depth", "gauge"),
         ("chatrail_ingest_commit_seconds", "histogram"),
+        ("chatrail_inbound_accepted_total", "counter"),
+        ("chatrail_inbound_written_total", "counter"),
+        ("chatrail_inbound_queue_depth", "gauge"),
+        ("chatrail_inbound_commit_seconds", "histogram"),
         ("chatrail_webhook_seconds", "histogram"),
         ("chatrail_http_responses_total", "counter"),
         ("chatrail_dialogs", "gauge"),
@@ -183,6 +187,15 @@ async fn metrics_count_beacons_webhooks_and_matches(backend: Backend) {
     assert_eq!(moved("chatrail_ingest_failed_total"), 0.0);
     assert_eq!(moved("chatrail_ingest_refused_total"), 0.0);
     assert_eq!(after.get("chatrail_ingest_queue_depth"), 0.0);
+    // The two chats went through the inbound queue (the forged delivery never reached it).
+    assert_eq!(moved("chatrail_inbound_accepted_total"), 2.0);
+    assert_eq!(moved("chatrail_inbound_written_total"), 2.0);
+    assert_eq!(moved("chatrail_inbound_failed_total"), 0.0);
+    let inbound = moved("chatrail_inbound_batches_total");
+    assert!((1.0..=2.0).contains(&inbound), "{inbound} inbound batches");
+    assert_eq!(moved("chatrail_inbound_commit_seconds_count"), inbound);
+    let health = app.health().await;
+    assert_eq!(health["inbound"]["written"], 2, "{health}");
     let batches = moved("chatrail_ingest_batches_total");
     assert!((1.0..=4.0).contains(&batches), "{batches} batches");
     // Every committed batch was timed, and its time lands in the +Inf bucket.

@@ -23,6 +23,7 @@ mod ad_platforms;
 mod concurrent_batches;
 mod config;
 mod deferred;
+mod inbound_batches;
 mod message_rollups;
 mod migrations;
 mod owners;
@@ -30,8 +31,11 @@ mod rollups;
 
 use ad_platforms::ids_stay_first_and_consent_follows_the_newest_beacon;
 use concurrent_batches::batches_sharing_sessions_count_each_once;
-use config::site_changes_reach_every_collector;
+use config::{rules_and_destinations_reach_every_collector, site_changes_reach_every_collector};
 use deferred::deferred_writes_are_read_committed_or_fail_the_transaction;
+use inbound_batches::{
+    a_batch_of_messages_ends_as_one_by_one, a_tried_lock_held_elsewhere_is_reported_not_waited_for,
+};
 use message_rollups::message_rollups_follow_statuses_and_erasure;
 use migrations::telegram_bots_get_one_spelling;
 use owners::{
@@ -59,11 +63,14 @@ on_both_backends!(
     a_late_visit_racing_a_probable_match,
     same_second_messages_make_one_exact_dialog_in_any_order,
     site_changes_reach_every_collector,
+    rules_and_destinations_reach_every_collector,
     telegram_bots_get_one_spelling,
     two_sites_racing_for_a_number_leave_one_owner,
     the_first_claim_keeps_a_number_two_sites_held,
     ids_stay_first_and_consent_follows_the_newest_beacon,
     batches_sharing_sessions_count_each_once,
+    a_batch_of_messages_ends_as_one_by_one,
+    a_tried_lock_held_elsewhere_is_reported_not_waited_for,
 );
 
 const CHROME_UA: &str = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36";

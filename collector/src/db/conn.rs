@@ -8,6 +8,7 @@ use std::borrow::Cow;
 use std::sync::Arc;
 
 use super::args::{arguments, values_sql, Arg, Record};
+use super::memo::Memo;
 use super::script::{script, Statement};
 use super::{Backend, WriteHealth};
 
@@ -127,6 +128,8 @@ pub struct Conn {
     _writer: Option<OwnedMutexGuard<()>>,
     /// The database's [`WriteHealth`], told of failures and commits.
     health: Arc<WriteHealth>,
+    /// The database's remembered reads ([`Conn::remembered`]).
+    pub(super) memo: Arc<Memo>,
     /// A SQLite transaction whose `BEGIN IMMEDIATE` is still to be sent: in front of its
     /// first statement, one round trip to the driver's connection thread fewer (under
     /// load each costs as much as a small write). Its writer's turn is already held, so
@@ -135,6 +138,9 @@ pub struct Conn {
     /// Writes whose changed-row counts nobody reads ([`Conn::defer`]), sent in front of the
     /// transaction's next statement or its commit.
     deferred: Vec<Statement<'static>>,
+    /// Whether advisory locks are only tried ([`Conn::try_locks`]), and whether one was
+    /// found held.
+    pub(super) locks: super::locks::LockMode,
 }
 
 impl std::fmt::Debug for Conn {
@@ -184,14 +190,17 @@ impl Conn {
         inner: Inner,
         writer: Option<OwnedMutexGuard<()>>,
         health: Arc<WriteHealth>,
+        memo: Arc<Memo>,
     ) -> Conn {
         let begin_pending = matches!(inner, Inner::SqliteTx(_));
         Conn {
             inner,
             _writer: writer,
             health,
+            memo,
             begin_pending,
             deferred: Vec::new(),
+            locks: super::locks::LockMode::default(),
         }
     }
 
@@ -401,73 +410,7 @@ impl Conn {
         self.health.committed();
         Ok(())
     }
-
-    /// Makes dialog starts on one business number wait for each other until the transaction
-    /// ends: on PostgreSQL with a transaction-scoped advisory lock (a row update used as the
-    /// lock before left a dead row version per dialog start on one hot row); SQLite already
-    /// has one writer at a time.
-    pub async fn lock_number(&mut self, site: uuid::Uuid, number: &str) -> Result<(), sqlx::Error> {
-        if self.backend() == Backend::Sqlite {
-            return Ok(());
-        }
-        let sql = "SELECT pg_advisory_xact_lock(7302, $1)";
-        self.execute(sql, crate::args![number_key(site, number)])
-            .await?;
-        Ok(())
-    }
-
-    /// Makes two writers that meet on one session wait for each other: the transaction
-    /// adding the session (which refreshes the clicks and dialogs already pointing at it)
-    /// and one attributing a dialog to it as probable (which copies the session's
-    /// attribution). Otherwise each can miss the other's uncommitted row, and the dialog
-    /// keeps no channel. PostgreSQL takes a transaction-scoped advisory lock per session;
-    /// SQLite already has one writer at a time.
-    pub async fn lock_sessions(
-        &mut self,
-        sessions: impl IntoIterator<Item = uuid::Uuid>,
-    ) -> Result<(), sqlx::Error> {
-        if self.backend() == Backend::Sqlite {
-            return Ok(());
-        }
-        let keys = lock_keys(sessions);
-        if !keys.is_empty() {
-            // The array's order is the order of acquisition; 7301 keeps chatrail's locks
-            // apart from other users of advisory locks.
-            let sql = "SELECT pg_advisory_xact_lock(7301, CAST(k AS INTEGER)) \
-                       FROM unnest(string_to_array($1, ',')) AS k";
-            self.execute(sql, crate::args![keys]).await?;
-        }
-        Ok(())
-    }
-}
-
-/// The lock key of a site's business number: FNV-1a over both, the same on every collector.
-fn number_key(site: uuid::Uuid, number: &str) -> i32 {
-    let bytes = site.as_bytes().iter().chain(number.as_bytes());
-    let hash = bytes.fold(0x811c_9dc5_u32, |h, b| {
-        (h ^ u32::from(*b)).wrapping_mul(0x0100_0193)
-    });
-    hash as i32
 }
 
 /// What a SQLite transaction sends in front of its first statement.
 const BEGIN: &str = "BEGIN IMMEDIATE";
-
-/// The lock keys of `sessions`, sorted (so writers locking several take them in one order
-/// and cannot deadlock) and comma-separated. Two sessions may share a key: that only makes
-/// their writers wait for each other.
-fn lock_keys(sessions: impl IntoIterator<Item = uuid::Uuid>) -> String {
-    let mut keys: Vec<i32> = sessions
-        .into_iter()
-        .map(|id| {
-            let b = id.as_bytes();
-            let fold = u32::from_le_bytes([b[12], b[13], b[14], b[15]])
-                ^ u32::from_le_bytes([b[4], b[5], b[6], b[7]]);
-            fold as i32
-        })
-        .collect();
-    keys.sort_unstable();
-    keys.dedup();
-    let keys: Vec<String> = keys.iter().map(i32::to_string).collect();
-    keys.join(",")
-}

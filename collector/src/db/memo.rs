@@ -1,5 +1,6 @@
 //! Reads of rows that rarely change (sites and their numbers, read by every beacon and
-//! webhook), kept in memory until the database says they changed.
+//! webhook; conversion destinations and outcome rules, read by every inbound message), kept
+//! in memory until the database says they changed.
 //!
 //! Triggers move `config_version` whenever those rows change, whoever writes them. A task
 //! per [`Db`](super::Db) reads it every [`POLL`] and forgets everything when it has moved,
@@ -11,7 +12,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, RwLock, Weak};
 use std::time::Duration;
 
-use super::Pool;
+use super::{Conn, Pool};
 
 /// How often each collector reads `config_version`.
 pub const POLL: Duration = Duration::from_secs(1);
@@ -59,6 +60,29 @@ impl Memo {
         let mut entries = self.inner.write().unwrap_or_else(|e| e.into_inner());
         entries.generation += 1;
         entries.values.clear();
+    }
+}
+
+impl Conn {
+    /// What `load` reads through this connection, remembered under `key` as
+    /// [`Db::remembered`](super::Db::remembered) remembers (an empty list too). Only for
+    /// reads of what the `config_version` triggers watch, and only in a transaction that
+    /// does not change it: a value read before its commit would be remembered.
+    pub async fn remembered<T, E>(
+        &mut self,
+        key: &str,
+        load: impl AsyncFnOnce(&mut Conn) -> Result<T, E>,
+    ) -> Result<Arc<T>, E>
+    where
+        T: Any + Send + Sync,
+    {
+        if let Some(value) = self.memo.get::<T>(key) {
+            return Ok(value);
+        }
+        let generation = self.memo.generation();
+        let value = Arc::new(load(self).await?);
+        self.memo.put(key, generation, value.clone());
+        Ok(value)
     }
 }
 

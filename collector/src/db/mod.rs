@@ -9,6 +9,7 @@
 
 mod args;
 mod conn;
+mod locks;
 mod memo;
 mod script;
 
@@ -273,7 +274,12 @@ impl Db {
     pub async fn begin(&self) -> Result<Conn, sqlx::Error> {
         let writer = self.writer_turn().await;
         let inner = self.health.note(self.begin_inner().await)?;
-        Ok(Conn::new(inner, writer, self.health.clone()))
+        Ok(Conn::new(
+            inner,
+            writer,
+            self.health.clone(),
+            self.memo.clone(),
+        ))
     }
 
     async fn begin_inner(&self) -> Result<Inner, sqlx::Error> {
@@ -317,7 +323,12 @@ impl Db {
             Pool::Sqlite(p) => self.connected(p.acquire()).await.map(Inner::Sqlite),
             Pool::Postgres(p) => self.connected(p.acquire()).await.map(Inner::Postgres),
         })?;
-        Ok(Conn::new(inner, None, self.health.clone()))
+        Ok(Conn::new(
+            inner,
+            None,
+            self.health.clone(),
+            self.memo.clone(),
+        ))
     }
 
     /// Runs one read and returns its rows.
@@ -349,6 +360,7 @@ impl Db {
                     Inner::Sqlite(self.health.note(conn)?),
                     None,
                     self.health.clone(),
+                    self.memo.clone(),
                 )
             }
             None => self.read().await?,

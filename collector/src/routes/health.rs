@@ -1,6 +1,5 @@
 //! `GET /health`: whether the collector can store what it is sent, plus the ingest counters.
 
-use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use actix_web::{get, web, HttpResponse};
@@ -21,7 +20,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 )]
 #[get("/health")]
 async fn health(state: web::Data<AppState>) -> HttpResponse {
-    let s = state.queue.stats();
     let storage = match state.store.ping(Duration::from_secs(1)).await {
         Ok(()) => "ok".to_owned(),
         Err(e) => {
@@ -38,13 +36,8 @@ async fn health(state: web::Data<AppState>) -> HttpResponse {
         "status": if storage == "ok" { "ok" } else { "degraded" },
         "storage": storage,
         "snippet": state.snippet.is_some(),
-        "ingest": {
-            "accepted": s.accepted.load(Ordering::Relaxed),
-            "rejected_queue_full": s.rejected_queue_full.load(Ordering::Relaxed),
-            "written": s.written.load(Ordering::Relaxed),
-            "failed": s.failed.load(Ordering::Relaxed),
-            "batches": s.batches.load(Ordering::Relaxed),
-        },
+        "ingest": state.queue.stats(),
+        "inbound": state.inbound.stats(),
         "dropped": state.filtered.to_json(),
         "geoip": state.geo.is_enabled(),
     }))

@@ -356,16 +356,18 @@ pub struct Health {
     /// Whether the tracker snippet is built in.
     pub snippet: bool,
     /// The beacon queue's counters.
-    pub ingest: IngestCounters,
+    pub ingest: QueueCounters,
+    /// The inbound message queue's counters (webhooks and `POST /api/v1/messages`).
+    pub inbound: QueueCounters,
     /// Beacons dropped, by reason (`crawler`, `headless`, `referrer_spam`, `foreign_origin`).
     pub dropped: BTreeMap<String, u64>,
     /// Whether a GeoIP database is loaded.
     pub geoip: bool,
 }
 
-/// Counters of the beacon queue since start.
+/// Counters of a queue (beacons, inbound messages) since start.
 #[derive(ToSchema)]
-pub struct IngestCounters {
+pub struct QueueCounters {
     /// Taken into the queue (each answered once committed, or 503).
     pub accepted: u64,
     /// Refused with 503 because the queue was full.

@@ -27,6 +27,16 @@ impl RollupDelta {
         self.0.entry((site, dim, slot, k1, k2, k3)).or_default()[fact_index(fact)] += n;
     }
 
+    /// Adds `other`'s changes to these.
+    pub fn merge(&mut self, other: RollupDelta) {
+        for (key, counts) in other.0 {
+            let row = self.0.entry(key).or_default();
+            for (r, c) in row.iter_mut().zip(counts) {
+                *r += c;
+            }
+        }
+    }
+
     /// The changed rows, in key order, without the ones that cancelled out.
     pub fn rows(&self) -> Vec<(&RollupKey, Counts)> {
         self.0

@@ -2,7 +2,7 @@
 //!
 //! Each provider's handler authenticates the request, parses the whole body into domain
 //! events (a malformed body is refused with 400 before anything is stored), and stores them
-//! one by one with [`store_events`] before answering: an acknowledged message is durable.
+//! in order with [`store_events`] before answering: an acknowledged message is committed.
 
 pub mod telegram;
 pub mod twilio;
@@ -47,21 +47,46 @@ impl From<InvalidInbound> for ApiError {
     }
 }
 
-/// Stores `events` in order, each in its own transaction, adding to `report`.
+/// Stores `events` in order, adding to `report`. Messages go through the inbound queue
+/// (each run of consecutive messages together), so concurrent deliveries share commits;
+/// statuses and identity changes are stored on their own, each in its own transaction.
 pub async fn store_events(
     state: &AppState,
     events: &[InboundEvent],
     report: &mut Report,
 ) -> Result<(), ApiError> {
-    for event in events {
+    let mut rest = events;
+    while let Some((event, after)) = rest.split_first() {
         match event {
-            InboundEvent::Message(m) => match state.store.ingest_message(m, &state.policy).await? {
-                IngestOutcome::Duplicate => report.duplicates += 1,
-                IngestOutcome::Stored { dialog_id, .. } => {
-                    report.stored += 1;
-                    report.dialogs.push(dialog_id);
+            InboundEvent::Message(_) => {
+                let run = rest
+                    .iter()
+                    .take_while(|e| matches!(e, InboundEvent::Message(_)))
+                    .count();
+                let messages = rest[..run]
+                    .iter()
+                    .filter_map(|e| match e {
+                        InboundEvent::Message(m) => Some((**m).clone()),
+                        _ => None,
+                    })
+                    .collect();
+                let outcomes = state
+                    .inbound
+                    .store(messages)
+                    .await
+                    .map_err(|e| ApiError::Unavailable(e.message()))?;
+                for outcome in outcomes {
+                    match outcome {
+                        IngestOutcome::Duplicate => report.duplicates += 1,
+                        IngestOutcome::Stored { dialog_id, .. } => {
+                            report.stored += 1;
+                            report.dialogs.push(dialog_id);
+                        }
+                    }
                 }
-            },
+                rest = &rest[run..];
+                continue;
+            }
             InboundEvent::Status(s) => {
                 state.store.record_status(s).await?;
                 report.statuses += 1;
@@ -72,6 +97,7 @@ pub async fn store_events(
                 IdentityOutcome::UnknownContact | IdentityOutcome::Conflict => report.skipped += 1,
             },
         }
+        rest = after;
     }
     Ok(())
 }

@@ -43,6 +43,7 @@ fn destination(row: DestinationRow) -> Option<Destination> {
     })
 }
 
+/// The site's destinations in the order they were made, or only the one `only` names.
 pub(super) async fn load_destinations(
     conn: &mut Conn,
     site: Uuid,
@@ -73,8 +74,7 @@ pub(super) async fn load_destinations(
     Ok(rows.into_iter().filter_map(destination).collect())
 }
 
-/// Writes `event` to the outbox in transaction `tx`, with a delivery for each enabled
-/// destination of the site that takes it; nothing when none does.
+/// The site's destinations, with their deliveries counted by state.
 pub(super) async fn destinations(
     db: &Db,
     site_id: SiteId,
@@ -128,6 +128,7 @@ pub(super) async fn add_destination(db: &Db, d: &Destination) -> Result<(), Stor
         ],
     )
     .await?;
+    db.config_changed();
     Ok(())
 }
 
@@ -162,6 +163,7 @@ pub(super) async fn update_destination(
     )
     .await?;
     tx.commit().await?;
+    db.config_changed();
     Ok(Edited::Done)
 }
 
@@ -183,6 +185,7 @@ pub(super) async fn remove_destination(
         )
         .await?;
     tx.commit().await?;
+    db.config_changed();
     Ok(n > 0)
 }
 

@@ -15,10 +15,18 @@ use crate::domain::site::SiteId;
 use super::destinations::load_destinations;
 use super::{Claimed, Settled};
 
+/// Writes `event` to the outbox in transaction `tx`, with a delivery for each enabled
+/// destination of the site that takes it; nothing when none does. The site's destinations
+/// are read once and remembered until they change (every dialog start asks for them).
 pub async fn record(tx: &mut Conn, event: &Event) -> Result<(), sqlx::Error> {
-    let takers: Vec<Destination> = load_destinations(tx, event.site_id, None)
-        .await?
-        .into_iter()
+    let site = event.site_id;
+    let all = tx
+        .remembered(&format!("destinations:{site}"), async |tx| {
+            load_destinations(tx, site, None).await
+        })
+        .await?;
+    let takers: Vec<&Destination> = all
+        .iter()
         .filter(|d| d.enabled && d.name_for(event).is_some())
         .collect();
     if takers.is_empty() {

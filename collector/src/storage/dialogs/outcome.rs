@@ -161,6 +161,7 @@ pub async fn save_settings(
         .await?;
     }
     tx.commit().await?;
+    db.config_changed();
     Ok(SettingsSaved::Saved(OutcomeSettings {
         stages: new.all().to_vec(),
         rules: new_rules.iter().map(ToString::to_string).collect(),
@@ -354,7 +355,11 @@ pub async fn apply_rules(
     dialog: Uuid,
     event: RuleEvent<'_>,
 ) -> Result<(), sqlx::Error> {
-    let rules = rules(tx, site).await?;
+    let rules = tx
+        .remembered(&format!("outcome_rules:{site}"), async |tx| {
+            rules(tx, site).await
+        })
+        .await?;
     let matching: Vec<&Rule> = rules
         .iter()
         .filter(|r| match event {

@@ -1,8 +1,9 @@
 //! Inbound messages, matched to sessions and dialogs; delivery statuses; identity changes.
 //!
-//! Each message is one transaction that starts by inserting its row under its provider id
-//! ([`claim_message`]), so that unique key serialises concurrent redeliveries of the same
-//! message before anything else is touched. Then, top to bottom in [`ingest_message`]: the
+//! Messages are stored in batches, one transaction each (see
+//! [`crate::ingest::InboundQueue`]); each message starts by inserting its row under its
+//! provider id ([`claim_message`]), so that unique key serialises concurrent redeliveries
+//! of the same message before anything else is touched. Then, top to bottom in [`ingest_message`]: the
 //! referral is kept, the contact found, the codes looked up, the contact's dialogs around
 //! the send time read, [`decide`] says where the message goes, and the dialog is continued,
 //! prepended to or started (and attributed, see [`attribution`]).
@@ -18,7 +19,7 @@ use async_trait::async_trait;
 use uuid::Uuid;
 
 use crate::args;
-use crate::db::{Conn, Db, StoreError};
+use crate::db::{Backend, Conn, Db, StoreError};
 use crate::domain::inbound::{IdentityChange, InboundMessage};
 use crate::domain::now_ms;
 use crate::domain::provider::Provider;
@@ -41,7 +42,20 @@ pub trait Inbound: Send + Sync {
         &self,
         message: &InboundMessage,
         policy: &DialogPolicy,
-    ) -> Result<IngestOutcome, StoreError>;
+    ) -> Result<IngestOutcome, StoreError> {
+        let mut outcomes = self
+            .ingest_messages(std::slice::from_ref(message), policy)
+            .await?;
+        Ok(outcomes.remove(0))
+    }
+    /// Stores `messages` in order in one transaction, as [`Inbound::ingest_message`] would
+    /// one after the other (each sees the ones before it); their outcomes in order. If one
+    /// fails, none is stored.
+    async fn ingest_messages(
+        &self,
+        messages: &[InboundMessage],
+        policy: &DialogPolicy,
+    ) -> Result<Vec<IngestOutcome>, StoreError>;
     /// Records a delivery status; a status never replaces a later one in the forward order.
     async fn record_status(&self, status: &StatusUpdate) -> Result<(), StoreError>;
     /// The delivery status of a message the business sent.
@@ -58,17 +72,16 @@ pub trait Inbound: Send + Sync {
 
 #[async_trait]
 impl Inbound for Db {
-    async fn ingest_message(
+    async fn ingest_messages(
         &self,
-        message: &InboundMessage,
+        messages: &[InboundMessage],
         policy: &DialogPolicy,
-    ) -> Result<IngestOutcome, StoreError> {
-        let mut tx = self.begin().await?;
-        let outcome = ingest_message(&mut tx, message, policy).await?;
-        if outcome != IngestOutcome::Duplicate {
-            tx.commit().await?;
+    ) -> Result<Vec<IngestOutcome>, StoreError> {
+        let mut outcomes = Vec::with_capacity(messages.len());
+        while outcomes.len() < messages.len() {
+            ingest_run(self, &messages[outcomes.len()..], policy, &mut outcomes).await?;
         }
-        Ok(outcome)
+        Ok(outcomes)
     }
 
     async fn record_status(&self, status: &StatusUpdate) -> Result<(), StoreError> {
@@ -95,6 +108,57 @@ impl Inbound for Db {
         }
         Ok(outcome)
     }
+}
+
+/// Stores messages from the start of `messages` in one transaction, adding their outcomes
+/// to `outcomes`, until one of them would wait on PostgreSQL for a lock another transaction
+/// holds: waiting while holding the locks of the messages before it could deadlock, so it
+/// is rolled back to its savepoint, the ones before it are committed, and the caller starts
+/// the next run with it (where it waits like any first message). SQLite takes no locks.
+async fn ingest_run(
+    db: &Db,
+    messages: &[InboundMessage],
+    policy: &DialogPolicy,
+    outcomes: &mut Vec<IngestOutcome>,
+) -> Result<(), StoreError> {
+    let mut tx = db.begin().await?;
+    let savepoints = tx.backend() == Backend::Postgres;
+    let mut stored = false;
+    // The messages' rollup changes, written once before the commit in key order: written
+    // per message, two messages' rows would be locked in their order, not in the order
+    // every other writer locks them in.
+    let mut rollups = RollupDelta::default();
+    let mut received = MessageDelta::default();
+    for (i, m) in messages.iter().enumerate() {
+        if i == 1 {
+            tx.try_locks();
+        }
+        if i > 0 && savepoints {
+            tx.defer("SAVEPOINT message", args![]);
+        }
+        let mut delta = RollupDelta::default();
+        match ingest_message(&mut tx, m, policy, &mut delta).await {
+            Ok(outcome) => {
+                if outcome != IngestOutcome::Duplicate {
+                    stored = true;
+                    rollups.merge(delta);
+                    received.received(m.site_id.0, m.sent_at_ms, 1);
+                }
+                outcomes.push(outcome);
+            }
+            Err(_) if tx.contended() => {
+                tx.execute("ROLLBACK TO SAVEPOINT message", args![]).await?;
+                break;
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    if stored {
+        rollups.write(&mut tx);
+        received.write(&mut tx);
+        tx.commit().await?;
+    }
+    Ok(())
 }
 
 /// Stores a message row under its provider id and says whether it is new. The row's unique
@@ -130,11 +194,13 @@ async fn claim_message(
 }
 
 /// Stores one message in transaction `tx` (which the caller commits unless the message is
-/// a duplicate).
+/// a duplicate), adding the changes to the report rollups of the dialogs it changed to
+/// `delta` (for the caller to write) and leaving its own count to the caller.
 async fn ingest_message(
     tx: &mut Conn,
     m: &InboundMessage,
     policy: &DialogPolicy,
+    delta: &mut RollupDelta,
 ) -> Result<IngestOutcome, sqlx::Error> {
     let site_id = m.site_id.0;
     let claimed = claim_message(
@@ -150,8 +216,8 @@ async fn ingest_message(
     if !claimed {
         return Ok(IngestOutcome::Duplicate);
     }
-    // Dialogs changed below are counted out of the rollups before and back in after.
-    let mut delta = RollupDelta::default();
+    // Dialogs changed below are counted out of the rollups (`delta`) before and back in
+    // after.
     // The referral is kept per message whatever happens to the dialog: middleware that
     // dropped it is the most reported way CTWA attribution gets lost.
     let referral_id = match &m.referral {
@@ -175,15 +241,7 @@ async fn ingest_message(
     );
     let (dialog_id, started_dialog) = match decision {
         DialogDecision::Continue(dialog_id) => {
-            continue_dialog(
-                tx,
-                m,
-                dialog_id,
-                before.as_ref(),
-                coded.as_ref(),
-                &mut delta,
-            )
-            .await?;
+            continue_dialog(tx, m, dialog_id, before.as_ref(), coded.as_ref(), delta).await?;
             (dialog_id, false)
         }
         DialogDecision::Prepend(dialog_id) => {
@@ -198,7 +256,7 @@ async fn ingest_message(
                 .into_iter()
                 .flatten()
                 .find(|d| d.dialog_id == dialog_id);
-            prepend_to_dialog(tx, &start, target, &mut delta).await?;
+            prepend_to_dialog(tx, &start, target, delta).await?;
             (dialog_id, false)
         }
         DialogDecision::Start => {
@@ -210,7 +268,7 @@ async fn ingest_message(
                 policy,
             };
             let first = before.is_none();
-            let dialog_id = start_dialog(tx, &start, first, after.is_some(), &mut delta).await?;
+            let dialog_id = start_dialog(tx, &start, first, after.is_some(), delta).await?;
             (dialog_id, true)
         }
     };
@@ -229,10 +287,6 @@ async fn ingest_message(
         let event = crate::storage::dialogs::outcome::RuleEvent::Text(text);
         crate::storage::dialogs::outcome::apply_rules(tx, site_id, dialog_id, event).await?;
     }
-    delta.write(tx);
-    let mut received = MessageDelta::default();
-    received.received(site_id, m.sent_at_ms, 1);
-    received.write(tx);
     Ok(IngestOutcome::Stored {
         dialog_id,
         started_dialog,

@@ -1,0 +1,170 @@
+//! Inbound messages stored in one transaction (the inbound queue's batches) end as they do
+//! stored one by one, and on PostgreSQL a batch that finds a lock held elsewhere only tries
+//! it and says so, instead of waiting while it holds others.
+
+use chatrail_collector::args;
+use chatrail_collector::db::Db;
+use chatrail_collector::domain::inbound::InboundMessage;
+use chatrail_collector::domain::site::Site;
+use chatrail_collector::matching::DialogPolicy;
+use chatrail_collector::storage::{IngestOutcome, SharedStore};
+use chatrail_tests::app::{create_site, fresh_database, Backend, TRACKED_DIGITS};
+use std::sync::Arc;
+use uuid::Uuid;
+
+use super::rollups::no_drift;
+use super::{message, Browsing, T0};
+
+/// The dialogs of the site, contact by contact: phone, match kind, code, start, messages.
+type Dialogs = Vec<(Option<String>, String, Option<String>, i64, i64)>;
+
+async fn dialogs(db: &Db) -> Dialogs {
+    db.fetch_all(
+        "SELECT c.phone, d.match_kind, d.code, d.started_at, \
+         (SELECT COUNT(*) FROM messages m WHERE m.site_id = d.site_id \
+          AND m.dialog_id = d.dialog_id) AS n \
+         FROM dialogs d JOIN contacts c ON c.site_id = d.site_id AND c.contact_id = d.contact_id \
+         ORDER BY c.phone, d.started_at",
+        args![],
+    )
+    .await
+    .unwrap()
+}
+
+/// What a fresh database stores of the same traffic and messages; the outcomes of the messages.
+async fn store_all(
+    backend: Backend,
+    browsings: &[Browsing],
+    batch: bool,
+    messages: impl Fn(&Site) -> Vec<InboundMessage>,
+) -> (Vec<IngestOutcome>, Dialogs) {
+    let (url, _dir) = fresh_database(backend).await;
+    let db = Db::connect(&url).await.expect("database");
+    let store: SharedStore = Arc::new(db.clone());
+    let site = create_site(&store, "shop", &[TRACKED_DIGITS]).await;
+    for (i, b) in browsings.iter().enumerate() {
+        let at = T0 + i as i64 * 1_000;
+        let landing = "https://shop.test/%D0%BA%D0%B8%D0%B5%D0%B2?utm_source=yandex&yclid=77";
+        store
+            .write_batch(&[
+                b.visit(&site, landing, Some("https://yandex.ru/"), at),
+                b.click(&site, "https://shop.test/prices", at + 500),
+            ])
+            .await
+            .unwrap();
+    }
+    let all = messages(&site);
+    let policy = DialogPolicy::default();
+    let outcomes = if batch {
+        store.ingest_messages(&all, &policy).await.unwrap()
+    } else {
+        let mut out = Vec::new();
+        for m in &all {
+            out.push(store.ingest_message(m, &policy).await.unwrap());
+        }
+        out
+    };
+    no_drift(&store, &site, "the messages").await;
+    (outcomes, dialogs(&db).await)
+}
+
+pub async fn a_batch_of_messages_ends_as_one_by_one(backend: Backend) {
+    let browsings: Vec<Browsing> = (0..3).map(|_| Browsing::new()).collect();
+    let codes: Vec<String> = browsings.iter().map(|b| b.code.to_string()).collect();
+    let messages = |site: &Site| {
+        let at = T0 + 60_000;
+        let first = message(
+            site,
+            "w.1",
+            "5511900000001",
+            &format!("Hi (ref {})", codes[0]),
+            at,
+        );
+        vec![
+            first.clone(),
+            message(site, "w.2", "5511900000001", "second", at + 1_000),
+            message(
+                site,
+                "w.3",
+                "5511900000002",
+                &format!("Oi (ref {})", codes[1]),
+                at + 2_000,
+            ),
+            // A redelivery in the same batch.
+            first,
+            // Without a code: a probable match on the clicks, if any qualifies.
+            message(site, "w.4", "5511900000003", "price?", at + 3_000),
+            // Late: the first message of contact 1's dialog, sent before the others.
+            message(site, "w.5", "5511900000001", "earlier", at - 5_000),
+            // Contact 3's code after all: its dialog becomes exact.
+            message(
+                site,
+                "w.6",
+                "5511900000003",
+                &format!("(ref {})", codes[2]),
+                at + 4_000,
+            ),
+            // NUL-free Cyrillic text, as real chats send.
+            message(
+                site,
+                "w.7",
+                "5511900000002",
+                "Привет, сколько стоит?",
+                at + 5_000,
+            ),
+        ]
+    };
+    let (one_by_one, expected) = store_all(backend, &browsings, false, messages).await;
+    let (batched, got) = store_all(backend, &browsings, true, messages).await;
+    let kinds = |outcomes: &[IngestOutcome]| -> Vec<Option<bool>> {
+        outcomes
+            .iter()
+            .map(|o| match o {
+                IngestOutcome::Duplicate => None,
+                IngestOutcome::Stored { started_dialog, .. } => Some(*started_dialog),
+            })
+            .collect()
+    };
+    assert_eq!(kinds(&batched), kinds(&one_by_one));
+    assert_eq!(kinds(&batched)[3], None, "the redelivery is a duplicate");
+    assert_eq!(got, expected);
+    assert!(
+        got.iter().filter(|d| d.1 == "exact").count() >= 2,
+        "the codes matched: {got:?}"
+    );
+}
+
+/// PostgreSQL: under `try_locks` a lock another transaction holds fails the statement and
+/// marks the transaction contended; locks it holds itself, and free ones, are taken.
+pub async fn a_tried_lock_held_elsewhere_is_reported_not_waited_for(backend: Backend) {
+    if backend != Backend::Postgres {
+        return;
+    }
+    let (url, _dir) = fresh_database(backend).await;
+    let db = Db::connect(&url).await.expect("database");
+    let (held, own, free) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
+    let mut other = db.begin().await.unwrap();
+    other.lock_sessions([held]).await.unwrap();
+
+    let mut tx = db.begin().await.unwrap();
+    tx.lock_sessions([own]).await.unwrap();
+    tx.try_locks();
+    tx.lock_sessions([own, free])
+        .await
+        .expect("its own and a free lock");
+    assert!(!tx.contended());
+    let started = std::time::Instant::now();
+    assert!(tx.lock_sessions([held]).await.is_err(), "a held lock fails");
+    assert!(tx.contended());
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(1),
+        "not waited for"
+    );
+    drop(tx);
+    other.commit().await.unwrap();
+    // Released with the other transaction: now it is free.
+    let mut tx = db.begin().await.unwrap();
+    tx.try_locks();
+    tx.lock_sessions([held]).await.expect("released");
+    assert!(!tx.contended());
+}
