@@ -62,9 +62,20 @@ fn ingest_writers(backend: crate::db::Backend) -> usize {
     }
 }
 
-/// Most inbound messages matched in one transaction. A batch holds the number's lock
-/// (PostgreSQL) until it commits, so it is kept small enough for a short wait.
+/// Most webhook deliveries (each usually one message) matched in one transaction. A batch
+/// holds the number's lock (PostgreSQL) until it commits, so it is kept small enough for a
+/// short wait.
 const INBOUND_BATCH: usize = 64;
+
+/// Inbound writer tasks: on SQLite one (one writer connection); on PostgreSQL several
+/// transactions side by side, as deliveries were stored before they were batched (a
+/// batch's later messages only try their locks, so two batches cannot deadlock on them).
+fn inbound_writers(backend: crate::db::Backend) -> usize {
+    match backend {
+        crate::db::Backend::Sqlite => 1,
+        crate::db::Backend::Postgres => 4,
+    }
+}
 
 impl Application {
     /// Opens the database, starts the writer and binds the listener.
@@ -98,7 +109,6 @@ impl Application {
             probable_window_ms: settings.probable_window_minutes.max(0) * 60 * 1000,
             ..DialogPolicy::default()
         };
-        // One writer: messages are matched in the order they arrived.
         let (inbound, inbound_writers) = InboundQueue::start(
             Messages {
                 store: store.clone(),
@@ -106,7 +116,7 @@ impl Application {
             },
             settings.queue_capacity,
             INBOUND_BATCH,
-            1,
+            inbound_writers(db.backend()),
             metrics.commit_seconds("inbound", "inbound messages")?,
         );
         metrics.watch_queue("inbound", "Inbound messages", inbound.clone())?;

@@ -4,7 +4,7 @@
 //!
 //! - [`IngestQueue`]: visits and clicks from beacons (a `202` is a commit).
 //! - [`InboundQueue`]: chat messages from webhooks (a `2xx` is a commit), matched to sessions
-//!   and dialogs in arrival order by one writer.
+//!   and dialogs; a delivery's messages stay together and in order.
 
 pub mod queue;
 
@@ -30,7 +30,8 @@ impl queue::Batch for Beacons {
     }
 }
 
-/// Inbound messages, stored in order by
+/// Inbound messages, each item the consecutive messages of one delivery (kept together, in
+/// order, in one batch), stored in order by
 /// [`Inbound::ingest_messages`](crate::storage::Inbound::ingest_messages) under `policy`.
 #[derive(Debug, Clone)]
 pub struct Messages {
@@ -42,11 +43,23 @@ pub struct Messages {
 
 #[async_trait]
 impl queue::Batch for Messages {
-    type Item = InboundMessage;
-    type Answer = IngestOutcome;
+    type Item = Vec<InboundMessage>;
+    type Answer = Vec<IngestOutcome>;
 
-    async fn write(&self, messages: &[InboundMessage]) -> Result<Vec<IngestOutcome>, StoreError> {
-        self.store.ingest_messages(messages, &self.policy).await
+    async fn write(
+        &self,
+        deliveries: &[Vec<InboundMessage>],
+    ) -> Result<Vec<Vec<IngestOutcome>>, StoreError> {
+        let all: Vec<InboundMessage> = deliveries.iter().flatten().cloned().collect();
+        let mut outcomes = self
+            .store
+            .ingest_messages(&all, &self.policy)
+            .await?
+            .into_iter();
+        Ok(deliveries
+            .iter()
+            .map(|d| outcomes.by_ref().take(d.len()).collect())
+            .collect())
     }
 }
 

@@ -72,10 +72,10 @@ pub async fn store_events(
                     .collect();
                 let outcomes = state
                     .inbound
-                    .store(messages)
+                    .store(vec![messages])
                     .await
                     .map_err(|e| ApiError::Unavailable(e.message()))?;
-                for outcome in outcomes {
+                for outcome in outcomes.into_iter().flatten() {
                     match outcome {
                         IngestOutcome::Duplicate => report.duplicates += 1,
                         IngestOutcome::Stored { dialog_id, .. } => {
