@@ -3,10 +3,11 @@
 //! Messages are stored in batches, one transaction each (see
 //! [`crate::ingest::InboundQueue`]); each message starts by inserting its row under its
 //! provider id ([`claim_message`]), so that unique key serialises concurrent redeliveries
-//! of the same message before anything else is touched. Then, top to bottom in [`ingest_message`]: the
-//! referral is kept, the contact found, the codes looked up, the contact's dialogs around
-//! the send time read, [`decide`] says where the message goes, and the dialog is continued,
-//! prepended to or started (and attributed, see [`attribution`]).
+//! of the same message before anything else is touched. Then, top to bottom in
+//! [`ingest_message`]: the referral is kept, the contact found, the codes looked up, the
+//! contact's dialogs around the send time read, [`decide`] says where the message goes,
+//! and the dialog is continued, prepended to or started (and attributed, see
+//! [`attribution`]).
 
 mod attribution;
 mod contacts;
@@ -50,7 +51,9 @@ pub trait Inbound: Send + Sync {
     }
     /// Stores `messages` in order in one transaction, as [`Inbound::ingest_message`] would
     /// one after the other (each sees the ones before it); their outcomes in order. If one
-    /// fails, none is stored.
+    /// fails, none of its transaction is stored; on PostgreSQL a message that found a lock
+    /// held elsewhere starts a second transaction, after the first committed (sent again,
+    /// those are duplicates).
     async fn ingest_messages(
         &self,
         messages: &[InboundMessage],
