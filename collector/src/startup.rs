@@ -51,11 +51,14 @@ fn open_geoip(settings: &Settings) -> anyhow::Result<GeoIp> {
     Ok(geo)
 }
 
-/// Ingest writer tasks (see [`IngestQueue`]). On SQLite one: with two, each batch was half
-/// the size and visits fell from 13.4k/s to 11.3k/s. On PostgreSQL four transactions side
-/// by side: click beacons went from 1.9k/s to 2.3k/s, visits stayed (PostgreSQL's own CPU
-/// is the limit there); `tests/README.md#ingest-benchmark`.
-fn ingest_writers(backend: crate::db::Backend) -> usize {
+/// Writer tasks of each queue (see [`IngestQueue`], [`InboundQueue`]). On SQLite one: its
+/// writes run on one connection, and with two beacon writers each batch was half the size
+/// and visits fell from 13.4k/s to 11.3k/s. On PostgreSQL four transactions side by side:
+/// click beacons went from 1.9k/s to 2.3k/s (visits stayed: PostgreSQL's own CPU is the
+/// limit there), and deliveries are stored side by side as before they were batched (a
+/// batch's later messages only try their locks, so two batches cannot deadlock on them);
+/// `tests/README.md#ingest-benchmark`.
+fn queue_writers(backend: crate::db::Backend) -> usize {
     match backend {
         crate::db::Backend::Sqlite => 1,
         crate::db::Backend::Postgres => 4,
@@ -66,16 +69,6 @@ fn ingest_writers(backend: crate::db::Backend) -> usize {
 /// holds the number's lock (PostgreSQL) until it commits, so it is kept small enough for a
 /// short wait.
 const INBOUND_BATCH: usize = 64;
-
-/// Inbound writer tasks: on SQLite one (one writer connection); on PostgreSQL several
-/// transactions side by side, as deliveries were stored before they were batched (a
-/// batch's later messages only try their locks, so two batches cannot deadlock on them).
-fn inbound_writers(backend: crate::db::Backend) -> usize {
-    match backend {
-        crate::db::Backend::Sqlite => 1,
-        crate::db::Backend::Postgres => 4,
-    }
-}
 
 impl Application {
     /// Opens the database, starts the writer and binds the listener.
@@ -100,7 +93,7 @@ impl Application {
             Beacons(store.clone()),
             settings.queue_capacity,
             settings.batch_size,
-            ingest_writers(db.backend()),
+            queue_writers(db.backend()),
             metrics.commit_seconds("ingest", "beacon events")?,
         );
         metrics.watch_queue("ingest", "Beacon events", queue.clone())?;
@@ -116,7 +109,7 @@ impl Application {
             },
             settings.queue_capacity,
             INBOUND_BATCH,
-            inbound_writers(db.backend()),
+            queue_writers(db.backend()),
             metrics.commit_seconds("inbound", "inbound messages")?,
         );
         metrics.watch_queue("inbound", "Inbound messages", inbound.clone())?;

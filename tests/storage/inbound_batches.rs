@@ -56,6 +56,7 @@ async fn store_all(
     let all = messages(&site);
     let policy = DialogPolicy::default();
     let outcomes = if batch {
+        let all: Vec<&InboundMessage> = all.iter().collect();
         store.ingest_messages(&all, &policy).await.unwrap()
     } else {
         let mut out = Vec::new();

@@ -9,6 +9,7 @@
 
 use std::any::Any;
 use std::collections::HashMap;
+use std::future::Future;
 use std::sync::{Arc, RwLock, Weak};
 use std::time::Duration;
 
@@ -55,6 +56,27 @@ impl Memo {
         }
     }
 
+    /// The value remembered under `key`, else what `load` finds, remembered unless it is
+    /// nothing or everything was forgotten meanwhile.
+    pub(super) async fn read_through<T, E>(
+        &self,
+        key: &str,
+        load: impl Future<Output = Result<Option<T>, E>>,
+    ) -> Result<Option<Arc<T>>, E>
+    where
+        T: Any + Send + Sync,
+    {
+        if let Some(value) = self.get::<T>(key) {
+            return Ok(Some(value));
+        }
+        let generation = self.generation();
+        let Some(value) = load.await?.map(Arc::new) else {
+            return Ok(None);
+        };
+        self.put(key, generation, value.clone());
+        Ok(Some(value))
+    }
+
     /// Forgets everything.
     pub(super) fn forget(&self) {
         let mut entries = self.inner.write().unwrap_or_else(|e| e.into_inner());
@@ -76,13 +98,9 @@ impl Conn {
     where
         T: Any + Send + Sync,
     {
-        if let Some(value) = self.memo.get::<T>(key) {
-            return Ok(value);
-        }
-        let generation = self.memo.generation();
-        let value = Arc::new(load(self).await?);
-        self.memo.put(key, generation, value.clone());
-        Ok(value)
+        let memo = self.memo.clone();
+        let loaded = memo.read_through(key, async { load(self).await.map(Some) });
+        Ok(loaded.await?.expect("a value was loaded"))
     }
 }
 

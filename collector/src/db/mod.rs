@@ -235,23 +235,16 @@ impl Db {
 
     /// What `load` finds, remembered under `key` until sites or numbers change (on this
     /// collector: at once; on another: within [`CONFIG_POLL`]). Nothing found is not
-    /// remembered, so made-up keys cost a read each and no memory. Only for reads of
-    /// `sites` and `tracked_numbers`, which the `config_version` triggers watch.
+    /// remembered, so made-up keys cost a read each and no memory. Only for reads of what
+    /// the `config_version` triggers watch (sites, numbers, conversion destinations,
+    /// outcome rules).
     pub async fn remembered<T, E, F, Fut>(&self, key: &str, load: F) -> Result<Option<Arc<T>>, E>
     where
         T: Any + Send + Sync,
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<Option<T>, E>>,
     {
-        if let Some(value) = self.memo.get::<T>(key) {
-            return Ok(Some(value));
-        }
-        let generation = self.memo.generation();
-        let Some(value) = load().await?.map(Arc::new) else {
-            return Ok(None);
-        };
-        self.memo.put(key, generation, value.clone());
-        Ok(Some(value))
+        self.memo.read_through(key, load()).await
     }
 
     /// Forgets what [`Db::remembered`] keeps: call after committing a change to sites or

@@ -50,7 +50,7 @@ impl queue::Batch for Messages {
         &self,
         deliveries: &[Vec<InboundMessage>],
     ) -> Result<Vec<Vec<IngestOutcome>>, StoreError> {
-        let all: Vec<InboundMessage> = deliveries.iter().flatten().cloned().collect();
+        let all: Vec<&InboundMessage> = deliveries.iter().flatten().collect();
         let mut outcomes = self
             .store
             .ingest_messages(&all, &self.policy)

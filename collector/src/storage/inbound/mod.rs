@@ -44,9 +44,7 @@ pub trait Inbound: Send + Sync {
         message: &InboundMessage,
         policy: &DialogPolicy,
     ) -> Result<IngestOutcome, StoreError> {
-        let mut outcomes = self
-            .ingest_messages(std::slice::from_ref(message), policy)
-            .await?;
+        let mut outcomes = self.ingest_messages(&[message], policy).await?;
         Ok(outcomes.remove(0))
     }
     /// Stores `messages` in order in one transaction, as [`Inbound::ingest_message`] would
@@ -56,7 +54,7 @@ pub trait Inbound: Send + Sync {
     /// those are duplicates).
     async fn ingest_messages(
         &self,
-        messages: &[InboundMessage],
+        messages: &[&InboundMessage],
         policy: &DialogPolicy,
     ) -> Result<Vec<IngestOutcome>, StoreError>;
     /// Records a delivery status; a status never replaces a later one in the forward order.
@@ -77,7 +75,7 @@ pub trait Inbound: Send + Sync {
 impl Inbound for Db {
     async fn ingest_messages(
         &self,
-        messages: &[InboundMessage],
+        messages: &[&InboundMessage],
         policy: &DialogPolicy,
     ) -> Result<Vec<IngestOutcome>, StoreError> {
         let mut outcomes = Vec::with_capacity(messages.len());
@@ -120,7 +118,7 @@ impl Inbound for Db {
 /// the next run with it (where it waits like any first message). SQLite takes no locks.
 async fn ingest_run(
     db: &Db,
-    messages: &[InboundMessage],
+    messages: &[&InboundMessage],
     policy: &DialogPolicy,
     outcomes: &mut Vec<IngestOutcome>,
 ) -> Result<(), StoreError> {
