@@ -122,6 +122,7 @@ pub async fn generated_data_gives_consistent_totals(backend: Backend) {
     let seen = plan::counts_agree(&f.store, f.site.id, from_ms, to_ms, &filters).await;
     assert!(seen.from_rollups > 0 && seen.filtered_found > 0, "{seen:?}");
     summary_agrees(&f, from_ms, to_ms).await;
+    nothing_after_the_end(&f, opts.end_ms).await;
 
     let times = time_suite(&f, &from, &to, 1).await;
     let table = format!(
@@ -190,4 +191,30 @@ async fn summary_agrees(f: &Filled, from_ms: i64, to_ms: i64) {
     assert_eq!(got, facts[..], "{indexed:?}");
     assert!(indexed.contacts > 0 && indexed.read > 0 && indexed.failed > 0);
     assert!(indexed.median_first_response_s.is_some());
+}
+
+/// A generated history ends at its end: no chat, reply, status or click comes after it (a
+/// live dashboard over a history ending now would get them as they came due).
+async fn nothing_after_the_end(f: &Filled, end_ms: i64) {
+    let db = chatrail_collector::storage::Db::connect(&f.url)
+        .await
+        .unwrap();
+    for (table, column) in [
+        ("dialogs", "started_at"),
+        ("messages", "received_at"),
+        ("referrals", "received_at"),
+        ("message_statuses", "sent_at"),
+        ("message_statuses", "delivered_at"),
+        ("message_statuses", "read_at"),
+        ("message_statuses", "failed_at"),
+        ("clicks", "clicked_at"),
+        ("sessions", "started_at"),
+    ] {
+        let sql = format!(
+            "SELECT CAST(COUNT(*) AS BIGINT) FROM {table} WHERE site_id = $1 AND {column} > $2"
+        );
+        let args = chatrail_collector::args![f.site.id.0, end_ms];
+        let (n,): (i64,) = db.fetch_optional(&sql, args).await.unwrap().unwrap();
+        assert_eq!(n, 0, "{table}.{column} after the end");
+    }
 }

@@ -13,7 +13,7 @@ use super::mix::CTWA_ADS;
 use super::people::{self, one, Place, PLACES};
 use super::rows::{
     SyntheticBatch, SyntheticClick, SyntheticContact, SyntheticDialog, SyntheticReferral,
-    SyntheticSession,
+    SyntheticSession, RECEIVED_AFTER_MS,
 };
 use super::thread::{self, Chat};
 use super::visit::{token, BASE64URL};
@@ -51,17 +51,20 @@ pub(super) struct Chats<'a> {
     site: &'a Site,
     tz: Tz,
     number: String,
+    /// The history's end: nothing is written after it.
+    end: i64,
     people: Vec<Person>,
     /// Rows written besides dialogs and contacts (messages, statuses, referrals).
     pub(super) message_rows: u64,
 }
 
 impl<'a> Chats<'a> {
-    pub(super) fn new(site: &'a Site, tz: Tz, number: String) -> Chats<'a> {
+    pub(super) fn new(site: &'a Site, tz: Tz, number: String, end: i64) -> Chats<'a> {
         Chats {
             site,
             tz,
             number,
+            end,
             people: Vec::new(),
             message_rows: 0,
         }
@@ -134,8 +137,8 @@ impl<'a> Chats<'a> {
         }
     }
 
-    /// Starts a dialog at `at` from `source`: its contact, messages and referral go into
-    /// `batch`.
+    /// Starts a dialog at `at` (at the history's end if later) from `source`: its contact,
+    /// messages and referral go into `batch`.
     pub(super) fn start(
         &mut self,
         rng: &mut StdRng,
@@ -143,6 +146,7 @@ impl<'a> Chats<'a> {
         at: i64,
         batch: &mut SyntheticBatch,
     ) {
+        let at = at.min(self.end - RECEIVED_AFTER_MS);
         let (repeat, place) = match &source {
             Source::Click(_, _, place) => (0.28, *place),
             Source::Ad => (0.1, None),
@@ -208,7 +212,7 @@ impl<'a> Chats<'a> {
                     headline: ad.headline.to_owned(),
                     body: ad.body.to_owned(),
                     ctwa_clid: format!("ARA{}", token(rng, BASE64URL, 40)),
-                    received_at: at + 1_000,
+                    received_at: at,
                 });
                 self.message_rows += 1;
                 people::CTWA_FIRST[usize::from(!russian)].to_owned()
@@ -225,7 +229,7 @@ impl<'a> Chats<'a> {
             russian,
         };
         let answers = batch.statuses.len();
-        let rows = thread::write(rng, self.tz, chat, batch);
+        let rows = thread::write(rng, self.tz, self.end, chat, batch);
         self.message_rows += rows;
         let person = &mut self.people[who];
         person.last_dialog_at = at;

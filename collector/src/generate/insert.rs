@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use chatrail_core::links::LinkKind;
 use uuid::Uuid;
 
-use super::rows::{SyntheticBatch, SyntheticDialog};
+use super::rows::{SyntheticBatch, SyntheticDialog, RECEIVED_AFTER_MS};
 use crate::args;
 use crate::db::{Db, StoreError};
 use crate::domain::provider::{ChatChannel, Provider};
@@ -196,7 +196,7 @@ pub async fn insert(db: &Db, site_id: SiteId, batch: &SyntheticBatch) -> Result<
                 "text",
                 &m.body,
                 m.sent_at,
-                m.sent_at + 1_000,
+                m.sent_at + RECEIVED_AFTER_MS,
             ]
         }),
     )

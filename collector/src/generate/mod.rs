@@ -192,7 +192,7 @@ pub async fn generate(
         .first()
         .map_or_else(|| "79990000000".to_owned(), |n| n.number.clone());
     let mut visits = Visits::new(site, &mut rng);
-    let mut chats = Chats::new(site, tz, number.clone());
+    let mut chats = Chats::new(site, tz, number.clone(), opts.end_ms);
     // Calibrate clicks so that the clicks' share of the dialogs comes from CHAT_PER_CLICK of
     // them; ad chats come at a steady rate alongside the sessions.
     let sessions = opts.sessions.max(1) as f64;
@@ -230,7 +230,8 @@ pub async fn generate(
                     } else {
                         visits.page(&mut rng).1
                     };
-                    let clicked_at = started_at + rng.random_range(10_000..600_000);
+                    let clicked_at =
+                        (started_at + rng.random_range(10_000..600_000)).min(opts.end_ms);
                     let click = SyntheticClick {
                         click_id: uuid(&mut rng),
                         session_id: session.session_id,

@@ -135,6 +135,9 @@ pub struct SyntheticDialog {
     pub tags: Vec<String>,
 }
 
+/// How long after a contact sends a message the provider delivers it to us.
+pub const RECEIVED_AFTER_MS: i64 = 1_000;
+
 /// A synthetic message from a contact.
 #[derive(Debug, Clone)]
 pub struct SyntheticMessage {

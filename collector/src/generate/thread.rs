@@ -9,7 +9,7 @@ use rand::Rng;
 use uuid::Uuid;
 
 use super::people::{one, FOLLOW_UPS_EN, FOLLOW_UPS_RU};
-use super::rows::{SyntheticBatch, SyntheticMessage, SyntheticStatus};
+use super::rows::{SyntheticBatch, SyntheticMessage, SyntheticStatus, RECEIVED_AFTER_MS};
 
 const MINUTE: i64 = 60_000;
 
@@ -44,8 +44,8 @@ fn first_reply_delay(rng: &mut StdRng, tz: Tz, at: i64) -> i64 {
     }
 }
 
-/// One message the business sent at `at`, with the statuses it got.
-fn sent(rng: &mut StdRng, phone: &str, at: i64) -> SyntheticStatus {
+/// One message the business sent at `at`, with the statuses it got by `end`.
+fn sent(rng: &mut StdRng, phone: &str, at: i64, end: i64) -> SyntheticStatus {
     let mut s = SyntheticStatus {
         provider_message_id: wamid(rng),
         recipient: phone.to_owned(),
@@ -68,11 +68,22 @@ fn sent(rng: &mut StdRng, phone: &str, at: i64) -> SyntheticStatus {
             }
         }
     }
+    // What would come after the history's end has not come yet.
+    s.failed_at = s.failed_at.filter(|&t| t <= end);
+    s.delivered_at = s.delivered_at.filter(|&t| t <= end);
+    s.read_at = s.read_at.filter(|&t| t <= end);
     s
 }
 
-/// Writes the chat's messages into `batch`; the number of rows.
-pub(super) fn write(rng: &mut StdRng, tz: Tz, chat: Chat<'_>, batch: &mut SyntheticBatch) -> u64 {
+/// Writes the chat's messages into `batch`, none after `end` (the history's end: a live
+/// dashboard would otherwise get them as they come due); the number of rows.
+pub(super) fn write(
+    rng: &mut StdRng,
+    tz: Tz,
+    end: i64,
+    chat: Chat<'_>,
+    batch: &mut SyntheticBatch,
+) -> u64 {
     let follow_ups = if chat.russian {
         FOLLOW_UPS_RU
     } else {
@@ -94,7 +105,10 @@ pub(super) fn write(rng: &mut StdRng, tz: Tz, chat: Chat<'_>, batch: &mut Synthe
     let exchanges = rng.random_range(1..=4);
     for i in 0..exchanges {
         for _ in 0..rng.random_range(1..=2) {
-            batch.statuses.push(sent(rng, chat.phone, at));
+            if at > end {
+                return rows;
+            }
+            batch.statuses.push(sent(rng, chat.phone, at, end));
             rows += 1;
             at += rng.random_range(10_000..3 * MINUTE);
         }
@@ -102,6 +116,9 @@ pub(super) fn write(rng: &mut StdRng, tz: Tz, chat: Chat<'_>, batch: &mut Synthe
             break;
         }
         at += rng.random_range(MINUTE..40 * MINUTE);
+        if at + RECEIVED_AFTER_MS > end {
+            return rows;
+        }
         batch.messages.push(SyntheticMessage {
             dialog_id: chat.dialog_id,
             contact_id: chat.contact_id,
