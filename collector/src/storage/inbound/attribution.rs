@@ -110,20 +110,24 @@ async fn exact(
 }
 
 /// Newest click on number `$2` in `[$3, $4]` of a session no dialog has claimed, other than
-/// session `$5` (NULL: any), among the newest 64 clicks of the window: a bounded
-/// backward walk of `clicks_by_number`, so its cost grows neither with the table nor with a
-/// flood of clicks in the window (a number that busy has no single candidate anyway). A click
-/// counts only with its session's visit, from the client of that visit (a click beacon alone,
-/// forged with nothing but the site key, cannot take a chat), and not from a client whose
-/// clicks in the window belong to two other sessions: a person has one session at a time, so
-/// one address and browser behind three within minutes is a forger's made-up sessions (or too
-/// many people to tell apart), which neither take a chat nor make it ambiguous. Rows from
-/// before the client signal (NULL) count as from an unknown client.
-const NEWEST_UNCLAIMED_CLICK: &str = "SELECT c.session_id, c.clicked_at, c.click_id FROM \
-     (SELECT site_id, session_id, clicked_at, click_id, client FROM clicks \
-     WHERE site_id = $1 AND number = $2 AND clicked_at >= $3 AND clicked_at <= $4 \
-     AND ($5 IS NULL OR session_id <> $5) ORDER BY clicked_at DESC LIMIT 64) c \
-     WHERE NOT EXISTS (SELECT 1 FROM dialogs d \
+/// session `$5` (NULL: any), among the newest 64 clicks on the number in the window: a
+/// backward walk of `clicks_by_number` that stops at the first click that qualifies and
+/// never goes past the 64th (found first, in the index alone), so its cost grows neither
+/// with the table nor with a flood of clicks in the window (a number that busy has no
+/// single candidate anyway). A click counts only with its session's visit, from the client
+/// of that visit (a click beacon alone, forged with nothing but the site key, cannot take a
+/// chat), and not from a client whose clicks in the window belong to two other sessions: a
+/// person has one session at a time, so one address and browser behind three within minutes
+/// is a forger's made-up sessions (or too many people to tell apart), which neither take a
+/// chat nor make it ambiguous. Rows from before the client signal (NULL) count as from an
+/// unknown client.
+pub const NEWEST_UNCLAIMED_CLICK: &str = "SELECT c.session_id, c.clicked_at, c.click_id \
+     FROM clicks c WHERE c.site_id = $1 AND c.number = $2 AND c.clicked_at <= $4 \
+     AND c.clicked_at >= (SELECT COALESCE(MIN(clicked_at), $3) FROM (SELECT clicked_at \
+     FROM clicks WHERE site_id = $1 AND number = $2 AND clicked_at >= $3 \
+     AND clicked_at <= $4 ORDER BY clicked_at DESC LIMIT 64) newest) \
+     AND c.clicked_at >= $3 AND ($5 IS NULL OR c.session_id <> $5) \
+     AND NOT EXISTS (SELECT 1 FROM dialogs d \
      WHERE d.site_id = c.site_id AND d.session_id = c.session_id) \
      AND EXISTS (SELECT 1 FROM sessions s \
      WHERE s.site_id = c.site_id AND s.session_id = c.session_id \

@@ -14,6 +14,7 @@ mod contacts;
 mod dialog;
 mod identity;
 mod statuses;
+pub use attribution::NEWEST_UNCLAIMED_CLICK;
 pub use statuses::{first_reply_sql, refresh_first_replies};
 
 use async_trait::async_trait;
