@@ -110,32 +110,31 @@ async fn exact(
 }
 
 /// Newest click on number `$2` in `[$3, $4]` of a session no dialog has claimed, other than
-/// session `$5` (NULL: any), among the newest 64 clicks on the number in the window: a
-/// backward walk of `clicks_by_number` that stops at the first click that qualifies and
-/// never goes past the 64th (found first, in the index alone), so its cost grows neither
-/// with the table nor with a flood of clicks in the window (a number that busy has no
-/// single candidate anyway). A click counts only with its session's visit, from the client
-/// of that visit (a click beacon alone, forged with nothing but the site key, cannot take a
-/// chat), and not from a client whose clicks in the window belong to two other sessions: a
-/// person has one session at a time, so one address and browser behind three within minutes
-/// is a forger's made-up sessions (or too many people to tell apart), which neither take a
-/// chat nor make it ambiguous. Rows from before the client signal (NULL) count as from an
-/// unknown client.
-pub const NEWEST_UNCLAIMED_CLICK: &str = "SELECT c.session_id, c.clicked_at, c.click_id \
-     FROM clicks c WHERE c.site_id = $1 AND c.number = $2 AND c.clicked_at <= $4 \
-     AND c.clicked_at >= (SELECT COALESCE(MIN(clicked_at), $3) FROM (SELECT clicked_at \
-     FROM clicks WHERE site_id = $1 AND number = $2 AND clicked_at >= $3 \
-     AND clicked_at <= $4 ORDER BY clicked_at DESC LIMIT 64) newest) \
-     AND c.clicked_at >= $3 AND ($5 IS NULL OR c.session_id <> $5) \
+/// session `$5` (NULL: any), among the newest 64 clicks on the number in the window (a
+/// number busier than that has no single candidate anyway), so its cost grows neither with
+/// the table nor with a flood of clicks. A click counts only with its session's visit, from
+/// the client of that visit (a click beacon alone, forged with nothing but the site key,
+/// cannot take a chat), and not from a client whose clicks in the window (its first 17)
+/// belong to three sessions or more: a person has one session at a time, so one address and browser behind
+/// three within minutes is a forger's made-up sessions (or too many people to tell apart),
+/// which neither take a chat nor make it ambiguous. That is checked once per client among
+/// the 64 (`flood`), not once per click: a flood's clicks share a few clients. Rows from
+/// before the client signal (NULL) count as from an unknown client.
+pub const NEWEST_UNCLAIMED_CLICK: &str = "WITH candidates AS (SELECT site_id, session_id, \
+     clicked_at, click_id, client FROM clicks WHERE site_id = $1 AND number = $2 \
+     AND clicked_at >= $3 AND clicked_at <= $4 ORDER BY clicked_at DESC LIMIT 64), \
+     flood AS (SELECT k.client FROM (SELECT DISTINCT client FROM candidates \
+     WHERE client IS NOT NULL) k WHERE (SELECT COUNT(DISTINCT session_id) FROM \
+     (SELECT f.session_id FROM clicks f WHERE f.site_id = $1 AND f.client = k.client \
+     AND f.clicked_at >= $3 AND f.clicked_at <= $4 LIMIT 17) seen) >= 3) \
+     SELECT c.session_id, c.clicked_at, c.click_id FROM candidates c \
+     WHERE ($5 IS NULL OR c.session_id <> $5) \
+     AND (c.client IS NULL OR c.client NOT IN (SELECT client FROM flood)) \
      AND NOT EXISTS (SELECT 1 FROM dialogs d \
      WHERE d.site_id = c.site_id AND d.session_id = c.session_id) \
      AND EXISTS (SELECT 1 FROM sessions s \
      WHERE s.site_id = c.site_id AND s.session_id = c.session_id \
      AND (s.client IS NULL OR c.client IS NULL OR s.client = c.client)) \
-     AND (c.client IS NULL OR (SELECT COUNT(DISTINCT session_id) FROM (SELECT f.session_id \
-     FROM clicks f WHERE f.site_id = c.site_id AND f.client = c.client \
-     AND f.clicked_at >= $3 AND f.clicked_at <= $4 AND f.session_id <> c.session_id \
-     LIMIT 16) other) < 2) \
      ORDER BY c.clicked_at DESC LIMIT 1";
 
 /// The one session that clicked the number shortly before and that no dialog has claimed,
