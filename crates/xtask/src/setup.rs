@@ -7,7 +7,8 @@ use std::process::Command;
 /// Debian packages: Debian's wasm-capable Rust toolchain (rustup cannot fetch the wasm32
 /// target here), the linker and optimisers for the snippet (node runs terser), the browser
 /// for the end-to-end tests, the PostgreSQL server the tests start themselves, and Python's
-/// `venv` for the API fuzzer schemathesis (installed from PyPI by [`ensure_schemathesis`]).
+/// `venv` for the API fuzzer schemathesis (installed from PyPI by [`ensure_schemathesis`]),
+/// and the C compiler and `make` that SQLite, ring and jemalloc are built with.
 /// npm (for [`ensure_npm_package`]) is added when there is no `npm` command: Debian packs it
 /// apart from `nodejs`, NodeSource's `nodejs` has it inside.
 const PACKAGES: &[&str] = &[
@@ -20,6 +21,8 @@ const PACKAGES: &[&str] = &[
     "chromium-driver",
     "postgresql",
     "gzip",
+    "gcc",
+    "make",
     "nodejs",
     "python3-venv",
     "systemd",
