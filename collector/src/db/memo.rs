@@ -104,8 +104,8 @@ impl Conn {
     }
 }
 
-/// Reads `config_version` every [`POLL`] and forgets what `memo` holds when it moves; ends
-/// when the `Db` owning `memo` is gone.
+/// Reads `config_version` every [`POLL`] and forgets what `memo` holds at its first read and
+/// whenever it moves; ends when the `Db` owning `memo` is gone.
 pub(super) async fn watch(pool: Pool, memo: Weak<Memo>) {
     let mut seen = None;
     let mut tick = tokio::time::interval(POLL);
@@ -122,7 +122,9 @@ pub(super) async fn watch(pool: Pool, memo: Weak<Memo>) {
         };
         match version {
             Ok((v,)) => {
-                if seen.is_some_and(|s| s != v) {
+                // The first read too: what was remembered before it (start-up is slow under
+                // load) may predate a change it already counts.
+                if seen != Some(v) {
                     memo.forget();
                 }
                 seen = Some(v);
