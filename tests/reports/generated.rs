@@ -194,7 +194,8 @@ async fn summary_agrees(f: &Filled, from_ms: i64, to_ms: i64) {
 }
 
 /// A generated history ends at its end: no chat, reply, status or click comes after it (a
-/// live dashboard over a history ending now would get them as they came due).
+/// live dashboard over a history ending now would get them as they came due), and no chat
+/// before its click.
 async fn nothing_after_the_end(f: &Filled, end_ms: i64) {
     let db = chatrail_collector::storage::Db::connect(&f.url)
         .await
@@ -217,4 +218,11 @@ async fn nothing_after_the_end(f: &Filled, end_ms: i64) {
         let (n,): (i64,) = db.fetch_optional(&sql, args).await.unwrap().unwrap();
         assert_eq!(n, 0, "{table}.{column} after the end");
     }
+    // Nor does a chat come before the click it came from.
+    let sql = "SELECT CAST(COUNT(*) AS BIGINT) FROM dialogs d JOIN clicks c \
+               ON c.site_id = d.site_id AND c.click_id = d.click_id \
+               WHERE d.site_id = $1 AND d.started_at < c.clicked_at";
+    let args = chatrail_collector::args![f.site.id.0];
+    let (n,): (i64,) = db.fetch_optional(sql, args).await.unwrap().unwrap();
+    assert_eq!(n, 0, "dialogs before their click");
 }

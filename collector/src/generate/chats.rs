@@ -137,8 +137,13 @@ impl<'a> Chats<'a> {
         }
     }
 
-    /// Starts a dialog at `at` (at the history's end if later) from `source`: its contact,
-    /// messages and referral go into `batch`.
+    /// The latest a dialog can start: its first message is received by the history's end.
+    pub(super) fn latest_start(&self) -> i64 {
+        self.end - RECEIVED_AFTER_MS
+    }
+
+    /// Starts a dialog at `at` (at [`Chats::latest_start`] if later) from `source`: its
+    /// contact, messages and referral go into `batch`.
     pub(super) fn start(
         &mut self,
         rng: &mut StdRng,
@@ -146,7 +151,7 @@ impl<'a> Chats<'a> {
         at: i64,
         batch: &mut SyntheticBatch,
     ) {
-        let at = at.min(self.end - RECEIVED_AFTER_MS);
+        let at = at.min(self.latest_start());
         let (repeat, place) = match &source {
             Source::Click(_, _, place) => (0.28, *place),
             Source::Ad => (0.1, None),

@@ -249,9 +249,14 @@ pub async fn generate(
                         && rng.random::<f64>() < CHAT_PER_CLICK
                     {
                         let at = clicked_at + rng.random_range(5_000..300_000);
-                        let source = Source::Click(session, &click, drawn.place);
-                        chats.start(&mut rng, source, at, &mut batch);
-                        stats.dialogs += 1;
+                        // A chat that would come after the history's end does not come (the
+                        // last batch tops up the dialogs): moved earlier, it could come before
+                        // its click.
+                        if at <= chats.latest_start() {
+                            let source = Source::Click(session, &click, drawn.place);
+                            chats.start(&mut rng, source, at, &mut batch);
+                            stats.dialogs += 1;
+                        }
                     }
                     batch.clicks.push(click);
                 }
