@@ -4,6 +4,7 @@
 
 use chatrail_collector::generate::GenerateOptions;
 use chatrail_collector::reports::query::ReportFilters;
+use chatrail_collector::storage::Db;
 use chatrail_tests::app::Backend;
 use chatrail_tests::bench::{filled, markdown_table, report, time_suite, Filled};
 use chatrail_tests::plan;
@@ -121,8 +122,9 @@ pub async fn generated_data_gives_consistent_totals(backend: Backend) {
     ];
     let seen = plan::counts_agree(&f.store, f.site.id, from_ms, to_ms, &filters).await;
     assert!(seen.from_rollups > 0 && seen.filtered_found > 0, "{seen:?}");
-    summary_agrees(&f, from_ms, to_ms).await;
-    nothing_after_the_end(&f, opts.end_ms).await;
+    let db = Db::connect(&f.url).await.unwrap();
+    summary_agrees(&f, &db, from_ms, to_ms).await;
+    nothing_after_the_end(&f, &db, opts.end_ms).await;
 
     let times = time_suite(&f, &from, &to, 1).await;
     let table = format!(
@@ -145,7 +147,7 @@ pub async fn generated_data_gives_consistent_totals(backend: Backend) {
 /// The summary reads a long period in index order (SQLite) and a short one by collecting
 /// its dialogs, its message figures from the rollups: both ways give the figures the fact
 /// tables give.
-async fn summary_agrees(f: &Filled, from_ms: i64, to_ms: i64) {
+async fn summary_agrees(f: &Filled, db: &Db, from_ms: i64, to_ms: i64) {
     use std::sync::atomic::Ordering;
     let in_order = &chatrail_collector::reports::summary_sql::IN_INDEX_ORDER;
     let none = ReportFilters::default();
@@ -157,9 +159,6 @@ async fn summary_agrees(f: &Filled, from_ms: i64, to_ms: i64) {
     let collected = summary().await.unwrap();
     in_order.store(usual, Ordering::Relaxed);
     assert_eq!(indexed, collected);
-    let db = chatrail_collector::storage::Db::connect(&f.url)
-        .await
-        .unwrap();
     let time = "COALESCE(sent_at, delivered_at, read_at, played_at, failed_at, status_at)";
     let mut facts = Vec::new();
     for sql in [
@@ -196,10 +195,7 @@ async fn summary_agrees(f: &Filled, from_ms: i64, to_ms: i64) {
 /// A generated history ends at its end: no chat, reply, status or click comes after it (a
 /// live dashboard over a history ending now would get them as they came due), and no chat
 /// before its click.
-async fn nothing_after_the_end(f: &Filled, end_ms: i64) {
-    let db = chatrail_collector::storage::Db::connect(&f.url)
-        .await
-        .unwrap();
+async fn nothing_after_the_end(f: &Filled, db: &Db, end_ms: i64) {
     for (table, column) in [
         ("dialogs", "started_at"),
         ("messages", "received_at"),

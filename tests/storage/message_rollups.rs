@@ -189,8 +189,9 @@ async fn first_replies_read_the_contacts_statuses() {
 
 /// The probable match checks a flooding client once, not once per click of it: the search
 /// of a client's clicks runs once per distinct client of the 64 candidates (`flood`), in a
-/// list computed once (after a million clicks from a few clients on a number, inbound fell to 58% of
-/// its rate when each of the 64 candidates searched its client's clicks, twice a message).
+/// list computed once (after a million clicks from a few clients on a number, inbound fell
+/// to 58% of its rate when each of the 64 candidates searched its client's clicks, twice a
+/// message).
 #[tokio::test]
 async fn the_probable_match_checks_each_client_once() {
     let values = ["x'00'", "'79001234567'", "1", "2", "x'05'"];

@@ -115,11 +115,11 @@ async fn exact(
 /// the table nor with a flood of clicks. A click counts only with its session's visit, from
 /// the client of that visit (a click beacon alone, forged with nothing but the site key,
 /// cannot take a chat), and not from a client whose clicks in the window (its first 17)
-/// belong to three sessions or more: a person has one session at a time, so one address and browser behind
-/// three within minutes is a forger's made-up sessions (or too many people to tell apart),
-/// which neither take a chat nor make it ambiguous. That is checked once per client among
-/// the 64 (`flood`), not once per click: a flood's clicks share a few clients. Rows from
-/// before the client signal (NULL) count as from an unknown client.
+/// belong to three sessions or more: a person has one session at a time, so one address
+/// and browser behind three within minutes is a forger's made-up sessions (or too many
+/// people to tell apart), which neither take a chat nor make it ambiguous. That is checked
+/// once per client among the 64 (`flood`), not once per click: a flood's clicks share a
+/// few clients. Rows from before the client signal (NULL) count as from an unknown client.
 pub const NEWEST_UNCLAIMED_CLICK: &str = "WITH candidates AS (SELECT site_id, session_id, \
      clicked_at, click_id, client FROM clicks WHERE site_id = $1 AND number = $2 \
      AND clicked_at >= $3 AND clicked_at <= $4 ORDER BY clicked_at DESC LIMIT 64), \
