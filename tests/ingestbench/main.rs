@@ -157,6 +157,9 @@ impl Session<'_> {
             let seed = self.next_seed();
             measure(&running.server, load, o, WARMUP, &running.codes, seed).await;
             running.last_load = Some(Instant::now());
+            if let Err(e) = running.analyze().await {
+                eprintln!("  (ANALYZE failed: {e:#})");
+            }
         }
         let seed = self.next_seed();
         measure(bare, load, o, WARMUP, &no_codes, seed).await;

@@ -24,6 +24,9 @@ pub struct Running {
     pub first_load: Option<Instant>,
     pub last_load: Option<Instant>,
     pub codes: Arc<Vec<String>>,
+    /// Its database, on PostgreSQL analyzed after each warm-up ([`Running::analyze`]).
+    database_url: String,
+    backend: Backend,
     _dir: Option<tempfile::TempDir>,
 }
 
@@ -37,7 +40,7 @@ impl Running {
         let (database_url, dir) = fresh_database(backend).await;
         let chatrail = Chatrail {
             bin: bin.to_owned(),
-            database_url,
+            database_url: database_url.clone(),
             workers: o.workers,
             log: log.to_owned(),
         };
@@ -66,8 +69,25 @@ impl Running {
             first_load: None,
             last_load: None,
             codes: Arc::default(),
+            database_url,
+            backend,
             _dir: dir,
         })
+    }
+
+    /// On PostgreSQL: gathers the statistics of the tables a warm-up wrote to (`ANALYZE`),
+    /// as autovacuum does within a minute of a fresh database's first writes. Without them
+    /// PostgreSQL keeps the plans it made while the tables were empty, which probe the wrong
+    /// indexes (inbound measured 412 msg/s before, 1,029 after).
+    pub async fn analyze(&self) -> anyhow::Result<()> {
+        use sqlx::Connection;
+        if self.backend != Backend::Postgres {
+            return Ok(());
+        }
+        let mut conn = sqlx::PgConnection::connect(&self.database_url).await?;
+        sqlx::query("ANALYZE").execute(&mut conn).await?;
+        conn.close().await?;
+        Ok(())
     }
 
     pub fn memory(&self) -> Memory {

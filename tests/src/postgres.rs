@@ -247,6 +247,7 @@ rm -rf "$dir""#,
         .arg(format!("unix_socket_directories={}", dir.display()))
         .args(fast)
         .args(["-c", "max_connections=200"])
+        .args(extra_settings())
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -289,6 +290,16 @@ rm -rf "$dir""#,
 
 /// Waits until the server logs (after byte `from` of its log) that it is ready, and accepts
 /// a TCP connection.
+/// `-c` arguments for the settings in `CHATRAIL_PG_SETTINGS` (space-separated `name=value`),
+/// e.g. `shared_preload_libraries=pg_stat_statements` to see where a benchmark's time goes.
+fn extra_settings() -> Vec<String> {
+    let settings = std::env::var("CHATRAIL_PG_SETTINGS").unwrap_or_default();
+    settings
+        .split_whitespace()
+        .flat_map(|s| ["-c".to_owned(), s.to_owned()])
+        .collect()
+}
+
 fn wait_until_ready(port: u16, log: &Path, from: u64) -> anyhow::Result<()> {
     let started = Instant::now();
     loop {

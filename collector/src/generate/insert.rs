@@ -246,8 +246,8 @@ pub async fn insert(db: &Db, site_id: SiteId, batch: &SyntheticBatch) -> Result<
         .chain(batch.answered_earlier.iter().copied())
         .collect();
     refresh_first_replies(&mut tx, site, &dialogs);
-    delta.after_write(&mut tx, site, &touched).await?;
-    delta.write(&mut tx);
+    delta.after_write(site, &touched);
+    delta.write(&mut tx).await?;
     let mut counts = MessageDelta::default();
     for m in &batch.messages {
         counts.received(site, m.sent_at, 1);

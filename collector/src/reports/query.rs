@@ -34,6 +34,15 @@ impl Fact {
         }
     }
 
+    /// The fact's table, its time column and its id column.
+    pub fn table(self) -> (&'static str, &'static str, &'static str) {
+        match self.table_fact() {
+            Fact::Sessions => ("sessions", "started_at", "session_id"),
+            Fact::Dialogs => ("dialogs", "started_at", "dialog_id"),
+            _ => ("clicks", "clicked_at", "click_id"),
+        }
+    }
+
     /// The fact whose table rows this one counts (a subset of them, for chat clicks).
     pub fn table_fact(self) -> Fact {
         match self {
@@ -252,21 +261,18 @@ pub fn dialog_conditions(f: &ReportFilters, first: usize) -> (String, Vec<String
 impl CountQuery<'_> {
     /// The SQL text and the string parameters after `$1` site, `$2` from, `$3` to.
     pub fn to_sql(&self) -> (String, Vec<String>) {
-        self.sql(None)
+        self.sql(false)
     }
 
-    /// The same SQL over the fact rows with the given ids instead of a time range: `$1` site,
-    /// then `ids` ids (filters are not applied). Rollups are built with it.
-    pub fn sql_for_ids(&self, ids: usize) -> String {
-        self.sql(Some(ids)).0
+    /// The same SQL over the fact rows of `$1` site picked into a table `picked` (by the
+    /// caller's `WITH`) instead of a time range; filters are not applied. Rollups are built
+    /// with it.
+    pub fn sql_for_picked(&self) -> String {
+        self.sql(true).0
     }
 
-    fn sql(&self, ids: Option<usize>) -> (String, Vec<String>) {
-        let (table, time, id) = match self.fact.table_fact() {
-            Fact::Sessions => ("sessions", "started_at", "session_id"),
-            Fact::Dialogs => ("dialogs", "started_at", "dialog_id"),
-            _ => ("clicks", "clicked_at", "click_id"),
-        };
+    fn sql(&self, picked: bool) -> (String, Vec<String>) {
+        let (table, time, _) = self.fact.table();
         // A chat click is a click some dialog points at.
         let chatted = match self.fact {
             Fact::ChatClicks => {
@@ -291,10 +297,11 @@ impl CountQuery<'_> {
         };
         // A tag filter starts from the tag's rows of the period (one per dialog, holding its
         // start), and `CROSS JOIN` keeps SQLite from scanning every dialog of the period.
-        let tagged = match (&self.filters.tag, self.fact, ids) {
-            (Some(_), Fact::Dialogs, None) => "dialog_tags t CROSS JOIN ",
+        let tagged = match (&self.filters.tag, self.fact, picked) {
+            (Some(_), Fact::Dialogs, false) => "dialog_tags t CROSS JOIN ",
             _ => "",
         };
+        let table = if picked { "picked" } else { table };
         let mut sql = format!(
             "SELECT {} AS k1, {} AS k2, {} AS k3, {bucket} AS b, COUNT(*) AS n \
              FROM {tagged}{table} {a}",
@@ -302,11 +309,9 @@ impl CountQuery<'_> {
             key(1),
             key(2)
         );
-        if let Some(n) = ids {
-            let list: Vec<String> = (2..n + 2).map(|i| format!("${i}")).collect();
+        if picked {
             sql.push_str(&format!(
-                " WHERE {a}.site_id = $1 AND {a}.{id} IN ({}){chatted} GROUP BY 1, 2, 3, 4",
-                list.join(", ")
+                " WHERE {a}.site_id = $1{chatted} GROUP BY 1, 2, 3, 4"
             ));
             return (sql, Vec::new());
         }

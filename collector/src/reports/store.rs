@@ -185,13 +185,13 @@ impl Reports for Db {
         }
         // Recomputed first: the counts of days before a retention horizon are read from
         // the stored rollups.
-        let delta = recompute(&mut tx, site_id).await?;
+        let mut delta = recompute(&mut tx, site_id).await?;
         tx.execute(
             "DELETE FROM report_rollups WHERE site_id = $1",
             args![site_id.0],
         )
         .await?;
-        delta.write(&mut tx);
+        delta.write(&mut tx).await?;
         let horizon = super::retained::Horizons::of(&mut tx, site_id)
             .await?
             .dialogs;

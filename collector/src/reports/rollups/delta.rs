@@ -1,6 +1,6 @@
 //! Changes to the rollups, collected in a transaction and written at its end.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::*;
 
@@ -8,9 +8,39 @@ use super::*;
 pub type RollupKey = (Uuid, String, i64, String, String, String);
 
 /// Changes to the rollups collected during one transaction and written at its end, in key
-/// order, so concurrent writers lock rollup rows in the same order.
+/// order, so concurrent writers lock rollup rows in the same order; with the rows still to
+/// be counted in ([`Open`]).
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct RollupDelta(pub BTreeMap<RollupKey, Counts>);
+pub struct RollupDelta(pub BTreeMap<RollupKey, Counts>, pub(super) Open);
+
+/// Fact rows whose contributions as they stand at the end of the transaction are still to
+/// be added: rows counted out before a change (their contributions before it are taken out
+/// once, however many changes follow) and rows a write adds. Counting them in once, before
+/// the delta is written ([`RollupDelta::settle`]), reads each row's contributions once per
+/// transaction, not once per change.
+pub(super) type Open = BTreeMap<(Uuid, FactOrder), BTreeSet<Uuid>>;
+
+/// A fact, in the order rows are counted in: sessions first, whose attribution clicks and
+/// dialogs copy, then clicks, chat clicks and dialogs, which copy a click's page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(super) struct FactOrder(pub u8);
+
+impl FactOrder {
+    pub(super) const ALL: [Fact; 4] = [
+        Fact::Sessions,
+        Fact::Clicks,
+        Fact::ChatClicks,
+        Fact::Dialogs,
+    ];
+
+    pub(super) fn of(fact: Fact) -> FactOrder {
+        FactOrder(Self::ALL.iter().position(|f| *f == fact).unwrap_or(0) as u8)
+    }
+
+    pub(super) fn fact(self) -> Fact {
+        Self::ALL[usize::from(self.0)]
+    }
+}
 
 impl RollupDelta {
     /// Adds `n` of `fact` to a group (`keys`: the grouping's keys, missing ones `None`).
@@ -25,16 +55,6 @@ impl RollupDelta {
     ) {
         let [k1, k2, k3] = keys.map(encode);
         self.0.entry((site, dim, slot, k1, k2, k3)).or_default()[fact_index(fact)] += n;
-    }
-
-    /// Adds `other`'s changes to these.
-    pub fn merge(&mut self, other: RollupDelta) {
-        for (key, counts) in other.0 {
-            let row = self.0.entry(key).or_default();
-            for (r, c) in row.iter_mut().zip(counts) {
-                *r += c;
-            }
-        }
     }
 
     /// The changed rows, in key order, without the ones that cancelled out.

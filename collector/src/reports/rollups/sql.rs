@@ -3,8 +3,12 @@
 use super::*;
 
 /// The SQL computing the rollup contributions of `ids` rows of `fact`: `$1` site, then the
-/// ids; rows are `(dim, k1, k2, k3, slot, n)`. Each grouping's part is the report SQL itself.
+/// ids; rows are `(dim, k1, k2, k3, slot, n)`. Each grouping's part is the report SQL itself,
+/// over the rows picked once (`MATERIALIZED`): with the id list in every part, SQLite built
+/// an index of the list and probed the table for each of them.
 pub fn contribution_sql(fact: Fact, ids: usize) -> String {
+    let (table, _, id) = fact.table();
+    let list: Vec<String> = (2..ids + 2).map(|i| format!("${i}")).collect();
     let none = ReportFilters::default();
     let parts: Vec<String> = DIMS
         .iter()
@@ -25,11 +29,16 @@ pub fn contribution_sql(fact: Fact, ids: usize) -> String {
             format!(
                 "SELECT '{}' AS dim, x{i}.k1, x{i}.k2, x{i}.k3, x{i}.b, x{i}.n FROM ({}) AS x{i}",
                 d.name,
-                q.sql_for_ids(ids)
+                q.sql_for_picked()
             )
         })
         .collect();
-    parts.join(" UNION ALL ")
+    format!(
+        "WITH picked AS MATERIALIZED (SELECT * FROM {table} WHERE site_id = $1 AND {id} IN ({})) \
+         {}",
+        list.join(", "),
+        parts.join(" UNION ALL ")
+    )
 }
 
 /// What a dialog's copy of attribution column `column` should hold, with its session as `s`

@@ -241,5 +241,5 @@ fn deltas_cancel_and_keys_keep_null_apart_from_empty() {
             n: 5
         }]
     );
-    assert!(contribution_sql(Fact::Sessions, 2).contains("s.session_id IN ($2, $3)"));
+    assert!(contribution_sql(Fact::Sessions, 2).contains("session_id IN ($2, $3)"));
 }

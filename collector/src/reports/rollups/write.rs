@@ -2,14 +2,16 @@
 //!
 //! Every write that adds or changes sessions, clicks or dialogs takes the contributions of
 //! the rows it is about to change out of a [`RollupDelta`] ([`RollupDelta::count_out`]),
-//! changes them, counts them back in ([`RollupDelta::count_in`], which first refreshes
-//! their copied attribution), and writes the delta before committing
-//! ([`RollupDelta::write`]).
+//! changes them, marks them and the rows it adds to be counted in
+//! ([`RollupDelta::count_in`]), and writes the delta before committing
+//! ([`RollupDelta::write`]), which first counts in every such row once, as it then stands,
+//! after refreshing its copied attribution ([`RollupDelta::settle`]).
 
 use std::collections::BTreeSet;
 
 use uuid::Uuid;
 
+use super::delta::FactOrder;
 use super::{contribution_sql, copy_attribution_sql, RollupDelta, Touched, COUNTERS};
 use crate::args;
 use crate::db::{placeholders, Arg, Conn, Statement};
@@ -75,9 +77,7 @@ fn copy_attribution(conn: &mut Conn, site: Uuid, fact: Fact, ids: &[Uuid]) {
 }
 
 impl RollupDelta {
-    /// Adds `sign` × the rollup contributions of the `fact` rows `ids` of `site`, and of
-    /// the facts counted over the same rows: a click is also a chat click while a dialog
-    /// points at it.
+    /// Adds `sign` × the rollup contributions of the `fact` rows `ids` of `site`.
     async fn collect(
         &mut self,
         conn: &mut Conn,
@@ -94,23 +94,29 @@ impl RollupDelta {
             i64,
             i64,
         );
-        let facts: &[Fact] = match fact {
-            Fact::Clicks => &[Fact::Clicks, Fact::ChatClicks],
-            _ => &[fact],
-        };
-        for &fact in facts {
-            for chunk in ids.chunks(ID_CHUNK) {
-                let sql = contribution_sql(fact, chunk.len());
-                let rows: Vec<Row> = conn.fetch_all(&sql, site_and_ids(site, chunk)).await?;
-                for (dim, k1, k2, k3, slot, n) in rows {
-                    self.add(site, dim, slot, [&k1, &k2, &k3], fact, sign * n);
-                }
+        for chunk in ids.chunks(ID_CHUNK) {
+            let sql = contribution_sql(fact, chunk.len());
+            let rows: Vec<Row> = conn.fetch_all(&sql, site_and_ids(site, chunk)).await?;
+            for (dim, k1, k2, k3, slot, n) in rows {
+                self.add(site, dim, slot, [&k1, &k2, &k3], fact, sign * n);
             }
         }
         Ok(())
     }
 
-    /// Takes the contributions of the `fact` rows `ids` out, before they change.
+    /// The facts counted over `fact`'s rows: a click is also a chat click while a dialog
+    /// points at it.
+    fn counted_over(fact: Fact) -> &'static [Fact] {
+        match fact {
+            Fact::Clicks => &[Fact::Clicks, Fact::ChatClicks],
+            Fact::Sessions => &[Fact::Sessions],
+            Fact::Dialogs => &[Fact::Dialogs],
+            Fact::ChatClicks => &[Fact::ChatClicks],
+        }
+    }
+
+    /// Takes the contributions of the `fact` rows `ids` out, before they change (once per
+    /// transaction: a row counted out or added before is left to [`RollupDelta::settle`]).
     pub async fn count_out(
         &mut self,
         conn: &mut Conn,
@@ -118,21 +124,34 @@ impl RollupDelta {
         fact: Fact,
         ids: &[Uuid],
     ) -> Result<(), sqlx::Error> {
-        self.collect(conn, site, fact, ids, -1).await
+        for &fact in Self::counted_over(fact) {
+            let open = self.1.entry((site, FactOrder::of(fact))).or_default();
+            let first: Vec<Uuid> = ids.iter().copied().filter(|id| open.insert(*id)).collect();
+            self.collect(conn, site, fact, &first, -1).await?;
+        }
+        Ok(())
     }
 
-    /// Counts the `fact` rows `ids` in, once written: first refreshes their copied
-    /// attribution, so every write that adds a click or dialog, or changes the session or
-    /// click one points at, keeps the copies current.
-    pub async fn count_in(
-        &mut self,
-        conn: &mut Conn,
-        site: Uuid,
-        fact: Fact,
-        ids: &[Uuid],
-    ) -> Result<(), sqlx::Error> {
-        copy_attribution(conn, site, fact, ids);
-        self.collect(conn, site, fact, ids, 1).await
+    /// Counts the `fact` rows `ids` in as they will stand at the end of the transaction:
+    /// [`RollupDelta::settle`] reads them then.
+    pub fn count_in(&mut self, site: Uuid, fact: Fact, ids: &[Uuid]) {
+        for &fact in Self::counted_over(fact) {
+            let open = self.1.entry((site, FactOrder::of(fact))).or_default();
+            open.extend(ids.iter().copied());
+        }
+    }
+
+    /// Counts in every row counted out or added in this transaction, once written: first
+    /// refreshes their copied attribution, so every write that adds a click or dialog, or
+    /// changes the session or click one points at, keeps the copies current. Sessions
+    /// first, since clicks and dialogs copy from them.
+    pub async fn settle(&mut self, conn: &mut Conn) -> Result<(), sqlx::Error> {
+        for ((site, order), ids) in std::mem::take(&mut self.1) {
+            let ids: Vec<Uuid> = ids.into_iter().collect();
+            copy_attribution(conn, site, order.fact(), &ids);
+            self.collect(conn, site, order.fact(), &ids, 1).await?;
+        }
+        Ok(())
     }
 
     /// Before writing sessions and clicks of `site`: finds which are new, and takes out the
@@ -188,30 +207,25 @@ impl RollupDelta {
         })
     }
 
-    /// Counts the `touched` rows of `site` in, once written.
-    pub async fn after_write(
-        &mut self,
-        conn: &mut Conn,
-        site: Uuid,
-        touched: &Touched,
-    ) -> Result<(), sqlx::Error> {
-        self.count_in(conn, site, Fact::Sessions, &touched.sessions)
-            .await?;
-        self.count_in(conn, site, Fact::Clicks, &touched.clicks)
-            .await?;
-        self.count_in(conn, site, Fact::Dialogs, &touched.dialogs)
-            .await
+    /// Counts the `touched` rows of `site` in, once written ([`RollupDelta::settle`]).
+    pub fn after_write(&mut self, site: Uuid, touched: &Touched) {
+        self.count_in(site, Fact::Sessions, &touched.sessions);
+        self.count_in(site, Fact::Clicks, &touched.clicks);
+        self.count_in(site, Fact::Dialogs, &touched.dialogs);
     }
 
-    /// Adds the delta to `report_rollups`, in key order, with the transaction's next
-    /// statement or its commit ([`Conn::defer`]).
-    pub fn write(&self, conn: &mut Conn) {
+    /// Counts in what is still open, then adds the delta to `report_rollups`, in key order,
+    /// with the transaction's next statement or its commit ([`Conn::defer`]).
+    pub async fn write(&mut self, conn: &mut Conn) -> Result<(), sqlx::Error> {
+        self.settle(conn).await?;
         let statements = self.statements(conn);
         conn.defer_all(statements);
+        Ok(())
     }
 
-    /// The statements [`RollupDelta::write`] runs, for [`Conn::execute_all`].
+    /// The statements [`RollupDelta::write`] runs, for [`Conn::execute_all`], once settled.
     pub fn statements(&self, conn: &Conn) -> Vec<Statement<'_>> {
+        debug_assert!(self.1.is_empty(), "rows left to count in: settle first");
         let rows = self.rows();
         let add: Vec<String> = COUNTERS
             .iter()

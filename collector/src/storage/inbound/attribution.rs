@@ -96,10 +96,8 @@ async fn exact(
             ],
         );
     }
-    delta.count_in(tx, site_id, Fact::Dialogs, &wrong).await?;
-    delta
-        .count_in(tx, site_id, Fact::ChatClicks, &clicks)
-        .await?;
+    delta.count_in(site_id, Fact::Dialogs, &wrong);
+    delta.count_in(site_id, Fact::ChatClicks, &clicks);
     Ok(Match {
         kind: MatchKind::Exact,
         code: Some(coded.code.clone()),

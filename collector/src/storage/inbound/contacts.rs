@@ -38,15 +38,23 @@ pub async fn find(
     .await
 }
 
+/// A message's contact as [`resolve`] found it.
+#[derive(Debug, Clone, Copy)]
+pub struct Resolved {
+    pub contact_id: Uuid,
+    /// Whether this transaction created it: then it has no dialogs yet.
+    pub created: bool,
+}
+
 /// Finds the contact a message comes from — by identity, phone or provider user id, so a
 /// contact first seen with only a business-scoped user id is found again once its phone is
-/// known — updating it, or creates it. Its id.
+/// known — updating it, or creates it.
 pub async fn resolve(
     tx: &mut Conn,
     site_id: Uuid,
     c: &ContactIdentity,
     at_ms: i64,
-) -> Result<Uuid, sqlx::Error> {
+) -> Result<Resolved, sqlx::Error> {
     if let Some((contact_id, _)) = find(tx, site_id, c).await? {
         tx.defer(
             "UPDATE contacts SET name = COALESCE($3, name), \
@@ -66,10 +74,14 @@ pub async fn resolve(
                 c.name.as_deref().map(fold)
             ],
         );
-        return Ok(contact_id);
+        return Ok(Resolved {
+            contact_id,
+            created: false,
+        });
     }
     // Two first messages of a new contact may race here: the unique identity makes the
-    // second one update the first one's row.
+    // second one update the first one's row (and get the first one's id back).
+    let fresh = Uuid::now_v7();
     let (contact_id,): (Uuid,) = tx
         .fetch_one(
             "INSERT INTO contacts (site_id, contact_id, channel, identity, phone, \
@@ -86,7 +98,7 @@ pub async fn resolve(
              RETURNING contact_id",
             args![
                 site_id,
-                Uuid::now_v7(),
+                fresh,
                 c.channel.as_str(),
                 c.identity(),
                 &c.phone,
@@ -98,5 +110,8 @@ pub async fn resolve(
             ],
         )
         .await?;
-    Ok(contact_id)
+    Ok(Resolved {
+        contact_id,
+        created: contact_id == fresh,
+    })
 }

@@ -56,9 +56,8 @@ pub async fn continue_dialog(
     );
     let matched = Event::new(EventKind::DialogMatched, site_id, dialog_id, now_ms());
     crate::storage::conversions::record(tx, &matched).await?;
-    delta
-        .count_in(tx, site_id, Fact::Dialogs, &[dialog_id])
-        .await
+    delta.count_in(site_id, Fact::Dialogs, &[dialog_id]);
+    Ok(())
 }
 
 /// Makes the message the first of `dialog` (which a later message, or one of the same
@@ -103,9 +102,7 @@ pub async fn prepend_to_dialog(
                 found.click_id
             ],
         );
-        delta
-            .count_in(tx, site_id, Fact::ChatClicks, &clicks)
-            .await?;
+        delta.count_in(site_id, Fact::ChatClicks, &clicks);
         if found.kind != MatchKind::None {
             let matched = Event::new(EventKind::DialogMatched, site_id, dialog_id, now_ms());
             crate::storage::conversions::record(tx, &matched).await?;
@@ -117,9 +114,8 @@ pub async fn prepend_to_dialog(
             args![site_id, dialog_id, s.referral_id],
         );
     }
-    delta
-        .count_in(tx, site_id, Fact::Dialogs, &[dialog_id])
-        .await
+    delta.count_in(site_id, Fact::Dialogs, &[dialog_id]);
+    Ok(())
 }
 
 /// Starts a dialog with the message, attributed; `first` if the contact has none before
@@ -168,7 +164,7 @@ pub async fn start_dialog(
                 ],
             );
         }
-        delta.count_in(tx, site_id, Fact::Dialogs, &later).await?;
+        delta.count_in(site_id, Fact::Dialogs, &later);
     }
     let clicks: Vec<Uuid> = found.click_id.into_iter().collect();
     delta
@@ -196,12 +192,8 @@ pub async fn start_dialog(
         ],
     );
     refresh_first_replies(tx, site_id, &[dialog_id]);
-    delta
-        .count_in(tx, site_id, Fact::Dialogs, &[dialog_id])
-        .await?;
-    delta
-        .count_in(tx, site_id, Fact::ChatClicks, &clicks)
-        .await?;
+    delta.count_in(site_id, Fact::Dialogs, &[dialog_id]);
+    delta.count_in(site_id, Fact::ChatClicks, &clicks);
     let started = Event::new(EventKind::DialogStarted, site_id, dialog_id, now_ms());
     crate::storage::conversions::record(tx, &started).await?;
     Ok(dialog_id)

@@ -128,7 +128,8 @@ async fn ingest_run(
     let mut stored = false;
     // The messages' rollup changes, written once before the commit in key order: written
     // per message, two messages' rows would be locked in their order, not in the order
-    // every other writer locks them in.
+    // every other writer locks them in. A message rolled back to its savepoint leaves
+    // nothing in it: the rows it counted out are counted in as they stand at the end.
     let mut rollups = RollupDelta::default();
     let mut received = MessageDelta::default();
     for (i, m) in messages.iter().enumerate() {
@@ -138,12 +139,10 @@ async fn ingest_run(
         if i > 0 && savepoints {
             tx.defer("SAVEPOINT message", args![]);
         }
-        let mut delta = RollupDelta::default();
-        match ingest_message(&mut tx, m, policy, &mut delta).await {
+        match ingest_message(&mut tx, m, policy, &mut rollups).await {
             Ok(outcome) => {
                 if outcome != IngestOutcome::Duplicate {
                     stored = true;
-                    rollups.merge(delta);
                     received.received(m.site_id.0, m.sent_at_ms, 1);
                 }
                 outcomes.push(outcome);
@@ -156,7 +155,7 @@ async fn ingest_run(
         }
     }
     if stored {
-        rollups.write(&mut tx);
+        rollups.write(&mut tx).await?;
         received.write(&mut tx);
         tx.commit().await?;
     }
@@ -226,10 +225,15 @@ async fn ingest_message(
         Some(r) => Some(insert_referral(tx, m, r).await?),
         None => None,
     };
-    let contact_id = contacts::resolve(tx, site_id, &m.contact, m.sent_at_ms).await?;
+    let contact = contacts::resolve(tx, site_id, &m.contact, m.sent_at_ms).await?;
+    let contact_id = contact.contact_id;
     let coded = coded_session(tx, m, policy).await?;
-    // The contact's dialogs around the send time: the one in effect then, and the next.
-    let (before, after) = dialogs_around(tx, site_id, contact_id, m.sent_at_ms).await?;
+    // The contact's dialogs around the send time: the one in effect then, and the next (a
+    // contact made just now has none).
+    let (before, after) = match contact.created {
+        true => (None, None),
+        false => dialogs_around(tx, site_id, contact_id, m.sent_at_ms).await?,
+    };
     let evidence = Evidence {
         session: coded.as_ref().map(|c| c.session_id),
         ad: m.referral.as_ref().and_then(ad_key),

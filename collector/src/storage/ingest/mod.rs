@@ -68,13 +68,11 @@ impl Ingest for Db {
         }
         for (site, t) in &touched {
             count_sessions_in(&mut delta, *site, &t.sessions, &batch.sessions);
-            delta
-                .count_in(&mut tx, *site, Fact::Clicks, &t.clicks)
-                .await?;
-            delta
-                .count_in(&mut tx, *site, Fact::Dialogs, &t.dialogs)
-                .await?;
+            delta.count_in(*site, Fact::Clicks, &t.clicks);
+            delta.count_in(*site, Fact::Dialogs, &t.dialogs);
         }
+        // Reads back only what clicks and dialogs changed: written already (`read_back`).
+        delta.settle(&mut tx).await?;
         last.extend(delta.statements(&tx));
         tx.commit_after(last).await?;
         Ok(())

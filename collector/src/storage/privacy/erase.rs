@@ -250,8 +250,8 @@ async fn erase_in(
     }
     e.contacts = ids.len() as i64;
 
-    delta.count_in(tx, site, Fact::Dialogs, &touched).await?;
-    delta.write(tx);
+    delta.count_in(site, Fact::Dialogs, &touched);
+    delta.write(tx).await?;
     counts.write(tx);
     tx.execute(
         "INSERT INTO erasures (site_id, erasure_id, erased_at, requested_by, contacts, \
