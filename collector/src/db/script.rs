@@ -24,8 +24,29 @@ pub(super) fn script(statements: Vec<Statement<'_>>) -> Statement<'_> {
 }
 
 /// Appends `sql` to `out` with every parameter an anonymous `?`, and to `args` the value
-/// each takes from `values`; quoted text and names are copied as they are.
+/// each takes from `values`.
 fn anonymize<'a>(sql: &str, values: Vec<Arg<'a>>, out: &mut String, args: &mut Vec<Arg<'a>>) {
+    rewrite_params(sql, out, |n, out| {
+        out.push('?');
+        // A parameter without a value is NULL, as SQLite binds it.
+        args.push(values.get(n - 1).cloned().unwrap_or(Arg::Int(None)));
+    });
+}
+
+/// `sql` with its numbered parameters moved up by `offset` (`$1` becomes `$(1 + offset)`),
+/// to follow another statement's in one text.
+pub(super) fn shift_params(sql: &str, offset: usize) -> String {
+    let mut out = String::with_capacity(sql.len() + 8);
+    rewrite_params(sql, &mut out, |n, out| {
+        out.push_str(&format!("${}", n + offset));
+    });
+    out
+}
+
+/// Appends `sql` to `out`, each parameter (`$n`, `?n`, or `?`, which takes the number after
+/// the last anonymous one) written by `param` with its number; quoted text and names are
+/// copied as they are.
+fn rewrite_params(sql: &str, out: &mut String, mut param: impl FnMut(usize, &mut String)) {
     if !sql.contains('$') && !sql.contains('?') {
         out.push_str(sql);
         return;
@@ -60,9 +81,7 @@ fn anonymize<'a>(sql: &str, values: Vec<Arg<'a>>, out: &mut String, args: &mut V
                     next += 1;
                     n = next;
                 }
-                out.push('?');
-                // A parameter without a value is NULL, as SQLite binds it.
-                args.push(values.get(n - 1).cloned().unwrap_or(Arg::Int(None)));
+                param(n, out);
             }
             _ => out.push(c),
         }
@@ -99,5 +118,13 @@ mod tests {
         );
         let ints: Vec<Arg> = [2, 1, 3, 4, 5, 6, 6].map(|n: i64| Arg::Int(Some(n))).into();
         assert_eq!(args, ints);
+    }
+
+    #[test]
+    fn shifted_parameters_follow_another_statements() {
+        assert_eq!(
+            shift_params("SELECT $1, '$2', \"$3\" FROM t WHERE a = $2 AND b = $10", 7),
+            "SELECT $8, '$2', \"$3\" FROM t WHERE a = $9 AND b = $17"
+        );
     }
 }

@@ -3,7 +3,7 @@
 use uuid::Uuid;
 
 use crate::args;
-use crate::db::Conn;
+use crate::db::{Conn, Statement};
 use crate::domain::inbound::ContactIdentity;
 use crate::storage::fold;
 
@@ -19,14 +19,10 @@ const FIND_CONTACT: &str = "SELECT contact_id, identity FROM ( \
     WHERE site_id = $1 AND channel = $2 AND provider_user_id = $5 \
     ) AS found ORDER BY rank LIMIT 1";
 
-/// The stored contact `c` names, as `(contact_id, identity)`.
-pub async fn find(
-    tx: &mut Conn,
-    site_id: Uuid,
-    c: &ContactIdentity,
-) -> Result<Option<(Uuid, String)>, sqlx::Error> {
-    tx.fetch_optional(
-        FIND_CONTACT,
+/// The query for the stored contact `c` names, as `(contact_id, identity)`.
+pub fn find_statement(site_id: Uuid, c: &ContactIdentity) -> Statement<'_> {
+    (
+        FIND_CONTACT.to_owned(),
         args![
             site_id,
             c.channel.as_str(),
@@ -35,7 +31,6 @@ pub async fn find(
             &c.user_id
         ],
     )
-    .await
 }
 
 /// A message's contact as [`resolve`] found it.
@@ -46,16 +41,17 @@ pub struct Resolved {
     pub created: bool,
 }
 
-/// Finds the contact a message comes from — by identity, phone or provider user id, so a
-/// contact first seen with only a business-scoped user id is found again once its phone is
-/// known — updating it, or creates it.
+/// The contact a message comes from — `found` by identity, phone or provider user id
+/// ([`find_statement`]), so a contact first seen with only a business-scoped user id is
+/// found again once its phone is known — updated, or created.
 pub async fn resolve(
     tx: &mut Conn,
     site_id: Uuid,
     c: &ContactIdentity,
+    found: Option<(Uuid, String)>,
     at_ms: i64,
 ) -> Result<Resolved, sqlx::Error> {
-    if let Some((contact_id, _)) = find(tx, site_id, c).await? {
+    if let Some((contact_id, _)) = found {
         tx.defer(
             "UPDATE contacts SET name = COALESCE($3, name), \
              name_folded = COALESCE($8, name_folded), phone = COALESCE($4, phone), \

@@ -4,7 +4,7 @@
 
 use uuid::Uuid;
 
-use super::{claim_message, contacts};
+use super::{claim_and_find, Claim};
 use crate::args;
 use crate::db::Conn;
 use crate::domain::inbound::IdentityChange;
@@ -14,23 +14,22 @@ use crate::storage::IdentityOutcome;
 /// Applies `c` in transaction `tx` (which the caller commits unless it is a duplicate).
 pub async fn change(tx: &mut Conn, c: &IdentityChange) -> Result<IdentityOutcome, sqlx::Error> {
     let site_id = c.site_id.0;
-    let claimed = claim_message(
-        tx,
+    let claim = Claim {
         site_id,
-        c.provider.as_str(),
-        &c.provider_message_id,
-        "system",
-        &c.body,
-        c.at_ms,
-    )
-    .await?;
+        provider: c.provider.as_str(),
+        provider_message_id: &c.provider_message_id,
+        message_type: "system",
+        body: &c.body,
+        sent_at_ms: c.at_ms,
+    };
+    let (claimed, found) = claim_and_find(tx, claim, &c.old).await?;
     if !claimed {
         return Ok(IdentityOutcome::Duplicate);
     }
     let mut received = MessageDelta::default();
     received.received(site_id, c.at_ms, 1);
     received.write(tx);
-    let Some((contact_id, identity)) = contacts::find(tx, site_id, &c.old).await? else {
+    let Some((contact_id, identity)) = found else {
         return Ok(IdentityOutcome::UnknownContact);
     };
     // The key follows whatever it was made of: a phone-keyed contact takes the new phone, a

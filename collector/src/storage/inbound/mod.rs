@@ -2,7 +2,7 @@
 //!
 //! Messages are stored in batches, one transaction each (see
 //! [`crate::ingest::InboundQueue`]); each message starts by inserting its row under its
-//! provider id ([`claim_message`]), so that unique key serialises concurrent redeliveries
+//! provider id ([`claim_and_find`]), so that unique key serialises concurrent redeliveries
 //! of the same message before anything else is touched. Then, top to bottom in
 //! [`ingest_message`]: the referral is kept, the contact found, the codes looked up, the
 //! contact's dialogs around the send time read, [`decide`] says where the message goes,
@@ -22,7 +22,7 @@ use uuid::Uuid;
 
 use crate::args;
 use crate::db::{Backend, Conn, Db, StoreError};
-use crate::domain::inbound::{IdentityChange, InboundMessage};
+use crate::domain::inbound::{ContactIdentity, IdentityChange, InboundMessage};
 use crate::domain::now_ms;
 use crate::domain::provider::Provider;
 use crate::domain::referral::Referral;
@@ -162,36 +162,45 @@ async fn ingest_run(
     Ok(())
 }
 
-/// Stores a message row under its provider id and says whether it is new. The row's unique
-/// key is what serialises simultaneous redeliveries of one message, so every inbound write
-/// claims its message this way before touching anything else.
-#[allow(clippy::too_many_arguments)]
-async fn claim_message(
-    tx: &mut Conn,
+/// A message row to store under its provider id.
+struct Claim<'a> {
     site_id: Uuid,
-    provider: &str,
-    provider_message_id: &str,
-    message_type: &str,
-    body: &Option<String>,
+    provider: &'a str,
+    provider_message_id: &'a str,
+    message_type: &'a str,
+    body: &'a Option<String>,
     sent_at_ms: i64,
-) -> Result<bool, sqlx::Error> {
-    let inserted = tx
-        .execute(
-            "INSERT INTO messages (site_id, provider, provider_message_id, message_type, body, \
-             sent_at, received_at) VALUES ($1, $2, $3, $4, $5, $6, $7) \
-             ON CONFLICT (site_id, provider, provider_message_id) DO NOTHING",
-            args![
-                site_id,
-                provider,
-                provider_message_id,
-                message_type,
-                body,
-                sent_at_ms,
-                now_ms()
-            ],
-        )
-        .await?;
-    Ok(inserted > 0)
+}
+
+/// Stores a message row under its provider id and says whether it is new, with the stored
+/// contact `contact` names (see [`contacts::find_statement`]), in one round trip. The row's
+/// unique key is what serialises simultaneous redeliveries of one message, so every inbound
+/// write claims its message this way before touching anything else.
+async fn claim_and_find(
+    tx: &mut Conn,
+    m: Claim<'_>,
+    contact: &ContactIdentity,
+) -> Result<(bool, Option<(Uuid, String)>), sqlx::Error> {
+    let claim = (
+        "INSERT INTO messages (site_id, provider, provider_message_id, message_type, body, \
+         sent_at, received_at) VALUES ($1, $2, $3, $4, $5, $6, $7) \
+         ON CONFLICT (site_id, provider, provider_message_id) DO NOTHING"
+            .to_owned(),
+        args![
+            m.site_id,
+            m.provider,
+            m.provider_message_id,
+            m.message_type,
+            m.body,
+            m.sent_at_ms,
+            now_ms()
+        ],
+    );
+    let find = contacts::find_statement(m.site_id, contact);
+    let rows: Vec<(i64, Option<Uuid>, Option<String>)> = tx.fetch_after_insert(claim, find).await?;
+    let (inserted, contact_id, identity) =
+        rows.into_iter().next().ok_or(sqlx::Error::RowNotFound)?;
+    Ok((inserted > 0, contact_id.zip(identity)))
 }
 
 /// Stores one message in transaction `tx` (which the caller commits unless the message is
@@ -204,16 +213,15 @@ async fn ingest_message(
     delta: &mut RollupDelta,
 ) -> Result<IngestOutcome, sqlx::Error> {
     let site_id = m.site_id.0;
-    let claimed = claim_message(
-        tx,
+    let claim = Claim {
         site_id,
-        m.provider.as_str(),
-        &m.provider_message_id,
-        m.message_type.as_str(),
-        &m.text,
-        m.sent_at_ms,
-    )
-    .await?;
+        provider: m.provider.as_str(),
+        provider_message_id: &m.provider_message_id,
+        message_type: m.message_type.as_str(),
+        body: &m.text,
+        sent_at_ms: m.sent_at_ms,
+    };
+    let (claimed, found) = claim_and_find(tx, claim, &m.contact).await?;
     if !claimed {
         return Ok(IngestOutcome::Duplicate);
     }
@@ -225,7 +233,7 @@ async fn ingest_message(
         Some(r) => Some(insert_referral(tx, m, r).await?),
         None => None,
     };
-    let contact = contacts::resolve(tx, site_id, &m.contact, m.sent_at_ms).await?;
+    let contact = contacts::resolve(tx, site_id, &m.contact, found, m.sent_at_ms).await?;
     let contact_id = contact.contact_id;
     let coded = coded_session(tx, m, policy).await?;
     // The contact's dialogs around the send time: the one in effect then, and the next (a
