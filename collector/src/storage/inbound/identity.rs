@@ -4,7 +4,7 @@
 
 use uuid::Uuid;
 
-use super::{claim_and_find, Claim};
+use super::claim::{claim_and_find, Claim};
 use crate::args;
 use crate::db::Conn;
 use crate::domain::inbound::IdentityChange;
@@ -22,14 +22,14 @@ pub async fn change(tx: &mut Conn, c: &IdentityChange) -> Result<IdentityOutcome
         body: &c.body,
         sent_at_ms: c.at_ms,
     };
-    let (claimed, found) = claim_and_find(tx, claim, &c.old).await?;
-    if !claimed {
+    let claimed = claim_and_find(tx, claim, &c.old, c.at_ms).await?;
+    if !claimed.new {
         return Ok(IdentityOutcome::Duplicate);
     }
     let mut received = MessageDelta::default();
     received.received(site_id, c.at_ms, 1);
     received.write(tx);
-    let Some((contact_id, identity)) = found else {
+    let Some((contact_id, identity)) = claimed.contact else {
         return Ok(IdentityOutcome::UnknownContact);
     };
     // The key follows whatever it was made of: a phone-keyed contact takes the new phone, a

@@ -10,6 +10,7 @@
 //! [`attribution`]).
 
 mod attribution;
+mod claim;
 mod contacts;
 mod dialog;
 mod identity;
@@ -22,17 +23,18 @@ use uuid::Uuid;
 
 use crate::args;
 use crate::db::{Backend, Conn, Db, StoreError};
-use crate::domain::inbound::{ContactIdentity, IdentityChange, InboundMessage};
+use crate::domain::inbound::{IdentityChange, InboundMessage};
 use crate::domain::now_ms;
 use crate::domain::provider::Provider;
 use crate::domain::referral::Referral;
 use crate::domain::site::SiteId;
 use crate::domain::status::StatusUpdate;
-use crate::matching::{ad_key, decide, ContactDialog, DialogDecision, DialogPolicy, Evidence};
+use crate::matching::{ad_key, decide, DialogDecision, DialogPolicy, Evidence};
 use crate::reports::rollups::messages::MessageDelta;
 use crate::reports::rollups::RollupDelta;
 use crate::storage::{IdentityOutcome, IngestOutcome, StatusView};
 use attribution::CodedSession;
+use claim::{claim_and_find, dialogs_around, Claim};
 use dialog::{continue_dialog, prepend_to_dialog, start_dialog, Start};
 
 /// The chat side of storage.
@@ -162,47 +164,6 @@ async fn ingest_run(
     Ok(())
 }
 
-/// A message row to store under its provider id.
-struct Claim<'a> {
-    site_id: Uuid,
-    provider: &'a str,
-    provider_message_id: &'a str,
-    message_type: &'a str,
-    body: &'a Option<String>,
-    sent_at_ms: i64,
-}
-
-/// Stores a message row under its provider id and says whether it is new, with the stored
-/// contact `contact` names (see [`contacts::find_statement`]), in one round trip. The row's
-/// unique key is what serialises simultaneous redeliveries of one message, so every inbound
-/// write claims its message this way before touching anything else.
-async fn claim_and_find(
-    tx: &mut Conn,
-    m: Claim<'_>,
-    contact: &ContactIdentity,
-) -> Result<(bool, Option<(Uuid, String)>), sqlx::Error> {
-    let claim = (
-        "INSERT INTO messages (site_id, provider, provider_message_id, message_type, body, \
-         sent_at, received_at) VALUES ($1, $2, $3, $4, $5, $6, $7) \
-         ON CONFLICT (site_id, provider, provider_message_id) DO NOTHING"
-            .to_owned(),
-        args![
-            m.site_id,
-            m.provider,
-            m.provider_message_id,
-            m.message_type,
-            m.body,
-            m.sent_at_ms,
-            now_ms()
-        ],
-    );
-    let find = contacts::find_statement(m.site_id, contact);
-    let rows: Vec<(i64, Option<Uuid>, Option<String>)> = tx.fetch_after_insert(claim, find).await?;
-    let (inserted, contact_id, identity) =
-        rows.into_iter().next().ok_or(sqlx::Error::RowNotFound)?;
-    Ok((inserted > 0, contact_id.zip(identity)))
-}
-
 /// Stores one message in transaction `tx` (which the caller commits unless the message is
 /// a duplicate), adding the changes to the report rollups of the dialogs it changed to
 /// `delta` (for the caller to write) and leaving its own count to the caller.
@@ -221,8 +182,8 @@ async fn ingest_message(
         body: &m.text,
         sent_at_ms: m.sent_at_ms,
     };
-    let (claimed, found) = claim_and_find(tx, claim, &m.contact).await?;
-    if !claimed {
+    let claimed = claim_and_find(tx, claim, &m.contact, m.sent_at_ms).await?;
+    if !claimed.new {
         return Ok(IngestOutcome::Duplicate);
     }
     // Dialogs changed below are counted out of the rollups (`delta`) before and back in
@@ -233,14 +194,15 @@ async fn ingest_message(
         Some(r) => Some(insert_referral(tx, m, r).await?),
         None => None,
     };
-    let contact = contacts::resolve(tx, site_id, &m.contact, found, m.sent_at_ms).await?;
+    let contact = contacts::resolve(tx, site_id, &m.contact, claimed.contact, m.sent_at_ms).await?;
     let contact_id = contact.contact_id;
     let coded = coded_session(tx, m, policy).await?;
     // The contact's dialogs around the send time: the one in effect then, and the next (a
     // contact made just now has none).
-    let (before, after) = match contact.created {
-        true => (None, None),
-        false => dialogs_around(tx, site_id, contact_id, m.sent_at_ms).await?,
+    let (before, after) = match (contact.created, claimed.around) {
+        (true, _) => (None, None),
+        (false, Some(around)) => around,
+        (false, None) => dialogs_around(tx, site_id, contact_id, m.sent_at_ms).await?,
     };
     let evidence = Evidence {
         session: coded.as_ref().map(|c| c.session_id),
@@ -373,29 +335,4 @@ async fn coded_session(
         }
     }
     Ok(matched)
-}
-
-/// The contact's dialog in effect at `at_ms` and the next one after it, in one query.
-async fn dialogs_around(
-    tx: &mut Conn,
-    site_id: Uuid,
-    contact_id: Uuid,
-    at_ms: i64,
-) -> Result<(Option<ContactDialog>, Option<ContactDialog>), sqlx::Error> {
-    const SELECT: &str = "SELECT d.dialog_id, d.session_id, d.started_at, d.last_message_at, \
-        d.match_kind, COALESCE(r.source_id, r.source_url, r.ctwa_clid) AS ad_key, \
-        d.referral_id FROM dialogs d \
-        LEFT JOIN referrals r ON r.site_id = d.site_id AND r.referral_id = d.referral_id \
-        WHERE d.site_id = $1 AND d.contact_id = $2";
-    let sql = format!(
-        "SELECT * FROM ({SELECT} AND d.started_at <= $3 ORDER BY d.started_at DESC LIMIT 1) \
-         AS before_at UNION ALL \
-         SELECT * FROM ({SELECT} AND d.started_at > $3 ORDER BY d.started_at ASC LIMIT 1) \
-         AS after_at"
-    );
-    let found: Vec<ContactDialog> = tx
-        .fetch_all(&sql, args![site_id, contact_id, at_ms])
-        .await?;
-    let (before, after): (Vec<_>, Vec<_>) = found.into_iter().partition(|d| d.started_at <= at_ms);
-    Ok((before.into_iter().next(), after.into_iter().next()))
 }
