@@ -215,3 +215,22 @@ async fn the_probable_match_checks_each_client_once() {
     );
     assert!(!above.iter().any(|d| d.starts_with("SCAN c")), "{plan:#?}");
 }
+
+/// On SQLite a message's claim reads its contact and the contact's dialogs around the send
+/// time in one query; each part through an index, so its cost does not grow with the
+/// site's contacts or dialogs.
+#[tokio::test]
+async fn the_claim_reads_contact_and_dialogs_through_indexes() {
+    let sql = storage::contact_and_dialogs_sql(storage::FIND_CONTACT);
+    let values = ["x'00'", "'whatsapp'", "'5511'", "'5511'", "NULL", "1"];
+    let details = sqlite_plan(&sql, &values).await;
+    assert!(
+        !details
+            .iter()
+            .any(|d| d.starts_with("SCAN contacts") || d.starts_with("SCAN dialogs")),
+        "{details:#?}"
+    );
+    let uses = |index: &str| details.iter().any(|d| d.contains(index));
+    assert!(uses("dialogs_by_contact"), "{details:#?}");
+    assert!(uses("contacts_by_phone"), "{details:#?}");
+}

@@ -38,7 +38,10 @@ pub use catch_up::catch_up;
 pub use conversions::Conversions;
 pub use dialogs::Dialogs;
 pub use first_steps::{FirstSteps, FirstStepsStore};
-pub use inbound::{first_reply_sql, refresh_first_replies, Inbound, NEWEST_UNCLAIMED_CLICK};
+pub use inbound::{
+    contact_and_dialogs_sql, first_reply_sql, refresh_first_replies, Inbound, FIND_CONTACT,
+    NEWEST_UNCLAIMED_CLICK,
+};
 pub use ingest::{Ingest, IngestEvent};
 pub use live::{LiveMessage, LiveStore};
 pub use privacy::{spawn_retention, Erased, Expired, Privacy, Retention, MAX_RETENTION_DAYS};

@@ -78,20 +78,9 @@ pub async fn claim_and_find(
     );
     let (find, mut find_args) = contacts::find_statement(m.site_id, contact);
     let with_dialogs = tx.backend() == Backend::Sqlite;
-    // `$1` site and `$6` the time; the dialog columns are NULL where there is none.
     let query = if with_dialogs {
         find_args.push(at_ms.into());
-        format!(
-            "SELECT f.contact_id, f.identity, {DIALOG_COLUMNS} FROM ({find}) f \
-             LEFT JOIN dialogs d ON d.site_id = $1 AND d.dialog_id IN ( \
-             (SELECT x.dialog_id FROM dialogs x WHERE x.site_id = $1 \
-              AND x.contact_id = f.contact_id AND x.started_at <= $6 \
-              ORDER BY x.started_at DESC LIMIT 1), \
-             (SELECT x.dialog_id FROM dialogs x WHERE x.site_id = $1 \
-              AND x.contact_id = f.contact_id AND x.started_at > $6 \
-              ORDER BY x.started_at ASC LIMIT 1)) \
-             LEFT JOIN referrals r ON r.site_id = d.site_id AND r.referral_id = d.referral_id"
-        )
+        contact_and_dialogs_sql(&find)
     } else {
         format!(
             "SELECT f.contact_id, f.identity, CAST(NULL AS UUID), CAST(NULL AS UUID), \
@@ -124,6 +113,23 @@ pub async fn claim_and_find(
         contact,
         around: with_dialogs.then(|| split_around(dialogs, at_ms)),
     })
+}
+
+/// The contact that `find` (`$1` site, up to `$5`) finds, with its dialogs around time `$6`
+/// (one row per dialog; NULL columns where there is none), each through an index: the
+/// contact's by its unique keys, the dialogs' by `dialogs_by_contact`.
+pub fn contact_and_dialogs_sql(find: &str) -> String {
+    format!(
+        "SELECT f.contact_id, f.identity, {DIALOG_COLUMNS} FROM ({find}) f \
+         LEFT JOIN dialogs d ON d.site_id = $1 AND d.dialog_id IN ( \
+         (SELECT x.dialog_id FROM dialogs x WHERE x.site_id = $1 \
+          AND x.contact_id = f.contact_id AND x.started_at <= $6 \
+          ORDER BY x.started_at DESC LIMIT 1), \
+         (SELECT x.dialog_id FROM dialogs x WHERE x.site_id = $1 \
+          AND x.contact_id = f.contact_id AND x.started_at > $6 \
+          ORDER BY x.started_at ASC LIMIT 1)) \
+         LEFT JOIN referrals r ON r.site_id = d.site_id AND r.referral_id = d.referral_id"
+    )
 }
 
 /// A [`ContactDialog`]'s columns, of dialog `d` and its referral `r`.

@@ -10,7 +10,7 @@ use crate::storage::fold;
 /// `(contact_id, identity)` of the contact of site `$1` and channel `$2` with identity `$3`,
 /// else phone `$4`, else provider user id `$5`. One indexed lookup per branch: the same
 /// condition written with `OR` made SQLite scan every contact of the site.
-const FIND_CONTACT: &str = "SELECT contact_id, identity FROM ( \
+pub const FIND_CONTACT: &str = "SELECT contact_id, identity FROM ( \
     SELECT contact_id, identity, 0 AS rank FROM contacts \
     WHERE site_id = $1 AND channel = $2 AND identity = $3 \
     UNION ALL SELECT contact_id, identity, 1 AS rank FROM contacts \

@@ -16,6 +16,8 @@ mod dialog;
 mod identity;
 mod statuses;
 pub use attribution::NEWEST_UNCLAIMED_CLICK;
+pub use claim::contact_and_dialogs_sql;
+pub use contacts::FIND_CONTACT;
 pub use statuses::{first_reply_sql, refresh_first_replies};
 
 use async_trait::async_trait;
