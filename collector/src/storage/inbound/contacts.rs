@@ -3,7 +3,7 @@
 use uuid::Uuid;
 
 use crate::args;
-use crate::db::{Conn, Statement};
+use crate::db::{Backend, Conn, Statement};
 use crate::domain::inbound::ContactIdentity;
 use crate::storage::fold;
 
@@ -33,6 +33,19 @@ pub fn find_statement(site_id: Uuid, c: &ContactIdentity) -> Statement<'_> {
     )
 }
 
+/// A new contact, or the one holding its identity updated.
+const INSERT_CONTACT: &str = "INSERT INTO contacts (site_id, contact_id, channel, identity, \
+    phone, provider_user_id, name, username, first_seen_at, last_seen_at, name_folded) \
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10) \
+    ON CONFLICT (site_id, channel, identity) DO UPDATE SET \
+    name = COALESCE(excluded.name, contacts.name), \
+    name_folded = COALESCE(excluded.name_folded, contacts.name_folded), \
+    phone = COALESCE(excluded.phone, contacts.phone), \
+    provider_user_id = COALESCE(excluded.provider_user_id, contacts.provider_user_id), \
+    username = COALESCE(excluded.username, contacts.username), \
+    last_seen_at = CASE WHEN excluded.last_seen_at > contacts.last_seen_at \
+    THEN excluded.last_seen_at ELSE contacts.last_seen_at END";
+
 /// A message's contact as [`resolve`] found it.
 #[derive(Debug, Clone, Copy)]
 pub struct Resolved {
@@ -43,7 +56,9 @@ pub struct Resolved {
 
 /// The contact a message comes from — `found` by identity, phone or provider user id
 /// ([`find_statement`]), so a contact first seen with only a business-scoped user id is
-/// found again once its phone is known — updated, or created.
+/// found again once its phone is known — updated, or created. `found` must have been read
+/// in `tx`, after its earlier writes: on SQLite a contact it does not name is created
+/// without a round trip.
 pub async fn resolve(
     tx: &mut Conn,
     site_id: Uuid,
@@ -75,36 +90,32 @@ pub async fn resolve(
             created: false,
         });
     }
-    // Two first messages of a new contact may race here: the unique identity makes the
-    // second one update the first one's row (and get the first one's id back).
     let fresh = Uuid::now_v7();
+    let args = args![
+        site_id,
+        fresh,
+        c.channel.as_str(),
+        c.identity(),
+        &c.phone,
+        &c.user_id,
+        &c.name,
+        &c.username,
+        at_ms,
+        c.name.as_deref().map(fold),
+    ];
+    if tx.backend() == Backend::Sqlite {
+        // One writer at a time, and `found` was read in this transaction by the identity
+        // the unique key holds: the row is new, and its id need not come back.
+        tx.defer(INSERT_CONTACT, args);
+        return Ok(Resolved {
+            contact_id: fresh,
+            created: true,
+        });
+    }
+    // Two first messages of a new contact may race here on PostgreSQL: the unique identity
+    // makes the second one update the first one's row (and get the first one's id back).
     let (contact_id,): (Uuid,) = tx
-        .fetch_one(
-            "INSERT INTO contacts (site_id, contact_id, channel, identity, phone, \
-             provider_user_id, name, username, first_seen_at, last_seen_at, name_folded) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10) \
-             ON CONFLICT (site_id, channel, identity) DO UPDATE SET \
-             name = COALESCE(excluded.name, contacts.name), \
-             name_folded = COALESCE(excluded.name_folded, contacts.name_folded), \
-             phone = COALESCE(excluded.phone, contacts.phone), \
-             provider_user_id = COALESCE(excluded.provider_user_id, contacts.provider_user_id), \
-             username = COALESCE(excluded.username, contacts.username), \
-             last_seen_at = CASE WHEN excluded.last_seen_at > contacts.last_seen_at \
-             THEN excluded.last_seen_at ELSE contacts.last_seen_at END \
-             RETURNING contact_id",
-            args![
-                site_id,
-                fresh,
-                c.channel.as_str(),
-                c.identity(),
-                &c.phone,
-                &c.user_id,
-                &c.name,
-                &c.username,
-                at_ms,
-                c.name.as_deref().map(fold),
-            ],
-        )
+        .fetch_one(&format!("{INSERT_CONTACT} RETURNING contact_id"), args)
         .await?;
     Ok(Resolved {
         contact_id,
