@@ -47,6 +47,21 @@ pub struct BatchClaims {
     sessions: HashSet<Uuid>,
 }
 
+/// A row of the batch's read: the message's index in the batch, then a [`ClaimRow`].
+type IndexedRow = (
+    i64,
+    i64,
+    Option<Uuid>,
+    Option<String>,
+    Option<Uuid>,
+    Option<Uuid>,
+    Option<i64>,
+    Option<i64>,
+    Option<String>,
+    Option<String>,
+    Option<Uuid>,
+);
+
 impl BatchClaims {
     /// Reads ahead for `messages` on SQLite (one round trip) and queues the new ones' rows;
     /// on PostgreSQL reads nothing.
@@ -81,12 +96,12 @@ impl BatchClaims {
         }
         let queries = first.iter().map(|&i| read_sql(i, messages[i])).collect();
         let (sql, args) = union_all(queries);
-        let rows: Vec<ClaimRow> = tx.fetch_all(&sql, args).await?;
+        let rows: Vec<IndexedRow> = tx.fetch_all(&sql, args).await?;
         let mut by_message: Vec<Vec<ClaimRow>> = messages.iter().map(|_| Vec::new()).collect();
-        for row in rows {
-            let at = row.1.and_then(|i| usize::try_from(i).ok());
-            let rows = at.and_then(|i| by_message.get_mut(i));
-            rows.ok_or(sqlx::Error::RowNotFound)?.push(row);
+        for (i, inserted, c, id, d, s, st, l, k, a, r) in rows {
+            let at = usize::try_from(i).map_err(|e| sqlx::Error::Decode(e.into()))?;
+            let rows = by_message.get_mut(at).ok_or(sqlx::Error::RowNotFound)?;
+            rows.push((inserted, c, id, d, s, st, l, k, a, r));
         }
         let mut new_rows = Vec::new();
         for i in first {
@@ -129,7 +144,7 @@ impl BatchClaims {
                 around: Some(*around),
             }),
             Pre::Found(..) => {
-                let (sql, args) = find_sql("1", 0, m);
+                let (sql, args) = find_sql("1", m);
                 let rows: Vec<ClaimRow> = tx.fetch_all(&sql, args).await?;
                 claimed(rows, Some(m.sent_at_ms))
             }
@@ -172,26 +187,26 @@ fn keys(m: &InboundMessage) -> impl Iterator<Item = (Uuid, String, String)> + '_
 }
 
 /// The query for message `m`'s contact and its dialogs around its send time, a
-/// [`ClaimRow`] each (one of NULLs if there is no contact) with `inserted` and `index`.
-fn find_sql<'a>(inserted: &str, index: usize, m: &'a InboundMessage) -> Statement<'a> {
+/// [`ClaimRow`] each (one of NULLs if there is no contact), `inserted` being `inserted`.
+fn find_sql<'a>(inserted: &str, m: &'a InboundMessage) -> Statement<'a> {
     let (find, mut args) = contacts::find_statement(m.site_id.0, &m.contact);
     args.push(m.sent_at_ms.into());
     let sql = format!(
-        "SELECT {inserted} AS inserted, {index} AS i, q.* FROM (SELECT 1 AS one) o \
+        "SELECT {inserted} AS inserted, q.* FROM (SELECT 1 AS one) o \
          LEFT JOIN ({}) q ON 1 = 1",
         contact_and_dialogs_sql(&find)
     );
     (sql, args)
 }
 
-/// [`find_sql`] for the `i`-th message of the batch, `m`, saying whether its row is new.
+/// [`find_sql`] for the `i`-th message of the batch, `m`, with `i` in front and whether its
+/// row is new.
 fn read_sql<'a>(i: usize, m: &'a InboundMessage) -> Statement<'a> {
-    let (sql, mut args) = find_sql(
+    let (find, mut args) = find_sql(
         "CASE WHEN EXISTS (SELECT 1 FROM messages WHERE site_id = $1 AND provider = $7 \
          AND provider_message_id = $8) THEN 0 ELSE 1 END",
-        i,
         m,
     );
     args.extend(args![m.provider.as_str(), &m.provider_message_id]);
-    (sql, args)
+    (format!("SELECT {i} AS i, f.* FROM ({find}) f"), args)
 }

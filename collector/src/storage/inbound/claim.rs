@@ -67,11 +67,9 @@ pub struct Claimed {
 /// A contact's dialog in effect at a time, and the next one after it.
 pub type Around = (Option<ContactDialog>, Option<ContactDialog>);
 
-/// A row of [`claim_and_find`]: whether the message was new, its index in a batch's read
-/// ([`super::batch_claim`]), the contact, one dialog.
+/// A row of [`claim_and_find`]: whether the message was new, the contact, one dialog.
 pub(super) type ClaimRow = (
     i64,
-    Option<i64>,
     Option<Uuid>,
     Option<String>,
     Option<Uuid>,
@@ -104,13 +102,10 @@ pub async fn claim_and_find(
     let with_dialogs = tx.backend() == Backend::Sqlite;
     let query = if with_dialogs {
         find_args.push(at_ms.into());
-        format!(
-            "SELECT 0 AS i, c.* FROM ({}) c",
-            contact_and_dialogs_sql(&find)
-        )
+        contact_and_dialogs_sql(&find)
     } else {
         format!(
-            "SELECT CAST(0 AS BIGINT), f.contact_id, f.identity, CAST(NULL AS UUID), CAST(NULL AS UUID), \
+            "SELECT f.contact_id, f.identity, CAST(NULL AS UUID), CAST(NULL AS UUID), \
              CAST(NULL AS BIGINT), CAST(NULL AS BIGINT), CAST(NULL AS TEXT), \
              CAST(NULL AS TEXT), CAST(NULL AS UUID) FROM ({find}) f"
         )
@@ -122,9 +117,9 @@ pub async fn claim_and_find(
 /// What the rows of a claim say; the dialogs around `at_ms` if they were read.
 pub(super) fn claimed(rows: Vec<ClaimRow>, at_ms: Option<i64>) -> Result<Claimed, sqlx::Error> {
     let new = rows.first().ok_or(sqlx::Error::RowNotFound)?.0 > 0;
-    let contact = rows.first().and_then(|r| r.2.zip(r.3.clone()));
+    let contact = rows.first().and_then(|r| r.1.zip(r.2.clone()));
     let mut dialogs = Vec::new();
-    for (_, _, _, _, dialog_id, session_id, started, last, kind, ad_key, referral_id) in rows {
+    for (_, _, _, dialog_id, session_id, started, last, kind, ad_key, referral_id) in rows {
         let (Some(dialog_id), Some(started_at), Some(last_message_at), Some(kind)) =
             (dialog_id, started, last, kind)
         else {
