@@ -30,7 +30,7 @@ pub use conn::Conn;
 use conn::Inner;
 use memo::Memo;
 pub use memo::POLL as CONFIG_POLL;
-pub use script::{union_all, Statement};
+pub use script::Statement;
 
 /// A failure of the database layer.
 #[derive(Debug, thiserror::Error)]

@@ -33,21 +33,6 @@ fn anonymize<'a>(sql: &str, values: Vec<Arg<'a>>, out: &mut String, args: &mut V
     });
 }
 
-/// Queries of the same columns joined with `UNION ALL` into one, each one's numbered
-/// parameters moved past the ones before.
-pub fn union_all(queries: Vec<Statement<'_>>) -> Statement<'_> {
-    let mut sql = String::new();
-    let mut args = Vec::new();
-    for (text, values) in queries {
-        if !sql.is_empty() {
-            sql.push_str(" UNION ALL ");
-        }
-        sql.push_str(&shift_params(&text, args.len()));
-        args.extend(values);
-    }
-    (sql, args)
-}
-
 /// `sql` with its numbered parameters moved up by `offset` (`$1` becomes `$(1 + offset)`),
 /// to follow another statement's in one text.
 pub(super) fn shift_params(sql: &str, offset: usize) -> String {

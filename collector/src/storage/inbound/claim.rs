@@ -5,9 +5,9 @@ use uuid::Uuid;
 
 use super::contacts;
 use crate::args;
-use crate::db::{values_sql, Arg, Backend, Conn};
+use crate::db::{Backend, Conn};
 use crate::domain::dialog::MatchKind;
-use crate::domain::inbound::{ContactIdentity, InboundMessage};
+use crate::domain::inbound::ContactIdentity;
 use crate::domain::now_ms;
 use crate::matching::ContactDialog;
 
@@ -20,39 +20,6 @@ pub struct Claim<'a> {
     pub body: &'a Option<String>,
     pub sent_at_ms: i64,
 }
-
-impl<'a> Claim<'a> {
-    /// The row of message `m`.
-    pub fn of(m: &'a InboundMessage) -> Claim<'a> {
-        Claim {
-            site_id: m.site_id.0,
-            provider: m.provider.as_str(),
-            provider_message_id: &m.provider_message_id,
-            message_type: m.message_type.as_str(),
-            body: &m.text,
-            sent_at_ms: m.sent_at_ms,
-        }
-    }
-
-    pub(super) fn values(&self) -> Vec<Arg<'a>> {
-        args![
-            self.site_id,
-            self.provider,
-            self.provider_message_id,
-            self.message_type,
-            self.body,
-            self.sent_at_ms,
-            now_ms()
-        ]
-    }
-}
-
-/// The insert of message rows, before and after its `VALUES`.
-pub(super) const CLAIM_HEAD: &str =
-    "INSERT INTO messages (site_id, provider, provider_message_id, \
-    message_type, body, sent_at, received_at)";
-pub(super) const CLAIM_TAIL: &str =
-    "ON CONFLICT (site_id, provider, provider_message_id) DO NOTHING";
 
 /// What [`claim_and_find`] learned in its round trip.
 pub struct Claimed {
@@ -68,7 +35,7 @@ pub struct Claimed {
 pub type Around = (Option<ContactDialog>, Option<ContactDialog>);
 
 /// A row of [`claim_and_find`]: whether the message was new, the contact, one dialog.
-pub(super) type ClaimRow = (
+type ClaimRow = (
     i64,
     Option<Uuid>,
     Option<String>,
@@ -95,8 +62,19 @@ pub async fn claim_and_find(
     at_ms: i64,
 ) -> Result<Claimed, sqlx::Error> {
     let claim = (
-        values_sql(tx.backend(), CLAIM_HEAD, 7, 1, CLAIM_TAIL),
-        m.values(),
+        "INSERT INTO messages (site_id, provider, provider_message_id, message_type, body, \
+         sent_at, received_at) VALUES ($1, $2, $3, $4, $5, $6, $7) \
+         ON CONFLICT (site_id, provider, provider_message_id) DO NOTHING"
+            .to_owned(),
+        args![
+            m.site_id,
+            m.provider,
+            m.provider_message_id,
+            m.message_type,
+            m.body,
+            m.sent_at_ms,
+            now_ms()
+        ],
     );
     let (find, mut find_args) = contacts::find_statement(m.site_id, contact);
     let with_dialogs = tx.backend() == Backend::Sqlite;
@@ -111,11 +89,6 @@ pub async fn claim_and_find(
         )
     };
     let rows: Vec<ClaimRow> = tx.fetch_after_insert(claim, (query, find_args)).await?;
-    claimed(rows, with_dialogs.then_some(at_ms))
-}
-
-/// What the rows of a claim say; the dialogs around `at_ms` if they were read.
-pub(super) fn claimed(rows: Vec<ClaimRow>, at_ms: Option<i64>) -> Result<Claimed, sqlx::Error> {
     let new = rows.first().ok_or(sqlx::Error::RowNotFound)?.0 > 0;
     let contact = rows.first().and_then(|r| r.1.zip(r.2.clone()));
     let mut dialogs = Vec::new();
@@ -138,7 +111,7 @@ pub(super) fn claimed(rows: Vec<ClaimRow>, at_ms: Option<i64>) -> Result<Claimed
     Ok(Claimed {
         new,
         contact,
-        around: at_ms.map(|at| split_around(dialogs, at)),
+        around: with_dialogs.then(|| split_around(dialogs, at_ms)),
     })
 }
 

@@ -10,7 +10,6 @@
 //! [`attribution`]).
 
 mod attribution;
-mod batch_claim;
 mod claim;
 mod contacts;
 mod dialog;
@@ -37,8 +36,7 @@ use crate::reports::rollups::messages::MessageDelta;
 use crate::reports::rollups::RollupDelta;
 use crate::storage::{IdentityOutcome, IngestOutcome, StatusView};
 use attribution::CodedSession;
-use batch_claim::BatchClaims;
-use claim::dialogs_around;
+use claim::{claim_and_find, dialogs_around, Claim};
 use dialog::{continue_dialog, prepend_to_dialog, start_dialog, Start};
 
 /// The chat side of storage.
@@ -138,7 +136,6 @@ async fn ingest_run(
     // nothing in it: the rows it counted out are counted in as they stand at the end.
     let mut rollups = RollupDelta::default();
     let mut received = MessageDelta::default();
-    let mut claims = BatchClaims::read(&mut tx, messages).await?;
     for (i, m) in messages.iter().enumerate() {
         if i == 1 {
             tx.try_locks();
@@ -146,7 +143,7 @@ async fn ingest_run(
         if i > 0 && savepoints {
             tx.defer("SAVEPOINT message", args![]);
         }
-        match ingest_message(&mut tx, (&mut claims, i), m, policy, &mut rollups).await {
+        match ingest_message(&mut tx, m, policy, &mut rollups).await {
             Ok(outcome) => {
                 if outcome != IngestOutcome::Duplicate {
                     stored = true;
@@ -174,13 +171,20 @@ async fn ingest_run(
 /// `delta` (for the caller to write) and leaving its own count to the caller.
 async fn ingest_message(
     tx: &mut Conn,
-    (claims, i): (&mut BatchClaims, usize),
     m: &InboundMessage,
     policy: &DialogPolicy,
     delta: &mut RollupDelta,
 ) -> Result<IngestOutcome, sqlx::Error> {
     let site_id = m.site_id.0;
-    let claimed = claims.take(tx, i, m).await?;
+    let claim = Claim {
+        site_id,
+        provider: m.provider.as_str(),
+        provider_message_id: &m.provider_message_id,
+        message_type: m.message_type.as_str(),
+        body: &m.text,
+        sent_at_ms: m.sent_at_ms,
+    };
+    let claimed = claim_and_find(tx, claim, &m.contact, m.sent_at_ms).await?;
     if !claimed.new {
         return Ok(IngestOutcome::Duplicate);
     }
@@ -257,7 +261,6 @@ async fn ingest_message(
             contact_id
         ],
     );
-    claims.stored(m, contact_id, coded.map(|c| c.session_id));
     if let Some(text) = &m.text {
         let event = crate::storage::dialogs::outcome::RuleEvent::Text(text);
         crate::storage::dialogs::outcome::apply_rules(tx, site_id, dialog_id, event).await?;
