@@ -31,11 +31,13 @@ async fn dialogs(db: &Db) -> Dialogs {
     .unwrap()
 }
 
-/// What a fresh database stores of the same traffic and messages; the outcomes of the messages.
+/// What a fresh database stores of the same traffic and messages (after `earlier`, stored
+/// one by one either way); the outcomes of the messages.
 async fn store_all(
     backend: Backend,
     browsings: &[Browsing],
     batch: bool,
+    earlier: impl Fn(&Site) -> Vec<InboundMessage>,
     messages: impl Fn(&Site) -> Vec<InboundMessage>,
 ) -> (Vec<IngestOutcome>, Dialogs) {
     let (url, _dir) = fresh_database(backend).await;
@@ -53,8 +55,11 @@ async fn store_all(
             .await
             .unwrap();
     }
-    let all = messages(&site);
     let policy = DialogPolicy::default();
+    for m in earlier(&site) {
+        store.ingest_message(&m, &policy).await.unwrap();
+    }
+    let all = messages(&site);
     let outcomes = if batch {
         let all: Vec<&InboundMessage> = all.iter().collect();
         store.ingest_messages(&all, &policy).await.unwrap()
@@ -115,17 +120,9 @@ pub async fn a_batch_of_messages_ends_as_one_by_one(backend: Backend) {
             ),
         ]
     };
-    let (one_by_one, expected) = store_all(backend, &browsings, false, messages).await;
-    let (batched, got) = store_all(backend, &browsings, true, messages).await;
-    let kinds = |outcomes: &[IngestOutcome]| -> Vec<Option<bool>> {
-        outcomes
-            .iter()
-            .map(|o| match o {
-                IngestOutcome::Duplicate => None,
-                IngestOutcome::Stored { started_dialog, .. } => Some(*started_dialog),
-            })
-            .collect()
-    };
+    let none = |_: &Site| Vec::new();
+    let (one_by_one, expected) = store_all(backend, &browsings, false, none, messages).await;
+    let (batched, got) = store_all(backend, &browsings, true, none, messages).await;
     assert_eq!(kinds(&batched), kinds(&one_by_one));
     assert_eq!(kinds(&batched)[3], None, "the redelivery is a duplicate");
     assert_eq!(got, expected);
@@ -133,6 +130,69 @@ pub async fn a_batch_of_messages_ends_as_one_by_one(backend: Backend) {
         got.iter().filter(|d| d.1 == "exact").count() >= 2,
         "the codes matched: {got:?}"
     );
+}
+
+/// Whether each message started a dialog; `None` for a duplicate.
+fn kinds(outcomes: &[IngestOutcome]) -> Vec<Option<bool>> {
+    outcomes
+        .iter()
+        .map(|o| match o {
+            IngestOutcome::Duplicate => None,
+            IngestOutcome::Stored { started_dialog, .. } => Some(*started_dialog),
+        })
+        .collect()
+}
+
+/// Messages of one batch see what the earlier ones changed, as they would stored one by one
+/// (a batch that read its messages' contacts and dialogs ahead, tried on SQLite, had to read
+/// these again). Here: a code that takes a session back from another contact's probable
+/// dialog, whose contact then sends the same code; and one contact writing by phone and then
+/// by its user id alone. Stored before the batch: the probable dialog (a minute old), and
+/// the second contact's first dialog, two days old (a new one starts).
+pub async fn a_batch_sees_what_its_earlier_messages_changed(backend: Backend) {
+    let browsings = vec![Browsing::new()];
+    let code = browsings[0].code.to_string();
+    let (bea, cid, dan) = ("5511900000002", "5511900000003", "5511900000004");
+    let by_user = |m: InboundMessage| {
+        let mut m = m;
+        m.contact.phone = None;
+        m.contact.user_id = Some("BR.dan".into());
+        m
+    };
+    let earlier = |site: &Site| {
+        let mut d = message(site, "e.2", dan, "first time", T0 + 70_000);
+        d.contact.user_id = Some("BR.dan".into());
+        vec![message(site, "e.1", cid, "price?", T0 + 60_000), d]
+    };
+    let t2 = T0 + 2 * 24 * 3600 * 1000;
+    let messages = |site: &Site| {
+        vec![
+            message(site, "b.1", bea, &format!("Hi (ref {code})"), T0 + 120_000),
+            message(
+                site,
+                "b.2",
+                cid,
+                &format!("me too (ref {code})"),
+                T0 + 130_000,
+            ),
+            message(site, "b.3", dan, "hi again", t2 + 2_000),
+            by_user(message(site, "b.4", dan, "and again", t2 + 3_000)),
+            // A redelivery of a message stored before the batch.
+            message(site, "e.1", cid, "price?", T0 + 60_000),
+        ]
+    };
+    let (one_by_one, expected) = store_all(backend, &browsings, false, earlier, messages).await;
+    let (batched, got) = store_all(backend, &browsings, true, earlier, messages).await;
+    assert_eq!(kinds(&batched), kinds(&one_by_one));
+    assert_eq!(kinds(&batched)[4], None, "the redelivery is a duplicate");
+    assert_eq!(
+        kinds(&batched)[3],
+        Some(false),
+        "dan's second message continues"
+    );
+    assert_eq!(got, expected);
+    let probable = got.iter().filter(|d| d.1 == "probable").count();
+    assert_eq!(probable, 0, "bea's code took the session back: {got:?}");
 }
 
 /// PostgreSQL: under `try_locks` a lock another transaction holds fails the statement and

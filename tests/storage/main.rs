@@ -34,7 +34,8 @@ use concurrent_batches::batches_sharing_sessions_count_each_once;
 use config::{rules_and_destinations_reach_every_collector, site_changes_reach_every_collector};
 use deferred::deferred_writes_are_read_committed_or_fail_the_transaction;
 use inbound_batches::{
-    a_batch_of_messages_ends_as_one_by_one, a_tried_lock_held_elsewhere_is_reported_not_waited_for,
+    a_batch_of_messages_ends_as_one_by_one, a_batch_sees_what_its_earlier_messages_changed,
+    a_tried_lock_held_elsewhere_is_reported_not_waited_for,
 };
 use message_rollups::message_rollups_follow_statuses_and_erasure;
 use migrations::telegram_bots_get_one_spelling;
@@ -70,6 +71,7 @@ on_both_backends!(
     ids_stay_first_and_consent_follows_the_newest_beacon,
     batches_sharing_sessions_count_each_once,
     a_batch_of_messages_ends_as_one_by_one,
+    a_batch_sees_what_its_earlier_messages_changed,
     a_tried_lock_held_elsewhere_is_reported_not_waited_for,
 );
 
