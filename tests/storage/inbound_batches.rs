@@ -153,8 +153,7 @@ pub async fn a_batch_sees_what_its_earlier_messages_changed(backend: Backend) {
     let browsings = vec![Browsing::new()];
     let code = browsings[0].code.to_string();
     let (bea, cid, dan) = ("5511900000002", "5511900000003", "5511900000004");
-    let by_user = |m: InboundMessage| {
-        let mut m = m;
+    let by_user = |mut m: InboundMessage| {
         m.contact.phone = None;
         m.contact.user_id = Some("BR.dan".into());
         m
