@@ -54,3 +54,66 @@ pub async fn deferred_writes_are_read_committed_or_fail_the_transaction(backend:
     let (at,): (Option<i64>,) = db.fetch_optional(PROBE, args![]).await.unwrap().unwrap();
     assert_eq!(at, Some(43));
 }
+
+/// Deferred writes (on SQLite one script with its parameters renumbered) store every value as
+/// it was given: quotes, backslashes, parameter marks and SQL in text, other scripts, empty
+/// text and NULL, the extremes of integers, a double.
+pub async fn deferred_writes_store_every_value_exactly(backend: Backend) {
+    let (url, _dir) = fresh_database(backend).await;
+    let db = Db::connect(&url).await.expect("database");
+    let site = uuid::Uuid::now_v7();
+    let bodies = [
+        Some("it's"),
+        Some(r"back\slash \' \\' E'x' \x41"),
+        Some("$1 ? ?1 $$ $q$ :name"),
+        Some("'); DROP TABLE messages; --"),
+        Some("Здравствуйте 👋 مرحبا"),
+        Some("line\nbreak\ttab\r"),
+        Some(""),
+        None,
+    ];
+    let times = [i64::MIN, i64::MAX, 0, -1];
+    let mut tx = db.begin().await.expect("begin");
+    for (i, body) in bodies.iter().enumerate() {
+        tx.defer(
+            "INSERT INTO messages (site_id, provider, provider_message_id, message_type, body, \
+             sent_at, received_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            args![
+                site,
+                "whatsapp",
+                format!("m{i}"),
+                "text",
+                *body,
+                times[i % times.len()],
+                i as i64
+            ],
+        );
+    }
+    tx.defer(
+        "UPDATE write_probe SET at = CAST($1 * 1000 AS BIGINT) WHERE id = 1",
+        args![0.125f64],
+    );
+    tx.commit().await.expect("commit");
+    let rows: Vec<(String, Option<String>, i64)> = db
+        .fetch_all(
+            "SELECT provider_message_id, body, sent_at FROM messages WHERE site_id = $1 \
+             ORDER BY received_at",
+            args![site],
+        )
+        .await
+        .expect("read back");
+    let expected: Vec<(String, Option<String>, i64)> = bodies
+        .iter()
+        .enumerate()
+        .map(|(i, b)| {
+            (
+                format!("m{i}"),
+                b.map(str::to_owned),
+                times[i % times.len()],
+            )
+        })
+        .collect();
+    assert_eq!(rows, expected);
+    let (at,): (Option<i64>,) = db.fetch_optional(PROBE, args![]).await.unwrap().unwrap();
+    assert_eq!(at, Some(125), "the double reached the database as 0.125");
+}

@@ -32,7 +32,10 @@ mod rollups;
 use ad_platforms::ids_stay_first_and_consent_follows_the_newest_beacon;
 use concurrent_batches::batches_sharing_sessions_count_each_once;
 use config::{rules_and_destinations_reach_every_collector, site_changes_reach_every_collector};
-use deferred::deferred_writes_are_read_committed_or_fail_the_transaction;
+use deferred::{
+    deferred_writes_are_read_committed_or_fail_the_transaction,
+    deferred_writes_store_every_value_exactly,
+};
 use inbound_batches::{
     a_batch_of_messages_ends_as_one_by_one, a_batch_sees_what_its_earlier_messages_changed,
     a_tried_lock_held_elsewhere_is_reported_not_waited_for,
@@ -47,6 +50,7 @@ use rollups::{a_late_visit_racing_a_probable_match, rollups_follow_every_write};
 on_both_backends!(
     site_keys_are_unique,
     deferred_writes_are_read_committed_or_fail_the_transaction,
+    deferred_writes_store_every_value_exactly,
     tokens_resolve_to_their_site_and_role,
     a_coded_message_joins_its_session_and_click,
     redelivered_messages_are_stored_once,
