@@ -7,7 +7,7 @@ use tokio::sync::OwnedMutexGuard;
 use std::borrow::Cow;
 use std::sync::Arc;
 
-use super::args::{arguments, values_sql, Arg, Record};
+use super::args::{arguments, rows_sql, values_sql, Arg, Record};
 use super::memo::Memo;
 use super::script::{script, shift_params, Statement};
 use super::{Backend, WriteHealth};
@@ -348,8 +348,9 @@ impl Conn {
         }
     }
 
-    /// Inserts `rows` (each the same number of values) with `head VALUES (…), (…) tail`, as
-    /// many rows a statement as the parameter limit allows.
+    /// Inserts `rows` (each the same number of values): on SQLite with
+    /// `head VALUES (…), (…) tail`, as many rows a statement as the parameter limit allows; on
+    /// PostgreSQL with one statement of one array per column ([`rows_sql`]).
     pub async fn insert_rows<'a>(
         &mut self,
         head: &str,
@@ -367,7 +368,12 @@ impl Conn {
         tail: &str,
         rows: impl IntoIterator<Item = Vec<Arg<'a>>>,
     ) -> Vec<Statement<'a>> {
-        let rows: Vec<Vec<Arg<'a>>> = rows.into_iter().collect();
+        let mut rows: Vec<Vec<Arg<'a>>> = rows.into_iter().collect();
+        if self.backend() == Backend::Postgres {
+            if let Some(statement) = rows_sql(head, tail, &mut rows) {
+                return vec![statement];
+            }
+        }
         let Some(width) = rows.first().map(Vec::len) else {
             return Vec::new();
         };
