@@ -248,13 +248,24 @@ pub fn placeholders(first: usize, n: usize) -> String {
     list.join(", ")
 }
 
-/// A list of `n` parameters from `$first` on: `$first, $first+1, …` on PostgreSQL, `?, ?, …`
-/// on SQLite (for statements run together by [`Conn::execute_all`](super::Conn::execute_all),
-/// whose parameters must be anonymous there).
-pub fn list(backend: Backend, first: usize, n: usize) -> String {
+/// What follows a column matched against `n` ids whose parameters start at `$first`: on
+/// SQLite ` IN ($first, …)`; on PostgreSQL ` = ANY($first)`, the ids one array
+/// ([`ids_args`]), so the text is the same for any number of them and is prepared and
+/// planned once.
+pub fn in_ids(backend: Backend, first: usize, n: usize) -> String {
     match backend {
-        Backend::Sqlite => vec!["?"; n].join(", "),
-        Backend::Postgres => placeholders(first, n),
+        Backend::Sqlite => format!(" IN ({})", placeholders(first, n)),
+        Backend::Postgres => format!(" = ANY(CAST(${first} AS UUID[]))"),
+    }
+}
+
+/// The values of [`in_ids`]'s parameters.
+pub fn ids_args(backend: Backend, ids: &[Uuid]) -> Vec<Arg<'static>> {
+    match backend {
+        Backend::Sqlite => ids.iter().map(|id| Arg::from(*id)).collect(),
+        Backend::Postgres => vec![Arg::Column(Column::Uuid(
+            ids.iter().copied().map(Some).collect(),
+        ))],
     }
 }
 
@@ -346,8 +357,11 @@ mod tests {
             values_sql(Backend::Sqlite, "INSERT INTO t (a, b)", 2, 2, ""),
             "INSERT INTO t (a, b) VALUES (?, ?), (?, ?) "
         );
-        assert_eq!(list(Backend::Postgres, 3, 2), "$3, $4");
-        assert_eq!(list(Backend::Sqlite, 3, 2), "?, ?");
+        assert_eq!(in_ids(Backend::Sqlite, 3, 2), " IN ($3, $4)");
+        assert_eq!(
+            in_ids(Backend::Postgres, 3, 2),
+            " = ANY(CAST($3 AS UUID[]))"
+        );
     }
 
     #[test]

@@ -25,7 +25,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{PgPool, SqlitePool};
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
-pub use args::{list, placeholders, values_sql, Arg, Record};
+pub use args::{ids_args, in_ids, placeholders, values_sql, Arg, Record};
 pub use conn::Conn;
 use conn::Inner;
 use memo::Memo;

@@ -2,13 +2,12 @@
 
 use super::*;
 
-/// The SQL computing the rollup contributions of `ids` rows of `fact`: `$1` site, then the
-/// ids; rows are `(dim, k1, k2, k3, slot, n)`. Each grouping's part is the report SQL itself,
+/// The SQL computing the rollup contributions of the `fact` rows of site `$1` whose id
+/// matches `ids` (what follows the column: [`in_ids`](crate::db::in_ids)); rows are `(dim, k1, k2, k3, slot, n)`. Each grouping's part is the report SQL itself,
 /// over the rows picked once (`MATERIALIZED`): with the id list in every part, SQLite built
 /// an index of the list and probed the table for each of them.
-pub fn contribution_sql(fact: Fact, ids: usize) -> String {
+pub fn contribution_sql(fact: Fact, ids: &str) -> String {
     let (table, _, id) = fact.table();
-    let list: Vec<String> = (2..ids + 2).map(|i| format!("${i}")).collect();
     let none = ReportFilters::default();
     let parts: Vec<String> = DIMS
         .iter()
@@ -34,9 +33,8 @@ pub fn contribution_sql(fact: Fact, ids: usize) -> String {
         })
         .collect();
     format!(
-        "WITH picked AS MATERIALIZED (SELECT * FROM {table} WHERE site_id = $1 AND {id} IN ({})) \
+        "WITH picked AS MATERIALIZED (SELECT * FROM {table} WHERE site_id = $1 AND {id}{ids}) \
          {}",
-        list.join(", "),
         parts.join(" UNION ALL ")
     )
 }
@@ -90,10 +88,11 @@ fn first_touch(column: &str) -> String {
     )
 }
 
-/// The `UPDATE`s refreshing the copied attribution of `ids` rows of `fact` (`$1` site, then
-/// the ids; every row of the site without ids), and for dialogs their start copied onto
+/// The `UPDATE`s refreshing the copied attribution of the `fact` rows of site `$1` whose id
+/// matches `ids` (what follows the column: [`in_ids`](crate::db::in_ids); every row of the
+/// site without), and for dialogs their start copied onto
 /// their tags; none for sessions, which hold the originals.
-pub fn copy_attribution_sql(fact: Fact, ids: Option<usize>) -> Vec<String> {
+pub fn copy_attribution_sql(fact: Fact, ids: Option<&str>) -> Vec<String> {
     let (table, id) = match fact.table_fact() {
         Fact::Dialogs => ("dialogs", "dialog_id"),
         Fact::Clicks => ("clicks", "click_id"),
@@ -131,10 +130,7 @@ pub fn copy_attribution_sql(fact: Fact, ids: Option<usize>) -> Vec<String> {
         );
     }
     let only = |id: &str| match ids {
-        Some(n) => {
-            let list: Vec<String> = (2..n + 2).map(|i| format!("${i}")).collect();
-            format!(" AND {id} IN ({})", list.join(", "))
-        }
+        Some(ids) => format!(" AND {id}{ids}"),
         None => String::new(),
     };
     let mut out = vec![format!(

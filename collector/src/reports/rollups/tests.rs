@@ -241,5 +241,9 @@ fn deltas_cancel_and_keys_keep_null_apart_from_empty() {
             n: 5
         }]
     );
-    assert!(contribution_sql(Fact::Sessions, 2).contains("session_id IN ($2, $3)"));
+    assert!(contribution_sql(
+        Fact::Sessions,
+        &crate::db::in_ids(crate::db::Backend::Sqlite, 2, 2)
+    )
+    .contains("session_id IN ($2, $3)"));
 }

@@ -14,16 +14,16 @@ use uuid::Uuid;
 use super::delta::FactOrder;
 use super::{contribution_sql, copy_attribution_sql, RollupDelta, Touched, COUNTERS};
 use crate::args;
-use crate::db::{placeholders, Arg, Conn, Statement};
+use crate::db::{ids_args, in_ids, Arg, Conn, Statement};
 use crate::reports::query::Fact;
 
 /// Ids per `IN (…)` list: well under both databases' parameter limits.
 pub const ID_CHUNK: usize = 500;
 
-/// `$1` site, then `ids`.
-fn site_and_ids(site: Uuid, ids: &[Uuid]) -> Vec<Arg<'static>> {
+/// `$1` site, then `ids` ([`in_ids`] from `$2`).
+fn site_and_ids(conn: &Conn, site: Uuid, ids: &[Uuid]) -> Vec<Arg<'static>> {
     let mut args = args![site];
-    args.extend(ids.iter().map(|id| Arg::from(*id)));
+    args.extend(ids_args(conn.backend(), ids));
     args
 }
 
@@ -36,8 +36,9 @@ pub async fn ids_in(
 ) -> Result<Vec<Uuid>, sqlx::Error> {
     let mut found = Vec::new();
     for chunk in ids.chunks(ID_CHUNK) {
-        let sql = format!("{select} IN ({})", placeholders(2, chunk.len()));
-        let rows: Vec<(Uuid,)> = conn.fetch_all(&sql, site_and_ids(site, chunk)).await?;
+        let sql = format!("{select}{}", in_ids(conn.backend(), 2, chunk.len()));
+        let args = site_and_ids(conn, site, chunk);
+        let rows: Vec<(Uuid,)> = conn.fetch_all(&sql, args).await?;
         found.extend(rows.into_iter().map(|(id,)| id));
     }
     Ok(found)
@@ -55,10 +56,11 @@ pub async fn clicks_of(
     for chunk in dialogs.chunks(ID_CHUNK) {
         let sql = format!(
             "SELECT DISTINCT click_id FROM dialogs WHERE site_id = $1 AND click_id IS NOT NULL \
-             AND dialog_id IN ({})",
-            placeholders(2, chunk.len())
+             AND dialog_id{}",
+            in_ids(conn.backend(), 2, chunk.len())
         );
-        let rows: Vec<(Uuid,)> = conn.fetch_all(&sql, site_and_ids(site, chunk)).await?;
+        let args = site_and_ids(conn, site, chunk);
+        let rows: Vec<(Uuid,)> = conn.fetch_all(&sql, args).await?;
         clicks.extend(rows.into_iter().map(|(id,)| id));
     }
     Ok(clicks)
@@ -70,8 +72,10 @@ pub async fn clicks_of(
 /// session or click is missing. Deferred ([`Conn::defer`]): sent with the next statement.
 fn copy_attribution(conn: &mut Conn, site: Uuid, fact: Fact, ids: &[Uuid]) {
     for chunk in ids.chunks(ID_CHUNK) {
-        for sql in copy_attribution_sql(fact, Some(chunk.len())) {
-            conn.defer(sql, site_and_ids(site, chunk));
+        let ids = in_ids(conn.backend(), 2, chunk.len());
+        for sql in copy_attribution_sql(fact, Some(&ids)) {
+            let args = site_and_ids(conn, site, chunk);
+            conn.defer(sql, args);
         }
     }
 }
@@ -95,8 +99,9 @@ impl RollupDelta {
             i64,
         );
         for chunk in ids.chunks(ID_CHUNK) {
-            let sql = contribution_sql(fact, chunk.len());
-            let rows: Vec<Row> = conn.fetch_all(&sql, site_and_ids(site, chunk)).await?;
+            let sql = contribution_sql(fact, &in_ids(conn.backend(), 2, chunk.len()));
+            let args = site_and_ids(conn, site, chunk);
+            let rows: Vec<Row> = conn.fetch_all(&sql, args).await?;
             for (dim, k1, k2, k3, slot, n) in rows {
                 self.add(site, dim, slot, [&k1, &k2, &k3], fact, sign * n);
             }

@@ -5,7 +5,7 @@ use std::sync::LazyLock;
 use uuid::Uuid;
 
 use crate::args;
-use crate::db::{placeholders, Arg, Conn, Db, StoreError};
+use crate::db::{ids_args, in_ids, Conn, Db, StoreError};
 use crate::domain::now_ms;
 use crate::domain::provider::Provider;
 use crate::domain::site::SiteId;
@@ -81,14 +81,13 @@ const ANSWERED: &str = "UPDATE dialogs SET first_reply_at = $3 WHERE site_id = $
 /// written `+ 0` so that it does not match `message_statuses_by_time`: SQLite would
 /// otherwise walk that index from the dialog's start over every later status of the site
 /// (quadratic in a generation of history) instead of the contact's few by recipient.
-pub fn first_reply_sql(ids: usize) -> String {
+pub fn first_reply_sql(ids: &str) -> String {
     let at = format!("({STATUS_TIME}) + 0");
     format!(
         "UPDATE dialogs SET first_reply_at = (SELECT MIN({at}) FROM message_statuses ms \
          WHERE ms.site_id = dialogs.site_id AND ms.recipient = (SELECT c.phone FROM contacts c \
          WHERE c.site_id = dialogs.site_id AND c.contact_id = dialogs.contact_id) \
-         AND {at} >= dialogs.started_at) WHERE site_id = $1 AND dialog_id IN ({})",
-        placeholders(2, ids)
+         AND {at} >= dialogs.started_at) WHERE site_id = $1 AND dialog_id{ids}"
     )
 }
 
@@ -97,8 +96,11 @@ pub fn first_reply_sql(ids: usize) -> String {
 pub fn refresh_first_replies(conn: &mut Conn, site: Uuid, ids: &[Uuid]) {
     for chunk in ids.chunks(ID_CHUNK) {
         let mut args = args![site];
-        args.extend(chunk.iter().map(|id| Arg::from(*id)));
-        conn.defer(first_reply_sql(chunk.len()), args);
+        args.extend(ids_args(conn.backend(), chunk));
+        conn.defer(
+            first_reply_sql(&in_ids(conn.backend(), 2, chunk.len())),
+            args,
+        );
     }
 }
 

@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use uuid::Uuid;
 
 use crate::args;
-use crate::db::{list, Arg, Conn, Db, Statement, StoreError};
+use crate::db::{ids_args, in_ids, Arg, Conn, Db, Statement, StoreError};
 use crate::domain::visit::{Click, Visit};
 use crate::reports::query::Fact;
 use crate::reports::rollups::RollupDelta;
@@ -332,12 +332,11 @@ impl Batch<'_> {
             };
             for chunk in sessions.chunks(ID_CHUNK) {
                 let sql = format!(
-                    "UPDATE sessions SET {set} AND site_id = {} AND session_id IN ({})",
-                    list(tx.backend(), 1, 1),
-                    list(tx.backend(), 2, chunk.len())
+                    "UPDATE sessions SET {set} AND site_id = $1 AND session_id{}",
+                    in_ids(tx.backend(), 2, chunk.len())
                 );
                 let mut args = args![site];
-                args.extend(chunk.iter().map(|id| Arg::from(*id)));
+                args.extend(ids_args(tx.backend(), chunk));
                 out.push((sql, args));
             }
         }

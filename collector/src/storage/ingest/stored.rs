@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use uuid::Uuid;
 
 use super::SessionRow;
-use crate::db::{list, Arg, Conn};
+use crate::db::{ids_args, in_ids, Arg, Conn};
 use crate::reports::query::{Fact, Key};
 use crate::reports::rollups::write::ID_CHUNK;
 use crate::reports::rollups::{RollupDelta, Touched, DIMS};
@@ -144,14 +144,11 @@ async fn find(
             }
             let site_at = args.len() + 1;
             selects.push(format!(
-                "{} WHERE site_id = {} AND {} IN ({})",
-                select,
-                list(backend, site_at, 1),
-                column,
-                list(backend, site_at + 1, ids.len())
+                "{select} WHERE site_id = ${site_at} AND {column}{}",
+                in_ids(backend, site_at + 1, ids.len())
             ));
             args.push(Arg::from(site));
-            args.extend(ids.iter().map(|id| Arg::from(*id)));
+            args.extend(ids_args(backend, ids));
         }
         if selects.is_empty() {
             continue;
