@@ -20,6 +20,7 @@ use chatrail_tests::on_both_backends;
 use uuid::Uuid;
 
 mod ad_platforms;
+mod checkpoint;
 mod concurrent_batches;
 mod config;
 mod deferred;

@@ -8,6 +8,7 @@
 //! only where a caller asks [`Conn::backend`].
 
 mod args;
+mod checkpoint;
 mod conn;
 mod locks;
 mod memo;
@@ -154,8 +155,8 @@ const WRITER_CACHE_KIB: u32 = 32 * 1024;
 /// WAL pages after which a commit checkpoints (SQLite's default is 1,000). A checkpoint
 /// copies the WAL into the database and syncs both files, on the committing writer's time:
 /// at a batch of visits every few milliseconds, the default made every few batches wait for
-/// one. Fewer, larger checkpoints copy a page written by several batches once.
-const WAL_AUTOCHECKPOINT_PAGES: u32 = 4_000;
+/// one. The copying is done in the background ([`checkpoint`]); this bounds the WAL.
+const WAL_AUTOCHECKPOINT_PAGES: u32 = 16_000;
 
 /// A pool of connections to one database, with its migrations applied.
 #[derive(Debug, Clone)]
@@ -218,6 +219,7 @@ impl Db {
             turn: Arc::default(),
             pool: write_pool,
         };
+        tokio::spawn(checkpoint::run(pool.clone(), Arc::downgrade(&writer.turn)));
         Ok(Db::new(Pool::Sqlite(pool), Some(writer)))
     }
 
