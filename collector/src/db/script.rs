@@ -121,6 +121,28 @@ mod tests {
     }
 
     #[test]
+    fn scripts_keep_other_text_whole_and_values_repeated() {
+        let (sql, args) = script(vec![(
+            "SELECT 'Привет, $1 ?' || \"имя?\" || $2, $1, $2, $7 FROM t WHERE a = 'unclosed $1"
+                .into(),
+            vec![Arg::from("раз".to_owned()), Arg::Int(Some(2))],
+        )]);
+        assert_eq!(
+            sql,
+            "SELECT 'Привет, $1 ?' || \"имя?\" || ?, ?, ?, ? FROM t WHERE a = 'unclosed $1"
+        );
+        assert_eq!(
+            args,
+            vec![
+                Arg::Int(Some(2)),
+                Arg::from("раз".to_owned()),
+                Arg::Int(Some(2)),
+                Arg::Int(None),
+            ]
+        );
+    }
+
+    #[test]
     fn shifted_parameters_follow_another_statements() {
         assert_eq!(
             shift_params("SELECT $1, '$2', \"$3\" FROM t WHERE a = $2 AND b = $10", 7),
