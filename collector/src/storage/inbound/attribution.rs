@@ -57,28 +57,30 @@ async fn exact(
     delta: &mut RollupDelta,
 ) -> Result<Match, sqlx::Error> {
     let site_id = m.site_id.0;
-    let click: Option<(Uuid,)> = tx
-        .fetch_optional(
-            "SELECT click_id FROM clicks WHERE site_id = $1 AND session_id = $2 \
-             AND number = $3 ORDER BY clicked_at DESC LIMIT 1",
-            args![site_id, coded.session_id, &m.business_number],
-        )
-        .await?;
-    // The code proves whose session it is: another contact's probable claim on it was
-    // wrong, so that dialog goes back to unattributed.
-    let wrong: Vec<(Uuid,)> = tx
+    // In one round trip: the session's latest click on the number, and (the code proves
+    // whose session it is) other contacts' probable claims on it, which were wrong, so those
+    // dialogs go back to unattributed.
+    let found: Vec<(String, Uuid)> = tx
         .fetch_all(
-            "SELECT dialog_id FROM dialogs WHERE site_id = $1 AND session_id = $2 \
-             AND match_kind = $3 AND contact_id <> $4",
+            "SELECT 'click', c.click_id FROM (SELECT click_id FROM clicks WHERE site_id = $1 \
+             AND session_id = $2 AND number = $3 ORDER BY clicked_at DESC LIMIT 1) c \
+             UNION ALL SELECT 'wrong', dialog_id FROM dialogs WHERE site_id = $1 \
+             AND session_id = $2 AND match_kind = $4 AND contact_id <> $5",
             args![
                 site_id,
                 coded.session_id,
+                &m.business_number,
                 MatchKind::Probable.as_str(),
                 contact_id
             ],
         )
         .await?;
-    let wrong: Vec<Uuid> = wrong.into_iter().map(|(d,)| d).collect();
+    let click = found.iter().find(|(what, _)| what == "click").map(|f| f.1);
+    let wrong: Vec<Uuid> = found
+        .iter()
+        .filter(|(what, _)| what == "wrong")
+        .map(|f| f.1)
+        .collect();
     let clicks = clicks_of(tx, site_id, &wrong).await?;
     delta.count_out(tx, site_id, Fact::Dialogs, &wrong).await?;
     delta
@@ -103,7 +105,7 @@ async fn exact(
         code: Some(coded.code.clone()),
         confidence: Some(1.0),
         session_id: Some(coded.session_id),
-        click_id: click.map(|(c,)| c),
+        click_id: click,
     })
 }
 
