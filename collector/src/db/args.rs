@@ -13,8 +13,10 @@ use sqlx::sqlite::SqliteRow;
 use sqlx::{Arguments, Database, FromRow, Type};
 use uuid::Uuid;
 
-use super::script::Statement;
 use super::Backend;
+
+/// A statement and its parameters.
+pub type Statement<'a> = (String, Vec<Arg<'a>>);
 
 /// One statement parameter; every kind may be NULL.
 #[derive(Debug, Clone, PartialEq)]

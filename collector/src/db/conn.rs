@@ -7,9 +7,9 @@ use tokio::sync::OwnedMutexGuard;
 use std::borrow::Cow;
 use std::sync::Arc;
 
-use super::args::{arguments, rows_sql, values_sql, Arg, Record};
+use super::args::{arguments, rows_sql, values_sql, Arg, Record, Statement};
 use super::memo::Memo;
-use super::script::{script, shift_params, Statement};
+use super::script::{script, shift_params};
 use super::{Backend, WriteHealth};
 
 /// Most parameters one multi-row statement binds: under SQLite's limit (32,766) and

@@ -26,12 +26,11 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{PgPool, SqlitePool};
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
-pub use args::{ids_args, in_ids, placeholders, values_sql, Arg, Record};
+pub use args::{ids_args, in_ids, placeholders, values_sql, Arg, Record, Statement};
 pub use conn::Conn;
 use conn::Inner;
 use memo::Memo;
 pub use memo::POLL as CONFIG_POLL;
-pub use script::Statement;
 
 /// A failure of the database layer.
 #[derive(Debug, thiserror::Error)]

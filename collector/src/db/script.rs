@@ -1,10 +1,7 @@
 //! Several statements sent to SQLite as one text, in one round trip to the driver's
 //! connection thread.
 
-use super::args::Arg;
-
-/// A statement and its parameters.
-pub type Statement<'a> = (String, Vec<Arg<'a>>);
+use super::args::{Arg, Statement};
 
 /// Statements joined into one SQLite text whose parameters are all anonymous `?`, bound in
 /// order: a numbered one (`$n`, `?n`) becomes `?` with a copy of the statement's `n`-th
