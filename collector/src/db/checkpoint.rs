@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use sqlx::SqlitePool;
 
-/// How often the WAL's size is looked at.
+/// How often the WAL is checkpointed.
 const EVERY: Duration = Duration::from_millis(250);
 
 /// Checkpoints `pool`'s database while `alive` is (the writer's turn: held by every handle
