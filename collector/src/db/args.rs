@@ -271,6 +271,13 @@ pub fn ids_args(backend: Backend, ids: &[Uuid]) -> Vec<Arg<'static>> {
     }
 }
 
+/// `$1` site, then `ids` as [`in_ids`] from `$2` takes them.
+pub fn site_and_ids(backend: Backend, site: Uuid, ids: &[Uuid]) -> Vec<Arg<'static>> {
+    let mut args = vec![Arg::from(site)];
+    args.extend(ids_args(backend, ids));
+    args
+}
+
 /// `head SELECT * FROM unnest($1, …) tail`, one statement for any number of rows: `rows` as
 /// one array per column, on PostgreSQL. Its text is the same for every batch, so the driver
 /// prepares it once and PostgreSQL plans it once (a `VALUES` list of each batch's length was

@@ -3,8 +3,9 @@
 use super::*;
 
 /// The SQL computing the rollup contributions of the `fact` rows of site `$1` whose id
-/// matches `ids` (what follows the column: [`in_ids`](crate::db::in_ids)); rows are `(dim, k1, k2, k3, slot, n)`. Each grouping's part is the report SQL itself,
-/// over the rows picked once (`MATERIALIZED`): with the id list in every part, SQLite built
+/// matches `ids` (what follows the column: [`in_ids`](crate::db::in_ids)); rows are
+/// `(dim, k1, k2, k3, slot, n)`. Each grouping's part is the report SQL itself, over the rows
+/// picked once (`MATERIALIZED`): with the id list in every part, SQLite built
 /// an index of the list and probed the table for each of them.
 pub fn contribution_sql(fact: Fact, ids: &str) -> String {
     let (table, _, id) = fact.table();
@@ -90,8 +91,8 @@ fn first_touch(column: &str) -> String {
 
 /// The `UPDATE`s refreshing the copied attribution of the `fact` rows of site `$1` whose id
 /// matches `ids` (what follows the column: [`in_ids`](crate::db::in_ids); every row of the
-/// site without), and for dialogs their start copied onto
-/// their tags; none for sessions, which hold the originals.
+/// site without), and for dialogs their start copied onto their tags; none for sessions,
+/// which hold the originals.
 pub fn copy_attribution_sql(fact: Fact, ids: Option<&str>) -> Vec<String> {
     let (table, id) = match fact.table_fact() {
         Fact::Dialogs => ("dialogs", "dialog_id"),

@@ -14,18 +14,11 @@ use uuid::Uuid;
 use super::delta::FactOrder;
 use super::{contribution_sql, copy_attribution_sql, RollupDelta, Touched, COUNTERS};
 use crate::args;
-use crate::db::{ids_args, in_ids, Arg, Conn, Statement};
+use crate::db::{in_ids, site_and_ids, Arg, Conn, Statement};
 use crate::reports::query::Fact;
 
 /// Ids per `IN (…)` list: well under both databases' parameter limits.
 pub const ID_CHUNK: usize = 500;
-
-/// `$1` site, then `ids` ([`in_ids`] from `$2`).
-fn site_and_ids(conn: &Conn, site: Uuid, ids: &[Uuid]) -> Vec<Arg<'static>> {
-    let mut args = args![site];
-    args.extend(ids_args(conn.backend(), ids));
-    args
-}
 
 /// The ids that `select` (`$1` site, ending in the column to match) finds among `ids`.
 pub async fn ids_in(
@@ -37,7 +30,7 @@ pub async fn ids_in(
     let mut found = Vec::new();
     for chunk in ids.chunks(ID_CHUNK) {
         let sql = format!("{select}{}", in_ids(conn.backend(), 2, chunk.len()));
-        let args = site_and_ids(conn, site, chunk);
+        let args = site_and_ids(conn.backend(), site, chunk);
         let rows: Vec<(Uuid,)> = conn.fetch_all(&sql, args).await?;
         found.extend(rows.into_iter().map(|(id,)| id));
     }
@@ -59,7 +52,7 @@ pub async fn clicks_of(
              AND dialog_id{}",
             in_ids(conn.backend(), 2, chunk.len())
         );
-        let args = site_and_ids(conn, site, chunk);
+        let args = site_and_ids(conn.backend(), site, chunk);
         let rows: Vec<(Uuid,)> = conn.fetch_all(&sql, args).await?;
         clicks.extend(rows.into_iter().map(|(id,)| id));
     }
@@ -74,7 +67,7 @@ fn copy_attribution(conn: &mut Conn, site: Uuid, fact: Fact, ids: &[Uuid]) {
     for chunk in ids.chunks(ID_CHUNK) {
         let ids = in_ids(conn.backend(), 2, chunk.len());
         for sql in copy_attribution_sql(fact, Some(&ids)) {
-            let args = site_and_ids(conn, site, chunk);
+            let args = site_and_ids(conn.backend(), site, chunk);
             conn.defer(sql, args);
         }
     }
@@ -100,7 +93,7 @@ impl RollupDelta {
         );
         for chunk in ids.chunks(ID_CHUNK) {
             let sql = contribution_sql(fact, &in_ids(conn.backend(), 2, chunk.len()));
-            let args = site_and_ids(conn, site, chunk);
+            let args = site_and_ids(conn.backend(), site, chunk);
             let rows: Vec<Row> = conn.fetch_all(&sql, args).await?;
             for (dim, k1, k2, k3, slot, n) in rows {
                 self.add(site, dim, slot, [&k1, &k2, &k3], fact, sign * n);

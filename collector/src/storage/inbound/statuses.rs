@@ -5,7 +5,7 @@ use std::sync::LazyLock;
 use uuid::Uuid;
 
 use crate::args;
-use crate::db::{ids_args, in_ids, Conn, Db, StoreError};
+use crate::db::{in_ids, site_and_ids, Conn, Db, StoreError};
 use crate::domain::now_ms;
 use crate::domain::provider::Provider;
 use crate::domain::site::SiteId;
@@ -95,8 +95,7 @@ pub fn first_reply_sql(ids: &str) -> String {
 /// the transaction's next statement or its commit ([`Conn::defer`]).
 pub fn refresh_first_replies(conn: &mut Conn, site: Uuid, ids: &[Uuid]) {
     for chunk in ids.chunks(ID_CHUNK) {
-        let mut args = args![site];
-        args.extend(ids_args(conn.backend(), chunk));
+        let args = site_and_ids(conn.backend(), site, chunk);
         conn.defer(
             first_reply_sql(&in_ids(conn.backend(), 2, chunk.len())),
             args,

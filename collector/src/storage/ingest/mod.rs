@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use uuid::Uuid;
 
 use crate::args;
-use crate::db::{ids_args, in_ids, Arg, Conn, Db, Statement, StoreError};
+use crate::db::{in_ids, site_and_ids, Arg, Conn, Db, Statement, StoreError};
 use crate::domain::visit::{Click, Visit};
 use crate::reports::query::Fact;
 use crate::reports::rollups::RollupDelta;
@@ -335,9 +335,7 @@ impl Batch<'_> {
                     "UPDATE sessions SET {set} AND site_id = $1 AND session_id{}",
                     in_ids(tx.backend(), 2, chunk.len())
                 );
-                let mut args = args![site];
-                args.extend(ids_args(tx.backend(), chunk));
-                out.push((sql, args));
+                out.push((sql, site_and_ids(tx.backend(), site, chunk)));
             }
         }
         out
