@@ -26,11 +26,23 @@ pub enum Fact {
 
 impl Fact {
     /// The table's alias in report SQL.
-    fn alias(self) -> &'static str {
+    pub fn alias(self) -> &'static str {
         match self {
             Fact::Sessions => "s",
             Fact::Clicks | Fact::ChatClicks => "c",
             Fact::Dialogs => "d",
+        }
+    }
+
+    /// What a row of the fact's table (alias [`Fact::alias`]) must also satisfy to be
+    /// counted: a chat click is a click some dialog points at.
+    pub fn counted_only(self) -> &'static str {
+        match self {
+            Fact::ChatClicks => {
+                " AND EXISTS (SELECT 1 FROM dialogs x WHERE x.site_id = c.site_id \
+                 AND x.click_id = c.click_id)"
+            }
+            _ => "",
         }
     }
 
@@ -120,6 +132,32 @@ pub const ROW_KEYS: [(&str, Key); 11] = [
 ];
 
 impl Key {
+    /// Every key.
+    pub const ALL: [Key; 14] = [
+        Key::Kind,
+        Key::MatchKind,
+        Key::Channel,
+        Key::Campaign,
+        Key::Content,
+        Key::Term,
+        Key::LandingPage,
+        Key::ClickPage,
+        Key::Number,
+        Key::Country,
+        Key::Region,
+        Key::Device,
+        Key::Os,
+        Key::Browser,
+    ];
+
+    /// The key's place in [`Key::ALL`].
+    pub fn position(self) -> usize {
+        Key::ALL
+            .iter()
+            .position(|k| *k == self)
+            .expect("every key is in Key::ALL")
+    }
+
     fn column(self) -> &'static str {
         match self {
             Key::Kind => "kind",
@@ -141,7 +179,7 @@ impl Key {
 
     /// The key's SQL on `fact`'s table; NULL where the fact has no such value (a visit has
     /// no page of contact, tracked number or match kind).
-    fn sql(self, fact: Fact) -> String {
+    pub fn sql(self, fact: Fact) -> String {
         let column = match (self, fact) {
             (Key::Kind | Key::MatchKind, Fact::Dialogs) => self.column(),
             (Key::Kind | Key::MatchKind, _) => return "CAST(NULL AS TEXT)".to_owned(),
@@ -261,26 +299,8 @@ pub fn dialog_conditions(f: &ReportFilters, first: usize) -> (String, Vec<String
 impl CountQuery<'_> {
     /// The SQL text and the string parameters after `$1` site, `$2` from, `$3` to.
     pub fn to_sql(&self) -> (String, Vec<String>) {
-        self.sql(false)
-    }
-
-    /// The same SQL over the fact rows of `$1` site picked into a table `picked` (by the
-    /// caller's `WITH`) instead of a time range; filters are not applied. Rollups are built
-    /// with it.
-    pub fn sql_for_picked(&self) -> String {
-        self.sql(true).0
-    }
-
-    fn sql(&self, picked: bool) -> (String, Vec<String>) {
         let (table, time, _) = self.fact.table();
-        // A chat click is a click some dialog points at.
-        let chatted = match self.fact {
-            Fact::ChatClicks => {
-                " AND EXISTS (SELECT 1 FROM dialogs x WHERE x.site_id = c.site_id \
-                 AND x.click_id = c.click_id)"
-            }
-            _ => "",
-        };
+        let chatted = self.fact.counted_only();
         let a = self.fact.alias();
         let key = |i: usize| {
             self.keys
@@ -297,11 +317,10 @@ impl CountQuery<'_> {
         };
         // A tag filter starts from the tag's rows of the period (one per dialog, holding its
         // start), and `CROSS JOIN` keeps SQLite from scanning every dialog of the period.
-        let tagged = match (&self.filters.tag, self.fact, picked) {
-            (Some(_), Fact::Dialogs, false) => "dialog_tags t CROSS JOIN ",
+        let tagged = match (&self.filters.tag, self.fact) {
+            (Some(_), Fact::Dialogs) => "dialog_tags t CROSS JOIN ",
             _ => "",
         };
-        let table = if picked { "picked" } else { table };
         let mut sql = format!(
             "SELECT {} AS k1, {} AS k2, {} AS k3, {bucket} AS b, COUNT(*) AS n \
              FROM {tagged}{table} {a}",
@@ -309,12 +328,6 @@ impl CountQuery<'_> {
             key(1),
             key(2)
         );
-        if picked {
-            sql.push_str(&format!(
-                " WHERE {a}.site_id = $1{chatted} GROUP BY 1, 2, 3, 4"
-            ));
-            return (sql, Vec::new());
-        }
         sql.push_str(&format!(
             " WHERE {a}.site_id = $1 AND {a}.{time} >= $2 AND {a}.{time} < $3{chatted}"
         ));

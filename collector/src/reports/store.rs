@@ -308,7 +308,7 @@ async fn recompute(conn: &mut Conn, site_id: SiteId) -> Result<RollupDelta, sqlx
                 filters: &none,
             };
             for r in count_rows(conn, &q).await? {
-                let keys = [&r.k1, &r.k2, &r.k3];
+                let keys = [r.k1.as_deref(), r.k2.as_deref(), r.k3.as_deref()];
                 recomputed.add(site_id.0, dim.name.into(), r.b, keys, *fact, r.n);
             }
         }

@@ -1,6 +1,6 @@
 //! Changes to the rollups, collected in a transaction and written at its end.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use super::*;
 
@@ -49,12 +49,34 @@ impl RollupDelta {
         site: Uuid,
         dim: String,
         slot: i64,
-        keys: [&Option<String>; 3],
+        keys: [Option<&str>; 3],
         fact: Fact,
         n: i64,
     ) {
         let [k1, k2, k3] = keys.map(encode);
         self.0.entry((site, dim, slot, k1, k2, k3)).or_default()[fact_index(fact)] += n;
+    }
+
+    /// Adds `n` × the contributions of the `fact` rows `rows` of `site`: in each grouping
+    /// counting the fact, one per row in the group of its keys and the slot of its time, as
+    /// the report SQL groups them (`CAST(time / slot AS BIGINT)`, which truncates as `/`
+    /// does). Summed per group before they are added: a batch's rows mostly share their keys.
+    pub fn add_fact_rows(&mut self, site: Uuid, fact: Fact, rows: &[FactRow], n: i64) {
+        let mut groups: HashMap<(usize, i64, [Option<&str>; 3]), i64> = HashMap::new();
+        for (i, d) in DIMS.iter().enumerate() {
+            if !d.facts.contains(&fact) {
+                continue;
+            }
+            let at: Vec<usize> = d.keys.iter().map(|k| k.position()).collect();
+            for r in rows {
+                let key = |j: usize| at.get(j).and_then(|p| r.keys[*p].as_deref());
+                let group = (i, r.at_ms / d.slot_ms, [key(0), key(1), key(2)]);
+                *groups.entry(group).or_default() += n;
+            }
+        }
+        for ((i, slot, keys), n) in groups {
+            self.add(site, DIMS[i].name.to_owned(), slot, keys, fact, n);
+        }
     }
 
     /// The changed rows, in key order, without the ones that cancelled out.
@@ -64,6 +86,34 @@ impl RollupDelta {
             .filter(|(_, v)| v.iter().any(|n| *n != 0))
             .map(|(k, v)| (k, *v))
             .collect()
+    }
+}
+
+/// A fact row as the rollups group it ([`fact_rows_sql`](super::fact_rows_sql)): its time
+/// and its value of each key of [`Key::ALL`], in that order.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FactRow {
+    /// The fact's time (a session's or dialog's start, a click's time).
+    pub at_ms: i64,
+    /// The keys, by position in [`Key::ALL`].
+    pub keys: [Option<String>; Key::ALL.len()],
+}
+
+impl<'r, R: sqlx::Row> sqlx::FromRow<'r, R> for FactRow
+where
+    usize: sqlx::ColumnIndex<R>,
+    i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    fn from_row(row: &'r R) -> Result<Self, sqlx::Error> {
+        let mut out = FactRow {
+            at_ms: row.try_get(0)?,
+            ..FactRow::default()
+        };
+        for (i, key) in out.keys.iter_mut().enumerate() {
+            *key = row.try_get(i + 1)?;
+        }
+        Ok(out)
     }
 }
 

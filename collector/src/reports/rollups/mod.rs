@@ -9,10 +9,12 @@
 //! reports (busiest hours, dynamics) in zones whose offsets are whole hours; elsewhere they
 //! fall back to the fact tables.
 //!
-//! A row's contribution to the rollups is computed by the same SQL that reports run on the
-//! fact tables ([`CountQuery`] restricted to a list of ids), so the two cannot disagree on
-//! what a group is. Writes subtract the contributions of the rows they are about to change,
-//! change them, and add the new contributions back ([`RollupDelta`]).
+//! A row's contribution to the rollups is read from the columns the report SQL groups by
+//! ([`Key::sql`]) and grouped the way it groups them, into the same slots
+//! ([`RollupDelta::add_fact_rows`]); `rollup_drift` recomputes the rollups with the report
+//! SQL itself ([`CountQuery`]), which the tests compare. Writes subtract the contributions
+//! of the rows they are about to change, change them, and add the new contributions back
+//! ([`RollupDelta`]).
 
 mod delta;
 pub mod messages;
@@ -22,16 +24,15 @@ mod sql;
 mod tests;
 pub mod write;
 
-pub use delta::{drift, RollupDelta, RollupKey, Touched};
+pub use delta::{drift, FactRow, RollupDelta, RollupKey, Touched};
 pub use plan::{merge, Part, RollupRead};
-pub use sql::{contribution_sql, copy_attribution_sql, copy_drift_sql};
+pub use sql::{copy_attribution_sql, copy_drift_sql, fact_rows_sql};
 
 use std::collections::BTreeMap;
 
 use uuid::Uuid;
 
-use super::query::{CountQuery, CountRow, Fact, Key, ReportFilters, COPIED_FROM_SESSION};
-use crate::domain::site::SiteId;
+use super::query::{CountQuery, CountRow, Fact, Key, COPIED_FROM_SESSION};
 
 /// A UTC day, in ms.
 pub const DAY_MS: i64 = 86_400_000;
@@ -185,7 +186,7 @@ fn column(fact: Fact) -> &'static str {
 
 /// A key as stored: `''` for NULL, `'='` + the value otherwise (primary keys hold no NULLs,
 /// and an empty string stays distinct from a missing value).
-pub fn encode(k: &Option<String>) -> String {
+pub fn encode(k: Option<&str>) -> String {
     match k {
         None => String::new(),
         Some(v) => format!("={v}"),

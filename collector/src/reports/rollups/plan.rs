@@ -119,7 +119,7 @@ impl<'a> CountQuery<'a> {
                         .collect::<Option<Vec<_>>>()?;
                     let equal = filters
                         .iter()
-                        .map(|(k, v)| Some((at(*k)?, encode(&Some((*v).to_owned())))))
+                        .map(|(k, v)| Some((at(*k)?, encode(Some(v)))))
                         .collect::<Option<Vec<_>>>()?;
                     Some((d, select, equal))
                 })

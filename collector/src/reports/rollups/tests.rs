@@ -1,6 +1,8 @@
-//! The planner, the contribution SQL and the deltas, checked without a database.
+//! The planner, the fact rows' SQL and the deltas, checked without a database.
 
 use super::*;
+use crate::domain::site::SiteId;
+use crate::reports::query::ReportFilters;
 
 fn query<'a>(keys: &'a [Key], from_ms: i64, to_ms: i64, f: &'a ReportFilters) -> CountQuery<'a> {
     CountQuery {
@@ -184,7 +186,7 @@ fn deltas_cancel_and_keys_keep_null_apart_from_empty() {
         site,
         "channel".into(),
         1,
-        [&Some("Email".into()), &None, &None],
+        [Some("Email"), None, None],
         Fact::Dialogs,
         1,
     );
@@ -192,7 +194,7 @@ fn deltas_cancel_and_keys_keep_null_apart_from_empty() {
         site,
         "channel".into(),
         1,
-        [&Some("Email".into()), &None, &None],
+        [Some("Email"), None, None],
         Fact::Dialogs,
         -1,
     );
@@ -200,7 +202,7 @@ fn deltas_cancel_and_keys_keep_null_apart_from_empty() {
         site,
         "channel".into(),
         1,
-        [&Some(String::new()), &None, &None],
+        [Some(""), None, None],
         Fact::Clicks,
         1,
     );
@@ -208,7 +210,7 @@ fn deltas_cancel_and_keys_keep_null_apart_from_empty() {
         site,
         "channel".into(),
         1,
-        [&None, &None, &None],
+        [None, None, None],
         Fact::Clicks,
         2,
     );
@@ -241,9 +243,57 @@ fn deltas_cancel_and_keys_keep_null_apart_from_empty() {
             n: 5
         }]
     );
-    assert!(contribution_sql(
+    let sql = fact_rows_sql(
         Fact::Sessions,
-        &crate::db::in_ids(crate::db::Backend::Sqlite, 2, 2)
-    )
-    .contains("session_id IN ($2, $3)"));
+        &crate::db::in_ids(crate::db::Backend::Sqlite, 2, 2),
+    );
+    assert!(sql.contains("s.session_id IN ($2, $3)"), "{sql}");
+}
+
+#[test]
+fn fact_rows_count_once_per_grouping_in_the_group_and_slot_of_their_keys_and_time() {
+    let site = Uuid::nil();
+    let row = |at_ms: i64, channel: &str| {
+        let mut r = FactRow {
+            at_ms,
+            ..FactRow::default()
+        };
+        r.keys[Key::Channel.position()] = Some(channel.to_owned());
+        r.keys[Key::Number.position()] = Some("447700900123".to_owned());
+        r
+    };
+    let rows = [
+        row(HOUR_MS, "Email"),
+        row(HOUR_MS + 1, "Email"),
+        row(2 * HOUR_MS, "Direct"),
+    ];
+    let mut delta = RollupDelta::default();
+    delta.add_fact_rows(site, Fact::Dialogs, &rows, 1);
+    let dialogs = |dim: &str, slot: i64, channel: &str| {
+        let key = (
+            site,
+            dim.to_owned(),
+            slot,
+            encode(Some(channel)),
+            encode(Some("447700900123")),
+            String::new(),
+        );
+        delta.0.get(&key).map(|c| c[2])
+    };
+    assert_eq!(dialogs("channel", 0, "Email"), Some(2));
+    assert_eq!(dialogs("channel", 0, "Direct"), Some(1));
+    assert_eq!(dialogs("channel-hour", 1, "Email"), Some(2));
+    assert_eq!(dialogs("channel-hour", 2, "Direct"), Some(1));
+    for d in DIMS {
+        let total: i64 = delta
+            .0
+            .iter()
+            .filter(|(k, _)| k.1 == d.name)
+            .map(|(_, c)| c[2])
+            .sum();
+        let counted = if d.facts.contains(&Fact::Dialogs) { 3 } else { 0 };
+        assert_eq!(total, counted, "{}", d.name);
+    }
+    delta.add_fact_rows(site, Fact::Dialogs, &rows, -1);
+    assert!(delta.rows().is_empty());
 }

@@ -12,7 +12,7 @@ use std::collections::BTreeSet;
 use uuid::Uuid;
 
 use super::delta::FactOrder;
-use super::{contribution_sql, copy_attribution_sql, RollupDelta, Touched, COUNTERS};
+use super::{copy_attribution_sql, fact_rows_sql, FactRow, RollupDelta, Touched, COUNTERS};
 use crate::args;
 use crate::db::{in_ids, site_and_ids, Arg, Conn, Statement};
 use crate::reports::query::Fact;
@@ -83,21 +83,11 @@ impl RollupDelta {
         ids: &[Uuid],
         sign: i64,
     ) -> Result<(), sqlx::Error> {
-        type Row = (
-            String,
-            Option<String>,
-            Option<String>,
-            Option<String>,
-            i64,
-            i64,
-        );
         for chunk in ids.chunks(ID_CHUNK) {
-            let sql = contribution_sql(fact, &in_ids(conn.backend(), 2, chunk.len()));
+            let sql = fact_rows_sql(fact, &in_ids(conn.backend(), 2, chunk.len()));
             let args = site_and_ids(conn.backend(), site, chunk);
-            let rows: Vec<Row> = conn.fetch_all(&sql, args).await?;
-            for (dim, k1, k2, k3, slot, n) in rows {
-                self.add(site, dim, slot, [&k1, &k2, &k3], fact, sign * n);
-            }
+            let rows: Vec<FactRow> = conn.fetch_all(&sql, args).await?;
+            self.add_fact_rows(site, fact, &rows, sign);
         }
         Ok(())
     }

@@ -10,7 +10,7 @@ use super::SessionRow;
 use crate::db::{ids_args, in_ids, Arg, Conn};
 use crate::reports::query::{Fact, Key};
 use crate::reports::rollups::write::ID_CHUNK;
-use crate::reports::rollups::{RollupDelta, Touched, DIMS};
+use crate::reports::rollups::{FactRow, RollupDelta, Touched};
 
 /// Which of a batch's sessions and clicks of one site are stored already, and the stored
 /// clicks and dialogs pointing at its new sessions (their session's keys were missing when
@@ -159,47 +159,40 @@ async fn find(
     Ok(found)
 }
 
-/// Counts the new sessions `new` of `site` in: for every grouping of visits, one in the
-/// group of the session's keys and slot, as the report SQL would count the row the batch
-/// writes (`Key::sql` on sessions: no page of contact, number, kind or match kind).
+/// Counts the new sessions `new` of `site` in, as [`RollupDelta::add_fact_rows`] counts the
+/// rows the batch writes: their keys as `Key::sql` reads them on sessions (no page of
+/// contact, number, kind or match kind).
 pub(super) fn count_sessions_in(
     delta: &mut RollupDelta,
     site: Uuid,
     new: &[Uuid],
     rows: &BTreeMap<(Uuid, Uuid), SessionRow<'_>>,
 ) {
-    for id in new {
-        let Some(row) = rows.get(&(site, *id)) else {
-            continue;
-        };
-        let v = row.first;
-        let key = |k: &Key| -> Option<String> {
-            match k {
-                Key::Channel => Some(v.channel.as_str().to_owned()),
-                Key::Campaign => v.attribution.utm_campaign.clone(),
-                Key::Content => v.attribution.utm_content.clone(),
-                Key::Term => v.attribution.utm_term.clone(),
-                Key::LandingPage => Some(v.page_key.clone()),
-                Key::Country => v.region.country.clone(),
-                Key::Region => v.region.region.clone(),
-                Key::Device => v.device.category.clone(),
-                Key::Os => v.device.os.clone(),
-                Key::Browser => v.device.browser.clone(),
-                Key::Kind | Key::MatchKind | Key::ClickPage | Key::Number => None,
+    let fact_rows: Vec<FactRow> = new
+        .iter()
+        .filter_map(|id| rows.get(&(site, *id)))
+        .map(|row| {
+            let v = row.first;
+            let key = |k: Key| -> Option<String> {
+                match k {
+                    Key::Channel => Some(v.channel.as_str().to_owned()),
+                    Key::Campaign => v.attribution.utm_campaign.clone(),
+                    Key::Content => v.attribution.utm_content.clone(),
+                    Key::Term => v.attribution.utm_term.clone(),
+                    Key::LandingPage => Some(v.page_key.clone()),
+                    Key::Country => v.region.country.clone(),
+                    Key::Region => v.region.region.clone(),
+                    Key::Device => v.device.category.clone(),
+                    Key::Os => v.device.os.clone(),
+                    Key::Browser => v.device.browser.clone(),
+                    Key::Kind | Key::MatchKind | Key::ClickPage | Key::Number => None,
+                }
+            };
+            FactRow {
+                at_ms: v.at_ms,
+                keys: Key::ALL.map(key),
             }
-        };
-        for d in DIMS.iter().filter(|d| d.facts.contains(&Fact::Sessions)) {
-            let keys: Vec<Option<String>> = (0..3).map(|i| d.keys.get(i).and_then(key)).collect();
-            let slot = v.at_ms / d.slot_ms;
-            let dim = d.name.to_owned();
-            delta.add(
-                site,
-                dim,
-                slot,
-                [&keys[0], &keys[1], &keys[2]],
-                Fact::Sessions,
-                1,
-            );
-        }
-    }
+        })
+        .collect();
+    delta.add_fact_rows(site, Fact::Sessions, &fact_rows, 1);
 }
