@@ -319,22 +319,33 @@ impl Conn {
 
     /// Runs `insert` (an `INSERT … ON CONFLICT DO NOTHING` of one row) and then `query` in
     /// one round trip: rows of `inserted` (1 if the insert added its row, else 0) and the
-    /// query's columns, one row of NULLs if it found nothing. The insert is a `WITH` of the
-    /// query, which therefore does not see the inserted row. PostgreSQL only (SQLite's one
-    /// writer needs no insert to claim a row: see `storage::inbound::claim`).
+    /// query's columns, one row of NULLs if it found nothing. On SQLite the query follows the
+    /// insert in one script and reads `changes()`; on PostgreSQL the insert is a `WITH` of
+    /// the query, which therefore does not see the inserted row.
     pub async fn fetch_after_insert<T: Record>(
         &mut self,
         (insert, mut args): Statement<'_>,
         (query, query_args): Statement<'_>,
     ) -> Result<Vec<T>, sqlx::Error> {
-        debug_assert_eq!(self.backend(), Backend::Postgres);
-        let sql = format!(
-            "WITH claimed AS ({insert} RETURNING 1) SELECT i.inserted, q.* FROM \
-             (SELECT COUNT(*) AS inserted FROM claimed) i LEFT JOIN ({}) q ON TRUE",
-            shift_params(&query, args.len())
-        );
-        args.extend(query_args);
-        self.fetch_all(&sql, args).await
+        match self.backend() {
+            Backend::Sqlite => {
+                self.defer(insert, args);
+                let sql = format!(
+                    "SELECT i.inserted, q.* FROM (SELECT changes() AS inserted) i \
+                     LEFT JOIN ({query}) q ON 1 = 1"
+                );
+                self.fetch_all(&sql, query_args).await
+            }
+            Backend::Postgres => {
+                let sql = format!(
+                    "WITH claimed AS ({insert} RETURNING 1) SELECT i.inserted, q.* FROM \
+                     (SELECT COUNT(*) AS inserted FROM claimed) i LEFT JOIN ({}) q ON TRUE",
+                    shift_params(&query, args.len())
+                );
+                args.extend(query_args);
+                self.fetch_all(&sql, args).await
+            }
+        }
     }
 
     /// Inserts `rows` (each the same number of values): on SQLite with

@@ -8,6 +8,7 @@ use crate::args;
 use crate::db::{Backend, Conn};
 use crate::domain::dialog::MatchKind;
 use crate::domain::inbound::ContactIdentity;
+use crate::domain::now_ms;
 use crate::matching::ContactDialog;
 
 /// A message row to store under its provider id.
@@ -18,12 +19,11 @@ pub struct Claim<'a> {
     pub message_type: &'a str,
     pub body: &'a Option<String>,
     pub sent_at_ms: i64,
-    pub received_at_ms: i64,
 }
 
 /// What [`claim_and_find`] learned in its round trip.
 pub struct Claimed {
-    /// Whether the message is new (else a redelivery, stored before or earlier in the batch).
+    /// Whether the message is new (else a redelivery).
     pub new: bool,
     /// The stored contact, as `(contact_id, identity)`.
     pub contact: Option<(Uuid, String)>,
@@ -48,56 +48,47 @@ type ClaimRow = (
     Option<Uuid>,
 );
 
-/// Claims a message under its provider id and says whether it is new, with the stored
-/// contact `contact` names (see [`contacts::find_statement`]), in one round trip. On
-/// PostgreSQL the claim inserts the row: its unique key is what serialises simultaneous
-/// redeliveries of one message, so every inbound write claims its message this way before
-/// touching anything else. SQLite has one writer at a time: the claim only reads whether the
-/// row exists, and the row is written once, with its dialog and contact ([`store_claimed`]),
-/// instead of inserted and then updated (both of its indexes on them written twice). On
-/// SQLite the same round trip reads the contact's dialogs around `at_ms`; on PostgreSQL
-/// they are read once the contact's row is locked by its update, since another writer may
-/// be starting a dialog for the same contact.
+/// Stores a message row under its provider id and says whether it is new, with the stored
+/// contact `contact` names (see [`contacts::find_statement`]), in one round trip. The row's
+/// unique key is what serialises simultaneous redeliveries of one message, so every inbound
+/// write claims its message this way before touching anything else. On SQLite, where one
+/// writer runs at a time, the same round trip reads the contact's dialogs around `at_ms`;
+/// on PostgreSQL they are read once the contact's row is locked by its update, since
+/// another writer may be starting a dialog for the same contact.
 pub async fn claim_and_find(
     tx: &mut Conn,
-    m: &Claim<'_>,
+    m: Claim<'_>,
     contact: &ContactIdentity,
     at_ms: i64,
 ) -> Result<Claimed, sqlx::Error> {
+    let claim = (
+        "INSERT INTO messages (site_id, provider, provider_message_id, message_type, body, \
+         sent_at, received_at) VALUES ($1, $2, $3, $4, $5, $6, $7) \
+         ON CONFLICT (site_id, provider, provider_message_id) DO NOTHING"
+            .to_owned(),
+        args![
+            m.site_id,
+            m.provider,
+            m.provider_message_id,
+            m.message_type,
+            m.body,
+            m.sent_at_ms,
+            now_ms()
+        ],
+    );
     let (find, mut find_args) = contacts::find_statement(m.site_id, contact);
     let with_dialogs = tx.backend() == Backend::Sqlite;
-    let rows: Vec<ClaimRow> = if with_dialogs {
-        find_args.extend(args![at_ms, m.provider, m.provider_message_id]);
-        let sql = format!(
-            "SELECT i.new, q.* FROM (SELECT NOT EXISTS (SELECT 1 FROM messages \
-             WHERE site_id = $1 AND provider = $7 AND provider_message_id = $8) AS new) i \
-             LEFT JOIN ({}) q ON 1 = 1",
-            contact_and_dialogs_sql(&find)
-        );
-        tx.fetch_all(&sql, find_args).await?
+    let query = if with_dialogs {
+        find_args.push(at_ms.into());
+        contact_and_dialogs_sql(&find)
     } else {
-        let claim = (
-            "INSERT INTO messages (site_id, provider, provider_message_id, message_type, \
-             body, sent_at, received_at) VALUES ($1, $2, $3, $4, $5, $6, $7) \
-             ON CONFLICT (site_id, provider, provider_message_id) DO NOTHING"
-                .to_owned(),
-            args![
-                m.site_id,
-                m.provider,
-                m.provider_message_id,
-                m.message_type,
-                m.body,
-                m.sent_at_ms,
-                m.received_at_ms
-            ],
-        );
-        let query = format!(
+        format!(
             "SELECT f.contact_id, f.identity, CAST(NULL AS UUID), CAST(NULL AS UUID), \
              CAST(NULL AS BIGINT), CAST(NULL AS BIGINT), CAST(NULL AS TEXT), \
              CAST(NULL AS TEXT), CAST(NULL AS UUID) FROM ({find}) f"
-        );
-        tx.fetch_after_insert(claim, (query, find_args)).await?
+        )
     };
+    let rows: Vec<ClaimRow> = tx.fetch_after_insert(claim, (query, find_args)).await?;
     let new = rows.first().ok_or(sqlx::Error::RowNotFound)?.0 > 0;
     let contact = rows.first().and_then(|r| r.1.zip(r.2.clone()));
     let mut dialogs = Vec::new();
@@ -122,49 +113,6 @@ pub async fn claim_and_find(
         contact,
         around: with_dialogs.then(|| split_around(dialogs, at_ms)),
     })
-}
-
-/// Writes the new message `m` (see [`claim_and_find`]) with the dialog and contact it went
-/// to, if any: on SQLite its row, on PostgreSQL into the row its claim inserted. Deferred.
-pub fn store_claimed(
-    tx: &mut Conn,
-    m: &Claim<'_>,
-    dialog_id: Option<Uuid>,
-    contact_id: Option<Uuid>,
-) {
-    if tx.backend() == Backend::Sqlite {
-        tx.defer(
-            "INSERT INTO messages (site_id, provider, provider_message_id, message_type, body, \
-             sent_at, received_at, dialog_id, contact_id) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-            args![
-                m.site_id,
-                m.provider,
-                m.provider_message_id,
-                m.message_type,
-                m.body,
-                m.sent_at_ms,
-                m.received_at_ms,
-                dialog_id,
-                contact_id
-            ],
-        );
-        return;
-    }
-    if dialog_id.is_none() && contact_id.is_none() {
-        return;
-    }
-    tx.defer(
-        "UPDATE messages SET dialog_id = $4, contact_id = $5 \
-         WHERE site_id = $1 AND provider = $2 AND provider_message_id = $3",
-        args![
-            m.site_id,
-            m.provider,
-            m.provider_message_id,
-            dialog_id,
-            contact_id
-        ],
-    );
 }
 
 /// The contact that `find` (`$1` site, up to `$5`) finds, with its dialogs around time `$6`

@@ -4,11 +4,10 @@
 
 use uuid::Uuid;
 
-use super::claim::{claim_and_find, store_claimed, Claim};
+use super::claim::{claim_and_find, Claim};
 use crate::args;
 use crate::db::Conn;
 use crate::domain::inbound::IdentityChange;
-use crate::domain::now_ms;
 use crate::reports::rollups::messages::MessageDelta;
 use crate::storage::IdentityOutcome;
 
@@ -22,9 +21,8 @@ pub async fn change(tx: &mut Conn, c: &IdentityChange) -> Result<IdentityOutcome
         message_type: "system",
         body: &c.body,
         sent_at_ms: c.at_ms,
-        received_at_ms: now_ms(),
     };
-    let claimed = claim_and_find(tx, &claim, &c.old, c.at_ms).await?;
+    let claimed = claim_and_find(tx, claim, &c.old, c.at_ms).await?;
     if !claimed.new {
         return Ok(IdentityOutcome::Duplicate);
     }
@@ -32,7 +30,6 @@ pub async fn change(tx: &mut Conn, c: &IdentityChange) -> Result<IdentityOutcome
     received.received(site_id, c.at_ms, 1);
     received.write(tx);
     let Some((contact_id, identity)) = claimed.contact else {
-        store_claimed(tx, &claim, None, None);
         return Ok(IdentityOutcome::UnknownContact);
     };
     // The key follows whatever it was made of: a phone-keyed contact takes the new phone, a
@@ -52,7 +49,6 @@ pub async fn change(tx: &mut Conn, c: &IdentityChange) -> Result<IdentityOutcome
             .await?;
         if taken.is_some() {
             tracing::warn!(%new_identity, "identity change left alone: new identity taken");
-            store_claimed(tx, &claim, None, None);
             return Ok(IdentityOutcome::Conflict);
         }
     }
@@ -69,6 +65,16 @@ pub async fn change(tx: &mut Conn, c: &IdentityChange) -> Result<IdentityOutcome
         ],
     )
     .await?;
-    store_claimed(tx, &claim, None, Some(contact_id));
+    tx.execute(
+        "UPDATE messages SET contact_id = $4 \
+         WHERE site_id = $1 AND provider = $2 AND provider_message_id = $3",
+        args![
+            site_id,
+            c.provider.as_str(),
+            &c.provider_message_id,
+            contact_id
+        ],
+    )
+    .await?;
     Ok(IdentityOutcome::Applied)
 }

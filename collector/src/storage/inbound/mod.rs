@@ -1,11 +1,9 @@
 //! Inbound messages, matched to sessions and dialogs; delivery statuses; identity changes.
 //!
 //! Messages are stored in batches, one transaction each (see
-//! [`crate::ingest::InboundQueue`]); each message starts by claiming its provider id
-//! ([`claim_and_find`]): on PostgreSQL by inserting its row, so that unique key serialises
-//! concurrent redeliveries of the same message before anything else is touched; on SQLite,
-//! whose one writer needs no such lock, by reading whether it is stored, the row written
-//! once its dialog is known ([`store_claimed`]). Then, top to bottom in
+//! [`crate::ingest::InboundQueue`]); each message starts by inserting its row under its
+//! provider id ([`claim_and_find`]), so that unique key serialises concurrent redeliveries
+//! of the same message before anything else is touched. Then, top to bottom in
 //! [`ingest_message`]: the referral is kept, the contact found, the codes looked up, the
 //! contact's dialogs around the send time read, [`decide`] says where the message goes,
 //! and the dialog is continued, prepended to or started (and attributed, see
@@ -38,7 +36,7 @@ use crate::reports::rollups::messages::MessageDelta;
 use crate::reports::rollups::RollupDelta;
 use crate::storage::{IdentityOutcome, IngestOutcome, StatusView};
 use attribution::CodedSession;
-use claim::{claim_and_find, dialogs_around, store_claimed, Claim};
+use claim::{claim_and_find, dialogs_around, Claim};
 use dialog::{continue_dialog, prepend_to_dialog, start_dialog, Start};
 
 /// The chat side of storage.
@@ -185,9 +183,8 @@ async fn ingest_message(
         message_type: m.message_type.as_str(),
         body: &m.text,
         sent_at_ms: m.sent_at_ms,
-        received_at_ms: now_ms(),
     };
-    let claimed = claim_and_find(tx, &claim, &m.contact, m.sent_at_ms).await?;
+    let claimed = claim_and_find(tx, claim, &m.contact, m.sent_at_ms).await?;
     if !claimed.new {
         return Ok(IngestOutcome::Duplicate);
     }
@@ -253,7 +250,17 @@ async fn ingest_message(
             (dialog_id, true)
         }
     };
-    store_claimed(tx, &claim, Some(dialog_id), Some(contact_id));
+    tx.defer(
+        "UPDATE messages SET dialog_id = $4, contact_id = $5 \
+         WHERE site_id = $1 AND provider = $2 AND provider_message_id = $3",
+        args![
+            site_id,
+            m.provider.as_str(),
+            &m.provider_message_id,
+            dialog_id,
+            contact_id
+        ],
+    );
     if let Some(text) = &m.text {
         let event = crate::storage::dialogs::outcome::RuleEvent::Text(text);
         crate::storage::dialogs::outcome::apply_rules(tx, site_id, dialog_id, event).await?;
