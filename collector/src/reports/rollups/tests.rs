@@ -291,7 +291,11 @@ fn fact_rows_count_once_per_grouping_in_the_group_and_slot_of_their_keys_and_tim
             .filter(|(k, _)| k.1 == d.name)
             .map(|(_, c)| c[2])
             .sum();
-        let counted = if d.facts.contains(&Fact::Dialogs) { 3 } else { 0 };
+        let counted = if d.facts.contains(&Fact::Dialogs) {
+            3
+        } else {
+            0
+        };
         assert_eq!(total, counted, "{}", d.name);
     }
     delta.add_fact_rows(site, Fact::Dialogs, &rows, -1);
