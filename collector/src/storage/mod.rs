@@ -40,7 +40,7 @@ pub use dialogs::Dialogs;
 pub use first_steps::{FirstSteps, FirstStepsStore};
 pub use inbound::{
     contact_and_dialogs_sql, first_reply_sql, refresh_first_replies, Inbound, FIND_CONTACT,
-    NEWEST_UNCLAIMED_CLICK,
+    NEWEST_UNCLAIMED_CLICKS,
 };
 pub use ingest::{Ingest, IngestEvent};
 pub use live::{LiveMessage, LiveStore};

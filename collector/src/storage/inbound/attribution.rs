@@ -109,37 +109,43 @@ async fn exact(
     })
 }
 
-/// Newest click on number `$2` in `[$3, $4]` of a session no dialog has claimed, other than
-/// session `$5` (NULL: any), among the newest 64 clicks on the number in the window (a
-/// number busier than that has no single candidate anyway), so its cost grows neither with
-/// the table nor with a flood of clicks. A click counts only with its session's visit, from
-/// the client of that visit (a click beacon alone, forged with nothing but the site key,
-/// cannot take a chat), and not from a client whose clicks in the window (its first 17)
-/// belong to three sessions or more: a person has one session at a time, so one address
-/// and browser behind three within minutes is a forger's made-up sessions (or too many
-/// people to tell apart), which neither take a chat nor make it ambiguous. That is checked
-/// once per client among the 64 (`flood`), not once per click: a flood's clicks share a
-/// few clients. Rows from before the client signal (NULL) count as from an unknown client.
-pub const NEWEST_UNCLAIMED_CLICK: &str = "WITH candidates AS (SELECT site_id, session_id, \
+/// The newest click on number `$2` in `[$3, $4]` of a session no dialog has claimed, and the
+/// newest such click of another session: at most two rows, in one read, among the newest 64
+/// clicks on the number in the window (a number busier than that has no single candidate
+/// anyway), so its cost grows neither with the table nor with a flood of clicks. A click
+/// counts only with its session's visit, from the client of that visit (a click beacon
+/// alone, forged with nothing but the site key, cannot take a chat), and not from a client
+/// whose clicks in the window (its first 17) belong to three sessions or more: a person has
+/// one session at a time, so one address and browser behind three within minutes is a
+/// forger's made-up sessions (or too many people to tell apart), which neither take a chat
+/// nor make it ambiguous. That is checked once per client among the 64 (`flood`), not once
+/// per click: a flood's clicks share a few clients. The qualifying clicks (`unclaimed`) are
+/// found once and both rows picked from them (two queries each checked all 64 candidates
+/// and every client). Rows from before the client signal (NULL) count as from an unknown
+/// client.
+pub const NEWEST_UNCLAIMED_CLICKS: &str = "WITH candidates AS (SELECT site_id, session_id, \
      clicked_at, click_id, client FROM clicks WHERE site_id = $1 AND number = $2 \
      AND clicked_at >= $3 AND clicked_at <= $4 ORDER BY clicked_at DESC LIMIT 64), \
-     flood AS (SELECT k.client FROM (SELECT DISTINCT client FROM candidates \
+     flood AS MATERIALIZED (SELECT k.client FROM (SELECT DISTINCT client FROM candidates \
      WHERE client IS NOT NULL) k WHERE (SELECT COUNT(DISTINCT session_id) FROM \
      (SELECT f.session_id FROM clicks f WHERE f.site_id = $1 AND f.client = k.client \
-     AND f.clicked_at >= $3 AND f.clicked_at <= $4 LIMIT 17) seen) >= 3) \
-     SELECT c.session_id, c.clicked_at, c.click_id FROM candidates c \
-     WHERE ($5 IS NULL OR c.session_id <> $5) \
-     AND (c.client IS NULL OR c.client NOT IN (SELECT client FROM flood)) \
+     AND f.clicked_at >= $3 AND f.clicked_at <= $4 LIMIT 17) seen) >= 3), \
+     unclaimed AS MATERIALIZED (SELECT c.session_id, c.clicked_at, c.click_id \
+     FROM candidates c \
+     WHERE (c.client IS NULL OR c.client NOT IN (SELECT client FROM flood)) \
      AND NOT EXISTS (SELECT 1 FROM dialogs d \
      WHERE d.site_id = c.site_id AND d.session_id = c.session_id) \
      AND EXISTS (SELECT 1 FROM sessions s \
      WHERE s.site_id = c.site_id AND s.session_id = c.session_id \
-     AND (s.client IS NULL OR c.client IS NULL OR s.client = c.client)) \
-     ORDER BY c.clicked_at DESC LIMIT 1";
+     AND (s.client IS NULL OR c.client IS NULL OR s.client = c.client))) \
+     SELECT * FROM (SELECT * FROM unclaimed \
+     ORDER BY clicked_at DESC, click_id DESC LIMIT 1) AS newest \
+     UNION ALL SELECT * FROM (SELECT * FROM unclaimed u WHERE u.session_id <> \
+     (SELECT session_id FROM unclaimed ORDER BY clicked_at DESC, click_id DESC LIMIT 1) \
+     ORDER BY u.clicked_at DESC, u.click_id DESC LIMIT 1) AS other";
 
 /// The one session that clicked the number shortly before and that no dialog has claimed,
-/// if there is exactly one: two index probes, the newest such click and the newest such
-/// click of another session.
+/// if there is exactly one ([`NEWEST_UNCLAIMED_CLICKS`]).
 async fn probable(
     tx: &mut Conn,
     m: &InboundMessage,
@@ -147,27 +153,23 @@ async fn probable(
 ) -> Result<Match, sqlx::Error> {
     let site_id = m.site_id.0;
     let (from, to) = probable::click_range(m.sent_at_ms, policy.probable_window_ms);
-    let newest =
-        |other_than: Option<Uuid>| args![site_id, &m.business_number, from, to, other_than];
-    let first: Option<(Uuid, i64, Uuid)> = tx
-        .fetch_optional(NEWEST_UNCLAIMED_CLICK, newest(None))
+    let found: Vec<(Uuid, i64, Uuid)> = tx
+        .fetch_all(
+            NEWEST_UNCLAIMED_CLICKS,
+            args![site_id, &m.business_number, from, to],
+        )
         .await?;
-    let Some((session_id, clicked_at, click_id)) = first else {
+    // Two rows are two sessions, which `decide` refuses whichever comes first.
+    let Some(&(_, _, click_id)) = found.first() else {
         return Ok(Match::none());
     };
-    let second: Option<(Uuid, i64, Uuid)> = tx
-        .fetch_optional(NEWEST_UNCLAIMED_CLICK, newest(Some(session_id)))
-        .await?;
-    let mut candidates = vec![probable::Candidate {
-        session_id,
-        clicked_at,
-    }];
-    candidates.extend(
-        second.map(|(session_id, clicked_at, _)| probable::Candidate {
+    let candidates: Vec<probable::Candidate> = found
+        .iter()
+        .map(|&(session_id, clicked_at, _)| probable::Candidate {
             session_id,
             clicked_at,
-        }),
-    );
+        })
+        .collect();
     let Some(p) = probable::decide(&candidates, m.sent_at_ms, policy.probable_window_ms) else {
         return Ok(Match::none());
     };

@@ -15,7 +15,7 @@ mod contacts;
 mod dialog;
 mod identity;
 mod statuses;
-pub use attribution::NEWEST_UNCLAIMED_CLICK;
+pub use attribution::NEWEST_UNCLAIMED_CLICKS;
 pub use claim::contact_and_dialogs_sql;
 pub use contacts::FIND_CONTACT;
 pub use statuses::{first_reply_sql, refresh_first_replies};
