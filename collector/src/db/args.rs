@@ -271,11 +271,22 @@ pub fn ids_args(backend: Backend, ids: &[Uuid]) -> Vec<Arg<'static>> {
     }
 }
 
-/// `$1` site, then `ids` as [`in_ids`] from `$2` takes them.
-pub fn site_and_ids(backend: Backend, site: Uuid, ids: &[Uuid]) -> Vec<Arg<'static>> {
-    let mut args = vec![Arg::from(site)];
-    args.extend(ids_args(backend, ids));
-    args
+/// Ids per list of [`site_id_lists`]: well under both databases' parameter limits.
+pub const ID_CHUNK: usize = 500;
+
+/// The ids `ids` of site `site` in lists of at most [`ID_CHUNK`]: per list, what follows the
+/// column matched against them ([`in_ids`] from `$2`) and its statement's arguments, `$1`
+/// the site, then the ids.
+pub fn site_id_lists(
+    backend: Backend,
+    site: Uuid,
+    ids: &[Uuid],
+) -> impl Iterator<Item = (String, Vec<Arg<'static>>)> + '_ {
+    ids.chunks(ID_CHUNK).map(move |chunk| {
+        let mut args = vec![Arg::from(site)];
+        args.extend(ids_args(backend, chunk));
+        (in_ids(backend, 2, chunk.len()), args)
+    })
 }
 
 /// `head SELECT * FROM unnest($1, …) tail`, one statement for any number of rows: `rows` as

@@ -26,7 +26,9 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{PgPool, SqlitePool};
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
-pub use args::{ids_args, in_ids, placeholders, site_and_ids, values_sql, Arg, Record, Statement};
+pub use args::{
+    ids_args, in_ids, placeholders, site_id_lists, values_sql, Arg, Record, Statement, ID_CHUNK,
+};
 pub use conn::Conn;
 use conn::Inner;
 use memo::Memo;

@@ -16,9 +16,9 @@ use std::collections::BTreeMap;
 
 use uuid::Uuid;
 
-use super::write::ID_CHUNK;
 use super::DAY_MS;
 use crate::args;
+use crate::db::ID_CHUNK;
 use crate::db::{placeholders, Arg, Conn};
 
 /// `message_rollups`' count columns.

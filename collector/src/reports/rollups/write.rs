@@ -14,11 +14,8 @@ use uuid::Uuid;
 use super::delta::FactOrder;
 use super::{copy_attribution_sql, fact_rows_sql, FactRow, RollupDelta, Touched, COUNTERS};
 use crate::args;
-use crate::db::{in_ids, site_and_ids, Arg, Conn, Statement};
+use crate::db::{site_id_lists, Arg, Conn, Statement};
 use crate::reports::query::Fact;
-
-/// Ids per `IN (…)` list: well under both databases' parameter limits.
-pub const ID_CHUNK: usize = 500;
 
 /// The ids that `select` (`$1` site, ending in the column to match) finds among `ids`.
 pub async fn ids_in(
@@ -28,10 +25,8 @@ pub async fn ids_in(
     ids: &[Uuid],
 ) -> Result<Vec<Uuid>, sqlx::Error> {
     let mut found = Vec::new();
-    for chunk in ids.chunks(ID_CHUNK) {
-        let sql = format!("{select}{}", in_ids(conn.backend(), 2, chunk.len()));
-        let args = site_and_ids(conn.backend(), site, chunk);
-        let rows: Vec<(Uuid,)> = conn.fetch_all(&sql, args).await?;
+    for (list, args) in site_id_lists(conn.backend(), site, ids) {
+        let rows: Vec<(Uuid,)> = conn.fetch_all(&format!("{select}{list}"), args).await?;
         found.extend(rows.into_iter().map(|(id,)| id));
     }
     Ok(found)
@@ -45,18 +40,9 @@ pub async fn clicks_of(
     site: Uuid,
     dialogs: &[Uuid],
 ) -> Result<Vec<Uuid>, sqlx::Error> {
-    let mut clicks = Vec::new();
-    for chunk in dialogs.chunks(ID_CHUNK) {
-        let sql = format!(
-            "SELECT DISTINCT click_id FROM dialogs WHERE site_id = $1 AND click_id IS NOT NULL \
-             AND dialog_id{}",
-            in_ids(conn.backend(), 2, chunk.len())
-        );
-        let args = site_and_ids(conn.backend(), site, chunk);
-        let rows: Vec<(Uuid,)> = conn.fetch_all(&sql, args).await?;
-        clicks.extend(rows.into_iter().map(|(id,)| id));
-    }
-    Ok(clicks)
+    let select = "SELECT DISTINCT click_id FROM dialogs WHERE site_id = $1 \
+                  AND click_id IS NOT NULL AND dialog_id";
+    ids_in(conn, select, site, dialogs).await
 }
 
 /// Copies into the `fact` rows `ids` (clicks or dialogs) their session's attribution, into
@@ -64,11 +50,9 @@ pub async fn clicks_of(
 /// [`COPIED_FROM_SESSION`](crate::reports::query::COPIED_FROM_SESSION)); NULLs where the
 /// session or click is missing. Deferred ([`Conn::defer`]): sent with the next statement.
 fn copy_attribution(conn: &mut Conn, site: Uuid, fact: Fact, ids: &[Uuid]) {
-    for chunk in ids.chunks(ID_CHUNK) {
-        let ids = in_ids(conn.backend(), 2, chunk.len());
-        for sql in copy_attribution_sql(fact, Some(&ids)) {
-            let args = site_and_ids(conn.backend(), site, chunk);
-            conn.defer(sql, args);
+    for (list, args) in site_id_lists(conn.backend(), site, ids) {
+        for sql in copy_attribution_sql(fact, Some(&list)) {
+            conn.defer(sql, args.clone());
         }
     }
 }
@@ -83,10 +67,8 @@ impl RollupDelta {
         ids: &[Uuid],
         sign: i64,
     ) -> Result<(), sqlx::Error> {
-        for chunk in ids.chunks(ID_CHUNK) {
-            let sql = fact_rows_sql(fact, &in_ids(conn.backend(), 2, chunk.len()));
-            let args = site_and_ids(conn.backend(), site, chunk);
-            let rows: Vec<FactRow> = conn.fetch_all(&sql, args).await?;
+        for (list, args) in site_id_lists(conn.backend(), site, ids) {
+            let rows: Vec<FactRow> = conn.fetch_all(&fact_rows_sql(fact, &list), args).await?;
             self.add_fact_rows(site, fact, &rows, sign);
         }
         Ok(())

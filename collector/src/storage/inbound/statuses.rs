@@ -5,13 +5,12 @@ use std::sync::LazyLock;
 use uuid::Uuid;
 
 use crate::args;
-use crate::db::{in_ids, site_and_ids, Conn, Db, StoreError};
+use crate::db::{site_id_lists, Conn, Db, StoreError};
 use crate::domain::now_ms;
 use crate::domain::provider::Provider;
 use crate::domain::site::SiteId;
 use crate::domain::status::{DeliveryStatus, StatusUpdate};
 use crate::reports::rollups::messages::{status_flags_sql, MessageDelta, STATUS_TIME};
-use crate::reports::rollups::write::ID_CHUNK;
 use crate::storage::StatusView;
 
 /// One upsert whose every column only moves forward — the status to a higher rank, each
@@ -94,12 +93,8 @@ pub fn first_reply_sql(ids: &str) -> String {
 /// Sets the first answer of the dialogs `ids` of `site` (see [`first_reply_sql`]), with
 /// the transaction's next statement or its commit ([`Conn::defer`]).
 pub fn refresh_first_replies(conn: &mut Conn, site: Uuid, ids: &[Uuid]) {
-    for chunk in ids.chunks(ID_CHUNK) {
-        let args = site_and_ids(conn.backend(), site, chunk);
-        conn.defer(
-            first_reply_sql(&in_ids(conn.backend(), 2, chunk.len())),
-            args,
-        );
+    for (list, args) in site_id_lists(conn.backend(), site, ids) {
+        conn.defer(first_reply_sql(&list), args);
     }
 }
 

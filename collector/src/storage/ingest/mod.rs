@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use uuid::Uuid;
 
 use crate::args;
-use crate::db::{in_ids, site_and_ids, Arg, Conn, Db, Statement, StoreError};
+use crate::db::{site_id_lists, Arg, Conn, Db, Statement, StoreError};
 use crate::domain::visit::{Click, Visit};
 use crate::reports::query::Fact;
 use crate::reports::rollups::RollupDelta;
@@ -309,9 +309,6 @@ fn newest(signal: &mut (i64, bool), other: (i64, bool)) {
     }
 }
 
-/// Ids per `UPDATE … IN (…)` statement.
-const ID_CHUNK: usize = 500;
-
 impl Batch<'_> {
     /// Marks the sessions whose clicks (and no visit) in this batch carry consent: denied
     /// sets `ads_denied`, granted clears it; the rows that already say so are not written.
@@ -330,12 +327,10 @@ impl Batch<'_> {
             } else {
                 "ads_denied = NULL WHERE ads_denied IS NOT NULL"
             };
-            for chunk in sessions.chunks(ID_CHUNK) {
-                let sql = format!(
-                    "UPDATE sessions SET {set} AND site_id = $1 AND session_id{}",
-                    in_ids(tx.backend(), 2, chunk.len())
-                );
-                out.push((sql, site_and_ids(tx.backend(), site, chunk)));
+            for (list, args) in site_id_lists(tx.backend(), site, &sessions) {
+                let sql =
+                    format!("UPDATE sessions SET {set} AND site_id = $1 AND session_id{list}");
+                out.push((sql, args));
             }
         }
         out

@@ -7,9 +7,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use uuid::Uuid;
 
 use super::SessionRow;
+use crate::db::ID_CHUNK;
 use crate::db::{ids_args, in_ids, Arg, Conn};
 use crate::reports::query::{Fact, Key};
-use crate::reports::rollups::write::ID_CHUNK;
 use crate::reports::rollups::{FactRow, RollupDelta, Touched};
 
 /// Which of a batch's sessions and clicks of one site are stored already, and the stored

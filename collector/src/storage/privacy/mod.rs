@@ -11,9 +11,8 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::db::{placeholders, Arg, Conn, Db, StoreError};
+use crate::db::{site_id_lists, Conn, Db, StoreError};
 use crate::domain::site::SiteId;
-use crate::reports::rollups::write::ID_CHUNK;
 
 pub use retention::spawn_retention;
 
@@ -136,8 +135,8 @@ impl Privacy for Db {
     }
 }
 
-/// Runs `head` (ending in the id column) `IN` each chunk of `ids`, `$1` being the site; the
-/// rows it changed.
+/// Runs `head` (ending in the id column) matched against each list of `ids`
+/// ([`site_id_lists`]), `$1` being the site; the rows it changed.
 async fn in_chunks(
     conn: &mut Conn,
     head: &str,
@@ -145,11 +144,8 @@ async fn in_chunks(
     ids: &[Uuid],
 ) -> Result<u64, sqlx::Error> {
     let mut n = 0;
-    for chunk in ids.chunks(ID_CHUNK) {
-        let sql = format!("{head} IN ({})", placeholders(2, chunk.len()));
-        let mut args = crate::args![site];
-        args.extend(chunk.iter().map(|id| Arg::from(*id)));
-        n += conn.execute(&sql, args).await?;
+    for (list, args) in site_id_lists(conn.backend(), site, ids) {
+        n += conn.execute(&format!("{head}{list}"), args).await?;
     }
     Ok(n)
 }
