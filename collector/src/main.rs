@@ -3,7 +3,8 @@
 
 use clap::Parser;
 
-/// jemalloc, with its background thread purging freed pages (see [`main`]).
+/// jemalloc, with its background thread purging freed pages (see [`main`]). Built unprefixed
+/// (the workspace's `tikv-jemallocator` features), it is SQLite's `malloc` too.
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
