@@ -18,8 +18,7 @@ use uuid::Uuid;
 
 use super::DAY_MS;
 use crate::args;
-use crate::db::ID_CHUNK;
-use crate::db::{placeholders, Arg, Conn};
+use crate::db::{placeholders, Arg, Conn, ID_CHUNK};
 
 /// `message_rollups`' count columns.
 pub const MESSAGE_COUNTERS: [&str; 5] = ["received", "sent", "delivered", "read", "failed"];

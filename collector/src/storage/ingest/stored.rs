@@ -7,8 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use uuid::Uuid;
 
 use super::SessionRow;
-use crate::db::ID_CHUNK;
-use crate::db::{ids_args, in_ids, Arg, Conn};
+use crate::db::{ids_args, in_ids, Arg, Conn, ID_CHUNK};
 use crate::reports::query::{Fact, Key};
 use crate::reports::rollups::{FactRow, RollupDelta, Touched};
 
