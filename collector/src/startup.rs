@@ -66,8 +66,8 @@ fn queue_writers(backend: crate::db::Backend) -> usize {
 }
 
 /// Most webhook deliveries (each usually one message) matched in one transaction. A batch
-/// holds the number's lock (PostgreSQL) until it commits, so it is kept small enough for a
-/// short wait.
+/// holds the locks of the sessions it claimed (PostgreSQL) until it commits, so it is kept
+/// small enough for a short wait.
 const INBOUND_BATCH: usize = 64;
 
 impl Application {

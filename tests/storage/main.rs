@@ -21,6 +21,7 @@ use uuid::Uuid;
 
 mod ad_platforms;
 mod checkpoint;
+mod claims;
 mod concurrent_batches;
 mod config;
 mod deferred;
@@ -31,6 +32,7 @@ mod owners;
 mod rollups;
 
 use ad_platforms::ids_stay_first_and_consent_follows_the_newest_beacon;
+use claims::racing_chats_claim_a_session_once;
 use concurrent_batches::batches_sharing_sessions_count_each_once;
 use config::{rules_and_destinations_reach_every_collector, site_changes_reach_every_collector};
 use deferred::{
@@ -78,6 +80,7 @@ on_both_backends!(
     a_batch_of_messages_ends_as_one_by_one,
     a_batch_sees_what_its_earlier_messages_changed,
     a_tried_lock_held_elsewhere_is_reported_not_waited_for,
+    racing_chats_claim_a_session_once,
 );
 
 const CHROME_UA: &str = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36";
@@ -85,6 +88,7 @@ const CHROME_UA: &str = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/5
 struct Fixture {
     store: SharedStore,
     site: Site,
+    url: String,
     _dir: Option<tempfile::TempDir>,
 }
 
@@ -95,6 +99,7 @@ async fn fixture(backend: Backend) -> Fixture {
     Fixture {
         store,
         site,
+        url,
         _dir: dir,
     }
 }

@@ -1,5 +1,5 @@
-//! PostgreSQL's advisory locks, which serialise the writers that meet on one business number
-//! or one session (SQLite has one writer at a time and takes none).
+//! PostgreSQL's advisory locks, which serialise the writers that meet on one session (SQLite
+//! has one writer at a time and takes none).
 //!
 //! A transaction that already holds locks and takes more in an order nobody else follows
 //! can deadlock with one that takes them in another (a batch of inbound messages, each
@@ -30,21 +30,13 @@ impl Conn {
         self.locks.contended
     }
 
-    /// Makes dialog starts on one business number wait for each other until the transaction
-    /// ends: on PostgreSQL with a transaction-scoped advisory lock (a row update used as the
-    /// lock before left a dead row version per dialog start on one hot row); SQLite already
-    /// has one writer at a time.
-    pub async fn lock_number(&mut self, site: uuid::Uuid, number: &str) -> Result<(), sqlx::Error> {
-        self.advisory_locks(7302, number_key(site, number).to_string())
-            .await
-    }
-
     /// Makes two writers that meet on one session wait for each other: the transaction
-    /// adding the session (which refreshes the clicks and dialogs already pointing at it)
-    /// and one attributing a dialog to it as probable (which copies the session's
-    /// attribution). Otherwise each can miss the other's uncommitted row, and the dialog
-    /// keeps no channel. PostgreSQL takes a transaction-scoped advisory lock per session;
-    /// SQLite already has one writer at a time.
+    /// adding the session (which refreshes the clicks and dialogs already pointing at it),
+    /// and chats claiming it, by its code or as a probable match (which copies the session's
+    /// attribution and must see every claim on it). Otherwise each can miss the other's
+    /// uncommitted row: the dialog keeps no channel, or two dialogs claim one session.
+    /// PostgreSQL takes a transaction-scoped advisory lock per session; SQLite already has
+    /// one writer at a time.
     pub async fn lock_sessions(
         &mut self,
         sessions: impl IntoIterator<Item = uuid::Uuid>,
@@ -76,15 +68,6 @@ impl Conn {
             "an advisory lock is held by another transaction".into(),
         ))
     }
-}
-
-/// The lock key of a site's business number: FNV-1a over both, the same on every collector.
-fn number_key(site: uuid::Uuid, number: &str) -> i32 {
-    let bytes = site.as_bytes().iter().chain(number.as_bytes());
-    let hash = bytes.fold(0x811c_9dc5_u32, |h, b| {
-        (h ^ u32::from(*b)).wrapping_mul(0x0100_0193)
-    });
-    hash as i32
 }
 
 /// The lock keys of `sessions`, sorted (so writers locking several take them in one order

@@ -4,7 +4,7 @@
 use uuid::Uuid;
 
 use crate::args;
-use crate::db::Conn;
+use crate::db::{Backend, Conn};
 use crate::domain::dialog::MatchKind;
 use crate::domain::inbound::InboundMessage;
 use crate::matching::{probable, DialogPolicy, Match};
@@ -23,6 +23,12 @@ pub struct CodedSession {
 
 /// Attributes the dialog that `m` starts for `contact_id`. An exact match also takes the
 /// session back from another contact's probable dialog (whose rollups change in `delta`).
+///
+/// Chats meet only on the session they claim, so on PostgreSQL each claim takes that
+/// session's lock and reads the claims on it after the lock: two chats cannot both take
+/// the same click as the only candidate, and an exact match cannot miss a probable claim
+/// committed a moment earlier. Chats on one number that claim nothing, or other sessions,
+/// do not wait for each other.
 pub async fn attribute_start(
     tx: &mut Conn,
     m: &InboundMessage,
@@ -31,12 +37,8 @@ pub async fn attribute_start(
     policy: &DialogPolicy,
     delta: &mut RollupDelta,
 ) -> Result<Match, sqlx::Error> {
-    let site_id = m.site_id.0;
-    // Dialog starts on one number wait for each other, so two chats cannot both see the
-    // same click as the only candidate, and an exact match cannot miss a probable claim
-    // committed a moment earlier.
-    tx.lock_number(site_id, &m.business_number).await?;
     if let Some(coded) = coded {
+        tx.lock_sessions([coded.session_id]).await?;
         return exact(tx, m, contact_id, coded, delta).await;
     }
     if m.referral.is_some() {
@@ -144,25 +146,66 @@ pub const NEWEST_UNCLAIMED_CLICKS: &str = "WITH candidates AS (SELECT site_id, s
      (SELECT session_id FROM unclaimed ORDER BY clicked_at DESC, click_id DESC LIMIT 1) \
      ORDER BY u.clicked_at DESC, u.click_id DESC LIMIT 1) AS other";
 
+/// Sessions [`probable`] locks and reads again before it gives up: the candidate read after a
+/// lock may be another session when the locked one was claimed meanwhile and a new click
+/// came in.
+const PROBABLE_TRIES: usize = 3;
+
 /// The one session that clicked the number shortly before and that no dialog has claimed,
-/// if there is exactly one ([`NEWEST_UNCLAIMED_CLICKS`]).
+/// if there is exactly one ([`NEWEST_UNCLAIMED_CLICKS`]). On PostgreSQL the candidate is
+/// read once more after its session's lock, and taken only if it still is the one: no
+/// candidate, or two, answer at once and lock nothing.
 async fn probable(
     tx: &mut Conn,
     m: &InboundMessage,
     policy: &DialogPolicy,
 ) -> Result<Match, sqlx::Error> {
-    let site_id = m.site_id.0;
+    let mut found = newest_unclaimed(tx, m, policy).await?;
+    let mut locked = None;
+    for _ in 0..PROBABLE_TRIES {
+        let Some((p, click_id)) = only_candidate(&found, m, policy) else {
+            return Ok(Match::none());
+        };
+        if locked == Some(p.session_id) || tx.backend() == Backend::Sqlite {
+            return Ok(Match {
+                kind: MatchKind::Probable,
+                code: None,
+                confidence: Some(p.confidence),
+                session_id: Some(p.session_id),
+                click_id: Some(click_id),
+            });
+        }
+        // Also waits for the session's visit if it is being written (its clicks came
+        // first), so the dialog copies its attribution.
+        tx.lock_sessions([p.session_id]).await?;
+        locked = Some(p.session_id);
+        found = newest_unclaimed(tx, m, policy).await?;
+    }
+    Ok(Match::none())
+}
+
+/// [`NEWEST_UNCLAIMED_CLICKS`] for `m`: `(session, clicked_at, click)`, at most two rows.
+async fn newest_unclaimed(
+    tx: &mut Conn,
+    m: &InboundMessage,
+    policy: &DialogPolicy,
+) -> Result<Vec<(Uuid, i64, Uuid)>, sqlx::Error> {
     let (from, to) = probable::click_range(m.sent_at_ms, policy.probable_window_ms);
-    let found: Vec<(Uuid, i64, Uuid)> = tx
-        .fetch_all(
-            NEWEST_UNCLAIMED_CLICKS,
-            args![site_id, &m.business_number, from, to],
-        )
-        .await?;
-    // Two rows are two sessions, which `decide` refuses whichever comes first.
-    let Some(&(_, _, click_id)) = found.first() else {
-        return Ok(Match::none());
-    };
+    tx.fetch_all(
+        NEWEST_UNCLAIMED_CLICKS,
+        args![m.site_id.0, &m.business_number, from, to],
+    )
+    .await
+}
+
+/// The probable match and its click when `found` has a single candidate session.
+fn only_candidate(
+    found: &[(Uuid, i64, Uuid)],
+    m: &InboundMessage,
+    policy: &DialogPolicy,
+) -> Option<(probable::ProbableMatch, Uuid)> {
+    // Two rows are two sessions, which `decide` refuses.
+    let &(_, _, click_id) = found.first()?;
     let candidates: Vec<probable::Candidate> = found
         .iter()
         .map(|&(session_id, clicked_at, _)| probable::Candidate {
@@ -170,17 +213,5 @@ async fn probable(
             clicked_at,
         })
         .collect();
-    let Some(p) = probable::decide(&candidates, m.sent_at_ms, policy.probable_window_ms) else {
-        return Ok(Match::none());
-    };
-    // The session may be arriving only now (its clicks came first): wait for it, so the
-    // dialog copies its attribution.
-    tx.lock_sessions([p.session_id]).await?;
-    Ok(Match {
-        kind: MatchKind::Probable,
-        code: None,
-        confidence: Some(p.confidence),
-        session_id: Some(p.session_id),
-        click_id: Some(click_id),
-    })
+    probable::decide(&candidates, m.sent_at_ms, policy.probable_window_ms).map(|p| (p, click_id))
 }
