@@ -228,3 +228,73 @@ pub async fn a_tried_lock_held_elsewhere_is_reported_not_waited_for(backend: Bac
     tx.lock_sessions([held]).await.expect("released");
     assert!(!tx.contended());
 }
+
+/// A batch whose second message claims a session another transaction holds (PostgreSQL) is
+/// rolled back whole; the first message is stored alone at once, the rest once the lock is
+/// free, each exactly once. On SQLite, one writer at a time, the batch waits for the other
+/// transaction whole.
+pub async fn a_batch_meeting_a_held_lock_stores_every_message_once(backend: Backend) {
+    let (url, _dir) = fresh_database(backend).await;
+    let db = Db::connect(&url).await.expect("database");
+    let store: SharedStore = Arc::new(db.clone());
+    let site = create_site(&store, "shop", &[TRACKED_DIGITS]).await;
+    let b = Browsing::new();
+    store
+        .write_batch(&[
+            b.visit(&site, "https://shop.test/", None, T0),
+            b.click(&site, "https://shop.test/", T0 + 500),
+        ])
+        .await
+        .unwrap();
+    let session = Uuid::parse_str(&b.session).unwrap();
+    let coded = format!("Olá (ref {})", b.code.as_str());
+    let messages = [
+        message(&site, "w.1", "5511900000001", "Olá", T0 + 60_000),
+        message(&site, "w.2", "5511900000002", &coded, T0 + 61_000),
+        message(&site, "w.3", "5511900000001", "Tem desconto?", T0 + 62_000),
+    ];
+    let mut other = db.begin().await.unwrap();
+    other.lock_sessions([session]).await.unwrap();
+    let batch = {
+        let (store, messages) = (store.clone(), messages.clone());
+        // No probable matches: only the code claims the session.
+        let policy = DialogPolicy {
+            probable_window_ms: 0,
+            ..DialogPolicy::default()
+        };
+        tokio::spawn(async move {
+            let all: Vec<&InboundMessage> = messages.iter().collect();
+            store.ingest_messages(&all, &policy).await
+        })
+    };
+    let stored = || async {
+        let rows: Vec<(i64,)> = db
+            .fetch_all("SELECT COUNT(*) FROM messages", args![])
+            .await
+            .unwrap();
+        rows[0].0
+    };
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let while_held = if backend == Backend::Postgres { 1 } else { 0 };
+    assert_eq!(stored().await, while_held, "stored while the lock is held");
+    other.commit().await.unwrap();
+    let outcomes = batch.await.unwrap().unwrap();
+    let started: Vec<bool> = outcomes
+        .iter()
+        .map(|o| {
+            matches!(
+                o,
+                IngestOutcome::Stored {
+                    started_dialog: true,
+                    ..
+                }
+            )
+        })
+        .collect();
+    assert_eq!(started, [true, true, false]);
+    assert_eq!(stored().await, 3);
+    let found = dialogs(&db).await;
+    let kinds: Vec<(&str, i64)> = found.iter().map(|d| (d.1.as_str(), d.4)).collect();
+    assert_eq!(kinds, [("none", 2), ("exact", 1)], "{found:?}");
+    no_drift(&store, &site, "a batch meeting a held lock").await;
+}

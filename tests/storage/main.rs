@@ -40,7 +40,8 @@ use deferred::{
     deferred_writes_store_every_value_exactly,
 };
 use inbound_batches::{
-    a_batch_of_messages_ends_as_one_by_one, a_batch_sees_what_its_earlier_messages_changed,
+    a_batch_meeting_a_held_lock_stores_every_message_once, a_batch_of_messages_ends_as_one_by_one,
+    a_batch_sees_what_its_earlier_messages_changed,
     a_tried_lock_held_elsewhere_is_reported_not_waited_for,
 };
 use message_rollups::message_rollups_follow_statuses_and_erasure;
@@ -81,6 +82,7 @@ on_both_backends!(
     a_batch_sees_what_its_earlier_messages_changed,
     a_tried_lock_held_elsewhere_is_reported_not_waited_for,
     racing_chats_claim_a_session_once,
+    a_batch_meeting_a_held_lock_stores_every_message_once,
 );
 
 const CHROME_UA: &str = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36";

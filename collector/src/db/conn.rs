@@ -413,6 +413,17 @@ impl Conn {
         self.finish(Vec::new()).await
     }
 
+    /// Rolls a transaction back now, its locks released before this returns (on SQLite, as
+    /// when dropped: before the next writer starts).
+    pub async fn rollback(mut self) -> Result<(), sqlx::Error> {
+        if let Inner::PostgresTx(slot) = &mut self.inner {
+            if let Some(tx) = slot.take() {
+                tx.rollback().await?;
+            }
+        }
+        Ok(())
+    }
+
     /// Runs `statements`, then commits: on SQLite in one script behind the pending `BEGIN`
     /// and the deferred writes.
     async fn finish(mut self, mut statements: Vec<Statement<'_>>) -> Result<(), sqlx::Error> {

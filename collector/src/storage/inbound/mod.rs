@@ -24,7 +24,7 @@ use async_trait::async_trait;
 use uuid::Uuid;
 
 use crate::args;
-use crate::db::{Backend, Conn, Db, StoreError};
+use crate::db::{Conn, Db, StoreError};
 use crate::domain::inbound::{IdentityChange, InboundMessage};
 use crate::domain::now_ms;
 use crate::domain::provider::Provider;
@@ -55,8 +55,7 @@ pub trait Inbound: Send + Sync {
     /// Stores `messages` in order in one transaction, as [`Inbound::ingest_message`] would
     /// one after the other (each sees the ones before it); their outcomes in order. If one
     /// fails, none of its transaction is stored; on PostgreSQL a message that found a lock
-    /// held elsewhere starts a second transaction, after the first committed (sent again,
-    /// those are duplicates).
+    /// held elsewhere starts a second transaction, after the ones before it committed.
     async fn ingest_messages(
         &self,
         messages: &[&InboundMessage],
@@ -84,8 +83,14 @@ impl Inbound for Db {
         policy: &DialogPolicy,
     ) -> Result<Vec<IngestOutcome>, StoreError> {
         let mut outcomes = Vec::with_capacity(messages.len());
+        let mut end = messages.len();
         while outcomes.len() < messages.len() {
-            ingest_run(self, &messages[outcomes.len()..], policy, &mut outcomes).await?;
+            let start = outcomes.len();
+            match ingest_run(self, &messages[start..end], policy, &mut outcomes).await? {
+                Run::Committed => end = messages.len(),
+                // Those before it again, without it; then it first, waiting for its lock.
+                Run::Contended(at) => end = start + at,
+            }
         }
         Ok(outcomes)
     }
@@ -116,54 +121,59 @@ impl Inbound for Db {
     }
 }
 
-/// Stores messages from the start of `messages` in one transaction, adding their outcomes
-/// to `outcomes`, until one of them would wait on PostgreSQL for a lock another transaction
-/// holds: waiting while holding the locks of the messages before it could deadlock, so it
-/// is rolled back to its savepoint, the ones before it are committed, and the caller starts
-/// the next run with it (where it waits like any first message). SQLite takes no locks.
+/// How a run of messages in one transaction ended ([`ingest_run`]).
+enum Run {
+    /// Committed, every message's outcome added.
+    Committed,
+    /// Rolled back, nothing added: the message at this index (never the first) found a lock
+    /// held by another transaction.
+    Contended(usize),
+}
+
+/// Stores `messages` in one transaction and adds their outcomes to `outcomes`, unless one of
+/// them would wait on PostgreSQL for a lock another transaction holds: waiting while
+/// holding the locks of the messages before it could deadlock, so the whole transaction is
+/// rolled back and the caller stores the ones before it again, then starts the next run
+/// with it (where it waits like any first message). Contention is rare (two chats claiming
+/// one session at once), so a message costs no savepoint for it. SQLite takes no locks.
 async fn ingest_run(
     db: &Db,
     messages: &[&InboundMessage],
     policy: &DialogPolicy,
     outcomes: &mut Vec<IngestOutcome>,
-) -> Result<(), StoreError> {
+) -> Result<Run, StoreError> {
     let mut tx = db.begin().await?;
-    let savepoints = tx.backend() == Backend::Postgres;
-    let mut stored = false;
+    let mut run = Vec::with_capacity(messages.len());
     // The messages' rollup changes, written once before the commit in key order: written
     // per message, two messages' rows would be locked in their order, not in the order
-    // every other writer locks them in. A message rolled back to its savepoint leaves
-    // nothing in it: the rows it counted out are counted in as they stand at the end.
+    // every other writer locks them in.
     let mut rollups = RollupDelta::default();
     let mut received = MessageDelta::default();
     for (i, m) in messages.iter().enumerate() {
         if i == 1 {
             tx.try_locks();
         }
-        if i > 0 && savepoints {
-            tx.defer("SAVEPOINT message", args![]);
-        }
         match ingest_message(&mut tx, m, policy, &mut rollups).await {
             Ok(outcome) => {
                 if outcome != IngestOutcome::Duplicate {
-                    stored = true;
                     received.received(m.site_id.0, m.sent_at_ms, 1);
                 }
-                outcomes.push(outcome);
+                run.push(outcome);
             }
             Err(_) if tx.contended() => {
-                tx.execute("ROLLBACK TO SAVEPOINT message", args![]).await?;
-                break;
+                tx.rollback().await?;
+                return Ok(Run::Contended(i));
             }
             Err(e) => return Err(e.into()),
         }
     }
-    if stored {
+    if run.iter().any(|o| *o != IngestOutcome::Duplicate) {
         rollups.write(&mut tx).await?;
         received.write(&mut tx);
         tx.commit().await?;
     }
-    Ok(())
+    outcomes.extend(run);
+    Ok(Run::Committed)
 }
 
 /// Stores one message in transaction `tx` (which the caller commits unless the message is
