@@ -24,7 +24,7 @@ use async_trait::async_trait;
 use uuid::Uuid;
 
 use crate::args;
-use crate::db::{Conn, Db, StoreError};
+use crate::db::{Arg, Conn, Db, StoreError};
 use crate::domain::inbound::{IdentityChange, InboundMessage};
 use crate::domain::now_ms;
 use crate::domain::provider::Provider;
@@ -149,11 +149,12 @@ async fn ingest_run(
     // every other writer locks them in.
     let mut rollups = RollupDelta::default();
     let mut received = MessageDelta::default();
+    let mut placed = Vec::new();
     for (i, m) in messages.iter().enumerate() {
         if i == 1 {
             tx.try_locks();
         }
-        match ingest_message(&mut tx, m, policy, &mut rollups).await {
+        match ingest_message(&mut tx, m, policy, &mut rollups, &mut placed).await {
             Ok(outcome) => {
                 if outcome != IngestOutcome::Duplicate {
                     received.received(m.site_id.0, m.sent_at_ms, 1);
@@ -168,6 +169,8 @@ async fn ingest_run(
         }
     }
     if run.iter().any(|o| *o != IngestOutcome::Duplicate) {
+        let placing = tx.rows_statements(PLACE_MESSAGES, PLACE_MESSAGES_TAIL, placed);
+        tx.defer_all(placing);
         rollups.write(&mut tx).await?;
         received.write(&mut tx);
         tx.commit().await?;
@@ -176,14 +179,24 @@ async fn ingest_run(
     Ok(Run::Committed)
 }
 
+/// The dialog and contact of a run's stored messages ([`ingest_message`]'s `placed`), set in
+/// one statement before the commit: an upsert on rows the run has claimed, so it only
+/// updates (PostgreSQL binds one array per column, SQLite one row of values each).
+const PLACE_MESSAGES: &str = "INSERT INTO messages (site_id, provider, provider_message_id, \
+    message_type, sent_at, received_at, dialog_id, contact_id)";
+const PLACE_MESSAGES_TAIL: &str = "ON CONFLICT (site_id, provider, provider_message_id) \
+    DO UPDATE SET dialog_id = excluded.dialog_id, contact_id = excluded.contact_id";
+
 /// Stores one message in transaction `tx` (which the caller commits unless the message is
 /// a duplicate), adding the changes to the report rollups of the dialogs it changed to
-/// `delta` (for the caller to write) and leaving its own count to the caller.
+/// `delta` and its dialog and contact to `placed` ([`PLACE_MESSAGES`]), for the caller to
+/// write, and leaving its own count to the caller.
 async fn ingest_message(
     tx: &mut Conn,
     m: &InboundMessage,
     policy: &DialogPolicy,
     delta: &mut RollupDelta,
+    placed: &mut Vec<Vec<Arg<'static>>>,
 ) -> Result<IngestOutcome, sqlx::Error> {
     let site_id = m.site_id.0;
     let claim = Claim {
@@ -260,17 +273,16 @@ async fn ingest_message(
             (dialog_id, true)
         }
     };
-    tx.defer(
-        "UPDATE messages SET dialog_id = $4, contact_id = $5 \
-         WHERE site_id = $1 AND provider = $2 AND provider_message_id = $3",
-        args![
-            site_id,
-            m.provider.as_str(),
-            &m.provider_message_id,
-            dialog_id,
-            contact_id
-        ],
-    );
+    placed.push(args![
+        site_id,
+        m.provider.as_str(),
+        m.provider_message_id.clone(),
+        m.message_type.as_str().to_owned(),
+        m.sent_at_ms,
+        now_ms(),
+        dialog_id,
+        contact_id
+    ]);
     if let Some(text) = &m.text {
         let event = crate::storage::dialogs::outcome::RuleEvent::Text(text);
         crate::storage::dialogs::outcome::apply_rules(tx, site_id, dialog_id, event).await?;
