@@ -139,11 +139,11 @@ pub const NEWEST_UNCLAIMED_CLICKS: &str = "WITH candidates AS (SELECT site_id, s
      WHERE d.site_id = c.site_id AND d.session_id = c.session_id) \
      AND EXISTS (SELECT 1 FROM sessions s \
      WHERE s.site_id = c.site_id AND s.session_id = c.session_id \
-     AND (s.client IS NULL OR c.client IS NULL OR s.client = c.client))) \
-     SELECT * FROM (SELECT * FROM unclaimed \
-     ORDER BY clicked_at DESC, click_id DESC LIMIT 1) AS newest \
-     UNION ALL SELECT * FROM (SELECT * FROM unclaimed u WHERE u.session_id <> \
-     (SELECT session_id FROM unclaimed ORDER BY clicked_at DESC, click_id DESC LIMIT 1) \
+     AND (s.client IS NULL OR c.client IS NULL OR s.client = c.client))), \
+     newest AS MATERIALIZED (SELECT * FROM unclaimed \
+     ORDER BY clicked_at DESC, click_id DESC LIMIT 1) \
+     SELECT * FROM newest UNION ALL SELECT * FROM (SELECT * FROM unclaimed u \
+     WHERE u.session_id <> (SELECT session_id FROM newest) \
      ORDER BY u.clicked_at DESC, u.click_id DESC LIMIT 1) AS other";
 
 /// Sessions [`probable`] locks and reads again before it gives up: the candidate read after a
