@@ -184,6 +184,7 @@ async fn ingest_run(
 /// updates (PostgreSQL binds one array per column, SQLite one row of values each).
 const PLACE_MESSAGES: &str = "INSERT INTO messages (site_id, provider, provider_message_id, \
     message_type, sent_at, received_at, dialog_id, contact_id)";
+/// [`PLACE_MESSAGES`]' conflict clause, which sets the two columns.
 const PLACE_MESSAGES_TAIL: &str = "ON CONFLICT (site_id, provider, provider_message_id) \
     DO UPDATE SET dialog_id = excluded.dialog_id, contact_id = excluded.contact_id";
 
