@@ -10,6 +10,11 @@
 
 use super::{Backend, Conn};
 
+/// The advisory lock space of sessions' locks, which keeps chatrail's locks apart from other
+/// users of advisory locks (the only space left since dialog starts stopped locking their
+/// number, which used 7302).
+const SESSION_LOCKS: i32 = 7301;
+
 /// Whether a transaction's locks wait or are only tried, and whether one was found held.
 #[derive(Debug, Default, Clone, Copy)]
 pub(super) struct LockMode {
@@ -41,25 +46,26 @@ impl Conn {
         &mut self,
         sessions: impl IntoIterator<Item = uuid::Uuid>,
     ) -> Result<(), sqlx::Error> {
-        self.advisory_locks(7301, lock_keys(sessions)).await
+        self.advisory_locks(lock_keys(sessions)).await
     }
 
     /// Takes the transaction-scoped advisory locks `keys` (comma-separated, in the order
-    /// given) in `space` (which keeps chatrail's locks apart from other users of advisory
-    /// locks), or under [`Conn::try_locks`] tries them.
-    async fn advisory_locks(&mut self, space: i32, keys: String) -> Result<(), sqlx::Error> {
+    /// given) in [`SESSION_LOCKS`], or under [`Conn::try_locks`] tries them.
+    async fn advisory_locks(&mut self, keys: String) -> Result<(), sqlx::Error> {
         if self.backend() == Backend::Sqlite || keys.is_empty() {
             return Ok(());
         }
         if !self.locks.try_only {
             let sql = "SELECT pg_advisory_xact_lock($1, CAST(k AS INTEGER)) \
                        FROM unnest(string_to_array($2, ',')) AS k";
-            self.execute(sql, crate::args![space, keys]).await?;
+            self.execute(sql, crate::args![SESSION_LOCKS, keys]).await?;
             return Ok(());
         }
         let sql = "SELECT COALESCE(bool_and(pg_try_advisory_xact_lock($1, CAST(k AS INTEGER))), \
                    TRUE) FROM unnest(string_to_array($2, ',')) AS k";
-        let (taken,): (bool,) = self.fetch_one(sql, crate::args![space, keys]).await?;
+        let (taken,): (bool,) = self
+            .fetch_one(sql, crate::args![SESSION_LOCKS, keys])
+            .await?;
         if taken {
             return Ok(());
         }
